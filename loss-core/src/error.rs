@@ -1,0 +1,49 @@
+//! The one error type of the core.
+
+use thiserror::Error;
+
+/// Why a loss could not be computed. Nothing has been written to any output when a
+/// function returns one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LossError {
+    /// A size is zero, a product of sizes overflows, or two shapes disagree.
+    #[error("shape error: {0}")]
+    Shape(String),
+    /// An option has a value outside its domain (delta <= 0, smoothing outside [0, 1], ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// An integer label lies outside `[0, classes)` (and is not the ignored label).
+    #[error("label {label} at index {index} is outside [0, {classes})")]
+    LabelOutOfRange {
+        /// Flat index of the offending label.
+        index: usize,
+        /// Its value.
+        label: i64,
+        /// The number of classes it should be below.
+        classes: usize,
+    },
+    /// Memory for a temporary could not be obtained.
+    #[error("allocation failed: {0}")]
+    Allocation(String),
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T> = std::result::Result<T, LossError>;
+
+/// Returns a [`LossError::Shape`] unless `cond` holds.
+pub(crate) fn ensure_shape(cond: bool, msg: impl FnOnce() -> String) -> Result<()> {
+    if cond {
+        Ok(())
+    } else {
+        Err(LossError::Shape(msg()))
+    }
+}
+
+/// Returns a [`LossError::InvalidArgument`] unless `cond` holds.
+pub(crate) fn ensure_arg(cond: bool, msg: impl FnOnce() -> String) -> Result<()> {
+    if cond {
+        Ok(())
+    } else {
+        Err(LossError::InvalidArgument(msg()))
+    }
+}

@@ -1,0 +1,5 @@
+//! Execution machinery shared by every loss: the library's thread pool and the
+//! deterministic chunked reduction tree.
+
+pub mod threads;
+pub mod tree;

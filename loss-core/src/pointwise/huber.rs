@@ -1,0 +1,53 @@
+//! Huber loss.
+
+use super::Pointwise;
+use crate::error::{ensure_arg, Result};
+use crate::real::Real;
+
+/// With `x = p - t`:
+///
+/// ```text
+/// f = ½ x²                 if |x| <= delta      ∂f/∂p = x
+/// f = delta |x| - ½ delta²  otherwise            ∂f/∂p = delta sign(x)
+/// ```
+///
+/// (Keras 3's definition: the linear part is not scaled by `1/delta`.)
+#[derive(Clone, Copy, Debug)]
+pub struct Huber<T> {
+    delta: T,
+    half_delta_sq: T,
+}
+
+impl<T: Real> Huber<T> {
+    /// A Huber loss with threshold `delta`, which must be finite and `> 0`.
+    pub fn new(delta: f64) -> Result<Self> {
+        ensure_arg(delta > 0.0 && delta.is_finite(), || {
+            format!("huber delta must be finite and > 0, got {delta}")
+        })?;
+        let d = T::of(delta);
+        let half = T::of(0.5);
+        Ok(Huber {
+            delta: d,
+            half_delta_sq: half * (d * d),
+        })
+    }
+}
+
+impl<T: Real> Pointwise<T> for Huber<T> {
+    #[inline]
+    fn value(&self, t: T, p: T) -> T {
+        self.value_and_derivative(t, p).0
+    }
+
+    #[inline]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        let x = p - t;
+        let a = x.abs();
+        if a <= self.delta {
+            (T::of(0.5) * (x * x), x)
+        } else {
+            // NaN also lands here, as in TensorFlow's `where(a <= delta, ...)`.
+            (self.delta * a - self.half_delta_sq, self.delta * x.tf_sign())
+        }
+    }
+}

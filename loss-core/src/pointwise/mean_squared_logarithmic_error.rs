@@ -1,0 +1,45 @@
+//! Mean squared logarithmic error.
+
+use super::{tf_maximum, Pointwise};
+use crate::error::{ensure_arg, Result};
+use crate::real::Real;
+
+/// With `p' = max(p, eps)`, `t' = max(t, eps)`:
+/// `f = (log(1 + p') - log(1 + t'))²`, `∂f/∂p = 2 (log(1 + p') - log(1 + t')) / (1 + p')`
+/// where `p >= eps`, else 0 (TensorFlow's `maximum` gradient).
+#[derive(Clone, Copy, Debug)]
+pub struct MeanSquaredLogarithmicError<T> {
+    epsilon: T,
+}
+
+impl<T: Real> MeanSquaredLogarithmicError<T> {
+    /// With the floor `epsilon` (Keras: `1e-7`); must be finite and `>= 0`.
+    pub fn new(epsilon: f64) -> Result<Self> {
+        ensure_arg(epsilon >= 0.0 && epsilon.is_finite(), || {
+            format!("epsilon must be finite and >= 0, got {epsilon}")
+        })?;
+        Ok(MeanSquaredLogarithmicError {
+            epsilon: T::of(epsilon),
+        })
+    }
+}
+
+impl<T: Real> Pointwise<T> for MeanSquaredLogarithmicError<T> {
+    #[inline]
+    fn value(&self, t: T, p: T) -> T {
+        let d = tf_maximum(p, self.epsilon).0.ln_1p() - tf_maximum(t, self.epsilon).0.ln_1p();
+        d * d
+    }
+
+    #[inline]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        let (pc, live) = tf_maximum(p, self.epsilon);
+        let d = pc.ln_1p() - tf_maximum(t, self.epsilon).0.ln_1p();
+        let g = if live {
+            (d + d) / (T::one() + pc)
+        } else {
+            T::zero()
+        };
+        (d * d, g)
+    }
+}

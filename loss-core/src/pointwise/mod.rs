@@ -1,0 +1,127 @@
+//! Elementwise losses: each is one [`Pointwise`] kernel (the value of one element and
+//! its derivative) in a file of its own; this module turns any of them into a
+//! [`Loss`] with a fused single pass.
+//!
+//! The per-sample loss is the mean over the row (`l_i = 1/dim Σ_j f(t_ij, p_ij)`), or
+//! the sum for kernels with [`Pointwise::ROW_SUM`].
+
+mod huber;
+mod log_cosh;
+mod mean_absolute_error;
+mod mean_absolute_percentage_error;
+mod mean_squared_error;
+mod mean_squared_logarithmic_error;
+
+pub use huber::Huber;
+pub use log_cosh::LogCosh;
+pub use mean_absolute_error::MeanAbsoluteError;
+pub use mean_absolute_percentage_error::MeanAbsolutePercentageError;
+pub use mean_squared_error::MeanSquaredError;
+pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
+
+use crate::error::Result;
+use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
+use crate::loss::{check_common, dense_targets, Loss, Targets};
+use crate::real::Real;
+use crate::reduction::{reduce, Reduction, SampleKernel};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use std::ops::Range;
+
+/// One element of an elementwise loss: `f(t, p)` and `∂f/∂p`.
+pub trait Pointwise<T: Real>: Sync {
+    /// Whether the per-sample loss sums the row (`true`) or averages it (`false`).
+    const ROW_SUM: bool = false;
+
+    /// `f(t, p)`.
+    fn value(&self, t: T, p: T) -> T;
+
+    /// `(f(t, p), ∂f/∂p)`. Where `f` has no derivative, TensorFlow's choice.
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T);
+}
+
+/// Rows of an elementwise loss as a [`SampleKernel`].
+struct Rows<'a, T, K> {
+    kernel: &'a K,
+    y_true: &'a [T],
+    y_pred: &'a [T],
+    dim: usize,
+}
+
+impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
+    /// `Σ_j f` over columns `cols` of row `i`, writing `scale * f'` to `grad`.
+    fn columns(&self, i: usize, cols: Range<usize>, grad: Option<&mut [T]>, scale: T) -> T {
+        let base = i * self.dim;
+        let t = &self.y_true[base + cols.start..base + cols.end];
+        let p = &self.y_pred[base + cols.start..base + cols.end];
+        let k = self.kernel;
+        match grad {
+            None => t.iter().zip(p).map(|(&t, &p)| k.value(t, p)).sum(),
+            Some(g) => {
+                let mut acc = T::zero();
+                for ((&t, &p), g) in t.iter().zip(p).zip(g.iter_mut()) {
+                    let (v, d) = k.value_and_derivative(t, p);
+                    acc += v;
+                    *g = scale * d;
+                }
+                acc
+            }
+        }
+    }
+}
+
+impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
+    fn grad_len(&self) -> usize {
+        self.dim
+    }
+
+    fn sample(&self, i: usize, grad: Option<&mut [T]>, scale: T, parallel: bool) -> T {
+        let n = T::of_usize(self.dim);
+        let scale = if K::ROW_SUM { scale } else { scale / n };
+        // Long rows are themselves cut into leaves so that one huge sample still
+        // spreads over the threads, with the same fixed tree.
+        let leaf = |r: Range<usize>, mut g: Strided<'_, T>| {
+            let g = g.data.take();
+            self.columns(i, r, g, scale)
+        };
+        let sum = tree_sum(0..self.dim, LEAF_ELEMENTS, parallel, Strided::new(grad, 1), &leaf);
+        if K::ROW_SUM {
+            sum
+        } else {
+            sum / n
+        }
+    }
+}
+
+impl<T: Real, K: Pointwise<T>> Loss<T> for K {
+    fn compute(
+        &self,
+        targets: Targets<'_, T>,
+        y_pred: ArrayView2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: Reduction,
+        mut loss_out: ArrayViewMut1<'_, T>,
+        mut grad_out: Option<ArrayViewMut2<'_, T>>,
+    ) -> Result<()> {
+        let call = check_common(&y_pred, &sample_weight, reduction, &mut loss_out, &mut grad_out)?;
+        let y_true = dense_targets(&targets, call.batch, call.dim)?;
+        let rows = Rows {
+            kernel: self,
+            y_true,
+            y_pred: call.y_pred,
+            dim: call.dim,
+        };
+        reduce(&rows, &call.sample_weight, call.batch, reduction, call.loss_out, call.grad_out);
+        Ok(())
+    }
+}
+
+/// `max(x, floor)` that propagates NaN and sends the gradient to `x` on ties, as
+/// TensorFlow's `maximum`; returns the value and whether `x` was taken.
+#[inline]
+pub(crate) fn tf_maximum<T: Real>(x: T, floor: T) -> (T, bool) {
+    if x >= floor || x.is_nan() {
+        (x, true)
+    } else {
+        (floor, false)
+    }
+}

@@ -1,0 +1,118 @@
+//! Turning raw pointers and sizes into checked slices.
+
+use crate::status::{loss_status, Error, Result};
+use std::mem::{align_of, size_of};
+use std::ops::Range;
+
+fn shape(msg: String) -> Error {
+    Error::new(loss_status::LOSS_ERROR_SHAPE, msg)
+}
+
+/// The product of named sizes: each must be non-zero, and the product (and its size
+/// in bytes for elements of `T`) must fit, or it is `LOSS_ERROR_SHAPE`.
+pub fn elements<T>(sizes: &[(&str, usize)]) -> Result<usize> {
+    let mut n: usize = 1;
+    for &(name, s) in sizes {
+        if s == 0 {
+            return Err(shape(format!("{name} is 0: sizes must be non-zero")));
+        }
+        n = n.checked_mul(s).ok_or_else(|| overflow(sizes))?;
+    }
+    match n.checked_mul(size_of::<T>().max(1)) {
+        Some(bytes) if bytes <= isize::MAX as usize => Ok(n),
+        _ => Err(overflow(sizes)),
+    }
+}
+
+fn overflow(sizes: &[(&str, usize)]) -> Error {
+    let names: Vec<String> = sizes.iter().map(|(n, s)| format!("{n} = {s}")).collect();
+    shape(format!("the product of {} overflows size_t", names.join(", ")))
+}
+
+/// Fails with `LOSS_ERROR_NULL_POINTER` naming `name` when `p` is NULL.
+pub fn non_null<T>(p: *const T, name: &str) -> Result<()> {
+    if p.is_null() {
+        Err(Error::new(
+            loss_status::LOSS_ERROR_NULL_POINTER,
+            format!("{name} is NULL"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn aligned<T>(p: *const T, name: &str) -> Result<()> {
+    if (p as usize) % align_of::<T>() == 0 {
+        Ok(())
+    } else {
+        Err(Error::new(
+            loss_status::LOSS_ERROR_INVALID_ARGUMENT,
+            format!("{name} is not aligned to {} bytes", align_of::<T>()),
+        ))
+    }
+}
+
+/// The byte range a buffer covers, for overlap checks.
+pub fn span<T>(p: *const T, len: usize) -> Range<usize> {
+    let start = p as usize;
+    start..start + len * size_of::<T>()
+}
+
+/// Fails with `LOSS_ERROR_INVALID_ARGUMENT` when output `out` overlaps any input.
+pub fn no_overlap(out: (&str, Range<usize>), inputs: &[(&str, Range<usize>)]) -> Result<()> {
+    for (name, r) in inputs {
+        if r.start < out.1.end && out.1.start < r.end && !r.is_empty() && !out.1.is_empty() {
+            return Err(Error::new(
+                loss_status::LOSS_ERROR_INVALID_ARGUMENT,
+                format!("{} overlaps {name}: outputs may not alias inputs", out.0),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A required input buffer of `len` elements.
+///
+/// # Safety
+/// A non-NULL `p` must point to `len` readable elements that stay unchanged during
+/// the call.
+pub unsafe fn input<'a, T>(p: *const T, len: usize, name: &str) -> Result<&'a [T]> {
+    non_null(p, name)?;
+    aligned(p, name)?;
+    Ok(std::slice::from_raw_parts(p, len))
+}
+
+/// An optional (nullable) input buffer of `len` elements.
+///
+/// # Safety
+/// As [`input`].
+pub unsafe fn optional_input<'a, T>(p: *const T, len: usize, name: &str) -> Result<Option<&'a [T]>> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        input(p, len, name).map(Some)
+    }
+}
+
+/// A required output buffer of `len` elements.
+///
+/// # Safety
+/// A non-NULL `p` must point to `len` writable elements that nothing else accesses
+/// during the call.
+pub unsafe fn output<'a, T>(p: *mut T, len: usize, name: &str) -> Result<&'a mut [T]> {
+    non_null(p, name)?;
+    aligned(p.cast_const(), name)?;
+    Ok(std::slice::from_raw_parts_mut(p, len))
+}
+
+/// An optional (nullable) output buffer of `len` elements.
+///
+/// # Safety
+/// As [`output`].
+pub unsafe fn optional_output<'a, T>(p: *mut T, len: usize, name: &str) -> Result<Option<&'a mut [T]>> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        output(p, len, name).map(Some)
+    }
+}

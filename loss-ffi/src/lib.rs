@@ -1,0 +1,21 @@
+//! # libloss: the C ABI
+//!
+//! The `extern "C"` surface of `loss-core` over raw buffers. Every exported function
+//! validates its arguments (pointers, sizes, options, labels), builds `ndarray`
+//! views, calls the core, and maps the outcome to a [`loss_status`]; panics are caught
+//! at the boundary. `include/loss.h` is generated from these sources by the build
+//! script (cbindgen) and documents the contract for C users.
+
+#[macro_use]
+mod macros;
+
+pub mod args;
+pub mod dense;
+pub mod library;
+pub mod options;
+pub mod status;
+
+pub use dense::*;
+pub use library::*;
+pub use options::*;
+pub use status::*;

@@ -1,0 +1,231 @@
+//! `loss_reduction`, `loss_options` and their validation.
+
+use crate::status::{loss_status, Error, Result};
+use loss_core::Reduction;
+use std::ptr::addr_of;
+
+/// How per-sample losses `l_i` with weights `w_i` (1 when `sample_weight` is NULL) are
+/// combined into `loss_out`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum loss_reduction {
+    /// `loss_out[i] = w_i * l_i`, one value per sample.
+    LOSS_REDUCTION_NONE = 0,
+    /// `sum_i w_i * l_i`.
+    LOSS_REDUCTION_SUM = 1,
+    /// `sum_i w_i * l_i / sum_i w_i`, 0 when the weights sum to 0 (torch's "mean",
+    /// Keras' "mean_with_sample_weight").
+    LOSS_REDUCTION_MEAN = 2,
+    /// `sum_i w_i * l_i / batch` (the Keras default).
+    LOSS_REDUCTION_SUM_OVER_BATCH_SIZE = 3,
+}
+
+/// The label value that means "no label is ignored" (`INT32_MIN`).
+pub const LOSS_NO_IGNORE: i32 = i32::MIN;
+
+/// Options of every loss, passed by pointer; `NULL` means `loss_options_default()`.
+/// Start from `loss_options_default()` and change the fields you need.
+///
+/// Every field is validated on every call, whichever loss reads it: an out-of-range
+/// value is `LOSS_ERROR_INVALID_ARGUMENT`, as is a `bool` field holding neither 0
+/// nor 1 (uninitialised memory). The layout is part of the ABI and frozen: fields are
+/// never added, removed or reordered.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct loss_options {
+    /// Default `LOSS_REDUCTION_SUM_OVER_BATCH_SIZE`.
+    pub reduction: loss_reduction,
+    /// Default false: `y_pred` are probabilities (cross-entropies, focal). CTC: true =
+    /// activations are logits (softmax inside, like warp-ctc), false = they are
+    /// log-probabilities (like torch).
+    pub from_logits: bool,
+    /// Default 0, in [0, 1].
+    pub label_smoothing: f64,
+    /// Huber threshold, default 1, finite and > 0.
+    pub delta: f64,
+    /// Contrastive margin, default 1, finite and >= 0.
+    pub margin: f64,
+    /// Clipping epsilon, default 1e-7 (Keras), finite, in [0, 0.5); MAPE needs > 0.
+    pub epsilon: f64,
+    /// Binary cross-entropy weight of the positive term, default 1 (torch), finite and >= 0.
+    pub pos_weight: f64,
+    /// Focal gamma, default 2, finite and >= 0.
+    pub gamma: f64,
+    /// Focal alpha, default 0.25, in [0, 1]; used only with `apply_class_balancing`.
+    pub alpha: f64,
+    /// Focal: weight positives by alpha and negatives by 1 - alpha. Default false.
+    pub apply_class_balancing: bool,
+    /// Poisson: `y_pred` is the log-rate (torch), default false (Keras: the rate).
+    pub log_input: bool,
+    /// Sparse and sequence cross-entropy: the label to skip, default `LOSS_NO_IGNORE`.
+    pub ignore_index: i32,
+    /// CTC blank index, default 0, in [0, alphabet).
+    pub blank: i32,
+    /// CTC: infeasible samples give loss 0 and gradient 0 instead of +inf. Default false.
+    pub zero_infinity: bool,
+    /// CTC: activations are `[batch, time, alphabet]`; default false = `[time, batch, alphabet]`.
+    pub batch_first: bool,
+}
+
+/// The default options: `SUM_OVER_BATCH_SIZE`, probabilities, no smoothing, delta 1,
+/// margin 1, epsilon 1e-7, pos_weight 1, gamma 2, alpha 0.25, no class balancing,
+/// rates (not log-rates), no ignored label, blank 0, no zero_infinity, time-major.
+#[no_mangle]
+pub extern "C" fn loss_options_default() -> loss_options {
+    loss_options {
+        reduction: loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+        from_logits: false,
+        label_smoothing: 0.0,
+        delta: 1.0,
+        margin: 1.0,
+        epsilon: 1e-7,
+        pos_weight: 1.0,
+        gamma: 2.0,
+        alpha: 0.25,
+        apply_class_balancing: false,
+        log_input: false,
+        ignore_index: LOSS_NO_IGNORE,
+        blank: 0,
+        zero_infinity: false,
+        batch_first: false,
+    }
+}
+
+/// Validated options, in Rust types.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    /// The reduction.
+    pub reduction: Reduction,
+    /// See [`loss_options::from_logits`].
+    pub from_logits: bool,
+    /// See [`loss_options::label_smoothing`].
+    pub label_smoothing: f64,
+    /// See [`loss_options::delta`].
+    pub delta: f64,
+    /// See [`loss_options::margin`].
+    pub margin: f64,
+    /// See [`loss_options::epsilon`].
+    pub epsilon: f64,
+    /// See [`loss_options::pos_weight`].
+    pub pos_weight: f64,
+    /// See [`loss_options::gamma`].
+    pub gamma: f64,
+    /// See [`loss_options::alpha`].
+    pub alpha: f64,
+    /// See [`loss_options::apply_class_balancing`].
+    pub apply_class_balancing: bool,
+    /// See [`loss_options::log_input`].
+    pub log_input: bool,
+    /// The ignored label, if any.
+    pub ignore_index: Option<i32>,
+    /// See [`loss_options::blank`].
+    pub blank: i32,
+    /// See [`loss_options::zero_infinity`].
+    pub zero_infinity: bool,
+    /// See [`loss_options::batch_first`].
+    pub batch_first: bool,
+}
+
+fn invalid(msg: String) -> Error {
+    Error::new(loss_status::LOSS_ERROR_INVALID_ARGUMENT, msg)
+}
+
+fn check(ok: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(what()))
+    }
+}
+
+/// Reads a C `bool` without assuming it holds 0 or 1.
+///
+/// # Safety
+/// `p` must be readable.
+unsafe fn read_bool(p: *const bool, name: &str) -> Result<bool> {
+    match p.cast::<u8>().read() {
+        0 => Ok(false),
+        1 => Ok(true),
+        v => Err(invalid(format!("options.{name} is {v}: a bool must be 0 or 1"))),
+    }
+}
+
+/// Reads `*options` (or the defaults when NULL) field by field, never assuming that
+/// enum and bool fields hold valid values, and validates every field.
+///
+/// # Safety
+/// `options` is NULL or points to a readable `loss_options`.
+pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
+    let d = loss_options_default();
+    let o: *const loss_options = if options.is_null() { &d } else { options };
+    let reduction = match addr_of!((*o).reduction).cast::<i32>().read() {
+        0 => Reduction::None,
+        1 => Reduction::Sum,
+        2 => Reduction::Mean,
+        3 => Reduction::SumOverBatchSize,
+        r => return Err(invalid(format!("options.reduction is {r}: not a loss_reduction"))),
+    };
+    let opts = Options {
+        reduction,
+        from_logits: read_bool(addr_of!((*o).from_logits), "from_logits")?,
+        label_smoothing: addr_of!((*o).label_smoothing).read(),
+        delta: addr_of!((*o).delta).read(),
+        margin: addr_of!((*o).margin).read(),
+        epsilon: addr_of!((*o).epsilon).read(),
+        pos_weight: addr_of!((*o).pos_weight).read(),
+        gamma: addr_of!((*o).gamma).read(),
+        alpha: addr_of!((*o).alpha).read(),
+        apply_class_balancing: read_bool(
+            addr_of!((*o).apply_class_balancing),
+            "apply_class_balancing",
+        )?,
+        log_input: read_bool(addr_of!((*o).log_input), "log_input")?,
+        ignore_index: match addr_of!((*o).ignore_index).read() {
+            LOSS_NO_IGNORE => None,
+            i => Some(i),
+        },
+        blank: addr_of!((*o).blank).read(),
+        zero_infinity: read_bool(addr_of!((*o).zero_infinity), "zero_infinity")?,
+        batch_first: read_bool(addr_of!((*o).batch_first), "batch_first")?,
+    };
+    opts.validate()?;
+    Ok(opts)
+}
+
+impl Options {
+    fn validate(&self) -> Result<()> {
+        let ls = self.label_smoothing;
+        check((0.0..=1.0).contains(&ls), || {
+            format!("options.label_smoothing is {ls}: must be in [0, 1]")
+        })?;
+        let delta = self.delta;
+        check(delta > 0.0 && delta.is_finite(), || {
+            format!("options.delta is {delta}: must be finite and > 0")
+        })?;
+        let margin = self.margin;
+        check(margin >= 0.0 && margin.is_finite(), || {
+            format!("options.margin is {margin}: must be finite and >= 0")
+        })?;
+        let eps = self.epsilon;
+        check((0.0..0.5).contains(&eps), || {
+            format!("options.epsilon is {eps}: must be in [0, 0.5)")
+        })?;
+        let pw = self.pos_weight;
+        check(pw >= 0.0 && pw.is_finite(), || {
+            format!("options.pos_weight is {pw}: must be finite and >= 0")
+        })?;
+        let gamma = self.gamma;
+        check(gamma >= 0.0 && gamma.is_finite(), || {
+            format!("options.gamma is {gamma}: must be finite and >= 0")
+        })?;
+        let alpha = self.alpha;
+        check((0.0..=1.0).contains(&alpha), || {
+            format!("options.alpha is {alpha}: must be in [0, 1]")
+        })?;
+        let blank = self.blank;
+        check(blank >= 0, || format!("options.blank is {blank}: must be >= 0"))?;
+        Ok(())
+    }
+}
