@@ -1,1 +1,46 @@
+//! Runs the C test programs of `c/` (compiled by `build.rs` against
+//! `include/loss.h` and linked with the library).
 
+use std::ffi::{c_char, c_int};
+
+// Links the library the C code calls.
+pub use loss;
+
+/// Counters shared with `ctest.h` (`ctest_stats`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct Stats {
+    /// Tests that passed.
+    pub passed: c_int,
+    /// Tests that failed.
+    pub failed: c_int,
+    /// Running test number across suites.
+    pub number: c_int,
+    /// Name of the running suite (NUL-terminated, static).
+    pub suite: *const c_char,
+}
+
+include!(concat!(env!("OUT_DIR"), "/suites.rs"));
+
+unsafe extern "C" {
+    /// The demo's `main`, compiled with `-Dmain=loss_demo_main`.
+    pub fn loss_demo_main() -> c_int;
+}
+
+/// Runs every suite; returns `(passed, failed)`.
+pub fn run_all() -> (i32, i32) {
+    let mut st = Stats {
+        passed: 0,
+        failed: 0,
+        number: 0,
+        suite: std::ptr::null(),
+    };
+    for (name, suite) in SUITES {
+        let cname = std::ffi::CString::new(*name).unwrap();
+        st.suite = cname.as_ptr();
+        println!("Suite {name}");
+        // SAFETY: the suites are plain C functions taking a valid stats pointer.
+        unsafe { suite(&mut st) };
+    }
+    (st.passed, st.failed)
+}

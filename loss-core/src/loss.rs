@@ -62,21 +62,25 @@ pub(crate) fn check_common<'a, T: Real>(
     ensure_shape(batch > 0 && dim > 0, || {
         format!("y_pred is [{batch}, {dim}]: sizes must be non-zero")
     })?;
-    let y_pred_s = y_pred
-        .as_slice()
-        .ok_or_else(|| contiguity("y_pred"))?;
+    let y_pred_s = y_pred.as_slice().ok_or_else(|| contiguity("y_pred"))?;
     let sample_weight = match sample_weight {
         None => None,
         Some(w) => {
             ensure_shape(w.len() == batch, || {
-                format!("sample_weight has {} values for a batch of {batch}", w.len())
+                format!(
+                    "sample_weight has {} values for a batch of {batch}",
+                    w.len()
+                )
             })?;
             Some(w.as_slice().ok_or_else(|| contiguity("sample_weight"))?)
         }
     };
     let want = reduction.output_len(batch);
     ensure_shape(loss_out.len() == want, || {
-        format!("loss_out has {} values, {reduction:?} needs {want}", loss_out.len())
+        format!(
+            "loss_out has {} values, {reduction:?} needs {want}",
+            loss_out.len()
+        )
     })?;
     let loss_out = loss_out
         .as_slice_mut()

@@ -113,7 +113,13 @@ pub fn reduce<T, K, W>(
         // single pass that follows.
         let denom = if reduction == Reduction::Mean {
             let leaf = |r: Range<usize>, _: ()| r.map(|i| weights.denominator(i)).sum::<T>();
-            tree_sum(0..batch, crate::kernels::tree::LEAF_ELEMENTS, parallel, (), &leaf)
+            tree_sum(
+                0..batch,
+                crate::kernels::tree::LEAF_ELEMENTS,
+                parallel,
+                (),
+                &leaf,
+            )
         } else {
             T::one()
         };

@@ -26,7 +26,10 @@ pub fn elements<T>(sizes: &[(&str, usize)]) -> Result<usize> {
 
 fn overflow(sizes: &[(&str, usize)]) -> Error {
     let names: Vec<String> = sizes.iter().map(|(n, s)| format!("{n} = {s}")).collect();
-    shape(format!("the product of {} overflows size_t", names.join(", ")))
+    shape(format!(
+        "the product of {} overflows size_t",
+        names.join(", ")
+    ))
 }
 
 /// Fails with `LOSS_ERROR_NULL_POINTER` naming `name` when `p` is NULL.
@@ -86,7 +89,11 @@ pub unsafe fn input<'a, T>(p: *const T, len: usize, name: &str) -> Result<&'a [T
 ///
 /// # Safety
 /// As [`input`].
-pub unsafe fn optional_input<'a, T>(p: *const T, len: usize, name: &str) -> Result<Option<&'a [T]>> {
+pub unsafe fn optional_input<'a, T>(
+    p: *const T,
+    len: usize,
+    name: &str,
+) -> Result<Option<&'a [T]>> {
     if p.is_null() {
         Ok(None)
     } else {
@@ -109,7 +116,11 @@ pub unsafe fn output<'a, T>(p: *mut T, len: usize, name: &str) -> Result<&'a mut
 ///
 /// # Safety
 /// As [`output`].
-pub unsafe fn optional_output<'a, T>(p: *mut T, len: usize, name: &str) -> Result<Option<&'a mut [T]>> {
+pub unsafe fn optional_output<'a, T>(
+    p: *mut T,
+    len: usize,
+    name: &str,
+) -> Result<Option<&'a mut [T]>> {
     if p.is_null() {
         Ok(None)
     } else {

@@ -1,6 +1,8 @@
 //! The dense-target losses: one signature, `y_true` and `y_pred` of `[batch, dim]`.
 
-use crate::args::{elements, input, no_overlap, non_null, optional_input, optional_output, output, span};
+use crate::args::{
+    elements, input, no_overlap, non_null, optional_input, optional_output, output, span,
+};
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status};
 use loss_core::pointwise::{
@@ -37,12 +39,21 @@ pub(crate) unsafe fn dense_call<T: Real, L: Loss<T>>(
         let inputs = [
             ("y_true", span(y_true, n)),
             ("y_pred", span(y_pred, n)),
-            ("sample_weight", span(sample_weight, if sample_weight.is_null() { 0 } else { batch })),
+            (
+                "sample_weight",
+                span(
+                    sample_weight,
+                    if sample_weight.is_null() { 0 } else { batch },
+                ),
+            ),
         ];
         no_overlap(("loss_out", span(loss_out, n_out)), &inputs)?;
         if !grad_out.is_null() {
             no_overlap(("grad_out", span(grad_out, n)), &inputs)?;
-            no_overlap(("grad_out", span(grad_out, n)), &[("loss_out", span(loss_out, n_out))])?;
+            no_overlap(
+                ("grad_out", span(grad_out, n)),
+                &[("loss_out", span(loss_out, n_out))],
+            )?;
         }
         let y_true = input(y_true, n, "y_true")?;
         let y_pred = input(y_pred, n, "y_pred")?;

@@ -148,7 +148,9 @@ unsafe fn read_bool(p: *const bool, name: &str) -> Result<bool> {
     match p.cast::<u8>().read() {
         0 => Ok(false),
         1 => Ok(true),
-        v => Err(invalid(format!("options.{name} is {v}: a bool must be 0 or 1"))),
+        v => Err(invalid(format!(
+            "options.{name} is {v}: a bool must be 0 or 1"
+        ))),
     }
 }
 
@@ -165,7 +167,11 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
         1 => Reduction::Sum,
         2 => Reduction::Mean,
         3 => Reduction::SumOverBatchSize,
-        r => return Err(invalid(format!("options.reduction is {r}: not a loss_reduction"))),
+        r => {
+            return Err(invalid(format!(
+                "options.reduction is {r}: not a loss_reduction"
+            )))
+        }
     };
     let opts = Options {
         reduction,
@@ -225,7 +231,9 @@ impl Options {
             format!("options.alpha is {alpha}: must be in [0, 1]")
         })?;
         let blank = self.blank;
-        check(blank >= 0, || format!("options.blank is {blank}: must be >= 0"))?;
+        check(blank >= 0, || {
+            format!("options.blank is {blank}: must be >= 0")
+        })?;
         Ok(())
     }
 }

@@ -72,7 +72,13 @@ impl<A: SplitOut, B: SplitOut> SplitOut for (A, B) {
 
 /// Sums `leaf(r, out_r)` over leaves `r` of at most `leaf_items` items of `range`,
 /// combined in the fixed tree described in the module docs. `out` is split along.
-pub fn tree_sum<T, O, F>(range: Range<usize>, leaf_items: usize, parallel: bool, out: O, leaf: &F) -> T
+pub fn tree_sum<T, O, F>(
+    range: Range<usize>,
+    leaf_items: usize,
+    parallel: bool,
+    out: O,
+    leaf: &F,
+) -> T
 where
     T: Real,
     O: SplitOut,
@@ -105,7 +111,9 @@ mod tests {
 
     #[test]
     fn same_sum_serial_and_parallel() {
-        let v: Vec<f32> = (0..100_003).map(|i| ((i * 7919) % 1013) as f32 * 1e-3).collect();
+        let v: Vec<f32> = (0..100_003)
+            .map(|i| ((i * 7919) % 1013) as f32 * 1e-3)
+            .collect();
         let f = |r: Range<usize>, _: ()| v[r].iter().copied().sum::<f32>();
         let a = tree_sum(0..v.len(), 1000, false, (), &f);
         let b = tree_sum(0..v.len(), 1000, true, (), &f);

@@ -47,7 +47,10 @@ impl<T: Real> Pointwise<T> for Huber<T> {
             (T::of(0.5) * (x * x), x)
         } else {
             // NaN also lands here, as in TensorFlow's `where(a <= delta, ...)`.
-            (self.delta * a - self.half_delta_sq, self.delta * x.tf_sign())
+            (
+                self.delta * a - self.half_delta_sq,
+                self.delta * x.tf_sign(),
+            )
         }
     }
 }

@@ -83,7 +83,13 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
             let g = g.data.take();
             self.columns(i, r, g, scale)
         };
-        let sum = tree_sum(0..self.dim, LEAF_ELEMENTS, parallel, Strided::new(grad, 1), &leaf);
+        let sum = tree_sum(
+            0..self.dim,
+            LEAF_ELEMENTS,
+            parallel,
+            Strided::new(grad, 1),
+            &leaf,
+        );
         if K::ROW_SUM {
             sum
         } else {
@@ -102,7 +108,13 @@ impl<T: Real, K: Pointwise<T>> Loss<T> for K {
         mut loss_out: ArrayViewMut1<'_, T>,
         mut grad_out: Option<ArrayViewMut2<'_, T>>,
     ) -> Result<()> {
-        let call = check_common(&y_pred, &sample_weight, reduction, &mut loss_out, &mut grad_out)?;
+        let call = check_common(
+            &y_pred,
+            &sample_weight,
+            reduction,
+            &mut loss_out,
+            &mut grad_out,
+        )?;
         let y_true = dense_targets(&targets, call.batch, call.dim)?;
         let rows = Rows {
             kernel: self,
@@ -110,7 +122,14 @@ impl<T: Real, K: Pointwise<T>> Loss<T> for K {
             y_pred: call.y_pred,
             dim: call.dim,
         };
-        reduce(&rows, &call.sample_weight, call.batch, reduction, call.loss_out, call.grad_out);
+        reduce(
+            &rows,
+            &call.sample_weight,
+            call.batch,
+            reduction,
+            call.loss_out,
+            call.grad_out,
+        );
         Ok(())
     }
 }

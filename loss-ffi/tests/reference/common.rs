@@ -1,0 +1,146 @@
+//! What every runner shares: numbers, options, tolerances, comparison.
+
+use loss::*;
+use serde_json::Value;
+
+/// `f32` or `f64` as the reference runner needs it.
+pub trait Num: Copy + PartialEq + std::fmt::Debug + 'static {
+    fn from_f64(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+}
+impl Num for f32 {
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+impl Num for f64 {
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// A number of the files: a JSON number or one of the strings "nan", "inf", "-inf".
+pub fn num(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap(),
+        Value::String(s) => match s.as_str() {
+            "nan" => f64::NAN,
+            "inf" => f64::INFINITY,
+            "-inf" => f64::NEG_INFINITY,
+            other => panic!("bad number {other:?}"),
+        },
+        other => panic!("bad number {other:?}"),
+    }
+}
+
+pub fn floats<T: Num>(v: &Value) -> Vec<T> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| T::from_f64(num(x)))
+        .collect()
+}
+
+#[allow(dead_code)] // for the runners that take integer labels
+pub fn ints(v: &Value) -> Vec<i32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap() as i32)
+        .collect()
+}
+
+/// `loss_options` from a case's `options` object (fields that differ from the defaults).
+pub fn options(case: &Value) -> loss_options {
+    let mut o = loss_options_default();
+    for (k, v) in case["options"].as_object().unwrap() {
+        match k.as_str() {
+            "reduction" => {
+                o.reduction = match v.as_str().unwrap() {
+                    "none" => loss_reduction::LOSS_REDUCTION_NONE,
+                    "sum" => loss_reduction::LOSS_REDUCTION_SUM,
+                    "mean" => loss_reduction::LOSS_REDUCTION_MEAN,
+                    "sum_over_batch_size" => loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+                    r => panic!("unknown reduction {r}"),
+                }
+            }
+            "from_logits" => o.from_logits = v.as_bool().unwrap(),
+            "apply_class_balancing" => o.apply_class_balancing = v.as_bool().unwrap(),
+            "log_input" => o.log_input = v.as_bool().unwrap(),
+            "zero_infinity" => o.zero_infinity = v.as_bool().unwrap(),
+            "batch_first" => o.batch_first = v.as_bool().unwrap(),
+            "label_smoothing" => o.label_smoothing = num(v),
+            "delta" => o.delta = num(v),
+            "margin" => o.margin = num(v),
+            "epsilon" => o.epsilon = num(v),
+            "pos_weight" => o.pos_weight = num(v),
+            "gamma" => o.gamma = num(v),
+            "alpha" => o.alpha = num(v),
+            "ignore_index" => o.ignore_index = v.as_i64().unwrap() as i32,
+            "blank" => o.blank = v.as_i64().unwrap() as i32,
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
+pub fn shape(case: &Value, name: &str) -> usize {
+    case["shape"][name].as_u64().unwrap() as usize
+}
+
+/// The tolerance `(rtol, atol)` of output `name`.
+pub fn tolerance(case: &Value, name: &str) -> (f64, f64) {
+    let t = &case["tolerance"];
+    let o = &t["outputs"][name];
+    let pick = if o.is_object() { o } else { t };
+    (num(&pick["rtol"]), num(&pick["atol"]))
+}
+
+/// Compares output `name`; returns a description of the first mismatches.
+pub fn compare<T: Num>(case: &Value, name: &str, actual: &[T], expected: &Value) -> Vec<String> {
+    let expected: Vec<f64> = expected.as_array().unwrap().iter().map(num).collect();
+    if actual.len() != expected.len() {
+        return vec![format!(
+            "{name}: {} values, expected {}",
+            actual.len(),
+            expected.len()
+        )];
+    }
+    let (rtol, atol) = tolerance(case, name);
+    let mut bad = Vec::new();
+    for (i, (&a, &e)) in actual.iter().zip(&expected).enumerate() {
+        let a = a.to_f64();
+        let ok = if e.is_nan() {
+            a.is_nan()
+        } else if e.is_infinite() {
+            a == e
+        } else {
+            (a - e).abs() <= atol + rtol * e.abs()
+        };
+        if !ok && bad.len() < 3 {
+            bad.push(format!(
+                "{name}[{i}] = {a:e}, expected {e:e} (diff {:e}, allowed {:e})",
+                (a - e).abs(),
+                atol + rtol * e.abs()
+            ));
+        }
+    }
+    bad
+}
+
+pub const SENTINEL: f64 = 12345.678;
+
+/// `batch` for NONE, else 1.
+pub fn output_len(opts: &loss_options, batch: usize) -> usize {
+    if opts.reduction == loss_reduction::LOSS_REDUCTION_NONE {
+        batch
+    } else {
+        1
+    }
+}

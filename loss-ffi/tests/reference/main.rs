@@ -1,0 +1,79 @@
+//! Runs every golden case of `tests/reference/*.json` (TensorFlow/Keras, torch)
+//! through the exported C ABI functions, at the tolerances the files give.
+//! See `tests/reference/FORMAT.md`. One module per signature; `run_case` dispatches.
+
+mod common;
+mod dense;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn run_case(case: &Value) -> Vec<String> {
+    let function = case["function"].as_str().unwrap();
+    let signature = case["signature"].as_str().unwrap();
+    let dtype = case["dtype"].as_str().unwrap();
+    match (signature, dtype) {
+        ("dense", "f32") => dense::dense_f32(function).map(|f| dense::run_dense(case, f)),
+        ("dense", "f64") => dense::dense_f64(function).map(|f| dense::run_dense(case, f)),
+        _ => None,
+    }
+    .unwrap_or_else(|| {
+        vec![format!(
+            "no runner for {signature} function {function} ({dtype})"
+        )]
+    })
+}
+
+#[test]
+fn reference_cases_pass_through_the_c_abi() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/reference");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no reference files in {}", dir.display());
+    let mut per_function: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for file in &files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            let bad = run_case(case);
+            let entry = per_function
+                .entry(case["function"].as_str().unwrap().to_string())
+                .or_default();
+            entry.0 += 1;
+            if bad.is_empty() {
+                entry.1 += 1;
+            } else {
+                failures.push(format!(
+                    "{}: {}",
+                    case["id"].as_str().unwrap(),
+                    bad.join("; ")
+                ));
+            }
+        }
+    }
+    let total: usize = per_function.values().map(|v| v.0).sum();
+    let passed: usize = per_function.values().map(|v| v.1).sum();
+    for (f, (n, p)) in &per_function {
+        println!("reference {f:<36} {p:>4}/{n:<4} passed");
+    }
+    println!(
+        "reference cases: {total} run, {passed} passed, {} failed",
+        total - passed
+    );
+    // Visible in `cargo test` output even without --nocapture.
+    eprintln!(
+        "reference cases: {total} run through the C ABI, {passed} passed, {} failed",
+        total - passed
+    );
+    assert!(
+        failures.is_empty(),
+        "{} reference cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
