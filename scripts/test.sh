@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of libloss: formatting and lints, the Rust unit and property tests,
+# the golden reference cases through the C ABI, the C test programs (ctest-style
+# summary), the demo, and the stale-header gate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== reference cases (TensorFlow/Keras, torch) through the C ABI"
+cargo test -p loss-ffi --test reference -- --nocapture 2>&1 | grep -E '^reference|test result'
+echo "== cargo test --workspace"
+cargo test --workspace
