@@ -194,6 +194,116 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+ * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+ * element stays NaN; infinite bounds are allowed.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+ */
+enum loss_status loss_clip_by_value_f32(float *grad, size_t n, float clip_min, float clip_max);
+
+/**
+ * Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+ * (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+ * with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+ * `clip_norm` is left bit-for-bit unchanged.
+ *
+ * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+ * accumulated in double precision without overflow (TensorFlow's float sum of
+ * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+ * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+ * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * requires `> 0` without checking); `norm_out` inside `grad`
+ * (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_norm_f32(float *grad, size_t n, float clip_norm, float *norm_out);
+
+/**
+ * Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+ * `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+ * multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+ * `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+ * exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+ * element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+ * every buffer is set to NaN, as TensorFlow does to signal the error.
+ *
+ * `global_norm_out` (nullable) receives the global norm before clipping,
+ * accumulated in double precision without overflow (in `_f32` it is `+inf` if
+ * it exceeds `FLT_MAX`; the clipping still used its exact value).
+ *
+ * Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+ * `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+ * finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+ * `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_global_norm_f32(float *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              float clip_norm,
+                                              float *global_norm_out);
+
+/**
+ * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+ * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+ * element stays NaN; infinite bounds are allowed.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+ */
+enum loss_status loss_clip_by_value_f64(double *grad, size_t n, double clip_min, double clip_max);
+
+/**
+ * Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+ * (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+ * with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+ * `clip_norm` is left bit-for-bit unchanged.
+ *
+ * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+ * accumulated in double precision without overflow (TensorFlow's float sum of
+ * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+ * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+ * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * requires `> 0` without checking); `norm_out` inside `grad`
+ * (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_norm_f64(double *grad, size_t n, double clip_norm, double *norm_out);
+
+/**
+ * Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+ * `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+ * multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+ * `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+ * exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+ * element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+ * every buffer is set to NaN, as TensorFlow does to signal the error.
+ *
+ * `global_norm_out` (nullable) receives the global norm before clipping,
+ * accumulated in double precision without overflow (in `_f32` it is `+inf` if
+ * it exceeds `FLT_MAX`; the clipping still used its exact value).
+ *
+ * Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+ * `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+ * finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+ * `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              double clip_norm,
+                                              double *global_norm_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */

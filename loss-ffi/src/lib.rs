@@ -10,11 +10,13 @@
 mod macros;
 
 pub mod args;
+pub mod clip;
 pub mod dense;
 pub mod library;
 pub mod options;
 pub mod status;
 
+pub use clip::*;
 pub use dense::*;
 pub use library::*;
 pub use options::*;

@@ -2,6 +2,7 @@
 //! through the exported C ABI functions, at the tolerances the files give.
 //! See `tests/reference/FORMAT.md`. One module per signature; `run_case` dispatches.
 
+mod clip;
 mod common;
 mod dense;
 
@@ -16,6 +17,12 @@ fn run_case(case: &Value) -> Vec<String> {
     match (signature, dtype) {
         ("dense", "f32") => dense::dense_f32(function).map(|f| dense::run_dense(case, f)),
         ("dense", "f64") => dense::dense_f64(function).map(|f| dense::run_dense(case, f)),
+        ("clip_by_value", "f32") => Some(clip::run_clip_by_value::<f32>(case)),
+        ("clip_by_value", "f64") => Some(clip::run_clip_by_value::<f64>(case)),
+        ("clip_by_norm", "f32") => Some(clip::run_clip_by_norm::<f32>(case)),
+        ("clip_by_norm", "f64") => Some(clip::run_clip_by_norm::<f64>(case)),
+        ("clip_by_global_norm", "f32") => Some(clip::run_clip_by_global_norm::<f32>(case)),
+        ("clip_by_global_norm", "f64") => Some(clip::run_clip_by_global_norm::<f64>(case)),
         _ => None,
     }
     .unwrap_or_else(|| {
