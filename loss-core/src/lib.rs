@@ -28,6 +28,7 @@
 //! ```
 
 pub mod clip;
+pub mod composite;
 pub mod error;
 pub mod kernels;
 pub mod loss;
