@@ -11,12 +11,14 @@ mod macros;
 
 pub mod args;
 pub mod clip;
+pub mod composite;
 pub mod dense;
 pub mod library;
 pub mod options;
 pub mod status;
 
 pub use clip::*;
+pub use composite::*;
 pub use dense::*;
 pub use library::*;
 pub use options::*;
