@@ -43,13 +43,28 @@ fn main() {
     for f in &files {
         build.file(f);
     }
-    // The demo, renamed so the tests can run it without a second main().
-    let demo = dir.join("../examples/demo.c");
-    if demo.exists() {
-        build.file(&demo);
-        build.define("main", "loss_demo_main");
-    }
     build.compile("ctests");
+
+    // Every example, each in its own library so that its main() can be renamed
+    // (examples/<name>.c: main becomes loss_<name>_main) and run by a test.
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(dir.join("../examples"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    examples.retain(|p| p.extension().is_some_and(|e| e == "c"));
+    examples.sort();
+    for example in &examples {
+        let name = example.file_stem().unwrap().to_str().unwrap();
+        cc::Build::new()
+            .include(&include)
+            .std("c99")
+            .warnings(true)
+            .extra_warnings(true)
+            .flag_if_supported("-Wpedantic")
+            .flag_if_supported("-Werror")
+            .define("main", format!("loss_{name}_main").as_str())
+            .file(example)
+            .compile(&format!("example_{name}"));
+    }
 
     // The header as C++17, with the same warnings as errors.
     cc::Build::new()
