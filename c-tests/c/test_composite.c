@@ -6,41 +6,27 @@
 
 #include <stdint.h>
 
-static loss_term_f32 term_f32(loss_kind kind, double weight, const float *t, const float *p,
-                              size_t batch, size_t dim, const float *w, loss_reduction r,
-                              float *grad) {
-  loss_term_f32 x;
-  memset(&x, 0, sizeof x);
-  x.kind = kind;
-  x.weight = weight;
-  x.y_true = t;
-  x.y_pred = p;
-  x.batch = batch;
-  x.dim = dim;
-  x.sample_weight = w;
-  x.options = loss_options_default();
-  x.options.reduction = r;
-  x.grad_out = grad;
-  return x;
-}
-
-static loss_term_f64 term_f64(loss_kind kind, double weight, const double *t, const double *p,
-                              size_t batch, size_t dim, const double *w, loss_reduction r,
-                              double *grad) {
-  loss_term_f64 x;
-  memset(&x, 0, sizeof x);
-  x.kind = kind;
-  x.weight = weight;
-  x.y_true = t;
-  x.y_pred = p;
-  x.batch = batch;
-  x.dim = dim;
-  x.sample_weight = w;
-  x.options = loss_options_default();
-  x.options.reduction = r;
-  x.grad_out = grad;
-  return x;
-}
+/* term_f32 / term_f64: a term of `kind` with default options but `r`. */
+#define DEFINE_TERM(SUFFIX, T)                                                          \
+  static loss_term_##SUFFIX term_##SUFFIX(loss_kind kind, double weight, const T *t,    \
+                                          const T *p, size_t batch, size_t dim,         \
+                                          const T *w, loss_reduction r, T *grad) {      \
+    loss_term_##SUFFIX x;                                                               \
+    memset(&x, 0, sizeof x);                                                            \
+    x.kind = kind;                                                                      \
+    x.weight = weight;                                                                  \
+    x.y_true = t;                                                                       \
+    x.y_pred = p;                                                                       \
+    x.batch = batch;                                                                    \
+    x.dim = dim;                                                                        \
+    x.sample_weight = w;                                                                \
+    x.options = loss_options_default();                                                 \
+    x.options.reduction = r;                                                            \
+    x.grad_out = grad;                                                                  \
+    return x;                                                                           \
+  }
+DEFINE_TERM(f32, float)
+DEFINE_TERM(f64, double)
 
 /* What a callback saw. */
 typedef struct {

@@ -365,7 +365,6 @@ mod tests {
         let e = weighted_sum(&mut terms).unwrap_err();
         assert_eq!(e.term, 1);
         assert_eq!(e.to_string(), "term 1: invalid argument: no");
-        drop(terms);
         assert!(g0.iter().chain(g1.iter()).all(|&x| x == 7.0));
     }
 

@@ -157,7 +157,6 @@ fn weighted_sum_is_bit_identical<T: loss_core::Real>() {
             },
         ];
         let (total, values) = weighted_sum(&mut terms).unwrap();
-        drop(terms);
         let (wa, wb) = (T::of(w_a), T::of(w_b));
         let mut expect = T::zero();
         expect += wa * la;

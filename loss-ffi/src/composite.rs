@@ -10,7 +10,9 @@
 //! callback returns are read as plain integers and checked, so an out-of-range value
 //! is an error, not undefined behaviour.
 
-use crate::args::{elements, input, no_overlap, non_null, optional_input, optional_output, span};
+use crate::args::{
+    aligned, elements, input, no_overlap, non_null, optional_input, optional_output, span,
+};
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::composite::{weighted_sum, CustomLossFloat, Term};
@@ -451,6 +453,8 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
         non_null(terms, "terms")?;
         non_null(total_out, "total_out")?;
         let n_terms = elements::<loss_term<T>>(&[("n_terms", n_terms)])?;
+        // Read field by field (never as a reference: `kind` may hold any value).
+        aligned(terms, "terms")?;
         let mut checked = Vec::with_capacity(n_terms);
         for k in 0..n_terms {
             let raw = RawTerm::read(terms.add(k));
