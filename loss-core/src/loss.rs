@@ -123,6 +123,56 @@ pub(crate) fn dense_targets<'a, T>(
     }
 }
 
-fn contiguity(name: &str) -> crate::LossError {
+/// The integer labels of a call, checked against the batch size.
+pub(crate) fn label_targets<'a, T>(targets: &'a Targets<'_, T>, batch: usize) -> Result<&'a [i32]> {
+    match targets {
+        Targets::Labels(l) => {
+            ensure_shape(l.len() == batch, || {
+                format!("labels has {} values for a batch of {batch}", l.len())
+            })?;
+            l.as_slice().ok_or_else(|| contiguity("labels"))
+        }
+        Targets::Dense(_) => Err(crate::LossError::InvalidArgument(
+            "this loss takes integer labels, not dense targets".into(),
+        )),
+    }
+}
+
+pub(crate) fn contiguity(name: &str) -> crate::LossError {
     crate::LossError::Shape(format!("{name} must be contiguous in row-major order"))
 }
+
+/// Implements [`Loss`] for `f32` and `f64` by forwarding to a generic function
+/// `compute(&self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)`.
+///
+/// Losses that are not [`Pointwise`](crate::pointwise::Pointwise) kernels use this:
+/// a generic `impl<T: Real> Loss<T> for X<T>` would overlap the blanket impl for
+/// pointwise kernels (coherence cannot rule out `X<T>: Pointwise<T>`), while impls
+/// for the two concrete float types do not. Write `impl_loss!(X<T>, path::to::fn)`
+/// for a type generic over the float, `impl_loss!(X, path::to::fn)` otherwise.
+macro_rules! impl_loss {
+    (@one $float:ty, $ty:ty, $compute:path) => {
+        impl $crate::loss::Loss<$float> for $ty {
+            fn compute(
+                &self,
+                targets: $crate::loss::Targets<'_, $float>,
+                y_pred: ndarray::ArrayView2<'_, $float>,
+                sample_weight: Option<ndarray::ArrayView1<'_, $float>>,
+                reduction: $crate::reduction::Reduction,
+                loss_out: ndarray::ArrayViewMut1<'_, $float>,
+                grad_out: Option<ndarray::ArrayViewMut2<'_, $float>>,
+            ) -> $crate::error::Result<()> {
+                $compute(self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)
+            }
+        }
+    };
+    ($ty:ident<T>, $compute:path) => {
+        impl_loss!(@one f32, $ty<f32>, $compute);
+        impl_loss!(@one f64, $ty<f64>, $compute);
+    };
+    ($ty:ident, $compute:path) => {
+        impl_loss!(@one f32, $ty, $compute);
+        impl_loss!(@one f64, $ty, $compute);
+    };
+}
+pub(crate) use impl_loss;

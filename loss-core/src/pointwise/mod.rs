@@ -5,19 +5,31 @@
 //! The per-sample loss is the mean over the row (`l_i = 1/dim Σ_j f(t_ij, p_ij)`), or
 //! the sum for kernels with [`Pointwise::ROW_SUM`].
 
+mod binary_crossentropy;
+mod binary_focal_crossentropy;
+mod contrastive;
+mod hinge;
 mod huber;
+mod kl_divergence;
 mod log_cosh;
 mod mean_absolute_error;
 mod mean_absolute_percentage_error;
 mod mean_squared_error;
 mod mean_squared_logarithmic_error;
+mod poisson;
 
+pub use binary_crossentropy::BinaryCrossentropy;
+pub use binary_focal_crossentropy::BinaryFocalCrossentropy;
+pub use contrastive::Contrastive;
+pub use hinge::Hinge;
 pub use huber::Huber;
+pub use kl_divergence::KlDivergence;
 pub use log_cosh::LogCosh;
 pub use mean_absolute_error::MeanAbsoluteError;
 pub use mean_absolute_percentage_error::MeanAbsolutePercentageError;
 pub use mean_squared_error::MeanSquaredError;
 pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
+pub use poisson::Poisson;
 
 use crate::error::Result;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
@@ -142,5 +154,18 @@ pub(crate) fn tf_maximum<T: Real>(x: T, floor: T) -> (T, bool) {
         (x, true)
     } else {
         (floor, false)
+    }
+}
+
+/// `clip(x, lo, hi)` as TensorFlow's `clip_by_value`: NaN propagates, and the gradient
+/// passes where `lo <= x <= hi` (and for NaN); returns the value and whether it passes.
+#[inline]
+pub(crate) fn tf_clip<T: Real>(x: T, lo: T, hi: T) -> (T, bool) {
+    if x < lo {
+        (lo, false)
+    } else if x > hi {
+        (hi, false)
+    } else {
+        (x, true)
     }
 }
