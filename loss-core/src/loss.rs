@@ -142,37 +142,32 @@ pub(crate) fn contiguity(name: &str) -> crate::LossError {
     crate::LossError::Shape(format!("{name} must be contiguous in row-major order"))
 }
 
-/// Implements [`Loss`] for `f32` and `f64` by forwarding to a generic function
-/// `compute(&self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)`.
+/// Implements [`Loss<T>`] for every `T: Real` for each listed type, by forwarding to
+/// a generic function `compute(&self, targets, y_pred, sample_weight, reduction,
+/// loss_out, grad_out)`: `impl_loss!(path::to::compute: TypeA, TypeB<T>);` (`T` names
+/// the float type).
 ///
-/// Losses that are not [`Pointwise`](crate::pointwise::Pointwise) kernels use this:
-/// a generic `impl<T: Real> Loss<T> for X<T>` would overlap the blanket impl for
-/// pointwise kernels (coherence cannot rule out `X<T>: Pointwise<T>`), while impls
-/// for the two concrete float types do not. Write `impl_loss!(X<T>, path::to::fn)`
-/// for a type generic over the float, `impl_loss!(X, path::to::fn)` otherwise.
+/// Every loss gets its impl this way, not from a blanket impl over a kernel trait: a
+/// blanket `impl<K: Kernel<T>> Loss<T> for K` would forbid generic impls for any other
+/// type, since coherence cannot rule out that the type also implements the kernel
+/// trait (a downstream crate may implement `Kernel<Local>` for `Type<Local>`).
 macro_rules! impl_loss {
-    (@one $float:ty, $ty:ty, $compute:path) => {
-        impl $crate::loss::Loss<$float> for $ty {
-            fn compute(
-                &self,
-                targets: $crate::loss::Targets<'_, $float>,
-                y_pred: ndarray::ArrayView2<'_, $float>,
-                sample_weight: Option<ndarray::ArrayView1<'_, $float>>,
-                reduction: $crate::reduction::Reduction,
-                loss_out: ndarray::ArrayViewMut1<'_, $float>,
-                grad_out: Option<ndarray::ArrayViewMut2<'_, $float>>,
-            ) -> $crate::error::Result<()> {
-                $compute(self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)
+    ($compute:path: $($ty:ty),+ $(,)?) => {
+        $(
+            impl<T: $crate::real::Real> $crate::loss::Loss<T> for $ty {
+                fn compute(
+                    &self,
+                    targets: $crate::loss::Targets<'_, T>,
+                    y_pred: ndarray::ArrayView2<'_, T>,
+                    sample_weight: Option<ndarray::ArrayView1<'_, T>>,
+                    reduction: $crate::reduction::Reduction,
+                    loss_out: ndarray::ArrayViewMut1<'_, T>,
+                    grad_out: Option<ndarray::ArrayViewMut2<'_, T>>,
+                ) -> $crate::error::Result<()> {
+                    $compute(self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)
+                }
             }
-        }
-    };
-    ($ty:ident<T>, $compute:path) => {
-        impl_loss!(@one f32, $ty<f32>, $compute);
-        impl_loss!(@one f64, $ty<f64>, $compute);
-    };
-    ($ty:ident, $compute:path) => {
-        impl_loss!(@one f32, $ty, $compute);
-        impl_loss!(@one f64, $ty, $compute);
+        )+
     };
 }
 pub(crate) use impl_loss;

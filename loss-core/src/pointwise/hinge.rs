@@ -1,8 +1,8 @@
 //! Hinge and squared hinge losses.
 
-use super::{tf_maximum, Pointwise};
+use super::{compute_pointwise, tf_maximum, Pointwise};
 use crate::error::Result;
-use crate::loss::{impl_loss, Loss, Targets};
+use crate::loss::{impl_loss, Targets};
 use crate::real::Real;
 use crate::reduction::Reduction;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -90,7 +90,8 @@ fn compute<T: Real>(
         map_binary,
         _float: PhantomData,
     };
-    kernel.compute(
+    compute_pointwise(
+        &kernel,
         targets,
         y_pred,
         sample_weight,
@@ -100,4 +101,4 @@ fn compute<T: Real>(
     )
 }
 
-impl_loss!(Hinge, compute);
+impl_loss!(compute: Hinge);

@@ -1,6 +1,7 @@
 //! Elementwise losses: each is one [`Pointwise`] kernel (the value of one element and
-//! its derivative) in a file of its own; this module turns any of them into a
-//! [`Loss`] with a fused single pass.
+//! its derivative) in a file of its own; this module turns each of them into a
+//! [`Loss`](crate::Loss) with a fused single pass (list a new kernel in the
+//! `impl_loss!` below).
 //!
 //! The per-sample loss is the mean over the row (`l_i = 1/dim Σ_j f(t_ij, p_ij)`), or
 //! the sum for kernels with [`Pointwise::ROW_SUM`].
@@ -33,7 +34,7 @@ pub use poisson::Poisson;
 
 use crate::error::Result;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
-use crate::loss::{check_common, dense_targets, Loss, Targets};
+use crate::loss::{check_common, dense_targets, impl_loss, Targets};
 use crate::real::Real;
 use crate::reduction::{reduce, Reduction, SampleKernel};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -110,41 +111,55 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
     }
 }
 
-impl<T: Real, K: Pointwise<T>> Loss<T> for K {
-    fn compute(
-        &self,
-        targets: Targets<'_, T>,
-        y_pred: ArrayView2<'_, T>,
-        sample_weight: Option<ArrayView1<'_, T>>,
-        reduction: Reduction,
-        mut loss_out: ArrayViewMut1<'_, T>,
-        mut grad_out: Option<ArrayViewMut2<'_, T>>,
-    ) -> Result<()> {
-        let call = check_common(
-            &y_pred,
-            &sample_weight,
-            reduction,
-            &mut loss_out,
-            &mut grad_out,
-        )?;
-        let y_true = dense_targets(&targets, call.batch, call.dim)?;
-        let rows = Rows {
-            kernel: self,
-            y_true,
-            y_pred: call.y_pred,
-            dim: call.dim,
-        };
-        reduce(
-            &rows,
-            &call.sample_weight,
-            call.batch,
-            reduction,
-            call.loss_out,
-            call.grad_out,
-        );
-        Ok(())
-    }
+/// [`Loss::compute`] of any elementwise kernel: one fused pass over the rows.
+pub(crate) fn compute_pointwise<T: Real, K: Pointwise<T>>(
+    kernel: &K,
+    targets: Targets<'_, T>,
+    y_pred: ArrayView2<'_, T>,
+    sample_weight: Option<ArrayView1<'_, T>>,
+    reduction: Reduction,
+    mut loss_out: ArrayViewMut1<'_, T>,
+    mut grad_out: Option<ArrayViewMut2<'_, T>>,
+) -> Result<()> {
+    let call = check_common(
+        &y_pred,
+        &sample_weight,
+        reduction,
+        &mut loss_out,
+        &mut grad_out,
+    )?;
+    let y_true = dense_targets(&targets, call.batch, call.dim)?;
+    let rows = Rows {
+        kernel,
+        y_true,
+        y_pred: call.y_pred,
+        dim: call.dim,
+    };
+    reduce(
+        &rows,
+        &call.sample_weight,
+        call.batch,
+        reduction,
+        call.loss_out,
+        call.grad_out,
+    );
+    Ok(())
 }
+
+// Every elementwise loss, by name (see `impl_loss!` for why there is no blanket impl).
+impl_loss!(compute_pointwise:
+    BinaryCrossentropy<T>,
+    BinaryFocalCrossentropy<T>,
+    Contrastive<T>,
+    Huber<T>,
+    KlDivergence<T>,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError<T>,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError<T>,
+    Poisson<T>,
+);
 
 /// `max(x, floor)` that propagates NaN and sends the gradient to `x` on ties, as
 /// TensorFlow's `maximum`; returns the value and whether `x` was taken.

@@ -37,4 +37,4 @@ impl<T: Real> RowLoss<T> for CategoricalCrossentropy<T> {
     }
 }
 
-impl_loss!(CategoricalCrossentropy<T>, compute_dense);
+impl_loss!(compute_dense: CategoricalCrossentropy<T>);

@@ -57,4 +57,4 @@ impl<T: Real> RowLoss<T> for CategoricalHinge<T> {
     }
 }
 
-impl_loss!(CategoricalHinge<T>, compute_dense);
+impl_loss!(compute_dense: CategoricalHinge<T>);

@@ -60,4 +60,4 @@ impl<T: Real> RowLoss<T> for CosineSimilarity<T> {
     }
 }
 
-impl_loss!(CosineSimilarity<T>, compute_dense);
+impl_loss!(compute_dense: CosineSimilarity<T>);

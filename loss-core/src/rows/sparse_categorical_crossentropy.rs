@@ -135,4 +135,4 @@ fn compute<T: Real>(
     }
 }
 
-impl_loss!(SparseCategoricalCrossentropy<T>, compute);
+impl_loss!(compute: SparseCategoricalCrossentropy<T>);
