@@ -15,9 +15,10 @@ use crate::real::Real;
 /// ∂f/∂p = (gamma u^(gamma-1) (1 - 2t') bce + u^gamma ∂bce/∂p) · balance
 /// ```
 ///
-/// From logits, `1 - p` is `sigmoid(-x)` and `∂p/∂x = sigmoid(x) sigmoid(-x)`, so
-/// neither the loss nor the gradient overflows or loses its small values for large
-/// `|x|`. With `gamma = 0` the focal factor is 1 and its derivative 0.
+/// From logits, `1 - p` is `sigmoid(-x)` and `∂u/∂x = (1 - 2t') sigmoid(x) sigmoid(-x)`,
+/// and the focal derivative is computed as `gamma u^gamma (∂u/∂x) / u`, so neither the
+/// loss nor the gradient overflows, saturates or turns NaN for any finite logit (for
+/// any `gamma >= 0`). With `gamma = 0` the focal factor is 1 and its derivative 0.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BinaryFocalCrossentropy<T> {
     bce: BinaryCrossentropy<T>,
@@ -64,21 +65,27 @@ impl<T: Real> Pointwise<T> for BinaryFocalCrossentropy<T> {
         let b = &self.bce;
         let t = b.smooth(t);
         let one = T::one();
-        // (bce, ∂bce/∂y, u, ∂u/∂y)
-        let (bce, d_bce, u, du) = if b.from_logits {
+        let g = self.gamma;
+        // (bce, ∂bce/∂y, u^gamma, ∂(u^gamma)/∂y)
+        let (bce, d_bce, focal, d_focal) = if b.from_logits {
             let (p, q) = (sigmoid(y), sigmoid(-y));
             let u = t * q + (one - t) * p;
-            (logit_bce(t, y), p - t, u, (one - t - t) * p * q)
+            let focal = u.powf(g);
+            // ∂u/∂x = (1 - 2t') p q. Written as gamma u^gamma (p q / u) it stays finite
+            // when u underflows to 0 for saturated logits (u^gamma -> 0 then), where
+            // u^(gamma - 1) would overflow for gamma < 1.
+            let pq_over_u = if u == T::zero() { u } else { p * q / u };
+            let d = g * focal * (one - t - t) * pq_over_u;
+            (logit_bce(t, y), p - t, focal, d)
         } else {
             let (bce, d_bce) = probability_bce(t, y, one, b.lo, b.hi);
-            (bce, d_bce, t * (one - y) + (one - t) * y, one - t - t)
-        };
-        let g = self.gamma;
-        let focal = u.powf(g);
-        let d_focal = if g == T::zero() {
-            T::zero()
-        } else {
-            g * u.powf(g - one) * du
+            let u = t * (one - y) + (one - t) * y;
+            let d = if g == T::zero() {
+                T::zero()
+            } else {
+                g * u.powf(g - one) * (one - t - t)
+            };
+            (bce, d_bce, u.powf(g), d)
         };
         let mut value = focal * bce;
         let mut d = d_focal * bce + focal * d_bce;
