@@ -2,7 +2,7 @@
 
 use crate::error::{ensure_shape, Result};
 use crate::real::Real;
-use crate::reduction::Reduction;
+use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// What a prediction is compared with.
@@ -102,6 +102,48 @@ pub(crate) fn check_common<'a, T: Real>(
         loss_out,
         grad_out,
     })
+}
+
+/// The checked inputs a [`checked_reduce`] builder receives.
+pub(crate) struct Checked<'a, T> {
+    pub batch: usize,
+    pub dim: usize,
+    pub y_pred: &'a [T],
+    pub sample_weight: Option<&'a [T]>,
+}
+
+/// The body of a [`Loss::compute`]: checks the shapes every loss shares, lets `build`
+/// check the rest (targets, labels, ...) and return the kernel and the weights, then
+/// runs [`reduce`]. Nothing is written unless every check passed.
+pub(crate) fn checked_reduce<'a, T, K, W>(
+    y_pred: &'a ArrayView2<'_, T>,
+    sample_weight: &'a Option<ArrayView1<'_, T>>,
+    reduction: Reduction,
+    loss_out: &'a mut ArrayViewMut1<'_, T>,
+    grad_out: &'a mut Option<ArrayViewMut2<'_, T>>,
+    build: impl FnOnce(Checked<'a, T>) -> Result<(K, W)>,
+) -> Result<()>
+where
+    T: Real,
+    K: SampleKernel<T>,
+    W: SampleWeights<T>,
+{
+    let call = check_common(y_pred, sample_weight, reduction, loss_out, grad_out)?;
+    let (kernel, weights) = build(Checked {
+        batch: call.batch,
+        dim: call.dim,
+        y_pred: call.y_pred,
+        sample_weight: call.sample_weight,
+    })?;
+    reduce(
+        &kernel,
+        &weights,
+        call.batch,
+        reduction,
+        call.loss_out,
+        call.grad_out,
+    );
+    Ok(())
 }
 
 /// The dense targets of a call, checked against `y_pred`'s shape.

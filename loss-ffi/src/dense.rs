@@ -1,7 +1,8 @@
 //! The dense-target losses: one signature, `y_true` and `y_pred` of `[batch, dim]`.
 
 use crate::args::{
-    elements, input, no_overlap, non_null, optional_input, optional_output, output, span,
+    elements, input, non_null, optional_input, optional_output, optional_span, output,
+    outputs_disjoint, span,
 };
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status};
@@ -41,22 +42,9 @@ pub(crate) unsafe fn dense_call<T: Real, L: Loss<T>>(
         let inputs = [
             ("y_true", span(y_true, n)),
             ("y_pred", span(y_pred, n)),
-            (
-                "sample_weight",
-                span(
-                    sample_weight,
-                    if sample_weight.is_null() { 0 } else { batch },
-                ),
-            ),
+            ("sample_weight", optional_span(sample_weight, batch)),
         ];
-        no_overlap(("loss_out", span(loss_out, n_out)), &inputs)?;
-        if !grad_out.is_null() {
-            no_overlap(("grad_out", span(grad_out, n)), &inputs)?;
-            no_overlap(
-                ("grad_out", span(grad_out, n)),
-                &[("loss_out", span(loss_out, n_out))],
-            )?;
-        }
+        outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
         let y_true = input(y_true, n, "y_true")?;
         let y_pred = input(y_pred, n, "y_pred")?;
         let sample_weight = optional_input(sample_weight, batch, "sample_weight")?;

@@ -1,7 +1,8 @@
 //! Sparse categorical cross-entropy: integer labels, optional class weights.
 
 use crate::args::{
-    elements, input, no_overlap, non_null, optional_input, optional_output, output, span,
+    elements, input, non_null, optional_input, optional_output, optional_span, output,
+    outputs_disjoint, span,
 };
 use crate::options::{loss_options, read_options};
 use crate::status::{boundary, loss_status};
@@ -32,27 +33,13 @@ unsafe fn sparse_call<T: Real>(
         let n = elements::<T>(&[("batch", batch), ("classes", classes)])?;
         let opts = read_options(options)?;
         let n_out = opts.reduction.output_len(batch);
-        let len_if = |p: *const T, len: usize| if p.is_null() { 0 } else { len };
         let inputs = [
             ("labels", span(labels, batch)),
             ("y_pred", span(y_pred, n)),
-            (
-                "sample_weight",
-                span(sample_weight, len_if(sample_weight, batch)),
-            ),
-            (
-                "class_weight",
-                span(class_weight, len_if(class_weight, classes)),
-            ),
+            ("sample_weight", optional_span(sample_weight, batch)),
+            ("class_weight", optional_span(class_weight, classes)),
         ];
-        no_overlap(("loss_out", span(loss_out, n_out)), &inputs)?;
-        if !grad_out.is_null() {
-            no_overlap(("grad_out", span(grad_out, n)), &inputs)?;
-            no_overlap(
-                ("grad_out", span(grad_out, n)),
-                &[("loss_out", span(loss_out, n_out))],
-            )?;
-        }
+        outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
         let labels = input(labels, batch, "labels")?;
         let y_pred = input(y_pred, n, "y_pred")?;
         let sample_weight = optional_input(sample_weight, batch, "sample_weight")?;

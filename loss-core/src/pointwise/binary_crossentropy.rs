@@ -1,7 +1,7 @@
 //! Binary cross-entropy, from probabilities or logits, with torch's `pos_weight`.
 
 use super::{tf_clip, Pointwise};
-use crate::error::{ensure_arg, Result};
+use crate::error::{check_epsilon, check_label_smoothing, ensure_arg, Result};
 use crate::real::Real;
 
 /// Keras 3 `BinaryCrossentropy` with torch's `pos_weight` `q`. With the smoothed target
@@ -37,12 +37,8 @@ impl<T: Real> BinaryCrossentropy<T> {
         epsilon: f64,
         pos_weight: f64,
     ) -> Result<Self> {
-        ensure_arg((0.0..=1.0).contains(&label_smoothing), || {
-            format!("label_smoothing must be in [0, 1], got {label_smoothing}")
-        })?;
-        ensure_arg((0.0..0.5).contains(&epsilon), || {
-            format!("epsilon must be in [0, 0.5), got {epsilon}")
-        })?;
+        check_label_smoothing(label_smoothing)?;
+        check_epsilon(epsilon)?;
         ensure_arg(pos_weight >= 0.0 && pos_weight.is_finite(), || {
             format!("pos_weight must be finite and >= 0, got {pos_weight}")
         })?;
@@ -101,11 +97,6 @@ pub(crate) fn probability_bce<T: Real>(t: T, p: T, q: T, lo: T, hi: T) -> (T, T)
 }
 
 impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
-    #[inline]
-    fn value(&self, t: T, p: T) -> T {
-        self.value_and_derivative(t, p).0
-    }
-
     #[inline]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let t = self.smooth(t);

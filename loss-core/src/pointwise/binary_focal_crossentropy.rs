@@ -56,11 +56,6 @@ impl<T: Real> BinaryFocalCrossentropy<T> {
 
 impl<T: Real> Pointwise<T> for BinaryFocalCrossentropy<T> {
     #[inline]
-    fn value(&self, t: T, p: T) -> T {
-        self.value_and_derivative(t, p).0
-    }
-
-    #[inline]
     fn value_and_derivative(&self, t: T, y: T) -> (T, T) {
         let b = &self.bce;
         let t = b.smooth(t);

@@ -30,11 +30,6 @@ impl<T: Real> Contrastive<T> {
 
 impl<T: Real> Pointwise<T> for Contrastive<T> {
     #[inline]
-    fn value(&self, t: T, d: T) -> T {
-        self.value_and_derivative(t, d).0
-    }
-
-    #[inline]
     fn value_and_derivative(&self, t: T, d: T) -> (T, T) {
         let gap = tf_maximum(self.margin - d, T::zero()).0;
         let far = T::one() - t;

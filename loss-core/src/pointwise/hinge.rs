@@ -50,11 +50,6 @@ struct Kernel<T> {
 
 impl<T: Real> Pointwise<T> for Kernel<T> {
     #[inline]
-    fn value(&self, t: T, p: T) -> T {
-        self.value_and_derivative(t, p).0
-    }
-
-    #[inline]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let t = if self.map_binary {
             T::of(2.0) * t - T::one()

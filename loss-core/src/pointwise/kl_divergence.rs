@@ -1,7 +1,7 @@
 //! Kullback-Leibler divergence.
 
 use super::{tf_clip, Pointwise};
-use crate::error::{ensure_arg, Result};
+use crate::error::{check_epsilon, Result};
 use crate::real::Real;
 
 /// Keras 3 `KLDivergence`, summed over the row. With `t' = clip(t, eps, 1)` and
@@ -18,9 +18,7 @@ pub struct KlDivergence<T> {
 impl<T: Real> KlDivergence<T> {
     /// With the clipping floor `epsilon` (Keras: `1e-7`), in `[0, 0.5)`.
     pub fn new(epsilon: f64) -> Result<Self> {
-        ensure_arg((0.0..0.5).contains(&epsilon), || {
-            format!("epsilon must be in [0, 0.5), got {epsilon}")
-        })?;
+        check_epsilon(epsilon)?;
         Ok(KlDivergence {
             epsilon: T::of(epsilon),
         })
@@ -29,11 +27,6 @@ impl<T: Real> KlDivergence<T> {
 
 impl<T: Real> Pointwise<T> for KlDivergence<T> {
     const ROW_SUM: bool = true;
-
-    #[inline]
-    fn value(&self, t: T, p: T) -> T {
-        self.value_and_derivative(t, p).0
-    }
 
     #[inline]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {

@@ -34,9 +34,9 @@ pub use poisson::Poisson;
 
 use crate::error::Result;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
-use crate::loss::{check_common, dense_targets, impl_loss, Targets};
+use crate::loss::{checked_reduce, dense_targets, impl_loss, Targets};
 use crate::real::Real;
-use crate::reduction::{reduce, Reduction, SampleKernel};
+use crate::reduction::{Reduction, SampleKernel};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use std::ops::Range;
 
@@ -45,8 +45,10 @@ pub trait Pointwise<T: Real>: Sync {
     /// Whether the per-sample loss sums the row (`true`) or averages it (`false`).
     const ROW_SUM: bool = false;
 
-    /// `f(t, p)`.
-    fn value(&self, t: T, p: T) -> T;
+    /// `f(t, p)`; by default the value of [`Pointwise::value_and_derivative`].
+    fn value(&self, t: T, p: T) -> T {
+        self.value_and_derivative(t, p).0
+    }
 
     /// `(f(t, p), ∂f/∂p)`. Where `f` has no derivative, TensorFlow's choice.
     fn value_and_derivative(&self, t: T, p: T) -> (T, T);
@@ -121,29 +123,17 @@ pub(crate) fn compute_pointwise<T: Real, K: Pointwise<T>>(
     mut loss_out: ArrayViewMut1<'_, T>,
     mut grad_out: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    let call = check_common(
-        &y_pred,
-        &sample_weight,
-        reduction,
-        &mut loss_out,
-        &mut grad_out,
-    )?;
-    let y_true = dense_targets(&targets, call.batch, call.dim)?;
-    let rows = Rows {
-        kernel,
-        y_true,
-        y_pred: call.y_pred,
-        dim: call.dim,
-    };
-    reduce(
-        &rows,
-        &call.sample_weight,
-        call.batch,
-        reduction,
-        call.loss_out,
-        call.grad_out,
-    );
-    Ok(())
+    let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
+    checked_reduce(&y_pred, w, reduction, out, grad, |c| {
+        let y_true = dense_targets(&targets, c.batch, c.dim)?;
+        let rows = Rows {
+            kernel,
+            y_true,
+            y_pred: c.y_pred,
+            dim: c.dim,
+        };
+        Ok((rows, c.sample_weight))
+    })
 }
 
 // Every elementwise loss, by name (see `impl_loss!` for why there is no blanket impl).

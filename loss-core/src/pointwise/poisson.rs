@@ -1,7 +1,7 @@
 //! Poisson loss.
 
 use super::Pointwise;
-use crate::error::{ensure_arg, Result};
+use crate::error::{check_epsilon, Result};
 use crate::real::Real;
 
 /// Keras 3 `Poisson` (rates), or torch's `PoissonNLLLoss(log_input=True, full=False)`
@@ -18,12 +18,10 @@ pub struct Poisson<T> {
 }
 
 impl<T: Real> Poisson<T> {
-    /// `epsilon` (Keras: `1e-7`) finite and `>= 0`; `log_input`: `y_pred` is `log` of
+    /// `epsilon` (Keras: `1e-7`) in `[0, 0.5)`; `log_input`: `y_pred` is `log` of
     /// the rate.
     pub fn new(epsilon: f64, log_input: bool) -> Result<Self> {
-        ensure_arg(epsilon >= 0.0 && epsilon.is_finite(), || {
-            format!("epsilon must be finite and >= 0, got {epsilon}")
-        })?;
+        check_epsilon(epsilon)?;
         Ok(Poisson {
             epsilon: T::of(epsilon),
             log_input,

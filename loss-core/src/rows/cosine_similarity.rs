@@ -1,7 +1,7 @@
 //! Cosine similarity loss.
 
 use super::{compute_dense, RowLoss, RowTarget};
-use crate::error::{ensure_arg, Result};
+use crate::error::{check_epsilon, Result};
 use crate::loss::impl_loss;
 use crate::real::Real;
 
@@ -20,11 +20,9 @@ pub struct CosineSimilarity<T> {
 }
 
 impl<T: Real> CosineSimilarity<T> {
-    /// With the norm floor `epsilon` (Keras: `1e-7`), finite and `>= 0`.
+    /// With the norm floor `epsilon` (Keras: `1e-7`), in `[0, 0.5)`.
     pub fn new(epsilon: f64) -> Result<Self> {
-        ensure_arg(epsilon >= 0.0 && epsilon.is_finite(), || {
-            format!("epsilon must be finite and >= 0, got {epsilon}")
-        })?;
+        check_epsilon(epsilon)?;
         Ok(CosineSimilarity {
             inv_eps: T::of(1.0 / epsilon),
         })

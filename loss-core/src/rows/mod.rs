@@ -1,6 +1,6 @@
 //! Row losses: the loss of a sample couples the values of its row (a softmax, a
 //! norm, a maximum), so it is computed a row at a time by a [`RowLoss`]; this module
-//! turns any of them into a [`SampleKernel`] that [`reduce`] weights and reduces.
+//! turns any of them into a [`SampleKernel`] that [`reduce`](crate::reduction::reduce) weights and reduces.
 //!
 //! A row's target is dense (`y_true[i, ..]`) or a class index (an integer label,
 //! i.e. a one-hot row): see [`RowTarget`]. Samples whose label is the ignored label
@@ -8,7 +8,7 @@
 //! [`LabelWeights`](crate::weights::LabelWeights).
 //!
 //! Inside a row, work is sequential (one thread per row); rows are spread over the
-//! threads by [`reduce`].
+//! threads by [`reduce`](crate::reduction::reduce).
 
 mod categorical_crossentropy;
 mod categorical_hinge;
@@ -23,9 +23,9 @@ pub use softmax_cross_entropy::{Input, SoftmaxCrossEntropy};
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 
 use crate::error::Result;
-use crate::loss::{check_common, dense_targets, Targets};
+use crate::loss::{checked_reduce, dense_targets, Targets};
 use crate::real::Real;
-use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
+use crate::reduction::{Reduction, SampleKernel};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// The target of one row.
@@ -110,29 +110,6 @@ impl<T: Real, R: RowLoss<T>> SampleKernel<T> for RowKernel<'_, T, R> {
     }
 }
 
-/// Runs `loss` over the rows of `y_pred` with the given targets and weights. Every
-/// size must have been checked (`targets` as long as `y_pred`, labels in range).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn run<T: Real, R: RowLoss<T>, W: SampleWeights<T>>(
-    loss: &R,
-    targets: RowTargets<'_, T>,
-    y_pred: &[T],
-    dim: usize,
-    weights: &W,
-    reduction: Reduction,
-    loss_out: &mut [T],
-    grad_out: Option<&mut [T]>,
-) {
-    let kernel = RowKernel {
-        loss,
-        targets,
-        y_pred,
-        dim,
-    };
-    let batch = y_pred.len() / dim;
-    reduce(&kernel, weights, batch, reduction, loss_out, grad_out);
-}
-
 /// [`Loss::compute`](crate::Loss::compute) of a row loss with dense targets.
 pub(crate) fn compute_dense<T: Real, R: RowLoss<T>>(
     loss: &R,
@@ -143,23 +120,15 @@ pub(crate) fn compute_dense<T: Real, R: RowLoss<T>>(
     mut loss_out: ArrayViewMut1<'_, T>,
     mut grad_out: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    let call = check_common(
-        &y_pred,
-        &sample_weight,
-        reduction,
-        &mut loss_out,
-        &mut grad_out,
-    )?;
-    let y_true = dense_targets(&targets, call.batch, call.dim)?;
-    run(
-        loss,
-        RowTargets::Dense(y_true),
-        call.y_pred,
-        call.dim,
-        &call.sample_weight,
-        reduction,
-        call.loss_out,
-        call.grad_out,
-    );
-    Ok(())
+    let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
+    checked_reduce(&y_pred, w, reduction, out, grad, |c| {
+        let y_true = dense_targets(&targets, c.batch, c.dim)?;
+        let kernel = RowKernel {
+            loss,
+            targets: RowTargets::Dense(y_true),
+            y_pred: c.y_pred,
+            dim: c.dim,
+        };
+        Ok((kernel, c.sample_weight))
+    })
 }

@@ -2,7 +2,7 @@
 //! categorical and sequence cross-entropy.
 
 use super::{RowLoss, RowTarget};
-use crate::error::{ensure_arg, Result};
+use crate::error::{check_epsilon, check_label_smoothing, Result};
 use crate::pointwise::tf_clip;
 use crate::real::Real;
 
@@ -51,12 +51,8 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
     /// `label_smoothing` must lie in `[0, 1]`; `epsilon` (the clipping bound for
     /// probabilities, Keras: `1e-7`) in `[0, 0.5)`.
     pub fn new(input: Input, label_smoothing: f64, epsilon: f64) -> Result<Self> {
-        ensure_arg((0.0..=1.0).contains(&label_smoothing), || {
-            format!("label_smoothing must be in [0, 1], got {label_smoothing}")
-        })?;
-        ensure_arg((0.0..0.5).contains(&epsilon), || {
-            format!("epsilon must be in [0, 0.5), got {epsilon}")
-        })?;
+        check_label_smoothing(label_smoothing)?;
+        check_epsilon(epsilon)?;
         Ok(SoftmaxCrossEntropy {
             input,
             smoothing: T::of(label_smoothing),

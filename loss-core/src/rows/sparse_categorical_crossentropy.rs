@@ -1,8 +1,8 @@
 //! Sparse categorical cross-entropy: integer labels, class weights, an ignored label.
 
-use super::{run, Input, RowTargets, SoftmaxCrossEntropy};
+use super::{Input, RowKernel, RowTargets, SoftmaxCrossEntropy};
 use crate::error::{ensure_shape, Result};
-use crate::loss::{check_common, contiguity, impl_loss, label_targets, Targets};
+use crate::loss::{checked_reduce, contiguity, impl_loss, label_targets, Targets};
 use crate::real::Real;
 use crate::reduction::Reduction;
 use crate::weights::{check_labels, LabelWeights};
@@ -68,47 +68,35 @@ impl<T: Real> SparseCategoricalCrossentropy<T> {
         mut loss_out: ArrayViewMut1<'_, T>,
         mut grad_out: Option<ArrayViewMut2<'_, T>>,
     ) -> Result<()> {
-        let call = check_common(
-            &y_pred,
-            &sample_weight,
-            reduction,
-            &mut loss_out,
-            &mut grad_out,
-        )?;
         let targets: Targets<'_, T> = Targets::Labels(labels);
-        let labels = label_targets(&targets, call.batch)?;
-        let classes = call.dim;
-        let class_weight = match &class_weight {
-            None => None,
-            Some(c) => {
-                ensure_shape(c.len() == classes, || {
-                    format!("class_weight has {} values for {classes} classes", c.len())
-                })?;
-                Some(c.as_slice().ok_or_else(|| contiguity("class_weight"))?)
-            }
-        };
-        check_labels(labels, classes, self.ignore_index)?;
-        let weights = LabelWeights {
-            labels,
-            sample_weight: call.sample_weight,
-            class_weight,
-            ignore: self.ignore_index,
-        };
-        let targets = RowTargets::Labels {
-            labels,
-            ignore: self.ignore_index,
-        };
-        run(
-            &self.ce,
-            targets,
-            call.y_pred,
-            classes,
-            &weights,
-            reduction,
-            call.loss_out,
-            call.grad_out,
-        );
-        Ok(())
+        let ignore = self.ignore_index;
+        let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
+        checked_reduce(&y_pred, w, reduction, out, grad, |c| {
+            let labels = label_targets(&targets, c.batch)?;
+            let class_weight = match &class_weight {
+                None => None,
+                Some(cw) => {
+                    ensure_shape(cw.len() == c.dim, || {
+                        format!("class_weight has {} values for {} classes", cw.len(), c.dim)
+                    })?;
+                    Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
+                }
+            };
+            check_labels(labels, c.dim, ignore)?;
+            let kernel = RowKernel {
+                loss: &self.ce,
+                targets: RowTargets::Labels { labels, ignore },
+                y_pred: c.y_pred,
+                dim: c.dim,
+            };
+            let weights = LabelWeights {
+                labels,
+                sample_weight: c.sample_weight,
+                class_weight,
+                ignore,
+            };
+            Ok((kernel, weights))
+        })
     }
 }
 
