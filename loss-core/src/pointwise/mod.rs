@@ -33,6 +33,7 @@ pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
 pub use poisson::Poisson;
 
 use crate::error::Result;
+use crate::kernels::simd::{dispatch, sum_lanes, Kernel, LANES};
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
 use crate::loss::{checked_reduce, dense_targets, impl_loss, Targets};
 use crate::real::Real;
@@ -66,21 +67,65 @@ impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
     /// `Σ_j f` over columns `cols` of row `i`, writing `scale * f'` to `grad`.
     fn columns(&self, i: usize, cols: Range<usize>, grad: Option<&mut [T]>, scale: T) -> T {
         let base = i * self.dim;
-        let t = &self.y_true[base + cols.start..base + cols.end];
-        let p = &self.y_pred[base + cols.start..base + cols.end];
-        let k = self.kernel;
-        match grad {
-            None => t.iter().zip(p).map(|(&t, &p)| k.value(t, p)).sum(),
+        let range = base + cols.start..base + cols.end;
+        dispatch(Columns {
+            kernel: self.kernel,
+            y_true: &self.y_true[range.clone()],
+            y_pred: &self.y_pred[range],
+            grad,
+            scale,
+        })
+    }
+}
+
+/// The hot loop: [`LANES`] partial sums, value and derivative of each element.
+struct Columns<'a, T, K> {
+    kernel: &'a K,
+    y_true: &'a [T],
+    y_pred: &'a [T],
+    grad: Option<&'a mut [T]>,
+    scale: T,
+}
+
+impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
+    type Output = T;
+
+    #[inline(always)]
+    fn run(self) -> T {
+        let (k, scale) = (self.kernel, self.scale);
+        let mut acc = [T::zero(); LANES];
+        let t = self.y_true.chunks_exact(LANES);
+        let p = self.y_pred.chunks_exact(LANES);
+        let (t_rest, p_rest) = (t.remainder(), p.remainder());
+        match self.grad {
+            None => {
+                for (t, p) in t.zip(p) {
+                    for l in 0..LANES {
+                        acc[l] += k.value(t[l], p[l]);
+                    }
+                }
+                for (l, (&t, &p)) in t_rest.iter().zip(p_rest).enumerate() {
+                    acc[l] += k.value(t, p);
+                }
+            }
             Some(g) => {
-                let mut acc = T::zero();
-                for ((&t, &p), g) in t.iter().zip(p).zip(g.iter_mut()) {
+                let mut g = g.chunks_exact_mut(LANES);
+                for ((t, p), g) in t.zip(p).zip(&mut g) {
+                    for l in 0..LANES {
+                        let (v, d) = k.value_and_derivative(t[l], p[l]);
+                        acc[l] += v;
+                        g[l] = scale * d;
+                    }
+                }
+                let g_rest = g.into_remainder();
+                for (l, ((&t, &p), g)) in t_rest.iter().zip(p_rest).zip(g_rest).enumerate() {
                     let (v, d) = k.value_and_derivative(t, p);
-                    acc += v;
+                    acc[l] += v;
                     *g = scale * d;
                 }
-                acc
             }
         }
+        sum_lanes(acc)
     }
 }
 
