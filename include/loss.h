@@ -92,6 +92,88 @@ typedef enum loss_status {
 } loss_status;
 
 /**
+ * The loss a term of `loss_weighted_sum_*` computes: every dense-target loss and
+ * sparse categorical cross-entropy, by the name of its function, or
+ * `LOSS_KIND_CUSTOM` for a callback. Values are fixed and never renumbered; new
+ * kinds are added at the end.
+ */
+typedef enum loss_kind {
+  /**
+   * `loss_mean_squared_error_*`.
+   */
+  LOSS_KIND_MEAN_SQUARED_ERROR = 0,
+  /**
+   * `loss_mean_absolute_error_*`.
+   */
+  LOSS_KIND_MEAN_ABSOLUTE_ERROR = 1,
+  /**
+   * `loss_huber_*` (`options.delta`).
+   */
+  LOSS_KIND_HUBER = 2,
+  /**
+   * `loss_log_cosh_*`.
+   */
+  LOSS_KIND_LOG_COSH = 3,
+  /**
+   * `loss_mean_absolute_percentage_error_*` (`options.epsilon`).
+   */
+  LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4,
+  /**
+   * `loss_mean_squared_logarithmic_error_*` (`options.epsilon`).
+   */
+  LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR = 5,
+  /**
+   * `loss_poisson_*`.
+   */
+  LOSS_KIND_POISSON = 6,
+  /**
+   * `loss_kl_divergence_*`.
+   */
+  LOSS_KIND_KL_DIVERGENCE = 7,
+  /**
+   * `loss_cosine_similarity_*`.
+   */
+  LOSS_KIND_COSINE_SIMILARITY = 8,
+  /**
+   * `loss_binary_crossentropy_*`.
+   */
+  LOSS_KIND_BINARY_CROSSENTROPY = 9,
+  /**
+   * `loss_binary_focal_crossentropy_*`.
+   */
+  LOSS_KIND_BINARY_FOCAL_CROSSENTROPY = 10,
+  /**
+   * `loss_categorical_crossentropy_*`.
+   */
+  LOSS_KIND_CATEGORICAL_CROSSENTROPY = 11,
+  /**
+   * `loss_hinge_*`.
+   */
+  LOSS_KIND_HINGE = 12,
+  /**
+   * `loss_squared_hinge_*`.
+   */
+  LOSS_KIND_SQUARED_HINGE = 13,
+  /**
+   * `loss_categorical_hinge_*`.
+   */
+  LOSS_KIND_CATEGORICAL_HINGE = 14,
+  /**
+   * `loss_contrastive_*`.
+   */
+  LOSS_KIND_CONTRASTIVE = 15,
+  /**
+   * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
+   * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
+   */
+  LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY = 16,
+  /**
+   * The term's `custom` callback, with `user_data`.
+   */
+  LOSS_KIND_CUSTOM = 17,
+} loss_kind;
+
+/**
  * How per-sample losses `l_i` with weights `w_i` (1 when `sample_weight` is NULL) are
  * combined into `loss_out`.
  */
@@ -189,6 +271,190 @@ typedef struct loss_options {
   bool batch_first;
 } loss_options;
 
+/**
+ * A loss written in C: `loss_custom_fn_f32` / `loss_custom_fn_f64`.
+ *
+ * Called once per `loss_weighted_sum_*` call for the whole term, on the calling
+ * thread, with the term's `user_data`, `y_true` and `y_pred` (`[batch, dim]`,
+ * `y_pred[i * dim + j]`). It must write the unweighted loss of every sample to
+ * `per_sample_loss[i]` (`[batch]`) and, when `grad` is not NULL, `d l_i / d y_pred[i *
+ * dim + j]` to `grad[i * dim + j]` (`[batch * dim]`); both buffers are libloss's
+ * zero-filled temporaries, valid during the call only. It returns `LOSS_OK`, or
+ * any other status to abort the whole call with that status (a value that is not
+ * a `loss_status` becomes `LOSS_ERROR_INVALID_ARGUMENT`). libloss then applies the
+ * term's sample weights and reduction exactly as for a built-in loss.
+ */
+typedef enum loss_status (*loss_custom_fn_f32)(void *user_data,
+                                               const float *y_true,
+                                               const float *y_pred,
+                                               size_t batch,
+                                               size_t dim,
+                                               float *per_sample_loss,
+                                               float *grad);
+
+/**
+ * One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
+ * `{0}` (so that the pointers a kind does not use are NULL), then set `options =
+ * loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
+ * kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+ *
+ * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
+ * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
+ * `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+ * `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
+ * function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
+ */
+typedef struct loss_term_f32 {
+  /**
+   * Which loss (a `loss_kind` value).
+   */
+  enum loss_kind kind;
+  /**
+   * The term's weight in the total: finite and >= 0.
+   */
+  double weight;
+  /**
+   * Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+   */
+  const float *y_true;
+  /**
+   * Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
+   * for sparse cross-entropy, ignored otherwise.
+   */
+  const int32_t *labels;
+  /**
+   * Predictions, `[batch, dim]`: required.
+   */
+  const float *y_pred;
+  /**
+   * Number of samples, > 0.
+   */
+  size_t batch;
+  /**
+   * Values per sample (classes for sparse cross-entropy), > 0.
+   */
+  size_t dim;
+  /**
+   * Nullable, `[batch]`: per-sample weights (all 1 when NULL).
+   */
+  const float *sample_weight;
+  /**
+   * Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
+   * every other kind.
+   */
+  const float *class_weight;
+  /**
+   * The term's options (by value; `loss_options_default()` for the defaults).
+   * `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
+   * `LOSS_REDUCTION_SUM` (whose gradient is the same).
+   */
+  struct loss_options options;
+  /**
+   * The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
+   */
+  loss_custom_fn_f32 custom;
+  /**
+   * Passed to `custom` unchanged; libloss never dereferences it.
+   */
+  void *user_data;
+  /**
+   * Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`.
+   */
+  float *grad_out;
+} loss_term_f32;
+
+/**
+ * A loss written in C: `loss_custom_fn_f32` / `loss_custom_fn_f64`.
+ *
+ * Called once per `loss_weighted_sum_*` call for the whole term, on the calling
+ * thread, with the term's `user_data`, `y_true` and `y_pred` (`[batch, dim]`,
+ * `y_pred[i * dim + j]`). It must write the unweighted loss of every sample to
+ * `per_sample_loss[i]` (`[batch]`) and, when `grad` is not NULL, `d l_i / d y_pred[i *
+ * dim + j]` to `grad[i * dim + j]` (`[batch * dim]`); both buffers are libloss's
+ * zero-filled temporaries, valid during the call only. It returns `LOSS_OK`, or
+ * any other status to abort the whole call with that status (a value that is not
+ * a `loss_status` becomes `LOSS_ERROR_INVALID_ARGUMENT`). libloss then applies the
+ * term's sample weights and reduction exactly as for a built-in loss.
+ */
+typedef enum loss_status (*loss_custom_fn_f64)(void *user_data,
+                                               const double *y_true,
+                                               const double *y_pred,
+                                               size_t batch,
+                                               size_t dim,
+                                               double *per_sample_loss,
+                                               double *grad);
+
+/**
+ * One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
+ * `{0}` (so that the pointers a kind does not use are NULL), then set `options =
+ * loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
+ * kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+ *
+ * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
+ * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
+ * `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+ * `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
+ * function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
+ */
+typedef struct loss_term_f64 {
+  /**
+   * Which loss (a `loss_kind` value).
+   */
+  enum loss_kind kind;
+  /**
+   * The term's weight in the total: finite and >= 0.
+   */
+  double weight;
+  /**
+   * Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+   */
+  const double *y_true;
+  /**
+   * Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
+   * for sparse cross-entropy, ignored otherwise.
+   */
+  const int32_t *labels;
+  /**
+   * Predictions, `[batch, dim]`: required.
+   */
+  const double *y_pred;
+  /**
+   * Number of samples, > 0.
+   */
+  size_t batch;
+  /**
+   * Values per sample (classes for sparse cross-entropy), > 0.
+   */
+  size_t dim;
+  /**
+   * Nullable, `[batch]`: per-sample weights (all 1 when NULL).
+   */
+  const double *sample_weight;
+  /**
+   * Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
+   * every other kind.
+   */
+  const double *class_weight;
+  /**
+   * The term's options (by value; `loss_options_default()` for the defaults).
+   * `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
+   * `LOSS_REDUCTION_SUM` (whose gradient is the same).
+   */
+  struct loss_options options;
+  /**
+   * The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
+   */
+  loss_custom_fn_f64 custom;
+  /**
+   * Passed to `custom` unchanged; libloss never dereferences it.
+   */
+  void *user_data;
+  /**
+   * Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`.
+   */
+  double *grad_out;
+} loss_term_f64;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -226,6 +492,178 @@ enum loss_status loss_class_weights_to_sample_weights_f64(const int32_t *labels,
                                                           const double *class_weight,
                                                           size_t classes,
                                                           double *sample_weight_out);
+
+/**
+ * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+ * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+ * element stays NaN; infinite bounds are allowed.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+ */
+enum loss_status loss_clip_by_value_f32(float *grad, size_t n, float clip_min, float clip_max);
+
+/**
+ * Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+ * (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+ * with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+ * `clip_norm` is left bit-for-bit unchanged.
+ *
+ * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+ * accumulated in double precision without overflow (TensorFlow's float sum of
+ * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+ * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+ * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * requires `> 0` without checking); `norm_out` inside `grad`
+ * (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_norm_f32(float *grad, size_t n, float clip_norm, float *norm_out);
+
+/**
+ * Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+ * `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+ * multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+ * `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+ * exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+ * element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+ * every buffer is set to NaN, as TensorFlow does to signal the error.
+ *
+ * `global_norm_out` (nullable) receives the global norm before clipping,
+ * accumulated in double precision without overflow (in `_f32` it is `+inf` if
+ * it exceeds `FLT_MAX`; the clipping still used its exact value).
+ *
+ * Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+ * `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+ * finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+ * `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_global_norm_f32(float *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              float clip_norm,
+                                              float *global_norm_out);
+
+/**
+ * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+ * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+ * element stays NaN; infinite bounds are allowed.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+ */
+enum loss_status loss_clip_by_value_f64(double *grad, size_t n, double clip_min, double clip_max);
+
+/**
+ * Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+ * (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+ * with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+ * `clip_norm` is left bit-for-bit unchanged.
+ *
+ * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+ * accumulated in double precision without overflow (TensorFlow's float sum of
+ * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+ * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+ * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * requires `> 0` without checking); `norm_out` inside `grad`
+ * (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_norm_f64(double *grad, size_t n, double clip_norm, double *norm_out);
+
+/**
+ * Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+ * `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+ * multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+ * `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+ * exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+ * element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+ * every buffer is set to NaN, as TensorFlow does to signal the error.
+ *
+ * `global_norm_out` (nullable) receives the global norm before clipping,
+ * accumulated in double precision without overflow (in `_f32` it is `+inf` if
+ * it exceeds `FLT_MAX`; the clipping still used its exact value).
+ *
+ * Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+ * `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+ * finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+ * `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              double clip_norm,
+                                              double *global_norm_out);
+
+/**
+ * The weighted sum of several losses, each over its own inputs (the heads of a
+ * multi-task model), with every term's gradient, in one call:
+ * `*total_out = sum_k weight_k * L_k`, where `L_k` is term `k`'s reduced value
+ * (as its loss's own function returns it; `LOSS_REDUCTION_NONE` counts as
+ * `LOSS_REDUCTION_SUM`), and `terms[k].grad_out` (when not NULL) receives
+ * `weight_k * dL_k/dy_pred_k`. `per_term_out` (nullable, `[n_terms]`) receives
+ * every `L_k`.
+ *
+ * Arithmetic, for reproducibility: `L_k` and its gradient are bit-identical to the
+ * loss's own function on the term's inputs; each weight is rounded to the
+ * buffer type; the total is `0 + w_0 L_0 + w_1 L_1 + ...` in that order and each
+ * gradient element is the product `w_k * g` rounded once.
+ *
+ * Errors: `terms` or `total_out` NULL (`LOSS_ERROR_NULL_POINTER`); `n_terms == 0`
+ * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
+ * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
+ * a zero or overflowing size, a weight that is negative or not finite, a bad
+ * option, a `class_weight` on a kind that takes none, a kind this build lacks
+ * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
+ * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
+ * `per_term_out`) overlapping any input or each other are
+ * `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+ * (`"term 1: ..."`). Every term is computed into temporaries before anything is
+ * written: on any error no output of any term is touched.
+ */
+enum loss_status loss_weighted_sum_f32(const struct loss_term_f32 *terms,
+                                       size_t n_terms,
+                                       float *total_out,
+                                       float *per_term_out);
+
+/**
+ * The weighted sum of several losses, each over its own inputs (the heads of a
+ * multi-task model), with every term's gradient, in one call:
+ * `*total_out = sum_k weight_k * L_k`, where `L_k` is term `k`'s reduced value
+ * (as its loss's own function returns it; `LOSS_REDUCTION_NONE` counts as
+ * `LOSS_REDUCTION_SUM`), and `terms[k].grad_out` (when not NULL) receives
+ * `weight_k * dL_k/dy_pred_k`. `per_term_out` (nullable, `[n_terms]`) receives
+ * every `L_k`.
+ *
+ * Arithmetic, for reproducibility: `L_k` and its gradient are bit-identical to the
+ * loss's own function on the term's inputs; each weight is rounded to the
+ * buffer type; the total is `0 + w_0 L_0 + w_1 L_1 + ...` in that order and each
+ * gradient element is the product `w_k * g` rounded once.
+ *
+ * Errors: `terms` or `total_out` NULL (`LOSS_ERROR_NULL_POINTER`); `n_terms == 0`
+ * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
+ * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
+ * a zero or overflowing size, a weight that is negative or not finite, a bad
+ * option, a `class_weight` on a kind that takes none, a kind this build lacks
+ * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
+ * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
+ * `per_term_out`) overlapping any input or each other are
+ * `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+ * (`"term 1: ..."`). Every term is computed into temporaries before anything is
+ * written: on any error no output of any term is touched.
+ */
+enum loss_status loss_weighted_sum_f64(const struct loss_term_f64 *terms,
+                                       size_t n_terms,
+                                       double *total_out,
+                                       double *per_term_out);
 
 /**
  * Mean squared error (Keras `MeanSquaredError`):

@@ -32,6 +32,8 @@
 //! assert_eq!(grad, array![[0.5, 0.0], [0.0, -0.5]]);
 //! ```
 
+pub mod clip;
+pub mod composite;
 pub mod error;
 pub mod kernels;
 pub mod loss;

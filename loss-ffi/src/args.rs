@@ -44,7 +44,8 @@ pub fn non_null<T>(p: *const T, name: &str) -> Result<()> {
     }
 }
 
-fn aligned<T>(p: *const T, name: &str) -> Result<()> {
+/// Fails with `LOSS_ERROR_INVALID_ARGUMENT` naming `name` when `p` is not aligned for `T`.
+pub fn aligned<T>(p: *const T, name: &str) -> Result<()> {
     if (p as usize) % align_of::<T>() == 0 {
         Ok(())
     } else {

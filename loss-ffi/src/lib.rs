@@ -11,21 +11,19 @@ mod macros;
 
 pub mod args;
 pub mod class_weights;
+pub mod clip;
+pub mod composite;
 pub mod dense;
 pub mod library;
 pub mod options;
 pub mod sparse;
 pub mod status;
 
+pub use class_weights::*;
+pub use clip::*;
+pub use composite::*;
 pub use dense::*;
 pub use library::*;
 pub use options::*;
+pub use sparse::*;
 pub use status::*;
-// Named, not globbed: every `twins!` module defines `twins_f32`/`twins_f64`, and two
-// glob re-exports of those names would be ambiguous.
-pub use class_weights::{
-    loss_class_weights_to_sample_weights_f32, loss_class_weights_to_sample_weights_f64,
-};
-pub use sparse::{
-    loss_sparse_categorical_crossentropy_f32, loss_sparse_categorical_crossentropy_f64,
-};

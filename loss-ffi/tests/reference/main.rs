@@ -3,6 +3,7 @@
 //! See `tests/reference/FORMAT.md`. One module per signature; `run_case` dispatches.
 
 mod class_weights;
+mod clip;
 mod common;
 mod dense;
 mod sparse;
@@ -34,6 +35,12 @@ fn run_case(case: &Value) -> Vec<String> {
             case,
             loss::loss_class_weights_to_sample_weights_f64,
         )),
+        ("clip_by_value", "f32") => Some(clip::run_clip_by_value::<f32>(case)),
+        ("clip_by_value", "f64") => Some(clip::run_clip_by_value::<f64>(case)),
+        ("clip_by_norm", "f32") => Some(clip::run_clip_by_norm::<f32>(case)),
+        ("clip_by_norm", "f64") => Some(clip::run_clip_by_norm::<f64>(case)),
+        ("clip_by_global_norm", "f32") => Some(clip::run_clip_by_global_norm::<f32>(case)),
+        ("clip_by_global_norm", "f64") => Some(clip::run_clip_by_global_norm::<f64>(case)),
         _ => None,
     }
     .unwrap_or_else(|| {
