@@ -621,7 +621,7 @@ enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
  * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
  * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
  * a zero or overflowing size, a weight that is negative or not finite, a bad
- * option, a `class_weight` on a kind that takes none, a kind this build lacks
+ * option, a `class_weight` on a kind that takes none
  * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
  * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
  * `per_term_out`) overlapping any input or each other are
@@ -652,7 +652,7 @@ enum loss_status loss_weighted_sum_f32(const struct loss_term_f32 *terms,
  * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
  * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
  * a zero or overflowing size, a weight that is negative or not finite, a bad
- * option, a `class_weight` on a kind that takes none, a kind this build lacks
+ * option, a `class_weight` on a kind that takes none
  * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
  * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
  * `per_term_out`) overlapping any input or each other are

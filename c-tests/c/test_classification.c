@@ -336,19 +336,23 @@ static const struct {
   const char *name;
   dense_f32 f32;
   dense_f64 f64;
+  loss_kind kind;
 } DENSE[] = {
-    {"binary_crossentropy", loss_binary_crossentropy_f32, loss_binary_crossentropy_f64},
+    {"binary_crossentropy", loss_binary_crossentropy_f32, loss_binary_crossentropy_f64,
+     LOSS_KIND_BINARY_CROSSENTROPY},
     {"binary_focal_crossentropy", loss_binary_focal_crossentropy_f32,
-     loss_binary_focal_crossentropy_f64},
+     loss_binary_focal_crossentropy_f64, LOSS_KIND_BINARY_FOCAL_CROSSENTROPY},
     {"categorical_crossentropy", loss_categorical_crossentropy_f32,
-     loss_categorical_crossentropy_f64},
-    {"hinge", loss_hinge_f32, loss_hinge_f64},
-    {"squared_hinge", loss_squared_hinge_f32, loss_squared_hinge_f64},
-    {"categorical_hinge", loss_categorical_hinge_f32, loss_categorical_hinge_f64},
-    {"kl_divergence", loss_kl_divergence_f32, loss_kl_divergence_f64},
-    {"poisson", loss_poisson_f32, loss_poisson_f64},
-    {"cosine_similarity", loss_cosine_similarity_f32, loss_cosine_similarity_f64},
-    {"contrastive", loss_contrastive_f32, loss_contrastive_f64},
+     loss_categorical_crossentropy_f64, LOSS_KIND_CATEGORICAL_CROSSENTROPY},
+    {"hinge", loss_hinge_f32, loss_hinge_f64, LOSS_KIND_HINGE},
+    {"squared_hinge", loss_squared_hinge_f32, loss_squared_hinge_f64, LOSS_KIND_SQUARED_HINGE},
+    {"categorical_hinge", loss_categorical_hinge_f32, loss_categorical_hinge_f64,
+     LOSS_KIND_CATEGORICAL_HINGE},
+    {"kl_divergence", loss_kl_divergence_f32, loss_kl_divergence_f64, LOSS_KIND_KL_DIVERGENCE},
+    {"poisson", loss_poisson_f32, loss_poisson_f64, LOSS_KIND_POISSON},
+    {"cosine_similarity", loss_cosine_similarity_f32, loss_cosine_similarity_f64,
+     LOSS_KIND_COSINE_SIMILARITY},
+    {"contrastive", loss_contrastive_f32, loss_contrastive_f64, LOSS_KIND_CONTRASTIVE},
 };
 #define N_DENSE (sizeof DENSE / sizeof DENSE[0])
 
@@ -524,6 +528,59 @@ TEST(sparse_error_paths_write_nothing) {
   return true;
 }
 
+/* ---- the same losses as terms of loss_weighted_sum ---- */
+
+TEST(weighted_sum_terms_equal_their_functions) {
+  /* Weight 0.5 is exact: the total is 0.5 L and the gradient 0.5 g, bit for bit. */
+  loss_options o = loss_options_default();
+  o.from_logits = true;
+  o.label_smoothing = 0.1;
+  o.apply_class_balancing = true;
+  for (size_t k = 0; k < N_DENSE; k++) {
+    double l = 0, g[6], total = 0, tg[6];
+    CHECK_OK(DENSE[k].f64(T6, P6, 2, 3, NULL, &o, &l, g));
+    loss_term_f64 term;
+    memset(&term, 0, sizeof term);
+    term.kind = DENSE[k].kind;
+    term.weight = 0.5;
+    term.y_true = T6;
+    term.y_pred = P6;
+    term.batch = 2;
+    term.dim = 3;
+    term.options = o;
+    term.grad_out = tg;
+    CHECK_OK(loss_weighted_sum_f64(&term, 1, &total, NULL));
+    CHECK(total == 0.5 * l);
+    for (int i = 0; i < 6; i++) CHECK(tg[i] == 0.5 * g[i]);
+  }
+  /* Sparse: labels, class weights and an ignored label. */
+  o = with_reduction(LOSS_REDUCTION_MEAN);
+  o.from_logits = true;
+  o.ignore_index = -100;
+  double cw[2] = {2, 1}, l = 0, g[6], total = 0, tg[6];
+  CHECK_OK(loss_sparse_categorical_crossentropy_f64(LABELS, LOGITS, 3, 2, NULL, cw, &o, &l, g));
+  loss_term_f64 term;
+  memset(&term, 0, sizeof term);
+  term.kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
+  term.weight = 0.5;
+  term.labels = LABELS;
+  term.y_pred = LOGITS;
+  term.batch = 3;
+  term.dim = 2;
+  term.class_weight = cw;
+  term.options = o;
+  term.grad_out = tg;
+  CHECK_OK(loss_weighted_sum_f64(&term, 1, &total, NULL));
+  CHECK(total == 0.5 * l);
+  for (int i = 0; i < 6; i++) CHECK(tg[i] == 0.5 * g[i]);
+  /* A bad label is reported as by the function itself. */
+  int32_t bad[3] = {0, 5, 1};
+  term.labels = bad;
+  CHECK_STATUS(loss_weighted_sum_f64(&term, 1, &total, NULL), LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  CHECK(total == 0.5 * l);
+  return true;
+}
+
 /* ---- class weights to sample weights ---- */
 
 TEST(class_weights_to_sample_weights_by_hand) {
@@ -587,6 +644,7 @@ SUITE(classification) {
   RUN(dense_error_paths_write_nothing);
   RUN(dense_outputs_may_not_alias_inputs);
   RUN(sparse_error_paths_write_nothing);
+  RUN(weighted_sum_terms_equal_their_functions);
   RUN(class_weights_to_sample_weights_by_hand);
   RUN(class_weights_error_paths_write_nothing);
 }

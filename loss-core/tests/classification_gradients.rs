@@ -7,8 +7,8 @@ mod common;
 use common::{check_gradient, Rng};
 use loss_core::pointwise::*;
 use loss_core::rows::*;
-use loss_core::{Loss, LossError, Reduction, Targets};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use loss_core::{Loss, Reduction, Targets};
+use ndarray::{Array1, Array2};
 
 /// `rows x cols` labels in {0, 1}.
 fn binary(rng: &mut Rng, rows: usize, cols: usize) -> Array2<f64> {
@@ -126,37 +126,6 @@ fn categorical_crossentropy() {
     );
 }
 
-/// A sparse cross-entropy with fixed class weights, as a [`Loss`] for `check_gradient`.
-struct ClassWeighted {
-    loss: SparseCategoricalCrossentropy<f64>,
-    class_weight: Array1<f64>,
-}
-
-impl Loss<f64> for ClassWeighted {
-    fn compute(
-        &self,
-        targets: Targets<'_, f64>,
-        y_pred: ArrayView2<'_, f64>,
-        sample_weight: Option<ArrayView1<'_, f64>>,
-        reduction: Reduction,
-        loss_out: ArrayViewMut1<'_, f64>,
-        grad_out: Option<ArrayViewMut2<'_, f64>>,
-    ) -> Result<(), LossError> {
-        let Targets::Labels(labels) = targets else {
-            unreachable!("the test passes labels")
-        };
-        self.loss.compute_weighted(
-            labels,
-            y_pred,
-            sample_weight,
-            Some(self.class_weight.view()),
-            reduction,
-            loss_out,
-            grad_out,
-        )
-    }
-}
-
 #[test]
 fn sparse_categorical_crossentropy() {
     let mut rng = Rng::new(15);
@@ -179,10 +148,7 @@ fn sparse_categorical_crossentropy() {
                 &y,
                 Some(&w),
             );
-            let weighted = ClassWeighted {
-                loss,
-                class_weight: class_weight.clone(),
-            };
+            let weighted = loss.with_class_weight(class_weight.view());
             check_gradient(
                 "sparse class-weighted",
                 &weighted,

@@ -7,7 +7,7 @@ use crate::args::{
 use crate::options::{loss_options, read_options};
 use crate::status::{boundary, loss_status};
 use loss_core::rows::SparseCategoricalCrossentropy;
-use loss_core::Real;
+use loss_core::{Loss, Real, Targets};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// The body of the sparse functions: validate, build views, compute.
@@ -46,18 +46,20 @@ unsafe fn sparse_call<T: Real>(
         let class_weight = optional_input(class_weight, classes, "class_weight")?;
         let loss_out = output(loss_out, n_out, "loss_out")?;
         let grad_out = optional_output(grad_out, n, "grad_out")?;
-        let loss = SparseCategoricalCrossentropy::new(
+        let mut loss = SparseCategoricalCrossentropy::new(
             opts.from_logits,
             opts.label_smoothing,
             opts.epsilon,
             opts.ignore_index,
         )?;
+        if let Some(cw) = class_weight {
+            loss = loss.with_class_weight(ArrayView1::from(cw));
+        }
         let shape = (batch, classes);
-        loss.compute_weighted(
-            ArrayView1::from(labels),
+        loss.compute(
+            Targets::Labels(ArrayView1::from(labels)),
             ArrayView2::from_shape(shape, y_pred).expect("sized above"),
             sample_weight.map(ArrayView1::from),
-            class_weight.map(ArrayView1::from),
             opts.reduction,
             ArrayViewMut1::from(loss_out),
             grad_out.map(|g| ArrayViewMut2::from_shape(shape, g).expect("sized above")),

@@ -22,15 +22,21 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 /// SUM_OVER_BATCH_SIZE divides by the full batch. Labels other than the ignored one
 /// must lie in `[0, C)`. See [`SoftmaxCrossEntropy`] (inputs [`Input::Logits`] and
 /// [`Input::ClippedProbabilities`]).
+///
+/// # Shapes
+/// Targets are [`Targets::Labels`] `[batch]`; `y_pred` is `[batch, C]`; the class
+/// weights (see [`Self::with_class_weight`]) `[C]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SparseCategoricalCrossentropy<T> {
+pub struct SparseCategoricalCrossentropy<'w, T> {
     ce: SoftmaxCrossEntropy<T>,
     ignore_index: Option<i32>,
+    class_weight: Option<ArrayView1<'w, T>>,
 }
 
-impl<T: Real> SparseCategoricalCrossentropy<T> {
+impl<'w, T: Real> SparseCategoricalCrossentropy<'w, T> {
     /// `label_smoothing` in `[0, 1]`, `epsilon` (probability clipping, Keras `1e-7`) in
-    /// `[0, 0.5)`; samples labelled `ignore_index` (if any) are skipped.
+    /// `[0, 0.5)`; samples labelled `ignore_index` (if any) are skipped. No class
+    /// weights.
     pub fn new(
         from_logits: bool,
         label_smoothing: f64,
@@ -45,82 +51,58 @@ impl<T: Real> SparseCategoricalCrossentropy<T> {
         Ok(SparseCategoricalCrossentropy {
             ce: SoftmaxCrossEntropy::new(input, label_smoothing, epsilon)?,
             ignore_index,
+            class_weight: None,
         })
     }
 
-    /// [`Loss::compute`](crate::Loss::compute) with class weights.
-    ///
-    /// # Shapes
-    /// `labels`: `[batch]`; `y_pred`: `[batch, classes]`; `class_weight`: `[classes]`
-    /// or `None` for ones; the rest as [`Loss`](crate::Loss).
-    ///
-    /// # Errors
-    /// Shapes first, then labels ([`LossError::LabelOutOfRange`](crate::LossError));
-    /// nothing is written on error.
-    #[allow(clippy::too_many_arguments)]
-    pub fn compute_weighted(
-        &self,
-        labels: ArrayView1<'_, i32>,
-        y_pred: ArrayView2<'_, T>,
-        sample_weight: Option<ArrayView1<'_, T>>,
-        class_weight: Option<ArrayView1<'_, T>>,
-        reduction: Reduction,
-        mut loss_out: ArrayViewMut1<'_, T>,
-        mut grad_out: Option<ArrayViewMut2<'_, T>>,
-    ) -> Result<()> {
-        let targets: Targets<'_, T> = Targets::Labels(labels);
-        let ignore = self.ignore_index;
-        let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
-        checked_reduce(&y_pred, w, reduction, out, grad, |c| {
-            let labels = label_targets(&targets, c.batch)?;
-            let class_weight = match &class_weight {
-                None => None,
-                Some(cw) => {
-                    ensure_shape(cw.len() == c.dim, || {
-                        format!("class_weight has {} values for {} classes", cw.len(), c.dim)
-                    })?;
-                    Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
-                }
-            };
-            check_labels(labels, c.dim, ignore)?;
-            let kernel = RowKernel {
-                loss: &self.ce,
-                targets: RowTargets::Labels { labels, ignore },
-                y_pred: c.y_pred,
-                dim: c.dim,
-            };
-            let weights = LabelWeights {
-                labels,
-                sample_weight: c.sample_weight,
-                class_weight,
-                ignore,
-            };
-            Ok((kernel, weights))
-        })
+    /// The same loss with per-class weights `class_weight` (`[C]`, checked against
+    /// `y_pred` when the loss is computed): sample i weighs
+    /// `sample_weight[i] * class_weight[labels[i]]`.
+    pub fn with_class_weight(self, class_weight: ArrayView1<'w, T>) -> Self {
+        SparseCategoricalCrossentropy {
+            class_weight: Some(class_weight),
+            ..self
+        }
     }
 }
 
 fn compute<T: Real>(
-    loss: &SparseCategoricalCrossentropy<T>,
+    loss: &SparseCategoricalCrossentropy<'_, T>,
     targets: Targets<'_, T>,
     y_pred: ArrayView2<'_, T>,
     sample_weight: Option<ArrayView1<'_, T>>,
     reduction: Reduction,
-    loss_out: ArrayViewMut1<'_, T>,
-    grad_out: Option<ArrayViewMut2<'_, T>>,
+    mut loss_out: ArrayViewMut1<'_, T>,
+    mut grad_out: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    match targets {
-        Targets::Labels(labels) => loss.compute_weighted(
+    let ignore = loss.ignore_index;
+    let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
+    checked_reduce(&y_pred, w, reduction, out, grad, |c| {
+        let labels = label_targets(&targets, c.batch)?;
+        let class_weight = match &loss.class_weight {
+            None => None,
+            Some(cw) => {
+                ensure_shape(cw.len() == c.dim, || {
+                    format!("class_weight has {} values for {} classes", cw.len(), c.dim)
+                })?;
+                Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
+            }
+        };
+        check_labels(labels, c.dim, ignore)?;
+        let kernel = RowKernel {
+            loss: &loss.ce,
+            targets: RowTargets::Labels { labels, ignore },
+            y_pred: c.y_pred,
+            dim: c.dim,
+        };
+        let weights = LabelWeights {
             labels,
-            y_pred,
-            sample_weight,
-            None,
-            reduction,
-            loss_out,
-            grad_out,
-        ),
-        Targets::Dense(_) => label_targets(&targets, 0).map(|_| ()),
-    }
+            sample_weight: c.sample_weight,
+            class_weight,
+            ignore,
+        };
+        Ok((kernel, weights))
+    })
 }
 
-impl_loss!(compute: SparseCategoricalCrossentropy<T>);
+impl_loss!(compute: SparseCategoricalCrossentropy<'_, T>);
