@@ -460,6 +460,40 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Per-sample weights from per-class weights, as Keras' `fit(class_weight=...)`:
+ * `sample_weight_out[i] = class_weight[labels[i]]`. Pass the result as
+ * `sample_weight` to any loss.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `class_weight`: `[classes]`;
+ * - `sample_weight_out`: `[batch]`, may not overlap the inputs.
+ *
+ * No argument is nullable. A zero `batch` or `classes` is LOSS_ERROR_SHAPE.
+ */
+enum loss_status loss_class_weights_to_sample_weights_f32(const int32_t *labels,
+                                                          size_t batch,
+                                                          const float *class_weight,
+                                                          size_t classes,
+                                                          float *sample_weight_out);
+
+/**
+ * Per-sample weights from per-class weights, as Keras' `fit(class_weight=...)`:
+ * `sample_weight_out[i] = class_weight[labels[i]]`. Pass the result as
+ * `sample_weight` to any loss.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `class_weight`: `[classes]`;
+ * - `sample_weight_out`: `[batch]`, may not overlap the inputs.
+ *
+ * No argument is nullable. A zero `batch` or `classes` is LOSS_ERROR_SHAPE.
+ */
+enum loss_status loss_class_weights_to_sample_weights_f64(const int32_t *labels,
+                                                          size_t batch,
+                                                          const double *class_weight,
+                                                          size_t classes,
+                                                          double *sample_weight_out);
+
+/**
  * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
  * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
  * element stays NaN; infinite bounds are allowed.
@@ -587,7 +621,7 @@ enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
  * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
  * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
  * a zero or overflowing size, a weight that is negative or not finite, a bad
- * option, a `class_weight` on a kind that takes none, a kind this build lacks
+ * option, a `class_weight` on a kind that takes none
  * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
  * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
  * `per_term_out`) overlapping any input or each other are
@@ -618,7 +652,7 @@ enum loss_status loss_weighted_sum_f32(const struct loss_term_f32 *terms,
  * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
  * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
  * a zero or overflowing size, a weight that is negative or not finite, a bad
- * option, a `class_weight` on a kind that takes none, a kind this build lacks
+ * option, a `class_weight` on a kind that takes none
  * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
  * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
  * `per_term_out`) overlapping any input or each other are
@@ -714,6 +748,163 @@ enum loss_status loss_mean_squared_logarithmic_error_f32(const float *y_true,
                                                          float *grad_out);
 
 /**
+ * Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
+ * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
+ * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
+ * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ */
+enum loss_status loss_poisson_f32(const float *y_true,
+                                  const float *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  float *grad_out);
+
+/**
+ * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
+ * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
+ * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ */
+enum loss_status loss_kl_divergence_f32(const float *y_true,
+                                        const float *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        float *grad_out);
+
+/**
+ * Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
+ * `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
+ * `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
+ * gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
+ */
+enum loss_status loss_cosine_similarity_f32(const float *y_true,
+                                            const float *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            float *grad_out);
+
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
+ * `pos_weight`), `l_i = mean_j f` with `t' = t (1 - ls) + ls / 2`,
+ * `ls = options->label_smoothing`, `q = options->pos_weight`:
+ * - `options->from_logits`: `f = (1 - t') softplus(x) + q t' softplus(-x)`, computed
+ *   without overflow for any finite `x`; gradient `(sigmoid(x) - t' - (q - 1) t'
+ *   sigmoid(-x)) / dim` (`sigmoid(x) - t'` for `q = 1`);
+ * - probabilities: `f = -(q t' log p' + (1 - t') log(1 - p'))`,
+ *   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
+ *   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
+ *   where `p` was clipped.
+ */
+enum loss_status loss_binary_crossentropy_f32(const float *y_true,
+                                              const float *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const float *sample_weight,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              float *grad_out);
+
+/**
+ * Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
+ * with `t' = t (1 - ls) + ls / 2`, `p = y_pred` or `sigmoid(y_pred)` with
+ * `options->from_logits`, `u = t' (1 - p) + (1 - t') p`:
+ * `f = u^gamma * bce(t', y_pred)`, times `alpha t' + (1 - alpha)(1 - t')` with
+ * `options->apply_class_balancing`; `bce` as `loss_binary_crossentropy` (from the
+ * logits when given, so large logits neither overflow nor saturate).
+ * `gamma = options->gamma`, `alpha = options->alpha`, `eps = options->epsilon`.
+ */
+enum loss_status loss_binary_focal_crossentropy_f32(const float *y_true,
+                                                    const float *y_pred,
+                                                    size_t batch,
+                                                    size_t dim,
+                                                    const float *sample_weight,
+                                                    const struct loss_options *options,
+                                                    float *loss_out,
+                                                    float *grad_out);
+
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`) against one-hot or
+ * soft targets, `t' = t (1 - ls) + ls / dim`, `ls = options->label_smoothing`:
+ * - `options->from_logits`: `l_i = -sum_j t'_j log_softmax(x_i)_j` (fused, stable for
+ *   any finite logits); gradient `softmax(x_i) sum_j t'_j - t'_i`, i.e.
+ *   `softmax - t'` for targets that sum to 1;
+ * - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
+ *   `eps = options->epsilon`, gradient through the renormalisation, 0 through
+ *   clipped values.
+ */
+enum loss_status loss_categorical_crossentropy_f32(const float *y_true,
+                                                   const float *y_pred,
+                                                   size_t batch,
+                                                   size_t dim,
+                                                   const float *sample_weight,
+                                                   const struct loss_options *options,
+                                                   float *loss_out,
+                                                   float *grad_out);
+
+/**
+ * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
+ * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
+ * gradient `-t / dim` where `1 - t p >= 0`, else 0.
+ */
+enum loss_status loss_hinge_f32(const float *y_true,
+                                const float *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const float *sample_weight,
+                                const struct loss_options *options,
+                                float *loss_out,
+                                float *grad_out);
+
+/**
+ * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+ */
+enum loss_status loss_squared_hinge_f32(const float *y_true,
+                                        const float *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        float *grad_out);
+
+/**
+ * Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
+ * `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
+ * `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
+ */
+enum loss_status loss_categorical_hinge_f32(const float *y_true,
+                                            const float *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            float *grad_out);
+
+/**
+ * Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
+ * dissimilar ones: `l_i = mean_j t d^2 + (1 - t) max(margin - d, 0)^2`,
+ * `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
+ */
+enum loss_status loss_contrastive_f32(const float *y_true,
+                                      const float *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const float *sample_weight,
+                                      const struct loss_options *options,
+                                      float *loss_out,
+                                      float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -794,6 +985,235 @@ enum loss_status loss_mean_squared_logarithmic_error_f64(const double *y_true,
                                                          const struct loss_options *options,
                                                          double *loss_out,
                                                          double *grad_out);
+
+/**
+ * Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
+ * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
+ * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
+ * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ */
+enum loss_status loss_poisson_f64(const double *y_true,
+                                  const double *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const double *sample_weight,
+                                  const struct loss_options *options,
+                                  double *loss_out,
+                                  double *grad_out);
+
+/**
+ * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
+ * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
+ * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ */
+enum loss_status loss_kl_divergence_f64(const double *y_true,
+                                        const double *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const double *sample_weight,
+                                        const struct loss_options *options,
+                                        double *loss_out,
+                                        double *grad_out);
+
+/**
+ * Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
+ * `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
+ * `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
+ * gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
+ */
+enum loss_status loss_cosine_similarity_f64(const double *y_true,
+                                            const double *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const double *sample_weight,
+                                            const struct loss_options *options,
+                                            double *loss_out,
+                                            double *grad_out);
+
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
+ * `pos_weight`), `l_i = mean_j f` with `t' = t (1 - ls) + ls / 2`,
+ * `ls = options->label_smoothing`, `q = options->pos_weight`:
+ * - `options->from_logits`: `f = (1 - t') softplus(x) + q t' softplus(-x)`, computed
+ *   without overflow for any finite `x`; gradient `(sigmoid(x) - t' - (q - 1) t'
+ *   sigmoid(-x)) / dim` (`sigmoid(x) - t'` for `q = 1`);
+ * - probabilities: `f = -(q t' log p' + (1 - t') log(1 - p'))`,
+ *   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
+ *   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
+ *   where `p` was clipped.
+ */
+enum loss_status loss_binary_crossentropy_f64(const double *y_true,
+                                              const double *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const double *sample_weight,
+                                              const struct loss_options *options,
+                                              double *loss_out,
+                                              double *grad_out);
+
+/**
+ * Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
+ * with `t' = t (1 - ls) + ls / 2`, `p = y_pred` or `sigmoid(y_pred)` with
+ * `options->from_logits`, `u = t' (1 - p) + (1 - t') p`:
+ * `f = u^gamma * bce(t', y_pred)`, times `alpha t' + (1 - alpha)(1 - t')` with
+ * `options->apply_class_balancing`; `bce` as `loss_binary_crossentropy` (from the
+ * logits when given, so large logits neither overflow nor saturate).
+ * `gamma = options->gamma`, `alpha = options->alpha`, `eps = options->epsilon`.
+ */
+enum loss_status loss_binary_focal_crossentropy_f64(const double *y_true,
+                                                    const double *y_pred,
+                                                    size_t batch,
+                                                    size_t dim,
+                                                    const double *sample_weight,
+                                                    const struct loss_options *options,
+                                                    double *loss_out,
+                                                    double *grad_out);
+
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`) against one-hot or
+ * soft targets, `t' = t (1 - ls) + ls / dim`, `ls = options->label_smoothing`:
+ * - `options->from_logits`: `l_i = -sum_j t'_j log_softmax(x_i)_j` (fused, stable for
+ *   any finite logits); gradient `softmax(x_i) sum_j t'_j - t'_i`, i.e.
+ *   `softmax - t'` for targets that sum to 1;
+ * - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
+ *   `eps = options->epsilon`, gradient through the renormalisation, 0 through
+ *   clipped values.
+ */
+enum loss_status loss_categorical_crossentropy_f64(const double *y_true,
+                                                   const double *y_pred,
+                                                   size_t batch,
+                                                   size_t dim,
+                                                   const double *sample_weight,
+                                                   const struct loss_options *options,
+                                                   double *loss_out,
+                                                   double *grad_out);
+
+/**
+ * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
+ * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
+ * gradient `-t / dim` where `1 - t p >= 0`, else 0.
+ */
+enum loss_status loss_hinge_f64(const double *y_true,
+                                const double *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const double *sample_weight,
+                                const struct loss_options *options,
+                                double *loss_out,
+                                double *grad_out);
+
+/**
+ * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+ */
+enum loss_status loss_squared_hinge_f64(const double *y_true,
+                                        const double *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const double *sample_weight,
+                                        const struct loss_options *options,
+                                        double *loss_out,
+                                        double *grad_out);
+
+/**
+ * Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
+ * `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
+ * `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
+ */
+enum loss_status loss_categorical_hinge_f64(const double *y_true,
+                                            const double *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const double *sample_weight,
+                                            const struct loss_options *options,
+                                            double *loss_out,
+                                            double *grad_out);
+
+/**
+ * Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
+ * dissimilar ones: `l_i = mean_j t d^2 + (1 - t) max(margin - d, 0)^2`,
+ * `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
+ */
+enum loss_status loss_contrastive_f64(const double *y_true,
+                                      const double *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const double *sample_weight,
+                                      const struct loss_options *options,
+                                      double *loss_out,
+                                      double *grad_out);
+
+/**
+ * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
+ * torch's `weight` and `ignore_index`).
+ *
+ * `labels[i]` is the class of sample i; `y_pred[i * classes + j]` its logit
+ * (`options->from_logits`) or probability for class j. With `k = labels[i]`,
+ * `t' = (1 - ls) e_k + ls / classes`, `ls = options->label_smoothing`:
+ * - from logits: `l_i = -sum_j t'_j log_softmax(y_pred_i)_j`, gradient
+ *   `softmax(y_pred_i) - t'`;
+ * - from probabilities: the same of `log(clip(p, eps, 1 - eps))` (Keras: the clipped
+ *   probabilities are renormalised), `eps = options->epsilon`; no gradient through
+ *   clipped values.
+ *
+ * Sample i has weight `w_i = sample_weight[i] * class_weight[k]` (a NULL array counts
+ * as ones), so LOSS_REDUCTION_MEAN is `sum_i w_i l_i / sum_i w_i` (torch's weighted
+ * mean). A sample whose label equals `options->ignore_index` has loss 0, gradient 0
+ * and weight 0: MEAN averages over the other samples (0 if there are none), and
+ * SUM_OVER_BATCH_SIZE still divides by `batch`.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)` or equal to `options->ignore_index`,
+ *   else LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument);
+ * - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
+ * - `class_weight`: nullable `[classes]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
+ * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+ */
+enum loss_status loss_sparse_categorical_crossentropy_f32(const int32_t *labels,
+                                                          const float *y_pred,
+                                                          size_t batch,
+                                                          size_t classes,
+                                                          const float *sample_weight,
+                                                          const float *class_weight,
+                                                          const struct loss_options *options,
+                                                          float *loss_out,
+                                                          float *grad_out);
+
+/**
+ * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
+ * torch's `weight` and `ignore_index`).
+ *
+ * `labels[i]` is the class of sample i; `y_pred[i * classes + j]` its logit
+ * (`options->from_logits`) or probability for class j. With `k = labels[i]`,
+ * `t' = (1 - ls) e_k + ls / classes`, `ls = options->label_smoothing`:
+ * - from logits: `l_i = -sum_j t'_j log_softmax(y_pred_i)_j`, gradient
+ *   `softmax(y_pred_i) - t'`;
+ * - from probabilities: the same of `log(clip(p, eps, 1 - eps))` (Keras: the clipped
+ *   probabilities are renormalised), `eps = options->epsilon`; no gradient through
+ *   clipped values.
+ *
+ * Sample i has weight `w_i = sample_weight[i] * class_weight[k]` (a NULL array counts
+ * as ones), so LOSS_REDUCTION_MEAN is `sum_i w_i l_i / sum_i w_i` (torch's weighted
+ * mean). A sample whose label equals `options->ignore_index` has loss 0, gradient 0
+ * and weight 0: MEAN averages over the other samples (0 if there are none), and
+ * SUM_OVER_BATCH_SIZE still divides by `batch`.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)` or equal to `options->ignore_index`,
+ *   else LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument);
+ * - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
+ * - `class_weight`: nullable `[classes]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
+ * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+ */
+enum loss_status loss_sparse_categorical_crossentropy_f64(const int32_t *labels,
+                                                          const double *y_pred,
+                                                          size_t batch,
+                                                          size_t classes,
+                                                          const double *sample_weight,
+                                                          const double *class_weight,
+                                                          const struct loss_options *options,
+                                                          double *loss_out,
+                                                          double *grad_out);
 
 /**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string, never NULL.

@@ -17,8 +17,12 @@ use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::composite::{weighted_sum, CustomLossFloat, Term};
 use loss_core::pointwise::{
-    Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
-    MeanSquaredLogarithmicError,
+    BinaryCrossentropy, BinaryFocalCrossentropy, Contrastive, Hinge, Huber, KlDivergence, LogCosh,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
+    Poisson,
+};
+use loss_core::rows::{
+    CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, SparseCategoricalCrossentropy,
 };
 use loss_core::{Loss, LossError, Real, Targets};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -233,12 +237,6 @@ fn invalid(msg: String) -> Error {
     Error::new(loss_status::LOSS_ERROR_INVALID_ARGUMENT, msg)
 }
 
-fn unavailable<T>(kind: loss_kind) -> Result<T> {
-    Err(invalid(format!(
-        "loss kind {kind:?} is not available in this build"
-    )))
-}
-
 fn boxed<'a, T: Real, L: Loss<T> + 'a>(loss: L) -> Result<Box<dyn Loss<T> + 'a>> {
     Ok(Box::new(loss))
 }
@@ -268,21 +266,42 @@ fn built_in<'a, T: Real>(
         LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR => {
             boxed(MeanSquaredLogarithmicError::<T>::new(o.epsilon)?)
         }
-        // Not in this build yet: each becomes `LOSS_KIND_X => boxed(X::new(..)?)`, sparse
-        // cross-entropy with `class_weight` (a `[dim]` slice when given).
-        LOSS_KIND_POISSON
-        | LOSS_KIND_KL_DIVERGENCE
-        | LOSS_KIND_COSINE_SIMILARITY
-        | LOSS_KIND_BINARY_CROSSENTROPY
-        | LOSS_KIND_BINARY_FOCAL_CROSSENTROPY
-        | LOSS_KIND_CATEGORICAL_CROSSENTROPY
-        | LOSS_KIND_HINGE
-        | LOSS_KIND_SQUARED_HINGE
-        | LOSS_KIND_CATEGORICAL_HINGE
-        | LOSS_KIND_CONTRASTIVE => unavailable(kind),
+        LOSS_KIND_POISSON => boxed(Poisson::<T>::new(o.epsilon, o.log_input)?),
+        LOSS_KIND_KL_DIVERGENCE => boxed(KlDivergence::<T>::new(o.epsilon)?),
+        LOSS_KIND_COSINE_SIMILARITY => boxed(CosineSimilarity::<T>::new(o.epsilon)?),
+        LOSS_KIND_BINARY_CROSSENTROPY => boxed(BinaryCrossentropy::<T>::new(
+            o.from_logits,
+            o.label_smoothing,
+            o.epsilon,
+            o.pos_weight,
+        )?),
+        LOSS_KIND_BINARY_FOCAL_CROSSENTROPY => boxed(BinaryFocalCrossentropy::<T>::new(
+            o.gamma,
+            o.apply_class_balancing.then_some(o.alpha),
+            o.from_logits,
+            o.label_smoothing,
+            o.epsilon,
+        )?),
+        LOSS_KIND_CATEGORICAL_CROSSENTROPY => boxed(CategoricalCrossentropy::<T>::new(
+            o.from_logits,
+            o.label_smoothing,
+            o.epsilon,
+        )?),
+        LOSS_KIND_HINGE => boxed(Hinge::new()),
+        LOSS_KIND_SQUARED_HINGE => boxed(Hinge::squared()),
+        LOSS_KIND_CATEGORICAL_HINGE => boxed(CategoricalHinge::<T>::new()),
+        LOSS_KIND_CONTRASTIVE => boxed(Contrastive::<T>::new(o.margin)?),
         LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY => {
-            let _ = class_weight;
-            unavailable(kind)
+            let loss = SparseCategoricalCrossentropy::<T>::new(
+                o.from_logits,
+                o.label_smoothing,
+                o.epsilon,
+                o.ignore_index,
+            )?;
+            match class_weight {
+                None => boxed(loss),
+                Some(cw) => boxed(loss.with_class_weight(ArrayView1::from(cw))),
+            }
         }
         LOSS_KIND_CUSTOM => unreachable!("custom terms are built from their callback"),
     }
@@ -597,7 +616,7 @@ twins! {
     /// (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
     /// that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
     /// a zero or overflowing size, a weight that is negative or not finite, a bad
-    /// option, a `class_weight` on a kind that takes none, a kind this build lacks
+    /// option, a `class_weight` on a kind that takes none
     /// (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
     /// status, which is returned as is. Outputs (every `grad_out`, `total_out`,
     /// `per_term_out`) overlapping any input or each other are
