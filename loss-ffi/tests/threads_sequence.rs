@@ -3,28 +3,13 @@
 //! threads by sequence) and as three long ones (whose steps are spread too), every
 //! reduction, with lengths, an ignored target and sample weights, in f32 and f64.
 
+mod common;
+
+use common::{output_len, same_bits, uniform, REDUCTIONS};
 use loss::*;
 
 /// (batch, time, vocab)
 const SHAPES: [(usize, usize, usize); 2] = [(2003, 50, 10), (3, 997, 331)];
-const REDUCTIONS: [loss_reduction; 4] = [
-    loss_reduction::LOSS_REDUCTION_NONE,
-    loss_reduction::LOSS_REDUCTION_SUM,
-    loss_reduction::LOSS_REDUCTION_MEAN,
-    loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
-];
-
-fn uniform(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-        })
-        .collect()
-}
 
 type SequenceFn<T> = unsafe extern "C" fn(
     *const i32,
@@ -39,7 +24,11 @@ type SequenceFn<T> = unsafe extern "C" fn(
     *mut T,
 ) -> loss_status;
 
-fn check<T: Copy + Default>(of: impl Fn(f64) -> T, bits: impl Fn(T) -> u64, f: SequenceFn<T>) {
+fn check<T: Copy + Default>(
+    of: impl Fn(f64) -> T,
+    bits: impl Fn(T) -> u64 + Copy,
+    f: SequenceFn<T>,
+) {
     for (batch, time, vocab) in SHAPES {
         let n = batch * time * vocab;
         let x: Vec<T> = uniform(n, 2, -6.0, 6.0).into_iter().map(&of).collect();
@@ -58,17 +47,13 @@ fn check<T: Copy + Default>(of: impl Fn(f64) -> T, bits: impl Fn(T) -> u64, f: S
             o.from_logits = true;
             o.ignore_index = -1;
             o.label_smoothing = 0.1;
-            let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
-                batch
-            } else {
-                1
-            };
-            let mut first: Option<Vec<u64>> = None;
-            for threads in [1, 2, 7] {
-                loss_set_num_threads(threads);
-                let mut loss = vec![T::default(); n_out];
-                let mut grad = vec![T::default(); n];
-                let st = unsafe {
+            let what = format!("[{batch}, {time}, {vocab}] {reduction:?}");
+            same_bits(
+                &what,
+                output_len(reduction, batch),
+                n,
+                bits,
+                |l, g| unsafe {
                     f(
                         targets.as_ptr(),
                         x.as_ptr(),
@@ -78,18 +63,11 @@ fn check<T: Copy + Default>(of: impl Fn(f64) -> T, bits: impl Fn(T) -> u64, f: S
                         vocab,
                         w.as_ptr(),
                         &o,
-                        loss.as_mut_ptr(),
-                        grad.as_mut_ptr(),
+                        l,
+                        g,
                     )
-                };
-                let what = format!("[{batch}, {time}, {vocab}] {reduction:?}");
-                assert_eq!(st, loss_status::LOSS_OK, "{what}");
-                let got: Vec<u64> = loss.iter().chain(&grad).map(|&v| bits(v)).collect();
-                match &first {
-                    None => first = Some(got),
-                    Some(f) => assert!(*f == got, "{what}: {threads} threads differ from 1"),
-                }
-            }
+                },
+            );
         }
     }
 }

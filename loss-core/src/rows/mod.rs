@@ -9,6 +9,10 @@
 //!
 //! Inside a row, work is sequential (one thread per row); rows are spread over the
 //! threads by [`reduce`](crate::reduction::reduce).
+//!
+//! [`SequenceCrossentropy`] is the exception to "one sample, one row": a sample is a
+//! sequence whose steps are rows of the sparse kernel, summed in the fixed tree of
+//! [`crate::kernels::tree`] so that a long sequence's steps are spread too.
 
 mod categorical_crossentropy;
 mod categorical_hinge;

@@ -388,85 +388,57 @@ mod tests {
         assert!((per[1] - (a + c)).abs() < 1e-15);
     }
 
-    #[test]
-    fn padding_is_not_validated_but_counted_targets_are() {
+    /// SUM over zero logits `[2, 3, 4]`: the outcome and `loss_out` afterwards
+    /// (9 when untouched).
+    fn sum_of(
+        ce: SequenceCrossentropy<'_, f64>,
+        targets: ArrayView2<'_, i32>,
+    ) -> (Result<()>, f64) {
         let x = Array3::<f64>::zeros((2, 3, 4));
         let mut out = Array1::from_elem(1, 9.0);
-        let lengths = array![1, 2];
-        let ce = logits().with_lengths(lengths.view());
-        // Pads -1 and 4 (= vocab) beyond the lengths are fine.
-        ce.compute_sequences(
-            array![[3, -1, 4], [0, 1, -1]].view(),
+        let r = ce.compute_sequences(
+            targets,
             x.view(),
             None,
             Reduction::Sum,
             out.view_mut(),
             None,
-        )
-        .unwrap();
-        assert!((out[0] - 3.0 * 4f64.ln()).abs() < 1e-15);
-        // Within the length, 4 is out of range: flat index 1 * 3 + 1.
-        out[0] = 9.0;
-        let e = ce
-            .compute_sequences(
-                array![[3, -1, 4], [0, 4, -1]].view(),
-                x.view(),
-                None,
-                Reduction::Sum,
-                out.view_mut(),
-                None,
-            )
-            .unwrap_err();
-        assert_eq!(
-            e,
-            LossError::LabelOutOfRange {
-                index: 4,
-                label: 4,
-                classes: 4
-            }
         );
-        assert_eq!(out[0], 9.0);
+        (r, out[0])
+    }
+
+    #[test]
+    fn padding_is_not_validated_but_counted_targets_are() {
+        let lengths = array![1, 2];
+        let ce = logits().with_lengths(lengths.view());
+        // Pads -1 and 4 (= vocab) beyond the lengths are fine.
+        let (r, sum) = sum_of(ce, array![[3, -1, 4], [0, 1, -1]].view());
+        assert_eq!(r, Ok(()));
+        assert!((sum - 3.0 * 4f64.ln()).abs() < 1e-15);
+        // Within the length, 4 is out of range: flat index 1 * 3 + 1.
+        let (r, sum) = sum_of(ce, array![[3, -1, 4], [0, 4, -1]].view());
+        let e = LossError::LabelOutOfRange {
+            index: 4,
+            label: 4,
+            classes: 4,
+        };
+        assert_eq!((r, sum), (Err(e), 9.0));
     }
 
     #[test]
     fn lengths_outside_zero_to_time_are_shape_errors() {
-        let x = Array3::<f64>::zeros((2, 3, 4));
         let t = Array2::<i32>::zeros((2, 3));
         for (lengths, needle) in [
             (array![1, 4], "lengths[1] is 4: must be in [0, time = 3]"),
             (array![-1, 0], "lengths[0] is -1"),
+            (array![1], "lengths has 1 values for a batch of 2"),
         ] {
-            let mut out = Array1::from_elem(1, 9.0);
-            let e = logits()
-                .with_lengths(lengths.view())
-                .compute_sequences(
-                    t.view(),
-                    x.view(),
-                    None,
-                    Reduction::Sum,
-                    out.view_mut(),
-                    None,
-                )
-                .unwrap_err();
+            let (r, sum) = sum_of(logits().with_lengths(lengths.view()), t.view());
             assert!(
-                matches!(&e, LossError::Shape(m) if m.contains(needle)),
-                "{e}"
+                matches!(&r, Err(LossError::Shape(m)) if m.contains(needle)),
+                "{r:?}"
             );
-            assert_eq!(out[0], 9.0);
+            assert_eq!(sum, 9.0);
         }
-        let short = array![1];
-        let mut out = Array1::from_elem(1, 9.0);
-        let e = logits()
-            .with_lengths(short.view())
-            .compute_sequences(
-                t.view(),
-                x.view(),
-                None,
-                Reduction::Sum,
-                out.view_mut(),
-                None,
-            )
-            .unwrap_err();
-        assert!(matches!(e, LossError::Shape(_)));
     }
 }
