@@ -1,5 +1,6 @@
 //! Execution machinery shared by every loss: the library's thread pool and the
 //! deterministic chunked reduction tree.
 
+pub mod math;
 pub mod threads;
 pub mod tree;
