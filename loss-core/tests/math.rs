@@ -498,23 +498,8 @@ fn extremes_match_std() {
 /// `cargo test --release` (and in `benches/math.rs`, which checks the same before
 /// timing) the feature-enabled loops are vectorised.
 mod simd {
-    use super::loops::{Build, BUILDS};
+    use super::loops::*;
     use super::*;
-
-    loops! {
-        exp32: f32 => math::exp::<f32>;
-        ln32: f32 => math::ln::<f32>;
-        ln_1p32: f32 => math::ln_1p::<f32>;
-        softplus32: f32 => math::softplus::<f32>;
-        sigmoid32: f32 => math::sigmoid::<f32>;
-        log_sigmoid32: f32 => math::log_sigmoid::<f32>;
-        exp64: f64 => math::exp::<f64>;
-        ln64: f64 => math::ln::<f64>;
-        ln_1p64: f64 => math::ln_1p::<f64>;
-        softplus64: f64 => math::softplus::<f64>;
-        sigmoid64: f64 => math::sigmoid::<f64>;
-        log_sigmoid64: f64 => math::log_sigmoid::<f64>;
-    }
 
     /// Special values, every 2^16th bit pattern, and a dense grid over `[-120, 120]`.
     fn inputs<T: Float>(bits: impl Fn(u64) -> T) -> Vec<T> {

@@ -89,3 +89,18 @@ macro_rules! loops {
         }
     )*};
 }
+
+loops! {
+    exp32: f32 => loss_core::kernels::math::exp::<f32>;
+    ln32: f32 => loss_core::kernels::math::ln::<f32>;
+    ln_1p32: f32 => loss_core::kernels::math::ln_1p::<f32>;
+    softplus32: f32 => loss_core::kernels::math::softplus::<f32>;
+    sigmoid32: f32 => loss_core::kernels::math::sigmoid::<f32>;
+    log_sigmoid32: f32 => loss_core::kernels::math::log_sigmoid::<f32>;
+    exp64: f64 => loss_core::kernels::math::exp::<f64>;
+    ln64: f64 => loss_core::kernels::math::ln::<f64>;
+    ln_1p64: f64 => loss_core::kernels::math::ln_1p::<f64>;
+    softplus64: f64 => loss_core::kernels::math::softplus::<f64>;
+    sigmoid64: f64 => loss_core::kernels::math::sigmoid::<f64>;
+    log_sigmoid64: f64 => loss_core::kernels::math::log_sigmoid::<f64>;
+}
