@@ -43,13 +43,23 @@ fn main() {
     for f in &files {
         build.file(f);
     }
-    // The demo, renamed so the tests can run it without a second main().
-    let demo = dir.join("../examples/demo.c");
-    if demo.exists() {
-        build.file(&demo);
-        build.define("main", "loss_demo_main");
-    }
     build.compile("ctests");
+
+    // The self-checking examples the tests run, each in its own library so that its
+    // main() can be renamed: examples/<name>.c's main becomes loss_<name>_main.
+    // (examples/mpi_data_parallel.c needs mpicc: scripts/mpi-check.sh runs it.)
+    for name in ["demo", "multitask"] {
+        cc::Build::new()
+            .include(&include)
+            .std("c99")
+            .warnings(true)
+            .extra_warnings(true)
+            .flag_if_supported("-Wpedantic")
+            .flag_if_supported("-Werror")
+            .define("main", format!("loss_{name}_main").as_str())
+            .file(dir.join(format!("../examples/{name}.c")))
+            .compile(&format!("example_{name}"));
+    }
 
     // The header as C++17, with the same warnings as errors.
     cc::Build::new()

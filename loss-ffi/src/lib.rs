@@ -10,12 +10,20 @@
 mod macros;
 
 pub mod args;
+pub mod class_weights;
+pub mod clip;
+pub mod composite;
 pub mod dense;
 pub mod library;
 pub mod options;
+pub mod sparse;
 pub mod status;
 
+pub use class_weights::*;
+pub use clip::*;
+pub use composite::*;
 pub use dense::*;
 pub use library::*;
 pub use options::*;
+pub use sparse::*;
 pub use status::*;

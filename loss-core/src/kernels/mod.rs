@@ -2,5 +2,6 @@
 //! deterministic chunked reduction tree.
 
 pub mod math;
+pub mod simd;
 pub mod threads;
 pub mod tree;
