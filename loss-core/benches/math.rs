@@ -1,8 +1,8 @@
 //! Throughput of `kernels::math` against std, in ns per element over 2^20-element
-//! slices: std's functions in a plain loop, and `kernels::math` in the plain loop
-//! (baseline x86-64: SSE2), in the loop compiled for AVX2+FMA and for AVX-512F (when
-//! the CPU has them). Before timing, checks that every build gives the bits of the
-//! scalar evaluation.
+//! slices: std's functions in a plain loop, and `kernels::math` in the same loop run
+//! through the library's dispatch (`kernels::simd`) with each instruction set of this
+//! CPU: baseline (SSE2 on x86-64), AVX2+FMA, AVX-512. Before timing, checks that
+//! every instruction set gives the bits of the scalar evaluation.
 //!
 //! `cargo bench -p loss-core --bench math`
 
@@ -11,6 +11,7 @@
 mod loops;
 
 use loops::*;
+use loss_core::kernels::simd::Isa;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -35,23 +36,21 @@ loops! {
     exp32_std: f32 => f32::exp;
     ln32_std: f32 => f32::ln;
     ln_1p32_std: f32 => f32::ln_1p;
-    softplus32_std: f32 => softplus_std32;
-    sigmoid32_std: f32 => sigmoid_std32;
-    log_sigmoid32_std: f32 => log_sigmoid_std32;
+    softplus32_std: f32 => super::softplus_std32;
+    sigmoid32_std: f32 => super::sigmoid_std32;
+    log_sigmoid32_std: f32 => super::log_sigmoid_std32;
     exp64_std: f64 => f64::exp;
     ln_1p64_std: f64 => f64::ln_1p;
-    softplus64_std: f64 => softplus_std64;
+    softplus64_std: f64 => super::softplus_std64;
 }
 
-type Run<T> = fn(Build, &[T], &mut [T]) -> bool;
+type Run<T> = fn(Isa, &[T], &mut [T]);
 
-/// ns per element of `build`: each chunk of `CHUNK` elements is timed `REPS` times
-/// and its least time kept (the machine is shared: a chunk is short enough for some
-/// of its runs to go undisturbed); `None` if the CPU lacks the build.
-fn ns_per_element<T: Copy>(run: Run<T>, build: Build, x: &[T], out: &mut [T]) -> Option<f64> {
-    if !run(build, x, out) {
-        return None;
-    }
+/// ns per element of `run` with `isa`: each chunk of `CHUNK` elements is timed
+/// `REPS` times and its least time kept (the machine is shared: a chunk is short
+/// enough for some of its runs to go undisturbed).
+fn ns_per_element<T: Copy>(run: Run<T>, isa: Isa, x: &[T], out: &mut [T]) -> f64 {
+    run(isa, x, out);
     let mut best = vec![f64::INFINITY; x.len().div_ceil(CHUNK)];
     for _ in 0..REPS {
         for ((b, x), out) in best
@@ -60,11 +59,11 @@ fn ns_per_element<T: Copy>(run: Run<T>, build: Build, x: &[T], out: &mut [T]) ->
             .zip(out.chunks_mut(CHUNK))
         {
             let start = Instant::now();
-            run(build, black_box(x), black_box(out));
+            run(isa, black_box(x), black_box(out));
             *b = b.min(start.elapsed().as_secs_f64());
         }
     }
-    Some(best.iter().sum::<f64>() * 1e9 / x.len() as f64)
+    best.iter().sum::<f64>() * 1e9 / x.len() as f64
 }
 
 trait Bits: Copy + Default {
@@ -81,35 +80,42 @@ impl Bits for f64 {
     }
 }
 
-fn row<T: Bits>(name: &str, run: Run<T>, std: Run<T>, x: &[T]) {
-    let mut scalar = vec![T::default(); x.len()];
-    run(Build::Scalar, x, &mut scalar);
+/// Prints the row of `name`: `m::run` in each instruction set against `std`.
+macro_rules! row {
+    ($name:expr, $m:ident, $std:ident, $x:expr) => {
+        row($name, $m::run, $m::scalar, $std::run, $x)
+    };
+}
+
+fn row<T: Bits>(name: &str, run: Run<T>, scalar: fn(&[T], &mut [T]), std: Run<T>, x: &[T]) {
+    let mut want = vec![T::default(); x.len()];
+    scalar(x, &mut want);
     let mut out = vec![T::default(); x.len()];
-    let mut time = |build: Build| {
-        let t = ns_per_element(run, build, x, &mut out);
+    let mut cells = vec![ns_per_element(std, Isa::Baseline, x, &mut out)];
+    for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
+        if !Isa::available().contains(&isa) {
+            cells.push(f64::NAN);
+            continue;
+        }
+        cells.push(ns_per_element(run, isa, x, &mut out));
         let bad = out
             .iter()
-            .zip(&scalar)
+            .zip(&want)
             .position(|(a, b)| a.bits() != b.bits());
         assert!(
-            t.is_none() || bad.is_none(),
-            "{name}: {build:?} differs from the scalar evaluation at {bad:?}"
+            bad.is_none(),
+            "{name}: {isa:?} differs from the scalar evaluation at {bad:?}"
         );
-        t
-    };
-    let (plain, avx2, avx512) = (time(Build::Plain), time(Build::Avx2), time(Build::Avx512));
-    let std = ns_per_element(std, Build::Plain, x, &mut out).unwrap();
-    let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-    let speedup = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}x", std / v));
-    println!(
-        "| {name:<15} | {:>7} | {:>7} | {:>7} | {:>7} | {:>8} | {:>8} |",
-        cell(Some(std)),
-        cell(plain),
-        cell(avx2),
-        cell(avx512),
-        speedup(avx2),
-        speedup(avx512),
-    );
+    }
+    let std = cells[0];
+    print!("| {name:<15} |");
+    for c in &cells {
+        print!(" {c:>8.3} |");
+    }
+    for c in &cells[2..] {
+        print!(" {:>7.1}x |", std / c);
+    }
+    println!();
 }
 
 /// `N` values spread evenly over `[lo, hi]`, in a scrambled order.
@@ -127,32 +133,30 @@ fn to_f32(v: Vec<f64>) -> Vec<f32> {
 }
 
 fn main() {
-    println!("ns per element over {N} elements (least of {REPS} runs per {CHUNK}-element chunk); speed-up against std");
-    println!("| function        | std     | plain   | avx2    | avx512  | avx2/std | 512/std  |");
-    println!("|-----------------|---------|---------|---------|---------|----------|----------|");
+    println!(
+        "ns per element over {N} elements (least of {REPS} runs per {CHUNK}-element chunk), \
+         available: {:?}",
+        Isa::available()
+    );
+    println!(
+        "| function        | std      | baseline | avx2     | avx512   | avx2/std | 512/std  |"
+    );
+    println!(
+        "|-----------------|----------|----------|----------|----------|----------|----------|"
+    );
     let (wide, pos, small) = (
         inputs(-20.0, 20.0),
         inputs(0.001, 100.0),
         inputs(-0.9, 10.0),
     );
     let (wide32, pos32, small32) = (to_f32(wide.clone()), to_f32(pos), to_f32(small.clone()));
-    row("exp f32", exp32::run, exp32_std::run, &wide32);
-    row("ln f32", ln32::run, ln32_std::run, &pos32);
-    row("ln_1p f32", ln_1p32::run, ln_1p32_std::run, &small32);
-    row(
-        "softplus f32",
-        softplus32::run,
-        softplus32_std::run,
-        &wide32,
-    );
-    row("sigmoid f32", sigmoid32::run, sigmoid32_std::run, &wide32);
-    row(
-        "log_sigmoid f32",
-        log_sigmoid32::run,
-        log_sigmoid32_std::run,
-        &wide32,
-    );
-    row("exp f64", exp64::run, exp64_std::run, &wide);
-    row("ln_1p f64", ln_1p64::run, ln_1p64_std::run, &small);
-    row("softplus f64", softplus64::run, softplus64_std::run, &wide);
+    row!("exp f32", exp32, exp32_std, &wide32);
+    row!("ln f32", ln32, ln32_std, &pos32);
+    row!("ln_1p f32", ln_1p32, ln_1p32_std, &small32);
+    row!("softplus f32", softplus32, softplus32_std, &wide32);
+    row!("sigmoid f32", sigmoid32, sigmoid32_std, &wide32);
+    row!("log_sigmoid f32", log_sigmoid32, log_sigmoid32_std, &wide32);
+    row!("exp f64", exp64, exp64_std, &wide);
+    row!("ln_1p f64", ln_1p64, ln_1p64_std, &small);
+    row!("softplus f64", softplus64, softplus64_std, &wide);
 }

@@ -1,89 +1,43 @@
-//! One elementwise loop `out[i] = f(x[i])` compiled several ways, for comparing the
-//! bits (tests/math.rs) and the speed (benches/math.rs) of `kernels::math`.
+//! One elementwise loop `out[i] = f(x[i])` run through the library's dispatch
+//! (`kernels::simd`) with each instruction set, for comparing the bits
+//! (tests/math.rs) and the speed (benches/math.rs) of `kernels::math`.
 //!
-//! The function is called directly in each loop body, as a loss kernel does: its
+//! The function is called directly in the kernel's body, as a loss kernel does: its
 //! `#[inline(always)]` then puts it inside the `#[target_feature]` function, where
 //! LLVM vectorises it for that instruction set. (Passing it in as `impl Fn` is not
 //! enough: the call shim of a function item may stay out of line, and the loop scalar.)
 
-/// How a loop is compiled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Build {
-    /// One element at a time: each argument goes through `black_box`.
-    Scalar,
-    /// The plain loop, for the baseline target (SSE2 on x86-64).
-    Plain,
-    /// The loop in a `#[target_feature(enable = "avx2,fma")]` function.
-    Avx2,
-    /// The loop in a `#[target_feature(enable = "avx512f")]` function.
-    Avx512,
-}
-
-#[allow(dead_code)]
-pub const BUILDS: [Build; 4] = [Build::Scalar, Build::Plain, Build::Avx2, Build::Avx512];
-
-/// For each `name: type => function;`, a module `name` whose `run(build, x, out)`
-/// runs the loop as `build` and returns `false` (doing nothing) when the CPU lacks
-/// the build's features.
+/// For each `name: type => function;`, a module `name` with `run(isa, x, out)`
+/// (`isa` one of `Isa::available()`) and `scalar(x, out)` (one element at a time,
+/// each argument through `black_box`, so never vectorised).
 macro_rules! loops {
     ($($name:ident: $t:ty => $f:path;)*) => {$(
         #[allow(dead_code)]
         pub mod $name {
-            use super::*;
+            use loss_core::kernels::simd::{dispatch_with, Isa, Kernel};
 
-            pub fn run(build: Build, x: &[$t], out: &mut [$t]) -> bool {
-                match build {
-                    Build::Scalar => {
-                        for (o, &v) in out.iter_mut().zip(x) {
-                            *o = $f(std::hint::black_box(v));
-                        }
-                    }
-                    Build::Plain => plain(x, out),
-                    #[cfg(target_arch = "x86_64")]
-                    Build::Avx2 => {
-                        if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
-                            return false;
-                        }
-                        // SAFETY: the CPU has the features the function is compiled for.
-                        unsafe { avx2(x, out) }
-                    }
-                    #[cfg(target_arch = "x86_64")]
-                    Build::Avx512 => {
-                        if !is_x86_feature_detected!("avx512f") {
-                            return false;
-                        }
-                        // SAFETY: as above.
-                        unsafe { avx512(x, out) }
-                    }
-                    #[cfg(not(target_arch = "x86_64"))]
-                    _ => return false,
-                }
-                true
+            struct Map<'a> {
+                x: &'a [$t],
+                out: &'a mut [$t],
             }
 
-            fn plain(x: &[$t], out: &mut [$t]) {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = $f(v);
+            impl Kernel for Map<'_> {
+                type Output = ();
+                #[inline(always)]
+                fn run(self) {
+                    for (o, &v) in self.out.iter_mut().zip(self.x) {
+                        *o = $f(v);
+                    }
                 }
             }
 
-            /// # Safety
-            /// The CPU must have AVX2 and FMA.
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2(x: &[$t], out: &mut [$t]) {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = $f(v);
-                }
+            pub fn run(isa: Isa, x: &[$t], out: &mut [$t]) {
+                dispatch_with(isa, Map { x, out })
             }
 
-            /// # Safety
-            /// The CPU must have AVX-512F.
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx512f")]
-            unsafe fn avx512(x: &[$t], out: &mut [$t]) {
+            pub fn scalar(x: &[$t], out: &mut [$t]) {
                 for (o, &v) in out.iter_mut().zip(x) {
-                    *o = $f(v);
+                    *o = $f(std::hint::black_box(v));
                 }
             }
         }
