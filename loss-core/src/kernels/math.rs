@@ -67,8 +67,8 @@
 //! | `ln`          | 0.835 ulp      | 0.31 %                     | 1 ulp             |
 //! | `ln_1p`       | 0.839 ulp      | 0.27 %                     | 1 ulp             |
 //! | `softplus`    | 1.192 ulp      | 1.9 %                      | 2 ulp             |
-//! | `sigmoid`     | 1.152 ulp      | 1.7 %                      | SIG64 ulp             |
-//! | `log_sigmoid` | 1.192 ulp      | 1.9 %                      | LOG64 ulp             |
+//! | `sigmoid`     | 1.152 ulp      | 1.7 %                      | 2 ulp             |
+//! | `log_sigmoid` | 1.192 ulp      | 1.9 %                      | 2 ulp             |
 //!
 //! `exp` results in the subnormal range are gradual (rounded once from an accurate
 //! value, not flushed to 0); subnormal arguments of `ln` are scaled exactly first.
