@@ -27,6 +27,7 @@
 //! assert_eq!(grad, array![[0.5, 0.0], [0.0, -0.5]]);
 //! ```
 
+pub mod ctc;
 pub mod error;
 pub mod kernels;
 pub mod loss;
