@@ -10,11 +10,17 @@
 mod macros;
 
 pub mod args;
+pub mod ctc;
 pub mod dense;
 pub mod library;
 pub mod options;
 pub mod status;
 
+// Named, not globbed: every `twins!` module defines `twins_f32`/`twins_f64`.
+pub use ctc::{
+    loss_ctc_f32, loss_ctc_f64, loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64,
+    loss_ctc_workspace_size,
+};
 pub use dense::*;
 pub use library::*;
 pub use options::*;

@@ -3,6 +3,7 @@
 //! See `tests/reference/FORMAT.md`. One module per signature; `run_case` dispatches.
 
 mod common;
+mod ctc;
 mod dense;
 
 use serde_json::Value;
@@ -16,6 +17,16 @@ fn run_case(case: &Value) -> Vec<String> {
     match (signature, dtype) {
         ("dense", "f32") => dense::dense_f32(function).map(|f| dense::run_dense(case, f)),
         ("dense", "f64") => dense::dense_f64(function).map(|f| dense::run_dense(case, f)),
+        ("ctc", "f32") => Some(ctc::run_ctc(
+            case,
+            loss::loss_ctc_f32,
+            loss::loss_ctc_with_workspace_f32,
+        )),
+        ("ctc", "f64") => Some(ctc::run_ctc(
+            case,
+            loss::loss_ctc_f64,
+            loss::loss_ctc_with_workspace_f64,
+        )),
         _ => None,
     }
     .unwrap_or_else(|| {
