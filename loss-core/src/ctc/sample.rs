@@ -71,8 +71,7 @@ impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
         }
 
         let x = self.activations.index_axis(Axis(0), i);
-        let states = 2 * length + 1;
-        let sc = Scratch::carve(slot.scratch, frames, states);
+        let sc = Scratch::carve(slot.scratch, frames, length);
         for (t, n) in sc.norm.iter_mut().enumerate() {
             *n = if self.from_logits {
                 let row = x.row(t);

@@ -4,23 +4,24 @@
 //! the longest input and label of the call:
 //!
 //! ```text
-//! alpha    frames × (states + 2)   forward variables, two -inf cells before each row
-//! offset   frames                  the integer each alpha row is stored relative to
-//! norm     frames                  ln Σ_a e^{x_t(a)} of each frame (from logits)
-//! beta     2 × (states + 2)        backward variables, this and the next frame
-//! emit     states + 2              ln y_t(z'_s) of the frame being processed
-//! occ      states + 2              occupancies of the frame being processed
-//! skip     states + 2              0 where the transition s-2 -> s is allowed, else -inf
+//! alpha    frames × row   forward variables (see lattice::row_len)
+//! offset   frames         the integer each alpha row is stored relative to
+//! norm     frames         ln Σ_a e^{x_t(a)} of each frame (from logits)
+//! beta     2 × row        backward variables, this and the next frame
+//! emit     row            ln y_t(z_k) of the frame being processed
+//! occ      row            occupancies of the frame being processed
+//! skip     row            0 where the transition Z_{k-1} -> Z_k is allowed, else -inf
 //! ```
 //!
-//! with `states = 2 L + 1` for a label sequence of length `L`.
+//! with `row = 2 L + 5` for a label sequence of length `L`.
 
+use super::lattice::row_len;
 use crate::real::Real;
 
 /// Values of type `T` one sample needs for `frames` frames and labels of length up
 /// to `max_label_length`; `None` on overflow.
 pub fn per_sample(frames: usize, max_label_length: usize) -> Option<usize> {
-    let row = max_label_length.checked_mul(2)?.checked_add(3)?;
+    let row = max_label_length.checked_mul(2)?.checked_add(5)?;
     frames
         .checked_mul(row.checked_add(2)?)?
         .checked_add(row.checked_mul(5)?)
@@ -43,9 +44,9 @@ pub(crate) struct Scratch<'w, T> {
 }
 
 impl<'w, T: Real> Scratch<'w, T> {
-    /// Cuts `region` (at least [`per_sample`]`(frames, (states - 1) / 2)` values).
-    pub fn carve(region: &'w mut [T], frames: usize, states: usize) -> Self {
-        let row = states + 2;
+    /// Cuts `region` (at least [`per_sample`]`(frames, labels)` values).
+    pub fn carve(region: &'w mut [T], frames: usize, labels: usize) -> Self {
+        let row = row_len(labels);
         let (alpha, rest) = region.split_at_mut(frames * row);
         let (offset, rest) = rest.split_at_mut(frames);
         let (norm, rest) = rest.split_at_mut(frames);
@@ -74,9 +75,9 @@ mod tests {
     fn carving_fits_the_computed_size() {
         for (frames, l) in [(1, 0), (5, 2), (50, 10)] {
             let mut v = vec![0.0_f32; per_sample(frames, l).unwrap()];
-            let s = Scratch::carve(&mut v, frames, 2 * l + 1);
-            assert_eq!(s.alpha.len(), frames * (2 * l + 3));
-            assert_eq!(s.skip.len(), 2 * l + 3);
+            let s = Scratch::carve(&mut v, frames, l);
+            assert_eq!(s.alpha.len(), frames * (2 * l + 5));
+            assert_eq!(s.skip.len(), 2 * l + 5);
         }
         assert_eq!(per_sample(usize::MAX / 4, 7), None);
         assert_eq!(batch_len(10, usize::MAX, 1), None);

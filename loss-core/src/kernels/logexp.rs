@@ -18,7 +18,27 @@ pub trait LogExp: Real {
     /// Results below the smallest normal number (`x < -87` for `f32`, `-708` for
     /// `f64`) are exactly 0, so no subnormal is ever produced; `-inf` gives 0 and NaN
     /// gives NaN.
-    fn exp_nonpos(self) -> Self;
+    #[inline(always)]
+    fn exp_nonpos(self) -> Self {
+        // Computed first and selected after, so that vectorised loops stay
+        // branch-free.
+        let e = self.exp_nonpos_unflushed();
+        if self < Self::EXP_LOWEST {
+            Self::zero()
+        } else {
+            e
+        }
+    }
+
+    /// The argument below which [`LogExp::exp_nonpos`] returns 0 (`-87` for `f32`,
+    /// `-708` for `f64`): `e^x` is a normal number above it.
+    const EXP_LOWEST: Self;
+
+    /// As [`LogExp::exp_nonpos`], but arguments below [`LogExp::EXP_LOWEST`]
+    /// (including `-inf`) give `e^EXP_LOWEST` (about `1.6e-38` for `f32`, `3.3e-308`
+    /// for `f64`) rather than 0: a few instructions cheaper, for terms added to a
+    /// number `>= 1`, where the difference vanishes.
+    fn exp_nonpos_unflushed(self) -> Self;
 
     /// `ln x` for `x >= 1` (correct for every positive normal `x`); `+inf` gives
     /// `+inf` and NaN gives NaN.
@@ -26,9 +46,11 @@ pub trait LogExp: Real {
 }
 
 impl LogExp for f32 {
+    const EXP_LOWEST: f32 = -87.0;
+
     #[inline(always)]
-    fn exp_nonpos(self) -> f32 {
-        const LOWEST: f32 = -87.0;
+    fn exp_nonpos_unflushed(self) -> f32 {
+        const LOWEST: f32 = f32::EXP_LOWEST;
         const LOG2E: f32 = std::f32::consts::LOG2_E;
         // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits.
         const ROUND: f32 = 12_582_912.0;
@@ -41,46 +63,39 @@ impl LogExp for f32 {
         let t = xc * LOG2E + ROUND;
         let k = t - ROUND;
         let r = xc - k * LN2_HI - k * LN2_LO;
-        let mut p = 1.987_569_1e-4_f32;
-        p = p * r + 1.398_199_9e-3;
-        p = p * r + 8.333_452e-3;
-        p = p * r + 4.166_579_6e-2;
-        p = p * r + 1.666_666_5e-1;
-        p = p * r + 5.000_000_1e-1;
-        let y = p * r * r + r + 1.0;
+        // Cephes' polynomial, evaluated by Estrin's scheme: a shorter dependency
+        // chain than Horner's lets vectorised loops overlap more iterations.
+        let r2 = r * r;
+        let q0 = 1.666_666_5e-1 * r + 5.000_000_1e-1;
+        let q1 = 8.333_452e-3 * r + 4.166_579_6e-2_f32;
+        let q2 = 1.987_569_1e-4 * r + 1.398_199_9e-3_f32;
+        let p = (q0 + q1 * r2) + q2 * (r2 * r2);
+        let y = p * r2 + r + 1.0;
         // 2^k: the low bits of `t` hold k; shifted into the exponent field and biased.
         let two_k = f32::from_bits((t.to_bits() << 23).wrapping_add(127 << 23));
-        let e = y * two_k;
-        if x < LOWEST {
-            0.0
-        } else {
-            e
-        }
+        y * two_k
     }
 
     #[inline(always)]
     fn ln_pos(self) -> f32 {
-        const SQRT2: f32 = std::f32::consts::SQRT_2;
         const LN2_HI: f32 = 0.693_359_4;
         const LN2_LO: f32 = -2.121_944_4e-4;
-        let bits = self.to_bits();
-        // x = m 2^e with m in [1, 2), then m in [sqrt(1/2), sqrt(2)).
-        let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-        let e = ((bits >> 23) as i32 - 127) as f32;
-        let big = m > SQRT2;
-        let m = if big { m * 0.5 } else { m };
-        let e = if big { e + 1.0 } else { e };
+        // x = m 2^e with m in [sqrt(1/2), sqrt(2)), in integer arithmetic (musl's
+        // reduction): offsetting the bits by 1 - sqrt(1/2) makes the exponent field
+        // carry over exactly where the mantissa passes sqrt(2).
+        const SQRT_HALF_BITS: u32 = 0x3f35_04f3;
+        let u = self.to_bits().wrapping_add(0x3f80_0000 - SQRT_HALF_BITS);
+        let e = ((u >> 23) as i32 - 127) as f32;
+        let m = f32::from_bits((u & 0x007f_ffff) + SQRT_HALF_BITS);
         let x = m - 1.0;
         let z = x * x;
-        let mut p = 7.037_683_6e-2_f32;
-        p = p * x - 1.151_461e-1;
-        p = p * x + 1.167_699_9e-1;
-        p = p * x - 1.242_014_1e-1;
-        p = p * x + 1.424_932_3e-1;
-        p = p * x - 1.666_805_8e-1;
-        p = p * x + 2.000_071_4e-1;
-        p = p * x - 2.499_999_4e-1;
-        p = p * x + 3.333_333e-1;
+        // Cephes' degree-8 polynomial by Estrin's scheme (see exp_nonpos).
+        let z2 = z * z;
+        let q0 = -2.499_999_4e-1 * x + 3.333_333e-1_f32;
+        let q1 = -1.666_805_8e-1 * x + 2.000_071_4e-1_f32;
+        let q2 = -1.242_014_1e-1 * x + 1.424_932_3e-1_f32;
+        let q3 = -1.151_461e-1 * x + 1.167_699_9e-1_f32;
+        let p = ((q0 + q1 * z) + (q2 + q3 * z) * z2) + 7.037_683_6e-2 * (z2 * z2);
         let y = p * x * z + e * LN2_LO - 0.5 * z;
         let l = x + y + e * LN2_HI;
         // +inf and NaN map to themselves.
@@ -93,9 +108,11 @@ impl LogExp for f32 {
 }
 
 impl LogExp for f64 {
+    const EXP_LOWEST: f64 = -708.0;
+
     #[inline(always)]
-    fn exp_nonpos(self) -> f64 {
-        const LOWEST: f64 = -708.0;
+    fn exp_nonpos_unflushed(self) -> f64 {
+        const LOWEST: f64 = f64::EXP_LOWEST;
         const INV_LN2: f64 = std::f64::consts::LOG2_E;
         // 1.5 * 2^52: adding it rounds to an integer held in the low mantissa bits.
         const ROUND: f64 = 6_755_399_441_055_744.0;
@@ -118,17 +135,11 @@ impl LogExp for f64 {
         let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
         let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
         let two_k = f64::from_bits((t.to_bits() << 52).wrapping_add(1023 << 52));
-        let e = y * two_k;
-        if x < LOWEST {
-            0.0
-        } else {
-            e
-        }
+        y * two_k
     }
 
     #[inline(always)]
     fn ln_pos(self) -> f64 {
-        const SQRT2: f64 = std::f64::consts::SQRT_2;
         const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
         const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
         const LG1: f64 = 6.666_666_666_666_735_130e-1;
@@ -141,12 +152,13 @@ impl LogExp for f64 {
         // 2^52 as a double: OR-ing a small integer into its mantissa and subtracting
         // it converts the integer exactly (no packed i64 -> f64 conversion in SSE2).
         const TWO52: f64 = 4_503_599_627_370_496.0;
-        let bits = self.to_bits();
-        let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
-        let e = f64::from_bits(0x4330_0000_0000_0000 | (bits >> 52)) - (TWO52 + 1023.0);
-        let big = m > SQRT2;
-        let m = if big { m * 0.5 } else { m };
-        let k = if big { e + 1.0 } else { e };
+        // As for f32: m in [sqrt(1/2), sqrt(2)) by integer arithmetic (musl).
+        const SQRT_HALF_BITS: u64 = 0x3fe6_a09e_667f_3bcd;
+        let u = self
+            .to_bits()
+            .wrapping_add(0x3ff0_0000_0000_0000 - SQRT_HALF_BITS);
+        let k = f64::from_bits(0x4330_0000_0000_0000 | (u >> 52)) - (TWO52 + 1023.0);
+        let m = f64::from_bits((u & 0x000f_ffff_ffff_ffff) + SQRT_HALF_BITS);
         let f = m - 1.0;
         let hfsq = 0.5 * f * f;
         let s = f / (2.0 + f);
@@ -168,7 +180,7 @@ impl LogExp for f64 {
 #[inline(always)]
 pub fn log_add_exp<T: LogExp>(a: T, b: T) -> T {
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    let s = T::one() + (lo - hi).exp_nonpos();
+    let s = T::one() + (lo - hi).exp_nonpos_unflushed();
     if hi == T::neg_infinity() {
         hi
     } else {
@@ -184,7 +196,7 @@ pub fn log_add_exp<T: LogExp>(a: T, b: T) -> T {
 pub fn log_add_exp3<T: LogExp>(a: T, b: T, c: T) -> T {
     let (ab_hi, ab_lo) = if a > b { (a, b) } else { (b, a) };
     let (m, other) = if ab_hi > c { (ab_hi, c) } else { (c, ab_hi) };
-    let s = T::one() + (ab_lo - m).exp_nonpos() + (other - m).exp_nonpos();
+    let s = T::one() + (ab_lo - m).exp_nonpos_unflushed() + (other - m).exp_nonpos_unflushed();
     if m == T::neg_infinity() {
         m
     } else {
@@ -198,19 +210,28 @@ const LANES: usize = 8;
 
 /// The largest element of `x` (`-inf` for an empty slice); NaN elements are skipped.
 pub fn max_of<T: Real>(x: &[T]) -> T {
+    #[inline(always)]
+    fn max<T: Real>(a: T, b: T) -> T {
+        if b > a {
+            b
+        } else {
+            a
+        }
+    }
     let mut acc = [T::neg_infinity(); LANES];
     let chunks = x.chunks_exact(LANES);
     let tail = chunks.remainder();
     for c in chunks {
         for (a, &v) in acc.iter_mut().zip(c) {
-            *a = if v > *a { v } else { *a };
+            *a = max(*a, v);
         }
     }
-    let mut m = T::neg_infinity();
-    for &v in acc.iter().chain(tail) {
-        m = if v > m { v } else { m };
+    for (a, &v) in acc.iter_mut().zip(tail) {
+        *a = max(*a, v);
     }
-    m
+    // A fixed tree over the lanes.
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    max(max(max(a0, a4), max(a1, a5)), max(max(a2, a6), max(a3, a7)))
 }
 
 /// `Σ_j e^{x_j - m}` over a row (`m` its largest element, so the sum lies in
