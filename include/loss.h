@@ -539,6 +539,9 @@ enum loss_status loss_mean_squared_logarithmic_error_f64(const double *y_true,
  * Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or `alphabet`
  * zero, or a size overflowing `size_t` (`LOSS_ERROR_SHAPE`). `max_label_length`
  * may be 0. On error `*bytes` is unchanged.
+ *
+ * # Safety
+ * A non-NULL `bytes` must point to a writable `size_t`.
  */
 enum loss_status loss_ctc_workspace_size(size_t time,
                                          size_t batch,

@@ -130,7 +130,7 @@ unsafe fn ctc_call<T: LogExp>(
                     .and_then(|v| v.checked_mul(size_of::<T>()))
                     .ok_or_else(|| shape("the CTC workspace size overflows size_t".into()))?;
                 let ws = carve::<T>(p, bytes);
-                if ws.len() * size_of::<T>() < need {
+                if std::mem::size_of_val(ws) < need {
                     return Err(shape(format!(
                         "workspace_bytes is {bytes}: this call needs {need} bytes after \
                          aligning the pointer to {} (see loss_ctc_workspace_size)",
@@ -153,6 +153,9 @@ unsafe fn ctc_call<T: LogExp>(
 /// Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or `alphabet`
 /// zero, or a size overflowing `size_t` (`LOSS_ERROR_SHAPE`). `max_label_length`
 /// may be 0. On error `*bytes` is unchanged.
+///
+/// # Safety
+/// A non-NULL `bytes` must point to a writable `size_t`.
 #[no_mangle]
 pub unsafe extern "C" fn loss_ctc_workspace_size(
     time: usize,

@@ -51,6 +51,7 @@ pub use check::{check_blank, check_labels, check_lengths, LengthSummary};
 
 use crate::error::{ensure_shape, Result};
 use crate::kernels::logexp::LogExp;
+use crate::loss::loss_out_slice;
 use crate::reduction::{reduce_into, Reduction, Unweighted};
 use crate::LossError;
 use ndarray::{ArrayView1, ArrayView3, ArrayViewMut1, ArrayViewMut3};
@@ -148,24 +149,10 @@ impl Ctc {
         activations: ArrayView3<'_, T>,
         labels: CtcLabels<'_>,
         reduction: Reduction,
-        mut loss_out: ArrayViewMut1<'_, T>,
-        mut grad_out: Option<ArrayViewMut3<'_, T>>,
+        loss_out: ArrayViewMut1<'_, T>,
+        grad_out: Option<ArrayViewMut3<'_, T>>,
     ) -> Result<()> {
-        let call = self.check(
-            activations.view(),
-            labels.slices()?,
-            reduction,
-            loss_out.view_mut(),
-            grad_out.as_mut().map(|g| g.view_mut()),
-        )?;
-        let need = call.per_sample * call.batch;
-        let mut workspace = Vec::new();
-        workspace
-            .try_reserve_exact(need)
-            .map_err(|_| LossError::Allocation(format!("{need} workspace values for CTC")))?;
-        workspace.resize(need, T::zero());
-        run(call, &mut workspace);
-        Ok(())
+        self.compute_in(activations, labels, reduction, loss_out, grad_out, None)
     }
 
     /// As [`Ctc::compute`], working in `workspace` (at least
@@ -176,25 +163,57 @@ impl Ctc {
         activations: ArrayView3<'_, T>,
         labels: CtcLabels<'_>,
         reduction: Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+        grad_out: Option<ArrayViewMut3<'_, T>>,
+        workspace: &mut [T],
+    ) -> Result<()> {
+        self.compute_in(
+            activations,
+            labels,
+            reduction,
+            loss_out,
+            grad_out,
+            Some(workspace),
+        )
+    }
+
+    /// Checks, then runs in `workspace` or in one allocated here.
+    fn compute_in<T: LogExp>(
+        &self,
+        activations: ArrayView3<'_, T>,
+        labels: CtcLabels<'_>,
+        reduction: Reduction,
         mut loss_out: ArrayViewMut1<'_, T>,
         mut grad_out: Option<ArrayViewMut3<'_, T>>,
-        workspace: &mut [T],
+        workspace: Option<&mut [T]>,
     ) -> Result<()> {
         let call = self.check(
             activations.view(),
             labels.slices()?,
             reduction,
-            loss_out.view_mut(),
+            &mut loss_out,
             grad_out.as_mut().map(|g| g.view_mut()),
         )?;
         let need = call.per_sample * call.batch;
-        ensure_shape(workspace.len() >= need, || {
-            format!(
-                "the workspace holds {} values; this call needs {need}",
-                workspace.len()
-            )
-        })?;
-        run(call, &mut workspace[..need]);
+        match workspace {
+            Some(workspace) => {
+                ensure_shape(workspace.len() >= need, || {
+                    format!(
+                        "the workspace holds {} values; this call needs {need}",
+                        workspace.len()
+                    )
+                })?;
+                run(call, &mut workspace[..need]);
+            }
+            None => {
+                let mut workspace = Vec::new();
+                workspace.try_reserve_exact(need).map_err(|_| {
+                    LossError::Allocation(format!("{need} workspace values for CTC"))
+                })?;
+                workspace.resize(need, T::zero());
+                run(call, &mut workspace);
+            }
+        }
         Ok(())
     }
 
@@ -204,7 +223,7 @@ impl Ctc {
         activations: ArrayView3<'a, T>,
         [flat, label_lengths, input_lengths]: [&'a [i32]; 3],
         reduction: Reduction,
-        loss_out: ArrayViewMut1<'a, T>,
+        loss_out: &'a mut ArrayViewMut1<'_, T>,
         grad_out: Option<ArrayViewMut3<'a, T>>,
     ) -> Result<Call<'a, T>> {
         let (batch, time, alphabet) = activations.dim();
@@ -225,16 +244,7 @@ impl Ctc {
             )
         })?;
         check_labels(flat, alphabet, blank)?;
-        let want = reduction.output_len(batch);
-        ensure_shape(loss_out.len() == want, || {
-            format!(
-                "loss_out has {} values, {reduction:?} needs {want}",
-                loss_out.len()
-            )
-        })?;
-        let loss_out = loss_out
-            .into_slice()
-            .ok_or_else(|| LossError::Shape("loss_out must be contiguous".into()))?;
+        let loss_out = loss_out_slice(loss_out, reduction, batch)?;
         let grad_out = match grad_out {
             None => None,
             Some(g) => {
