@@ -230,7 +230,7 @@ extern "C" {
  * `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
  * `batch_first`. Samples run in parallel on libloss's threads; the result does
  * not depend on their number. Allocates about
- * `batch * time * (2 * max_b label_lengths[b] + 5)` values of workspace; see
+ * `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
  * `loss_ctc_with_workspace_f32` to supply it.
  *
  * Errors (nothing written): NULL `activations`, `labels`, `label_lengths`,
@@ -316,7 +316,7 @@ enum loss_status loss_ctc_with_workspace_f32(const float *activations,
  * `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
  * `batch_first`. Samples run in parallel on libloss's threads; the result does
  * not depend on their number. Allocates about
- * `batch * time * (2 * max_b label_lengths[b] + 5)` values of workspace; see
+ * `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
  * `loss_ctc_with_workspace_f32` to supply it.
  *
  * Errors (nothing written): NULL `activations`, `labels`, `label_lengths`,
@@ -534,7 +534,7 @@ enum loss_status loss_mean_squared_logarithmic_error_f64(const double *y_true,
  * calls of up to `time` frames, `batch` samples, `alphabet` symbols and label
  * sequences of up to `max_label_length` labels; written to `*bytes`. The size
  * suffices for both types and for a workspace pointer of any alignment; it grows as
- * `batch * time * (2 * max_label_length + 5)` values.
+ * `batch * time * (2 * max_label_length + 7)` values.
  *
  * Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or `alphabet`
  * zero, or a size overflowing `size_t` (`LOSS_ERROR_SHAPE`). `max_label_length`
