@@ -208,7 +208,7 @@ twins! {
     /// number of adjacent equal labels), and samples whose every alignment has
     /// probability 0, have loss `+INFINITY` and gradient 0; with
     /// `options->zero_infinity`, loss 0 and gradient 0. Never NaN unless the
-    /// activations hold NaN.
+    /// activations hold NaN or infinities (which propagate).
     ///
     /// Options read: `reduction` (every sample has weight 1, so MEAN and
     /// SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
@@ -244,9 +244,10 @@ twins! {
     }
 
     /// `loss_ctc_f32` / `_f64` working in caller-provided memory: with a large
-    /// enough workspace the call allocates nothing (the hot loop of a training step
-    /// can then run without touching the allocator; with more than one libloss
-    /// thread, the thread pool itself may allocate when it starts).
+    /// enough workspace and one libloss thread (`loss_set_num_threads(1)`) the call
+    /// allocates nothing, so the hot loop of a training step never touches the
+    /// allocator. With more threads libloss itself still allocates nothing, but the
+    /// thread pool may (when it starts, and for its own bookkeeping).
     ///
     /// `workspace` (not NULL) points to `workspace_bytes` writable bytes, any
     /// alignment, that must not overlap any other argument; their content on entry
