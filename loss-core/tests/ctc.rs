@@ -625,3 +625,29 @@ fn long_peaked_sequences_match_the_textbook_recursion() {
         }
     }
 }
+
+#[test]
+fn nan_activations_propagate() {
+    let mut rng = Rng::new(91);
+    let mut b = random_batch(&mut rng, 2, 10, 5, 0);
+    b.x[[0, 3, 2]] = f64::NAN;
+    let mut loss = Array1::zeros(2);
+    let mut grad = Array3::zeros(b.x.dim());
+    Ctc::new(0, true, false)
+        .compute(
+            b.x.view(),
+            b.labels(),
+            Reduction::None,
+            loss.view_mut(),
+            Some(grad.view_mut()),
+        )
+        .unwrap();
+    assert!(
+        loss[0].is_nan(),
+        "a NaN logit makes its sample's loss NaN: {loss} {:?} {:?}",
+        b.input_lengths,
+        b.label_lengths
+    );
+    assert!(loss[1].is_finite(), "and leaves the other samples alone");
+    assert!(grad.index_axis(Axis(0), 1).iter().all(|g| g.is_finite()));
+}

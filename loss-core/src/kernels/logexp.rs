@@ -186,7 +186,8 @@ pub fn log_add_exp<T: LogExp>(a: T, b: T) -> T {
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
     let s = T::one() + (lo - hi).exp_nonpos_unflushed();
     if hi == T::neg_infinity() {
-        hi
+        // `lo` is -inf too, or NaN (comparisons put a NaN there): either is the sum.
+        lo
     } else {
         hi + s.ln_pos()
     }
@@ -202,7 +203,9 @@ pub fn log_add_exp3<T: LogExp>(a: T, b: T, c: T) -> T {
     let (m, other) = if ab_hi > c { (ab_hi, c) } else { (c, ab_hi) };
     let s = T::one() + (ab_lo - m).exp_nonpos_unflushed() + (other - m).exp_nonpos_unflushed();
     if m == T::neg_infinity() {
-        m
+        // The others are -inf too, or NaN (comparisons put a NaN there): their sum
+        // is the result either way.
+        ab_lo + other
     } else {
         m + s.ln_pos()
     }
@@ -392,6 +395,11 @@ mod tests {
         assert_eq!(log_add_exp3(ninf, 2.0, ninf), 2.0);
         assert_eq!(log_add_exp(-3.0, ninf), -3.0);
         assert!(log_add_exp3(f64::NAN, 1.0, 2.0).is_nan());
+        assert!(log_add_exp3(f64::NAN, ninf, ninf).is_nan());
+        assert!(log_add_exp3(ninf, f64::NAN, ninf).is_nan());
+        assert!(log_add_exp3(ninf, ninf, f64::NAN).is_nan());
+        assert!(log_add_exp(f64::NAN, ninf).is_nan());
+        assert!(log_add_exp(ninf, f64::NAN).is_nan());
         assert!(log_add_exp3(1.0, f64::NAN, 2.0).is_nan());
         assert!(log_add_exp3(1.0, 2.0, f64::NAN).is_nan());
         let cases: [(f64, f64, f64); 3] = [
