@@ -651,3 +651,38 @@ fn nan_activations_propagate() {
     assert!(loss[1].is_finite(), "and leaves the other samples alone");
     assert!(grad.index_axis(Axis(0), 1).iter().all(|g| g.is_finite()));
 }
+
+#[test]
+fn an_alphabet_of_only_the_blank() {
+    // Only empty label sequences are possible; the one alignment is all blanks.
+    let x = Array3::from_shape_fn((2, 4, 1), |(b, t, _)| -0.25 * (b + t) as f64);
+    let tm = x
+        .view()
+        .permuted_axes([1, 0, 2])
+        .as_standard_layout()
+        .into_owned();
+    let labels = CtcLabels::new(&[], &[0, 0], &[4, 3]);
+    for from_logits in [false, true] {
+        let mut loss = Array1::zeros(2);
+        let mut grad = Array3::from_elem((4, 2, 1), f64::NAN);
+        Ctc::new(0, from_logits, false)
+            .compute(
+                tm.view().permuted_axes([1, 0, 2]),
+                labels,
+                Reduction::None,
+                loss.view_mut(),
+                Some(grad.view_mut().permuted_axes([1, 0, 2])),
+            )
+            .unwrap();
+        if from_logits {
+            // softmax of one symbol is 1: p = 1, gradient 1 - 1 = 0.
+            assert_eq!(loss, ndarray::array![0.0, 0.0]);
+            assert!(grad.iter().all(|&g| g == 0.0));
+        } else {
+            // -Σ_t x_t over the frames used; gradient -1 there, 0 after.
+            assert_eq!(loss, ndarray::array![1.5, 1.5]);
+            assert_eq!(grad[[3, 1, 0]], 0.0);
+            assert_eq!(grad[[2, 1, 0]], -1.0);
+        }
+    }
+}

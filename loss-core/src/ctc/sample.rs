@@ -42,8 +42,8 @@ impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
     /// operations' worth per lattice state (two passes of a three-way log-add-exp).
     fn cost(&self) -> usize {
         let (_, time, alphabet) = self.activations.dim();
-        let states = 2 * self.max_label_length + 1;
-        time.saturating_mul(alphabet.saturating_add(8 * states))
+        let states = self.max_label_length.saturating_mul(2).saturating_add(1);
+        time.saturating_mul(alphabet.saturating_add(states.saturating_mul(8)))
     }
 
     fn sample(&self, i: usize, slot: Option<&mut Slot<'o, T>>, scale: T, _parallel: bool) -> T {
