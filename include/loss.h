@@ -92,6 +92,88 @@ typedef enum loss_status {
 } loss_status;
 
 /**
+ * The loss a term of `loss_weighted_sum_*` computes: every dense-target loss and
+ * sparse categorical cross-entropy, by the name of its function, or
+ * `LOSS_KIND_CUSTOM` for a callback. Values are fixed and never renumbered; new
+ * kinds are added at the end.
+ */
+typedef enum loss_kind {
+  /**
+   * `loss_mean_squared_error_*`.
+   */
+  LOSS_KIND_MEAN_SQUARED_ERROR = 0,
+  /**
+   * `loss_mean_absolute_error_*`.
+   */
+  LOSS_KIND_MEAN_ABSOLUTE_ERROR = 1,
+  /**
+   * `loss_huber_*` (`options.delta`).
+   */
+  LOSS_KIND_HUBER = 2,
+  /**
+   * `loss_log_cosh_*`.
+   */
+  LOSS_KIND_LOG_COSH = 3,
+  /**
+   * `loss_mean_absolute_percentage_error_*` (`options.epsilon`).
+   */
+  LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4,
+  /**
+   * `loss_mean_squared_logarithmic_error_*` (`options.epsilon`).
+   */
+  LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR = 5,
+  /**
+   * `loss_poisson_*`.
+   */
+  LOSS_KIND_POISSON = 6,
+  /**
+   * `loss_kl_divergence_*`.
+   */
+  LOSS_KIND_KL_DIVERGENCE = 7,
+  /**
+   * `loss_cosine_similarity_*`.
+   */
+  LOSS_KIND_COSINE_SIMILARITY = 8,
+  /**
+   * `loss_binary_crossentropy_*`.
+   */
+  LOSS_KIND_BINARY_CROSSENTROPY = 9,
+  /**
+   * `loss_binary_focal_crossentropy_*`.
+   */
+  LOSS_KIND_BINARY_FOCAL_CROSSENTROPY = 10,
+  /**
+   * `loss_categorical_crossentropy_*`.
+   */
+  LOSS_KIND_CATEGORICAL_CROSSENTROPY = 11,
+  /**
+   * `loss_hinge_*`.
+   */
+  LOSS_KIND_HINGE = 12,
+  /**
+   * `loss_squared_hinge_*`.
+   */
+  LOSS_KIND_SQUARED_HINGE = 13,
+  /**
+   * `loss_categorical_hinge_*`.
+   */
+  LOSS_KIND_CATEGORICAL_HINGE = 14,
+  /**
+   * `loss_contrastive_*`.
+   */
+  LOSS_KIND_CONTRASTIVE = 15,
+  /**
+   * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
+   * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
+   */
+  LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY = 16,
+  /**
+   * The term's `custom` callback, with `user_data`.
+   */
+  LOSS_KIND_CUSTOM = 17,
+} loss_kind;
+
+/**
  * How per-sample losses `l_i` with weights `w_i` (1 when `sample_weight` is NULL) are
  * combined into `loss_out`.
  */
@@ -189,9 +271,399 @@ typedef struct loss_options {
   bool batch_first;
 } loss_options;
 
+/**
+ * A loss written in C: `loss_custom_fn_f32` / `loss_custom_fn_f64`.
+ *
+ * Called once per `loss_weighted_sum_*` call for the whole term, on the calling
+ * thread, with the term's `user_data`, `y_true` and `y_pred` (`[batch, dim]`,
+ * `y_pred[i * dim + j]`). It must write the unweighted loss of every sample to
+ * `per_sample_loss[i]` (`[batch]`) and, when `grad` is not NULL, `d l_i / d y_pred[i *
+ * dim + j]` to `grad[i * dim + j]` (`[batch * dim]`); both buffers are libloss's
+ * zero-filled temporaries, valid during the call only. It returns `LOSS_OK`, or
+ * any other status to abort the whole call with that status (a value that is not
+ * a `loss_status` becomes `LOSS_ERROR_INVALID_ARGUMENT`). libloss then applies the
+ * term's sample weights and reduction exactly as for a built-in loss.
+ */
+typedef enum loss_status (*loss_custom_fn_f32)(void *user_data,
+                                               const float *y_true,
+                                               const float *y_pred,
+                                               size_t batch,
+                                               size_t dim,
+                                               float *per_sample_loss,
+                                               float *grad);
+
+/**
+ * One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
+ * `{0}` (so that the pointers a kind does not use are NULL), then set `options =
+ * loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
+ * kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+ *
+ * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
+ * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
+ * `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+ * `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
+ * function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
+ */
+typedef struct loss_term_f32 {
+  /**
+   * Which loss (a `loss_kind` value).
+   */
+  enum loss_kind kind;
+  /**
+   * The term's weight in the total: finite and >= 0.
+   */
+  double weight;
+  /**
+   * Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+   */
+  const float *y_true;
+  /**
+   * Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
+   * for sparse cross-entropy, ignored otherwise.
+   */
+  const int32_t *labels;
+  /**
+   * Predictions, `[batch, dim]`: required.
+   */
+  const float *y_pred;
+  /**
+   * Number of samples, > 0.
+   */
+  size_t batch;
+  /**
+   * Values per sample (classes for sparse cross-entropy), > 0.
+   */
+  size_t dim;
+  /**
+   * Nullable, `[batch]`: per-sample weights (all 1 when NULL).
+   */
+  const float *sample_weight;
+  /**
+   * Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
+   * every other kind.
+   */
+  const float *class_weight;
+  /**
+   * The term's options (by value; `loss_options_default()` for the defaults).
+   * `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
+   * `LOSS_REDUCTION_SUM` (whose gradient is the same).
+   */
+  struct loss_options options;
+  /**
+   * The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
+   */
+  loss_custom_fn_f32 custom;
+  /**
+   * Passed to `custom` unchanged; libloss never dereferences it.
+   */
+  void *user_data;
+  /**
+   * Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`.
+   */
+  float *grad_out;
+} loss_term_f32;
+
+/**
+ * A loss written in C: `loss_custom_fn_f32` / `loss_custom_fn_f64`.
+ *
+ * Called once per `loss_weighted_sum_*` call for the whole term, on the calling
+ * thread, with the term's `user_data`, `y_true` and `y_pred` (`[batch, dim]`,
+ * `y_pred[i * dim + j]`). It must write the unweighted loss of every sample to
+ * `per_sample_loss[i]` (`[batch]`) and, when `grad` is not NULL, `d l_i / d y_pred[i *
+ * dim + j]` to `grad[i * dim + j]` (`[batch * dim]`); both buffers are libloss's
+ * zero-filled temporaries, valid during the call only. It returns `LOSS_OK`, or
+ * any other status to abort the whole call with that status (a value that is not
+ * a `loss_status` becomes `LOSS_ERROR_INVALID_ARGUMENT`). libloss then applies the
+ * term's sample weights and reduction exactly as for a built-in loss.
+ */
+typedef enum loss_status (*loss_custom_fn_f64)(void *user_data,
+                                               const double *y_true,
+                                               const double *y_pred,
+                                               size_t batch,
+                                               size_t dim,
+                                               double *per_sample_loss,
+                                               double *grad);
+
+/**
+ * One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
+ * `{0}` (so that the pointers a kind does not use are NULL), then set `options =
+ * loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
+ * kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+ *
+ * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
+ * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
+ * `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+ * `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
+ * function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
+ */
+typedef struct loss_term_f64 {
+  /**
+   * Which loss (a `loss_kind` value).
+   */
+  enum loss_kind kind;
+  /**
+   * The term's weight in the total: finite and >= 0.
+   */
+  double weight;
+  /**
+   * Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+   */
+  const double *y_true;
+  /**
+   * Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
+   * for sparse cross-entropy, ignored otherwise.
+   */
+  const int32_t *labels;
+  /**
+   * Predictions, `[batch, dim]`: required.
+   */
+  const double *y_pred;
+  /**
+   * Number of samples, > 0.
+   */
+  size_t batch;
+  /**
+   * Values per sample (classes for sparse cross-entropy), > 0.
+   */
+  size_t dim;
+  /**
+   * Nullable, `[batch]`: per-sample weights (all 1 when NULL).
+   */
+  const double *sample_weight;
+  /**
+   * Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
+   * every other kind.
+   */
+  const double *class_weight;
+  /**
+   * The term's options (by value; `loss_options_default()` for the defaults).
+   * `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
+   * `LOSS_REDUCTION_SUM` (whose gradient is the same).
+   */
+  struct loss_options options;
+  /**
+   * The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
+   */
+  loss_custom_fn_f64 custom;
+  /**
+   * Passed to `custom` unchanged; libloss never dereferences it.
+   */
+  void *user_data;
+  /**
+   * Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`.
+   */
+  double *grad_out;
+} loss_term_f64;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Per-sample weights from per-class weights, as Keras' `fit(class_weight=...)`:
+ * `sample_weight_out[i] = class_weight[labels[i]]`. Pass the result as
+ * `sample_weight` to any loss.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `class_weight`: `[classes]`;
+ * - `sample_weight_out`: `[batch]`, may not overlap the inputs.
+ *
+ * No argument is nullable. A zero `batch` or `classes` is LOSS_ERROR_SHAPE.
+ */
+enum loss_status loss_class_weights_to_sample_weights_f32(const int32_t *labels,
+                                                          size_t batch,
+                                                          const float *class_weight,
+                                                          size_t classes,
+                                                          float *sample_weight_out);
+
+/**
+ * Per-sample weights from per-class weights, as Keras' `fit(class_weight=...)`:
+ * `sample_weight_out[i] = class_weight[labels[i]]`. Pass the result as
+ * `sample_weight` to any loss.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `class_weight`: `[classes]`;
+ * - `sample_weight_out`: `[batch]`, may not overlap the inputs.
+ *
+ * No argument is nullable. A zero `batch` or `classes` is LOSS_ERROR_SHAPE.
+ */
+enum loss_status loss_class_weights_to_sample_weights_f64(const int32_t *labels,
+                                                          size_t batch,
+                                                          const double *class_weight,
+                                                          size_t classes,
+                                                          double *sample_weight_out);
+
+/**
+ * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+ * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+ * element stays NaN; infinite bounds are allowed.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+ */
+enum loss_status loss_clip_by_value_f32(float *grad, size_t n, float clip_min, float clip_max);
+
+/**
+ * Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+ * (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+ * with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+ * `clip_norm` is left bit-for-bit unchanged.
+ *
+ * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+ * accumulated in double precision without overflow (TensorFlow's float sum of
+ * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+ * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+ * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * requires `> 0` without checking); `norm_out` inside `grad`
+ * (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_norm_f32(float *grad, size_t n, float clip_norm, float *norm_out);
+
+/**
+ * Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+ * `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+ * multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+ * `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+ * exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+ * element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+ * every buffer is set to NaN, as TensorFlow does to signal the error.
+ *
+ * `global_norm_out` (nullable) receives the global norm before clipping,
+ * accumulated in double precision without overflow (in `_f32` it is `+inf` if
+ * it exceeds `FLT_MAX`; the clipping still used its exact value).
+ *
+ * Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+ * `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+ * finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+ * `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_global_norm_f32(float *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              float clip_norm,
+                                              float *global_norm_out);
+
+/**
+ * Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+ * (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+ * element stays NaN; infinite bounds are allowed.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+ */
+enum loss_status loss_clip_by_value_f64(double *grad, size_t n, double clip_min, double clip_max);
+
+/**
+ * Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+ * (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+ * with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+ * `clip_norm` is left bit-for-bit unchanged.
+ *
+ * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+ * accumulated in double precision without overflow (TensorFlow's float sum of
+ * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+ * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+ * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ *
+ * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+ * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+ * requires `> 0` without checking); `norm_out` inside `grad`
+ * (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_norm_f64(double *grad, size_t n, double clip_norm, double *norm_out);
+
+/**
+ * Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+ * `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+ * multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+ * `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+ * exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+ * element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+ * every buffer is set to NaN, as TensorFlow does to signal the error.
+ *
+ * `global_norm_out` (nullable) receives the global norm before clipping,
+ * accumulated in double precision without overflow (in `_f32` it is `+inf` if
+ * it exceeds `FLT_MAX`; the clipping still used its exact value).
+ *
+ * Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+ * `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+ * finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+ * `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+ */
+enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              double clip_norm,
+                                              double *global_norm_out);
+
+/**
+ * The weighted sum of several losses, each over its own inputs (the heads of a
+ * multi-task model), with every term's gradient, in one call:
+ * `*total_out = sum_k weight_k * L_k`, where `L_k` is term `k`'s reduced value
+ * (as its loss's own function returns it; `LOSS_REDUCTION_NONE` counts as
+ * `LOSS_REDUCTION_SUM`), and `terms[k].grad_out` (when not NULL) receives
+ * `weight_k * dL_k/dy_pred_k`. `per_term_out` (nullable, `[n_terms]`) receives
+ * every `L_k`.
+ *
+ * Arithmetic, for reproducibility: `L_k` and its gradient are bit-identical to the
+ * loss's own function on the term's inputs; each weight is rounded to the
+ * buffer type; the total is `0 + w_0 L_0 + w_1 L_1 + ...` in that order and each
+ * gradient element is the product `w_k * g` rounded once.
+ *
+ * Errors: `terms` or `total_out` NULL (`LOSS_ERROR_NULL_POINTER`); `n_terms == 0`
+ * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
+ * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
+ * a zero or overflowing size, a weight that is negative or not finite, a bad
+ * option, a `class_weight` on a kind that takes none
+ * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
+ * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
+ * `per_term_out`) overlapping any input or each other are
+ * `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+ * (`"term 1: ..."`). Every term is computed into temporaries before anything is
+ * written: on any error no output of any term is touched.
+ */
+enum loss_status loss_weighted_sum_f32(const struct loss_term_f32 *terms,
+                                       size_t n_terms,
+                                       float *total_out,
+                                       float *per_term_out);
+
+/**
+ * The weighted sum of several losses, each over its own inputs (the heads of a
+ * multi-task model), with every term's gradient, in one call:
+ * `*total_out = sum_k weight_k * L_k`, where `L_k` is term `k`'s reduced value
+ * (as its loss's own function returns it; `LOSS_REDUCTION_NONE` counts as
+ * `LOSS_REDUCTION_SUM`), and `terms[k].grad_out` (when not NULL) receives
+ * `weight_k * dL_k/dy_pred_k`. `per_term_out` (nullable, `[n_terms]`) receives
+ * every `L_k`.
+ *
+ * Arithmetic, for reproducibility: `L_k` and its gradient are bit-identical to the
+ * loss's own function on the term's inputs; each weight is rounded to the
+ * buffer type; the total is `0 + w_0 L_0 + w_1 L_1 + ...` in that order and each
+ * gradient element is the product `w_k * g` rounded once.
+ *
+ * Errors: `terms` or `total_out` NULL (`LOSS_ERROR_NULL_POINTER`); `n_terms == 0`
+ * (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
+ * that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
+ * a zero or overflowing size, a weight that is negative or not finite, a bad
+ * option, a `class_weight` on a kind that takes none
+ * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
+ * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
+ * `per_term_out`) overlapping any input or each other are
+ * `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+ * (`"term 1: ..."`). Every term is computed into temporaries before anything is
+ * written: on any error no output of any term is touched.
+ */
+enum loss_status loss_weighted_sum_f64(const struct loss_term_f64 *terms,
+                                       size_t n_terms,
+                                       double *total_out,
+                                       double *per_term_out);
 
 /**
  * Connectionist temporal classification loss (Graves et al. 2006; as
@@ -450,6 +922,163 @@ enum loss_status loss_mean_squared_logarithmic_error_f32(const float *y_true,
                                                          float *grad_out);
 
 /**
+ * Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
+ * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
+ * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
+ * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ */
+enum loss_status loss_poisson_f32(const float *y_true,
+                                  const float *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  float *grad_out);
+
+/**
+ * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
+ * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
+ * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ */
+enum loss_status loss_kl_divergence_f32(const float *y_true,
+                                        const float *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        float *grad_out);
+
+/**
+ * Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
+ * `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
+ * `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
+ * gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
+ */
+enum loss_status loss_cosine_similarity_f32(const float *y_true,
+                                            const float *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            float *grad_out);
+
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
+ * `pos_weight`), `l_i = mean_j f` with `t' = t (1 - ls) + ls / 2`,
+ * `ls = options->label_smoothing`, `q = options->pos_weight`:
+ * - `options->from_logits`: `f = (1 - t') softplus(x) + q t' softplus(-x)`, computed
+ *   without overflow for any finite `x`; gradient `(sigmoid(x) - t' - (q - 1) t'
+ *   sigmoid(-x)) / dim` (`sigmoid(x) - t'` for `q = 1`);
+ * - probabilities: `f = -(q t' log p' + (1 - t') log(1 - p'))`,
+ *   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
+ *   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
+ *   where `p` was clipped.
+ */
+enum loss_status loss_binary_crossentropy_f32(const float *y_true,
+                                              const float *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const float *sample_weight,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              float *grad_out);
+
+/**
+ * Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
+ * with `t' = t (1 - ls) + ls / 2`, `p = y_pred` or `sigmoid(y_pred)` with
+ * `options->from_logits`, `u = t' (1 - p) + (1 - t') p`:
+ * `f = u^gamma * bce(t', y_pred)`, times `alpha t' + (1 - alpha)(1 - t')` with
+ * `options->apply_class_balancing`; `bce` as `loss_binary_crossentropy` (from the
+ * logits when given, so large logits neither overflow nor saturate).
+ * `gamma = options->gamma`, `alpha = options->alpha`, `eps = options->epsilon`.
+ */
+enum loss_status loss_binary_focal_crossentropy_f32(const float *y_true,
+                                                    const float *y_pred,
+                                                    size_t batch,
+                                                    size_t dim,
+                                                    const float *sample_weight,
+                                                    const struct loss_options *options,
+                                                    float *loss_out,
+                                                    float *grad_out);
+
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`) against one-hot or
+ * soft targets, `t' = t (1 - ls) + ls / dim`, `ls = options->label_smoothing`:
+ * - `options->from_logits`: `l_i = -sum_j t'_j log_softmax(x_i)_j` (fused, stable for
+ *   any finite logits); gradient `softmax(x_i) sum_j t'_j - t'_i`, i.e.
+ *   `softmax - t'` for targets that sum to 1;
+ * - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
+ *   `eps = options->epsilon`, gradient through the renormalisation, 0 through
+ *   clipped values.
+ */
+enum loss_status loss_categorical_crossentropy_f32(const float *y_true,
+                                                   const float *y_pred,
+                                                   size_t batch,
+                                                   size_t dim,
+                                                   const float *sample_weight,
+                                                   const struct loss_options *options,
+                                                   float *loss_out,
+                                                   float *grad_out);
+
+/**
+ * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
+ * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
+ * gradient `-t / dim` where `1 - t p >= 0`, else 0.
+ */
+enum loss_status loss_hinge_f32(const float *y_true,
+                                const float *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const float *sample_weight,
+                                const struct loss_options *options,
+                                float *loss_out,
+                                float *grad_out);
+
+/**
+ * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+ */
+enum loss_status loss_squared_hinge_f32(const float *y_true,
+                                        const float *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        float *grad_out);
+
+/**
+ * Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
+ * `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
+ * `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
+ */
+enum loss_status loss_categorical_hinge_f32(const float *y_true,
+                                            const float *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            float *grad_out);
+
+/**
+ * Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
+ * dissimilar ones: `l_i = mean_j t d^2 + (1 - t) max(margin - d, 0)^2`,
+ * `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
+ */
+enum loss_status loss_contrastive_f32(const float *y_true,
+                                      const float *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const float *sample_weight,
+                                      const struct loss_options *options,
+                                      float *loss_out,
+                                      float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -530,6 +1159,335 @@ enum loss_status loss_mean_squared_logarithmic_error_f64(const double *y_true,
                                                          const struct loss_options *options,
                                                          double *loss_out,
                                                          double *grad_out);
+
+/**
+ * Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
+ * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
+ * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
+ * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ */
+enum loss_status loss_poisson_f64(const double *y_true,
+                                  const double *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const double *sample_weight,
+                                  const struct loss_options *options,
+                                  double *loss_out,
+                                  double *grad_out);
+
+/**
+ * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
+ * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
+ * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ */
+enum loss_status loss_kl_divergence_f64(const double *y_true,
+                                        const double *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const double *sample_weight,
+                                        const struct loss_options *options,
+                                        double *loss_out,
+                                        double *grad_out);
+
+/**
+ * Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
+ * `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
+ * `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
+ * gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
+ */
+enum loss_status loss_cosine_similarity_f64(const double *y_true,
+                                            const double *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const double *sample_weight,
+                                            const struct loss_options *options,
+                                            double *loss_out,
+                                            double *grad_out);
+
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
+ * `pos_weight`), `l_i = mean_j f` with `t' = t (1 - ls) + ls / 2`,
+ * `ls = options->label_smoothing`, `q = options->pos_weight`:
+ * - `options->from_logits`: `f = (1 - t') softplus(x) + q t' softplus(-x)`, computed
+ *   without overflow for any finite `x`; gradient `(sigmoid(x) - t' - (q - 1) t'
+ *   sigmoid(-x)) / dim` (`sigmoid(x) - t'` for `q = 1`);
+ * - probabilities: `f = -(q t' log p' + (1 - t') log(1 - p'))`,
+ *   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
+ *   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
+ *   where `p` was clipped.
+ */
+enum loss_status loss_binary_crossentropy_f64(const double *y_true,
+                                              const double *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const double *sample_weight,
+                                              const struct loss_options *options,
+                                              double *loss_out,
+                                              double *grad_out);
+
+/**
+ * Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
+ * with `t' = t (1 - ls) + ls / 2`, `p = y_pred` or `sigmoid(y_pred)` with
+ * `options->from_logits`, `u = t' (1 - p) + (1 - t') p`:
+ * `f = u^gamma * bce(t', y_pred)`, times `alpha t' + (1 - alpha)(1 - t')` with
+ * `options->apply_class_balancing`; `bce` as `loss_binary_crossentropy` (from the
+ * logits when given, so large logits neither overflow nor saturate).
+ * `gamma = options->gamma`, `alpha = options->alpha`, `eps = options->epsilon`.
+ */
+enum loss_status loss_binary_focal_crossentropy_f64(const double *y_true,
+                                                    const double *y_pred,
+                                                    size_t batch,
+                                                    size_t dim,
+                                                    const double *sample_weight,
+                                                    const struct loss_options *options,
+                                                    double *loss_out,
+                                                    double *grad_out);
+
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`) against one-hot or
+ * soft targets, `t' = t (1 - ls) + ls / dim`, `ls = options->label_smoothing`:
+ * - `options->from_logits`: `l_i = -sum_j t'_j log_softmax(x_i)_j` (fused, stable for
+ *   any finite logits); gradient `softmax(x_i) sum_j t'_j - t'_i`, i.e.
+ *   `softmax - t'` for targets that sum to 1;
+ * - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
+ *   `eps = options->epsilon`, gradient through the renormalisation, 0 through
+ *   clipped values.
+ */
+enum loss_status loss_categorical_crossentropy_f64(const double *y_true,
+                                                   const double *y_pred,
+                                                   size_t batch,
+                                                   size_t dim,
+                                                   const double *sample_weight,
+                                                   const struct loss_options *options,
+                                                   double *loss_out,
+                                                   double *grad_out);
+
+/**
+ * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
+ * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
+ * gradient `-t / dim` where `1 - t p >= 0`, else 0.
+ */
+enum loss_status loss_hinge_f64(const double *y_true,
+                                const double *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const double *sample_weight,
+                                const struct loss_options *options,
+                                double *loss_out,
+                                double *grad_out);
+
+/**
+ * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+ */
+enum loss_status loss_squared_hinge_f64(const double *y_true,
+                                        const double *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const double *sample_weight,
+                                        const struct loss_options *options,
+                                        double *loss_out,
+                                        double *grad_out);
+
+/**
+ * Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
+ * `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
+ * `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
+ */
+enum loss_status loss_categorical_hinge_f64(const double *y_true,
+                                            const double *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const double *sample_weight,
+                                            const struct loss_options *options,
+                                            double *loss_out,
+                                            double *grad_out);
+
+/**
+ * Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
+ * dissimilar ones: `l_i = mean_j t d^2 + (1 - t) max(margin - d, 0)^2`,
+ * `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
+ */
+enum loss_status loss_contrastive_f64(const double *y_true,
+                                      const double *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const double *sample_weight,
+                                      const struct loss_options *options,
+                                      double *loss_out,
+                                      double *grad_out);
+
+/**
+ * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+ * cross-entropy per token, summed per sequence, with padding by `lengths` and
+ * `options->ignore_index`.
+ *
+ * `targets[b * time + t]` is the class of step t of sequence b;
+ * `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+ * probability for class j. Each token's loss `l_bt` is that of
+ * `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+ * spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+ * `eps = options->epsilon`).
+ *
+ * Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+ * `targets[b * time + t] != options->ignore_index`; a token that does not count has
+ * loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+ * `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+ * - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+ * - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+ * - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+ *   per counted token (0 when no token counts);
+ * - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+ *
+ * Targets are checked only where they are read: each `targets[b * time + t]` with
+ * `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+ * Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+ * `vocab`, ...) and their predictions are not read.
+ *
+ * - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+ * - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *
+ * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+ * overflowing), options, overlapping or misaligned buffers, `lengths`, then
+ * targets.
+ */
+enum loss_status loss_sequence_crossentropy_f32(const int32_t *targets,
+                                                const float *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const float *sample_weight,
+                                                const struct loss_options *options,
+                                                float *loss_out,
+                                                float *grad_out);
+
+/**
+ * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+ * cross-entropy per token, summed per sequence, with padding by `lengths` and
+ * `options->ignore_index`.
+ *
+ * `targets[b * time + t]` is the class of step t of sequence b;
+ * `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+ * probability for class j. Each token's loss `l_bt` is that of
+ * `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+ * spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+ * `eps = options->epsilon`).
+ *
+ * Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+ * `targets[b * time + t] != options->ignore_index`; a token that does not count has
+ * loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+ * `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+ * - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+ * - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+ * - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+ *   per counted token (0 when no token counts);
+ * - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+ *
+ * Targets are checked only where they are read: each `targets[b * time + t]` with
+ * `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+ * Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+ * `vocab`, ...) and their predictions are not read.
+ *
+ * - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+ * - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *
+ * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+ * overflowing), options, overlapping or misaligned buffers, `lengths`, then
+ * targets.
+ */
+enum loss_status loss_sequence_crossentropy_f64(const int32_t *targets,
+                                                const double *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const double *sample_weight,
+                                                const struct loss_options *options,
+                                                double *loss_out,
+                                                double *grad_out);
+
+/**
+ * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
+ * torch's `weight` and `ignore_index`).
+ *
+ * `labels[i]` is the class of sample i; `y_pred[i * classes + j]` its logit
+ * (`options->from_logits`) or probability for class j. With `k = labels[i]`,
+ * `t' = (1 - ls) e_k + ls / classes`, `ls = options->label_smoothing`:
+ * - from logits: `l_i = -sum_j t'_j log_softmax(y_pred_i)_j`, gradient
+ *   `softmax(y_pred_i) - t'`;
+ * - from probabilities: the same of `log(clip(p, eps, 1 - eps))` (Keras: the clipped
+ *   probabilities are renormalised), `eps = options->epsilon`; no gradient through
+ *   clipped values.
+ *
+ * Sample i has weight `w_i = sample_weight[i] * class_weight[k]` (a NULL array counts
+ * as ones), so LOSS_REDUCTION_MEAN is `sum_i w_i l_i / sum_i w_i` (torch's weighted
+ * mean). A sample whose label equals `options->ignore_index` has loss 0, gradient 0
+ * and weight 0: MEAN averages over the other samples (0 if there are none), and
+ * SUM_OVER_BATCH_SIZE still divides by `batch`.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)` or equal to `options->ignore_index`,
+ *   else LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument);
+ * - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
+ * - `class_weight`: nullable `[classes]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
+ * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+ */
+enum loss_status loss_sparse_categorical_crossentropy_f32(const int32_t *labels,
+                                                          const float *y_pred,
+                                                          size_t batch,
+                                                          size_t classes,
+                                                          const float *sample_weight,
+                                                          const float *class_weight,
+                                                          const struct loss_options *options,
+                                                          float *loss_out,
+                                                          float *grad_out);
+
+/**
+ * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
+ * torch's `weight` and `ignore_index`).
+ *
+ * `labels[i]` is the class of sample i; `y_pred[i * classes + j]` its logit
+ * (`options->from_logits`) or probability for class j. With `k = labels[i]`,
+ * `t' = (1 - ls) e_k + ls / classes`, `ls = options->label_smoothing`:
+ * - from logits: `l_i = -sum_j t'_j log_softmax(y_pred_i)_j`, gradient
+ *   `softmax(y_pred_i) - t'`;
+ * - from probabilities: the same of `log(clip(p, eps, 1 - eps))` (Keras: the clipped
+ *   probabilities are renormalised), `eps = options->epsilon`; no gradient through
+ *   clipped values.
+ *
+ * Sample i has weight `w_i = sample_weight[i] * class_weight[k]` (a NULL array counts
+ * as ones), so LOSS_REDUCTION_MEAN is `sum_i w_i l_i / sum_i w_i` (torch's weighted
+ * mean). A sample whose label equals `options->ignore_index` has loss 0, gradient 0
+ * and weight 0: MEAN averages over the other samples (0 if there are none), and
+ * SUM_OVER_BATCH_SIZE still divides by `batch`.
+ *
+ * - `labels`: `[batch]`, each in `[0, classes)` or equal to `options->ignore_index`,
+ *   else LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument);
+ * - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
+ * - `class_weight`: nullable `[classes]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
+ * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+ */
+enum loss_status loss_sparse_categorical_crossentropy_f64(const int32_t *labels,
+                                                          const double *y_pred,
+                                                          size_t batch,
+                                                          size_t classes,
+                                                          const double *sample_weight,
+                                                          const double *class_weight,
+                                                          const struct loss_options *options,
+                                                          double *loss_out,
+                                                          double *grad_out);
 
 /**
  * The workspace, in bytes, that `loss_ctc_with_workspace_f32` and `_f64` need for

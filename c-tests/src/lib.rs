@@ -25,6 +25,8 @@ include!(concat!(env!("OUT_DIR"), "/suites.rs"));
 unsafe extern "C" {
     /// The demo's `main`, compiled with `-Dmain=loss_demo_main`.
     pub fn loss_demo_main() -> c_int;
+    /// The multi-task example's `main`, compiled with `-Dmain=loss_multitask_main`.
+    pub fn loss_multitask_main() -> c_int;
 }
 
 /// Runs every suite; returns `(passed, failed)`.

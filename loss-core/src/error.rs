@@ -55,3 +55,18 @@ pub(crate) fn ensure_arg(cond: bool, msg: impl FnOnce() -> String) -> Result<()>
         Err(LossError::InvalidArgument(msg()))
     }
 }
+
+/// Checks a label-smoothing factor: it must lie in `[0, 1]`.
+pub(crate) fn check_label_smoothing(label_smoothing: f64) -> Result<()> {
+    ensure_arg((0.0..=1.0).contains(&label_smoothing), || {
+        format!("label_smoothing must be in [0, 1], got {label_smoothing}")
+    })
+}
+
+/// Checks a clipping (or flooring) epsilon: it must lie in `[0, 0.5)`, so that
+/// `[eps, 1 - eps]` is not empty.
+pub(crate) fn check_epsilon(epsilon: f64) -> Result<()> {
+    ensure_arg((0.0..0.5).contains(&epsilon), || {
+        format!("epsilon must be in [0, 0.5), got {epsilon}")
+    })
+}

@@ -7,6 +7,11 @@
 //! ([`Loss::compute`]). Sample weights and the four reductions are applied in one
 //! place ([`reduction`]) for every loss, so every loss reduces the same way.
 //!
+//! Elementwise losses are [`pointwise`] kernels; losses that couple a row (softmax
+//! cross-entropies, cosine similarity, categorical hinge) are [`rows`] kernels;
+//! integer labels, class weights and an ignored label are turned into sample weights
+//! by [`weights`].
+//!
 //! Sums are taken over fixed-size chunks combined in a fixed tree
 //! ([`kernels::tree`]), so results are bit-identical whatever the number of threads
 //! ([`kernels::threads`]).
@@ -27,6 +32,8 @@
 //! assert_eq!(grad, array![[0.5, 0.0], [0.0, -0.5]]);
 //! ```
 
+pub mod clip;
+pub mod composite;
 pub mod ctc;
 pub mod error;
 pub mod kernels;
@@ -34,6 +41,8 @@ pub mod loss;
 pub mod pointwise;
 pub mod real;
 pub mod reduction;
+pub mod rows;
+pub mod weights;
 
 pub use error::LossError;
 pub use loss::{Loss, Targets};

@@ -2,7 +2,7 @@
 
 use crate::error::{ensure_shape, Result};
 use crate::real::Real;
-use crate::reduction::Reduction;
+use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// What a prediction is compared with.
@@ -113,6 +113,48 @@ pub(crate) fn loss_out_slice<'a, T>(
         .ok_or_else(|| contiguity("loss_out"))
 }
 
+/// The checked inputs a [`checked_reduce`] builder receives.
+pub(crate) struct Checked<'a, T> {
+    pub batch: usize,
+    pub dim: usize,
+    pub y_pred: &'a [T],
+    pub sample_weight: Option<&'a [T]>,
+}
+
+/// The body of a [`Loss::compute`]: checks the shapes every loss shares, lets `build`
+/// check the rest (targets, labels, ...) and return the kernel and the weights, then
+/// runs [`reduce`]. Nothing is written unless every check passed.
+pub(crate) fn checked_reduce<'a, T, K, W>(
+    y_pred: &'a ArrayView2<'_, T>,
+    sample_weight: &'a Option<ArrayView1<'_, T>>,
+    reduction: Reduction,
+    loss_out: &'a mut ArrayViewMut1<'_, T>,
+    grad_out: &'a mut Option<ArrayViewMut2<'_, T>>,
+    build: impl FnOnce(Checked<'a, T>) -> Result<(K, W)>,
+) -> Result<()>
+where
+    T: Real,
+    K: SampleKernel<T>,
+    W: SampleWeights<T>,
+{
+    let call = check_common(y_pred, sample_weight, reduction, loss_out, grad_out)?;
+    let (kernel, weights) = build(Checked {
+        batch: call.batch,
+        dim: call.dim,
+        y_pred: call.y_pred,
+        sample_weight: call.sample_weight,
+    })?;
+    reduce(
+        &kernel,
+        &weights,
+        call.batch,
+        reduction,
+        call.loss_out,
+        call.grad_out,
+    );
+    Ok(())
+}
+
 /// The dense targets of a call, checked against `y_pred`'s shape.
 pub(crate) fn dense_targets<'a, T>(
     targets: &'a Targets<'_, T>,
@@ -132,6 +174,51 @@ pub(crate) fn dense_targets<'a, T>(
     }
 }
 
-fn contiguity(name: &str) -> crate::LossError {
+/// The integer labels of a call, checked against the batch size.
+pub(crate) fn label_targets<'a, T>(targets: &'a Targets<'_, T>, batch: usize) -> Result<&'a [i32]> {
+    match targets {
+        Targets::Labels(l) => {
+            ensure_shape(l.len() == batch, || {
+                format!("labels has {} values for a batch of {batch}", l.len())
+            })?;
+            l.as_slice().ok_or_else(|| contiguity("labels"))
+        }
+        Targets::Dense(_) => Err(crate::LossError::InvalidArgument(
+            "this loss takes integer labels, not dense targets".into(),
+        )),
+    }
+}
+
+pub(crate) fn contiguity(name: &str) -> crate::LossError {
     crate::LossError::Shape(format!("{name} must be contiguous in row-major order"))
 }
+
+/// Implements [`Loss<T>`] for every `T: Real` for each listed type, by forwarding to
+/// a generic function `compute(&self, targets, y_pred, sample_weight, reduction,
+/// loss_out, grad_out)`: `impl_loss!(path::to::compute: TypeA, TypeB<T>);` (`T` names
+/// the float type).
+///
+/// Every loss gets its impl this way, not from a blanket impl over a kernel trait: a
+/// blanket `impl<K: Kernel<T>> Loss<T> for K` would forbid generic impls for any other
+/// type, since coherence cannot rule out that the type also implements the kernel
+/// trait (a downstream crate may implement `Kernel<Local>` for `Type<Local>`).
+macro_rules! impl_loss {
+    ($compute:path: $($ty:ty),+ $(,)?) => {
+        $(
+            impl<T: $crate::real::Real> $crate::loss::Loss<T> for $ty {
+                fn compute(
+                    &self,
+                    targets: $crate::loss::Targets<'_, T>,
+                    y_pred: ndarray::ArrayView2<'_, T>,
+                    sample_weight: Option<ndarray::ArrayView1<'_, T>>,
+                    reduction: $crate::reduction::Reduction,
+                    loss_out: ndarray::ArrayViewMut1<'_, T>,
+                    grad_out: Option<ndarray::ArrayViewMut2<'_, T>>,
+                ) -> $crate::error::Result<()> {
+                    $compute(self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)
+                }
+            }
+        )+
+    };
+}
+pub(crate) use impl_loss;

@@ -44,7 +44,8 @@ pub fn non_null<T>(p: *const T, name: &str) -> Result<()> {
     }
 }
 
-fn aligned<T>(p: *const T, name: &str) -> Result<()> {
+/// Fails with `LOSS_ERROR_INVALID_ARGUMENT` naming `name` when `p` is not aligned for `T`.
+pub fn aligned<T>(p: *const T, name: &str) -> Result<()> {
     if (p as usize) % align_of::<T>() == 0 {
         Ok(())
     } else {
@@ -70,6 +71,30 @@ pub fn no_overlap(out: (&str, Range<usize>), inputs: &[(&str, Range<usize>)]) ->
                 format!("{} overlaps {name}: outputs may not alias inputs", out.0),
             ));
         }
+    }
+    Ok(())
+}
+
+/// The byte range of an optional buffer of `len` elements: empty when `p` is NULL.
+pub fn optional_span<T>(p: *const T, len: usize) -> Range<usize> {
+    span(p, if p.is_null() { 0 } else { len })
+}
+
+/// Fails with `LOSS_ERROR_INVALID_ARGUMENT` when `loss_out` (`n_out` values) or a
+/// non-NULL `grad_out` (`n_grad` values) overlaps any input, or one another.
+pub fn outputs_disjoint<T>(
+    loss_out: *const T,
+    n_out: usize,
+    grad_out: *const T,
+    n_grad: usize,
+    inputs: &[(&str, Range<usize>)],
+) -> Result<()> {
+    let loss = ("loss_out", span(loss_out, n_out));
+    no_overlap(loss.clone(), inputs)?;
+    if !grad_out.is_null() {
+        let grad = ("grad_out", span(grad_out, n_grad));
+        no_overlap(grad.clone(), inputs)?;
+        no_overlap(grad, &[loss])?;
     }
     Ok(())
 }

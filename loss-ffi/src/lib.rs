@@ -10,18 +10,24 @@
 mod macros;
 
 pub mod args;
+pub mod class_weights;
+pub mod clip;
+pub mod composite;
 pub mod ctc;
 pub mod dense;
 pub mod library;
 pub mod options;
+pub mod sequence;
+pub mod sparse;
 pub mod status;
 
-// Named, not globbed: every `twins!` module defines `twins_f32`/`twins_f64`.
-pub use ctc::{
-    loss_ctc_f32, loss_ctc_f64, loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64,
-    loss_ctc_workspace_size,
-};
+pub use class_weights::*;
+pub use clip::*;
+pub use composite::*;
+pub use ctc::*;
 pub use dense::*;
 pub use library::*;
 pub use options::*;
+pub use sequence::*;
+pub use sparse::*;
 pub use status::*;

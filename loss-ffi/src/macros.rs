@@ -24,7 +24,7 @@ macro_rules! twins {
     };
     ($($items:tt)*) => {
         #[doc(hidden)]
-        pub mod twins_f32 {
+        mod twins_f32 {
             #[allow(unused_imports)]
             use super::*;
             #[doc(hidden)]
@@ -32,7 +32,7 @@ macro_rules! twins {
             twins!(@emit _f32; $($items)*);
         }
         #[doc(hidden)]
-        pub mod twins_f64 {
+        mod twins_f64 {
             #[allow(unused_imports)]
             use super::*;
             #[doc(hidden)]

@@ -141,3 +141,53 @@ pub extern "C" fn loss_last_error_message() -> *const c_char {
         None => c"".as_ptr(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last() -> String {
+        unsafe { CStr::from_ptr(loss_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let s = boundary("loss_test", "f32", || panic!("boom {}", 42));
+        assert_eq!(s, loss_status::LOSS_ERROR_PANIC);
+        assert_eq!(last(), "loss_test_f32: internal panic caught: boom 42");
+        // The thread is still usable and the next call clears the message.
+        assert_eq!(
+            boundary("loss_test", "f32", || Ok(())),
+            loss_status::LOSS_OK
+        );
+        assert_eq!(last(), "");
+    }
+
+    #[test]
+    fn errors_map_to_their_status() {
+        let s = boundary("loss_x", "", || {
+            Err(LossError::LabelOutOfRange {
+                index: 3,
+                label: -1,
+                classes: 5,
+            }
+            .into())
+        });
+        assert_eq!(s, loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE);
+        assert_eq!(last(), "loss_x: label -1 at index 3 is outside [0, 5)");
+    }
+
+    #[test]
+    fn messages_are_per_thread() {
+        boundary("loss_main", "", || {
+            Err(Error::new(loss_status::LOSS_ERROR_SHAPE, "here"))
+        });
+        std::thread::spawn(|| assert_eq!(last(), ""))
+            .join()
+            .unwrap();
+        assert_eq!(last(), "loss_main: here");
+    }
+}

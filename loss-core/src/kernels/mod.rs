@@ -2,5 +2,7 @@
 //! deterministic chunked reduction tree, and vectorisable `exp`/`ln`.
 
 pub mod logexp;
+pub mod math;
+pub mod simd;
 pub mod threads;
 pub mod tree;

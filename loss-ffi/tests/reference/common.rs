@@ -144,3 +144,38 @@ pub fn output_len(opts: &loss_options, batch: usize) -> usize {
         1
     }
 }
+
+/// Calls a loss function (`call(loss_out, grad_out)`) with a gradient buffer and then
+/// without one, and compares `loss` and `grad` with the case's expected values both
+/// times (the loss must not depend on whether the gradient was asked for).
+pub fn check_loss_and_grad<T: Num>(
+    case: &Value,
+    n_out: usize,
+    n_grad: usize,
+    call: impl Fn(*mut T, *mut T) -> loss_status,
+) -> Vec<String> {
+    let mut loss = vec![T::from_f64(SENTINEL); n_out];
+    let mut grad = vec![T::from_f64(SENTINEL); n_grad];
+    let st = call(loss.as_mut_ptr(), grad.as_mut_ptr());
+    if st != loss_status::LOSS_OK {
+        return vec![format!("status {st:?}")];
+    }
+    let mut bad = compare(case, "loss", &loss, &case["expected"]["loss"]);
+    bad.extend(compare(case, "grad", &grad, &case["expected"]["grad"]));
+    let mut loss2 = vec![T::from_f64(SENTINEL); n_out];
+    let st = call(loss2.as_mut_ptr(), std::ptr::null_mut());
+    if st != loss_status::LOSS_OK {
+        bad.push(format!("status {st:?} without grad"));
+    }
+    bad.extend(
+        compare(case, "loss", &loss2, &case["expected"]["loss"])
+            .into_iter()
+            .map(|s| format!("(no grad) {s}")),
+    );
+    bad
+}
+
+/// The pointer of an optional buffer, NULL when absent.
+pub fn ptr_or_null<T>(v: &Option<Vec<T>>) -> *const T {
+    v.as_ref().map_or(std::ptr::null(), |w| w.as_ptr())
+}

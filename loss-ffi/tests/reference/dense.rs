@@ -34,6 +34,16 @@ dense_table!(
     log_cosh,
     mean_absolute_percentage_error,
     mean_squared_logarithmic_error,
+    poisson,
+    kl_divergence,
+    cosine_similarity,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    contrastive,
 );
 
 pub fn run_dense<T: Num>(case: &Value, f: DenseFn<T>) -> Vec<String> {
@@ -43,48 +53,21 @@ pub fn run_dense<T: Num>(case: &Value, f: DenseFn<T>) -> Vec<String> {
     let y_pred: Vec<T> = floats(&inputs["y_pred"]);
     let sw: Option<Vec<T>> = inputs.get("sample_weight").map(floats);
     let opts = options(case);
-    let n_out = output_len(&opts, batch);
-    let mut loss = vec![T::from_f64(SENTINEL); n_out];
-    let mut grad = vec![T::from_f64(SENTINEL); batch * dim];
-    let sw_ptr = sw.as_ref().map_or(std::ptr::null(), |w| w.as_ptr());
-    let st = unsafe {
-        f(
-            y_true.as_ptr(),
-            y_pred.as_ptr(),
-            batch,
-            dim,
-            sw_ptr,
-            &opts,
-            loss.as_mut_ptr(),
-            grad.as_mut_ptr(),
-        )
-    };
-    if st != loss_status::LOSS_OK {
-        return vec![format!("status {st:?}")];
-    }
-    let mut bad = compare(case, "loss", &loss, &case["expected"]["loss"]);
-    bad.extend(compare(case, "grad", &grad, &case["expected"]["grad"]));
-    // Without a gradient buffer the loss is the same.
-    let mut loss2 = vec![T::from_f64(SENTINEL); n_out];
-    let st = unsafe {
-        f(
-            y_true.as_ptr(),
-            y_pred.as_ptr(),
-            batch,
-            dim,
-            sw_ptr,
-            &opts,
-            loss2.as_mut_ptr(),
-            std::ptr::null_mut(),
-        )
-    };
-    if st != loss_status::LOSS_OK {
-        bad.push(format!("status {st:?} without grad"));
-    }
-    bad.extend(
-        compare(case, "loss", &loss2, &case["expected"]["loss"])
-            .into_iter()
-            .map(|s| format!("(no grad) {s}")),
-    );
-    bad
+    check_loss_and_grad(
+        case,
+        output_len(&opts, batch),
+        batch * dim,
+        |loss, grad| unsafe {
+            f(
+                y_true.as_ptr(),
+                y_pred.as_ptr(),
+                batch,
+                dim,
+                ptr_or_null(&sw),
+                &opts,
+                loss,
+                grad,
+            )
+        },
+    )
 }

@@ -2,9 +2,13 @@
 //! through the exported C ABI functions, at the tolerances the files give.
 //! See `tests/reference/FORMAT.md`. One module per signature; `run_case` dispatches.
 
+mod class_weights;
+mod clip;
 mod common;
 mod ctc;
 mod dense;
+mod sequence;
+mod sparse;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -17,6 +21,36 @@ fn run_case(case: &Value) -> Vec<String> {
     match (signature, dtype) {
         ("dense", "f32") => dense::dense_f32(function).map(|f| dense::run_dense(case, f)),
         ("dense", "f64") => dense::dense_f64(function).map(|f| dense::run_dense(case, f)),
+        ("sparse", "f32") => Some(sparse::run_sparse(
+            case,
+            loss::loss_sparse_categorical_crossentropy_f32,
+        )),
+        ("sparse", "f64") => Some(sparse::run_sparse(
+            case,
+            loss::loss_sparse_categorical_crossentropy_f64,
+        )),
+        ("sequence", "f32") => Some(sequence::run_sequence(
+            case,
+            loss::loss_sequence_crossentropy_f32,
+        )),
+        ("sequence", "f64") => Some(sequence::run_sequence(
+            case,
+            loss::loss_sequence_crossentropy_f64,
+        )),
+        ("class_weights", "f32") => Some(class_weights::run_class_weights(
+            case,
+            loss::loss_class_weights_to_sample_weights_f32,
+        )),
+        ("class_weights", "f64") => Some(class_weights::run_class_weights(
+            case,
+            loss::loss_class_weights_to_sample_weights_f64,
+        )),
+        ("clip_by_value", "f32") => Some(clip::run_clip_by_value::<f32>(case)),
+        ("clip_by_value", "f64") => Some(clip::run_clip_by_value::<f64>(case)),
+        ("clip_by_norm", "f32") => Some(clip::run_clip_by_norm::<f32>(case)),
+        ("clip_by_norm", "f64") => Some(clip::run_clip_by_norm::<f64>(case)),
+        ("clip_by_global_norm", "f32") => Some(clip::run_clip_by_global_norm::<f32>(case)),
+        ("clip_by_global_norm", "f64") => Some(clip::run_clip_by_global_norm::<f64>(case)),
         ("ctc", "f32") => Some(ctc::run_ctc(
             case,
             loss::loss_ctc_f32,

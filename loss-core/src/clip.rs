@@ -1,0 +1,282 @@
+//! Gradient clipping with TensorFlow's semantics (`tf.clip_by_value`,
+//! `tf.clip_by_norm`, `tf.clip_by_global_norm`), in place.
+//!
+//! ```text
+//! clip_by_value        g ← min(max(g, clip_min), clip_max)        (NaN stays NaN)
+//! clip_by_norm         g ← g · c / max(‖g‖₂, c)
+//! clip_by_global_norm  g_k ← g_k · c / max(N, c),  N = sqrt(Σ_k ‖g_k‖₂²)
+//!                      every element NaN when N is not finite
+//! ```
+//!
+//! Norms are accumulated in `f64` over the fixed tree of [`crate::kernels::tree`]
+//! (bit-identical whatever the thread count) and rescaled by a power of two when the
+//! squares would overflow or underflow, so a large buffer of large `f32` or `f64`
+//! values still gets its exact norm where TensorFlow's `float` sum of squares would
+//! overflow to `inf`. The scale factor `c / max(N, c)` is computed in `f64` and is
+//! exactly 1 when the norm does not exceed `c`: those buffers are left bit-for-bit
+//! unchanged (TensorFlow's `g * c / c` may move them by an ulp).
+//!
+//! Where TensorFlow does not validate (it documents `clip_norm > 0` and
+//! `clip_value_min <= clip_value_max` "for correct results" but computes anyway), we
+//! return [`LossError::InvalidArgument`]: `clip_norm` must be finite and `> 0`, the
+//! bounds must not be NaN and `clip_min <= clip_max` (infinite bounds are allowed).
+
+use crate::error::{ensure_arg, ensure_shape, Result};
+use crate::kernels::threads;
+use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
+use crate::real::Real;
+use crate::LossError;
+use ndarray::{ArrayViewMut, ArrayViewMutD, Dimension};
+use std::ops::Range;
+
+/// Clips every element of `grad` into `[clip_min, clip_max]`; NaN elements stay NaN
+/// (TensorFlow's `minimum`/`maximum` propagate NaN).
+///
+/// # Errors
+/// [`LossError::Shape`] when `grad` is empty or not contiguous;
+/// [`LossError::InvalidArgument`] when a bound is NaN or `clip_min > clip_max`.
+pub fn clip_by_value<T: Real, D: Dimension>(
+    mut grad: ArrayViewMut<'_, T, D>,
+    clip_min: T,
+    clip_max: T,
+) -> Result<()> {
+    ensure_arg(!clip_min.is_nan() && !clip_max.is_nan(), || {
+        format!("clip bounds must not be NaN, got [{clip_min}, {clip_max}]")
+    })?;
+    ensure_arg(clip_min <= clip_max, || {
+        format!("clip_min {clip_min} is greater than clip_max {clip_max}")
+    })?;
+    let g = contiguous(&mut grad, "grad")?;
+    for_each_chunk(g, |chunk| {
+        for x in chunk {
+            // Comparisons with NaN are false: a NaN element is kept.
+            if *x > clip_max {
+                *x = clip_max;
+            }
+            if *x < clip_min {
+                *x = clip_min;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Scales `grad` by `clip_norm / max(‖grad‖₂, clip_norm)` and returns `‖grad‖₂` (before
+/// clipping, rounded to `T`; `+inf` when it exceeds `T`'s range). An infinite norm
+/// scales by 0 (an infinite element becomes NaN) and a NaN norm makes every element
+/// NaN, as in TensorFlow.
+///
+/// # Errors
+/// [`LossError::Shape`] when `grad` is empty or not contiguous;
+/// [`LossError::InvalidArgument`] unless `clip_norm` is finite and `> 0`.
+pub fn clip_by_norm<T: Real, D: Dimension>(
+    mut grad: ArrayViewMut<'_, T, D>,
+    clip_norm: T,
+) -> Result<T> {
+    check_clip_norm(clip_norm)?;
+    let g = contiguous(&mut grad, "grad")?;
+    let norm = l2_norm(&[&*g]);
+    let scale = if norm.is_nan() {
+        f64::NAN
+    } else {
+        clip_scale(norm, clip_norm.to_f64_lossless())
+    };
+    scale_in_place(g, scale);
+    Ok(T::of(norm))
+}
+
+/// Scales every buffer of `grads` by `clip_norm / max(N, clip_norm)` with the global
+/// norm `N = sqrt(Σ_k ‖grads_k‖₂²)`, and returns `N` (rounded to `T`). When `N` is not
+/// finite (an element is Inf or NaN, or in `f64` the norm exceeds `f64::MAX`), every
+/// element of every buffer is set to NaN, as TensorFlow does to signal the error.
+///
+/// # Errors
+/// [`LossError::Shape`] when `grads` is empty, or a buffer is empty or not contiguous;
+/// [`LossError::InvalidArgument`] unless `clip_norm` is finite and `> 0`.
+pub fn clip_by_global_norm<T: Real>(grads: &mut [ArrayViewMutD<'_, T>], clip_norm: T) -> Result<T> {
+    check_clip_norm(clip_norm)?;
+    ensure_shape(!grads.is_empty(), || "no gradient buffers given".into())?;
+    let mut slices = Vec::with_capacity(grads.len());
+    for (k, g) in grads.iter_mut().enumerate() {
+        slices.push(contiguous(g, &format!("grads[{k}]"))?);
+    }
+    let norm = {
+        let views: Vec<&[T]> = slices.iter().map(|s| &**s).collect();
+        l2_norm(&views)
+    };
+    let scale = if norm.is_finite() {
+        clip_scale(norm, clip_norm.to_f64_lossless())
+    } else {
+        f64::NAN
+    };
+    for s in slices {
+        scale_in_place(s, scale);
+    }
+    Ok(T::of(norm))
+}
+
+fn check_clip_norm<T: Real>(clip_norm: T) -> Result<()> {
+    ensure_arg(clip_norm > T::zero() && clip_norm.is_finite(), || {
+        format!("clip_norm must be finite and > 0, got {clip_norm}")
+    })
+}
+
+/// The elements of `a` as one slice, in memory order; empty or strided views are
+/// refused.
+fn contiguous<'a, T, D: Dimension>(
+    a: &'a mut ArrayViewMut<'_, T, D>,
+    name: &str,
+) -> Result<&'a mut [T]> {
+    ensure_shape(!a.is_empty(), || format!("{name} is empty"))?;
+    a.as_slice_memory_order_mut()
+        .ok_or_else(|| LossError::Shape(format!("{name} must be contiguous")))
+}
+
+/// `c / max(norm, c)` for a norm that is not NaN: exactly 1 when `norm <= c`, 0 when it
+/// is infinite.
+fn clip_scale(norm: f64, c: f64) -> f64 {
+    if norm > c {
+        c / norm
+    } else {
+        1.0
+    }
+}
+
+/// `g ← g · scale` (the product rounded once to `T`); nothing to do for a scale of 1.
+fn scale_in_place<T: Real>(g: &mut [T], scale: f64) {
+    if scale == 1.0 {
+        return;
+    }
+    for_each_chunk(g, |chunk| {
+        for x in chunk {
+            *x = T::of(x.to_f64_lossless() * scale);
+        }
+    });
+}
+
+/// Runs `f` over fixed chunks of `data`, on the library's threads when it is large.
+fn for_each_chunk<T: Real>(data: &mut [T], f: impl Fn(&mut [T]) + Sync) {
+    let n = data.len();
+    threads::run(n, |parallel| {
+        let leaf = |_: Range<usize>, mut out: Strided<'_, T>| {
+            if let Some(chunk) = out.data.take() {
+                f(chunk);
+            }
+            0.0_f64
+        };
+        tree_sum(
+            0..n,
+            LEAF_ELEMENTS,
+            parallel,
+            Strided::new(Some(data), 1),
+            &leaf,
+        );
+    });
+}
+
+/// `Σ (x · scale)²` over `x`, in `f64`, in the fixed tree.
+fn sum_of_squares<T: Real>(x: &[T], scale: f64) -> f64 {
+    threads::run(x.len(), |parallel| {
+        let leaf = |r: Range<usize>, _: ()| {
+            let mut acc = 0.0_f64;
+            for &v in &x[r] {
+                let y = v.to_f64_lossless() * scale;
+                acc += y * y;
+            }
+            acc
+        };
+        tree_sum(0..x.len(), LEAF_ELEMENTS, parallel, (), &leaf)
+    })
+}
+
+/// The 2-norm of all the buffers together, in `f64`: NaN if an element is NaN, `+inf`
+/// if one is infinite (or, for `f64` input, if the norm exceeds `f64::MAX`).
+///
+/// `f32` squares can neither overflow nor underflow in `f64`, so one pass suffices;
+/// `f64` input whose sum of squares overflows, or is so small that squares may have
+/// underflowed, is summed again scaled by a power of two (exact) chosen from the
+/// largest magnitude.
+pub(crate) fn l2_norm<T: Real>(bufs: &[&[T]]) -> f64 {
+    let sum = |scale: f64| {
+        bufs.iter()
+            .fold(0.0_f64, |acc, b| acc + sum_of_squares(b, scale))
+    };
+    let plain = sum(1.0);
+    // Below 2^-969 a square lost to underflow (< 2^-1022) could exceed half an ulp.
+    let tiny = f64::from_bits((1023 - 969) << 52);
+    if plain.is_nan() || (plain.is_finite() && plain >= tiny) {
+        return plain.sqrt();
+    }
+    let max_abs = bufs
+        .iter()
+        .flat_map(|b| b.iter())
+        .fold(0.0_f64, |m, &v| m.max(v.to_f64_lossless().abs()));
+    if max_abs == 0.0 || max_abs.is_infinite() {
+        return max_abs;
+    }
+    // max_abs = m · 2^e with m in [1, 2); scaling by 2^-e keeps every square <= 4.
+    // Clamped so that 2^±e stays a normal number (subnormal max_abs: scale 2^1000).
+    let e = (((max_abs.to_bits() >> 52) as i32) - 1023).clamp(-1000, 1000);
+    let pow2 = |k: i32| f64::from_bits(((1023 + k) as u64) << 52);
+    sum(pow2(-e)).sqrt() * pow2(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{arr1, Array1};
+
+    #[test]
+    fn norm_of_f64_values_whose_squares_overflow_or_underflow() {
+        for s in [1e300, 1e-300, 5e-320] {
+            let v = [3.0 * s, 4.0 * s];
+            let n = l2_norm(&[&v[..]]);
+            assert!((n - 5.0 * s).abs() <= 1e-15 * 5.0 * s, "{s}: {n}");
+        }
+        assert_eq!(l2_norm(&[&[0.0_f64, 0.0][..]]), 0.0);
+        assert_eq!(l2_norm(&[&[1.0_f64, f64::INFINITY][..]]), f64::INFINITY);
+        assert!(l2_norm(&[&[f64::INFINITY, f64::NAN][..]]).is_nan());
+        // f32: accumulated in f64, so no overflow at 1e30 (1e60 > f32::MAX).
+        let v = vec![1e30_f32; 1000];
+        let n = l2_norm(&[&v[..]]);
+        assert!((n / (1e30_f32 as f64 * 1000f64.sqrt()) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn clip_by_norm_of_huge_f32_buffer_is_exact() {
+        let mut g = Array1::from_elem(4, 1e30_f32);
+        let n = clip_by_norm(g.view_mut(), 1.0).unwrap();
+        assert_eq!(n, 2e30);
+        for &x in &g {
+            assert!((x - 0.5).abs() < 1e-7);
+        }
+    }
+
+    #[test]
+    fn inactive_clipping_leaves_values_bit_identical() {
+        let v = arr1(&[0.1_f32, -0.3, 0.7]);
+        let mut g = v.clone();
+        clip_by_norm(g.view_mut(), 10.0).unwrap();
+        assert_eq!(g, v);
+    }
+
+    #[test]
+    fn same_bits_whatever_the_thread_count() {
+        let v: Vec<f32> = (0..300_001_usize)
+            .map(|i| ((i * 7919 % 1013) as f32 - 500.0) * 1e-2)
+            .collect();
+        let run = |threads| {
+            threads::set_num_threads(threads);
+            let mut g = Array1::from(v.clone());
+            let n = clip_by_norm(g.view_mut(), 1.0).unwrap();
+            (
+                n.to_bits(),
+                g.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            )
+        };
+        let one = run(1);
+        let four = run(4);
+        threads::set_num_threads(0);
+        assert!(one == four);
+    }
+}

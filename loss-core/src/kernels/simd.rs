@@ -1,0 +1,131 @@
+//! Runtime CPU dispatch for the hot loops.
+//!
+//! A hot loop is written once, in plain Rust, as a [`Kernel`] whose `run` is
+//! `#[inline(always)]`. [`dispatch`] runs it inside a function compiled for AVX-512 or
+//! AVX2 + FMA when the CPU has them (detected once), so LLVM vectorises the same source
+//! for each instruction set; elsewhere (other CPUs, other architectures) it runs as
+//! compiled for the baseline target.
+//!
+//! Every path gives the same bits: the kernels use only `+ - * /`, comparisons and
+//! selects in a fixed order (Rust never contracts `a * b + c` into an FMA), with a
+//! fixed number of accumulator lanes ([`LANES`]) whatever the vector width.
+
+use std::sync::OnceLock;
+
+/// Accumulator lanes of every vectorised reduction: a multiple of every vector width
+/// (16 `f32` = one AVX-512 register), fixed so the summation order never depends on
+/// the instruction set.
+pub const LANES: usize = 16;
+
+/// A hot loop, compiled once per instruction set by [`dispatch`].
+pub trait Kernel {
+    /// What the loop returns.
+    type Output;
+    /// The loop. Implementations must be `#[inline(always)]` so that the body is
+    /// compiled inside the instruction-set-specific caller.
+    fn run(self) -> Self::Output;
+}
+
+/// The instruction sets the library dispatches between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// The baseline of the compilation target (SSE2 on x86-64).
+    Baseline,
+    /// AVX2 and FMA (x86-64).
+    Avx2,
+    /// AVX-512 F/BW/DQ/VL (x86-64).
+    Avx512,
+}
+
+impl Isa {
+    /// The best instruction set of this CPU (detected once).
+    pub fn detected() -> Isa {
+        static ISA: OnceLock<Isa> = OnceLock::new();
+        *ISA.get_or_init(detect)
+    }
+
+    /// Every instruction set this CPU can run, baseline first.
+    pub fn available() -> Vec<Isa> {
+        let best = Isa::detected();
+        [Isa::Baseline, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&i| i as u8 <= best as u8)
+            .collect()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn detect() -> Isa {
+    if std::env::var_os("LOSS_NO_SIMD").is_some() {
+        return Isa::Baseline;
+    }
+    if is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512dq")
+        && is_x86_feature_detected!("avx512vl")
+        && is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+    {
+        Isa::Avx512
+    } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        Isa::Avx2
+    } else {
+        Isa::Baseline
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn detect() -> Isa {
+    Isa::Baseline
+}
+
+/// Runs `k` with the best instruction set of this CPU.
+#[inline]
+pub fn dispatch<K: Kernel>(k: K) -> K::Output {
+    dispatch_with(Isa::detected(), k)
+}
+
+/// Runs `k` with instruction set `isa`, which must be one of [`Isa::available`]
+/// (otherwise the baseline is used). For tests comparing the paths.
+#[inline]
+pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if isa as u8 <= Isa::detected() as u8 {
+            match isa {
+                // SAFETY: the CPU supports the features these functions enable
+                // (checked against the detected instruction set just above).
+                Isa::Avx512 => return unsafe { run_avx512(k) },
+                Isa::Avx2 => return unsafe { run_avx2(k) },
+                Isa::Baseline => {}
+            }
+        }
+    }
+    let _ = isa;
+    k.run()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+unsafe fn run_avx512<K: Kernel>(k: K) -> K::Output {
+    k.run()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<K: Kernel>(k: K) -> K::Output {
+    k.run()
+}
+
+/// Sums the lanes in a fixed pairwise order.
+#[inline(always)]
+pub fn sum_lanes<T: Copy + std::ops::Add<Output = T>>(mut acc: [T; LANES]) -> T {
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] = acc[l] + acc[l + width];
+        }
+        width /= 2;
+    }
+    acc[0]
+}

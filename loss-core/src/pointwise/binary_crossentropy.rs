@@ -1,0 +1,115 @@
+//! Binary cross-entropy, from probabilities or logits, with torch's `pos_weight`.
+
+use super::{tf_clip, Pointwise};
+use crate::error::{check_epsilon, check_label_smoothing, ensure_arg, Result};
+use crate::real::Real;
+
+/// Keras 3 `BinaryCrossentropy` with torch's `pos_weight` `q`. With the smoothed target
+/// `t' = t (1 - ls) + ls / 2`:
+///
+/// ```text
+/// from logits x:        f = (1 - t') softplus(x) + q t' softplus(-x)
+///                       ∂f/∂x = sigmoid(x) - t' - (q - 1) t' sigmoid(-x)
+/// from probabilities p: f = -(q t' log p' + (1 - t') log(1 - p')),  p' = clip(p, eps, 1 - eps)
+///                       ∂f/∂p = -(q t' / p' - (1 - t') / (1 - p'))   (0 where clipped)
+/// ```
+///
+/// With `q = 1` the logits form is TensorFlow's `sigmoid_cross_entropy_with_logits`,
+/// `max(x, 0) - x t' + log1p(exp(-|x|))`, with gradient `sigmoid(x) - t'`: no overflow
+/// for any finite `x`. With `q != 1` it is `tf.nn.weighted_cross_entropy_with_logits`
+/// (torch's `BCEWithLogitsLoss(pos_weight=q)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BinaryCrossentropy<T> {
+    pub(crate) from_logits: bool,
+    pub(crate) keep: T,
+    pub(crate) half_ls: T,
+    pub(crate) lo: T,
+    pub(crate) hi: T,
+    pos_weight: T,
+}
+
+impl<T: Real> BinaryCrossentropy<T> {
+    /// `label_smoothing` in `[0, 1]`; `epsilon` (probability clipping, Keras `1e-7`) in
+    /// `[0, 0.5)`; `pos_weight` finite and `>= 0` (1 = unweighted).
+    pub fn new(
+        from_logits: bool,
+        label_smoothing: f64,
+        epsilon: f64,
+        pos_weight: f64,
+    ) -> Result<Self> {
+        check_label_smoothing(label_smoothing)?;
+        check_epsilon(epsilon)?;
+        ensure_arg(pos_weight >= 0.0 && pos_weight.is_finite(), || {
+            format!("pos_weight must be finite and >= 0, got {pos_weight}")
+        })?;
+        Ok(BinaryCrossentropy {
+            from_logits,
+            keep: T::of(1.0 - label_smoothing),
+            half_ls: T::of(0.5 * label_smoothing),
+            lo: T::of(epsilon),
+            hi: T::of(1.0 - epsilon),
+            pos_weight: T::of(pos_weight),
+        })
+    }
+
+    /// `t' = t (1 - ls) + ls / 2`.
+    #[inline]
+    pub(crate) fn smooth(&self, t: T) -> T {
+        t * self.keep + self.half_ls
+    }
+}
+
+/// `1 / (1 + exp(-x))` without overflow.
+#[inline]
+pub(crate) fn sigmoid<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        (T::one() + (-x).exp()).recip()
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// `log(1 + exp(x))` without overflow.
+#[inline]
+pub(crate) fn softplus<T: Real>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+/// TensorFlow's `sigmoid_cross_entropy_with_logits`: `max(x, 0) - x t + log1p(exp(-|x|))`.
+#[inline]
+pub(crate) fn logit_bce<T: Real>(t: T, x: T) -> T {
+    x.max(T::zero()) - x * t + (-x.abs()).exp().ln_1p()
+}
+
+/// Keras' clipped binary cross-entropy of a probability, weighting the positive term
+/// by `q`, and its derivative (0 where clipped).
+#[inline]
+pub(crate) fn probability_bce<T: Real>(t: T, p: T, q: T, lo: T, hi: T) -> (T, T) {
+    let (pc, live) = tf_clip(p, lo, hi);
+    let value = -(q * t * pc.ln() + (T::one() - t) * (-pc).ln_1p());
+    let d = if live {
+        (T::one() - t) / (T::one() - pc) - q * t / pc
+    } else {
+        T::zero()
+    };
+    (value, d)
+}
+
+impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
+    #[inline]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        let t = self.smooth(t);
+        let q = self.pos_weight;
+        if !self.from_logits {
+            return probability_bce(t, p, q, self.lo, self.hi);
+        }
+        let (mut value, mut d) = (logit_bce(t, p), sigmoid(p) - t);
+        if q != T::one() {
+            let extra = (q - T::one()) * t;
+            value += extra * softplus(-p);
+            d -= extra * sigmoid(-p);
+        }
+        (value, d)
+    }
+}

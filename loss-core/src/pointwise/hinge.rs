@@ -1,0 +1,99 @@
+//! Hinge and squared hinge losses.
+
+use super::{compute_pointwise, tf_maximum, Pointwise};
+use crate::error::Result;
+use crate::loss::{impl_loss, Targets};
+use crate::real::Real;
+use crate::reduction::Reduction;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use std::marker::PhantomData;
+
+/// Keras 3 `Hinge` and `SquaredHinge`. With `m = max(1 - t p, 0)`:
+///
+/// ```text
+/// hinge:          f = m        ∂f/∂p = -t      where 1 - t p >= 0, else 0
+/// squared hinge:  f = m²       ∂f/∂p = -2 m t
+/// ```
+///
+/// When every value of `y_true` in the call is 0 or 1, the labels are first mapped to
+/// {-1, 1} by `t -> 2t - 1` (Keras' `convert_binary_labels_to_hinge`, a decision over
+/// the whole tensor: a single -1 leaves the zeros as they are).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hinge {
+    squared: bool,
+}
+
+impl Hinge {
+    /// `max(1 - t p, 0)`.
+    pub fn new() -> Self {
+        Hinge { squared: false }
+    }
+
+    /// `max(1 - t p, 0)²`.
+    pub fn squared() -> Self {
+        Hinge { squared: true }
+    }
+}
+
+impl Default for Hinge {
+    fn default() -> Self {
+        Hinge::new()
+    }
+}
+
+/// The elementwise kernel once the label mapping is known.
+struct Kernel<T> {
+    squared: bool,
+    map_binary: bool,
+    _float: PhantomData<T>,
+}
+
+impl<T: Real> Pointwise<T> for Kernel<T> {
+    #[inline]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        let t = if self.map_binary {
+            T::of(2.0) * t - T::one()
+        } else {
+            t
+        };
+        let (m, live) = tf_maximum(T::one() - t * p, T::zero());
+        let d = if live { -t } else { T::zero() };
+        if self.squared {
+            (m * m, (m + m) * d)
+        } else {
+            (m, d)
+        }
+    }
+}
+
+fn compute<T: Real>(
+    hinge: &Hinge,
+    targets: Targets<'_, T>,
+    y_pred: ArrayView2<'_, T>,
+    sample_weight: Option<ArrayView1<'_, T>>,
+    reduction: Reduction,
+    loss_out: ArrayViewMut1<'_, T>,
+    grad_out: Option<ArrayViewMut2<'_, T>>,
+) -> Result<()> {
+    let map_binary = match &targets {
+        Targets::Dense(t) => t.iter().all(|&v| v == T::zero() || v == T::one()),
+        // Rejected by the kernel's own checks.
+        Targets::Labels(_) => false,
+    };
+    let kernel = Kernel {
+        squared: hinge.squared,
+        map_binary,
+        _float: PhantomData,
+    };
+    compute_pointwise(
+        &kernel,
+        targets,
+        y_pred,
+        sample_weight,
+        reduction,
+        loss_out,
+        grad_out,
+    )
+}
+
+impl_loss!(compute: Hinge);

@@ -1,0 +1,52 @@
+//! Poisson loss.
+
+use super::Pointwise;
+use crate::error::{check_epsilon, Result};
+use crate::real::Real;
+
+/// Keras 3 `Poisson` (rates), or torch's `PoissonNLLLoss(log_input=True, full=False)`
+/// (log-rates):
+///
+/// ```text
+/// rate p:       f = p - t log(p + eps),   ∂f/∂p = 1 - t / (p + eps)
+/// log-rate p:   f = exp(p) - t p,         ∂f/∂p = exp(p) - t
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Poisson<T> {
+    epsilon: T,
+    log_input: bool,
+}
+
+impl<T: Real> Poisson<T> {
+    /// `epsilon` (Keras: `1e-7`) in `[0, 0.5)`; `log_input`: `y_pred` is `log` of
+    /// the rate.
+    pub fn new(epsilon: f64, log_input: bool) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        Ok(Poisson {
+            epsilon: T::of(epsilon),
+            log_input,
+        })
+    }
+}
+
+impl<T: Real> Pointwise<T> for Poisson<T> {
+    #[inline]
+    fn value(&self, t: T, p: T) -> T {
+        if self.log_input {
+            p.exp() - t * p
+        } else {
+            p - t * (p + self.epsilon).ln()
+        }
+    }
+
+    #[inline]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        if self.log_input {
+            let e = p.exp();
+            (e - t * p, e - t)
+        } else {
+            let r = p + self.epsilon;
+            (p - t * r.ln(), T::one() - t / r)
+        }
+    }
+}

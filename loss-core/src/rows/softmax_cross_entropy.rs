@@ -1,0 +1,259 @@
+//! The softmax cross-entropy of one row: the kernel of categorical, sparse
+//! categorical and sequence cross-entropy.
+
+use super::{RowLoss, RowTarget};
+use crate::error::{check_epsilon, check_label_smoothing, Result};
+use crate::pointwise::tf_clip;
+use crate::real::Real;
+
+/// What a row of `y_pred` holds, and how it becomes log-probabilities `log q`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Input {
+    /// Logits `x`: `log q = log_softmax(x)` (TensorFlow's
+    /// `softmax_cross_entropy_with_logits`).
+    Logits,
+    /// Probabilities, renormalised then clipped: `q = clip(p / Σp, eps, 1 - eps)`
+    /// (Keras' `categorical_crossentropy`).
+    Probabilities,
+    /// Probabilities, clipped then renormalised: `log q = log_softmax(log(clip(p, eps,
+    /// 1 - eps)))`, i.e. `q = clip(p) / Σ clip(p)` (Keras'
+    /// `sparse_categorical_crossentropy`).
+    ClippedProbabilities,
+}
+
+/// Softmax cross-entropy of a row against a smoothed target distribution:
+///
+/// ```text
+/// t'_j = (1 - ls) t_j + ls / C          (C = row length, t = y_true row or one-hot e_k)
+/// l    = -Σ_j t'_j log q_j              (q from y_pred as `Input` says)
+/// ```
+///
+/// Terms with `t'_j = 0` are skipped, so a masked logit of `-inf` with no target mass
+/// costs nothing (TensorFlow's dense kernel returns NaN there).
+///
+/// The gradient is the exact derivative of `l`; with logits it is
+/// `softmax(x) Σt' - t'`, i.e. TensorFlow's `softmax(x) - t'` for targets summing to 1.
+/// Probabilities get no gradient where they were clipped (TensorFlow's
+/// `clip_by_value`).
+///
+/// Constants are rounded to the float type as TensorFlow casts them: in `f32`,
+/// `1 - eps` is `float(1 - 1e-7) = 0.99999988` and `ls / C` is `float(ls) / float(C)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoftmaxCrossEntropy<T> {
+    input: Input,
+    smoothing: T,
+    keep: T,
+    lo: T,
+    hi: T,
+}
+
+impl<T: Real> SoftmaxCrossEntropy<T> {
+    /// `label_smoothing` must lie in `[0, 1]`; `epsilon` (the clipping bound for
+    /// probabilities, Keras: `1e-7`) in `[0, 0.5)`.
+    pub fn new(input: Input, label_smoothing: f64, epsilon: f64) -> Result<Self> {
+        check_label_smoothing(label_smoothing)?;
+        check_epsilon(epsilon)?;
+        Ok(SoftmaxCrossEntropy {
+            input,
+            smoothing: T::of(label_smoothing),
+            keep: T::of(1.0 - label_smoothing),
+            lo: T::of(epsilon),
+            hi: T::of(1.0 - epsilon),
+        })
+    }
+
+    /// What `y_pred` holds.
+    pub fn input(&self) -> Input {
+        self.input
+    }
+
+    /// The cross-entropy of one row, with its gradient in the same call.
+    ///
+    /// - `y_pred`: the row, `C` values (logits or probabilities, see [`Input`]);
+    /// - `target`: [`RowTarget::Dense`] (`C` values) or [`RowTarget::Index`] (`k < C`,
+    ///   the caller has checked it);
+    /// - `grad`: `None`, or `C` values that receive `scale * dl/dy_pred_j` (every
+    ///   value is written);
+    /// - `scale`: the factor of the gradient, e.g. `w_i / batch` from
+    ///   [`reduce`](crate::reduction::reduce), or a per-token weight.
+    ///
+    /// Returns the unweighted loss `l` of the row. Logits take two passes over the
+    /// row: one for the maximum and the sum of exponentials together (rescaled when
+    /// the running maximum grows) and the target terms, one writing the gradient.
+    pub fn row(
+        &self,
+        y_pred: &[T],
+        target: RowTarget<'_, T>,
+        grad: Option<&mut [T]>,
+        scale: T,
+    ) -> T {
+        let spread = self.smoothing / T::of_usize(y_pred.len());
+        let smoothed = |j: usize| self.keep * target.at(j) + spread;
+        match self.input {
+            Input::Logits => logits_row(y_pred, &smoothed, grad, scale),
+            Input::Probabilities => self.renormalized_row(y_pred, &smoothed, grad, scale),
+            Input::ClippedProbabilities => self.clipped_row(y_pred, &smoothed, grad, scale),
+        }
+    }
+
+    /// `q = clip(p / s, lo, hi)`, `s = Σp`, `l = -Σ t'_j log q_j`. With
+    /// `g_j = dl/dq_j = -t'_j / q_j` (0 where clipped):
+    /// `dl/dp_k = (g_k - Σ_j g_j (p_j / s)) / s`.
+    fn renormalized_row(
+        &self,
+        p: &[T],
+        smoothed: &impl Fn(usize) -> T,
+        grad: Option<&mut [T]>,
+        scale: T,
+    ) -> T {
+        let s: T = p.iter().copied().sum();
+        let dl_dq = |j: usize| {
+            let q = p[j] / s;
+            let (c, live) = tf_clip(q, self.lo, self.hi);
+            let t = smoothed(j);
+            (q, c, if live { -t / c } else { T::zero() }, t)
+        };
+        let mut loss = T::zero();
+        let mut g_dot_q = T::zero();
+        for j in 0..p.len() {
+            let (q, c, g, t) = dl_dq(j);
+            if t != T::zero() {
+                loss -= t * c.ln();
+            }
+            g_dot_q += g * q;
+        }
+        if let Some(out) = grad {
+            let f = scale / s;
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = f * (dl_dq(j).2 - g_dot_q);
+            }
+        }
+        loss
+    }
+
+    /// `c = clip(p, lo, hi)`, `S = Σc`: `l = Σt' log S - Σ t'_j log c_j`;
+    /// `dl/dp_j = Σt' / S - t'_j / c_j` (0 where clipped).
+    fn clipped_row(
+        &self,
+        p: &[T],
+        smoothed: &impl Fn(usize) -> T,
+        grad: Option<&mut [T]>,
+        scale: T,
+    ) -> T {
+        let (mut sum_c, mut sum_t, mut t_log_c) = (T::zero(), T::zero(), T::zero());
+        for (j, &x) in p.iter().enumerate() {
+            let c = tf_clip(x, self.lo, self.hi).0;
+            sum_c += c;
+            let t = smoothed(j);
+            if t != T::zero() {
+                sum_t += t;
+                t_log_c += t * c.ln();
+            }
+        }
+        if let Some(out) = grad {
+            let r = sum_t / sum_c;
+            for ((j, o), &x) in out.iter_mut().enumerate().zip(p) {
+                let (c, live) = tf_clip(x, self.lo, self.hi);
+                *o = if live {
+                    scale * (r - smoothed(j) / c)
+                } else {
+                    T::zero()
+                };
+            }
+        }
+        sum_t * sum_c.ln() - t_log_c
+    }
+}
+
+/// With `m = max x`, `S = Σ exp(x_j - m)`: `l = Σt' log S - Σ t'_j (x_j - m)`, both
+/// terms non-negative (no cancellation); `dl/dx_j = exp(x_j - m) Σt' / S - t'_j`.
+fn logits_row<T: Real>(
+    x: &[T],
+    smoothed: &impl Fn(usize) -> T,
+    grad: Option<&mut [T]>,
+    scale: T,
+) -> T {
+    // One pass: the running maximum m, S = Σ exp(x_j - m) and A = Σ t'_j (x_j - m),
+    // rescaled when m grows (A loses (m_new - m_old) Σt', S is multiplied by
+    // exp(m_old - m_new)); every term of A stays <= 0.
+    let (mut m, mut s, mut a, mut sum_t) = (T::neg_infinity(), T::zero(), T::zero(), T::zero());
+    for (j, &xj) in x.iter().enumerate() {
+        if xj > m {
+            if sum_t != T::zero() {
+                a -= (xj - m) * sum_t;
+            }
+            s *= (m - xj).exp();
+            m = xj;
+        }
+        // -inf - -inf would be NaN: a -inf logit contributes exp(-inf) = 0.
+        let d = if xj == T::neg_infinity() { xj } else { xj - m };
+        s += d.exp();
+        let t = smoothed(j);
+        if t != T::zero() {
+            a += t * d;
+            sum_t += t;
+        }
+    }
+    if let Some(out) = grad {
+        let r = sum_t / s;
+        for ((j, o), &xj) in out.iter_mut().enumerate().zip(x) {
+            *o = scale * ((xj - m).exp() * r - smoothed(j));
+        }
+    }
+    sum_t * s.ln() - a
+}
+
+impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {
+    #[inline]
+    fn row(&self, y_pred: &[T], target: RowTarget<'_, T>, grad: Option<&mut [T]>, scale: T) -> T {
+        SoftmaxCrossEntropy::row(self, y_pred, target, grad, scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ce(input: Input, ls: f64) -> SoftmaxCrossEntropy<f64> {
+        SoftmaxCrossEntropy::new(input, ls, 1e-7).unwrap()
+    }
+
+    #[test]
+    fn logits_by_hand() {
+        // log_softmax([0, ln 3]) = [-ln 4, ln 3 - ln 4].
+        let x = [0.0, 3f64.ln()];
+        let mut g = [0.0; 2];
+        let l = ce(Input::Logits, 0.0).row(&x, RowTarget::Index(0), Some(&mut g), 2.0);
+        assert!((l - 4f64.ln()).abs() < 1e-15);
+        assert!((g[0] - 2.0 * (0.25 - 1.0)).abs() < 1e-15);
+        assert!((g[1] - 2.0 * 0.75).abs() < 1e-15);
+    }
+
+    #[test]
+    fn index_and_one_hot_agree_for_every_input() {
+        for input in [
+            Input::Logits,
+            Input::Probabilities,
+            Input::ClippedProbabilities,
+        ] {
+            let p = [0.2, 0.5, 0.3];
+            let c = ce(input, 0.1);
+            let (mut g1, mut g2) = ([0.0; 3], [0.0; 3]);
+            let a = c.row(&p, RowTarget::Index(1), Some(&mut g1), 1.0);
+            let b = c.row(&p, RowTarget::Dense(&[0.0, 1.0, 0.0]), Some(&mut g2), 1.0);
+            assert!((a - b).abs() < 1e-15, "{input:?}");
+            for j in 0..3 {
+                assert!((g1[j] - g2[j]).abs() < 1e-15, "{input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn masked_logit_costs_nothing() {
+        let x = [f64::NEG_INFINITY, 0.0, f64::NEG_INFINITY, 0.0];
+        let mut g = [9.0; 4];
+        let l = ce(Input::Logits, 0.0).row(&x, RowTarget::Index(1), Some(&mut g), 1.0);
+        assert!((l - 2f64.ln()).abs() < 1e-15);
+        assert_eq!(g, [0.0, -0.5, 0.0, 0.5]);
+    }
+}

@@ -1,0 +1,136 @@
+//! Dense-loss benchmark: loss + gradient through the C ABI on 16,777,216 f32
+//! elements, against a streaming kernel that reads two buffers and writes one (the
+//! memory-bandwidth limit of any such loss), with 1 and 2 threads.
+//!
+//! Run: `cargo bench -p loss-ffi --bench dense` (add `-- --quick` for fewer repeats).
+
+use loss::*;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const N: usize = 1 << 24;
+const ROWS: usize = 16_384;
+const COLS: usize = N / ROWS;
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1e3
+}
+
+fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up: page in the buffers, start the pool
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+/// out = a - b, split over `threads` scoped threads: two reads, one write per element.
+fn stream(a: &[f32], b: &[f32], out: &mut [f32], threads: usize) {
+    let chunk = a.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for ((a, b), out) in a
+            .chunks(chunk)
+            .zip(b.chunks(chunk))
+            .zip(out.chunks_mut(chunk))
+        {
+            s.spawn(move || {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = x - y;
+                }
+            });
+        }
+    });
+}
+
+type DenseFn = unsafe extern "C" fn(
+    *const f32,
+    *const f32,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut f32,
+) -> loss_status;
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let reps = if quick { 5 } else { 21 };
+    let mut s: u32 = 12345;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        (s as f32 / u32::MAX as f32) * 4.0 - 2.0
+    };
+    let t: Vec<f32> = (0..N).map(|_| next()).collect();
+    let p: Vec<f32> = (0..N).map(|_| next()).collect();
+    let mut grad = vec![0f32; N];
+    let gb = (3 * N * 4) as f64 / 1e9;
+
+    println!("dense losses, f32, loss + gradient, {N} elements as [{ROWS}, {COLS}], median of {reps} (ms)");
+    println!(
+        "{:<34} {:>10} {:>8} {:>10} {:>8}",
+        "case", "1 thread", "% BW", "2 threads", "% BW"
+    );
+    let mut base = [0.0; 2];
+    for (k, threads) in [1usize, 2].iter().enumerate() {
+        base[k] = time(reps, || {
+            stream(black_box(&t), black_box(&p), &mut grad, *threads)
+        });
+    }
+    println!(
+        "{:<34} {:>10.2} {:>8} {:>10.2} {:>8}   ({:.1} / {:.1} GB/s)",
+        "stream: out = a - b",
+        base[0],
+        "100%",
+        base[1],
+        "100%",
+        gb / base[0] * 1e3,
+        gb / base[1] * 1e3
+    );
+    let cases: [(&str, DenseFn, bool); 3] = [
+        ("mean_squared_error", loss_mean_squared_error_f32, false),
+        ("huber", loss_huber_f32, false),
+        ("log_cosh", loss_log_cosh_f32, false),
+    ];
+    for (name, f, logits) in cases {
+        let mut o = loss_options_default();
+        o.from_logits = logits;
+        let mut ms = [0.0; 2];
+        for (k, threads) in [1usize, 2].iter().enumerate() {
+            loss_set_num_threads(*threads);
+            let mut out = 0f32;
+            ms[k] = time(reps, || {
+                let st = unsafe {
+                    f(
+                        t.as_ptr(),
+                        p.as_ptr(),
+                        ROWS,
+                        COLS,
+                        std::ptr::null(),
+                        &o,
+                        &mut out,
+                        grad.as_mut_ptr(),
+                    )
+                };
+                assert_eq!(st, loss_status::LOSS_OK);
+                black_box(out);
+            });
+        }
+        println!(
+            "{:<34} {:>10.2} {:>7.0}% {:>10.2} {:>7.0}%",
+            name,
+            ms[0],
+            100.0 * base[0] / ms[0],
+            ms[1],
+            100.0 * base[1] / ms[1]
+        );
+    }
+}

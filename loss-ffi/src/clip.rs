@@ -1,0 +1,170 @@
+//! Gradient clipping, in place, with TensorFlow's semantics.
+
+use crate::args::{elements, input, no_overlap, non_null, optional_output, output, span};
+use crate::status::{boundary, loss_status, Error, Result};
+use loss_core::clip::{clip_by_global_norm, clip_by_norm, clip_by_value};
+use loss_core::Real;
+use ndarray::{ArrayViewMut1, ArrayViewMutD, IxDyn};
+
+/// The gradient buffer of `n` elements, checked: not NULL, `n` non-zero.
+///
+/// # Safety
+/// A non-NULL `grad` points to `n` writable elements.
+unsafe fn grad_buffer<'a, T>(grad: *mut T, n: usize, name: &str) -> Result<&'a mut [T]> {
+    non_null(grad, name)?;
+    let n = elements::<T>(&[("n", n)])?;
+    output(grad, n, name)
+}
+
+/// The body of `loss_clip_by_norm_*`.
+///
+/// # Safety
+/// As the exported function.
+unsafe fn clip_by_norm_call<T: Real>(
+    grad: *mut T,
+    n: usize,
+    clip_norm: T,
+    norm_out: *mut T,
+) -> loss_status {
+    boundary("loss_clip_by_norm", T::NAME, || {
+        let g = grad_buffer(grad, n, "grad")?;
+        if !norm_out.is_null() {
+            no_overlap(("norm_out", span(norm_out, 1)), &[("grad", span(grad, n))])?;
+        }
+        let norm_out = optional_output(norm_out, 1, "norm_out")?;
+        let norm = clip_by_norm(ArrayViewMut1::from(g), clip_norm)?;
+        if let Some(o) = norm_out {
+            o[0] = norm;
+        }
+        Ok(())
+    })
+}
+
+/// The body of `loss_clip_by_global_norm_*`.
+///
+/// # Safety
+/// As the exported function.
+unsafe fn clip_by_global_norm_call<T: Real>(
+    grads: *const *mut T,
+    lengths: *const usize,
+    count: usize,
+    clip_norm: T,
+    global_norm_out: *mut T,
+) -> loss_status {
+    boundary("loss_clip_by_global_norm", T::NAME, || {
+        non_null(grads, "grads")?;
+        non_null(lengths, "lengths")?;
+        let count = elements::<*mut T>(&[("count", count)])?;
+        let ptrs = input(grads, count, "grads")?;
+        let lens = input(lengths, count, "lengths")?;
+        for (k, &p) in ptrs.iter().enumerate() {
+            non_null(p, &format!("grads[{k}]"))?;
+        }
+        let mut spans = Vec::with_capacity(count);
+        for (k, &len) in lens.iter().enumerate() {
+            let len = elements::<T>(&[(&format!("lengths[{k}]"), len)])?;
+            spans.push((format!("grads[{k}]"), span(ptrs[k].cast_const(), len)));
+        }
+        // The buffers are written: they may not overlap each other, the arrays that
+        // describe them, or the norm output.
+        let mut inputs = vec![
+            ("grads".to_string(), span(grads, count)),
+            ("lengths".to_string(), span(lengths, count)),
+        ];
+        if !global_norm_out.is_null() {
+            inputs.push(("global_norm_out".to_string(), span(global_norm_out, 1)));
+        }
+        for (k, (name, s)) in spans.iter().enumerate() {
+            let others: Vec<(&str, _)> = inputs
+                .iter()
+                .chain(&spans[..k])
+                .map(|(n, r)| (n.as_str(), r.clone()))
+                .collect();
+            no_overlap((name.as_str(), s.clone()), &others)?;
+        }
+        let norm_out = optional_output(global_norm_out, 1, "global_norm_out")?;
+        let mut views = Vec::with_capacity(count);
+        for (k, &p) in ptrs.iter().enumerate() {
+            let len = lens[k];
+            let g = output(p, len, &format!("grads[{k}]"))?;
+            views.push(ArrayViewMutD::from_shape(IxDyn(&[len]), g).expect("1-d"));
+        }
+        let norm = clip_by_global_norm(&mut views, clip_norm)?;
+        if let Some(o) = norm_out {
+            o[0] = norm;
+        }
+        Ok(())
+    })
+}
+
+twins! {
+    /// Clips every element of `grad[0..n)` into `[clip_min, clip_max]`, in place
+    /// (`tf.clip_by_value`): `grad[i] = min(max(grad[i], clip_min), clip_max)`. A NaN
+    /// element stays NaN; infinite bounds are allowed.
+    ///
+    /// Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+    /// a NaN bound or `clip_min > clip_max` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+    /// does not check and returns `clip_min` everywhere). On error `grad` is unchanged.
+    pub unsafe extern "C" fn loss_clip_by_value(
+        grad: *mut Float,
+        n: usize,
+        clip_min: Float,
+        clip_max: Float,
+    ) -> loss_status {
+        boundary("loss_clip_by_value", Float::NAME, || {
+            let g = grad_buffer(grad, n, "grad")?;
+            clip_by_value(ArrayViewMut1::from(g), clip_min, clip_max).map_err(Error::from)
+        })
+    }
+
+    /// Rescales `grad[0..n)` in place so that its 2-norm is at most `clip_norm`
+    /// (`tf.clip_by_norm`): `grad[i] = grad[i] * clip_norm / max(||grad||, clip_norm)`
+    /// with `||grad|| = sqrt(sum_i grad[i]^2)`. A buffer whose norm does not exceed
+    /// `clip_norm` is left bit-for-bit unchanged.
+    ///
+    /// `norm_out` (nullable) receives `||grad||` before clipping. The norm is
+    /// accumulated in double precision without overflow (TensorFlow's float sum of
+    /// squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
+    /// norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
+    /// TensorFlow, an infinite element makes the norm `+inf` (finite elements become
+    /// 0, infinite ones NaN) and a NaN element makes every element NaN.
+    ///
+    /// Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
+    /// `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
+    /// requires `> 0` without checking); `norm_out` inside `grad`
+    /// (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+    pub unsafe extern "C" fn loss_clip_by_norm(
+        grad: *mut Float,
+        n: usize,
+        clip_norm: Float,
+        norm_out: *mut Float,
+    ) -> loss_status {
+        clip_by_norm_call(grad, n, clip_norm, norm_out)
+    }
+
+    /// Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
+    /// `k` is `grads[k][0..lengths[k])`, and every element of every buffer is
+    /// multiplied by `clip_norm / max(global_norm, clip_norm)`, where
+    /// `global_norm = sqrt(sum_k sum_i grads[k][i]^2)`. When the global norm does not
+    /// exceed `clip_norm` nothing changes (bit for bit). When it is not finite (an
+    /// element is Inf or NaN; in `_f64` also a norm above `DBL_MAX`), every element of
+    /// every buffer is set to NaN, as TensorFlow does to signal the error.
+    ///
+    /// `global_norm_out` (nullable) receives the global norm before clipping,
+    /// accumulated in double precision without overflow (in `_f32` it is `+inf` if
+    /// it exceeds `FLT_MAX`; the clipping still used its exact value).
+    ///
+    /// Errors: `grads`, `lengths` or any `grads[k]` NULL (`LOSS_ERROR_NULL_POINTER`);
+    /// `count == 0` or any `lengths[k] == 0` (`LOSS_ERROR_SHAPE`); `clip_norm` not
+    /// finite or `<= 0`, or buffers overlapping each other, `grads`, `lengths` or
+    /// `global_norm_out` (`LOSS_ERROR_INVALID_ARGUMENT`). On error nothing is written.
+    pub unsafe extern "C" fn loss_clip_by_global_norm(
+        grads: *const *mut Float,
+        lengths: *const usize,
+        count: usize,
+        clip_norm: Float,
+        global_norm_out: *mut Float,
+    ) -> loss_status {
+        clip_by_global_norm_call(grads, lengths, count, clip_norm, global_norm_out)
+    }
+}

@@ -1,0 +1,658 @@
+//! Weighted sums of losses (multi-task training) and custom losses written in C.
+//!
+//! The twin types `loss_term_f32`/`loss_term_f64` and
+//! `loss_custom_fn_f32`/`loss_custom_fn_f64` are written once, generic over the float
+//! type (`loss_term<F>`, `loss_custom_fn<F>`): cbindgen names the instantiation
+//! `loss_term<f32>` `loss_term_f32`, which is the C name, so the header needs no
+//! special expansion for them.
+//!
+//! C memory is never read as a Rust enum: `kind`, `options.reduction` and the status a
+//! callback returns are read as plain integers and checked, so an out-of-range value
+//! is an error, not undefined behaviour.
+
+use crate::args::{
+    aligned, elements, input, no_overlap, non_null, optional_input, optional_output, span,
+};
+use crate::options::{loss_options, read_options, Options};
+use crate::status::{boundary, loss_status, Error, Result};
+use loss_core::composite::{weighted_sum, CustomLossFloat, Term};
+use loss_core::pointwise::{
+    BinaryCrossentropy, BinaryFocalCrossentropy, Contrastive, Hinge, Huber, KlDivergence, LogCosh,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
+    Poisson,
+};
+use loss_core::rows::{
+    CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, SparseCategoricalCrossentropy,
+};
+use loss_core::{Loss, LossError, Real, Targets};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use std::ffi::c_void;
+use std::ops::Range;
+use std::ptr::addr_of;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The loss a term of `loss_weighted_sum_*` computes: every dense-target loss and
+/// sparse categorical cross-entropy, by the name of its function, or
+/// `LOSS_KIND_CUSTOM` for a callback. Values are fixed and never renumbered; new
+/// kinds are added at the end.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum loss_kind {
+    /// `loss_mean_squared_error_*`.
+    LOSS_KIND_MEAN_SQUARED_ERROR = 0,
+    /// `loss_mean_absolute_error_*`.
+    LOSS_KIND_MEAN_ABSOLUTE_ERROR = 1,
+    /// `loss_huber_*` (`options.delta`).
+    LOSS_KIND_HUBER = 2,
+    /// `loss_log_cosh_*`.
+    LOSS_KIND_LOG_COSH = 3,
+    /// `loss_mean_absolute_percentage_error_*` (`options.epsilon`).
+    LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4,
+    /// `loss_mean_squared_logarithmic_error_*` (`options.epsilon`).
+    LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR = 5,
+    /// `loss_poisson_*`.
+    LOSS_KIND_POISSON = 6,
+    /// `loss_kl_divergence_*`.
+    LOSS_KIND_KL_DIVERGENCE = 7,
+    /// `loss_cosine_similarity_*`.
+    LOSS_KIND_COSINE_SIMILARITY = 8,
+    /// `loss_binary_crossentropy_*`.
+    LOSS_KIND_BINARY_CROSSENTROPY = 9,
+    /// `loss_binary_focal_crossentropy_*`.
+    LOSS_KIND_BINARY_FOCAL_CROSSENTROPY = 10,
+    /// `loss_categorical_crossentropy_*`.
+    LOSS_KIND_CATEGORICAL_CROSSENTROPY = 11,
+    /// `loss_hinge_*`.
+    LOSS_KIND_HINGE = 12,
+    /// `loss_squared_hinge_*`.
+    LOSS_KIND_SQUARED_HINGE = 13,
+    /// `loss_categorical_hinge_*`.
+    LOSS_KIND_CATEGORICAL_HINGE = 14,
+    /// `loss_contrastive_*`.
+    LOSS_KIND_CONTRASTIVE = 15,
+    /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
+    /// `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
+    LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY = 16,
+    /// The term's `custom` callback, with `user_data`.
+    LOSS_KIND_CUSTOM = 17,
+}
+
+/// Every kind, in value order (`KINDS[v] as i32 == v`, checked by a test).
+const KINDS: [loss_kind; 18] = {
+    use loss_kind::*;
+    [
+        LOSS_KIND_MEAN_SQUARED_ERROR,
+        LOSS_KIND_MEAN_ABSOLUTE_ERROR,
+        LOSS_KIND_HUBER,
+        LOSS_KIND_LOG_COSH,
+        LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR,
+        LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR,
+        LOSS_KIND_POISSON,
+        LOSS_KIND_KL_DIVERGENCE,
+        LOSS_KIND_COSINE_SIMILARITY,
+        LOSS_KIND_BINARY_CROSSENTROPY,
+        LOSS_KIND_BINARY_FOCAL_CROSSENTROPY,
+        LOSS_KIND_CATEGORICAL_CROSSENTROPY,
+        LOSS_KIND_HINGE,
+        LOSS_KIND_SQUARED_HINGE,
+        LOSS_KIND_CATEGORICAL_HINGE,
+        LOSS_KIND_CONTRASTIVE,
+        LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY,
+        LOSS_KIND_CUSTOM,
+    ]
+};
+
+/// The kind with value `raw`, if any.
+fn kind_of(raw: i32) -> Option<loss_kind> {
+    usize::try_from(raw)
+        .ok()
+        .and_then(|i| KINDS.get(i))
+        .copied()
+}
+
+/// A loss written in C: `loss_custom_fn_f32` / `loss_custom_fn_f64`.
+///
+/// Called once per `loss_weighted_sum_*` call for the whole term, on the calling
+/// thread, with the term's `user_data`, `y_true` and `y_pred` (`[batch, dim]`,
+/// `y_pred[i * dim + j]`). It must write the unweighted loss of every sample to
+/// `per_sample_loss[i]` (`[batch]`) and, when `grad` is not NULL, `d l_i / d y_pred[i *
+/// dim + j]` to `grad[i * dim + j]` (`[batch * dim]`); both buffers are libloss's
+/// zero-filled temporaries, valid during the call only. It returns `LOSS_OK`, or
+/// any other status to abort the whole call with that status (a value that is not
+/// a `loss_status` becomes `LOSS_ERROR_INVALID_ARGUMENT`). libloss then applies the
+/// term's sample weights and reduction exactly as for a built-in loss.
+#[allow(non_camel_case_types)]
+pub type loss_custom_fn<F> = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        y_true: *const F,
+        y_pred: *const F,
+        batch: usize,
+        dim: usize,
+        per_sample_loss: *mut F,
+        grad: *mut F,
+    ) -> loss_status,
+>;
+
+/// How Rust calls a `loss_custom_fn`: the same C signature with the status returned
+/// as a plain `int32_t`. A C enum is returned exactly as an `int`, so the two
+/// function types have the same ABI; reading the result as an integer means a
+/// callback returning a value outside `loss_status` is checked, not undefined
+/// behaviour.
+type RawCustomFn<F> =
+    unsafe extern "C" fn(*mut c_void, *const F, *const F, usize, usize, *mut F, *mut F) -> i32;
+
+/// One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
+/// `{0}` (so that the pointers a kind does not use are NULL), then set `options =
+/// loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
+/// kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+///
+/// The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
+/// (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
+/// `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+/// `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
+/// function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct loss_term<F> {
+    /// Which loss (a `loss_kind` value).
+    pub kind: loss_kind,
+    /// The term's weight in the total: finite and >= 0.
+    pub weight: f64,
+    /// Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+    pub y_true: *const F,
+    /// Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
+    /// for sparse cross-entropy, ignored otherwise.
+    pub labels: *const i32,
+    /// Predictions, `[batch, dim]`: required.
+    pub y_pred: *const F,
+    /// Number of samples, > 0.
+    pub batch: usize,
+    /// Values per sample (classes for sparse cross-entropy), > 0.
+    pub dim: usize,
+    /// Nullable, `[batch]`: per-sample weights (all 1 when NULL).
+    pub sample_weight: *const F,
+    /// Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
+    /// every other kind.
+    pub class_weight: *const F,
+    /// The term's options (by value; `loss_options_default()` for the defaults).
+    /// `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
+    /// `LOSS_REDUCTION_SUM` (whose gradient is the same).
+    pub options: loss_options,
+    /// The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
+    pub custom: loss_custom_fn<F>,
+    /// Passed to `custom` unchanged; libloss never dereferences it.
+    pub user_data: *mut c_void,
+    /// Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`.
+    pub grad_out: *mut F,
+}
+
+/// A term's fields, read from C memory without assuming that enums hold valid values.
+struct RawTerm<F> {
+    kind: i32,
+    weight: f64,
+    y_true: *const F,
+    labels: *const i32,
+    y_pred: *const F,
+    batch: usize,
+    dim: usize,
+    sample_weight: *const F,
+    class_weight: *const F,
+    options: *const loss_options,
+    custom: Option<RawCustomFn<F>>,
+    user_data: *mut c_void,
+    grad_out: *mut F,
+}
+
+impl<F> RawTerm<F> {
+    /// Reads term `t` field by field.
+    ///
+    /// # Safety
+    /// `t` points to a readable `loss_term<F>` that outlives the returned value.
+    unsafe fn read(t: *const loss_term<F>) -> Self {
+        RawTerm {
+            kind: addr_of!((*t).kind).cast::<i32>().read(),
+            weight: addr_of!((*t).weight).read(),
+            y_true: addr_of!((*t).y_true).read(),
+            labels: addr_of!((*t).labels).read(),
+            y_pred: addr_of!((*t).y_pred).read(),
+            batch: addr_of!((*t).batch).read(),
+            dim: addr_of!((*t).dim).read(),
+            sample_weight: addr_of!((*t).sample_weight).read(),
+            class_weight: addr_of!((*t).class_weight).read(),
+            options: addr_of!((*t).options),
+            // Same size and NULL niche; only the return type differs, read as an
+            // integer (see `RawCustomFn`).
+            custom: addr_of!((*t).custom)
+                .cast::<Option<RawCustomFn<F>>>()
+                .read(),
+            user_data: addr_of!((*t).user_data).read(),
+            grad_out: addr_of!((*t).grad_out).read(),
+        }
+    }
+}
+
+fn invalid(msg: String) -> Error {
+    Error::new(loss_status::LOSS_ERROR_INVALID_ARGUMENT, msg)
+}
+
+fn boxed<'a, T: Real, L: Loss<T> + 'a>(loss: L) -> Result<Box<dyn Loss<T> + 'a>> {
+    Ok(Box::new(loss))
+}
+
+/// Whether a kind compares `y_pred` with integer `labels` rather than `y_true`.
+fn takes_labels(kind: loss_kind) -> bool {
+    kind == loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY
+}
+
+/// The built-in loss of `kind` with the term's options (and class weights, for
+/// sparse cross-entropy), built as the loss's own exported function builds it. One
+/// arm per loss: a loss added to the library is one line here.
+fn built_in<'a, T: Real>(
+    kind: loss_kind,
+    o: &Options,
+    class_weight: Option<&'a [T]>,
+) -> Result<Box<dyn Loss<T> + 'a>> {
+    use loss_kind::*;
+    match kind {
+        LOSS_KIND_MEAN_SQUARED_ERROR => boxed(MeanSquaredError),
+        LOSS_KIND_MEAN_ABSOLUTE_ERROR => boxed(MeanAbsoluteError),
+        LOSS_KIND_HUBER => boxed(Huber::<T>::new(o.delta)?),
+        LOSS_KIND_LOG_COSH => boxed(LogCosh),
+        LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR => {
+            boxed(MeanAbsolutePercentageError::<T>::new(o.epsilon)?)
+        }
+        LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR => {
+            boxed(MeanSquaredLogarithmicError::<T>::new(o.epsilon)?)
+        }
+        LOSS_KIND_POISSON => boxed(Poisson::<T>::new(o.epsilon, o.log_input)?),
+        LOSS_KIND_KL_DIVERGENCE => boxed(KlDivergence::<T>::new(o.epsilon)?),
+        LOSS_KIND_COSINE_SIMILARITY => boxed(CosineSimilarity::<T>::new(o.epsilon)?),
+        LOSS_KIND_BINARY_CROSSENTROPY => boxed(BinaryCrossentropy::<T>::new(
+            o.from_logits,
+            o.label_smoothing,
+            o.epsilon,
+            o.pos_weight,
+        )?),
+        LOSS_KIND_BINARY_FOCAL_CROSSENTROPY => boxed(BinaryFocalCrossentropy::<T>::new(
+            o.gamma,
+            o.apply_class_balancing.then_some(o.alpha),
+            o.from_logits,
+            o.label_smoothing,
+            o.epsilon,
+        )?),
+        LOSS_KIND_CATEGORICAL_CROSSENTROPY => boxed(CategoricalCrossentropy::<T>::new(
+            o.from_logits,
+            o.label_smoothing,
+            o.epsilon,
+        )?),
+        LOSS_KIND_HINGE => boxed(Hinge::new()),
+        LOSS_KIND_SQUARED_HINGE => boxed(Hinge::squared()),
+        LOSS_KIND_CATEGORICAL_HINGE => boxed(CategoricalHinge::<T>::new()),
+        LOSS_KIND_CONTRASTIVE => boxed(Contrastive::<T>::new(o.margin)?),
+        LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY => {
+            let loss = SparseCategoricalCrossentropy::<T>::new(
+                o.from_logits,
+                o.label_smoothing,
+                o.epsilon,
+                o.ignore_index,
+            )?;
+            match class_weight {
+                None => boxed(loss),
+                Some(cw) => boxed(loss.with_class_weight(ArrayView1::from(cw))),
+            }
+        }
+        LOSS_KIND_CUSTOM => unreachable!("custom terms are built from their callback"),
+    }
+}
+
+/// A status a callback returned, as a `loss_status` if it is one.
+fn status_of(raw: i32) -> Option<loss_status> {
+    use loss_status::*;
+    [
+        LOSS_OK,
+        LOSS_ERROR_NULL_POINTER,
+        LOSS_ERROR_INVALID_ARGUMENT,
+        LOSS_ERROR_SHAPE,
+        LOSS_ERROR_LABEL_OUT_OF_RANGE,
+        LOSS_ERROR_ALLOCATION,
+        LOSS_ERROR_PANIC,
+    ]
+    .into_iter()
+    .find(|s| *s as i32 == raw)
+}
+
+/// A C callback with its `user_data`, called as a core custom-loss closure.
+///
+/// The raw `user_data` makes this neither `Send` nor `Sync` by default. The closure
+/// is only ever called on the thread that called `loss_weighted_sum_*`, during that
+/// call (`CustomLoss` calls it once per computation, on the calling thread).
+struct Callback<'a, T> {
+    f: RawCustomFn<T>,
+    user_data: *mut c_void,
+    /// Records the status of a failing callback for the error returned to C.
+    failed: &'a AtomicI32,
+}
+
+// SAFETY: see the type's documentation: never called from another thread.
+unsafe impl<T> Sync for Callback<'_, T> {}
+
+impl<T: Real> Callback<'_, T> {
+    fn call(
+        &self,
+        y_true: ArrayView2<'_, T>,
+        y_pred: ArrayView2<'_, T>,
+        mut per_sample: ArrayViewMut1<'_, T>,
+        grad: Option<ArrayViewMut2<'_, T>>,
+    ) -> loss_core::error::Result<()> {
+        let (batch, dim) = y_pred.dim();
+        let grad = grad.map_or(std::ptr::null_mut(), |mut g| g.as_mut_ptr());
+        // SAFETY: the views are contiguous buffers of the sizes passed, alive during
+        // the call; the caller vouched for `f` and `user_data`.
+        let st = unsafe {
+            (self.f)(
+                self.user_data,
+                y_true.as_ptr(),
+                y_pred.as_ptr(),
+                batch,
+                dim,
+                per_sample.as_mut_ptr(),
+                grad,
+            )
+        };
+        if st == loss_status::LOSS_OK as i32 {
+            return Ok(());
+        }
+        self.failed.store(st, Ordering::SeqCst);
+        Err(LossError::InvalidArgument(format!(
+            "the custom loss callback returned {st}"
+        )))
+    }
+}
+
+/// A term whose kind, pointers, sizes, weight and options are valid.
+struct Checked<F> {
+    raw: RawTerm<F>,
+    kind: loss_kind,
+    n: usize,
+    opts: Options,
+}
+
+impl<F> Checked<F> {
+    /// The buffers the term reads, by name.
+    fn inputs(&self, k: usize) -> Vec<(String, Range<usize>)> {
+        let r = &self.raw;
+        let mut v = vec![(format!("terms[{k}].y_pred"), span(r.y_pred, self.n))];
+        if takes_labels(self.kind) {
+            v.push((format!("terms[{k}].labels"), span(r.labels, r.batch)));
+        } else {
+            v.push((format!("terms[{k}].y_true"), span(r.y_true, self.n)));
+        }
+        if !r.sample_weight.is_null() {
+            v.push((
+                format!("terms[{k}].sample_weight"),
+                span(r.sample_weight, r.batch),
+            ));
+        }
+        if !r.class_weight.is_null() {
+            v.push((
+                format!("terms[{k}].class_weight"),
+                span(r.class_weight, r.dim),
+            ));
+        }
+        v
+    }
+}
+
+/// Validates one term: kind, pointers, sizes, then weight and options.
+///
+/// # Safety
+/// `raw.options` points to a readable `loss_options`.
+unsafe fn check_term<F>(raw: RawTerm<F>) -> Result<Checked<F>> {
+    let kind = kind_of(raw.kind)
+        .ok_or_else(|| invalid(format!("kind is {}: not a loss_kind", raw.kind)))?;
+    non_null(raw.y_pred, "y_pred")?;
+    if takes_labels(kind) {
+        non_null(raw.labels, "labels")?;
+    } else {
+        non_null(raw.y_true, "y_true")?;
+    }
+    if kind == loss_kind::LOSS_KIND_CUSTOM && raw.custom.is_none() {
+        return Err(Error::new(
+            loss_status::LOSS_ERROR_NULL_POINTER,
+            "custom is NULL for a LOSS_KIND_CUSTOM term",
+        ));
+    }
+    let n = elements::<F>(&[("batch", raw.batch), ("dim", raw.dim)])?;
+    let w = raw.weight;
+    if !(w.is_finite() && w >= 0.0) {
+        return Err(invalid(format!("weight is {w}: must be finite and >= 0")));
+    }
+    let opts = read_options(raw.options)?;
+    if !raw.class_weight.is_null() && !takes_labels(kind) {
+        return Err(invalid(format!(
+            "class_weight is only for sparse categorical cross-entropy, not {kind:?}"
+        )));
+    }
+    Ok(Checked { raw, kind, n, opts })
+}
+
+/// `e` with its message prefixed by the index of the term it concerns.
+fn in_term(k: usize, e: Error) -> Error {
+    Error::new(e.status, format!("term {k}: {}", e.message))
+}
+
+/// Fails when two outputs share memory: each output must have its own.
+fn outputs_disjoint(outputs: &[(String, Range<usize>)]) -> Result<()> {
+    for (i, (a, ra)) in outputs.iter().enumerate() {
+        for (b, rb) in &outputs[..i] {
+            if ra.start < rb.end && rb.start < ra.end {
+                return Err(invalid(format!(
+                    "{a} overlaps {b}: every output needs its own memory \
+                     (to add two terms' gradients, sum their separate buffers)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The body of `loss_weighted_sum_*`.
+///
+/// # Safety
+/// As the exported function.
+unsafe fn weighted_sum_call<T: CustomLossFloat>(
+    terms: *const loss_term<T>,
+    n_terms: usize,
+    total_out: *mut T,
+    per_term_out: *mut T,
+) -> loss_status {
+    boundary("loss_weighted_sum", T::NAME, || {
+        non_null(terms, "terms")?;
+        non_null(total_out, "total_out")?;
+        let n_terms = elements::<loss_term<T>>(&[("n_terms", n_terms)])?;
+        // Read field by field (never as a reference: `kind` may hold any value).
+        aligned(terms, "terms")?;
+        let mut checked = Vec::with_capacity(n_terms);
+        for k in 0..n_terms {
+            let raw = RawTerm::read(terms.add(k));
+            checked.push(check_term(raw).map_err(|e| in_term(k, e))?);
+        }
+
+        // Outputs may not overlap any input or each other.
+        let mut inputs = vec![("terms".to_string(), span(terms, n_terms))];
+        let mut outputs = vec![("total_out".to_string(), span(total_out, 1))];
+        if !per_term_out.is_null() {
+            outputs.push(("per_term_out".to_string(), span(per_term_out, n_terms)));
+        }
+        for (k, c) in checked.iter().enumerate() {
+            inputs.extend(c.inputs(k));
+            if !c.raw.grad_out.is_null() {
+                outputs.push((format!("terms[{k}].grad_out"), span(c.raw.grad_out, c.n)));
+            }
+        }
+        let inputs: Vec<(&str, Range<usize>)> = inputs
+            .iter()
+            .map(|(n, r)| (n.as_str(), r.clone()))
+            .collect();
+        for (name, r) in &outputs {
+            no_overlap((name, r.clone()), &inputs)?;
+        }
+        outputs_disjoint(&outputs)?;
+
+        // Views and losses.
+        let failed = AtomicI32::new(0);
+        let mut losses = Vec::with_capacity(n_terms);
+        let mut parts = Vec::with_capacity(n_terms);
+        for (k, c) in checked.iter().enumerate() {
+            let (loss, part) = build_term(c, &failed).map_err(|e| in_term(k, e))?;
+            losses.push(loss);
+            parts.push(part);
+        }
+        let mut core_terms: Vec<Term<'_, T>> = parts
+            .into_iter()
+            .zip(&losses)
+            .zip(&checked)
+            .map(
+                |(((targets, y_pred, sample_weight, grad_out), loss), c)| Term {
+                    loss: &**loss,
+                    weight: c.raw.weight,
+                    targets,
+                    y_pred,
+                    sample_weight,
+                    reduction: c.opts.reduction,
+                    grad_out,
+                },
+            )
+            .collect();
+        let per_term_out = optional_output(per_term_out, n_terms, "per_term_out")?;
+        let (total, values) = weighted_sum(&mut core_terms).map_err(|e| {
+            let err = match failed.load(Ordering::SeqCst) {
+                0 => Error::from(e.error),
+                st => match status_of(st) {
+                    Some(s) => Error::new(s, format!("the custom loss callback returned {s:?}")),
+                    None => invalid(format!(
+                        "the custom loss callback returned {st}, which is not a loss_status"
+                    )),
+                },
+            };
+            in_term(e.term, err)
+        })?;
+        *total_out = total;
+        if let Some(out) = per_term_out {
+            out.copy_from_slice(&values);
+        }
+        Ok(())
+    })
+}
+
+/// The parts of a core [`Term`] besides its loss and weight.
+type Parts<'a, T> = (
+    Targets<'a, T>,
+    ArrayView2<'a, T>,
+    Option<ArrayView1<'a, T>>,
+    Option<ArrayViewMut2<'a, T>>,
+);
+
+/// The views of a checked term and its loss. (Two lifetimes: views are invariant in
+/// theirs, which the terms fix; the loss must outlive the terms that borrow it.)
+///
+/// # Safety
+/// The term's buffers are valid for its sizes and outputs overlap nothing (checked).
+unsafe fn build_term<'v, 'l, T: CustomLossFloat>(
+    c: &Checked<T>,
+    failed: &'l AtomicI32,
+) -> Result<(Box<dyn Loss<T> + 'l>, Parts<'v, T>)> {
+    let r = &c.raw;
+    let shape = (r.batch, r.dim);
+    let y_pred = ArrayView2::from_shape(shape, input(r.y_pred, c.n, "y_pred")?).expect("sized");
+    let targets = if takes_labels(c.kind) {
+        Targets::Labels(ArrayView1::from(input(r.labels, r.batch, "labels")?))
+    } else {
+        Targets::Dense(
+            ArrayView2::from_shape(shape, input(r.y_true, c.n, "y_true")?).expect("sized"),
+        )
+    };
+    let sample_weight =
+        optional_input(r.sample_weight, r.batch, "sample_weight")?.map(ArrayView1::from);
+    let class_weight = optional_input(r.class_weight, r.dim, "class_weight")?;
+    let grad_out = optional_output(r.grad_out, c.n, "grad_out")?
+        .map(|g| ArrayViewMut2::from_shape(shape, g).expect("sized"));
+    let loss = match (c.kind, r.custom) {
+        (loss_kind::LOSS_KIND_CUSTOM, Some(f)) => {
+            let cb = Callback {
+                f,
+                user_data: r.user_data,
+                failed,
+            };
+            T::boxed_custom_loss(
+                move |t: ArrayView2<'_, T>,
+                      p: ArrayView2<'_, T>,
+                      l: ArrayViewMut1<'_, T>,
+                      g: Option<ArrayViewMut2<'_, T>>| cb.call(t, p, l, g),
+            )
+        }
+        (kind, _) => built_in(kind, &c.opts, class_weight)?,
+    };
+    Ok((loss, (targets, y_pred, sample_weight, grad_out)))
+}
+
+twins! {
+    /// The weighted sum of several losses, each over its own inputs (the heads of a
+    /// multi-task model), with every term's gradient, in one call:
+    /// `*total_out = sum_k weight_k * L_k`, where `L_k` is term `k`'s reduced value
+    /// (as its loss's own function returns it; `LOSS_REDUCTION_NONE` counts as
+    /// `LOSS_REDUCTION_SUM`), and `terms[k].grad_out` (when not NULL) receives
+    /// `weight_k * dL_k/dy_pred_k`. `per_term_out` (nullable, `[n_terms]`) receives
+    /// every `L_k`.
+    ///
+    /// Arithmetic, for reproducibility: `L_k` and its gradient are bit-identical to the
+    /// loss's own function on the term's inputs; each weight is rounded to the
+    /// buffer type; the total is `0 + w_0 L_0 + w_1 L_1 + ...` in that order and each
+    /// gradient element is the product `w_k * g` rounded once.
+    ///
+    /// Errors: `terms` or `total_out` NULL (`LOSS_ERROR_NULL_POINTER`); `n_terms == 0`
+    /// (`LOSS_ERROR_SHAPE`); any error of a term, checked in index order: a `kind`
+    /// that is not a `loss_kind`, a missing `y_pred`, `y_true`, `labels` or `custom`,
+    /// a zero or overflowing size, a weight that is negative or not finite, a bad
+    /// option, a `class_weight` on a kind that takes none
+    /// (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
+    /// status, which is returned as is. Outputs (every `grad_out`, `total_out`,
+    /// `per_term_out`) overlapping any input or each other are
+    /// `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+    /// (`"term 1: ..."`). Every term is computed into temporaries before anything is
+    /// written: on any error no output of any term is touched.
+    pub unsafe extern "C" fn loss_weighted_sum(
+        terms: *const loss_term<Float>,
+        n_terms: usize,
+        total_out: *mut Float,
+        per_term_out: *mut Float,
+    ) -> loss_status {
+        weighted_sum_call(terms, n_terms, total_out, per_term_out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_listed_in_value_order() {
+        for (v, k) in KINDS.iter().enumerate() {
+            assert_eq!(*k as i32, v as i32, "{k:?}");
+        }
+        assert_eq!(kind_of(-1), None);
+        assert_eq!(kind_of(KINDS.len() as i32), None);
+        assert_eq!(kind_of(17), Some(loss_kind::LOSS_KIND_CUSTOM));
+    }
+
+    #[test]
+    fn status_values_round_trip() {
+        for v in 0..7 {
+            assert_eq!(status_of(v).map(|s| s as i32), Some(v));
+        }
+        assert_eq!(status_of(7), None);
+        assert_eq!(status_of(-1), None);
+    }
+}

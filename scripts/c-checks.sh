@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the C test suites as a standalone C program linked with libloss.a and runs it
+# (1) under AddressSanitizer + UndefinedBehaviorSanitizer (the C side and every
+# buffer access the C side checks; the Rust side is linked from the static library),
+# and (2) under valgrind memcheck; any report fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build -q -p loss-ffi
+out=target/c-checks
+mkdir -p "$out"
+grep -ho '^SUITE([a-z_0-9]*)' c-tests/c/*.c | sed 's/^SUITE(\(.*\))/X(\1)/' > "$out/suites.h"
+
+lib=target/debug/libloss.a
+libs="-lpthread -ldl -lm -lrt -lutil -lgcc_s"
+cflags="-std=c99 -g -O1 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude -Ic-tests/c -I$out"
+cxxflags="-std=c++17 -g -O1 -Wall -Wextra -Wpedantic -Werror -Iinclude"
+
+build() { # build NAME EXTRA_FLAGS...
+  local name=$1; shift
+  local objs=()
+  for f in c-tests/c/*.c c-tests/runner/main.c; do
+    local o="$out/$name-$(basename "$f" .c).o"
+    cc $cflags "$@" -c "$f" -o "$o"
+    objs+=("$o")
+  done
+  c++ $cxxflags "$@" -c c-tests/c/header_cpp17.cpp -o "$out/$name-header_cpp17.o"
+  c++ "$@" "${objs[@]}" "$out/$name-header_cpp17.o" "$lib" $libs -o "$out/$name"
+}
+
+echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+build ctests-asan $san
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LOSS_NUM_THREADS=2 "$out/ctests-asan" | tail -n 3
+
+echo "== C tests under valgrind memcheck"
+command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+build ctests-plain
+LOSS_NUM_THREADS=2 LOSS_CTEST_ITERATIONS=25 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+  --show-leak-kinds=definite "$out/ctests-plain" | tail -n 3
