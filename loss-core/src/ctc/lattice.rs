@@ -31,6 +31,7 @@
 //! after `t`.
 
 use crate::kernels::logexp::{log_add_exp, log_add_exp3, max_of, LogExp};
+use crate::kernels::math;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::ops::Range;
 
@@ -57,6 +58,7 @@ pub(crate) struct LogLikelihood<T> {
 }
 
 impl<T: LogExp> LogLikelihood<T> {
+    #[inline(always)]
     pub fn value(self) -> T {
         self.offset + self.rest
     }
@@ -64,16 +66,19 @@ impl<T: LogExp> LogLikelihood<T> {
 
 /// Values per stored row for `L` labels: `[pad, B_0..=B_L, pad, pad, Z_0..Z_{L-1},
 /// pad]`, the pads holding `-inf` so that `k - 1` and `k + 1` never leave the row.
+#[inline(always)]
 pub(crate) fn row_len(labels: usize) -> usize {
     2 * labels + 5
 }
 
 /// The blank and label states of one row, as `(B, Z)` slices including their pads:
 /// `B_k` is `b[k + 1]` and `Z_k` is `z[k + 1]`.
+#[inline(always)]
 fn split<T>(row: &[T], labels: usize) -> (&[T], &[T]) {
     row.split_at(labels + 3)
 }
 
+#[inline(always)]
 fn split_mut<T>(row: &mut [T], labels: usize) -> (&mut [T], &mut [T]) {
     row.split_at_mut(labels + 3)
 }
@@ -87,6 +92,7 @@ struct Band {
 /// The integer a row is shifted by: the floor of its largest value in `band`, or 0
 /// when that is not finite (all `-inf`: the sample is impossible; NaN: it
 /// propagates anyway).
+#[inline(always)]
 fn shift_of<T: LogExp>(b: &[T], z: &[T], band: &Band) -> T {
     let m = max_of(&b[band.blank.start + 1..band.blank.end + 1]);
     let m = m.max(max_of(&z[band.label.start + 1..band.label.end + 1]));
@@ -98,6 +104,7 @@ fn shift_of<T: LogExp>(b: &[T], z: &[T], band: &Band) -> T {
 }
 
 impl<T: LogExp> Lattice<'_, T> {
+    #[inline(always)]
     fn len(&self) -> usize {
         self.labels.len()
     }
@@ -105,6 +112,7 @@ impl<T: LogExp> Lattice<'_, T> {
     /// The states of frame `t` that are reachable from the start (state index
     /// `s <= 2t + 1` in the interleaved numbering `B_k = 2k`, `Z_k = 2k + 1`) and can
     /// still reach the end (`s >= 2L + 1 - 2 (T - t)`).
+    #[inline(always)]
     fn band(&self, t: usize) -> Band {
         let states = 2 * self.len() + 1;
         let lo = states.saturating_sub(2 * (self.frames - t));
@@ -116,6 +124,7 @@ impl<T: LogExp> Lattice<'_, T> {
     }
 
     /// `e_t(∅)`, and `e_t(z_k)` into `emit[k + 1]` for the labels `k` in `labels`.
+    #[inline(always)]
     fn emissions(&self, t: usize, labels: Range<usize>, emit: &mut [T]) -> T {
         let row = self.x.row(t);
         let row = row.to_slice().expect("frames are contiguous (checked)");
@@ -129,6 +138,7 @@ impl<T: LogExp> Lattice<'_, T> {
 
     /// `skip[k + 1] = 0` where `Z_{k-1} -> Z_k` is allowed (`z_k != z_{k-1}`), `-inf`
     /// elsewhere, for `k` in `-1..=L` (so `L + 2` values).
+    #[inline(always)]
     pub fn fill_skip(&self, skip: &mut [T]) {
         let z = self.labels;
         for (i, s) in skip[..z.len() + 2].iter_mut().enumerate() {
@@ -143,6 +153,7 @@ impl<T: LogExp> Lattice<'_, T> {
 
     /// Runs the forward recursion into `alpha` (`frames` rows of [`row_len`]) and
     /// `offset` (each row's shift); returns `ln p(z|x)`.
+    #[inline(always)]
     pub fn forward(
         &self,
         alpha: &mut [T],
@@ -211,6 +222,7 @@ impl<T: LogExp> Lattice<'_, T> {
     /// Runs the backward recursion and writes `-scale γ_t(a)` into the gradient:
     /// `grad[t, a] -= scale Σ_{q emits a} γ_t(q)` for every frame `t < frames`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub fn backward(
         &self,
         alpha: &[T],
@@ -304,11 +316,12 @@ impl<T: LogExp> Lattice<'_, T> {
 }
 
 /// `occ[k] = exp(a[k] + b[k] + c)` for `k` in `states`; returns their sum.
+#[inline(always)]
 fn occupancies<T: LogExp>(a: &[T], b: &[T], c: T, states: Range<usize>, occ: &mut [T]) -> T {
     let (a, b) = (&a[states.clone()], &b[states.clone()]);
     let o = &mut occ[states];
     for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-        *o = (a + b + c).exp_nonpos();
+        *o = math::exp(a + b + c);
     }
     o.iter().copied().sum()
 }

@@ -21,8 +21,10 @@
 //! divide the sum by the batch size.
 //!
 //! The recursions run in log space ([`lattice`]) with a vectorised log-add-exp
-//! ([`crate::kernels::logexp`]); samples run in parallel, each in its own region of a
-//! workspace ([`workspace`]) that callers may supply to avoid any allocation.
+//! ([`crate::kernels::logexp`]), each sample compiled for the CPU's best vector unit
+//! ([`crate::kernels::simd::dispatch`]; the same bits on every one); samples run in
+//! parallel, each in its own region of a workspace ([`workspace`]) that callers may
+//! supply to avoid any allocation.
 //!
 //! ```
 //! use loss_core::ctc::{Ctc, CtcLabels};

@@ -5,6 +5,7 @@ use super::lattice::Lattice;
 use super::slots::Slot;
 use super::workspace::Scratch;
 use crate::kernels::logexp::{log_sum_exp, softmax_row, LogExp};
+use crate::kernels::simd::{dispatch, Kernel};
 use crate::reduction::SampleKernel;
 use ndarray::{ArrayView3, ArrayViewMut2, Axis};
 
@@ -23,6 +24,7 @@ pub(crate) struct CtcKernel<'a, T> {
 }
 
 /// Fills frames `range` of a gradient with zeros.
+#[inline(always)]
 fn zero_frames<T: LogExp>(
     grad: &mut Option<&mut ArrayViewMut2<'_, T>>,
     range: std::ops::Range<usize>,
@@ -48,15 +50,44 @@ impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
 
     fn sample(&self, i: usize, slot: Option<&mut Slot<'o, T>>, scale: T, _parallel: bool) -> T {
         let slot = slot.expect("reduce_into hands every sample its slot");
-        let frames = self.input_lengths[i] as usize;
-        let length = self.label_lengths[i] as usize;
-        let labels = &self.labels[slot.label_start..slot.label_start + length];
+        dispatch(OneSample {
+            batch: self,
+            i,
+            slot,
+            scale,
+        })
+    }
+}
+
+/// One sample's computation, compiled for the best instruction set of the CPU by
+/// [`dispatch`] (everything it calls is `#[inline(always)]`).
+struct OneSample<'k, 'a, 's, 'o, T> {
+    batch: &'k CtcKernel<'a, T>,
+    i: usize,
+    slot: &'s mut Slot<'o, T>,
+    scale: T,
+}
+
+impl<T: LogExp> Kernel for OneSample<'_, '_, '_, '_, T> {
+    type Output = T;
+
+    #[inline(always)]
+    fn run(self) -> T {
+        let OneSample {
+            batch,
+            i,
+            slot,
+            scale,
+        } = self;
+        let frames = batch.input_lengths[i] as usize;
+        let length = batch.label_lengths[i] as usize;
+        let labels = &batch.labels[slot.label_start..slot.label_start + length];
         let mut grad = slot.grad.as_mut();
-        let time = self.activations.dim().1;
+        let time = batch.activations.dim().1;
         zero_frames(&mut grad, frames..time);
 
         let repeats = labels.windows(2).filter(|w| w[0] == w[1]).count();
-        let impossible = if self.zero_infinity {
+        let impossible = if batch.zero_infinity {
             T::zero()
         } else {
             T::infinity()
@@ -70,10 +101,10 @@ impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
             return T::zero(); // the empty label sequence over no frames: p = 1
         }
 
-        let x = self.activations.index_axis(Axis(0), i);
+        let x = batch.activations.index_axis(Axis(0), i);
         let sc = Scratch::carve(slot.scratch, frames, length);
         for (t, n) in sc.norm.iter_mut().enumerate() {
-            *n = if self.from_logits {
+            *n = if batch.from_logits {
                 let row = x.row(t);
                 let row = row.to_slice().expect("frames are contiguous (checked)");
                 match grad.as_deref_mut() {
@@ -90,7 +121,7 @@ impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
                 T::zero()
             };
         }
-        if !self.from_logits {
+        if !batch.from_logits {
             zero_frames(&mut grad, 0..frames);
         }
 
@@ -98,7 +129,7 @@ impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
             x,
             norm: sc.norm,
             labels,
-            blank: self.blank,
+            blank: batch.blank,
             frames,
         };
         lattice.fill_skip(sc.skip);
