@@ -41,48 +41,27 @@ struct Case {
     batch: usize,
 }
 
-/// CPU time of every thread of the process, in ms (Linux `schedstat`: time on a
-/// CPU, excluding time spent waiting for one), or NaN where unavailable.
-fn cpu_ms() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return f64::NAN;
-    };
-    let mut ns = 0u64;
-    for task in dir.flatten() {
-        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
-        ns += stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-    }
-    ns as f64 * 1e-6
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Median wall time and median CPU time (all threads) of `f`, in ms, and the number
-/// of repetitions.
-fn measure(mut f: impl FnMut()) -> (f64, f64, usize) {
+/// Median wall time of `f` in ms, and the number of repetitions.
+fn measure(mut f: impl FnMut()) -> (f64, usize) {
     f(); // warm-up: page in the buffers, start the pool
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    let mut wall = Vec::new();
     let start = Instant::now();
     while wall.len() < 7 || (start.elapsed() < Duration::from_secs(3) && wall.len() < 51) {
-        let c = cpu_ms();
         let t = Instant::now();
         f();
         wall.push(t.elapsed().as_secs_f64() * 1e3);
-        cpu.push(cpu_ms() - c);
     }
     let n = wall.len();
     if std::env::var_os("CTC_BENCH_MIN").is_some() {
         let min = wall.iter().copied().fold(f64::INFINITY, f64::min);
         eprint!("[min {min:.2}] ");
     }
-    (median(wall), median(cpu), n)
+    (median(wall), n)
 }
 
 fn main() {
@@ -150,7 +129,7 @@ fn main() {
         let mut loss = [0.0_f32];
         let mut grad = vec![0.0_f32; n];
         let mut row = format!("{name:<22}");
-        let mut best = [(f64::INFINITY, f64::NAN, 0usize); 2];
+        let mut best = [(f64::INFINITY, 0usize); 2];
         for _round in 0..rounds {
             for (slot, threads) in [1, 2].into_iter().enumerate() {
                 loss_set_num_threads(threads);
@@ -178,8 +157,8 @@ fn main() {
                 }
             }
         }
-        for (ms, cpu, reps) in best {
-            row.push_str(&format!(" {ms:>8.2} / {cpu:>7.2} ({reps:>3})"));
+        for (ms, reps) in best {
+            row.push_str(&format!(" {ms:>10.2} ({reps:>3})"));
         }
         println!("{row}");
     }
