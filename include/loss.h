@@ -1144,6 +1144,106 @@ enum loss_status loss_contrastive_f64(const double *y_true,
                                       double *grad_out);
 
 /**
+ * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+ * cross-entropy per token, summed per sequence, with padding by `lengths` and
+ * `options->ignore_index`.
+ *
+ * `targets[b * time + t]` is the class of step t of sequence b;
+ * `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+ * probability for class j. Each token's loss `l_bt` is that of
+ * `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+ * spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+ * `eps = options->epsilon`).
+ *
+ * Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+ * `targets[b * time + t] != options->ignore_index`; a token that does not count has
+ * loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+ * `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+ * - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+ * - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+ * - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+ *   per counted token (0 when no token counts);
+ * - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+ *
+ * Targets are checked only where they are read: each `targets[b * time + t]` with
+ * `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+ * Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+ * `vocab`, ...) and their predictions are not read.
+ *
+ * - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+ * - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *
+ * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+ * overflowing), options, overlapping or misaligned buffers, `lengths`, then
+ * targets.
+ */
+enum loss_status loss_sequence_crossentropy_f32(const int32_t *targets,
+                                                const float *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const float *sample_weight,
+                                                const struct loss_options *options,
+                                                float *loss_out,
+                                                float *grad_out);
+
+/**
+ * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+ * cross-entropy per token, summed per sequence, with padding by `lengths` and
+ * `options->ignore_index`.
+ *
+ * `targets[b * time + t]` is the class of step t of sequence b;
+ * `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+ * probability for class j. Each token's loss `l_bt` is that of
+ * `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+ * spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+ * `eps = options->epsilon`).
+ *
+ * Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+ * `targets[b * time + t] != options->ignore_index`; a token that does not count has
+ * loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+ * `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+ * - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+ * - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+ * - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+ *   per counted token (0 when no token counts);
+ * - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+ *
+ * Targets are checked only where they are read: each `targets[b * time + t]` with
+ * `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+ * Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+ * `vocab`, ...) and their predictions are not read.
+ *
+ * - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+ * - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *
+ * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+ * overflowing), options, overlapping or misaligned buffers, `lengths`, then
+ * targets.
+ */
+enum loss_status loss_sequence_crossentropy_f64(const int32_t *targets,
+                                                const double *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const double *sample_weight,
+                                                const struct loss_options *options,
+                                                double *loss_out,
+                                                double *grad_out);
+
+/**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
  * torch's `weight` and `ignore_index`).
  *

@@ -16,6 +16,7 @@ pub mod composite;
 pub mod dense;
 pub mod library;
 pub mod options;
+pub mod sequence;
 pub mod sparse;
 pub mod status;
 
@@ -25,5 +26,6 @@ pub use composite::*;
 pub use dense::*;
 pub use library::*;
 pub use options::*;
+pub use sequence::*;
 pub use sparse::*;
 pub use status::*;

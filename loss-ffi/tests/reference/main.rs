@@ -6,6 +6,7 @@ mod class_weights;
 mod clip;
 mod common;
 mod dense;
+mod sequence;
 mod sparse;
 
 use serde_json::Value;
@@ -26,6 +27,14 @@ fn run_case(case: &Value) -> Vec<String> {
         ("sparse", "f64") => Some(sparse::run_sparse(
             case,
             loss::loss_sparse_categorical_crossentropy_f64,
+        )),
+        ("sequence", "f32") => Some(sequence::run_sequence(
+            case,
+            loss::loss_sequence_crossentropy_f32,
+        )),
+        ("sequence", "f64") => Some(sequence::run_sequence(
+            case,
+            loss::loss_sequence_crossentropy_f64,
         )),
         ("class_weights", "f32") => Some(class_weights::run_class_weights(
             case,
