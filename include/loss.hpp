@@ -567,6 +567,48 @@ result sparse_categorical_crossentropy(output<T>& out, const std::vector<std::in
   });
 }
 
+/**
+ * Sequence (next-token) cross-entropy (`loss_sequence_crossentropy_*`): `targets`
+ * `[batch, time]`, `y_pred` `[batch, time, vocab]`, nullable `lengths` and
+ * `sample_weight` (`[batch]` each); `loss_out` holds `batch` per-sequence sums for
+ * `reduction::none`, else 1 value.
+ */
+template <class T, detail::if_real<T> = 0>
+result sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
+                             std::size_t batch, std::size_t time, std::size_t vocab,
+                             const detail::same_t<T>* sample_weight, const options& opts,
+                             detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
+      targets, y_pred, lengths, batch, time, vocab, sample_weight, &opts.raw(), loss_out, grad_out));
+}
+
+/**
+ * Sequence cross-entropy, vector form: `time = targets.size() / batch`,
+ * `vocab = y_pred.size() / targets.size()`; `lengths` and `sample_weight` (`batch`
+ * values each) may be NULL.
+ */
+template <class T, detail::if_real<T> = 0>
+result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& targets, const std::vector<T>& y_pred,
+                             std::size_t batch, const options& opts = options(), bool want_grad = true,
+                             const std::vector<std::int32_t>* lengths = nullptr,
+                             const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
+  const char* fn = "sequence_crossentropy";
+  const std::size_t tokens = targets.size(), n = y_pred.size();
+  if (batch == 0 || tokens == 0 || tokens % batch != 0)
+    return detail::shape_error(fn, "targets has " + detail::sz(tokens) + " values, not a positive multiple of batch " +
+                                       detail::sz(batch));
+  if (n == 0 || n % tokens != 0)
+    return detail::shape_error(fn, "y_pred has " + detail::sz(n) + " values, not a positive multiple of the " +
+                                       detail::sz(tokens) + " targets");
+  if (!detail::size_is(lengths, batch) || !detail::size_is(sample_weight, batch))
+    return detail::shape_error(fn, "lengths and sample_weight must have batch = " + detail::sz(batch) + " values");
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
+        targets.data(), y_pred.data(), detail::data_or_null(lengths), batch, tokens / batch, n / tokens,
+        detail::data_or_null(sample_weight), &opts.raw(), loss_out, grad_out);
+  });
+}
+
 /** Per-sample weights from class weights (`loss_class_weights_to_sample_weights_*`). */
 template <class T, detail::if_real<T> = 0>
 result class_weights_to_sample_weights(const std::int32_t* labels, std::size_t batch, const T* class_weight,
@@ -745,6 +787,27 @@ output<T> sparse_categorical_crossentropy(const std::vector<std::int32_t>& label
   output<T> out;
   detail::check(
       nothrow::sparse_categorical_crossentropy(out, labels, y_pred, opts, want_grad, sample_weight, class_weight));
+  return out;
+}
+
+/** Sequence cross-entropy, pointer form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
+                           std::size_t batch, std::size_t time, std::size_t vocab,
+                           const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+                           detail::same_t<T>* grad_out) {
+  detail::check(nothrow::sequence_crossentropy(targets, y_pred, lengths, batch, time, vocab, sample_weight, opts,
+                                               loss_out, grad_out));
+}
+
+/** Sequence cross-entropy, vector form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+output<T> sequence_crossentropy(const std::vector<std::int32_t>& targets, const std::vector<T>& y_pred,
+                                std::size_t batch, const options& opts = options(), bool want_grad = true,
+                                const std::vector<std::int32_t>* lengths = nullptr,
+                                const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
+  output<T> out;
+  detail::check(nothrow::sequence_crossentropy(out, targets, y_pred, batch, opts, want_grad, lengths, sample_weight));
   return out;
 }
 

@@ -265,6 +265,69 @@ void test_sparse() {
 }
 
 template <class T>
+void test_sequence() {
+  context() = std::string("sequence_crossentropy ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64);
+  const std::size_t B = 3, L = 4, V = 5, N = B * L * V;
+  const std::vector<std::int32_t> targets = {1, 4, 0, 2, 3, -1, 2, 2, 0, 1, 1, 4};
+  const std::vector<std::int32_t> lengths = {4, 3, 0};
+  const std::vector<T> logits = values<T>(N, -2, 2, 41), w = values<T>(B, 0.5, 2, 42);
+  for (auto o : {loss::options().from_logits(true).ignore_index(-1),
+                 loss::options().from_logits(true).ignore_index(-1).reduction(loss::reduction::none),
+                 loss::options().from_logits(true).ignore_index(-1).reduction(loss::reduction::mean).label_smoothing(0.2)}) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
+    std::vector<T> cl(nl), cg(N);
+    CHECK(c(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), &o.raw(), cl.data(), cg.data()) ==
+          LOSS_OK);
+    std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+    loss::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), o, l.data(),
+                                g.data());
+    CHECK(same(l, cl) && same(g, cg));
+    std::fill(l.begin(), l.end(), T(sentinel));
+    CHECK(loss::nothrow::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), o,
+                                               l.data(), nullptr)
+              .ok());
+    CHECK(same(l, cl));
+    const loss::output<T> out = loss::sequence_crossentropy(targets, logits, B, o, true, &lengths, &w);
+    CHECK(same(out.loss, cl) && same(out.grad, cg));
+    loss::output<T> out2;
+    CHECK(loss::nothrow::sequence_crossentropy(out2, targets, logits, B, o, true, &lengths, &w).ok());
+    CHECK(same(out2.loss, cl) && same(out2.grad, cg));
+  }
+  // NULL lengths and weights, default options (probabilities).
+  const std::vector<std::int32_t> full = {1, 4, 0, 2, 3, 0, 2, 2, 0, 1, 1, 4};
+  const std::vector<T> probs = values<T>(N, 0.05, 0.95, 43);
+  std::vector<T> cl(1), l(1, T(sentinel));
+  CHECK(c(full.data(), probs.data(), nullptr, B, L, V, nullptr, nullptr, cl.data(), nullptr) == LOSS_OK);
+  loss::sequence_crossentropy(full.data(), probs.data(), nullptr, B, L, V, nullptr, loss::options(), l.data(),
+                              nullptr);
+  CHECK(same(l, cl) && same(loss::sequence_crossentropy(full, probs, B, loss::options(), false).loss, cl));
+
+  // A target out of range (-1 is not ignored by default): libloss's error, nothing written.
+  std::vector<T> g(N, T(sentinel));
+  const std::vector<T> l0 = l, g0 = g;
+  CHECK(c(targets.data(), logits.data(), nullptr, B, L, V, nullptr, nullptr, l.data(), g.data()) ==
+        LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  const std::string msg = c_message();
+  expect_error(
+      [&] {
+        loss::sequence_crossentropy(targets.data(), logits.data(), nullptr, B, L, V, nullptr, loss::options(),
+                                    l.data(), g.data());
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  expect_error([&] { loss::sequence_crossentropy(targets, logits, B); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  // Sizes that do not fit.
+  const std::string prefix = "loss::sequence_crossentropy: shape: ";
+  expect_error([&] { loss::sequence_crossentropy(full, logits, 5); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<T> short_logits(logits.begin(), logits.end() - 1);
+  expect_error([&] { loss::sequence_crossentropy(full, short_logits, B); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<std::int32_t> short_lengths = {4, 3};
+  expect_error([&] { loss::sequence_crossentropy(full, logits, B, loss::options(), true, &short_lengths); },
+               LOSS_ERROR_SHAPE, prefix, true);
+}
+
+template <class T>
 void test_class_weights() {
   context() = std::string("class_weights_to_sample_weights ") + type_name<T>();
   auto c = loss::detail::pick<T>(loss_class_weights_to_sample_weights_f32, loss_class_weights_to_sample_weights_f64);
@@ -560,6 +623,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_dense<double>();
   test_sparse<float>();
   test_sparse<double>();
+  test_sequence<float>();
+  test_sequence<double>();
   test_class_weights<float>();
   test_class_weights<double>();
   test_clip<float>();
