@@ -322,8 +322,9 @@ def ctc(
 
     ``activations`` is ``[time, batch, alphabet]`` (``[batch, time, alphabet]`` with
     ``batch_first=True``): logits with ``from_logits=True``, else log-probabilities.
-    ``labels`` holds every sample's labels back to back (1-D integers),
-    ``label_lengths`` and ``input_lengths`` are ``[batch]`` integers. Options:
+    ``labels`` holds every sample's labels back to back (1-D integers, exactly
+    ``sum(label_lengths)`` of them), ``label_lengths`` and ``input_lengths`` are
+    ``[batch]`` integers. Options:
     ``blank``, ``from_logits``, ``zero_infinity``, ``batch_first``, ``reduction``.
     ``workspace`` (optional): a writable C-contiguous byte buffer (e.g.
     ``np.empty(ctc_workspace_size(...), np.uint8)``) used instead of allocating
@@ -340,11 +341,14 @@ def ctc(
     else:
         time, batch, alphabet = a.shape
     lab = _int32(labels, fn, "labels").reshape(-1)
-    if lab.size == 0:
-        lab = np.zeros(1, np.int32)  # labels may not be NULL even when no label is read
     ll, il = _int32(label_lengths, fn, "label_lengths"), _int32(input_lengths, fn, "input_lengths")
     if ll.shape != (batch,) or il.shape != (batch,):
         raise _shape_error(fn, f"label_lengths {ll.shape} and input_lengths {il.shape} must be ({batch},)")
+    # libloss reads sum(label_lengths) labels (a negative length is its own error).
+    if np.all(ll >= 0) and int(ll.sum(dtype=np.int64)) != lab.size:
+        raise _shape_error(fn, f"labels has {lab.size} values, label_lengths sum to {int(ll.sum(dtype=np.int64))}")
+    if lab.size == 0:
+        lab = np.zeros(1, np.int32)  # labels may not be NULL even when no label is read
     out, g = _outputs(o, batch, a, grad)
     args = [a.ctypes.data, lab.ctypes.data, ll.ctypes.data, il.ctypes.data, time, batch, alphabet, ctypes.byref(o),
             out.ctypes.data, _ptr(g)]

@@ -289,3 +289,20 @@ def test_custom_loss_errors_abort_the_call():
 
     with pytest.raises(KeyboardInterrupt):
         libloss.weighted_sum([libloss.Term("custom", p, t, fn=interrupt)])
+
+
+def test_sequence_crossentropy_shapes_and_errors():
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    targets = np.array([[1, 2, 3], [0, -100, 2]])
+    loss, grad = libloss.sequence_crossentropy(targets, logits, lengths=[3, 2], from_logits=True,
+                                               ignore_index=-100, reduction="none")
+    assert loss.shape == (2,) and loss.dtype == np.float32 and grad.shape == (2, 3, 4)
+    assert np.all(grad[1, 1:] == 0)  # the ignored token and the padding step
+    expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
+           lambda: libloss.sequence_crossentropy(targets, logits, from_logits=True), "loss_sequence_crossentropy_f32: ")
+    expect(libloss.ShapeError, Status.SHAPE, lambda: libloss.sequence_crossentropy(targets[:, :2], logits),
+           "libloss.sequence_crossentropy: ")
+    expect(libloss.ShapeError, Status.SHAPE, lambda: libloss.sequence_crossentropy(targets, logits, lengths=[3]),
+           "libloss.sequence_crossentropy: ")
+
