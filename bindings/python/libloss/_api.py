@@ -9,7 +9,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 import numpy as np
 
 from ._errors import LabelOutOfRangeError, LossError, ShapeError, Status, InvalidArgumentError
-from ._library import CUSTOM_FN, DENSE_LOSSES, Library, Options, Term as _CTerm, find_library
+from ._library import CUSTOM_FN, Library, Options, Term as _CTerm, find_library
 
 _lib = Library(find_library())
 

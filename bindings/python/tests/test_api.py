@@ -274,8 +274,8 @@ def test_custom_loss_errors_abort_the_call():
     def oom(y_true, y_pred):
         raise MemoryError()
 
-    expect(libloss.AllocationError, Status.ALLOCATION, lambda: libloss.weighted_sum([libloss.Term("custom", p, t, fn=oom)]),
-           "loss_weighted_sum_f64: term 0: ")
+    expect(libloss.AllocationError, Status.ALLOCATION,
+           lambda: libloss.weighted_sum([libloss.Term("custom", p, t, fn=oom)]), "loss_weighted_sum_f64: term 0: ")
     # A gradient is asked for but fn gives none; a wrong number of losses.
     expect(libloss.InvalidArgumentError, Status.INVALID_ARGUMENT,
            lambda: libloss.weighted_sum([libloss.Term("custom", p, t, fn=lambda a, b: np.zeros(2))]),
