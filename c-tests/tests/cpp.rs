@@ -13,5 +13,8 @@ fn cpp_wrapper_matches_the_c_functions_and_throws_their_errors() {
 fn cpp_wrapper_without_exceptions() {
     // SAFETY: as above.
     let failed = unsafe { c_tests::loss_cpp_noexcept_test_main() };
-    assert_eq!(failed, 0, "test_loss_hpp_noexcept.cpp: {failed} checks failed");
+    assert_eq!(
+        failed, 0,
+        "test_loss_hpp_noexcept.cpp: {failed} checks failed"
+    );
 }
