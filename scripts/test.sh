@@ -22,5 +22,7 @@ echo "== MPI data-parallel example on 2 ranks"
 ./scripts/mpi-check.sh
 echo "== Python binding: every reference case and the error tests (pytest)"
 ./scripts/python-check.sh
+echo "== instruction-set paths give the same bits, optimised build (vectorised loops)"
+cargo test -q --release -p loss-ffi --test isa_paths
 echo "== cargo test --workspace"
 cargo test --workspace

@@ -5,6 +5,7 @@
 mod class_weights;
 mod clip;
 mod common;
+mod ctc;
 mod dense;
 mod sequence;
 mod sparse;
@@ -50,6 +51,16 @@ fn run_case(case: &Value) -> Vec<String> {
         ("clip_by_norm", "f64") => Some(clip::run_clip_by_norm::<f64>(case)),
         ("clip_by_global_norm", "f32") => Some(clip::run_clip_by_global_norm::<f32>(case)),
         ("clip_by_global_norm", "f64") => Some(clip::run_clip_by_global_norm::<f64>(case)),
+        ("ctc", "f32") => Some(ctc::run_ctc(
+            case,
+            loss::loss_ctc_f32,
+            loss::loss_ctc_with_workspace_f32,
+        )),
+        ("ctc", "f64") => Some(ctc::run_ctc(
+            case,
+            loss::loss_ctc_f64,
+            loss::loss_ctc_with_workspace_f64,
+        )),
         _ => None,
     }
     .unwrap_or_else(|| {
