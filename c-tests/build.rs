@@ -48,7 +48,7 @@ fn main() {
     // The self-checking examples the tests run, each in its own library so that its
     // main() can be renamed: examples/<name>.c's main becomes loss_<name>_main.
     // (examples/mpi_data_parallel.c needs mpicc: scripts/mpi-check.sh runs it.)
-    for name in ["demo", "multitask", "iris_softmax"] {
+    for name in ["demo", "multitask", "iris_softmax", "ctc_align"] {
         cc::Build::new()
             .include(&include)
             .std("c99")

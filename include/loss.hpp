@@ -41,8 +41,6 @@
 #ifndef LOSS_HPP
 #define LOSS_HPP
 
-#include "loss.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -52,6 +50,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "loss.h"
 
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
 /** 1 when the throwing API (`loss::error` and the functions of namespace `loss`) is
@@ -75,10 +75,10 @@ inline namespace without_exceptions {
 
 /** The reduction of per-sample losses, as `loss_reduction` (loss.h documents each). */
 enum class reduction : int {
-  none = LOSS_REDUCTION_NONE,                                /**< `w_i l_i`, one per sample. */
-  sum = LOSS_REDUCTION_SUM,                                  /**< `sum_i w_i l_i`. */
-  mean = LOSS_REDUCTION_MEAN,                                /**< `sum_i w_i l_i / sum_i w_i`. */
-  sum_over_batch_size = LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,  /**< `sum_i w_i l_i / batch` (default). */
+  none = LOSS_REDUCTION_NONE,                               /**< `w_i l_i`, one per sample. */
+  sum = LOSS_REDUCTION_SUM,                                 /**< `sum_i w_i l_i`. */
+  mean = LOSS_REDUCTION_MEAN,                               /**< `sum_i w_i l_i / sum_i w_i`. */
+  sum_over_batch_size = LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, /**< `sum_i w_i l_i / batch` (default). */
 };
 
 /** The library version, e.g. `"0.1.0"` (static string). */
@@ -135,11 +135,11 @@ class options {
   loss::reduction reduction() const noexcept { return static_cast<loss::reduction>(raw_.reduction); }
 
 // One setter (chainable) and one getter per plain field of loss_options.
-#define LOSS_HPP_OPTION(type, field)     \
-  options& field(type v) noexcept {      \
-    raw_.field = v;                      \
-    return *this;                        \
-  }                                      \
+#define LOSS_HPP_OPTION(type, field) \
+  options& field(type v) noexcept {  \
+    raw_.field = v;                  \
+    return *this;                    \
+  }                                  \
   type field() const noexcept { return raw_.field; }
 
   /** Logits instead of probabilities (cross-entropies, focal; CTC: see loss.h). */
@@ -226,6 +226,7 @@ class error : public std::runtime_error {
 /** Implementation details; not part of the API. */
 namespace detail {
 
+// std::type_identity (C++20).
 template <class T>
 struct identity {
   using type = T;
@@ -234,6 +235,7 @@ struct identity {
 // literals of another type are accepted where T is deduced from another argument.
 template <class T>
 using same_t = typename identity<T>::type;
+// Enables a template for float and double only.
 template <class T>
 using if_real = std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, double>::value, int>;
 
@@ -262,6 +264,7 @@ inline result shape_error(const char* fn, const std::string& what) {
   return result{LOSS_ERROR_SHAPE, std::string("loss::") + fn + ": shape: " + what};
 }
 
+// A size in a message.
 inline std::string sz(std::size_t n) { return std::to_string(n); }
 
 // The buffer of a vector, or NULL for an absent optional one.
@@ -287,20 +290,22 @@ result produce(output<T>& out, std::size_t n_loss, std::size_t n_grad, bool want
   return r;
 }
 
+// The number of loss values a call writes: `batch` for `reduction::none`, else 1.
 inline std::size_t n_loss(const options& o, std::size_t batch) noexcept {
   return o.reduction() == reduction::none ? batch : 1;
 }
 
 // Vector form of a dense-target loss.
 template <class T, class F>
-result dense(const char* fn, F f, output<T>& out, const std::vector<T>& y_true,
-             const std::vector<T>& y_pred, std::size_t batch, const options& o, bool want_grad,
-             const std::vector<T>* sample_weight) {
+result dense(const char* fn, F f, output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred,
+             std::size_t batch, const options& o, bool want_grad, const std::vector<T>* sample_weight) {
   const std::size_t n = y_pred.size();
   if (batch == 0 || n == 0 || n % batch != 0)
     return shape_error(fn, "y_pred has " + sz(n) + " values, not a positive multiple of batch " + sz(batch));
-  if (y_true.size() != n) return shape_error(fn, "y_true has " + sz(y_true.size()) + " values, y_pred " + sz(n));
-  if (!size_is(sample_weight, batch)) return shape_error(fn, "sample_weight must have batch = " + sz(batch) + " values");
+  if (y_true.size() != n)
+    return shape_error(fn, "y_true has " + sz(y_true.size()) + " values, y_pred " + sz(n));
+  if (!size_is(sample_weight, batch))
+    return shape_error(fn, "sample_weight must have batch = " + sz(batch) + " values");
   return produce(out, n_loss(o, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
     return f(y_true.data(), y_pred.data(), batch, n / batch, data_or_null(sample_weight), &o.raw(), loss_out,
              grad_out);
@@ -314,6 +319,7 @@ inline std::string& callback_message() {
 }
 
 #if LOSS_HPP_EXCEPTIONS
+// What every throwing function does with its nothrow twin's result.
 inline void check(result r) {
   if (!r.ok()) throw error(r.status, r.message);
 }
@@ -330,8 +336,8 @@ inline void check(result r) {
  * `custom_term`, e.g. a capturing lambda.
  */
 template <class T>
-using custom_fn = std::function<loss_status(const T* y_true, const T* y_pred, std::size_t batch, std::size_t dim,
-                                       T* per_sample_loss, T* grad)>;
+using custom_fn = std::function<loss_status(const T* y_true, const T* y_pred, std::size_t batch,
+                                            std::size_t dim, T* per_sample_loss, T* grad)>;
 
 /**
  * One term of `weighted_sum` (a `loss_term_f32` or `loss_term_f64`), made by
@@ -409,7 +415,8 @@ term<T> make_term(loss_kind kind, const T* y_true, const detail::same_t<T>* y_pr
 
 /** A sparse categorical cross-entropy term: `labels` `[batch]`, `y_pred` `[batch, classes]`. */
 template <class T, detail::if_real<T> = 0>
-term<T> sparse_term(const std::int32_t* labels, const T* y_pred, std::size_t batch, std::size_t classes) noexcept {
+term<T> sparse_term(const std::int32_t* labels, const T* y_pred, std::size_t batch,
+                    std::size_t classes) noexcept {
   term<T> t(LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY);
   t.raw().labels = labels;
   t.raw().y_pred = y_pred;
@@ -427,10 +434,11 @@ term<T> sparse_term(const std::int32_t* labels, const T* y_pred, std::size_t bat
  * `what()` is appended to the message.
  */
 template <class T, class F, detail::if_real<T> = 0>
-term<T> custom_term(F fn, const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim) {
+term<T> custom_term(F fn, const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch,
+                    std::size_t dim) {
   term<T> t = make_term(LOSS_KIND_CUSTOM, y_true, y_pred, batch, dim);
   t.callback([fn = std::move(fn)](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l,
-                  T* g) mutable -> loss_status {
+                                  T* g) mutable -> loss_status {
     if constexpr (std::is_void<decltype(fn(yt, yp, b, d, l, g))>::value) {
       fn(yt, yp, b, d, l, g);
       return LOSS_OK;
@@ -446,7 +454,7 @@ namespace detail {
 // The C callback of every custom term: `user_data` is the term's `custom_fn<T>`.
 template <class T>
 loss_status trampoline(void* user_data, const T* y_true, const T* y_pred, std::size_t batch, std::size_t dim,
-                  T* per_sample_loss, T* grad) noexcept {
+                       T* per_sample_loss, T* grad) noexcept {
   const custom_fn<T>& fn = *static_cast<const custom_fn<T>*>(user_data);
 #if LOSS_HPP_EXCEPTIONS
   try {
@@ -489,38 +497,38 @@ namespace nothrow {
  * In the vector form `dim = y_pred.size() / batch`; `y_true` must have y_pred's
  * size and `sample_weight` `batch` values.
  */
-#define LOSS_HPP_DENSE_LOSSES(X)                                                                       \
-  X(mean_squared_error)                                                                                \
-  X(mean_absolute_error)                                                                               \
-  X(huber)                                                                                             \
-  X(log_cosh)                                                                                          \
-  X(mean_absolute_percentage_error)                                                                    \
-  X(mean_squared_logarithmic_error)                                                                    \
-  X(poisson)                                                                                           \
-  X(kl_divergence)                                                                                     \
-  X(cosine_similarity)                                                                                 \
-  X(binary_crossentropy)                                                                               \
-  X(binary_focal_crossentropy)                                                                         \
-  X(categorical_crossentropy)                                                                          \
-  X(hinge)                                                                                             \
-  X(squared_hinge)                                                                                     \
-  X(categorical_hinge)                                                                                 \
+#define LOSS_HPP_DENSE_LOSSES(X)    \
+  X(mean_squared_error)             \
+  X(mean_absolute_error)            \
+  X(huber)                          \
+  X(log_cosh)                       \
+  X(mean_absolute_percentage_error) \
+  X(mean_squared_logarithmic_error) \
+  X(poisson)                        \
+  X(kl_divergence)                  \
+  X(cosine_similarity)              \
+  X(binary_crossentropy)            \
+  X(binary_focal_crossentropy)      \
+  X(categorical_crossentropy)       \
+  X(hinge)                          \
+  X(squared_hinge)                  \
+  X(categorical_hinge)              \
   X(contrastive)
 
-#define LOSS_HPP_NOTHROW_DENSE(name)                                                                           \
-  template <class T, detail::if_real<T> = 0>                                                                   \
-  result name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,            \
-              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,        \
-              detail::same_t<T>* grad_out) {                                                                   \
-    return detail::from_status(detail::pick<T>(loss_##name##_f32, loss_##name##_f64)(                          \
-        y_true, y_pred, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));                          \
-  }                                                                                                            \
-  template <class T, detail::if_real<T> = 0>                                                                   \
-  result name(output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch,   \
-              const options& opts = options(), bool want_grad = true,                                          \
-              const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                                                 \
-    return detail::dense(#name, detail::pick<T>(loss_##name##_f32, loss_##name##_f64), out, y_true, y_pred,    \
-                         batch, opts, want_grad, sample_weight);                                               \
+#define LOSS_HPP_NOTHROW_DENSE(name)                                                                         \
+  template <class T, detail::if_real<T> = 0>                                                                 \
+  result name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,          \
+              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,      \
+              detail::same_t<T>* grad_out) {                                                                 \
+    return detail::from_status(detail::pick<T>(loss_##name##_f32, loss_##name##_f64)(                        \
+        y_true, y_pred, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));                        \
+  }                                                                                                          \
+  template <class T, detail::if_real<T> = 0>                                                                 \
+  result name(output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch, \
+              const options& opts = options(), bool want_grad = true,                                        \
+              const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                               \
+    return detail::dense(#name, detail::pick<T>(loss_##name##_f32, loss_##name##_f64), out, y_true, y_pred,  \
+                         batch, opts, want_grad, sample_weight);                                             \
   }
 LOSS_HPP_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
 #undef LOSS_HPP_NOTHROW_DENSE
@@ -548,7 +556,8 @@ result sparse_categorical_crossentropy(const std::int32_t* labels, const T* y_pr
 template <class T, detail::if_real<T> = 0>
 result sparse_categorical_crossentropy(output<T>& out, const std::vector<std::int32_t>& labels,
                                        const std::vector<T>& y_pred, const options& opts = options(),
-                                       bool want_grad = true, const std::vector<detail::same_t<T>>* sample_weight = nullptr,
+                                       bool want_grad = true,
+                                       const std::vector<detail::same_t<T>>* sample_weight = nullptr,
                                        const std::vector<detail::same_t<T>>* class_weight = nullptr) {
   const char* fn = "sparse_categorical_crossentropy";
   const std::size_t batch = labels.size(), n = y_pred.size();
@@ -561,7 +570,8 @@ result sparse_categorical_crossentropy(output<T>& out, const std::vector<std::in
   if (!detail::size_is(class_weight, classes))
     return detail::shape_error(fn, "class_weight must have classes = " + detail::sz(classes) + " values");
   return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
-    return detail::pick<T>(loss_sparse_categorical_crossentropy_f32, loss_sparse_categorical_crossentropy_f64)(
+    return detail::pick<T>(loss_sparse_categorical_crossentropy_f32,
+                           loss_sparse_categorical_crossentropy_f64)(
         labels.data(), y_pred.data(), batch, classes, detail::data_or_null(sample_weight),
         detail::data_or_null(class_weight), &opts.raw(), loss_out, grad_out);
   });
@@ -588,24 +598,98 @@ result sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const
  * values each) may be NULL.
  */
 template <class T, detail::if_real<T> = 0>
-result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& targets, const std::vector<T>& y_pred,
-                             std::size_t batch, const options& opts = options(), bool want_grad = true,
-                             const std::vector<std::int32_t>* lengths = nullptr,
+result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& targets,
+                             const std::vector<T>& y_pred, std::size_t batch, const options& opts = options(),
+                             bool want_grad = true, const std::vector<std::int32_t>* lengths = nullptr,
                              const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
   const char* fn = "sequence_crossentropy";
   const std::size_t tokens = targets.size(), n = y_pred.size();
   if (batch == 0 || tokens == 0 || tokens % batch != 0)
-    return detail::shape_error(fn, "targets has " + detail::sz(tokens) + " values, not a positive multiple of batch " +
-                                       detail::sz(batch));
+    return detail::shape_error(fn, "targets has " + detail::sz(tokens) +
+                                       " values, not a positive multiple of batch " + detail::sz(batch));
   if (n == 0 || n % tokens != 0)
-    return detail::shape_error(fn, "y_pred has " + detail::sz(n) + " values, not a positive multiple of the " +
-                                       detail::sz(tokens) + " targets");
+    return detail::shape_error(fn, "y_pred has " + detail::sz(n) +
+                                       " values, not a positive multiple of the " + detail::sz(tokens) +
+                                       " targets");
   if (!detail::size_is(lengths, batch) || !detail::size_is(sample_weight, batch))
-    return detail::shape_error(fn, "lengths and sample_weight must have batch = " + detail::sz(batch) + " values");
+    return detail::shape_error(
+        fn, "lengths and sample_weight must have batch = " + detail::sz(batch) + " values");
   return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
     return detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
         targets.data(), y_pred.data(), detail::data_or_null(lengths), batch, tokens / batch, n / tokens,
         detail::data_or_null(sample_weight), &opts.raw(), loss_out, grad_out);
+  });
+}
+
+/**
+ * CTC loss (`loss_ctc_*`): `activations` `[time, batch, alphabet]` (or `[batch, time,
+ * alphabet]` with `batch_first`), every sample's labels back to back in `labels`,
+ * `label_lengths` and `input_lengths` `[batch]`; `loss_out` holds `batch` values for
+ * `reduction::none`, else 1.
+ */
+template <class T, detail::if_real<T> = 0>
+result ctc(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+           const std::int32_t* input_lengths, std::size_t time, std::size_t batch, std::size_t alphabet,
+           const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_ctc_f32, loss_ctc_f64)(activations, labels, label_lengths,
+                                                                         input_lengths, time, batch, alphabet,
+                                                                         &opts.raw(), loss_out, grad_out));
+}
+
+/**
+ * CTC loss in caller-provided memory (`loss_ctc_with_workspace_*`): `workspace` holds
+ * `workspace_bytes` bytes, at least `ctc_workspace_size(...)`; with one libloss thread
+ * the call allocates nothing.
+ */
+template <class T, detail::if_real<T> = 0>
+result ctc_with_workspace(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+                          const std::int32_t* input_lengths, std::size_t time, std::size_t batch,
+                          std::size_t alphabet, const options& opts, detail::same_t<T>* loss_out,
+                          detail::same_t<T>* grad_out, void* workspace, std::size_t workspace_bytes) {
+  return detail::from_status(detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64)(
+      activations, labels, label_lengths, input_lengths, time, batch, alphabet, &opts.raw(), loss_out,
+      grad_out, workspace, workspace_bytes));
+}
+
+/** The workspace bytes of `ctc_with_workspace` (`loss_ctc_workspace_size`), into `*bytes`. */
+inline result ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
+                                 std::size_t max_label_length, std::size_t* bytes) {
+  return detail::from_status(loss_ctc_workspace_size(time, batch, alphabet, max_label_length, bytes));
+}
+
+/**
+ * CTC loss, vector form: `batch = label_lengths.size()` (= `input_lengths.size()`),
+ * `alphabet = activations.size() / (time * batch)`; `labels` must hold exactly
+ * `sum(label_lengths)` values (it may be empty).
+ */
+template <class T, detail::if_real<T> = 0>
+result ctc(output<T>& out, const std::vector<T>& activations, const std::vector<std::int32_t>& labels,
+           const std::vector<std::int32_t>& label_lengths, const std::vector<std::int32_t>& input_lengths,
+           std::size_t time, const options& opts = options(), bool want_grad = true) {
+  const char* fn = "ctc";
+  const std::size_t batch = label_lengths.size(), n = activations.size();
+  if (batch == 0 || input_lengths.size() != batch)
+    return detail::shape_error(fn, "label_lengths has " + detail::sz(batch) + " values, input_lengths " +
+                                       detail::sz(input_lengths.size()));
+  if (time == 0 || n == 0 || n % (time * batch) != 0)
+    return detail::shape_error(fn, "activations has " + detail::sz(n) +
+                                       " values, not a positive multiple of time " + detail::sz(time) +
+                                       " * batch " + detail::sz(batch));
+  // libloss reads sum(label_lengths) labels; a negative length is its own shape error.
+  long long total = 0;
+  bool negative = false;
+  for (std::int32_t l : label_lengths) {
+    negative = negative || l < 0;
+    total += l;
+  }
+  if (!negative && static_cast<unsigned long long>(total) != labels.size())
+    return detail::shape_error(fn, "labels has " + detail::sz(labels.size()) +
+                                       " values, label_lengths sum to " + std::to_string(total));
+  static const std::int32_t no_label = 0;  // `labels` may not be NULL, even when empty
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_ctc_f32, loss_ctc_f64)(
+        activations.data(), labels.empty() ? &no_label : labels.data(), label_lengths.data(),
+        input_lengths.data(), time, batch, n / (time * batch), &opts.raw(), loss_out, grad_out);
   });
 }
 
@@ -623,10 +707,11 @@ template <class T, detail::if_real<T> = 0>
 result class_weights_to_sample_weights(std::vector<T>& out, const std::vector<std::int32_t>& labels,
                                        const std::vector<T>& class_weight) {
   if (labels.empty() || class_weight.empty())
-    return detail::shape_error("class_weights_to_sample_weights", "labels and class_weight must not be empty");
+    return detail::shape_error("class_weights_to_sample_weights",
+                               "labels and class_weight must not be empty");
   std::vector<T> tmp(labels.size());
   result r = nothrow::class_weights_to_sample_weights(labels.data(), labels.size(), class_weight.data(),
-                                             class_weight.size(), tmp.data());
+                                                      class_weight.size(), tmp.data());
   if (r.ok()) out = std::move(tmp);
   return r;
 }
@@ -634,8 +719,8 @@ result class_weights_to_sample_weights(std::vector<T>& out, const std::vector<st
 /** Clips in place into `[clip_min, clip_max]` (`loss_clip_by_value_*`). */
 template <class T, detail::if_real<T> = 0>
 result clip_by_value(T* grad, std::size_t n, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
-  return detail::from_status(detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64)(grad, n, clip_min,
-                                                                                               clip_max));
+  return detail::from_status(
+      detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64)(grad, n, clip_min, clip_max));
 }
 
 /** Clips a vector in place into `[clip_min, clip_max]` (an empty vector is a shape error). */
@@ -648,8 +733,8 @@ result clip_by_value(std::vector<T>& grad, detail::same_t<T> clip_min, detail::s
 /** Rescales in place to a 2-norm of at most `clip_norm` (`loss_clip_by_norm_*`). */
 template <class T, detail::if_real<T> = 0>
 result clip_by_norm(T* grad, std::size_t n, detail::same_t<T> clip_norm, detail::same_t<T>* norm_out) {
-  return detail::from_status(detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64)(grad, n, clip_norm,
-                                                                                             norm_out));
+  return detail::from_status(
+      detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64)(grad, n, clip_norm, norm_out));
 }
 
 /** Rescales a vector in place; `norm` receives its norm before clipping. */
@@ -673,11 +758,13 @@ result clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::siz
  * (`LOSS_ERROR_NULL_POINTER` / `LOSS_ERROR_SHAPE`).
  */
 template <class T, detail::if_real<T> = 0>
-result clip_by_global_norm(T& global_norm, const std::vector<std::vector<T>*>& grads, detail::same_t<T> clip_norm) {
+result clip_by_global_norm(T& global_norm, const std::vector<std::vector<T>*>& grads,
+                           detail::same_t<T> clip_norm) {
   std::vector<T*> ptrs;
   std::vector<std::size_t> lengths;
   for (std::vector<T>* g : grads) {
-    if (g == nullptr) return result{LOSS_ERROR_NULL_POINTER, "loss::clip_by_global_norm: null: a buffer is NULL"};
+    if (g == nullptr)
+      return result{LOSS_ERROR_NULL_POINTER, "loss::clip_by_global_norm: null: a buffer is NULL"};
     if (g->empty()) return detail::shape_error("clip_by_global_norm", "a buffer is empty");
     ptrs.push_back(g->data());
     lengths.push_back(g->size());
@@ -750,20 +837,20 @@ result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
  *                  const options& opts = {}, bool want_grad = true,
  *                  const std::vector<T>* sample_weight = nullptr);
  */
-#define LOSS_HPP_THROWING_DENSE(name)                                                                          \
-  template <class T, detail::if_real<T> = 0>                                                                   \
-  void name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,              \
-            const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,          \
-            detail::same_t<T>* grad_out) {                                                                     \
-    detail::check(nothrow::name(y_true, y_pred, batch, dim, sample_weight, opts, loss_out, grad_out));         \
-  }                                                                                                            \
-  template <class T, detail::if_real<T> = 0>                                                                   \
-  output<T> name(const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch,                \
-                 const options& opts = options(), bool want_grad = true,                                       \
-                 const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                                              \
-    output<T> out;                                                                                             \
-    detail::check(nothrow::name(out, y_true, y_pred, batch, opts, want_grad, sample_weight));                  \
-    return out;                                                                                                \
+#define LOSS_HPP_THROWING_DENSE(name)                                                                  \
+  template <class T, detail::if_real<T> = 0>                                                           \
+  void name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,      \
+            const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,  \
+            detail::same_t<T>* grad_out) {                                                             \
+    detail::check(nothrow::name(y_true, y_pred, batch, dim, sample_weight, opts, loss_out, grad_out)); \
+  }                                                                                                    \
+  template <class T, detail::if_real<T> = 0>                                                           \
+  output<T> name(const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch,        \
+                 const options& opts = options(), bool want_grad = true,                               \
+                 const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                      \
+    output<T> out;                                                                                     \
+    detail::check(nothrow::name(out, y_true, y_pred, batch, opts, want_grad, sample_weight));          \
+    return out;                                                                                        \
   }
 LOSS_HPP_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
 #undef LOSS_HPP_THROWING_DENSE
@@ -780,13 +867,14 @@ void sparse_categorical_crossentropy(const std::int32_t* labels, const T* y_pred
 
 /** Sparse categorical cross-entropy, vector form (see `nothrow::`). */
 template <class T, detail::if_real<T> = 0>
-output<T> sparse_categorical_crossentropy(const std::vector<std::int32_t>& labels, const std::vector<T>& y_pred,
-                                          const options& opts = options(), bool want_grad = true,
+output<T> sparse_categorical_crossentropy(const std::vector<std::int32_t>& labels,
+                                          const std::vector<T>& y_pred, const options& opts = options(),
+                                          bool want_grad = true,
                                           const std::vector<detail::same_t<T>>* sample_weight = nullptr,
                                           const std::vector<detail::same_t<T>>* class_weight = nullptr) {
   output<T> out;
-  detail::check(
-      nothrow::sparse_categorical_crossentropy(out, labels, y_pred, opts, want_grad, sample_weight, class_weight));
+  detail::check(nothrow::sparse_categorical_crossentropy(out, labels, y_pred, opts, want_grad, sample_weight,
+                                                         class_weight));
   return out;
 }
 
@@ -794,10 +882,10 @@ output<T> sparse_categorical_crossentropy(const std::vector<std::int32_t>& label
 template <class T, detail::if_real<T> = 0>
 void sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
                            std::size_t batch, std::size_t time, std::size_t vocab,
-                           const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
-                           detail::same_t<T>* grad_out) {
-  detail::check(nothrow::sequence_crossentropy(targets, y_pred, lengths, batch, time, vocab, sample_weight, opts,
-                                               loss_out, grad_out));
+                           const detail::same_t<T>* sample_weight, const options& opts,
+                           detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  detail::check(nothrow::sequence_crossentropy(targets, y_pred, lengths, batch, time, vocab, sample_weight,
+                                               opts, loss_out, grad_out));
 }
 
 /** Sequence cross-entropy, vector form (see `nothrow::`). */
@@ -807,7 +895,51 @@ output<T> sequence_crossentropy(const std::vector<std::int32_t>& targets, const 
                                 const std::vector<std::int32_t>* lengths = nullptr,
                                 const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
   output<T> out;
-  detail::check(nothrow::sequence_crossentropy(out, targets, y_pred, batch, opts, want_grad, lengths, sample_weight));
+  detail::check(
+      nothrow::sequence_crossentropy(out, targets, y_pred, batch, opts, want_grad, lengths, sample_weight));
+  return out;
+}
+
+/** CTC loss, pointer form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void ctc(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+         const std::int32_t* input_lengths, std::size_t time, std::size_t batch, std::size_t alphabet,
+         const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  detail::check(nothrow::ctc(activations, labels, label_lengths, input_lengths, time, batch, alphabet, opts,
+                             loss_out, grad_out));
+}
+
+/** CTC loss in caller-provided memory (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void ctc_with_workspace(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+                        const std::int32_t* input_lengths, std::size_t time, std::size_t batch,
+                        std::size_t alphabet, const options& opts, detail::same_t<T>* loss_out,
+                        detail::same_t<T>* grad_out, void* workspace, std::size_t workspace_bytes) {
+  detail::check(nothrow::ctc_with_workspace(activations, labels, label_lengths, input_lengths, time, batch,
+                                            alphabet, opts, loss_out, grad_out, workspace, workspace_bytes));
+}
+
+/** The workspace bytes of `ctc_with_workspace`, into `*bytes`. */
+inline void ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
+                               std::size_t max_label_length, std::size_t* bytes) {
+  detail::check(nothrow::ctc_workspace_size(time, batch, alphabet, max_label_length, bytes));
+}
+
+/** The workspace bytes of `ctc_with_workspace`, returned. */
+inline std::size_t ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
+                                      std::size_t max_label_length) {
+  std::size_t bytes = 0;
+  ctc_workspace_size(time, batch, alphabet, max_label_length, &bytes);
+  return bytes;
+}
+
+/** CTC loss, vector form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+output<T> ctc(const std::vector<T>& activations, const std::vector<std::int32_t>& labels,
+              const std::vector<std::int32_t>& label_lengths, const std::vector<std::int32_t>& input_lengths,
+              std::size_t time, const options& opts = options(), bool want_grad = true) {
+  output<T> out;
+  detail::check(nothrow::ctc(out, activations, labels, label_lengths, input_lengths, time, opts, want_grad));
   return out;
 }
 
@@ -815,7 +947,8 @@ output<T> sequence_crossentropy(const std::vector<std::int32_t>& targets, const 
 template <class T, detail::if_real<T> = 0>
 void class_weights_to_sample_weights(const std::int32_t* labels, std::size_t batch, const T* class_weight,
                                      std::size_t classes, detail::same_t<T>* sample_weight_out) {
-  detail::check(nothrow::class_weights_to_sample_weights(labels, batch, class_weight, classes, sample_weight_out));
+  detail::check(
+      nothrow::class_weights_to_sample_weights(labels, batch, class_weight, classes, sample_weight_out));
 }
 
 /** Per-sample weights from class weights: returns `class_weight[labels[i]]` for each i. */

@@ -3,13 +3,13 @@
 #ifndef LOSS_CPP_CHECK_HPP
 #define LOSS_CPP_CHECK_HPP
 
-#include "loss.hpp"
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "loss.hpp"
 
 // Everything has internal linkage: each test program counts its own checks.
 namespace cpptest {
@@ -71,5 +71,13 @@ inline std::string c_message() { return loss_last_error_message(); }
 
 }  // namespace
 }  // namespace cpptest
+
+// The test files use these unqualified.
+using cpptest::c_message;
+using cpptest::context;
+using cpptest::same;
+using cpptest::same_bits;
+using cpptest::sentinel;
+using cpptest::values;
 
 #endif

@@ -3,17 +3,10 @@
 // Every wrapper is compared bit for bit with the C function it forwards to; every
 // error must throw loss::error with the C status and message and leave the outputs
 // untouched. The nothrow API without exceptions is tested by test_loss_hpp_noexcept.cpp.
-#include "check.hpp"
-
 #include <new>
 #include <stdexcept>
 
-using cpptest::c_message;
-using cpptest::context;
-using cpptest::same;
-using cpptest::same_bits;
-using cpptest::sentinel;
-using cpptest::values;
+#include "check.hpp"
 
 namespace {
 
@@ -62,11 +55,12 @@ void test_options() {
   const loss_options d = loss_options_default();
   const loss::options o;
   const loss_options& r = o.raw();
-  CHECK(r.reduction == d.reduction && r.from_logits == d.from_logits && r.label_smoothing == d.label_smoothing &&
-        r.delta == d.delta && r.margin == d.margin && r.epsilon == d.epsilon && r.pos_weight == d.pos_weight &&
-        r.gamma == d.gamma && r.alpha == d.alpha && r.apply_class_balancing == d.apply_class_balancing &&
-        r.log_input == d.log_input && r.ignore_index == d.ignore_index && r.blank == d.blank &&
-        r.zero_infinity == d.zero_infinity && r.batch_first == d.batch_first);
+  CHECK(r.reduction == d.reduction && r.from_logits == d.from_logits &&
+        r.label_smoothing == d.label_smoothing && r.delta == d.delta && r.margin == d.margin &&
+        r.epsilon == d.epsilon && r.pos_weight == d.pos_weight && r.gamma == d.gamma && r.alpha == d.alpha &&
+        r.apply_class_balancing == d.apply_class_balancing && r.log_input == d.log_input &&
+        r.ignore_index == d.ignore_index && r.blank == d.blank && r.zero_infinity == d.zero_infinity &&
+        r.batch_first == d.batch_first);
   CHECK(o.reduction() == loss::reduction::sum_over_batch_size);
   CHECK(o.ignore_index() == LOSS_NO_IGNORE && o.delta() == 1.0 && o.epsilon() == 1e-7 && o.gamma() == 2.0);
 
@@ -91,10 +85,10 @@ void test_options() {
         c.margin == 3 && c.epsilon == 1e-3 && c.pos_weight == 4 && c.gamma == 5 && c.alpha == 0.5 &&
         c.apply_class_balancing && c.log_input && c.ignore_index == -1 && c.blank == 2 && c.zero_infinity &&
         c.batch_first);
-  CHECK(s.reduction() == loss::reduction::none && s.from_logits() && s.label_smoothing() == 0.1 && s.delta() == 2 &&
-        s.margin() == 3 && s.epsilon() == 1e-3 && s.pos_weight() == 4 && s.gamma() == 5 && s.alpha() == 0.5 &&
-        s.apply_class_balancing() && s.log_input() && s.ignore_index() == -1 && s.blank() == 2 &&
-        s.zero_infinity() && s.batch_first());
+  CHECK(s.reduction() == loss::reduction::none && s.from_logits() && s.label_smoothing() == 0.1 &&
+        s.delta() == 2 && s.margin() == 3 && s.epsilon() == 1e-3 && s.pos_weight() == 4 && s.gamma() == 5 &&
+        s.alpha() == 0.5 && s.apply_class_balancing() && s.log_input() && s.ignore_index() == -1 &&
+        s.blank() == 2 && s.zero_infinity() && s.batch_first());
   s.reduction(LOSS_REDUCTION_MEAN);
   CHECK(s.reduction() == loss::reduction::mean && s.raw().reduction == LOSS_REDUCTION_MEAN);
   loss_options custom = loss_options_default();
@@ -115,7 +109,8 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
   context() = std::string(name) + " " + type_name<T>();
   const std::size_t B = 3, D = 4, N = B * D;
   // Values in (0, 1) suit every dense loss (probabilities, rates, labels, distances).
-  const std::vector<T> t = values<T>(N, 0.05, 0.95, 1), p = values<T>(N, 0.05, 0.95, 2), w = values<T>(B, 0.5, 2, 3);
+  const std::vector<T> t = values<T>(N, 0.05, 0.95, 1), p = values<T>(N, 0.05, 0.95, 2),
+                       w = values<T>(B, 0.5, 2, 3);
   const loss::options opts[] = {loss::options(), loss::options().reduction(loss::reduction::none),
                                 loss::options().reduction(loss::reduction::mean)};
   for (const loss::options& o : opts) {
@@ -152,22 +147,25 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
   const loss::output<T> def = vec(t, p, B, loss::options(), true, nullptr);
   CHECK(same(def.loss, cl) && same(def.grad, cg));
 
-  // Errors: NULL y_pred and a bad reduction come from libloss, with its status and
-  // message; nothing written.
+  // Errors: NULL y_pred and a bad option (label smoothing outside [0, 1], checked for
+  // every loss) come from libloss, with its status and message; nothing written.
   std::vector<T> l(1, T(sentinel)), g(N, T(sentinel));
   const std::vector<T> l0 = l, g0 = g;
   CHECK(c(t.data(), nullptr, B, D, nullptr, nullptr, l.data(), g.data()) == LOSS_ERROR_NULL_POINTER);
   const std::string null_msg = c_message();
   CHECK(null_msg.find(std::string("loss_") + name) == 0);
-  expect_error([&] { ptr(t.data(), static_cast<const T*>(nullptr), B, D, nullptr, loss::options(), l.data(), g.data()); },
-               LOSS_ERROR_NULL_POINTER, null_msg);
+  expect_error(
+      [&] {
+        ptr(t.data(), static_cast<const T*>(nullptr), B, D, nullptr, loss::options(), l.data(), g.data());
+      },
+      LOSS_ERROR_NULL_POINTER, null_msg);
   CHECK(same(l, l0) && same(g, g0));
   loss_options bad = loss_options_default();
-  bad.reduction = static_cast<loss_reduction>(9);
+  bad.label_smoothing = 2;
   CHECK(c(t.data(), p.data(), B, D, nullptr, &bad, l.data(), g.data()) == LOSS_ERROR_INVALID_ARGUMENT);
   const std::string bad_msg = c_message();
-  expect_error([&] { ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data()); }, LOSS_ERROR_INVALID_ARGUMENT,
-               bad_msg);
+  expect_error([&] { ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data()); },
+               LOSS_ERROR_INVALID_ARGUMENT, bad_msg);
   CHECK(same(l, l0) && same(g, g0));
   loss::result r = nt_ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data());
   CHECK(!r && r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == bad_msg && same(l, l0) && same(g, g0));
@@ -187,16 +185,18 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
   const std::vector<T> short_w(w.begin(), w.end() - 1);
   expect_error([&] { vec(t, p, B, loss::options(), true, &short_w); }, LOSS_ERROR_SHAPE, prefix, true);
   r = nt_vec(kept, t, p, 5, loss::options(), true, nullptr);
-  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind(prefix, 0) == 0 && same(kept.loss, l0) && same(kept.grad, g0));
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind(prefix, 0) == 0 && same(kept.loss, l0) &&
+        same(kept.grad, g0));
 }
 
 template <class T>
 void test_dense() {
 #define DENSE_CASE(name)                                                                          \
   check_dense<T>(                                                                                 \
-      #name, loss::detail::pick<T>(loss_##name##_f32, loss_##name##_f64),                        \
+      #name, loss::detail::pick<T>(loss_##name##_f32, loss_##name##_f64),                         \
       [](auto&&... a) { return loss::name(a...); }, [](auto&&... a) { return loss::name(a...); }, \
-      [](auto&&... a) { return loss::nothrow::name(a...); }, [](auto&&... a) { return loss::nothrow::name(a...); });
+      [](auto&&... a) { return loss::nothrow::name(a...); },                                      \
+      [](auto&&... a) { return loss::nothrow::name(a...); });
   LOSS_HPP_DENSE_LOSSES(DENSE_CASE)
 #undef DENSE_CASE
 }
@@ -204,23 +204,26 @@ void test_dense() {
 template <class T>
 void test_sparse() {
   context() = std::string("sparse_categorical_crossentropy ") + type_name<T>();
-  auto c = loss::detail::pick<T>(loss_sparse_categorical_crossentropy_f32, loss_sparse_categorical_crossentropy_f64);
+  auto c = loss::detail::pick<T>(loss_sparse_categorical_crossentropy_f32,
+                                 loss_sparse_categorical_crossentropy_f64);
   const std::size_t B = 4, K = 3;
   const std::vector<std::int32_t> labels = {2, 0, 1, 2};
   const std::vector<T> logits = values<T>(B * K, -2, 2, 7), w = values<T>(B, 0.5, 2, 8), cw = {1, 2, 0.5};
-  for (auto o : {loss::options().from_logits(true), loss::options().from_logits(true).reduction(loss::reduction::none),
-                 loss::options().from_logits(true).reduction(loss::reduction::mean).label_smoothing(0.1)}) {
+  for (auto o :
+       {loss::options().from_logits(true), loss::options().from_logits(true).reduction(loss::reduction::none),
+        loss::options().from_logits(true).reduction(loss::reduction::mean).label_smoothing(0.1)}) {
     const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
     std::vector<T> cl(nl), cg(B * K);
-    CHECK(c(labels.data(), logits.data(), B, K, w.data(), cw.data(), &o.raw(), cl.data(), cg.data()) == LOSS_OK);
+    CHECK(c(labels.data(), logits.data(), B, K, w.data(), cw.data(), &o.raw(), cl.data(), cg.data()) ==
+          LOSS_OK);
     std::vector<T> l(nl, T(sentinel)), g(B * K, T(sentinel));
-    loss::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(), cw.data(), o, l.data(),
-                                          g.data());
+    loss::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(), cw.data(), o,
+                                          l.data(), g.data());
     CHECK(same(l, cl) && same(g, cg));
     std::fill(l.begin(), l.end(), T(sentinel));
     std::fill(g.begin(), g.end(), T(sentinel));
-    CHECK(loss::nothrow::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(), cw.data(), o,
-                                                         l.data(), g.data())
+    CHECK(loss::nothrow::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(),
+                                                         cw.data(), o, l.data(), g.data())
               .ok());
     CHECK(same(l, cl) && same(g, cg));
     const loss::output<T> out = loss::sparse_categorical_crossentropy(labels, logits, o, true, &w, &cw);
@@ -233,8 +236,8 @@ void test_sparse() {
   std::vector<T> cl(1), l(1, T(sentinel));
   const std::vector<T> probs = values<T>(B * K, 0.1, 0.9, 9);
   CHECK(c(labels.data(), probs.data(), B, K, nullptr, nullptr, nullptr, cl.data(), nullptr) == LOSS_OK);
-  loss::sparse_categorical_crossentropy(labels.data(), probs.data(), B, K, nullptr, nullptr, loss::options(), l.data(),
-                                        nullptr);
+  loss::sparse_categorical_crossentropy(labels.data(), probs.data(), B, K, nullptr, nullptr, loss::options(),
+                                        l.data(), nullptr);
   CHECK(same(l, cl));
   CHECK(same(loss::sparse_categorical_crossentropy(labels, probs, loss::options(), false).loss, cl));
 
@@ -247,21 +250,27 @@ void test_sparse() {
   const std::string msg = c_message();
   expect_error(
       [&] {
-        loss::sparse_categorical_crossentropy(bad.data(), logits.data(), B, K, nullptr, nullptr, loss::options(),
-                                              l.data(), g.data());
+        loss::sparse_categorical_crossentropy(bad.data(), logits.data(), B, K, nullptr, nullptr,
+                                              loss::options(), l.data(), g.data());
       },
       LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
   CHECK(same(l, l0) && same(g, g0));
-  expect_error([&] { loss::sparse_categorical_crossentropy(bad, logits); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  expect_error([&] { loss::sparse_categorical_crossentropy(bad, logits); }, LOSS_ERROR_LABEL_OUT_OF_RANGE,
+               msg);
   // Sizes that do not fit: logits not a multiple of the labels, class weights of the wrong length.
   const std::string prefix = "loss::sparse_categorical_crossentropy: shape: ";
   const std::vector<T> short_logits(logits.begin(), logits.end() - 1);
-  expect_error([&] { loss::sparse_categorical_crossentropy(labels, short_logits); }, LOSS_ERROR_SHAPE, prefix, true);
+  expect_error([&] { loss::sparse_categorical_crossentropy(labels, short_logits); }, LOSS_ERROR_SHAPE, prefix,
+               true);
   const std::vector<T> short_cw = {1, 2};
-  expect_error([&] { loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, nullptr, &short_cw); },
-               LOSS_ERROR_SHAPE, prefix, true);
-  expect_error([&] { loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, &short_cw); },
-               LOSS_ERROR_SHAPE, prefix, true);
+  expect_error(
+      [&] {
+        loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, nullptr, &short_cw);
+      },
+      LOSS_ERROR_SHAPE, prefix, true);
+  expect_error(
+      [&] { loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, &short_cw); },
+      LOSS_ERROR_SHAPE, prefix, true);
 }
 
 template <class T>
@@ -274,18 +283,22 @@ void test_sequence() {
   const std::vector<T> logits = values<T>(N, -2, 2, 41), w = values<T>(B, 0.5, 2, 42);
   for (auto o : {loss::options().from_logits(true).ignore_index(-1),
                  loss::options().from_logits(true).ignore_index(-1).reduction(loss::reduction::none),
-                 loss::options().from_logits(true).ignore_index(-1).reduction(loss::reduction::mean).label_smoothing(0.2)}) {
+                 loss::options()
+                     .from_logits(true)
+                     .ignore_index(-1)
+                     .reduction(loss::reduction::mean)
+                     .label_smoothing(0.2)}) {
     const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
     std::vector<T> cl(nl), cg(N);
-    CHECK(c(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), &o.raw(), cl.data(), cg.data()) ==
-          LOSS_OK);
+    CHECK(c(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), &o.raw(), cl.data(),
+            cg.data()) == LOSS_OK);
     std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
     loss::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), o, l.data(),
                                 g.data());
     CHECK(same(l, cl) && same(g, cg));
     std::fill(l.begin(), l.end(), T(sentinel));
-    CHECK(loss::nothrow::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), o,
-                                               l.data(), nullptr)
+    CHECK(loss::nothrow::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V,
+                                               w.data(), o, l.data(), nullptr)
               .ok());
     CHECK(same(l, cl));
     const loss::output<T> out = loss::sequence_crossentropy(targets, logits, B, o, true, &lengths, &w);
@@ -328,9 +341,120 @@ void test_sequence() {
 }
 
 template <class T>
+void test_ctc() {
+  context() = std::string("ctc ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_ctc_f32, loss_ctc_f64);
+  auto cw = loss::detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64);
+  const std::size_t L = 6, B = 2, A = 4, N = L * B * A;
+  const std::vector<std::int32_t> labels = {1, 2, 3, 3}, label_lengths = {2, 2}, input_lengths = {6, 5};
+  const std::vector<T> acts = values<T>(N, -2, 2, 51);  // [time, batch, alphabet]
+  std::vector<T> acts_bf(N);                            // the same, [batch, time, alphabet]
+  for (std::size_t t = 0; t < L; ++t)
+    for (std::size_t b = 0; b < B; ++b)
+      for (std::size_t a = 0; a < A; ++a) acts_bf[(b * L + t) * A + a] = acts[(t * B + b) * A + a];
+  std::size_t bytes = 0, c_bytes = 0;
+  CHECK(loss_ctc_workspace_size(L, B, A, 2, &c_bytes) == LOSS_OK && c_bytes > 0);
+  loss::ctc_workspace_size(L, B, A, 2, &bytes);
+  CHECK(bytes == c_bytes && loss::ctc_workspace_size(L, B, A, 2) == c_bytes);
+  CHECK(loss::nothrow::ctc_workspace_size(L, B, A, 2, &bytes).ok() && bytes == c_bytes);
+  std::vector<unsigned char> ws(bytes);
+
+  for (auto o :
+       {loss::options().from_logits(true), loss::options().from_logits(true).reduction(loss::reduction::none),
+        loss::options().reduction(loss::reduction::sum).blank(3).from_logits(true),
+        loss::options().from_logits(true).batch_first(true)}) {
+    const std::vector<std::int32_t>& lab = o.blank() == 3 ? std::vector<std::int32_t>{1, 2, 2, 1} : labels;
+    const std::vector<T>& x = o.batch_first() ? acts_bf : acts;
+    const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
+    std::vector<T> cl(nl), cg(N);
+    CHECK(c(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, &o.raw(), cl.data(),
+            cg.data()) == LOSS_OK);
+    std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+    loss::ctc(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o, l.data(),
+              g.data());
+    CHECK(same(l, cl) && same(g, cg));
+    std::fill(l.begin(), l.end(), T(sentinel));
+    CHECK(loss::nothrow::ctc(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o,
+                             l.data(), nullptr)
+              .ok());
+    CHECK(same(l, cl));
+    const loss::output<T> out = loss::ctc(x, lab, label_lengths, input_lengths, L, o);
+    CHECK(same(out.loss, cl) && same(out.grad, cg));
+    loss::output<T> out2;
+    CHECK(loss::nothrow::ctc(out2, x, lab, label_lengths, input_lengths, L, o, false).ok());
+    CHECK(same(out2.loss, cl) && out2.grad.empty());
+    // With a workspace: the wrapper equals the C call with the same workspace.
+    std::vector<T> wl(nl), wg(N);
+    CHECK(cw(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, &o.raw(), wl.data(),
+             wg.data(), ws.data(), ws.size()) == LOSS_OK);
+    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(g.begin(), g.end(), T(sentinel));
+    loss::ctc_with_workspace(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o,
+                             l.data(), g.data(), ws.data(), ws.size());
+    CHECK(same(l, wl) && same(g, wg));
+    CHECK(loss::nothrow::ctc_with_workspace(x.data(), lab.data(), label_lengths.data(), input_lengths.data(),
+                                            L, B, A, o, l.data(), g.data(), ws.data(), ws.size())
+              .ok());
+    CHECK(same(l, wl) && same(g, wg));
+  }
+  // No labels at all: the vector form passes a valid pointer for the empty vector.
+  const std::vector<std::int32_t> none = {}, zero = {0, 0};
+  std::vector<T> cl(1);
+  const std::int32_t dummy = 0;
+  const loss::options logits = loss::options().from_logits(true);
+  CHECK(c(acts.data(), &dummy, zero.data(), input_lengths.data(), L, B, A, &logits.raw(), cl.data(),
+          nullptr) == LOSS_OK);
+  CHECK(same(loss::ctc(acts, none, zero, input_lengths, L, logits).loss, cl));
+
+  // Errors from libloss: a label equal to the blank; too small a workspace.
+  const std::vector<std::int32_t> blank_label = {1, 0, 3, 3};
+  std::vector<T> l(1, T(sentinel)), g(N, T(sentinel));
+  const std::vector<T> l0 = l, g0 = g;
+  CHECK(c(acts.data(), blank_label.data(), label_lengths.data(), input_lengths.data(), L, B, A, nullptr,
+          l.data(), g.data()) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  std::string msg = c_message();
+  expect_error(
+      [&] {
+        loss::ctc(acts.data(), blank_label.data(), label_lengths.data(), input_lengths.data(), L, B, A,
+                  loss::options(), l.data(), g.data());
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  expect_error([&] { loss::ctc(acts, blank_label, label_lengths, input_lengths, L); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  CHECK(cw(acts.data(), labels.data(), label_lengths.data(), input_lengths.data(), L, B, A, nullptr, l.data(),
+           g.data(), ws.data(), 8) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error(
+      [&] {
+        loss::ctc_with_workspace(acts.data(), labels.data(), label_lengths.data(), input_lengths.data(), L, B,
+                                 A, loss::options(), l.data(), g.data(), ws.data(), 8);
+      },
+      LOSS_ERROR_SHAPE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  CHECK(loss_ctc_workspace_size(0, B, A, 2, &bytes) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error([&] { loss::ctc_workspace_size(0, B, A, 2); }, LOSS_ERROR_SHAPE, msg);
+  // Sizes that do not fit, found by the vector form.
+  const std::string prefix = "loss::ctc: shape: ";
+  const std::vector<std::int32_t> three = {2, 2, 1};
+  expect_error([&] { loss::ctc(acts, labels, label_lengths, input_lengths, 5); }, LOSS_ERROR_SHAPE, prefix,
+               true);
+  expect_error([&] { loss::ctc(acts, labels, three, input_lengths, L); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<std::int32_t> short_labels = {1, 2, 3};
+  expect_error([&] { loss::ctc(acts, short_labels, label_lengths, input_lengths, L); }, LOSS_ERROR_SHAPE,
+               prefix, true);
+  // A negative length is libloss's shape error, not the wrapper's.
+  const std::vector<std::int32_t> negative = {-1, 2};
+  expect_error([&] { loss::ctc(acts, labels, negative, input_lengths, L); }, LOSS_ERROR_SHAPE, "loss_ctc_f",
+               true);
+}
+
+template <class T>
 void test_class_weights() {
   context() = std::string("class_weights_to_sample_weights ") + type_name<T>();
-  auto c = loss::detail::pick<T>(loss_class_weights_to_sample_weights_f32, loss_class_weights_to_sample_weights_f64);
+  auto c = loss::detail::pick<T>(loss_class_weights_to_sample_weights_f32,
+                                 loss_class_weights_to_sample_weights_f64);
   const std::vector<std::int32_t> labels = {1, 0, 2, 1};
   const std::vector<T> cw = {T(0.5), 2, T(1.25)};
   std::vector<T> expected(4);
@@ -353,8 +477,8 @@ void test_class_weights() {
   expect_error([&] { loss::class_weights_to_sample_weights(bad, cw); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
   const loss::result r = loss::nothrow::class_weights_to_sample_weights(kept, bad, cw);
   CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message == msg && same(kept, kept0));
-  expect_error([&] { loss::class_weights_to_sample_weights(std::vector<std::int32_t>(), cw); }, LOSS_ERROR_SHAPE,
-               "loss::class_weights_to_sample_weights: shape: ", true);
+  expect_error([&] { loss::class_weights_to_sample_weights(std::vector<std::int32_t>(), cw); },
+               LOSS_ERROR_SHAPE, "loss::class_weights_to_sample_weights: shape: ", true);
 }
 
 template <class T>
@@ -377,7 +501,8 @@ void test_clip() {
     expect_error([&] { loss::clip_by_value(e.data(), e.size(), 1, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
     CHECK(same(e, g0));
     std::vector<T> empty;
-    expect_error([&] { loss::clip_by_value(empty, 0, 1); }, LOSS_ERROR_SHAPE, "loss::clip_by_value: shape: ", true);
+    expect_error([&] { loss::clip_by_value(empty, 0, 1); }, LOSS_ERROR_SHAPE,
+                 "loss::clip_by_value: shape: ", true);
   }
   // clip_by_norm
   {
@@ -436,7 +561,8 @@ void test_clip() {
     T f_norm = T(sentinel);
     CHECK(c(fptrs, lens, 2, T(-1), &f_norm) == LOSS_ERROR_INVALID_ARGUMENT);
     const std::string msg = c_message();
-    expect_error([&] { loss::clip_by_global_norm(fptrs, lens, 2, -1, &f_norm); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
+    expect_error([&] { loss::clip_by_global_norm(fptrs, lens, 2, -1, &f_norm); }, LOSS_ERROR_INVALID_ARGUMENT,
+                 msg);
     expect_error([&] { loss::clip_by_global_norm({&f1, &f2}, -1); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
     const loss::result r = loss::nothrow::clip_by_global_norm(f_norm, {&f1, &f2}, -1);
     CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg);
@@ -453,8 +579,8 @@ void test_clip() {
 // A custom per-sample loss written in C style: l_i = sum_j (p - t)^2 (no 1/dim), and
 // its gradient; the same arithmetic runs through the C callback and the C++ lambda.
 template <class T>
-loss_status c_style_sse(void* calls, const T* y_true, const T* y_pred, std::size_t batch, std::size_t dim, T* loss,
-                        T* grad) {
+loss_status c_style_sse(void* calls, const T* y_true, const T* y_pred, std::size_t batch, std::size_t dim,
+                        T* loss, T* grad) {
   ++*static_cast<int*>(calls);
   for (std::size_t i = 0; i < batch; ++i) {
     T s = 0;
@@ -474,7 +600,8 @@ void test_weighted_sum() {
   using raw_term = typename loss::term<T>::raw_type;
   auto c = loss::detail::pick<T>(loss_weighted_sum_f32, loss_weighted_sum_f64);
   const std::size_t B = 3, D = 2, K = 4;
-  const std::vector<T> t = values<T>(B * D, -1, 1, 21), p = values<T>(B * D, -1, 1, 22), w = values<T>(B, 0.5, 2, 23);
+  const std::vector<T> t = values<T>(B * D, -1, 1, 21), p = values<T>(B * D, -1, 1, 22),
+                       w = values<T>(B, 0.5, 2, 23);
   const std::vector<T> logits = values<T>(B * K, -2, 2, 24), cw = {1, 2, T(0.5), 1};
   const std::vector<std::int32_t> labels = {3, 0, 1};
   const loss::options huber_opts = loss::options().delta(0.5).reduction(loss::reduction::mean);
@@ -562,7 +689,9 @@ void test_weighted_sum() {
 
   // Errors. Outputs of every term untouched on any error.
   const std::vector<T> g0_before = g0, g1_before = g1, g2_before = g2, per_before = per;
-  auto untouched = [&] { return same(g0, g0_before) && same(g1, g1_before) && same(g2, g2_before) && same(per, per_before); };
+  auto untouched = [&] {
+    return same(g0, g0_before) && same(g1, g1_before) && same(g2, g2_before) && same(per, per_before);
+  };
   // (1) The callback returns a status: it comes back with libloss's message.
   int c_fail_calls = 0;
   raw[2].custom = [](void* n, const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
@@ -573,35 +702,42 @@ void test_weighted_sum() {
   CHECK(c(raw, 3, &ctotal, nullptr) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
   const std::string c_msg = c_message();
   std::vector<loss::term<T>> failing = terms;
-  failing[2].callback([](const T*, const T*, std::size_t, std::size_t, T*, T*) { return LOSS_ERROR_LABEL_OUT_OF_RANGE; });
+  failing[2].callback(
+      [](const T*, const T*, std::size_t, std::size_t, T*, T*) { return LOSS_ERROR_LABEL_OUT_OF_RANGE; });
   T kept = T(sentinel);
   expect_error([&] { kept = loss::weighted_sum(failing, per.data()); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, c_msg);
   CHECK(untouched() && same_bits(kept, T(sentinel)));
   loss::result r = loss::nothrow::weighted_sum(kept, failing, per.data());
-  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message == c_msg && untouched() && same_bits(kept, T(sentinel)));
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message == c_msg && untouched() &&
+        same_bits(kept, T(sentinel)));
   // (2) The callback throws: caught in the trampoline; loss::error keeps its status,
   // bad_alloc is ALLOCATION, anything else PANIC; what() is appended.
-  failing[2] = loss::custom_term([](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
-                 throw loss::error(LOSS_ERROR_SHAPE, "rows do not match");
-               },
-                                 t.data(), p.data(), B, D);
+  failing[2] =
+      loss::custom_term([](const T*, const T*, std::size_t, std::size_t, T*,
+                           T*) -> loss_status { throw loss::error(LOSS_ERROR_SHAPE, "rows do not match"); },
+                        t.data(), p.data(), B, D);
   expect_error([&] { loss::weighted_sum(failing, per.data()); }, LOSS_ERROR_SHAPE,
                "loss_weighted_sum_f" + std::string(sizeof(T) == 4 ? "32" : "64") + ": term 2: ", true);
   r = loss::nothrow::weighted_sum(kept, failing, per.data());
   CHECK(r.status == LOSS_ERROR_SHAPE && r.message.find("(callback: rows do not match)") != std::string::npos);
   CHECK(untouched() && same_bits(kept, T(sentinel)));
-  failing[2].callback([](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status { throw std::bad_alloc(); });
-  r = loss::nothrow::weighted_sum(kept, failing, per.data());
-  CHECK(r.status == LOSS_ERROR_ALLOCATION && r.message.find("(callback: ") != std::string::npos && untouched());
   failing[2].callback(
-      [](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status { throw std::logic_error("oops"); });
+      [](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status { throw std::bad_alloc(); });
   r = loss::nothrow::weighted_sum(kept, failing, per.data());
-  CHECK(r.status == LOSS_ERROR_PANIC && r.message.find("(callback: oops)") != std::string::npos && untouched());
+  CHECK(r.status == LOSS_ERROR_ALLOCATION && r.message.find("(callback: ") != std::string::npos &&
+        untouched());
+  failing[2].callback([](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
+    throw std::logic_error("oops");
+  });
+  r = loss::nothrow::weighted_sum(kept, failing, per.data());
+  CHECK(r.status == LOSS_ERROR_PANIC && r.message.find("(callback: oops)") != std::string::npos &&
+        untouched());
   // The next error without a callback exception carries no stale callback text.
   std::vector<loss::term<T>> bad_weight = terms;
   bad_weight[0].weight(-1);
   r = loss::nothrow::weighted_sum(kept, bad_weight, per.data());
-  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.find("callback") == std::string::npos && untouched());
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.find("callback") == std::string::npos &&
+        untouched());
   CHECK(r.message == c_message());
   // (3) No terms.
   expect_error([&] { loss::weighted_sum(std::vector<loss::term<T>>()); }, LOSS_ERROR_SHAPE,
@@ -625,6 +761,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_sparse<double>();
   test_sequence<float>();
   test_sequence<double>();
+  test_ctc<float>();
+  test_ctc<double>();
   test_class_weights<float>();
   test_class_weights<double>();
   test_clip<float>();

@@ -5,13 +5,6 @@
 
 static_assert(LOSS_HPP_EXCEPTIONS == 0, "this file must be compiled with -fno-exceptions");
 
-using cpptest::c_message;
-using cpptest::context;
-using cpptest::same;
-using cpptest::same_bits;
-using cpptest::sentinel;
-using cpptest::values;
-
 namespace {
 
 void test_dense() {
@@ -31,8 +24,10 @@ void test_dense() {
   r = loss::nothrow::huber(t.data(), p.data(), 2, 3, nullptr, loss::options().delta(-1), l.data(), g.data());
   loss_options bad = loss_options_default();
   bad.delta = -1;
-  CHECK(loss_huber_f64(t.data(), p.data(), 2, 3, nullptr, &bad, l.data(), g.data()) == LOSS_ERROR_INVALID_ARGUMENT);
-  CHECK(!r && r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == c_message() && same(l, l0) && same(g, g0));
+  CHECK(loss_huber_f64(t.data(), p.data(), 2, 3, nullptr, &bad, l.data(), g.data()) ==
+        LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK(!r && r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == c_message() && same(l, l0) &&
+        same(g, g0));
   const loss::output<double> kept = out;
   r = loss::nothrow::huber(out, t, p, 4);
   CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind("loss::huber: shape: ", 0) == 0);
@@ -45,14 +40,15 @@ void test_sparse_and_clip() {
   const std::vector<float> logits = values<float>(6, -1, 1, 33), cw = {1, 2, 3};
   std::vector<float> cl(1), cg(6);
   const loss::options o = loss::options().from_logits(true);
-  CHECK(loss_sparse_categorical_crossentropy_f32(labels.data(), logits.data(), 2, 3, nullptr, cw.data(), &o.raw(),
-                                                 cl.data(), cg.data()) == LOSS_OK);
+  CHECK(loss_sparse_categorical_crossentropy_f32(labels.data(), logits.data(), 2, 3, nullptr, cw.data(),
+                                                 &o.raw(), cl.data(), cg.data()) == LOSS_OK);
   loss::output<float> out;
   CHECK(loss::nothrow::sparse_categorical_crossentropy(out, labels, logits, o, true, nullptr, &cw).ok());
   CHECK(same(out.loss, cl) && same(out.grad, cg));
 
   std::vector<float> sw;
-  CHECK(loss::nothrow::class_weights_to_sample_weights(sw, labels, cw).ok() && sw == std::vector<float>({2, 1}));
+  CHECK(loss::nothrow::class_weights_to_sample_weights(sw, labels, cw).ok() &&
+        sw == std::vector<float>({2, 1}));
 
   std::vector<float> a = {3, 4}, b = {12};
   float norm = 0;
@@ -62,7 +58,8 @@ void test_sparse_and_clip() {
   CHECK(a == std::vector<float>({0.75f, 1}));
   CHECK(loss::nothrow::clip_by_value(a, 0.0f, 0.8f).ok() && a == std::vector<float>({0.75f, 0.8f}));
   const loss::result r = loss::nothrow::clip_by_value(a, 1.0f, 0.0f);
-  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && !r.message.empty() && a == std::vector<float>({0.75f, 0.8f}));
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && !r.message.empty() &&
+        a == std::vector<float>({0.75f, 0.8f}));
 }
 
 void test_weighted_sum() {

@@ -1,9 +1,8 @@
 // An out-of-tree C++17 program built against an installed libloss through
 // <loss.hpp> (pkg-config or CMake): the throwing wrapper, an error, a custom loss.
-#include <loss.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <loss.hpp>
 #include <vector>
 
 int main() {
@@ -27,7 +26,8 @@ int main() {
           [](const double* yt, const double* yp, std::size_t b, std::size_t d, double* l, double*) {
             for (std::size_t i = 0; i < b; ++i) {
               l[i] = 0;
-              for (std::size_t j = 0; j < d; ++j) l[i] += (yp[i * d + j] - yt[i * d + j]) * (yp[i * d + j] - yt[i * d + j]);
+              for (std::size_t j = 0; j < d; ++j)
+                l[i] += (yp[i * d + j] - yt[i * d + j]) * (yp[i * d + j] - yt[i * d + j]);
             }
           },
           t.data(), p.data(), 2, 2)
