@@ -62,6 +62,38 @@ void test_sparse_and_clip() {
         a == std::vector<float>({0.75f, 0.8f}));
 }
 
+void test_sequence_and_ctc() {
+  context() = "noexcept sequence, ctc";
+  const std::vector<std::int32_t> targets = {1, 2, 0, 2};
+  const std::vector<float> logits = values<float>(12, -1, 1, 34);
+  const loss::options o = loss::options().from_logits(true);
+  std::vector<float> cl(1), cg(12);
+  CHECK(loss_sequence_crossentropy_f32(targets.data(), logits.data(), nullptr, 2, 2, 3, nullptr, &o.raw(),
+                                       cl.data(), cg.data()) == LOSS_OK);
+  loss::output<float> out;
+  CHECK(loss::nothrow::sequence_crossentropy(out, targets, logits, 2, o).ok());
+  CHECK(same(out.loss, cl) && same(out.grad, cg));
+
+  // CTC: 3 frames, 1 sample, alphabet {blank, a}, label "a"; with a workspace.
+  const std::vector<double> acts = values<double>(6, -1, 1, 35);
+  const std::int32_t label = 1, label_length = 1, input_length = 3;
+  std::size_t bytes = 0;
+  CHECK(loss::nothrow::ctc_workspace_size(3, 1, 2, 1, &bytes).ok() && bytes > 0);
+  std::vector<unsigned char> ws(bytes);
+  double c_loss = 0, loss = sentinel;
+  CHECK(loss_ctc_f64(acts.data(), &label, &label_length, &input_length, 3, 1, 2, &o.raw(), &c_loss,
+                     nullptr) == LOSS_OK);
+  CHECK(loss::nothrow::ctc_with_workspace(acts.data(), &label, &label_length, &input_length, 3, 1, 2, o,
+                                          &loss, nullptr, ws.data(), ws.size())
+            .ok());
+  CHECK(same_bits(loss, c_loss));
+  loss::output<double> ctc_out;
+  CHECK(loss::nothrow::ctc(ctc_out, acts, {1}, {1}, {3}, 3, o).ok() && same_bits(ctc_out.value(), c_loss));
+  const loss::result r = loss::nothrow::ctc(ctc_out, acts, {0}, {1}, {3}, 3, o);  // the blank as a label
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message.rfind("loss_ctc_f64: ", 0) == 0);
+  CHECK(same_bits(ctc_out.value(), c_loss));
+}
+
 void test_weighted_sum() {
   context() = "noexcept weighted_sum";
   const std::vector<double> t = {0, 1, 2, 3}, p = {1, 1, 1, 1};
@@ -106,6 +138,7 @@ void test_weighted_sum() {
 extern "C" int loss_cpp_noexcept_test_main(void) {
   test_dense();
   test_sparse_and_clip();
+  test_sequence_and_ctc();
   test_weighted_sum();
   std::printf("loss.hpp without exceptions: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
   return cpptest::failures();
