@@ -2,7 +2,8 @@
 # Builds the C test suites as a standalone C program linked with libloss.a and runs it
 # (1) under AddressSanitizer + UndefinedBehaviorSanitizer (the C side and every
 # buffer access the C side checks; the Rust side is linked from the static library),
-# and (2) under valgrind memcheck; any report fails the script.
+# and (2) under valgrind memcheck; the C++ wrapper's tests also run under (1). Any
+# report fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,13 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 build ctests-asan $san
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LOSS_NUM_THREADS=2 "$out/ctests-asan" | tail -n 3
+
+echo "== C++ wrapper (include/loss.hpp) tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+printf 'extern "C" int loss_cpp_test_main(void);\nint main(void) { return loss_cpp_test_main() != 0; }\n' \
+  > "$out/cpp_main.cpp"
+c++ $cxxflags $san -Ic-tests/cpp c-tests/cpp/test_loss_hpp.cpp "$out/cpp_main.cpp" "$lib" $libs -o "$out/cpp-asan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LOSS_NUM_THREADS=2 "$out/cpp-asan" | tail -n 1
 
 echo "== C tests under valgrind memcheck"
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs libloss into a temporary prefix, then builds and runs out-of-tree C
-# programs against it: one with pkg-config, two with CMake's find_package(loss)
-# (shared and static).
+# Installs libloss into a temporary prefix, then builds and runs out-of-tree
+# programs against it: C with pkg-config (shared and static), C++17 through loss.hpp
+# with pkg-config, and with CMake's find_package(loss) C (shared, static) and C++.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,10 +17,14 @@ cc -std=c99 -Wall -Wextra -Werror tests/consumer/consumer.c $(pkg-config --cflag
 cc -std=c99 tests/consumer/consumer.c $(pkg-config --cflags loss) "$(pkg-config --variable=libdir loss)/libloss.a" \
    $(pkg-config --static --libs-only-l loss | sed 's/-lloss//') -lm -o "$work/consumer_pc_static"
 "$work/consumer_pc_static"
+c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror tests/consumer/consumer.cpp $(pkg-config --cflags --libs loss) \
+   -Wl,-rpath,"$work/prefix/lib" -o "$work/consumer_cpp"
+"$work/consumer_cpp"
 
-echo "== CMake consumer"
+echo "== CMake consumers"
 cmake -S tests/consumer -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
 "$work/build/consumer_shared"
 "$work/build/consumer_static"
+"$work/build/consumer_cpp"
 cd "$root"

@@ -15,7 +15,7 @@ private_libs="-lpthread -ldl -lm -lrt -lutil -lgcc_s"
 
 install -d "$prefix/lib/pkgconfig" "$prefix/lib/cmake/loss" "$prefix/include"
 install -m 644 include/loss.h "$prefix/include/loss.h"
-[ -f include/loss.hpp ] && install -m 644 include/loss.hpp "$prefix/include/loss.hpp"
+install -m 644 include/loss.hpp "$prefix/include/loss.hpp"
 install -m 755 target/release/libloss.so "$prefix/lib/libloss.so"
 install -m 644 target/release/libloss.a "$prefix/lib/libloss.a"
 subst() {

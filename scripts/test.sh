@@ -3,7 +3,8 @@
 # the golden reference cases through the C ABI, the C test programs (ctest-style
 # summary), the demo, the stale-header gate, and the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind, an install into a
-# prefix used by pkg-config and CMake consumers, and the 2-rank MPI example.
+# prefix used by pkg-config and CMake consumers (C and C++), the 2-rank MPI example,
+# and the Python binding's pytest suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ echo "== install into a prefix; pkg-config and CMake consumers"
 ./scripts/install-check.sh
 echo "== MPI data-parallel example on 2 ranks"
 ./scripts/mpi-check.sh
+echo "== Python binding: every reference case and the error tests (pytest)"
+./scripts/python-check.sh
 echo "== instruction-set paths give the same bits, optimised build (vectorised loops)"
 cargo test -q --release -p loss-ffi --test isa_paths
 echo "== cargo test --workspace"

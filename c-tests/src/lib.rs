@@ -27,6 +27,15 @@ unsafe extern "C" {
     pub fn loss_demo_main() -> c_int;
     /// The multi-task example's `main`, compiled with `-Dmain=loss_multitask_main`.
     pub fn loss_multitask_main() -> c_int;
+    /// The Iris softmax-regression example's `main` (`-Dmain=loss_iris_softmax_main`).
+    pub fn loss_iris_softmax_main() -> c_int;
+    /// The CTC alignment example's `main` (`-Dmain=loss_ctc_align_main`).
+    pub fn loss_ctc_align_main() -> c_int;
+    /// The tests of the C++ wrapper `include/loss.hpp` (`cpp/test_loss_hpp.cpp`);
+    /// returns the number of failed checks.
+    pub fn loss_cpp_test_main() -> c_int;
+    /// The same without exceptions (`cpp/test_loss_hpp_noexcept.cpp`, `-fno-exceptions`).
+    pub fn loss_cpp_noexcept_test_main() -> c_int;
 }
 
 /// Runs every suite; returns `(passed, failed)`.

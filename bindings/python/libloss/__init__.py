@@ -1,0 +1,132 @@
+"""libloss for Python: deep-learning losses and their gradients over libloss's C ABI.
+
+A ctypes binding (no compiled extension) of ``loss.h``; the shared library is found
+as :mod:`libloss._library` describes (``$LIBLOSS_PATH``, next to this package, or the
+repository's ``target/release`` / ``target/debug``).
+
+Conventions:
+
+- Inputs are NumPy arrays (or anything ``np.asarray`` takes). The element type of
+  the predictions (activations for CTC; the first buffer for clipping and weighted
+  sums) picks the C function: float32 -> ``loss_*_f32``, anything else ->
+  ``loss_*_f64`` (float64; ints and float16 are converted). The other float inputs
+  are converted to that type.
+- An input that already is a C-contiguous array of the right type (int32 for labels)
+  is passed to C as is, without a copy; any other input (a list, another dtype, a
+  transposed or sliced view) is first copied into one. Outputs are new arrays, except
+  for the clipping functions with ``inplace=True``.
+- Options are keyword arguments named as the fields of ``loss_options``
+  (``reduction="mean"``, ``from_logits=True``, ``delta=0.5``, ...); unset ones keep
+  the defaults of :func:`default_options`. A name that is not an option is a
+  TypeError; a bad value is rejected by libloss (:class:`InvalidArgumentError`).
+- Losses return ``LossResult(loss, grad)``: ``loss`` a scalar of the input's dtype
+  (an array of ``batch`` values with ``reduction="none"``), ``grad`` the gradient of
+  the loss with respect to ``y_pred``, shaped like it, or None with ``grad=False``.
+- Errors raise :class:`LossError` (``.status``, ``.message``), as the subclass for
+  the status (:class:`ShapeError`, :class:`InvalidArgumentError`, ...).
+
+>>> import numpy as np, libloss
+>>> y_true = np.array([[0, 1], [2, 3]], np.float32)
+>>> y_pred = np.ones((2, 2), np.float32)
+>>> loss, grad = libloss.huber(y_true, y_pred, delta=0.5, reduction="mean")
+"""
+
+from ._api import (
+    NO_IGNORE,
+    Kind,
+    LossResult,
+    Reduction,
+    Term,
+    WeightedSumResult,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    class_weights_to_sample_weights,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    contrastive,
+    cosine_similarity,
+    ctc,
+    ctc_workspace_size,
+    default_options,
+    get_num_threads,
+    hinge,
+    huber,
+    kl_divergence,
+    library_path,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sequence_crossentropy,
+    set_num_threads,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+    status_string,
+    version,
+    weighted_sum,
+)
+from ._errors import (
+    AllocationError,
+    InvalidArgumentError,
+    LabelOutOfRangeError,
+    LossError,
+    NullPointerError,
+    PanicError,
+    ShapeError,
+    Status,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllocationError",
+    "InvalidArgumentError",
+    "Kind",
+    "LabelOutOfRangeError",
+    "LossError",
+    "LossResult",
+    "NO_IGNORE",
+    "NullPointerError",
+    "PanicError",
+    "Reduction",
+    "ShapeError",
+    "Status",
+    "Term",
+    "WeightedSumResult",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_hinge",
+    "class_weights_to_sample_weights",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "clip_by_value",
+    "contrastive",
+    "cosine_similarity",
+    "ctc",
+    "ctc_workspace_size",
+    "default_options",
+    "get_num_threads",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "library_path",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "sequence_crossentropy",
+    "set_num_threads",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+    "status_string",
+    "version",
+    "weighted_sum",
+]

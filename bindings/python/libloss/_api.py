@@ -1,0 +1,574 @@
+"""The Python functions over the C ABI (see the package docstring for the conventions)."""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+from typing import Any, Callable, NamedTuple, Optional, Sequence
+
+import numpy as np
+
+from ._errors import LabelOutOfRangeError, LossError, ShapeError, Status, InvalidArgumentError
+from ._library import CUSTOM_FN, Library, Options, Term as _CTerm, find_library
+
+_lib = Library(find_library())
+
+#: The path of the loaded shared library.
+library_path = _lib.path
+
+#: ``LOSS_NO_IGNORE``: the default ``ignore_index`` (no label is skipped).
+NO_IGNORE = -(2**31)
+
+
+class Reduction(enum.IntEnum):
+    """``loss_reduction``; functions also take the lower-case names (``"mean"``)."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    SUM_OVER_BATCH_SIZE = 3
+
+
+class Kind(enum.IntEnum):
+    """``loss_kind``: which loss a :class:`Term` of :func:`weighted_sum` is."""
+
+    MEAN_SQUARED_ERROR = 0
+    MEAN_ABSOLUTE_ERROR = 1
+    HUBER = 2
+    LOG_COSH = 3
+    MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4
+    MEAN_SQUARED_LOGARITHMIC_ERROR = 5
+    POISSON = 6
+    KL_DIVERGENCE = 7
+    COSINE_SIMILARITY = 8
+    BINARY_CROSSENTROPY = 9
+    BINARY_FOCAL_CROSSENTROPY = 10
+    CATEGORICAL_CROSSENTROPY = 11
+    HINGE = 12
+    SQUARED_HINGE = 13
+    CATEGORICAL_HINGE = 14
+    CONTRASTIVE = 15
+    SPARSE_CATEGORICAL_CROSSENTROPY = 16
+    CUSTOM = 17
+
+
+class LossResult(NamedTuple):
+    """What a loss returns.
+
+    ``loss``: the reduced value as a NumPy scalar of the input's dtype, or, with
+    ``reduction="none"``, an array of ``batch`` values. ``grad``: the gradient of the
+    reduced value, an array shaped and typed as ``y_pred`` (the activations for CTC),
+    or None when called with ``grad=False``.
+    """
+
+    loss: Any
+    grad: Optional[np.ndarray]
+
+
+class WeightedSumResult(NamedTuple):
+    """What :func:`weighted_sum` returns: the ``total``, every term's reduced value
+    ``per_term`` (array), and every term's ``grads`` (``weight * dL/dy_pred``, shaped as
+    its ``y_pred``; None without ``grad=True``)."""
+
+    total: Any
+    per_term: np.ndarray
+    grads: Optional[list]
+
+
+# ----------------------------------------------------------------------------- basics
+
+
+def version() -> str:
+    """The library version, e.g. ``"0.1.0"``."""
+    return _lib.dll.loss_version().decode()
+
+
+def status_string(status: int) -> str:
+    """The name of a status, e.g. ``"LOSS_ERROR_SHAPE"``."""
+    return _lib.dll.loss_status_string(int(status)).decode()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets libloss's thread pool size (0 = one per core, 1 = never spawn)."""
+    _lib.dll.loss_set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """The number of threads a call may use now (at least 1)."""
+    return int(_lib.dll.loss_get_num_threads())
+
+
+_OPTION_FIELDS = tuple(name for name, _ in Options._fields_)
+
+
+def default_options() -> dict:
+    """``loss_options_default()`` as a dict (``reduction`` as a :class:`Reduction`)."""
+    o = _lib.dll.loss_options_default()
+    d = {name: getattr(o, name) for name in _OPTION_FIELDS}
+    d["reduction"] = Reduction(d["reduction"])
+    return d
+
+
+def _options(fn: str, kw: dict) -> Options:
+    """``loss_options`` from keyword arguments named as its fields."""
+    o = _lib.dll.loss_options_default()
+    for name, value in kw.items():
+        if name not in _OPTION_FIELDS:
+            raise TypeError(f"{fn}() got an unexpected keyword argument {name!r}")
+        if name == "reduction":
+            if isinstance(value, str):
+                try:
+                    value = Reduction[value.upper()]
+                except KeyError:
+                    raise InvalidArgumentError(
+                        Status.INVALID_ARGUMENT,
+                        f"{fn}: unknown reduction {value!r} (none, sum, mean, sum_over_batch_size)",
+                    ) from None
+            value = int(value)
+        elif name == "ignore_index" and value is None:
+            value = NO_IGNORE
+        setattr(o, name, value)
+    return o
+
+
+def _check(status: int) -> None:
+    if status != Status.OK:
+        raise LossError.for_status(status, _lib.last_error())
+
+
+def _shape_error(fn: str, what: str) -> ShapeError:
+    return ShapeError(Status.SHAPE, f"{fn}: {what}")
+
+
+# ------------------------------------------------------------------ array conversion
+
+
+def _real(a: np.ndarray) -> np.dtype:
+    """float32 arrays use the _f32 functions; everything else runs in float64."""
+    return np.dtype(np.float32) if a.dtype == np.float32 else np.dtype(np.float64)
+
+
+def _floats(x, dt: np.dtype) -> np.ndarray:
+    """``x`` as a C-contiguous array of ``dt``: itself if it already is one, else a copy."""
+    return np.ascontiguousarray(x, dtype=dt)
+
+
+def _optional(x, dt, shape, fn: str, name: str) -> Optional[np.ndarray]:
+    if x is None:
+        return None
+    a = _floats(x, dt)
+    if a.shape != shape:
+        raise _shape_error(fn, f"{name} has shape {a.shape}, expected {shape}")
+    return a
+
+
+def _int32(x, fn: str, name: str) -> np.ndarray:
+    """Integer labels as C-contiguous int32 (a copy unless they already are)."""
+    a = np.asarray(x)
+    if a.dtype == np.int32:
+        return np.ascontiguousarray(a)
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iub":
+        raise TypeError(f"{fn}: {name} must be integers, got dtype {a.dtype}")
+    if a.size and (a.min() < -(2**31) or a.max() > 2**31 - 1):
+        raise LabelOutOfRangeError(Status.LABEL_OUT_OF_RANGE, f"{fn}: {name} do not fit int32")
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def _ptr(a: Optional[np.ndarray]) -> Optional[int]:
+    return None if a is None else a.ctypes.data
+
+
+def _outputs(o: Options, batch: int, like: np.ndarray, grad: bool):
+    n = batch if o.reduction == Reduction.NONE else 1
+    return np.empty(n, like.dtype), (np.empty(like.shape, like.dtype) if grad else None)
+
+
+def _result(o: Options, loss: np.ndarray, grad: Optional[np.ndarray]) -> LossResult:
+    return LossResult(loss if o.reduction == Reduction.NONE else loss[0], grad)
+
+
+# ---------------------------------------------------------------------------- losses
+
+
+def _make_dense(name: str, formula: str) -> Callable[..., LossResult]:
+    def loss(y_true, y_pred, *, sample_weight=None, grad: bool = True, **options) -> LossResult:
+        fn = f"libloss.{name}"
+        p0 = np.asarray(y_pred)
+        dt = _real(p0)
+        p, t = _floats(p0, dt), _floats(y_true, dt)
+        if p.ndim == 0:
+            raise _shape_error(fn, "y_pred must have a batch axis")
+        if t.shape != p.shape:
+            raise _shape_error(fn, f"y_true has shape {t.shape}, y_pred {p.shape}")
+        batch = p.shape[0]
+        dim = int(np.prod(p.shape[1:], dtype=np.int64))
+        w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+        o = _options(fn, options)
+        out, g = _outputs(o, batch, p, grad)
+        _check(_lib.fn(name, dt.char)(t.ctypes.data, p.ctypes.data, batch, dim, _ptr(w), ctypes.byref(o),
+                                      out.ctypes.data, _ptr(g)))
+        return _result(o, out, g)
+
+    loss.__name__ = loss.__qualname__ = name
+    loss.__doc__ = f"""``loss_{name}_f32/_f64``: per-sample loss {formula}.
+
+    ``y_pred`` is ``[batch, ...]`` (a 1-D array is ``batch`` samples of one value);
+    ``y_true`` has its shape; ``sample_weight`` is None or ``[batch]``. Options are
+    keyword arguments named as ``loss_options`` fields (see :func:`default_options`).
+    Returns :class:`LossResult` ``(loss, grad)``."""
+    return loss
+
+
+mean_squared_error = _make_dense("mean_squared_error", "mean_j (t - p)^2")
+mean_absolute_error = _make_dense("mean_absolute_error", "mean_j |t - p|")
+huber = _make_dense("huber", "mean_j (x^2/2 if |x| <= delta else delta |x| - delta^2/2), x = p - t")
+log_cosh = _make_dense("log_cosh", "mean_j log(cosh(p - t))")
+mean_absolute_percentage_error = _make_dense(
+    "mean_absolute_percentage_error", "100 mean_j |t - p| / max(|t|, epsilon)"
+)
+mean_squared_logarithmic_error = _make_dense(
+    "mean_squared_logarithmic_error", "mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2"
+)
+poisson = _make_dense("poisson", "mean_j (p - t log(p + eps)); log_input: mean_j (exp(p) - t p)")
+kl_divergence = _make_dense("kl_divergence", "sum_j t log(t / p), both clipped to [eps, 1]")
+cosine_similarity = _make_dense("cosine_similarity", "-sum_j normalize(t)_j normalize(p)_j")
+binary_crossentropy = _make_dense(
+    "binary_crossentropy", "mean_j BCE (from_logits, label_smoothing, pos_weight, epsilon)"
+)
+binary_focal_crossentropy = _make_dense(
+    "binary_focal_crossentropy", "mean_j focal BCE (gamma, alpha, apply_class_balancing, from_logits)"
+)
+categorical_crossentropy = _make_dense(
+    "categorical_crossentropy", "-sum_j t_j log softmax(p)_j (from_logits, label_smoothing)"
+)
+hinge = _make_dense("hinge", "mean_j max(0, 1 - t p), labels {0, 1} mapped to {-1, 1}")
+squared_hinge = _make_dense("squared_hinge", "mean_j max(0, 1 - t p)^2")
+categorical_hinge = _make_dense("categorical_hinge", "max(0, max_j (1 - t_j) p_j - sum_j t_j p_j + 1)")
+contrastive = _make_dense("contrastive", "mean_j t d^2 + (1 - t) max(margin - d, 0)^2, d = p")
+
+
+def sparse_categorical_crossentropy(
+    labels, y_pred, *, sample_weight=None, class_weight=None, grad: bool = True, **options
+) -> LossResult:
+    """``loss_sparse_categorical_crossentropy_f32/_f64``: ``-log softmax(p)[label]``.
+
+    ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]`` (logits with
+    ``from_logits=True``, else probabilities); ``sample_weight`` ``[batch]`` and
+    ``class_weight`` ``[classes]`` are optional. Options: ``from_logits``,
+    ``label_smoothing``, ``ignore_index`` (None = no label ignored), ``epsilon``,
+    ``reduction``. Returns :class:`LossResult`."""
+    fn = "libloss.sparse_categorical_crossentropy"
+    p0 = np.asarray(y_pred)
+    dt = _real(p0)
+    p, lab = _floats(p0, dt), _int32(labels, fn, "labels")
+    if p.ndim != 2:
+        raise _shape_error(fn, f"y_pred must be [batch, classes], got shape {p.shape}")
+    batch, classes = p.shape
+    if lab.shape != (batch,):
+        raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
+    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    cw = _optional(class_weight, dt, (classes,), fn, "class_weight")
+    o = _options(fn, options)
+    out, g = _outputs(o, batch, p, grad)
+    _check(
+        _lib.fn("sparse_categorical_crossentropy", dt.char)(
+            lab.ctypes.data, p.ctypes.data, batch, classes, _ptr(w), _ptr(cw), ctypes.byref(o), out.ctypes.data,
+            _ptr(g)
+        )
+    )
+    return _result(o, out, g)
+
+
+def sequence_crossentropy(
+    targets, y_pred, *, lengths=None, sample_weight=None, grad: bool = True, **options
+) -> LossResult:
+    """``loss_sequence_crossentropy_f32/_f64``: token cross-entropy of sequences.
+
+    ``targets`` is ``[batch, time]`` integers, ``y_pred`` ``[batch, time, vocab]``;
+    ``lengths`` (``[batch]`` integers: steps ``t < lengths[b]`` count) and
+    ``sample_weight`` (``[batch]``) are optional. With ``reduction="none"`` the loss
+    holds one (weighted) sum per sequence; ``"mean"`` averages over counted tokens.
+    Returns :class:`LossResult`."""
+    fn = "libloss.sequence_crossentropy"
+    p0 = np.asarray(y_pred)
+    dt = _real(p0)
+    p, tg = _floats(p0, dt), _int32(targets, fn, "targets")
+    if p.ndim != 3:
+        raise _shape_error(fn, f"y_pred must be [batch, time, vocab], got shape {p.shape}")
+    batch, time, vocab = p.shape
+    if tg.shape != (batch, time):
+        raise _shape_error(fn, f"targets has shape {tg.shape}, expected {(batch, time)}")
+    ln = None if lengths is None else _int32(lengths, fn, "lengths")
+    if ln is not None and ln.shape != (batch,):
+        raise _shape_error(fn, f"lengths has shape {ln.shape}, expected ({batch},)")
+    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    o = _options(fn, options)
+    out, g = _outputs(o, batch, p, grad)
+    _check(
+        _lib.fn("sequence_crossentropy", dt.char)(
+            tg.ctypes.data, p.ctypes.data, _ptr(ln), batch, time, vocab, _ptr(w), ctypes.byref(o), out.ctypes.data,
+            _ptr(g)
+        )
+    )
+    return _result(o, out, g)
+
+
+def ctc(
+    activations, labels, label_lengths, input_lengths, *, grad: bool = True, workspace=None, **options
+) -> LossResult:
+    """``loss_ctc_f32/_f64``: connectionist temporal classification loss.
+
+    ``activations`` is ``[time, batch, alphabet]`` (``[batch, time, alphabet]`` with
+    ``batch_first=True``): logits with ``from_logits=True``, else log-probabilities.
+    ``labels`` holds every sample's labels back to back (1-D integers, exactly
+    ``sum(label_lengths)`` of them), ``label_lengths`` and ``input_lengths`` are
+    ``[batch]`` integers. Options:
+    ``blank``, ``from_logits``, ``zero_infinity``, ``batch_first``, ``reduction``.
+    ``workspace`` (optional): a writable C-contiguous byte buffer (e.g.
+    ``np.empty(ctc_workspace_size(...), np.uint8)``) used instead of allocating
+    (``loss_ctc_with_workspace_*``). Returns :class:`LossResult`."""
+    fn = "libloss.ctc"
+    a0 = np.asarray(activations)
+    dt = _real(a0)
+    a = _floats(a0, dt)
+    if a.ndim != 3:
+        raise _shape_error(fn, f"activations must be 3-D, got shape {a.shape}")
+    o = _options(fn, options)
+    if o.batch_first:
+        batch, time, alphabet = a.shape
+    else:
+        time, batch, alphabet = a.shape
+    lab = _int32(labels, fn, "labels").reshape(-1)
+    ll, il = _int32(label_lengths, fn, "label_lengths"), _int32(input_lengths, fn, "input_lengths")
+    if ll.shape != (batch,) or il.shape != (batch,):
+        raise _shape_error(fn, f"label_lengths {ll.shape} and input_lengths {il.shape} must be ({batch},)")
+    # libloss reads sum(label_lengths) labels (a negative length is its own error).
+    if np.all(ll >= 0) and int(ll.sum(dtype=np.int64)) != lab.size:
+        raise _shape_error(fn, f"labels has {lab.size} values, label_lengths sum to {int(ll.sum(dtype=np.int64))}")
+    if lab.size == 0:
+        lab = np.zeros(1, np.int32)  # labels may not be NULL even when no label is read
+    out, g = _outputs(o, batch, a, grad)
+    args = [a.ctypes.data, lab.ctypes.data, ll.ctypes.data, il.ctypes.data, time, batch, alphabet, ctypes.byref(o),
+            out.ctypes.data, _ptr(g)]
+    if workspace is None:
+        _check(_lib.fn("ctc", dt.char)(*args))
+    else:
+        ws = np.frombuffer(workspace, dtype=np.uint8) if not isinstance(workspace, np.ndarray) else workspace
+        if not (ws.flags.c_contiguous and ws.flags.writeable):
+            raise TypeError(f"{fn}: workspace must be a writable C-contiguous buffer")
+        _check(_lib.fn("ctc_with_workspace", dt.char)(*args, ws.ctypes.data, ws.nbytes))
+    return _result(o, out, g)
+
+
+def ctc_workspace_size(time: int, batch: int, alphabet: int, max_label_length: int) -> int:
+    """``loss_ctc_workspace_size``: the bytes of workspace :func:`ctc` needs."""
+    f = _lib.untyped("ctc_workspace_size", [ctypes.c_size_t] * 4 + [ctypes.c_void_p])
+    n = ctypes.c_size_t(0)
+    _check(f(time, batch, alphabet, max_label_length, ctypes.byref(n)))
+    return n.value
+
+
+# ----------------------------------------------------------------- weights, clipping
+
+
+def class_weights_to_sample_weights(labels, class_weight) -> np.ndarray:
+    """``loss_class_weights_to_sample_weights_*``: ``class_weight[labels[i]]`` per sample.
+
+    The result has ``class_weight``'s dtype (float32, else float64)."""
+    fn = "libloss.class_weights_to_sample_weights"
+    c0 = np.asarray(class_weight)
+    dt = _real(c0)
+    cw, lab = _floats(c0, dt).reshape(-1), _int32(labels, fn, "labels").reshape(-1)
+    out = np.empty(lab.shape, dt)
+    _check(_lib.fn("class_weights_to_sample_weights", dt.char)(lab.ctypes.data, lab.size, cw.ctypes.data, cw.size,
+                                                               out.ctypes.data))
+    return out
+
+
+def _grad_buffer(grad, fn: str, inplace: bool, dt=None) -> np.ndarray:
+    """The buffer a clipping function works on: ``grad`` itself (``inplace``), else a copy."""
+    if inplace:
+        if not isinstance(grad, np.ndarray) or grad.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{fn}: inplace needs a float32 or float64 numpy array")
+        if dt is not None and grad.dtype != dt:
+            raise TypeError(f"{fn}: inplace buffers must share one dtype")
+        if not (grad.flags.c_contiguous and grad.flags.writeable):
+            raise TypeError(f"{fn}: inplace needs a writable C-contiguous array")
+        return grad
+    g0 = np.asarray(grad)
+    return np.array(g0, dtype=dt or _real(g0), order="C", copy=True)
+
+
+def clip_by_value(grad, clip_min: float, clip_max: float, *, inplace: bool = False) -> np.ndarray:
+    """``tf.clip_by_value`` (``loss_clip_by_value_*``): returns the clipped array, a new
+    one unless ``inplace=True`` (then ``grad``, a writable C-contiguous float32/float64
+    array, is clipped in place and returned; untouched on error)."""
+    g = _grad_buffer(grad, "libloss.clip_by_value", inplace)
+    _check(_lib.fn("clip_by_value", g.dtype.char)(g.ctypes.data, g.size, clip_min, clip_max))
+    return g
+
+
+def clip_by_norm(grad, clip_norm: float, *, inplace: bool = False):
+    """``tf.clip_by_norm`` (``loss_clip_by_norm_*``): returns ``(clipped, norm)``,
+    ``norm`` being the 2-norm before clipping. ``inplace`` as in :func:`clip_by_value`."""
+    g = _grad_buffer(grad, "libloss.clip_by_norm", inplace)
+    norm = np.zeros(1, g.dtype)
+    _check(_lib.fn("clip_by_norm", g.dtype.char)(g.ctypes.data, g.size, clip_norm, norm.ctypes.data))
+    return g, norm[0]
+
+
+def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = False):
+    """``tf.clip_by_global_norm`` (``loss_clip_by_global_norm_*``): returns
+    ``(list of clipped arrays, global_norm)``. The dtype is the first array's (float32,
+    else float64); with ``inplace=True`` every array must be a writable C-contiguous
+    array of that dtype, clipped in place (none touched on error)."""
+    fn = "libloss.clip_by_global_norm"
+    grads = list(grads)
+    if not grads:
+        raise _shape_error(fn, "no buffers")
+    first = grads[0]
+    dt = first.dtype if inplace and isinstance(first, np.ndarray) else _real(np.asarray(first))
+    bufs = [_grad_buffer(g, fn, inplace, dt) for g in grads]
+    ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
+    lengths = (ctypes.c_size_t * len(bufs))(*[b.size for b in bufs])
+    norm = np.zeros(1, dt)
+    _check(_lib.fn("clip_by_global_norm", np.dtype(dt).char)(ptrs, lengths, len(bufs), clip_norm, norm.ctypes.data))
+    return bufs, norm[0]
+
+
+# ------------------------------------------------------------------- weighted sums
+
+
+class Term:
+    """One term of :func:`weighted_sum`.
+
+    ``loss``: a :class:`Kind`, or its name in lower case (``"huber"``,
+    ``"sparse_categorical_crossentropy"``, ``"custom"``). ``y_pred`` is
+    ``[batch, ...]``; ``y_true`` has its shape (not for sparse CE, which takes
+    ``labels``, ``[batch]``, and optional ``class_weight``). ``fn`` (custom terms)
+    is called as ``fn(y_true, y_pred)`` with read-only ``[batch, dim]`` arrays valid
+    during the call only, and returns the per-sample losses (``[batch]``) or a tuple
+    ``(losses, grad)`` with ``grad`` ``[batch, dim]`` (``d l_i / d y_pred_i``;
+    required when gradients are asked for). ``weight`` (default 1), ``sample_weight``
+    and option keywords as for the loss itself.
+    """
+
+    def __init__(self, loss, y_pred, y_true=None, *, labels=None, fn=None, weight: float = 1.0,
+                 sample_weight=None, class_weight=None, **options) -> None:
+        self.kind = Kind[loss.upper()] if isinstance(loss, str) else Kind(loss)
+        self.y_pred = np.asarray(y_pred)
+        self.y_true, self.labels, self.fn = y_true, labels, fn
+        self.weight = weight
+        self.sample_weight, self.class_weight = sample_weight, class_weight
+        self.options = options
+
+
+def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResult:
+    """``loss_weighted_sum_f32/_f64``: ``total = sum_k weight_k L_k`` over the terms,
+    with every term's value and (``grad=True``) gradient. The dtype is the first
+    term's ``y_pred``'s (float32, else float64); every term runs in it. Returns
+    :class:`WeightedSumResult`. An exception raised by a custom ``fn`` aborts the call
+    (nothing is returned): it is re-raised as the :class:`LossError` of the status
+    libloss returns (a LossError's own status, ``ALLOCATION`` for MemoryError, else
+    ``PANIC``), chained to it (``__cause__``); KeyboardInterrupt and SystemExit are
+    re-raised as they are."""
+    fn_name = "libloss.weighted_sum"
+    terms = list(terms)
+    if not terms:
+        raise _shape_error(fn_name, "no terms")
+    dt = _real(terms[0].y_pred)
+    raw = (_CTerm * len(terms))()
+    keep: list = []  # every array and callback the C structs point to
+    grads: list = []
+    raised: list = []
+    for k, (term, c) in enumerate(zip(terms, raw)):
+        where = f"{fn_name}: term {k}"
+        p = _floats(term.y_pred, dt)
+        if p.ndim == 0:
+            raise _shape_error(where, "y_pred must have a batch axis")
+        batch = p.shape[0]
+        dim = int(np.prod(p.shape[1:], dtype=np.int64))
+        c.kind, c.weight, c.y_pred, c.batch, c.dim = int(term.kind), float(term.weight), p.ctypes.data, batch, dim
+        keep.append(p)
+        if term.kind == Kind.SPARSE_CATEGORICAL_CROSSENTROPY:
+            lab = _int32(term.labels, where, "labels")
+            if lab.shape != (batch,):
+                raise _shape_error(where, f"labels has shape {lab.shape}, expected ({batch},)")
+            cw = _optional(term.class_weight, dt, (dim,), where, "class_weight")
+            c.labels, c.class_weight = lab.ctypes.data, _ptr(cw)
+            keep += [lab, cw]
+        else:
+            t = None if term.y_true is None else _floats(term.y_true, dt)  # None: libloss reports it
+            if t is not None and t.shape != p.shape:
+                raise _shape_error(where, f"y_true has shape {t.shape}, y_pred {p.shape}")
+            c.y_true = _ptr(t)
+            keep.append(t)
+            if term.class_weight is not None:
+                cw = _floats(term.class_weight, dt)
+                c.class_weight = cw.ctypes.data  # libloss reports it (no class weights here)
+                keep.append(cw)
+        w = _optional(term.sample_weight, dt, (batch,), where, "sample_weight")
+        c.sample_weight = _ptr(w)
+        keep.append(w)
+        c.options = _options(fn_name, term.options)
+        if term.kind == Kind.CUSTOM and term.fn is not None:
+            cb = CUSTOM_FN(_trampoline(term.fn, dt, raised))
+            c.custom = cb
+            keep.append(cb)
+        g = np.empty(p.shape, dt) if grad else None
+        c.grad_out = _ptr(g)
+        grads.append(g)
+    total = np.zeros(1, dt)
+    per_term = np.empty(len(terms), dt)
+    status = _lib.fn("weighted_sum", dt.char)(raw, len(terms), total.ctypes.data, per_term.ctypes.data)
+    if status != Status.OK:
+        message = _lib.last_error()
+        if raised:
+            exc = raised[0]
+            if not isinstance(exc, Exception):
+                raise exc  # KeyboardInterrupt, SystemExit: as they are
+            detail = exc.message if isinstance(exc, LossError) else f"{type(exc).__name__}: {exc}"
+            raise LossError.for_status(status, f"{message} (callback: {detail})") from exc
+        raise LossError.for_status(status, message)
+    return WeightedSumResult(total[0], per_term, grads if grad else None)
+
+
+def _trampoline(fn: Callable, dt: np.dtype, raised: list):
+    """The C callback of a custom term: views the C buffers as arrays, calls ``fn``,
+    writes its results; an exception is kept in ``raised`` and aborts the C call."""
+    ctype = ctypes.c_float if dt == np.float32 else ctypes.c_double
+
+    def view(address: int, n: int) -> np.ndarray:
+        return np.ctypeslib.as_array((ctype * n).from_address(address))
+
+    def callback(_user, y_true, y_pred, batch, dim, loss_out, grad_out):
+        try:
+            n = batch * dim
+            t, p = view(y_true, n).reshape(batch, dim), view(y_pred, n).reshape(batch, dim)
+            t.flags.writeable = p.flags.writeable = False
+            result = fn(t, p)
+            losses, g = result if isinstance(result, tuple) else (result, None)
+            losses = np.asarray(losses, dtype=dt).reshape(-1)
+            if losses.shape != (batch,):
+                raise ShapeError(Status.SHAPE, f"custom loss returned {losses.size} losses, expected {batch}")
+            if grad_out:
+                if g is None:
+                    raise InvalidArgumentError(Status.INVALID_ARGUMENT,
+                                               "custom loss returned no gradient, but one was asked for")
+                g = np.asarray(g, dtype=dt).reshape(-1)
+                if g.size != n:
+                    raise ShapeError(Status.SHAPE, f"custom loss returned {g.size} gradient values, expected {n}")
+                view(grad_out, n)[:] = g
+            view(loss_out, batch)[:] = losses
+            return Status.OK
+        except BaseException as exc:  # noqa: B902 - nothing may cross the C frames
+            raised.append(exc)
+            if isinstance(exc, LossError) and isinstance(exc.status, Status) and exc.status != Status.OK:
+                return int(exc.status)
+            if isinstance(exc, MemoryError):
+                return int(Status.ALLOCATION)
+            return int(Status.PANIC)
+
+    return callback

@@ -1,0 +1,188 @@
+"""Finding and loading the shared library, and the ctypes mirror of ``loss.h``.
+
+Search order (the first that exists is loaded):
+
+1. ``$LIBLOSS_PATH``: the library file, or a directory holding it. When set, it must
+   work: there is no fallback.
+2. The library next to this package's files (``libloss/libloss.so``), where a wheel
+   or a manual install puts it.
+3. The repository's ``target/release`` and ``target/debug`` (when the package is
+   used from a clone), the most recently built first.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from pathlib import Path
+
+if sys.platform == "darwin":
+    LIBRARY_NAME = "libloss.dylib"
+elif sys.platform == "win32":
+    LIBRARY_NAME = "loss.dll"
+else:
+    LIBRARY_NAME = "libloss.so"
+
+
+def _candidates() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    repo = here.parent.parent.parent
+    builds = [repo / "target" / b / LIBRARY_NAME for b in ("release", "debug")]
+    builds = sorted((p for p in builds if p.exists()), key=lambda p: p.stat().st_mtime, reverse=True)
+    return [here / LIBRARY_NAME, *builds]
+
+
+def find_library() -> Path:
+    """The path of the library that ``import libloss`` loads (see the module doc)."""
+    env = os.environ.get("LIBLOSS_PATH")
+    if env:
+        path = Path(env)
+        if path.is_dir():
+            path = path / LIBRARY_NAME
+        if not path.exists():
+            raise OSError(f"LIBLOSS_PATH={env!r}: no {LIBRARY_NAME} there")
+        return path
+    for path in _candidates():
+        if path.exists():
+            return path
+    raise OSError(
+        f"libloss: {LIBRARY_NAME} not found; build it (cargo build -p loss-ffi) or set LIBLOSS_PATH"
+    )
+
+
+class Options(ctypes.Structure):
+    """``loss_options``: its layout is frozen by the ABI (see loss.h)."""
+
+    _fields_ = [
+        ("reduction", ctypes.c_int),
+        ("from_logits", ctypes.c_bool),
+        ("label_smoothing", ctypes.c_double),
+        ("delta", ctypes.c_double),
+        ("margin", ctypes.c_double),
+        ("epsilon", ctypes.c_double),
+        ("pos_weight", ctypes.c_double),
+        ("gamma", ctypes.c_double),
+        ("alpha", ctypes.c_double),
+        ("apply_class_balancing", ctypes.c_bool),
+        ("log_input", ctypes.c_bool),
+        ("ignore_index", ctypes.c_int32),
+        ("blank", ctypes.c_int32),
+        ("zero_infinity", ctypes.c_bool),
+        ("batch_first", ctypes.c_bool),
+    ]
+
+
+# loss_custom_fn_f32 / _f64: (user_data, y_true, y_pred, batch, dim, per_sample_loss, grad).
+CUSTOM_FN = ctypes.CFUNCTYPE(
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_size_t,
+    ctypes.c_size_t,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+)
+
+
+class Term(ctypes.Structure):
+    """``loss_term_f32`` / ``loss_term_f64`` (the same layout: every buffer is a pointer)."""
+
+    _fields_ = [
+        ("kind", ctypes.c_int),
+        ("weight", ctypes.c_double),
+        ("y_true", ctypes.c_void_p),
+        ("labels", ctypes.c_void_p),
+        ("y_pred", ctypes.c_void_p),
+        ("batch", ctypes.c_size_t),
+        ("dim", ctypes.c_size_t),
+        ("sample_weight", ctypes.c_void_p),
+        ("class_weight", ctypes.c_void_p),
+        ("options", Options),
+        ("custom", CUSTOM_FN),
+        ("user_data", ctypes.c_void_p),
+        ("grad_out", ctypes.c_void_p),
+    ]
+
+
+_P = ctypes.c_void_p
+_S = ctypes.c_size_t
+_DENSE = [_P, _P, _S, _S, _P, _P, _P, _P]
+
+DENSE_LOSSES = (
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+    "log_cosh",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "kl_divergence",
+    "cosine_similarity",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "contrastive",
+)
+
+# Argument types of every typed function, by C base name (without _f32/_f64).
+_TYPED = {
+    **{name: _DENSE for name in DENSE_LOSSES},
+    "sparse_categorical_crossentropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
+    "sequence_crossentropy": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P],
+    "ctc": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P],
+    "ctc_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _S],
+    "class_weights_to_sample_weights": [_P, _S, _P, _S, _P],
+    "clip_by_value": [_P, _S, None, None],
+    "clip_by_norm": [_P, _S, None, _P],
+    "clip_by_global_norm": [_P, _P, _S, None, _P],
+    "weighted_sum": [_P, _S, _P, _P],
+}
+
+
+class Library:
+    """The loaded library: ``fn(name, dtype_char)`` gives ``loss_<name>_f32/_f64``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.dll = ctypes.CDLL(str(path))
+        d = self.dll
+        d.loss_options_default.restype = Options
+        d.loss_options_default.argtypes = []
+        d.loss_last_error_message.restype = ctypes.c_char_p
+        d.loss_last_error_message.argtypes = []
+        d.loss_status_string.restype = ctypes.c_char_p
+        d.loss_status_string.argtypes = [ctypes.c_int]
+        d.loss_version.restype = ctypes.c_char_p
+        d.loss_version.argtypes = []
+        d.loss_set_num_threads.restype = None
+        d.loss_set_num_threads.argtypes = [_S]
+        d.loss_get_num_threads.restype = _S
+        d.loss_get_num_threads.argtypes = []
+        self._typed: dict[tuple[str, str], object] = {}
+
+    def fn(self, name: str, real: str):
+        """``loss_<name>_f32`` (``real == "f"``) or ``_f64`` (``"d"``), prototyped."""
+        key = (name, real)
+        f = self._typed.get(key)
+        if f is None:
+            f = getattr(self.dll, f"loss_{name}_{'f32' if real == 'f' else 'f64'}")
+            scalar = ctypes.c_float if real == "f" else ctypes.c_double
+            f.argtypes = [scalar if a is None else a for a in _TYPED[name]]
+            f.restype = ctypes.c_int
+            self._typed[key] = f
+        return f
+
+    def untyped(self, name: str, argtypes: list):
+        """``loss_<name>`` (no type suffix), prototyped."""
+        f = getattr(self.dll, f"loss_{name}")
+        f.argtypes = argtypes
+        f.restype = ctypes.c_int
+        return f
+
+    def last_error(self) -> str:
+        return self.dll.loss_last_error_message().decode("utf-8", "replace")

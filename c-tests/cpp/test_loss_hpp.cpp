@@ -1,0 +1,774 @@
+// Tests of include/loss.hpp (the C++17 wrapper), built by build.rs with -std=c++17
+// -Wall -Wextra -Wpedantic -Werror and run by `cargo test -p c-tests` (tests/cpp.rs).
+// Every wrapper is compared bit for bit with the C function it forwards to; every
+// error must throw loss::error with the C status and message and leave the outputs
+// untouched. The nothrow API without exceptions is tested by test_loss_hpp_noexcept.cpp.
+#include <new>
+#include <stdexcept>
+
+#include "check.hpp"
+
+namespace {
+
+template <class T>
+const char* type_name() {
+  return sizeof(T) == 4 ? "float" : "double";
+}
+
+// Runs `f`, which must throw loss::error with `status` and a message equal to
+// `message` (or starting with it when `prefix`).
+template <class F>
+void expect_error(F f, loss_status status, const std::string& message, bool prefix = false) {
+  bool thrown = false;
+  try {
+    f();
+  } catch (const loss::error& e) {
+    thrown = true;
+    CHECK(e.status() == status);
+    CHECK(std::string(e.status_name()) == loss_status_string(status));
+    const std::string what = e.what();
+    CHECK(prefix ? what.rfind(message, 0) == 0 : what == message);
+    if (!(prefix ? what.rfind(message, 0) == 0 : what == message))
+      std::printf("    got \"%s\", expected \"%s\"\n", what.c_str(), message.c_str());
+    // It is a std::runtime_error too.
+    const std::runtime_error& base = e;
+    CHECK(std::string(base.what()) == what);
+  }
+  CHECK(thrown);
+}
+
+void test_misc() {
+  context() = "misc";
+  CHECK(std::string(loss::version()) == loss_version());
+  CHECK(std::string(loss::status_string(LOSS_ERROR_SHAPE)) == "LOSS_ERROR_SHAPE");
+  const std::size_t before = loss::num_threads();
+  loss::set_num_threads(1);
+  CHECK(loss::num_threads() == 1);
+  CHECK(loss_get_num_threads() == 1);
+  loss::set_num_threads(0);
+  CHECK(loss::num_threads() == before);
+  CHECK(std::string(loss::last_error_message()) == loss_last_error_message());
+}
+
+void test_options() {
+  context() = "options";
+  const loss_options d = loss_options_default();
+  const loss::options o;
+  const loss_options& r = o.raw();
+  CHECK(r.reduction == d.reduction && r.from_logits == d.from_logits &&
+        r.label_smoothing == d.label_smoothing && r.delta == d.delta && r.margin == d.margin &&
+        r.epsilon == d.epsilon && r.pos_weight == d.pos_weight && r.gamma == d.gamma && r.alpha == d.alpha &&
+        r.apply_class_balancing == d.apply_class_balancing && r.log_input == d.log_input &&
+        r.ignore_index == d.ignore_index && r.blank == d.blank && r.zero_infinity == d.zero_infinity &&
+        r.batch_first == d.batch_first);
+  CHECK(o.reduction() == loss::reduction::sum_over_batch_size);
+  CHECK(o.ignore_index() == LOSS_NO_IGNORE && o.delta() == 1.0 && o.epsilon() == 1e-7 && o.gamma() == 2.0);
+
+  auto s = loss::options()
+               .reduction(loss::reduction::none)
+               .from_logits(true)
+               .label_smoothing(0.1)
+               .delta(2)
+               .margin(3)
+               .epsilon(1e-3)
+               .pos_weight(4)
+               .gamma(5)
+               .alpha(0.5)
+               .apply_class_balancing(true)
+               .log_input(true)
+               .ignore_index(-1)
+               .blank(2)
+               .zero_infinity(true)
+               .batch_first(true);
+  const loss_options& c = s.raw();
+  CHECK(c.reduction == LOSS_REDUCTION_NONE && c.from_logits && c.label_smoothing == 0.1 && c.delta == 2 &&
+        c.margin == 3 && c.epsilon == 1e-3 && c.pos_weight == 4 && c.gamma == 5 && c.alpha == 0.5 &&
+        c.apply_class_balancing && c.log_input && c.ignore_index == -1 && c.blank == 2 && c.zero_infinity &&
+        c.batch_first);
+  CHECK(s.reduction() == loss::reduction::none && s.from_logits() && s.label_smoothing() == 0.1 &&
+        s.delta() == 2 && s.margin() == 3 && s.epsilon() == 1e-3 && s.pos_weight() == 4 && s.gamma() == 5 &&
+        s.alpha() == 0.5 && s.apply_class_balancing() && s.log_input() && s.ignore_index() == -1 &&
+        s.blank() == 2 && s.zero_infinity() && s.batch_first());
+  s.reduction(LOSS_REDUCTION_MEAN);
+  CHECK(s.reduction() == loss::reduction::mean && s.raw().reduction == LOSS_REDUCTION_MEAN);
+  loss_options custom = loss_options_default();
+  custom.margin = 7;
+  const loss::options from_c = custom;  // implicit: C options go anywhere loss::options do
+  CHECK(from_c.margin() == 7 && from_c.delta() == 1);
+  CHECK(static_cast<int>(loss::reduction::sum) == LOSS_REDUCTION_SUM &&
+        static_cast<int>(loss::reduction::mean) == LOSS_REDUCTION_MEAN &&
+        static_cast<int>(loss::reduction::none) == LOSS_REDUCTION_NONE &&
+        static_cast<int>(loss::reduction::sum_over_batch_size) == LOSS_REDUCTION_SUM_OVER_BATCH_SIZE);
+}
+
+// One dense loss in type T: every form of the wrapper against the C function `c`
+// (pointer and vector, throwing and nothrow, with and without weights and gradient,
+// under three reductions), then errors.
+template <class T, class C, class Ptr, class Vec, class NtPtr, class NtVec>
+void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt_vec) {
+  context() = std::string(name) + " " + type_name<T>();
+  const std::size_t B = 3, D = 4, N = B * D;
+  // Values in (0, 1) suit every dense loss (probabilities, rates, labels, distances).
+  const std::vector<T> t = values<T>(N, 0.05, 0.95, 1), p = values<T>(N, 0.05, 0.95, 2),
+                       w = values<T>(B, 0.5, 2, 3);
+  const loss::options opts[] = {loss::options(), loss::options().reduction(loss::reduction::none),
+                                loss::options().reduction(loss::reduction::mean)};
+  for (const loss::options& o : opts) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
+    for (bool weighted : {false, true}) {
+      const T* wp = weighted ? w.data() : nullptr;
+      const std::vector<T>* wv = weighted ? &w : nullptr;
+      std::vector<T> cl(nl, T(sentinel)), cg(N, T(sentinel));
+      CHECK(c(t.data(), p.data(), B, D, wp, &o.raw(), cl.data(), cg.data()) == LOSS_OK);
+
+      std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+      ptr(t.data(), p.data(), B, D, wp, o, l.data(), g.data());
+      CHECK(same(l, cl) && same(g, cg));
+      std::vector<T> l2(nl, T(sentinel));
+      ptr(t.data(), p.data(), B, D, wp, o, l2.data(), nullptr);
+      CHECK(same(l2, cl));
+
+      std::vector<T> l3(nl, T(sentinel)), g3(N, T(sentinel));
+      loss::result r = nt_ptr(t.data(), p.data(), B, D, wp, o, l3.data(), g3.data());
+      CHECK(r.ok() && r && r.status == LOSS_OK && r.message.empty() && same(l3, cl) && same(g3, cg));
+
+      const loss::output<T> out = vec(t, p, B, o, true, wv);
+      CHECK(same(out.loss, cl) && same(out.grad, cg) && same_bits(out.value(), cl[0]));
+      const loss::output<T> out2 = vec(t, p, B, o, false, wv);
+      CHECK(same(out2.loss, cl) && out2.grad.empty());
+      loss::output<T> out3;
+      r = nt_vec(out3, t, p, B, o, true, wv);
+      CHECK(r.ok() && same(out3.loss, cl) && same(out3.grad, cg));
+    }
+  }
+  // Vector form defaults: default options, gradient, no weights = C with NULL options.
+  std::vector<T> cl(1), cg(N);
+  CHECK(c(t.data(), p.data(), B, D, nullptr, nullptr, cl.data(), cg.data()) == LOSS_OK);
+  const loss::output<T> def = vec(t, p, B, loss::options(), true, nullptr);
+  CHECK(same(def.loss, cl) && same(def.grad, cg));
+
+  // Errors: NULL y_pred and a bad option (label smoothing outside [0, 1], checked for
+  // every loss) come from libloss, with its status and message; nothing written.
+  std::vector<T> l(1, T(sentinel)), g(N, T(sentinel));
+  const std::vector<T> l0 = l, g0 = g;
+  CHECK(c(t.data(), nullptr, B, D, nullptr, nullptr, l.data(), g.data()) == LOSS_ERROR_NULL_POINTER);
+  const std::string null_msg = c_message();
+  CHECK(null_msg.find(std::string("loss_") + name) == 0);
+  expect_error(
+      [&] {
+        ptr(t.data(), static_cast<const T*>(nullptr), B, D, nullptr, loss::options(), l.data(), g.data());
+      },
+      LOSS_ERROR_NULL_POINTER, null_msg);
+  CHECK(same(l, l0) && same(g, g0));
+  loss_options bad = loss_options_default();
+  bad.label_smoothing = 2;
+  CHECK(c(t.data(), p.data(), B, D, nullptr, &bad, l.data(), g.data()) == LOSS_ERROR_INVALID_ARGUMENT);
+  const std::string bad_msg = c_message();
+  expect_error([&] { ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data()); },
+               LOSS_ERROR_INVALID_ARGUMENT, bad_msg);
+  CHECK(same(l, l0) && same(g, g0));
+  loss::result r = nt_ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data());
+  CHECK(!r && r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == bad_msg && same(l, l0) && same(g, g0));
+  loss::output<T> kept;
+  kept.loss = l0;
+  kept.grad = g0;
+  r = nt_vec(kept, t, p, B, bad, true, nullptr);
+  CHECK(!r && r.message == bad_msg && same(kept.loss, l0) && same(kept.grad, g0));
+  expect_error([&] { vec(t, p, B, bad, true, nullptr); }, LOSS_ERROR_INVALID_ARGUMENT, bad_msg);
+
+  // Errors found by the vector form: sizes that do not fit.
+  const std::string prefix = std::string("loss::") + name + ": shape: ";
+  expect_error([&] { vec(t, p, 5, loss::options(), true, nullptr); }, LOSS_ERROR_SHAPE, prefix, true);
+  expect_error([&] { vec(t, p, 0, loss::options(), true, nullptr); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<T> short_t(t.begin(), t.end() - 1);
+  expect_error([&] { vec(short_t, p, B, loss::options(), true, nullptr); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<T> short_w(w.begin(), w.end() - 1);
+  expect_error([&] { vec(t, p, B, loss::options(), true, &short_w); }, LOSS_ERROR_SHAPE, prefix, true);
+  r = nt_vec(kept, t, p, 5, loss::options(), true, nullptr);
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind(prefix, 0) == 0 && same(kept.loss, l0) &&
+        same(kept.grad, g0));
+}
+
+template <class T>
+void test_dense() {
+#define DENSE_CASE(name)                                                                          \
+  check_dense<T>(                                                                                 \
+      #name, loss::detail::pick<T>(loss_##name##_f32, loss_##name##_f64),                         \
+      [](auto&&... a) { return loss::name(a...); }, [](auto&&... a) { return loss::name(a...); }, \
+      [](auto&&... a) { return loss::nothrow::name(a...); },                                      \
+      [](auto&&... a) { return loss::nothrow::name(a...); });
+  LOSS_HPP_DENSE_LOSSES(DENSE_CASE)
+#undef DENSE_CASE
+}
+
+template <class T>
+void test_sparse() {
+  context() = std::string("sparse_categorical_crossentropy ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_sparse_categorical_crossentropy_f32,
+                                 loss_sparse_categorical_crossentropy_f64);
+  const std::size_t B = 4, K = 3;
+  const std::vector<std::int32_t> labels = {2, 0, 1, 2};
+  const std::vector<T> logits = values<T>(B * K, -2, 2, 7), w = values<T>(B, 0.5, 2, 8), cw = {1, 2, 0.5};
+  for (auto o :
+       {loss::options().from_logits(true), loss::options().from_logits(true).reduction(loss::reduction::none),
+        loss::options().from_logits(true).reduction(loss::reduction::mean).label_smoothing(0.1)}) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
+    std::vector<T> cl(nl), cg(B * K);
+    CHECK(c(labels.data(), logits.data(), B, K, w.data(), cw.data(), &o.raw(), cl.data(), cg.data()) ==
+          LOSS_OK);
+    std::vector<T> l(nl, T(sentinel)), g(B * K, T(sentinel));
+    loss::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(), cw.data(), o,
+                                          l.data(), g.data());
+    CHECK(same(l, cl) && same(g, cg));
+    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(g.begin(), g.end(), T(sentinel));
+    CHECK(loss::nothrow::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(),
+                                                         cw.data(), o, l.data(), g.data())
+              .ok());
+    CHECK(same(l, cl) && same(g, cg));
+    const loss::output<T> out = loss::sparse_categorical_crossentropy(labels, logits, o, true, &w, &cw);
+    CHECK(same(out.loss, cl) && same(out.grad, cg));
+    loss::output<T> out2;
+    CHECK(loss::nothrow::sparse_categorical_crossentropy(out2, labels, logits, o, true, &w, &cw).ok());
+    CHECK(same(out2.loss, cl) && same(out2.grad, cg));
+  }
+  // Unweighted, default options, pointer form with NULLs.
+  std::vector<T> cl(1), l(1, T(sentinel));
+  const std::vector<T> probs = values<T>(B * K, 0.1, 0.9, 9);
+  CHECK(c(labels.data(), probs.data(), B, K, nullptr, nullptr, nullptr, cl.data(), nullptr) == LOSS_OK);
+  loss::sparse_categorical_crossentropy(labels.data(), probs.data(), B, K, nullptr, nullptr, loss::options(),
+                                        l.data(), nullptr);
+  CHECK(same(l, cl));
+  CHECK(same(loss::sparse_categorical_crossentropy(labels, probs, loss::options(), false).loss, cl));
+
+  // A label out of range: libloss's status and message, nothing written.
+  const std::vector<std::int32_t> bad = {2, 0, 3, 2};
+  std::vector<T> g(B * K, T(sentinel));
+  const std::vector<T> l0 = l, g0 = g;
+  CHECK(c(bad.data(), logits.data(), B, K, nullptr, nullptr, nullptr, l.data(), g.data()) ==
+        LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  const std::string msg = c_message();
+  expect_error(
+      [&] {
+        loss::sparse_categorical_crossentropy(bad.data(), logits.data(), B, K, nullptr, nullptr,
+                                              loss::options(), l.data(), g.data());
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  expect_error([&] { loss::sparse_categorical_crossentropy(bad, logits); }, LOSS_ERROR_LABEL_OUT_OF_RANGE,
+               msg);
+  // Sizes that do not fit: logits not a multiple of the labels, class weights of the wrong length.
+  const std::string prefix = "loss::sparse_categorical_crossentropy: shape: ";
+  const std::vector<T> short_logits(logits.begin(), logits.end() - 1);
+  expect_error([&] { loss::sparse_categorical_crossentropy(labels, short_logits); }, LOSS_ERROR_SHAPE, prefix,
+               true);
+  const std::vector<T> short_cw = {1, 2};
+  expect_error(
+      [&] {
+        loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, nullptr, &short_cw);
+      },
+      LOSS_ERROR_SHAPE, prefix, true);
+  expect_error(
+      [&] { loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, &short_cw); },
+      LOSS_ERROR_SHAPE, prefix, true);
+}
+
+template <class T>
+void test_sequence() {
+  context() = std::string("sequence_crossentropy ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64);
+  const std::size_t B = 3, L = 4, V = 5, N = B * L * V;
+  const std::vector<std::int32_t> targets = {1, 4, 0, 2, 3, -1, 2, 2, 0, 1, 1, 4};
+  const std::vector<std::int32_t> lengths = {4, 3, 0};
+  const std::vector<T> logits = values<T>(N, -2, 2, 41), w = values<T>(B, 0.5, 2, 42);
+  for (auto o : {loss::options().from_logits(true).ignore_index(-1),
+                 loss::options().from_logits(true).ignore_index(-1).reduction(loss::reduction::none),
+                 loss::options()
+                     .from_logits(true)
+                     .ignore_index(-1)
+                     .reduction(loss::reduction::mean)
+                     .label_smoothing(0.2)}) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
+    std::vector<T> cl(nl), cg(N);
+    CHECK(c(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), &o.raw(), cl.data(),
+            cg.data()) == LOSS_OK);
+    std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+    loss::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), o, l.data(),
+                                g.data());
+    CHECK(same(l, cl) && same(g, cg));
+    std::fill(l.begin(), l.end(), T(sentinel));
+    CHECK(loss::nothrow::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V,
+                                               w.data(), o, l.data(), nullptr)
+              .ok());
+    CHECK(same(l, cl));
+    const loss::output<T> out = loss::sequence_crossentropy(targets, logits, B, o, true, &lengths, &w);
+    CHECK(same(out.loss, cl) && same(out.grad, cg));
+    loss::output<T> out2;
+    CHECK(loss::nothrow::sequence_crossentropy(out2, targets, logits, B, o, true, &lengths, &w).ok());
+    CHECK(same(out2.loss, cl) && same(out2.grad, cg));
+  }
+  // NULL lengths and weights, default options (probabilities).
+  const std::vector<std::int32_t> full = {1, 4, 0, 2, 3, 0, 2, 2, 0, 1, 1, 4};
+  const std::vector<T> probs = values<T>(N, 0.05, 0.95, 43);
+  std::vector<T> cl(1), l(1, T(sentinel));
+  CHECK(c(full.data(), probs.data(), nullptr, B, L, V, nullptr, nullptr, cl.data(), nullptr) == LOSS_OK);
+  loss::sequence_crossentropy(full.data(), probs.data(), nullptr, B, L, V, nullptr, loss::options(), l.data(),
+                              nullptr);
+  CHECK(same(l, cl) && same(loss::sequence_crossentropy(full, probs, B, loss::options(), false).loss, cl));
+
+  // A target out of range (-1 is not ignored by default): libloss's error, nothing written.
+  std::vector<T> g(N, T(sentinel));
+  const std::vector<T> l0 = l, g0 = g;
+  CHECK(c(targets.data(), logits.data(), nullptr, B, L, V, nullptr, nullptr, l.data(), g.data()) ==
+        LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  const std::string msg = c_message();
+  expect_error(
+      [&] {
+        loss::sequence_crossentropy(targets.data(), logits.data(), nullptr, B, L, V, nullptr, loss::options(),
+                                    l.data(), g.data());
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  expect_error([&] { loss::sequence_crossentropy(targets, logits, B); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  // Sizes that do not fit.
+  const std::string prefix = "loss::sequence_crossentropy: shape: ";
+  expect_error([&] { loss::sequence_crossentropy(full, logits, 5); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<T> short_logits(logits.begin(), logits.end() - 1);
+  expect_error([&] { loss::sequence_crossentropy(full, short_logits, B); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<std::int32_t> short_lengths = {4, 3};
+  expect_error([&] { loss::sequence_crossentropy(full, logits, B, loss::options(), true, &short_lengths); },
+               LOSS_ERROR_SHAPE, prefix, true);
+}
+
+template <class T>
+void test_ctc() {
+  context() = std::string("ctc ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_ctc_f32, loss_ctc_f64);
+  auto cw = loss::detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64);
+  const std::size_t L = 6, B = 2, A = 4, N = L * B * A;
+  const std::vector<std::int32_t> labels = {1, 2, 3, 3}, label_lengths = {2, 2}, input_lengths = {6, 5};
+  const std::vector<T> acts = values<T>(N, -2, 2, 51);  // [time, batch, alphabet]
+  std::vector<T> acts_bf(N);                            // the same, [batch, time, alphabet]
+  for (std::size_t t = 0; t < L; ++t)
+    for (std::size_t b = 0; b < B; ++b)
+      for (std::size_t a = 0; a < A; ++a) acts_bf[(b * L + t) * A + a] = acts[(t * B + b) * A + a];
+  std::size_t bytes = 0, c_bytes = 0;
+  CHECK(loss_ctc_workspace_size(L, B, A, 2, &c_bytes) == LOSS_OK && c_bytes > 0);
+  loss::ctc_workspace_size(L, B, A, 2, &bytes);
+  CHECK(bytes == c_bytes && loss::ctc_workspace_size(L, B, A, 2) == c_bytes);
+  CHECK(loss::nothrow::ctc_workspace_size(L, B, A, 2, &bytes).ok() && bytes == c_bytes);
+  std::vector<unsigned char> ws(bytes);
+
+  for (auto o :
+       {loss::options().from_logits(true), loss::options().from_logits(true).reduction(loss::reduction::none),
+        loss::options().reduction(loss::reduction::sum).blank(3).from_logits(true),
+        loss::options().from_logits(true).batch_first(true)}) {
+    const std::vector<std::int32_t>& lab = o.blank() == 3 ? std::vector<std::int32_t>{1, 2, 2, 1} : labels;
+    const std::vector<T>& x = o.batch_first() ? acts_bf : acts;
+    const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
+    std::vector<T> cl(nl), cg(N);
+    CHECK(c(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, &o.raw(), cl.data(),
+            cg.data()) == LOSS_OK);
+    std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+    loss::ctc(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o, l.data(),
+              g.data());
+    CHECK(same(l, cl) && same(g, cg));
+    std::fill(l.begin(), l.end(), T(sentinel));
+    CHECK(loss::nothrow::ctc(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o,
+                             l.data(), nullptr)
+              .ok());
+    CHECK(same(l, cl));
+    const loss::output<T> out = loss::ctc(x, lab, label_lengths, input_lengths, L, o);
+    CHECK(same(out.loss, cl) && same(out.grad, cg));
+    loss::output<T> out2;
+    CHECK(loss::nothrow::ctc(out2, x, lab, label_lengths, input_lengths, L, o, false).ok());
+    CHECK(same(out2.loss, cl) && out2.grad.empty());
+    // With a workspace: the wrapper equals the C call with the same workspace.
+    std::vector<T> wl(nl), wg(N);
+    CHECK(cw(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, &o.raw(), wl.data(),
+             wg.data(), ws.data(), ws.size()) == LOSS_OK);
+    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(g.begin(), g.end(), T(sentinel));
+    loss::ctc_with_workspace(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o,
+                             l.data(), g.data(), ws.data(), ws.size());
+    CHECK(same(l, wl) && same(g, wg));
+    CHECK(loss::nothrow::ctc_with_workspace(x.data(), lab.data(), label_lengths.data(), input_lengths.data(),
+                                            L, B, A, o, l.data(), g.data(), ws.data(), ws.size())
+              .ok());
+    CHECK(same(l, wl) && same(g, wg));
+  }
+  // No labels at all: the vector form passes a valid pointer for the empty vector.
+  const std::vector<std::int32_t> none = {}, zero = {0, 0};
+  std::vector<T> cl(1);
+  const std::int32_t dummy = 0;
+  const loss::options logits = loss::options().from_logits(true);
+  CHECK(c(acts.data(), &dummy, zero.data(), input_lengths.data(), L, B, A, &logits.raw(), cl.data(),
+          nullptr) == LOSS_OK);
+  CHECK(same(loss::ctc(acts, none, zero, input_lengths, L, logits).loss, cl));
+
+  // Errors from libloss: a label equal to the blank; too small a workspace.
+  const std::vector<std::int32_t> blank_label = {1, 0, 3, 3};
+  std::vector<T> l(1, T(sentinel)), g(N, T(sentinel));
+  const std::vector<T> l0 = l, g0 = g;
+  CHECK(c(acts.data(), blank_label.data(), label_lengths.data(), input_lengths.data(), L, B, A, nullptr,
+          l.data(), g.data()) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  std::string msg = c_message();
+  expect_error(
+      [&] {
+        loss::ctc(acts.data(), blank_label.data(), label_lengths.data(), input_lengths.data(), L, B, A,
+                  loss::options(), l.data(), g.data());
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  expect_error([&] { loss::ctc(acts, blank_label, label_lengths, input_lengths, L); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  CHECK(cw(acts.data(), labels.data(), label_lengths.data(), input_lengths.data(), L, B, A, nullptr, l.data(),
+           g.data(), ws.data(), 8) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error(
+      [&] {
+        loss::ctc_with_workspace(acts.data(), labels.data(), label_lengths.data(), input_lengths.data(), L, B,
+                                 A, loss::options(), l.data(), g.data(), ws.data(), 8);
+      },
+      LOSS_ERROR_SHAPE, msg);
+  CHECK(same(l, l0) && same(g, g0));
+  CHECK(loss_ctc_workspace_size(0, B, A, 2, &bytes) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error([&] { loss::ctc_workspace_size(0, B, A, 2); }, LOSS_ERROR_SHAPE, msg);
+  // Sizes that do not fit, found by the vector form.
+  const std::string prefix = "loss::ctc: shape: ";
+  const std::vector<std::int32_t> three = {2, 2, 1};
+  expect_error([&] { loss::ctc(acts, labels, label_lengths, input_lengths, 5); }, LOSS_ERROR_SHAPE, prefix,
+               true);
+  expect_error([&] { loss::ctc(acts, labels, three, input_lengths, L); }, LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<std::int32_t> short_labels = {1, 2, 3};
+  expect_error([&] { loss::ctc(acts, short_labels, label_lengths, input_lengths, L); }, LOSS_ERROR_SHAPE,
+               prefix, true);
+  // A negative length is libloss's shape error, not the wrapper's.
+  const std::vector<std::int32_t> negative = {-1, 2};
+  expect_error([&] { loss::ctc(acts, labels, negative, input_lengths, L); }, LOSS_ERROR_SHAPE, "loss_ctc_f",
+               true);
+}
+
+template <class T>
+void test_class_weights() {
+  context() = std::string("class_weights_to_sample_weights ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_class_weights_to_sample_weights_f32,
+                                 loss_class_weights_to_sample_weights_f64);
+  const std::vector<std::int32_t> labels = {1, 0, 2, 1};
+  const std::vector<T> cw = {T(0.5), 2, T(1.25)};
+  std::vector<T> expected(4);
+  CHECK(c(labels.data(), 4, cw.data(), 3, expected.data()) == LOSS_OK);
+  CHECK(expected == std::vector<T>({2, T(0.5), T(1.25), 2}));
+  std::vector<T> out(4, T(sentinel));
+  loss::class_weights_to_sample_weights(labels.data(), 4, cw.data(), 3, out.data());
+  CHECK(same(out, expected));
+  CHECK(same(loss::class_weights_to_sample_weights(labels, cw), expected));
+  std::vector<T> out2;
+  CHECK(loss::nothrow::class_weights_to_sample_weights(out2, labels, cw).ok() && same(out2, expected));
+
+  const std::vector<std::int32_t> bad = {1, -1, 2, 1};
+  std::vector<T> kept(4, T(sentinel));
+  const std::vector<T> kept0 = kept;
+  CHECK(c(bad.data(), 4, cw.data(), 3, kept.data()) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  const std::string msg = c_message();
+  expect_error([&] { loss::class_weights_to_sample_weights(bad.data(), 4, cw.data(), 3, kept.data()); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  expect_error([&] { loss::class_weights_to_sample_weights(bad, cw); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  const loss::result r = loss::nothrow::class_weights_to_sample_weights(kept, bad, cw);
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message == msg && same(kept, kept0));
+  expect_error([&] { loss::class_weights_to_sample_weights(std::vector<std::int32_t>(), cw); },
+               LOSS_ERROR_SHAPE, "loss::class_weights_to_sample_weights: shape: ", true);
+}
+
+template <class T>
+void test_clip() {
+  context() = std::string("clip ") + type_name<T>();
+  const std::vector<T> g0 = values<T>(6, -3, 3, 11);
+  // clip_by_value
+  {
+    auto c = loss::detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64);
+    std::vector<T> ref = g0, a = g0, b = g0, d = g0;
+    CHECK(c(ref.data(), ref.size(), T(-1), T(0.5)) == LOSS_OK);
+    loss::clip_by_value(a.data(), a.size(), -1, 0.5);  // literals convert to T
+    loss::clip_by_value(b, -1, 0.5);
+    CHECK(loss::nothrow::clip_by_value(d, -1, 0.5).ok());
+    CHECK(same(a, ref) && same(b, ref) && same(d, ref) && !same(ref, g0));
+    std::vector<T> e = g0;
+    CHECK(c(e.data(), e.size(), T(1), T(0)) == LOSS_ERROR_INVALID_ARGUMENT);
+    const std::string msg = c_message();
+    expect_error([&] { loss::clip_by_value(e, 1, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
+    expect_error([&] { loss::clip_by_value(e.data(), e.size(), 1, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
+    CHECK(same(e, g0));
+    std::vector<T> empty;
+    expect_error([&] { loss::clip_by_value(empty, 0, 1); }, LOSS_ERROR_SHAPE,
+                 "loss::clip_by_value: shape: ", true);
+  }
+  // clip_by_norm
+  {
+    auto c = loss::detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64);
+    std::vector<T> ref = g0, a = g0, b = g0, d = g0;
+    T ref_norm = T(sentinel), a_norm = T(sentinel), d_norm = T(sentinel);
+    CHECK(c(ref.data(), ref.size(), T(1.5), &ref_norm) == LOSS_OK);
+    loss::clip_by_norm(a.data(), a.size(), 1.5, &a_norm);
+    const T b_norm = loss::clip_by_norm(b, 1.5);
+    CHECK(loss::nothrow::clip_by_norm(d_norm, d, 1.5).ok());
+    CHECK(same(a, ref) && same(b, ref) && same(d, ref) && !same(ref, g0));
+    CHECK(same_bits(a_norm, ref_norm) && same_bits(b_norm, ref_norm) && same_bits(d_norm, ref_norm));
+    std::vector<T> e = g0;
+    T norm = T(sentinel);
+    CHECK(c(e.data(), e.size(), T(0), &norm) == LOSS_ERROR_INVALID_ARGUMENT);
+    const std::string msg = c_message();
+    expect_error([&] { loss::clip_by_norm(e.data(), e.size(), 0, &norm); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
+    expect_error([&] { loss::clip_by_norm(e, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
+    const loss::result r = loss::nothrow::clip_by_norm(norm, e, 0);
+    CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg);
+    CHECK(same(e, g0) && same_bits(norm, T(sentinel)));
+  }
+  // clip_by_global_norm
+  {
+    auto c = loss::detail::pick<T>(loss_clip_by_global_norm_f32, loss_clip_by_global_norm_f64);
+    const std::vector<T> h0 = values<T>(3, -4, 4, 12);
+    std::vector<T> r1 = g0, r2 = h0;
+    T* ptrs[2] = {r1.data(), r2.data()};
+    const std::size_t lens[2] = {r1.size(), r2.size()};
+    T ref_norm = T(sentinel);
+    CHECK(c(ptrs, lens, 2, T(2), &ref_norm) == LOSS_OK);
+
+    std::vector<T> a1 = g0, a2 = h0;
+    T* aptrs[2] = {a1.data(), a2.data()};
+    T a_norm = T(sentinel);
+    loss::clip_by_global_norm(aptrs, lens, 2, 2, &a_norm);
+    CHECK(same(a1, r1) && same(a2, r2) && same_bits(a_norm, ref_norm));
+
+    std::vector<T> b1 = g0, b2 = h0;
+    const T b_norm = loss::clip_by_global_norm({&b1, &b2}, 2);
+    CHECK(same(b1, r1) && same(b2, r2) && same_bits(b_norm, ref_norm));
+
+    std::vector<T> d1 = g0, d2 = h0;
+    const std::vector<std::vector<T>*> list = {&d1, &d2};
+    const T d_norm = loss::clip_by_global_norm(list, 2);
+    CHECK(same(d1, r1) && same(d2, r2) && same_bits(d_norm, ref_norm));
+
+    std::vector<T> e1 = g0, e2 = h0;
+    T e_norm = T(sentinel);
+    CHECK(loss::nothrow::clip_by_global_norm(e_norm, {&e1, &e2}, 2).ok());
+    CHECK(same(e1, r1) && same(e2, r2) && same_bits(e_norm, ref_norm));
+
+    // Errors: a bad clip_norm (libloss), a NULL or empty buffer (the wrapper).
+    std::vector<T> f1 = g0, f2 = h0;
+    T* fptrs[2] = {f1.data(), f2.data()};
+    T f_norm = T(sentinel);
+    CHECK(c(fptrs, lens, 2, T(-1), &f_norm) == LOSS_ERROR_INVALID_ARGUMENT);
+    const std::string msg = c_message();
+    expect_error([&] { loss::clip_by_global_norm(fptrs, lens, 2, -1, &f_norm); }, LOSS_ERROR_INVALID_ARGUMENT,
+                 msg);
+    expect_error([&] { loss::clip_by_global_norm({&f1, &f2}, -1); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
+    const loss::result r = loss::nothrow::clip_by_global_norm(f_norm, {&f1, &f2}, -1);
+    CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg);
+    CHECK(same(f1, g0) && same(f2, h0) && same_bits(f_norm, T(sentinel)));
+    std::vector<T> empty;
+    expect_error([&] { loss::clip_by_global_norm({&f1, &empty}, 1); }, LOSS_ERROR_SHAPE,
+                 "loss::clip_by_global_norm: shape: ", true);
+    expect_error([&] { loss::clip_by_global_norm({&f1, static_cast<std::vector<T>*>(nullptr)}, 1); },
+                 LOSS_ERROR_NULL_POINTER, "loss::clip_by_global_norm: ", true);
+    CHECK(same(f1, g0));
+  }
+}
+
+// A custom per-sample loss written in C style: l_i = sum_j (p - t)^2 (no 1/dim), and
+// its gradient; the same arithmetic runs through the C callback and the C++ lambda.
+template <class T>
+loss_status c_style_sse(void* calls, const T* y_true, const T* y_pred, std::size_t batch, std::size_t dim,
+                        T* loss, T* grad) {
+  ++*static_cast<int*>(calls);
+  for (std::size_t i = 0; i < batch; ++i) {
+    T s = 0;
+    for (std::size_t j = 0; j < dim; ++j) {
+      const T d = y_pred[i * dim + j] - y_true[i * dim + j];
+      s += d * d;
+      if (grad) grad[i * dim + j] = 2 * d;
+    }
+    loss[i] = s;
+  }
+  return LOSS_OK;
+}
+
+template <class T>
+void test_weighted_sum() {
+  context() = std::string("weighted_sum ") + type_name<T>();
+  using raw_term = typename loss::term<T>::raw_type;
+  auto c = loss::detail::pick<T>(loss_weighted_sum_f32, loss_weighted_sum_f64);
+  const std::size_t B = 3, D = 2, K = 4;
+  const std::vector<T> t = values<T>(B * D, -1, 1, 21), p = values<T>(B * D, -1, 1, 22),
+                       w = values<T>(B, 0.5, 2, 23);
+  const std::vector<T> logits = values<T>(B * K, -2, 2, 24), cw = {1, 2, T(0.5), 1};
+  const std::vector<std::int32_t> labels = {3, 0, 1};
+  const loss::options huber_opts = loss::options().delta(0.5).reduction(loss::reduction::mean);
+  const loss::options sparse_opts = loss::options().from_logits(true);
+
+  // The C call.
+  std::vector<T> cg0(B * D, T(sentinel)), cg1(B * K, T(sentinel)), cg2(B * D, T(sentinel)), cper(3);
+  int c_calls = 0;
+  raw_term raw[3] = {};
+  raw[0].kind = LOSS_KIND_HUBER;
+  raw[0].weight = 0.5;
+  raw[0].y_true = t.data();
+  raw[0].y_pred = p.data();
+  raw[0].batch = B;
+  raw[0].dim = D;
+  raw[0].sample_weight = w.data();
+  raw[0].options = huber_opts.raw();
+  raw[0].grad_out = cg0.data();
+  raw[1].kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
+  raw[1].weight = 2;
+  raw[1].labels = labels.data();
+  raw[1].y_pred = logits.data();
+  raw[1].batch = B;
+  raw[1].dim = K;
+  raw[1].class_weight = cw.data();
+  raw[1].options = sparse_opts.raw();
+  raw[1].grad_out = cg1.data();
+  raw[2].kind = LOSS_KIND_CUSTOM;
+  raw[2].weight = 1.5;
+  raw[2].y_true = t.data();
+  raw[2].y_pred = p.data();
+  raw[2].batch = B;
+  raw[2].dim = D;
+  raw[2].options = loss_options_default();
+  raw[2].custom = &c_style_sse<T>;
+  raw[2].user_data = &c_calls;
+  raw[2].grad_out = cg2.data();
+  T ctotal = T(sentinel);
+  CHECK(c(raw, 3, &ctotal, cper.data()) == LOSS_OK);
+  CHECK(c_calls == 1);
+
+  // The same through the wrapper: a capturing lambda as the custom loss.
+  std::vector<T> g0(B * D, T(sentinel)), g1(B * K, T(sentinel)), g2(B * D, T(sentinel)), per(3);
+  int calls = 0;
+  const std::vector<loss::term<T>> terms = {
+      loss::make_term(LOSS_KIND_HUBER, t.data(), p.data(), B, D)
+          .weight(0.5)
+          .sample_weight(w.data())
+          .opts(huber_opts)
+          .grad_out(g0.data()),
+      loss::sparse_term(labels.data(), logits.data(), B, K)
+          .weight(2)
+          .class_weight(cw.data())
+          .opts(sparse_opts)
+          .grad_out(g1.data()),
+      loss::custom_term([&calls](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l,
+                                 T* g) { return c_style_sse<T>(&calls, yt, yp, b, d, l, g); },
+                        t.data(), p.data(), B, D)
+          .weight(1.5)
+          .grad_out(g2.data())};
+  const T total = loss::weighted_sum(terms, per.data());
+  CHECK(calls == 1);
+  CHECK(same_bits(total, ctotal) && same(per, cper) && same(g0, cg0) && same(g1, cg1) && same(g2, cg2));
+  T total2 = T(sentinel);
+  loss::weighted_sum(terms.data(), terms.size(), &total2, nullptr);
+  CHECK(same_bits(total2, ctotal) && calls == 2);
+  T total3 = T(sentinel);
+  CHECK(loss::nothrow::weighted_sum(total3, terms).ok() && same_bits(total3, ctotal) && calls == 3);
+  // A term is a value: a copy computes the same (its callable is copied along).
+  const std::vector<loss::term<T>> copies = terms;
+  CHECK(same_bits(loss::weighted_sum(copies), ctotal) && calls == 4);
+
+  // A lambda returning void (= LOSS_OK) equals the C callback alone (C term 2, weight 1.5).
+  const loss::term<T> void_term = loss::custom_term(
+      [](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l, T* g) {
+        int ignored = 0;
+        (void)c_style_sse<T>(&ignored, yt, yp, b, d, l, g);
+      },
+      t.data(), p.data(), B, D);
+  T ctotal1 = T(sentinel);
+  CHECK(c(&raw[2], 1, &ctotal1, nullptr) == LOSS_OK);
+  loss::term<T> void_term_w = void_term;
+  void_term_w.weight(1.5);
+  CHECK(same_bits(loss::weighted_sum(std::vector<loss::term<T>>{void_term_w}), ctotal1));
+
+  // Errors. Outputs of every term untouched on any error.
+  const std::vector<T> g0_before = g0, g1_before = g1, g2_before = g2, per_before = per;
+  auto untouched = [&] {
+    return same(g0, g0_before) && same(g1, g1_before) && same(g2, g2_before) && same(per, per_before);
+  };
+  // (1) The callback returns a status: it comes back with libloss's message.
+  int c_fail_calls = 0;
+  raw[2].custom = [](void* n, const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
+    ++*static_cast<int*>(n);
+    return LOSS_ERROR_LABEL_OUT_OF_RANGE;
+  };
+  raw[2].user_data = &c_fail_calls;
+  CHECK(c(raw, 3, &ctotal, nullptr) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  const std::string c_msg = c_message();
+  std::vector<loss::term<T>> failing = terms;
+  failing[2].callback(
+      [](const T*, const T*, std::size_t, std::size_t, T*, T*) { return LOSS_ERROR_LABEL_OUT_OF_RANGE; });
+  T kept = T(sentinel);
+  expect_error([&] { kept = loss::weighted_sum(failing, per.data()); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, c_msg);
+  CHECK(untouched() && same_bits(kept, T(sentinel)));
+  loss::result r = loss::nothrow::weighted_sum(kept, failing, per.data());
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message == c_msg && untouched() &&
+        same_bits(kept, T(sentinel)));
+  // (2) The callback throws: caught in the trampoline; loss::error keeps its status,
+  // bad_alloc is ALLOCATION, anything else PANIC; what() is appended.
+  failing[2] =
+      loss::custom_term([](const T*, const T*, std::size_t, std::size_t, T*,
+                           T*) -> loss_status { throw loss::error(LOSS_ERROR_SHAPE, "rows do not match"); },
+                        t.data(), p.data(), B, D);
+  expect_error([&] { loss::weighted_sum(failing, per.data()); }, LOSS_ERROR_SHAPE,
+               "loss_weighted_sum_f" + std::string(sizeof(T) == 4 ? "32" : "64") + ": term 2: ", true);
+  r = loss::nothrow::weighted_sum(kept, failing, per.data());
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.find("(callback: rows do not match)") != std::string::npos);
+  CHECK(untouched() && same_bits(kept, T(sentinel)));
+  failing[2].callback(
+      [](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status { throw std::bad_alloc(); });
+  r = loss::nothrow::weighted_sum(kept, failing, per.data());
+  CHECK(r.status == LOSS_ERROR_ALLOCATION && r.message.find("(callback: ") != std::string::npos &&
+        untouched());
+  failing[2].callback([](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
+    throw std::logic_error("oops");
+  });
+  r = loss::nothrow::weighted_sum(kept, failing, per.data());
+  CHECK(r.status == LOSS_ERROR_PANIC && r.message.find("(callback: oops)") != std::string::npos &&
+        untouched());
+  // The next error without a callback exception carries no stale callback text.
+  std::vector<loss::term<T>> bad_weight = terms;
+  bad_weight[0].weight(-1);
+  r = loss::nothrow::weighted_sum(kept, bad_weight, per.data());
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.find("callback") == std::string::npos &&
+        untouched());
+  CHECK(r.message == c_message());
+  // (3) No terms.
+  expect_error([&] { loss::weighted_sum(std::vector<loss::term<T>>()); }, LOSS_ERROR_SHAPE,
+               "loss::weighted_sum: shape: ", true);
+  CHECK(c(nullptr, 0, &ctotal, nullptr) == LOSS_ERROR_NULL_POINTER);
+  const std::string null_msg = c_message();
+  expect_error([&] { loss::weighted_sum(static_cast<const loss::term<T>*>(nullptr), 0, &kept, nullptr); },
+               LOSS_ERROR_NULL_POINTER, null_msg);
+  CHECK(same_bits(kept, T(sentinel)));
+}
+
+}  // namespace
+
+/// Runs every test; returns the number of failed checks (0 = success).
+extern "C" int loss_cpp_test_main(void) {
+  test_misc();
+  test_options();
+  test_dense<float>();
+  test_dense<double>();
+  test_sparse<float>();
+  test_sparse<double>();
+  test_sequence<float>();
+  test_sequence<double>();
+  test_ctc<float>();
+  test_ctc<double>();
+  test_class_weights<float>();
+  test_class_weights<double>();
+  test_clip<float>();
+  test_clip<double>();
+  test_weighted_sum<float>();
+  test_weighted_sum<double>();
+  std::printf("loss.hpp: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
+  return cpptest::failures();
+}

@@ -1,0 +1,145 @@
+// include/loss.hpp in code built with -fno-exceptions (build.rs compiles this file so,
+// with -std=c++17 -Wall -Wextra -Wpedantic -Werror): only loss::nothrow exists, and
+// every family works through it. Run by `cargo test -p c-tests` (tests/cpp.rs).
+#include "check.hpp"
+
+static_assert(LOSS_HPP_EXCEPTIONS == 0, "this file must be compiled with -fno-exceptions");
+
+namespace {
+
+void test_dense() {
+  context() = "noexcept dense";
+  const std::vector<double> t = values<double>(6, 0, 1, 31), p = values<double>(6, 0, 1, 32);
+  std::vector<double> cl(1), cg(6);
+  CHECK(loss_log_cosh_f64(t.data(), p.data(), 2, 3, nullptr, nullptr, cl.data(), cg.data()) == LOSS_OK);
+  loss::output<double> out;
+  loss::result r = loss::nothrow::log_cosh(out, t, p, 2);
+  CHECK(r.ok() && same(out.loss, cl) && same(out.grad, cg));
+  std::vector<double> l(1, sentinel), g(6, sentinel);
+  r = loss::nothrow::log_cosh(t.data(), p.data(), 2, 3, nullptr, loss::options(), l.data(), g.data());
+  CHECK(r.ok() && same(l, cl) && same(g, cg));
+
+  // An error: status and message of the C call, outputs untouched.
+  const std::vector<double> l0 = l, g0 = g;
+  r = loss::nothrow::huber(t.data(), p.data(), 2, 3, nullptr, loss::options().delta(-1), l.data(), g.data());
+  loss_options bad = loss_options_default();
+  bad.delta = -1;
+  CHECK(loss_huber_f64(t.data(), p.data(), 2, 3, nullptr, &bad, l.data(), g.data()) ==
+        LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK(!r && r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == c_message() && same(l, l0) &&
+        same(g, g0));
+  const loss::output<double> kept = out;
+  r = loss::nothrow::huber(out, t, p, 4);
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind("loss::huber: shape: ", 0) == 0);
+  CHECK(same(out.loss, kept.loss) && same(out.grad, kept.grad));
+}
+
+void test_sparse_and_clip() {
+  context() = "noexcept sparse, class weights, clip";
+  const std::vector<std::int32_t> labels = {1, 0};
+  const std::vector<float> logits = values<float>(6, -1, 1, 33), cw = {1, 2, 3};
+  std::vector<float> cl(1), cg(6);
+  const loss::options o = loss::options().from_logits(true);
+  CHECK(loss_sparse_categorical_crossentropy_f32(labels.data(), logits.data(), 2, 3, nullptr, cw.data(),
+                                                 &o.raw(), cl.data(), cg.data()) == LOSS_OK);
+  loss::output<float> out;
+  CHECK(loss::nothrow::sparse_categorical_crossentropy(out, labels, logits, o, true, nullptr, &cw).ok());
+  CHECK(same(out.loss, cl) && same(out.grad, cg));
+
+  std::vector<float> sw;
+  CHECK(loss::nothrow::class_weights_to_sample_weights(sw, labels, cw).ok() &&
+        sw == std::vector<float>({2, 1}));
+
+  std::vector<float> a = {3, 4}, b = {12};
+  float norm = 0;
+  CHECK(loss::nothrow::clip_by_global_norm(norm, {&a, &b}, 6.5f).ok());
+  CHECK(norm == 13 && a == std::vector<float>({1.5f, 2}) && b == std::vector<float>({6}));
+  CHECK(loss::nothrow::clip_by_norm(norm, a, 1.25f).ok() && norm == 2.5f);
+  CHECK(a == std::vector<float>({0.75f, 1}));
+  CHECK(loss::nothrow::clip_by_value(a, 0.0f, 0.8f).ok() && a == std::vector<float>({0.75f, 0.8f}));
+  const loss::result r = loss::nothrow::clip_by_value(a, 1.0f, 0.0f);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && !r.message.empty() &&
+        a == std::vector<float>({0.75f, 0.8f}));
+}
+
+void test_sequence_and_ctc() {
+  context() = "noexcept sequence, ctc";
+  const std::vector<std::int32_t> targets = {1, 2, 0, 2};
+  const std::vector<float> logits = values<float>(12, -1, 1, 34);
+  const loss::options o = loss::options().from_logits(true);
+  std::vector<float> cl(1), cg(12);
+  CHECK(loss_sequence_crossentropy_f32(targets.data(), logits.data(), nullptr, 2, 2, 3, nullptr, &o.raw(),
+                                       cl.data(), cg.data()) == LOSS_OK);
+  loss::output<float> out;
+  CHECK(loss::nothrow::sequence_crossentropy(out, targets, logits, 2, o).ok());
+  CHECK(same(out.loss, cl) && same(out.grad, cg));
+
+  // CTC: 3 frames, 1 sample, alphabet {blank, a}, label "a"; with a workspace.
+  const std::vector<double> acts = values<double>(6, -1, 1, 35);
+  const std::int32_t label = 1, label_length = 1, input_length = 3;
+  std::size_t bytes = 0;
+  CHECK(loss::nothrow::ctc_workspace_size(3, 1, 2, 1, &bytes).ok() && bytes > 0);
+  std::vector<unsigned char> ws(bytes);
+  double c_loss = 0, loss = sentinel;
+  CHECK(loss_ctc_f64(acts.data(), &label, &label_length, &input_length, 3, 1, 2, &o.raw(), &c_loss,
+                     nullptr) == LOSS_OK);
+  CHECK(loss::nothrow::ctc_with_workspace(acts.data(), &label, &label_length, &input_length, 3, 1, 2, o,
+                                          &loss, nullptr, ws.data(), ws.size())
+            .ok());
+  CHECK(same_bits(loss, c_loss));
+  loss::output<double> ctc_out;
+  CHECK(loss::nothrow::ctc(ctc_out, acts, {1}, {1}, {3}, 3, o).ok() && same_bits(ctc_out.value(), c_loss));
+  const loss::result r = loss::nothrow::ctc(ctc_out, acts, {0}, {1}, {3}, 3, o);  // the blank as a label
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message.rfind("loss_ctc_f64: ", 0) == 0);
+  CHECK(same_bits(ctc_out.value(), c_loss));
+}
+
+void test_weighted_sum() {
+  context() = "noexcept weighted_sum";
+  const std::vector<double> t = {0, 1, 2, 3}, p = {1, 1, 1, 1};
+  std::vector<double> grad(4, sentinel);
+  int calls = 0;
+  // A custom term computing 0.5 * sum_j (p - t)^2 per sample; the total with weight 2
+  // is the sum of squares over the batch, divided by batch (sum_over_batch_size).
+  std::vector<loss::term<double>> terms = {loss::custom_term(
+      [&calls](const double* yt, const double* yp, std::size_t b, std::size_t d, double* l, double* g) {
+        ++calls;
+        for (std::size_t i = 0; i < b; ++i) {
+          l[i] = 0;
+          for (std::size_t j = 0; j < d; ++j) {
+            const double e = yp[i * d + j] - yt[i * d + j];
+            l[i] += 0.5 * e * e;
+            if (g) g[i * d + j] = e;
+          }
+        }
+        return LOSS_OK;
+      },
+      t.data(), p.data(), 2, 2)};
+  terms[0].weight(2).grad_out(grad.data());
+  double total = 0;
+  CHECK(loss::nothrow::weighted_sum(total, terms).ok() && calls == 1);
+  // e = p - t = {1, 0, -1, -2}: 2 * (0.5 + 2.5) / 2 = 3; gradient 2 * e / batch = e.
+  CHECK(total == 3.0 && grad == std::vector<double>({1, 0, -1, -2}));
+
+  // A callback's error status aborts the call; nothing written.
+  terms[0].callback([](const double*, const double*, std::size_t, std::size_t, double*, double*) {
+    return LOSS_ERROR_INVALID_ARGUMENT;
+  });
+  const std::vector<double> grad0 = grad;
+  double kept = sentinel;
+  const loss::result r = loss::nothrow::weighted_sum(kept, terms);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.find("term 0") != std::string::npos);
+  CHECK(same_bits(kept, sentinel) && grad == grad0);
+}
+
+}  // namespace
+
+/// Runs every test; returns the number of failed checks (0 = success).
+extern "C" int loss_cpp_noexcept_test_main(void) {
+  test_dense();
+  test_sparse_and_clip();
+  test_sequence_and_ctc();
+  test_weighted_sum();
+  std::printf("loss.hpp without exceptions: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
+  return cpptest::failures();
+}

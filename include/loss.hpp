@@ -1,0 +1,1031 @@
+/*
+ * loss.hpp: a header-only C++17 front end of libloss over the C ABI of loss.h.
+ *
+ * Nothing here computes a loss: every function forwards to its `loss_*_f32` or
+ * `loss_*_f64` twin, chosen by the element type (`float` or `double`), so results
+ * are bit-identical to the C functions. loss.h documents the formulas, layouts and
+ * errors of every function; this header documents only what it adds.
+ *
+ * Two ways to call:
+ *
+ *   - `loss::huber(...)` and friends THROW `loss::error` (status + message) on any
+ *     error. They exist only when exceptions are enabled (`__cpp_exceptions`).
+ *   - `loss::nothrow::huber(...)` and friends RETURN a `loss::result` (status +
+ *     message) and never throw a libloss error: use them with `-fno-exceptions`.
+ *
+ * Every function comes in two forms:
+ *
+ *   - Pointer form: the C function's arguments in the C order (pointer + sizes),
+ *     with `const loss::options&` in place of `const loss_options*`. It writes into
+ *     your buffers, which are left untouched on any error (as in C). The throwing
+ *     form returns `void`.
+ *   - `std::vector` form: sizes are taken from the vectors; outputs are returned as
+ *     new vectors (`loss::output<T>` for the losses). Sizes that do not fit each
+ *     other are reported by the wrapper as `LOSS_ERROR_SHAPE` with a message naming
+ *     the function (`"loss::huber: ..."`), before libloss is called. The nothrow
+ *     version takes what the throwing version returns as its FIRST argument, by
+ *     reference, and assigns it only on success. Vector forms allocate their outputs
+ *     (and nothing else); for allocation-free loops use the pointer forms.
+ *
+ * Other contiguous containers (std::array, your own tensors) go through the pointer
+ * form with `.data()` and their sizes; C++17 has no std::span.
+ *
+ * Element types: `T` is `float` or `double`; it is deduced from the first
+ * floating-point buffer of the call, and every other `T` buffer and scalar of the
+ * call must have (or, for scalars, convert to) that type. `nullptr` is accepted
+ * wherever loss.h says "nullable". Integer labels are `std::int32_t`.
+ *
+ * Thread safety: as the C functions (every call may run concurrently on disjoint
+ * outputs); `loss::options`, `loss::term` and `loss::output` are plain values.
+ */
+#ifndef LOSS_HPP
+#define LOSS_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "loss.h"
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+/** 1 when the throwing API (`loss::error` and the functions of namespace `loss`) is
+ * available, 0 when the code is compiled without exceptions. */
+#define LOSS_HPP_EXCEPTIONS 1
+#include <stdexcept>
+#else
+#define LOSS_HPP_EXCEPTIONS 0
+#endif
+
+namespace loss {
+
+// Code compiled with and without exceptions may be linked into one program: the
+// inline namespace gives the two variants of every inline function distinct symbols
+// (the one-definition rule holds). Invisible in use: write `loss::huber`.
+#if LOSS_HPP_EXCEPTIONS
+inline namespace with_exceptions {
+#else
+inline namespace without_exceptions {
+#endif
+
+/** The reduction of per-sample losses, as `loss_reduction` (loss.h documents each). */
+enum class reduction : int {
+  none = LOSS_REDUCTION_NONE,                               /**< `w_i l_i`, one per sample. */
+  sum = LOSS_REDUCTION_SUM,                                 /**< `sum_i w_i l_i`. */
+  mean = LOSS_REDUCTION_MEAN,                               /**< `sum_i w_i l_i / sum_i w_i`. */
+  sum_over_batch_size = LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, /**< `sum_i w_i l_i / batch` (default). */
+};
+
+/** The library version, e.g. `"0.1.0"` (static string). */
+inline const char* version() noexcept { return loss_version(); }
+
+/** The name of a status, e.g. `"LOSS_ERROR_SHAPE"` (static string, never NULL). */
+inline const char* status_string(loss_status s) noexcept { return loss_status_string(s); }
+
+/** The C library's last error message on this thread (see loss.h). The wrappers copy
+ * it into `result::message` / `error::what()`, so you rarely need this. */
+inline const char* last_error_message() noexcept { return loss_last_error_message(); }
+
+/** Sets the size of libloss's thread pool (0 = one per core, 1 = never spawn). */
+inline void set_num_threads(std::size_t n) noexcept { loss_set_num_threads(n); }
+
+/** The number of threads a call may use now (at least 1). */
+inline std::size_t num_threads() noexcept { return loss_get_num_threads(); }
+
+/**
+ * Options of a call: a `loss_options` that starts as `loss_options_default()`, with
+ * one chainable setter per field, named as the field, and a getter of the same
+ * name:
+ *
+ *     auto o = loss::options().reduction(loss::reduction::sum).from_logits(true);
+ *     bool logits = o.from_logits();
+ *
+ * The setters store the value as given; libloss validates it at the call (a bad
+ * value is `LOSS_ERROR_INVALID_ARGUMENT` there). Implicitly constructible from a
+ * `loss_options`, so C options can be passed to every function.
+ */
+class options {
+ public:
+  /** The defaults of `loss_options_default()`. */
+  options() noexcept : raw_(loss_options_default()) {}
+  /** A copy of C options. */
+  options(const loss_options& raw) noexcept : raw_(raw) {}  // NOLINT: implicit on purpose
+
+  /** The C struct, for the C functions. */
+  const loss_options& raw() const noexcept { return raw_; }
+  /** The C struct, mutable. */
+  loss_options& raw() noexcept { return raw_; }
+
+  /** Reduction of the per-sample losses (default `sum_over_batch_size`). */
+  options& reduction(loss::reduction r) noexcept {
+    raw_.reduction = static_cast<loss_reduction>(r);
+    return *this;
+  }
+  /** Reduction, from the C enum. */
+  options& reduction(loss_reduction r) noexcept {
+    raw_.reduction = r;
+    return *this;
+  }
+  /** The reduction. */
+  loss::reduction reduction() const noexcept { return static_cast<loss::reduction>(raw_.reduction); }
+
+// One setter (chainable) and one getter per plain field of loss_options.
+#define LOSS_HPP_OPTION(type, field) \
+  options& field(type v) noexcept {  \
+    raw_.field = v;                  \
+    return *this;                    \
+  }                                  \
+  type field() const noexcept { return raw_.field; }
+
+  /** Logits instead of probabilities (cross-entropies, focal; CTC: see loss.h). */
+  LOSS_HPP_OPTION(bool, from_logits)
+  /** Label smoothing, in [0, 1]. */
+  LOSS_HPP_OPTION(double, label_smoothing)
+  /** Huber threshold, > 0. */
+  LOSS_HPP_OPTION(double, delta)
+  /** Contrastive margin, >= 0. */
+  LOSS_HPP_OPTION(double, margin)
+  /** Clipping epsilon (default 1e-7). */
+  LOSS_HPP_OPTION(double, epsilon)
+  /** Binary cross-entropy weight of the positive term (default 1). */
+  LOSS_HPP_OPTION(double, pos_weight)
+  /** Focal gamma (default 2). */
+  LOSS_HPP_OPTION(double, gamma)
+  /** Focal alpha (default 0.25), used with `apply_class_balancing`. */
+  LOSS_HPP_OPTION(double, alpha)
+  /** Focal class balancing (default false). */
+  LOSS_HPP_OPTION(bool, apply_class_balancing)
+  /** Poisson: `y_pred` is the log-rate (default false). */
+  LOSS_HPP_OPTION(bool, log_input)
+  /** Sparse and sequence cross-entropy: the label to skip (default `LOSS_NO_IGNORE`). */
+  LOSS_HPP_OPTION(std::int32_t, ignore_index)
+  /** CTC blank index (default 0). */
+  LOSS_HPP_OPTION(std::int32_t, blank)
+  /** CTC: infeasible samples give 0 instead of +inf (default false). */
+  LOSS_HPP_OPTION(bool, zero_infinity)
+  /** CTC: activations are `[batch, time, alphabet]` (default false: time-major). */
+  LOSS_HPP_OPTION(bool, batch_first)
+#undef LOSS_HPP_OPTION
+
+ private:
+  loss_options raw_;
+};
+
+/**
+ * The outcome of a `loss::nothrow` call: `LOSS_OK` and an empty message, or the
+ * error's status and message (libloss's `loss_last_error_message()`, copied at once,
+ * or the wrapper's own for size mismatches of the vector forms).
+ */
+struct [[nodiscard]] result {
+  /** `LOSS_OK` on success. */
+  loss_status status = LOSS_OK;
+  /** Empty on success. */
+  std::string message;
+  /** True on success. */
+  bool ok() const noexcept { return status == LOSS_OK; }
+  /** True on success. */
+  explicit operator bool() const noexcept { return ok(); }
+};
+
+/** What a `std::vector` form of a loss returns. */
+template <class T>
+struct output {
+  /** One value, or `batch` values for `reduction::none` (see each function). */
+  std::vector<T> loss;
+  /** The gradient, shaped as the predictions (activations for CTC); empty when it
+   * was not asked for. */
+  std::vector<T> grad;
+  /** The first loss value: the reduced loss unless the reduction is `none`. */
+  T value() const { return loss.at(0); }
+};
+
+#if LOSS_HPP_EXCEPTIONS
+/**
+ * What the throwing functions throw: the status (`status()`) and the message
+ * (`what()`) of the failed call.
+ */
+class error : public std::runtime_error {
+ public:
+  /** An error with a status and a message. */
+  error(loss_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  /** The status, never `LOSS_OK`. */
+  loss_status status() const noexcept { return status_; }
+  /** The status' name, e.g. `"LOSS_ERROR_SHAPE"`. */
+  const char* status_name() const noexcept { return loss_status_string(status_); }
+
+ private:
+  loss_status status_;
+};
+#endif
+
+/** Implementation details; not part of the API. */
+namespace detail {
+
+// std::type_identity (C++20).
+template <class T>
+struct identity {
+  using type = T;
+};
+// `same_t<T>` takes part in no template argument deduction, so that `nullptr` and
+// literals of another type are accepted where T is deduced from another argument.
+template <class T>
+using same_t = typename identity<T>::type;
+// Enables a template for float and double only.
+template <class T>
+using if_real = std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, double>::value, int>;
+
+// The `_f32` twin for float, the `_f64` one for double.
+template <class T, class F32, class F64>
+constexpr auto pick(F32 f32, F64 f64) noexcept {
+  if constexpr (std::is_same<T, float>::value) {
+    return f32;
+  } else {
+    return f64;
+  }
+}
+
+// The result of a C call: the message is copied before anything else can reset it.
+inline result from_status(loss_status s) {
+  result r;
+  if (s != LOSS_OK) {
+    r.status = s;
+    r.message = loss_last_error_message();
+  }
+  return r;
+}
+
+// A size mismatch found by a vector form before calling libloss.
+inline result shape_error(const char* fn, const std::string& what) {
+  return result{LOSS_ERROR_SHAPE, std::string("loss::") + fn + ": shape: " + what};
+}
+
+// A size in a message.
+inline std::string sz(std::size_t n) { return std::to_string(n); }
+
+// The buffer of a vector, or NULL for an absent optional one.
+template <class V>
+auto data_or_null(const V* v) noexcept -> decltype(v->data()) {
+  return v ? v->data() : nullptr;
+}
+
+// Checks that an optional vector has `n` elements.
+template <class V>
+bool size_is(const V* v, std::size_t n) noexcept {
+  return v == nullptr || v->size() == n;
+}
+
+// Runs `call(loss_out, grad_out)` into fresh vectors; assigns them to `out` on success.
+template <class T, class Call>
+result produce(output<T>& out, std::size_t n_loss, std::size_t n_grad, bool want_grad, Call call) {
+  output<T> tmp;
+  tmp.loss.resize(n_loss);
+  if (want_grad) tmp.grad.resize(n_grad);
+  result r = from_status(call(tmp.loss.data(), want_grad ? tmp.grad.data() : nullptr));
+  if (r.ok()) out = std::move(tmp);
+  return r;
+}
+
+// The number of loss values a call writes: `batch` for `reduction::none`, else 1.
+inline std::size_t n_loss(const options& o, std::size_t batch) noexcept {
+  return o.reduction() == reduction::none ? batch : 1;
+}
+
+// Vector form of a dense-target loss.
+template <class T, class F>
+result dense(const char* fn, F f, output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred,
+             std::size_t batch, const options& o, bool want_grad, const std::vector<T>* sample_weight) {
+  const std::size_t n = y_pred.size();
+  if (batch == 0 || n == 0 || n % batch != 0)
+    return shape_error(fn, "y_pred has " + sz(n) + " values, not a positive multiple of batch " + sz(batch));
+  if (y_true.size() != n)
+    return shape_error(fn, "y_true has " + sz(y_true.size()) + " values, y_pred " + sz(n));
+  if (!size_is(sample_weight, batch))
+    return shape_error(fn, "sample_weight must have batch = " + sz(batch) + " values");
+  return produce(out, n_loss(o, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return f(y_true.data(), y_pred.data(), batch, n / batch, data_or_null(sample_weight), &o.raw(), loss_out,
+             grad_out);
+  });
+}
+
+// Message of an exception thrown by a custom callback (see `term`), per thread.
+inline std::string& callback_message() {
+  static thread_local std::string m;
+  return m;
+}
+
+#if LOSS_HPP_EXCEPTIONS
+// What every throwing function does with its nothrow twin's result.
+inline void check(result r) {
+  if (!r.ok()) throw error(r.status, r.message);
+}
+#endif
+
+}  // namespace detail
+
+/**
+ * The C++ type of a custom loss (`LOSS_KIND_CUSTOM` term): called with `y_true`,
+ * `y_pred` (`[batch, dim]`), `batch`, `dim`, and the outputs `per_sample_loss`
+ * (`[batch]`) and `grad` (nullable `[batch, dim]`, `d l_i / d y_pred_i`); returns
+ * `LOSS_OK` or the error status that aborts the call (see loss.h). Any callable with
+ * these parameters returning `loss_status` or `void` (= `LOSS_OK`) is accepted by
+ * `custom_term`, e.g. a capturing lambda.
+ */
+template <class T>
+using custom_fn = std::function<loss_status(const T* y_true, const T* y_pred, std::size_t batch,
+                                            std::size_t dim, T* per_sample_loss, T* grad)>;
+
+/**
+ * One term of `weighted_sum` (a `loss_term_f32` or `loss_term_f64`), made by
+ * `make_term`, `sparse_term` or `custom_term` and refined by chainable setters.
+ * A term only points to your buffers: they must outlive the `weighted_sum` call.
+ * A custom term holds its callable; copying the term copies it.
+ */
+template <class T>
+class term {
+ public:
+  /** The C struct. */
+  using raw_type = std::conditional_t<std::is_same<T, float>::value, loss_term_f32, loss_term_f64>;
+
+  /** A term of kind `kind` (weight 1, default options, nothing else set). */
+  explicit term(loss_kind kind) noexcept : raw_() {
+    raw_.kind = kind;
+    raw_.weight = 1.0;
+    raw_.options = loss_options_default();
+  }
+
+  /** The term's weight in the total (default 1). */
+  term& weight(double w) noexcept {
+    raw_.weight = w;
+    return *this;
+  }
+  /** Nullable `[batch]` sample weights. */
+  term& sample_weight(const T* w) noexcept {
+    raw_.sample_weight = w;
+    return *this;
+  }
+  /** Nullable `[dim]` class weights (sparse cross-entropy only). */
+  term& class_weight(const T* w) noexcept {
+    raw_.class_weight = w;
+    return *this;
+  }
+  /** The term's options. */
+  term& opts(const options& o) noexcept {
+    raw_.options = o.raw();
+    return *this;
+  }
+  /** Nullable `[batch, dim]`: receives `weight * d(term)/d(y_pred)`. */
+  term& grad_out(T* g) noexcept {
+    raw_.grad_out = g;
+    return *this;
+  }
+
+  /** The C struct (its `custom` and `user_data` are set by `weighted_sum`). */
+  const raw_type& raw() const noexcept { return raw_; }
+  /** The C struct, mutable. */
+  raw_type& raw() noexcept { return raw_; }
+  /** The callable of a custom term (empty otherwise). */
+  const custom_fn<T>& callback() const noexcept { return fn_; }
+  /** Sets the callable (makes sense for `LOSS_KIND_CUSTOM` only). */
+  term& callback(custom_fn<T> fn) {
+    fn_ = std::move(fn);
+    return *this;
+  }
+
+ private:
+  raw_type raw_;
+  custom_fn<T> fn_;
+};
+
+/** A term of a built-in dense-target loss `kind` (not sparse CE, not custom). */
+template <class T, detail::if_real<T> = 0>
+term<T> make_term(loss_kind kind, const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch,
+                  std::size_t dim) noexcept {
+  term<T> t(kind);
+  t.raw().y_true = y_true;
+  t.raw().y_pred = y_pred;
+  t.raw().batch = batch;
+  t.raw().dim = dim;
+  return t;
+}
+
+/** A sparse categorical cross-entropy term: `labels` `[batch]`, `y_pred` `[batch, classes]`. */
+template <class T, detail::if_real<T> = 0>
+term<T> sparse_term(const std::int32_t* labels, const T* y_pred, std::size_t batch,
+                    std::size_t classes) noexcept {
+  term<T> t(LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY);
+  t.raw().labels = labels;
+  t.raw().y_pred = y_pred;
+  t.raw().batch = batch;
+  t.raw().dim = classes;
+  return t;
+}
+
+/**
+ * A custom term: `fn` (see `custom_fn`) computes the per-sample losses and their
+ * gradient; libloss applies sample weights and the reduction as for a built-in loss.
+ * An exception escaping `fn` is caught before it reaches the C library and aborts
+ * the call: a `loss::error` with its status, `std::bad_alloc` as
+ * `LOSS_ERROR_ALLOCATION`, anything else as `LOSS_ERROR_PANIC`; the exception's
+ * `what()` is appended to the message.
+ */
+template <class T, class F, detail::if_real<T> = 0>
+term<T> custom_term(F fn, const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch,
+                    std::size_t dim) {
+  term<T> t = make_term(LOSS_KIND_CUSTOM, y_true, y_pred, batch, dim);
+  t.callback([fn = std::move(fn)](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l,
+                                  T* g) mutable -> loss_status {
+    if constexpr (std::is_void<decltype(fn(yt, yp, b, d, l, g))>::value) {
+      fn(yt, yp, b, d, l, g);
+      return LOSS_OK;
+    } else {
+      return fn(yt, yp, b, d, l, g);
+    }
+  });
+  return t;
+}
+
+namespace detail {
+
+// The C callback of every custom term: `user_data` is the term's `custom_fn<T>`.
+template <class T>
+loss_status trampoline(void* user_data, const T* y_true, const T* y_pred, std::size_t batch, std::size_t dim,
+                       T* per_sample_loss, T* grad) noexcept {
+  const custom_fn<T>& fn = *static_cast<const custom_fn<T>*>(user_data);
+#if LOSS_HPP_EXCEPTIONS
+  try {
+    return fn(y_true, y_pred, batch, dim, per_sample_loss, grad);
+  } catch (const error& e) {
+    callback_message() = e.what();
+    return e.status();
+  } catch (const std::bad_alloc& e) {
+    callback_message() = e.what();
+    return LOSS_ERROR_ALLOCATION;
+  } catch (const std::exception& e) {
+    callback_message() = e.what();
+    return LOSS_ERROR_PANIC;
+  } catch (...) {
+    callback_message() = "unknown exception";
+    return LOSS_ERROR_PANIC;
+  }
+#else
+  return fn(y_true, y_pred, batch, dim, per_sample_loss, grad);
+#endif
+}
+
+}  // namespace detail
+
+/** The functions that report errors as a `loss::result` instead of throwing. */
+namespace nothrow {
+
+/*
+ * The dense-target losses (loss.h: `loss_<name>_f32/_f64`; same formulas, options
+ * and errors). `LOSS_HPP_DENSE_LOSSES(X)` expands `X(name)` for each of their 16
+ * names (an X-macro: usable in your code, e.g. to test or register every one).
+ * For each `name`:
+ *
+ *   result name(const T* y_true, const T* y_pred, size_t batch, size_t dim,
+ *               const T* sample_weight, const options& opts, T* loss_out, T* grad_out);
+ *   result name(output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred,
+ *               size_t batch, const options& opts = {}, bool want_grad = true,
+ *               const std::vector<T>* sample_weight = nullptr);
+ *
+ * In the vector form `dim = y_pred.size() / batch`; `y_true` must have y_pred's
+ * size and `sample_weight` `batch` values.
+ */
+#define LOSS_HPP_DENSE_LOSSES(X)    \
+  X(mean_squared_error)             \
+  X(mean_absolute_error)            \
+  X(huber)                          \
+  X(log_cosh)                       \
+  X(mean_absolute_percentage_error) \
+  X(mean_squared_logarithmic_error) \
+  X(poisson)                        \
+  X(kl_divergence)                  \
+  X(cosine_similarity)              \
+  X(binary_crossentropy)            \
+  X(binary_focal_crossentropy)      \
+  X(categorical_crossentropy)       \
+  X(hinge)                          \
+  X(squared_hinge)                  \
+  X(categorical_hinge)              \
+  X(contrastive)
+
+#define LOSS_HPP_NOTHROW_DENSE(name)                                                                         \
+  template <class T, detail::if_real<T> = 0>                                                                 \
+  result name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,          \
+              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,      \
+              detail::same_t<T>* grad_out) {                                                                 \
+    return detail::from_status(detail::pick<T>(loss_##name##_f32, loss_##name##_f64)(                        \
+        y_true, y_pred, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));                        \
+  }                                                                                                          \
+  template <class T, detail::if_real<T> = 0>                                                                 \
+  result name(output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch, \
+              const options& opts = options(), bool want_grad = true,                                        \
+              const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                               \
+    return detail::dense(#name, detail::pick<T>(loss_##name##_f32, loss_##name##_f64), out, y_true, y_pred,  \
+                         batch, opts, want_grad, sample_weight);                                             \
+  }
+LOSS_HPP_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
+#undef LOSS_HPP_NOTHROW_DENSE
+
+/**
+ * Sparse categorical cross-entropy (`loss_sparse_categorical_crossentropy_*`):
+ * `labels` `[batch]`, `y_pred` `[batch, classes]`, nullable `sample_weight`
+ * `[batch]` and `class_weight` `[classes]`.
+ */
+template <class T, detail::if_real<T> = 0>
+result sparse_categorical_crossentropy(const std::int32_t* labels, const T* y_pred, std::size_t batch,
+                                       std::size_t classes, const detail::same_t<T>* sample_weight,
+                                       const detail::same_t<T>* class_weight, const options& opts,
+                                       detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  return detail::from_status(
+      detail::pick<T>(loss_sparse_categorical_crossentropy_f32, loss_sparse_categorical_crossentropy_f64)(
+          labels, y_pred, batch, classes, sample_weight, class_weight, &opts.raw(), loss_out, grad_out));
+}
+
+/**
+ * Sparse categorical cross-entropy, vector form: `batch = labels.size()`,
+ * `classes = y_pred.size() / batch`; `sample_weight` (`batch` values) and
+ * `class_weight` (`classes` values) may be NULL.
+ */
+template <class T, detail::if_real<T> = 0>
+result sparse_categorical_crossentropy(output<T>& out, const std::vector<std::int32_t>& labels,
+                                       const std::vector<T>& y_pred, const options& opts = options(),
+                                       bool want_grad = true,
+                                       const std::vector<detail::same_t<T>>* sample_weight = nullptr,
+                                       const std::vector<detail::same_t<T>>* class_weight = nullptr) {
+  const char* fn = "sparse_categorical_crossentropy";
+  const std::size_t batch = labels.size(), n = y_pred.size();
+  if (batch == 0 || n == 0 || n % batch != 0)
+    return detail::shape_error(fn, "y_pred has " + detail::sz(n) + " values, not a positive multiple of " +
+                                       detail::sz(batch) + " labels");
+  const std::size_t classes = n / batch;
+  if (!detail::size_is(sample_weight, batch))
+    return detail::shape_error(fn, "sample_weight must have batch = " + detail::sz(batch) + " values");
+  if (!detail::size_is(class_weight, classes))
+    return detail::shape_error(fn, "class_weight must have classes = " + detail::sz(classes) + " values");
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_sparse_categorical_crossentropy_f32,
+                           loss_sparse_categorical_crossentropy_f64)(
+        labels.data(), y_pred.data(), batch, classes, detail::data_or_null(sample_weight),
+        detail::data_or_null(class_weight), &opts.raw(), loss_out, grad_out);
+  });
+}
+
+/**
+ * Sequence (next-token) cross-entropy (`loss_sequence_crossentropy_*`): `targets`
+ * `[batch, time]`, `y_pred` `[batch, time, vocab]`, nullable `lengths` and
+ * `sample_weight` (`[batch]` each); `loss_out` holds `batch` per-sequence sums for
+ * `reduction::none`, else 1 value.
+ */
+template <class T, detail::if_real<T> = 0>
+result sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
+                             std::size_t batch, std::size_t time, std::size_t vocab,
+                             const detail::same_t<T>* sample_weight, const options& opts,
+                             detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
+      targets, y_pred, lengths, batch, time, vocab, sample_weight, &opts.raw(), loss_out, grad_out));
+}
+
+/**
+ * Sequence cross-entropy, vector form: `time = targets.size() / batch`,
+ * `vocab = y_pred.size() / targets.size()`; `lengths` and `sample_weight` (`batch`
+ * values each) may be NULL.
+ */
+template <class T, detail::if_real<T> = 0>
+result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& targets,
+                             const std::vector<T>& y_pred, std::size_t batch, const options& opts = options(),
+                             bool want_grad = true, const std::vector<std::int32_t>* lengths = nullptr,
+                             const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
+  const char* fn = "sequence_crossentropy";
+  const std::size_t tokens = targets.size(), n = y_pred.size();
+  if (batch == 0 || tokens == 0 || tokens % batch != 0)
+    return detail::shape_error(fn, "targets has " + detail::sz(tokens) +
+                                       " values, not a positive multiple of batch " + detail::sz(batch));
+  if (n == 0 || n % tokens != 0)
+    return detail::shape_error(fn, "y_pred has " + detail::sz(n) +
+                                       " values, not a positive multiple of the " + detail::sz(tokens) +
+                                       " targets");
+  if (!detail::size_is(lengths, batch) || !detail::size_is(sample_weight, batch))
+    return detail::shape_error(
+        fn, "lengths and sample_weight must have batch = " + detail::sz(batch) + " values");
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
+        targets.data(), y_pred.data(), detail::data_or_null(lengths), batch, tokens / batch, n / tokens,
+        detail::data_or_null(sample_weight), &opts.raw(), loss_out, grad_out);
+  });
+}
+
+/**
+ * CTC loss (`loss_ctc_*`): `activations` `[time, batch, alphabet]` (or `[batch, time,
+ * alphabet]` with `batch_first`), every sample's labels back to back in `labels`,
+ * `label_lengths` and `input_lengths` `[batch]`; `loss_out` holds `batch` values for
+ * `reduction::none`, else 1.
+ */
+template <class T, detail::if_real<T> = 0>
+result ctc(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+           const std::int32_t* input_lengths, std::size_t time, std::size_t batch, std::size_t alphabet,
+           const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_ctc_f32, loss_ctc_f64)(activations, labels, label_lengths,
+                                                                         input_lengths, time, batch, alphabet,
+                                                                         &opts.raw(), loss_out, grad_out));
+}
+
+/**
+ * CTC loss in caller-provided memory (`loss_ctc_with_workspace_*`): `workspace` holds
+ * `workspace_bytes` bytes, at least `ctc_workspace_size(...)`; with one libloss thread
+ * the call allocates nothing.
+ */
+template <class T, detail::if_real<T> = 0>
+result ctc_with_workspace(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+                          const std::int32_t* input_lengths, std::size_t time, std::size_t batch,
+                          std::size_t alphabet, const options& opts, detail::same_t<T>* loss_out,
+                          detail::same_t<T>* grad_out, void* workspace, std::size_t workspace_bytes) {
+  return detail::from_status(detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64)(
+      activations, labels, label_lengths, input_lengths, time, batch, alphabet, &opts.raw(), loss_out,
+      grad_out, workspace, workspace_bytes));
+}
+
+/** The workspace bytes of `ctc_with_workspace` (`loss_ctc_workspace_size`), into `*bytes`. */
+inline result ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
+                                 std::size_t max_label_length, std::size_t* bytes) {
+  return detail::from_status(loss_ctc_workspace_size(time, batch, alphabet, max_label_length, bytes));
+}
+
+/**
+ * CTC loss, vector form: `batch = label_lengths.size()` (= `input_lengths.size()`),
+ * `alphabet = activations.size() / (time * batch)`; `labels` must hold exactly
+ * `sum(label_lengths)` values (it may be empty).
+ */
+template <class T, detail::if_real<T> = 0>
+result ctc(output<T>& out, const std::vector<T>& activations, const std::vector<std::int32_t>& labels,
+           const std::vector<std::int32_t>& label_lengths, const std::vector<std::int32_t>& input_lengths,
+           std::size_t time, const options& opts = options(), bool want_grad = true) {
+  const char* fn = "ctc";
+  const std::size_t batch = label_lengths.size(), n = activations.size();
+  if (batch == 0 || input_lengths.size() != batch)
+    return detail::shape_error(fn, "label_lengths has " + detail::sz(batch) + " values, input_lengths " +
+                                       detail::sz(input_lengths.size()));
+  if (time == 0 || n == 0 || n % (time * batch) != 0)
+    return detail::shape_error(fn, "activations has " + detail::sz(n) +
+                                       " values, not a positive multiple of time " + detail::sz(time) +
+                                       " * batch " + detail::sz(batch));
+  // libloss reads sum(label_lengths) labels; a negative length is its own shape error.
+  long long total = 0;
+  bool negative = false;
+  for (std::int32_t l : label_lengths) {
+    negative = negative || l < 0;
+    total += l;
+  }
+  if (!negative && static_cast<unsigned long long>(total) != labels.size())
+    return detail::shape_error(fn, "labels has " + detail::sz(labels.size()) +
+                                       " values, label_lengths sum to " + std::to_string(total));
+  static const std::int32_t no_label = 0;  // `labels` may not be NULL, even when empty
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_ctc_f32, loss_ctc_f64)(
+        activations.data(), labels.empty() ? &no_label : labels.data(), label_lengths.data(),
+        input_lengths.data(), time, batch, n / (time * batch), &opts.raw(), loss_out, grad_out);
+  });
+}
+
+/** Per-sample weights from class weights (`loss_class_weights_to_sample_weights_*`). */
+template <class T, detail::if_real<T> = 0>
+result class_weights_to_sample_weights(const std::int32_t* labels, std::size_t batch, const T* class_weight,
+                                       std::size_t classes, detail::same_t<T>* sample_weight_out) {
+  return detail::from_status(
+      detail::pick<T>(loss_class_weights_to_sample_weights_f32, loss_class_weights_to_sample_weights_f64)(
+          labels, batch, class_weight, classes, sample_weight_out));
+}
+
+/** Per-sample weights from class weights, vector form: `out[i] = class_weight[labels[i]]`. */
+template <class T, detail::if_real<T> = 0>
+result class_weights_to_sample_weights(std::vector<T>& out, const std::vector<std::int32_t>& labels,
+                                       const std::vector<T>& class_weight) {
+  if (labels.empty() || class_weight.empty())
+    return detail::shape_error("class_weights_to_sample_weights",
+                               "labels and class_weight must not be empty");
+  std::vector<T> tmp(labels.size());
+  result r = nothrow::class_weights_to_sample_weights(labels.data(), labels.size(), class_weight.data(),
+                                                      class_weight.size(), tmp.data());
+  if (r.ok()) out = std::move(tmp);
+  return r;
+}
+
+/** Clips in place into `[clip_min, clip_max]` (`loss_clip_by_value_*`). */
+template <class T, detail::if_real<T> = 0>
+result clip_by_value(T* grad, std::size_t n, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
+  return detail::from_status(
+      detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64)(grad, n, clip_min, clip_max));
+}
+
+/** Clips a vector in place into `[clip_min, clip_max]` (an empty vector is a shape error). */
+template <class T, detail::if_real<T> = 0>
+result clip_by_value(std::vector<T>& grad, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
+  if (grad.empty()) return detail::shape_error("clip_by_value", "grad is empty");
+  return nothrow::clip_by_value(grad.data(), grad.size(), clip_min, clip_max);
+}
+
+/** Rescales in place to a 2-norm of at most `clip_norm` (`loss_clip_by_norm_*`). */
+template <class T, detail::if_real<T> = 0>
+result clip_by_norm(T* grad, std::size_t n, detail::same_t<T> clip_norm, detail::same_t<T>* norm_out) {
+  return detail::from_status(
+      detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64)(grad, n, clip_norm, norm_out));
+}
+
+/** Rescales a vector in place; `norm` receives its norm before clipping. */
+template <class T, detail::if_real<T> = 0>
+result clip_by_norm(T& norm, std::vector<detail::same_t<T>>& grad, detail::same_t<T> clip_norm) {
+  if (grad.empty()) return detail::shape_error("clip_by_norm", "grad is empty");
+  return nothrow::clip_by_norm(grad.data(), grad.size(), clip_norm, &norm);
+}
+
+/** Rescales several buffers by their global norm (`loss_clip_by_global_norm_*`). */
+template <class T, detail::if_real<T> = 0>
+result clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::size_t count,
+                           detail::same_t<T> clip_norm, detail::same_t<T>* global_norm_out) {
+  return detail::from_status(detail::pick<T>(loss_clip_by_global_norm_f32, loss_clip_by_global_norm_f64)(
+      grads, lengths, count, clip_norm, global_norm_out));
+}
+
+/**
+ * Rescales several vectors in place by their global norm; `global_norm` receives it
+ * (before clipping). A NULL or empty vector is an error of the wrapper
+ * (`LOSS_ERROR_NULL_POINTER` / `LOSS_ERROR_SHAPE`).
+ */
+template <class T, detail::if_real<T> = 0>
+result clip_by_global_norm(T& global_norm, const std::vector<std::vector<T>*>& grads,
+                           detail::same_t<T> clip_norm) {
+  std::vector<T*> ptrs;
+  std::vector<std::size_t> lengths;
+  for (std::vector<T>* g : grads) {
+    if (g == nullptr)
+      return result{LOSS_ERROR_NULL_POINTER, "loss::clip_by_global_norm: null: a buffer is NULL"};
+    if (g->empty()) return detail::shape_error("clip_by_global_norm", "a buffer is empty");
+    ptrs.push_back(g->data());
+    lengths.push_back(g->size());
+  }
+  if (ptrs.empty()) return detail::shape_error("clip_by_global_norm", "no buffers");
+  return nothrow::clip_by_global_norm(ptrs.data(), lengths.data(), ptrs.size(), clip_norm, &global_norm);
+}
+
+/** The same for a braced list: `clip_by_global_norm(norm, {&g1, &g2}, 5.0f)`. */
+template <class T, detail::if_real<T> = 0>
+result clip_by_global_norm(T& global_norm, std::initializer_list<std::vector<detail::same_t<T>>*> grads,
+                           detail::same_t<T> clip_norm) {
+  return nothrow::clip_by_global_norm(global_norm, std::vector<std::vector<T>*>(grads), clip_norm);
+}
+
+/**
+ * The weighted sum of several losses (`loss_weighted_sum_*`): `*total_out = sum_k
+ * weight_k L_k`, every term's gradient into its `grad_out`, and `per_term_out`
+ * (nullable, `[n_terms]`) the `L_k`. Custom terms call their C++ callable through a
+ * trampoline. Nothing is written on error.
+ */
+template <class T, detail::if_real<T> = 0>
+result weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>* total_out,
+                    detail::same_t<T>* per_term_out) {
+  using raw_type = typename term<T>::raw_type;
+  std::vector<raw_type> raw;
+  if (terms != nullptr) {
+    raw.reserve(n_terms);
+    for (std::size_t k = 0; k < n_terms; ++k) {
+      raw.push_back(terms[k].raw());
+      if (terms[k].callback()) {
+        raw.back().custom = &detail::trampoline<T>;
+        // The trampoline only reads the callable (const); the C field is void*.
+        raw.back().user_data = const_cast<custom_fn<T>*>(&terms[k].callback());
+      }
+    }
+  }
+  detail::callback_message().clear();
+  result r = detail::from_status(detail::pick<T>(loss_weighted_sum_f32, loss_weighted_sum_f64)(
+      terms ? raw.data() : nullptr, n_terms, total_out, per_term_out));
+  if (!r.ok() && !detail::callback_message().empty()) {
+    r.message += " (callback: " + detail::callback_message() + ")";
+    detail::callback_message().clear();
+  }
+  return r;
+}
+
+/** The weighted sum of a vector of terms; `total` receives the total, `per_term_out`
+ * (nullable) `terms.size()` values. */
+template <class T, detail::if_real<T> = 0>
+result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
+                    detail::same_t<T>* per_term_out = nullptr) {
+  if (terms.empty()) return detail::shape_error("weighted_sum", "no terms");
+  return nothrow::weighted_sum(terms.data(), terms.size(), &total, per_term_out);
+}
+
+}  // namespace nothrow
+
+#if LOSS_HPP_EXCEPTIONS
+
+/*
+ * The throwing functions: the same names and arguments as in `loss::nothrow`, but
+ * they throw `loss::error` on error. Pointer forms return void; vector forms return
+ * what the nothrow version assigns to its first argument. For each `name` of
+ * LOSS_HPP_DENSE_LOSSES:
+ *
+ *   void name(const T* y_true, const T* y_pred, size_t batch, size_t dim,
+ *             const T* sample_weight, const options& opts, T* loss_out, T* grad_out);
+ *   output<T> name(const std::vector<T>& y_true, const std::vector<T>& y_pred, size_t batch,
+ *                  const options& opts = {}, bool want_grad = true,
+ *                  const std::vector<T>* sample_weight = nullptr);
+ */
+#define LOSS_HPP_THROWING_DENSE(name)                                                                  \
+  template <class T, detail::if_real<T> = 0>                                                           \
+  void name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,      \
+            const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,  \
+            detail::same_t<T>* grad_out) {                                                             \
+    detail::check(nothrow::name(y_true, y_pred, batch, dim, sample_weight, opts, loss_out, grad_out)); \
+  }                                                                                                    \
+  template <class T, detail::if_real<T> = 0>                                                           \
+  output<T> name(const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch,        \
+                 const options& opts = options(), bool want_grad = true,                               \
+                 const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                      \
+    output<T> out;                                                                                     \
+    detail::check(nothrow::name(out, y_true, y_pred, batch, opts, want_grad, sample_weight));          \
+    return out;                                                                                        \
+  }
+LOSS_HPP_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
+#undef LOSS_HPP_THROWING_DENSE
+
+/** Sparse categorical cross-entropy, pointer form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void sparse_categorical_crossentropy(const std::int32_t* labels, const T* y_pred, std::size_t batch,
+                                     std::size_t classes, const detail::same_t<T>* sample_weight,
+                                     const detail::same_t<T>* class_weight, const options& opts,
+                                     detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  detail::check(nothrow::sparse_categorical_crossentropy(labels, y_pred, batch, classes, sample_weight,
+                                                         class_weight, opts, loss_out, grad_out));
+}
+
+/** Sparse categorical cross-entropy, vector form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+output<T> sparse_categorical_crossentropy(const std::vector<std::int32_t>& labels,
+                                          const std::vector<T>& y_pred, const options& opts = options(),
+                                          bool want_grad = true,
+                                          const std::vector<detail::same_t<T>>* sample_weight = nullptr,
+                                          const std::vector<detail::same_t<T>>* class_weight = nullptr) {
+  output<T> out;
+  detail::check(nothrow::sparse_categorical_crossentropy(out, labels, y_pred, opts, want_grad, sample_weight,
+                                                         class_weight));
+  return out;
+}
+
+/** Sequence cross-entropy, pointer form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
+                           std::size_t batch, std::size_t time, std::size_t vocab,
+                           const detail::same_t<T>* sample_weight, const options& opts,
+                           detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  detail::check(nothrow::sequence_crossentropy(targets, y_pred, lengths, batch, time, vocab, sample_weight,
+                                               opts, loss_out, grad_out));
+}
+
+/** Sequence cross-entropy, vector form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+output<T> sequence_crossentropy(const std::vector<std::int32_t>& targets, const std::vector<T>& y_pred,
+                                std::size_t batch, const options& opts = options(), bool want_grad = true,
+                                const std::vector<std::int32_t>* lengths = nullptr,
+                                const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
+  output<T> out;
+  detail::check(
+      nothrow::sequence_crossentropy(out, targets, y_pred, batch, opts, want_grad, lengths, sample_weight));
+  return out;
+}
+
+/** CTC loss, pointer form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void ctc(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+         const std::int32_t* input_lengths, std::size_t time, std::size_t batch, std::size_t alphabet,
+         const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  detail::check(nothrow::ctc(activations, labels, label_lengths, input_lengths, time, batch, alphabet, opts,
+                             loss_out, grad_out));
+}
+
+/** CTC loss in caller-provided memory (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void ctc_with_workspace(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
+                        const std::int32_t* input_lengths, std::size_t time, std::size_t batch,
+                        std::size_t alphabet, const options& opts, detail::same_t<T>* loss_out,
+                        detail::same_t<T>* grad_out, void* workspace, std::size_t workspace_bytes) {
+  detail::check(nothrow::ctc_with_workspace(activations, labels, label_lengths, input_lengths, time, batch,
+                                            alphabet, opts, loss_out, grad_out, workspace, workspace_bytes));
+}
+
+/** The workspace bytes of `ctc_with_workspace`, into `*bytes`. */
+inline void ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
+                               std::size_t max_label_length, std::size_t* bytes) {
+  detail::check(nothrow::ctc_workspace_size(time, batch, alphabet, max_label_length, bytes));
+}
+
+/** The workspace bytes of `ctc_with_workspace`, returned. */
+inline std::size_t ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
+                                      std::size_t max_label_length) {
+  std::size_t bytes = 0;
+  ctc_workspace_size(time, batch, alphabet, max_label_length, &bytes);
+  return bytes;
+}
+
+/** CTC loss, vector form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+output<T> ctc(const std::vector<T>& activations, const std::vector<std::int32_t>& labels,
+              const std::vector<std::int32_t>& label_lengths, const std::vector<std::int32_t>& input_lengths,
+              std::size_t time, const options& opts = options(), bool want_grad = true) {
+  output<T> out;
+  detail::check(nothrow::ctc(out, activations, labels, label_lengths, input_lengths, time, opts, want_grad));
+  return out;
+}
+
+/** Per-sample weights from class weights, pointer form. */
+template <class T, detail::if_real<T> = 0>
+void class_weights_to_sample_weights(const std::int32_t* labels, std::size_t batch, const T* class_weight,
+                                     std::size_t classes, detail::same_t<T>* sample_weight_out) {
+  detail::check(
+      nothrow::class_weights_to_sample_weights(labels, batch, class_weight, classes, sample_weight_out));
+}
+
+/** Per-sample weights from class weights: returns `class_weight[labels[i]]` for each i. */
+template <class T, detail::if_real<T> = 0>
+std::vector<T> class_weights_to_sample_weights(const std::vector<std::int32_t>& labels,
+                                               const std::vector<T>& class_weight) {
+  std::vector<T> out;
+  detail::check(nothrow::class_weights_to_sample_weights(out, labels, class_weight));
+  return out;
+}
+
+/** Clips in place into `[clip_min, clip_max]`, pointer form. */
+template <class T, detail::if_real<T> = 0>
+void clip_by_value(T* grad, std::size_t n, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
+  detail::check(nothrow::clip_by_value(grad, n, clip_min, clip_max));
+}
+
+/** Clips a vector in place into `[clip_min, clip_max]`. */
+template <class T, detail::if_real<T> = 0>
+void clip_by_value(std::vector<T>& grad, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
+  detail::check(nothrow::clip_by_value(grad, clip_min, clip_max));
+}
+
+/** Rescales in place to a 2-norm of at most `clip_norm`, pointer form. */
+template <class T, detail::if_real<T> = 0>
+void clip_by_norm(T* grad, std::size_t n, detail::same_t<T> clip_norm, detail::same_t<T>* norm_out) {
+  detail::check(nothrow::clip_by_norm(grad, n, clip_norm, norm_out));
+}
+
+/** Rescales a vector in place; returns its norm before clipping. */
+template <class T, detail::if_real<T> = 0>
+T clip_by_norm(std::vector<T>& grad, detail::same_t<T> clip_norm) {
+  T norm{};
+  detail::check(nothrow::clip_by_norm(norm, grad, clip_norm));
+  return norm;
+}
+
+/** Rescales several buffers by their global norm, pointer form. */
+template <class T, detail::if_real<T> = 0>
+void clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::size_t count,
+                         detail::same_t<T> clip_norm, detail::same_t<T>* global_norm_out) {
+  detail::check(nothrow::clip_by_global_norm(grads, lengths, count, clip_norm, global_norm_out));
+}
+
+/** Rescales several vectors in place by their global norm; returns it (before clipping). */
+template <class T, detail::if_real<T> = 0>
+T clip_by_global_norm(const std::vector<std::vector<T>*>& grads, detail::same_t<T> clip_norm) {
+  T norm{};
+  detail::check(nothrow::clip_by_global_norm(norm, grads, clip_norm));
+  return norm;
+}
+
+/** The same for a braced list: `loss::clip_by_global_norm({&g1, &g2}, 5.0f)`. */
+template <class T, detail::if_real<T> = 0>
+T clip_by_global_norm(std::initializer_list<std::vector<T>*> grads, detail::same_t<T> clip_norm) {
+  return loss::clip_by_global_norm(std::vector<std::vector<T>*>(grads), clip_norm);
+}
+
+/** The weighted sum of several losses, pointer form (see `nothrow::`). */
+template <class T, detail::if_real<T> = 0>
+void weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>* total_out,
+                  detail::same_t<T>* per_term_out) {
+  detail::check(nothrow::weighted_sum(terms, n_terms, total_out, per_term_out));
+}
+
+/** The weighted sum of a vector of terms: returns the total; `per_term_out` (nullable)
+ * receives `terms.size()` values. */
+template <class T, detail::if_real<T> = 0>
+T weighted_sum(const std::vector<term<T>>& terms, detail::same_t<T>* per_term_out = nullptr) {
+  T total{};
+  detail::check(nothrow::weighted_sum(total, terms, per_term_out));
+  return total;
+}
+
+#endif  // LOSS_HPP_EXCEPTIONS
+
+}  // inline namespace
+}  // namespace loss
+
+#endif  // LOSS_HPP
