@@ -28,7 +28,7 @@
 #define LEARNING_RATE 0.5f
 #define CLIP_NORM 0.25f
 
-static float X[N][IN], Y[N], ONE_HOT[N][CLASSES], CLASS_WEIGHT[CLASSES], SAMPLE_CW[N];
+static float X[N][IN], Y[N], CLASS_WEIGHT[CLASSES];
 static int32_t LABEL[N];
 
 /* Parameters and their gradients. */
@@ -55,10 +55,6 @@ static void make_data(void) {
   }
   /* Inverse-frequency class weights (Keras' "balanced"). */
   for (int c = 0; c < CLASSES; c++) CLASS_WEIGHT[c] = (float)N / (CLASSES * (float)count[c]);
-  for (int i = 0; i < N; i++) {
-    for (int c = 0; c < CLASSES; c++) ONE_HOT[i][c] = LABEL[i] == c ? 1.0f : 0.0f;
-    SAMPLE_CW[i] = CLASS_WEIGHT[LABEL[i]];
-  }
   printf("%d samples; classes %d / %d / %d; class weights %.2f %.2f %.2f\n", N, count[0],
          count[1], count[2], (double)CLASS_WEIGHT[0], (double)CLASS_WEIGHT[1],
          (double)CLASS_WEIGHT[2]);
@@ -71,30 +67,6 @@ static void init_params(void) {
     WR[k] = 0.3f * uniform();
     for (int c = 0; c < CLASSES; c++) WC[c][k] = 0.3f * uniform();
   }
-}
-
-/* TEMPORARY, until sparse categorical cross-entropy is merged into libloss: the same
- * loss as a custom callback (softmax cross-entropy from logits against one-hot
- * targets; class weights become sample weights, which is how libloss applies them).
- * Delete with the fallback in main() once LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY
- * is available. */
-static loss_status softmax_ce_from_logits(void *user_data, const float *t, const float *z,
-                                          size_t batch, size_t dim, float *per_sample,
-                                          float *grad) {
-  (void)user_data;
-  for (size_t i = 0; i < batch; i++) {
-    const float *zi = z + i * dim, *ti = t + i * dim;
-    float m = zi[0], s = 0.0f, l = 0.0f;
-    for (size_t j = 1; j < dim; j++) m = zi[j] > m ? zi[j] : m;
-    for (size_t j = 0; j < dim; j++) s += expf(zi[j] - m);
-    const float lse = m + logf(s);
-    for (size_t j = 0; j < dim; j++) {
-      l += ti[j] * (lse - zi[j]);
-      if (grad != NULL) grad[i * dim + j] = expf(zi[j] - lse) - ti[j];
-    }
-    per_sample[i] = l;
-  }
-  return LOSS_OK;
 }
 
 int main(void) {
@@ -146,20 +118,6 @@ int main(void) {
     /* Both heads' losses and weighted gradients in one call. */
     float total = 0.0f, per_head[2];
     loss_status s = loss_weighted_sum_f32(terms, 2, &total, per_head);
-    if (s == LOSS_ERROR_INVALID_ARGUMENT &&
-        strstr(loss_last_error_message(), "not available in this build") != NULL &&
-        terms[1].kind == LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY) {
-      /* TEMPORARY fallback (see softmax_ce_from_logits). */
-      printf("(sparse cross-entropy is not in this build: using the same loss as a C "
-             "callback)\n");
-      terms[1].kind = LOSS_KIND_CUSTOM;
-      terms[1].custom = softmax_ce_from_logits;
-      terms[1].y_true = &ONE_HOT[0][0];
-      terms[1].labels = NULL;
-      terms[1].class_weight = NULL;
-      terms[1].sample_weight = SAMPLE_CW;
-      s = loss_weighted_sum_f32(terms, 2, &total, per_head);
-    }
     if (s != LOSS_OK) {
       fprintf(stderr, "loss_weighted_sum_f32: %s: %s\n", loss_status_string(s),
               loss_last_error_message());

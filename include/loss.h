@@ -666,6 +666,180 @@ enum loss_status loss_weighted_sum_f64(const struct loss_term_f64 *terms,
                                        double *per_term_out);
 
 /**
+ * Connectionist temporal classification loss (Graves et al. 2006; as
+ * TensorFlow's `tf.nn.ctc_loss`, torch's `ctc_loss` and warp-ctc).
+ *
+ * Per sample `b`: `l_b = -ln p(z_b | x_b)`, the negative log-likelihood of its
+ * label sequence `z_b` summed over every alignment of its first
+ * `input_lengths[b]` frames (an alignment collapses to `z_b` by merging repeated
+ * symbols, then removing blanks). Frame probabilities are `softmax(x_t)` when
+ * `options->from_logits`, else `exp(x_t)` (the activations are
+ * log-probabilities, as torch takes them). Computed in log space.
+ *
+ * Layout (`options->batch_first` false, the default, time-major as warp-ctc):
+ * `activations[(t * batch + b) * alphabet + a]`; with `batch_first`:
+ * `activations[(b * time + t) * alphabet + a]`. `grad_out` has the same layout.
+ * `labels` holds every sample's labels back to back: sample `b`'s are
+ * `labels[o_b .. o_b + label_lengths[b]]` with `o_b = sum_{c<b} label_lengths[c]`
+ * (`labels` is read for `sum_b label_lengths[b]` values and must not be NULL even
+ * when that is 0). `label_lengths[b] >= 0` and `0 <= input_lengths[b] <= time`.
+ *
+ * Gradient (`grad_out` nullable): of the reduced loss. With `from_logits`,
+ * `d l_b / d x[t, b, a] = softmax(x_t)[a] - gamma_t(a)` (as warp-ctc and
+ * TensorFlow); without it, `-gamma_t(a)`, the true partial derivative with
+ * respect to the log-probabilities (torch returns `exp(x) - gamma`, equal after a
+ * log-softmax backward). `gamma_t(a)` is the posterior probability that frame
+ * `t` emits `a`. Frames `t >= input_lengths[b]` get 0.
+ *
+ * Infeasible samples (`input_lengths[b] < label_lengths[b] + r_b`, `r_b` the
+ * number of adjacent equal labels), and samples whose every alignment has
+ * probability 0, have loss `+INFINITY` and gradient 0; with
+ * `options->zero_infinity`, loss 0 and gradient 0. Never NaN unless the
+ * activations hold NaN or infinities (which propagate).
+ *
+ * Options read: `reduction` (every sample has weight 1, so MEAN and
+ * SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
+ * `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
+ * `batch_first`. Samples run in parallel on libloss's threads; the result does
+ * not depend on their number. Allocates about
+ * `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
+ * `loss_ctc_with_workspace_f32` to supply it.
+ *
+ * Errors (nothing written): NULL `activations`, `labels`, `label_lengths`,
+ * `input_lengths` or `loss_out` (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or
+ * `alphabet` zero or overflowing, a negative length, `input_lengths[b] > time`
+ * (`LOSS_ERROR_SHAPE`); a bad option, `blank >= alphabet`, overlapping buffers
+ * (`LOSS_ERROR_INVALID_ARGUMENT`); a label outside `[0, alphabet)` or equal to
+ * `blank` (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory
+ * (`LOSS_ERROR_ALLOCATION`).
+ */
+enum loss_status loss_ctc_f32(const float *activations,
+                              const int32_t *labels,
+                              const int32_t *label_lengths,
+                              const int32_t *input_lengths,
+                              size_t time,
+                              size_t batch,
+                              size_t alphabet,
+                              const struct loss_options *options,
+                              float *loss_out,
+                              float *grad_out);
+
+/**
+ * `loss_ctc_f32` / `_f64` working in caller-provided memory: with a large
+ * enough workspace and one libloss thread (`loss_set_num_threads(1)`) the call
+ * allocates nothing, so the hot loop of a training step never touches the
+ * allocator. With more threads libloss itself still allocates nothing, but the
+ * thread pool may (when it starts, and for its own bookkeeping).
+ *
+ * `workspace` (not NULL) points to `workspace_bytes` writable bytes, any
+ * alignment, that must not overlap any other argument; their content on entry
+ * is ignored and on return is unspecified. `loss_ctc_workspace_size(time, batch,
+ * alphabet, max_label_length, &bytes)` with `max_label_length >= max_b
+ * label_lengths[b]` gives a sufficient size. Too small a workspace is
+ * `LOSS_ERROR_SHAPE`; a NULL one `LOSS_ERROR_NULL_POINTER`. Everything else as
+ * `loss_ctc_f32` / `_f64`.
+ */
+enum loss_status loss_ctc_with_workspace_f32(const float *activations,
+                                             const int32_t *labels,
+                                             const int32_t *label_lengths,
+                                             const int32_t *input_lengths,
+                                             size_t time,
+                                             size_t batch,
+                                             size_t alphabet,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             float *grad_out,
+                                             void *workspace,
+                                             size_t workspace_bytes);
+
+/**
+ * Connectionist temporal classification loss (Graves et al. 2006; as
+ * TensorFlow's `tf.nn.ctc_loss`, torch's `ctc_loss` and warp-ctc).
+ *
+ * Per sample `b`: `l_b = -ln p(z_b | x_b)`, the negative log-likelihood of its
+ * label sequence `z_b` summed over every alignment of its first
+ * `input_lengths[b]` frames (an alignment collapses to `z_b` by merging repeated
+ * symbols, then removing blanks). Frame probabilities are `softmax(x_t)` when
+ * `options->from_logits`, else `exp(x_t)` (the activations are
+ * log-probabilities, as torch takes them). Computed in log space.
+ *
+ * Layout (`options->batch_first` false, the default, time-major as warp-ctc):
+ * `activations[(t * batch + b) * alphabet + a]`; with `batch_first`:
+ * `activations[(b * time + t) * alphabet + a]`. `grad_out` has the same layout.
+ * `labels` holds every sample's labels back to back: sample `b`'s are
+ * `labels[o_b .. o_b + label_lengths[b]]` with `o_b = sum_{c<b} label_lengths[c]`
+ * (`labels` is read for `sum_b label_lengths[b]` values and must not be NULL even
+ * when that is 0). `label_lengths[b] >= 0` and `0 <= input_lengths[b] <= time`.
+ *
+ * Gradient (`grad_out` nullable): of the reduced loss. With `from_logits`,
+ * `d l_b / d x[t, b, a] = softmax(x_t)[a] - gamma_t(a)` (as warp-ctc and
+ * TensorFlow); without it, `-gamma_t(a)`, the true partial derivative with
+ * respect to the log-probabilities (torch returns `exp(x) - gamma`, equal after a
+ * log-softmax backward). `gamma_t(a)` is the posterior probability that frame
+ * `t` emits `a`. Frames `t >= input_lengths[b]` get 0.
+ *
+ * Infeasible samples (`input_lengths[b] < label_lengths[b] + r_b`, `r_b` the
+ * number of adjacent equal labels), and samples whose every alignment has
+ * probability 0, have loss `+INFINITY` and gradient 0; with
+ * `options->zero_infinity`, loss 0 and gradient 0. Never NaN unless the
+ * activations hold NaN or infinities (which propagate).
+ *
+ * Options read: `reduction` (every sample has weight 1, so MEAN and
+ * SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
+ * `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
+ * `batch_first`. Samples run in parallel on libloss's threads; the result does
+ * not depend on their number. Allocates about
+ * `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
+ * `loss_ctc_with_workspace_f32` to supply it.
+ *
+ * Errors (nothing written): NULL `activations`, `labels`, `label_lengths`,
+ * `input_lengths` or `loss_out` (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or
+ * `alphabet` zero or overflowing, a negative length, `input_lengths[b] > time`
+ * (`LOSS_ERROR_SHAPE`); a bad option, `blank >= alphabet`, overlapping buffers
+ * (`LOSS_ERROR_INVALID_ARGUMENT`); a label outside `[0, alphabet)` or equal to
+ * `blank` (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory
+ * (`LOSS_ERROR_ALLOCATION`).
+ */
+enum loss_status loss_ctc_f64(const double *activations,
+                              const int32_t *labels,
+                              const int32_t *label_lengths,
+                              const int32_t *input_lengths,
+                              size_t time,
+                              size_t batch,
+                              size_t alphabet,
+                              const struct loss_options *options,
+                              double *loss_out,
+                              double *grad_out);
+
+/**
+ * `loss_ctc_f32` / `_f64` working in caller-provided memory: with a large
+ * enough workspace and one libloss thread (`loss_set_num_threads(1)`) the call
+ * allocates nothing, so the hot loop of a training step never touches the
+ * allocator. With more threads libloss itself still allocates nothing, but the
+ * thread pool may (when it starts, and for its own bookkeeping).
+ *
+ * `workspace` (not NULL) points to `workspace_bytes` writable bytes, any
+ * alignment, that must not overlap any other argument; their content on entry
+ * is ignored and on return is unspecified. `loss_ctc_workspace_size(time, batch,
+ * alphabet, max_label_length, &bytes)` with `max_label_length >= max_b
+ * label_lengths[b]` gives a sufficient size. Too small a workspace is
+ * `LOSS_ERROR_SHAPE`; a NULL one `LOSS_ERROR_NULL_POINTER`. Everything else as
+ * `loss_ctc_f32` / `_f64`.
+ */
+enum loss_status loss_ctc_with_workspace_f64(const double *activations,
+                                             const int32_t *labels,
+                                             const int32_t *label_lengths,
+                                             const int32_t *input_lengths,
+                                             size_t time,
+                                             size_t batch,
+                                             size_t alphabet,
+                                             const struct loss_options *options,
+                                             double *loss_out,
+                                             double *grad_out,
+                                             void *workspace,
+                                             size_t workspace_bytes);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1144,6 +1318,106 @@ enum loss_status loss_contrastive_f64(const double *y_true,
                                       double *grad_out);
 
 /**
+ * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+ * cross-entropy per token, summed per sequence, with padding by `lengths` and
+ * `options->ignore_index`.
+ *
+ * `targets[b * time + t]` is the class of step t of sequence b;
+ * `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+ * probability for class j. Each token's loss `l_bt` is that of
+ * `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+ * spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+ * `eps = options->epsilon`).
+ *
+ * Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+ * `targets[b * time + t] != options->ignore_index`; a token that does not count has
+ * loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+ * `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+ * - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+ * - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+ * - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+ *   per counted token (0 when no token counts);
+ * - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+ *
+ * Targets are checked only where they are read: each `targets[b * time + t]` with
+ * `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+ * Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+ * `vocab`, ...) and their predictions are not read.
+ *
+ * - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+ * - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *
+ * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+ * overflowing), options, overlapping or misaligned buffers, `lengths`, then
+ * targets.
+ */
+enum loss_status loss_sequence_crossentropy_f32(const int32_t *targets,
+                                                const float *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const float *sample_weight,
+                                                const struct loss_options *options,
+                                                float *loss_out,
+                                                float *grad_out);
+
+/**
+ * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+ * cross-entropy per token, summed per sequence, with padding by `lengths` and
+ * `options->ignore_index`.
+ *
+ * `targets[b * time + t]` is the class of step t of sequence b;
+ * `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+ * probability for class j. Each token's loss `l_bt` is that of
+ * `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+ * spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+ * `eps = options->epsilon`).
+ *
+ * Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+ * `targets[b * time + t] != options->ignore_index`; a token that does not count has
+ * loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+ * `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+ * - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+ * - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+ * - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+ *   per counted token (0 when no token counts);
+ * - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+ *
+ * Targets are checked only where they are read: each `targets[b * time + t]` with
+ * `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+ * Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+ * `vocab`, ...) and their predictions are not read.
+ *
+ * - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+ * - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *
+ * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+ * overflowing), options, overlapping or misaligned buffers, `lengths`, then
+ * targets.
+ */
+enum loss_status loss_sequence_crossentropy_f64(const int32_t *targets,
+                                                const double *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const double *sample_weight,
+                                                const struct loss_options *options,
+                                                double *loss_out,
+                                                double *grad_out);
+
+/**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
  * torch's `weight` and `ignore_index`).
  *
@@ -1214,6 +1488,26 @@ enum loss_status loss_sparse_categorical_crossentropy_f64(const int32_t *labels,
                                                           const struct loss_options *options,
                                                           double *loss_out,
                                                           double *grad_out);
+
+/**
+ * The workspace, in bytes, that `loss_ctc_with_workspace_f32` and `_f64` need for
+ * calls of up to `time` frames, `batch` samples, `alphabet` symbols and label
+ * sequences of up to `max_label_length` labels; written to `*bytes`. The size
+ * suffices for both types and for a workspace pointer of any alignment; it grows as
+ * `batch * time * (2 * max_label_length + 7)` values.
+ *
+ * Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or `alphabet`
+ * zero, or a size overflowing `size_t` (`LOSS_ERROR_SHAPE`). `max_label_length`
+ * may be 0. On error `*bytes` is unchanged.
+ *
+ * # Safety
+ * A non-NULL `bytes` must point to a writable `size_t`.
+ */
+enum loss_status loss_ctc_workspace_size(size_t time,
+                                         size_t batch,
+                                         size_t alphabet,
+                                         size_t max_label_length,
+                                         size_t *bytes);
 
 /**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string, never NULL.

@@ -14,7 +14,7 @@ export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 cc -std=c99 -Wall -Wextra -Werror tests/consumer/consumer.c $(pkg-config --cflags --libs loss) -lm \
    -Wl,-rpath,"$work/prefix/lib" -o "$work/consumer_pc"
 "$work/consumer_pc"
-cc -std=c99 tests/consumer/consumer.c $(pkg-config --cflags loss) "$work/prefix/lib/libloss.a" \
+cc -std=c99 tests/consumer/consumer.c $(pkg-config --cflags loss) "$(pkg-config --variable=libdir loss)/libloss.a" \
    $(pkg-config --static --libs-only-l loss | sed 's/-lloss//') -lm -o "$work/consumer_pc_static"
 "$work/consumer_pc_static"
 

@@ -19,5 +19,7 @@ echo "== install into a prefix; pkg-config and CMake consumers"
 ./scripts/install-check.sh
 echo "== MPI data-parallel example on 2 ranks"
 ./scripts/mpi-check.sh
+echo "== instruction-set paths give the same bits, optimised build (vectorised loops)"
+cargo test -q --release -p loss-ffi --test isa_paths
 echo "== cargo test --workspace"
 cargo test --workspace

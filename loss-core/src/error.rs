@@ -22,6 +22,14 @@ pub enum LossError {
         /// The number of classes it should be below.
         classes: usize,
     },
+    /// A CTC label equals the blank index (a label sequence never contains blanks).
+    #[error("label {blank} at index {index} is the blank index: CTC labels may not be blank")]
+    BlankLabel {
+        /// Flat index of the offending label in the concatenated labels.
+        index: usize,
+        /// The blank index, which is also the label's value.
+        blank: usize,
+    },
     /// Memory for a temporary could not be obtained.
     #[error("allocation failed: {0}")]
     Allocation(String),

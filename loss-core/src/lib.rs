@@ -34,6 +34,7 @@
 
 pub mod clip;
 pub mod composite;
+pub mod ctc;
 pub mod error;
 pub mod kernels;
 pub mod loss;

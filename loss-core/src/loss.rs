@@ -75,16 +75,7 @@ pub(crate) fn check_common<'a, T: Real>(
             Some(w.as_slice().ok_or_else(|| contiguity("sample_weight"))?)
         }
     };
-    let want = reduction.output_len(batch);
-    ensure_shape(loss_out.len() == want, || {
-        format!(
-            "loss_out has {} values, {reduction:?} needs {want}",
-            loss_out.len()
-        )
-    })?;
-    let loss_out = loss_out
-        .as_slice_mut()
-        .ok_or_else(|| contiguity("loss_out"))?;
+    let loss_out = loss_out_slice(loss_out, reduction, batch)?;
     let grad_out = match grad_out {
         None => None,
         Some(g) => {
@@ -102,6 +93,24 @@ pub(crate) fn check_common<'a, T: Real>(
         loss_out,
         grad_out,
     })
+}
+
+/// `loss_out` as a slice, checked to hold `reduction.output_len(batch)` values.
+pub(crate) fn loss_out_slice<'a, T>(
+    loss_out: &'a mut ArrayViewMut1<'_, T>,
+    reduction: Reduction,
+    batch: usize,
+) -> Result<&'a mut [T]> {
+    let want = reduction.output_len(batch);
+    ensure_shape(loss_out.len() == want, || {
+        format!(
+            "loss_out has {} values, {reduction:?} needs {want}",
+            loss_out.len()
+        )
+    })?;
+    loss_out
+        .as_slice_mut()
+        .ok_or_else(|| contiguity("loss_out"))
 }
 
 /// The checked inputs a [`checked_reduce`] builder receives.

@@ -7,6 +7,9 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 /// `f32` or `f64`.
 ///
+/// Every `Real` also has the vectorisable elementary functions of
+/// [`crate::kernels::math`] (`VecMath`).
+///
 /// Constants given as `f64` (epsilons, deltas, margins) are converted with [`Real::of`],
 /// i.e. rounded to the nearest value of the type, as TensorFlow casts a Python float
 /// to the tensor's dtype: in `f32`, `1 - 1e-7` is `0.99999988`.
@@ -23,6 +26,7 @@ pub trait Real:
     + Default
     + Debug
     + Display
+    + crate::kernels::math::VecMath
     + 'static
 {
     /// The name used in symbols and messages: `"f32"` or `"f64"`.
@@ -41,13 +45,19 @@ pub trait Real:
 
     /// `sign(x)` with `sign(0) = 0` and `sign(NaN) = NaN`, as TensorFlow's `sign` (the
     /// gradient it gives for `|x|`).
+    #[inline(always)]
     fn tf_sign(self) -> Self {
-        if self > Self::zero() {
+        // Two selects of ready values (vectorisable): 1 above 0, -1 below, else
+        // itself (0, -0 or NaN).
+        let up = if self > Self::zero() {
             Self::one()
-        } else if self < Self::zero() {
+        } else {
+            self
+        };
+        if self < Self::zero() {
             -Self::one()
         } else {
-            self // 0, -0 or NaN
+            up
         }
     }
 }

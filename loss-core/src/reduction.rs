@@ -14,7 +14,7 @@
 //! it into the gradient they write, in the same pass that computes `l_i`.
 
 use crate::kernels::threads;
-use crate::kernels::tree::{leaf_items, tree_sum, Strided};
+use crate::kernels::tree::{leaf_items, tree_sum, SplitOut, Strided};
 use crate::real::Real;
 use std::ops::Range;
 
@@ -73,7 +73,11 @@ impl<T: Real> SampleWeights<T> for Option<&[T]> {
 }
 
 /// Computes one sample's loss and gradient: what a loss family gives [`reduce`].
-pub trait SampleKernel<T>: Sync {
+///
+/// `G` is what the kernel receives per sample: by default the sample's contiguous
+/// gradient row; losses whose per-sample outputs are not one contiguous row (CTC's
+/// time-major gradient) choose their own type and call [`reduce_into`].
+pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
     /// Gradient values per sample (the length of one `y_pred` row).
     fn grad_len(&self) -> usize;
     /// Work per sample in elements, used to size the chunks that threads take.
@@ -83,7 +87,22 @@ pub trait SampleKernel<T>: Sync {
     /// Returns the unweighted loss `l_i` of sample `i` and, when `grad` is given,
     /// writes `scale * d l_i / d y_pred_i` into it. `parallel` says whether the
     /// kernel may split its own work with [`crate::kernels::tree`].
-    fn sample(&self, i: usize, grad: Option<&mut [T]>, scale: T, parallel: bool) -> T;
+    fn sample(&self, i: usize, grad: Option<&mut G>, scale: T, parallel: bool) -> T;
+}
+
+/// The per-sample outputs [`reduce_into`] hands to a kernel, cut along with the
+/// samples so that threads write disjoint memory.
+pub trait SampleOutputs<G: ?Sized>: SplitOut {
+    /// The outputs of item `k` of this piece. Items are asked for in increasing
+    /// order, each once.
+    fn item(&mut self, k: usize) -> Option<&mut G>;
+}
+
+impl<T: Send> SampleOutputs<[T]> for Strided<'_, T> {
+    #[inline]
+    fn item(&mut self, k: usize) -> Option<&mut [T]> {
+        Strided::item(self, k)
+    }
 }
 
 /// Runs `kernel` over `batch` samples, applies `weights` and `reduction`, writes the
@@ -103,8 +122,34 @@ pub fn reduce<T, K, W>(
     K: SampleKernel<T> + ?Sized,
     W: SampleWeights<T> + ?Sized,
 {
-    debug_assert_eq!(loss_out.len(), reduction.output_len(batch));
     let dim = kernel.grad_len();
+    reduce_into(
+        kernel,
+        weights,
+        batch,
+        reduction,
+        loss_out,
+        Strided::new(grad, dim),
+    );
+}
+
+/// [`reduce`] for kernels whose per-sample outputs are not contiguous gradient rows:
+/// `outputs` is cut along the samples and item `k` of each piece goes to the kernel.
+pub fn reduce_into<T, G, K, W, O>(
+    kernel: &K,
+    weights: &W,
+    batch: usize,
+    reduction: Reduction,
+    loss_out: &mut [T],
+    outputs: O,
+) where
+    T: Real,
+    G: ?Sized,
+    K: SampleKernel<T, G> + ?Sized,
+    W: SampleWeights<T> + ?Sized,
+    O: SampleOutputs<G>,
+{
+    debug_assert_eq!(loss_out.len(), reduction.output_len(batch));
     let work = batch.saturating_mul(kernel.cost().max(1));
     let batch_t = T::of_usize(batch);
 
@@ -134,12 +179,12 @@ pub fn reduce<T, K, W>(
         } else {
             None
         };
-        let out = (Strided::new(per_sample, 1), Strided::new(grad, dim));
-        let leaf = |r: Range<usize>, (mut lo, mut go): (Strided<'_, T>, Strided<'_, T>)| {
+        let out = (Strided::new(per_sample, 1), outputs);
+        let leaf = |r: Range<usize>, (mut lo, mut go): (Strided<'_, T>, O)| {
             let mut acc = T::zero();
             for (k, i) in r.enumerate() {
                 let w = weights.weight(i);
-                let l = kernel.sample(i, go.item(k), scale_of(w), parallel);
+                let l = kernel.sample(i, SampleOutputs::item(&mut go, k), scale_of(w), parallel);
                 let wl = w * l;
                 if let Some(o) = lo.item(k) {
                     o[0] = wl;

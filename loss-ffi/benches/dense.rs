@@ -95,12 +95,19 @@ fn main() {
         gb / base[0] * 1e3,
         gb / base[1] * 1e3
     );
-    let cases: [(&str, DenseFn, bool); 3] = [
+    let cases: [(&str, DenseFn, bool); 4] = [
         ("mean_squared_error", loss_mean_squared_error_f32, false),
         ("huber", loss_huber_f32, false),
+        (
+            "binary_crossentropy (from logits)",
+            loss_binary_crossentropy_f32,
+            true,
+        ),
         ("log_cosh", loss_log_cosh_f32, false),
     ];
+    let t01: Vec<f32> = t.iter().map(|&x| if x > 0.0 { 1.0 } else { 0.0 }).collect();
     for (name, f, logits) in cases {
+        let t = if logits { &t01 } else { &t };
         let mut o = loss_options_default();
         o.from_logits = logits;
         let mut ms = [0.0; 2];
@@ -131,6 +138,54 @@ fn main() {
             100.0 * base[0] / ms[0],
             ms[1],
             100.0 * base[1] / ms[1]
+        );
+    }
+    sparse(reps, &p);
+}
+
+/// Sparse categorical cross-entropy from logits, loss + gradient.
+fn sparse(reps: usize, logits: &[f32]) {
+    println!();
+    println!(
+        "sparse_categorical_crossentropy, f32, from logits, loss + gradient, median of {reps} (ms)"
+    );
+    println!(
+        "{:<34} {:>10} {:>10}",
+        "batch x classes", "1 thread", "2 threads"
+    );
+    for (batch, classes) in [(4096usize, 1000usize), (65536, 10), (512, 32000)] {
+        let n = batch * classes;
+        let labels: Vec<i32> = (0..batch).map(|i| ((i * 7919) % classes) as i32).collect();
+        let mut grad = vec![0f32; n];
+        let mut o = loss_options_default();
+        o.from_logits = true;
+        let mut ms = [0.0; 2];
+        for (k, threads) in [1usize, 2].iter().enumerate() {
+            loss_set_num_threads(*threads);
+            let mut out = 0f32;
+            ms[k] = time(reps, || {
+                let st = unsafe {
+                    loss_sparse_categorical_crossentropy_f32(
+                        labels.as_ptr(),
+                        logits.as_ptr(),
+                        batch,
+                        classes,
+                        std::ptr::null(),
+                        std::ptr::null(),
+                        &o,
+                        &mut out,
+                        grad.as_mut_ptr(),
+                    )
+                };
+                assert_eq!(st, loss_status::LOSS_OK);
+                black_box(out);
+            });
+        }
+        println!(
+            "{:<34} {:>10.2} {:>10.2}",
+            format!("{batch} x {classes}"),
+            ms[0],
+            ms[1]
         );
     }
 }

@@ -54,7 +54,9 @@ impl From<LossError> for Error {
         let status = match e {
             LossError::Shape(_) => loss_status::LOSS_ERROR_SHAPE,
             LossError::InvalidArgument(_) => loss_status::LOSS_ERROR_INVALID_ARGUMENT,
-            LossError::LabelOutOfRange { .. } => loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE,
+            LossError::LabelOutOfRange { .. } | LossError::BlankLabel { .. } => {
+                loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE
+            }
             LossError::Allocation(_) => loss_status::LOSS_ERROR_ALLOCATION,
         };
         Error::new(status, e.to_string())
@@ -65,21 +67,23 @@ impl From<LossError> for Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    // `None` until the first error: creating the slot allocates nothing, so that a
+    // thread's first call of an allocation-free function allocates nothing either.
+    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
 fn set_last_error(function: &str, dtype: &str, message: &str) {
     let sep = if dtype.is_empty() { "" } else { "_" };
     let text = format!("{function}{sep}{dtype}: {message}").replace('\0', "\\0");
     let c = CString::new(text).unwrap_or_default();
-    LAST_ERROR.with(|m| *m.borrow_mut() = c);
+    LAST_ERROR.with(|m| *m.borrow_mut() = Some(c));
 }
 
 fn clear_last_error() {
     LAST_ERROR.with(|m| {
         let mut m = m.borrow_mut();
-        if !m.as_bytes().is_empty() {
-            *m = CString::default();
+        if m.is_some() {
+            *m = None;
         }
     });
 }
@@ -132,7 +136,10 @@ pub extern "C" fn loss_status_string(status: i32) -> *const c_char {
 /// thread; copy it to keep it.
 #[no_mangle]
 pub extern "C" fn loss_last_error_message() -> *const c_char {
-    LAST_ERROR.with(|m| m.borrow().as_ptr())
+    LAST_ERROR.with(|m| match m.borrow().as_ref() {
+        Some(c) => c.as_ptr(),
+        None => c"".as_ptr(),
+    })
 }
 
 #[cfg(test)]

@@ -54,11 +54,33 @@ impl Isa {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn detect() -> Isa {
+/// The cap set by the environment: `LOSS_SIMD=baseline|avx2|avx512` (or
+/// `LOSS_NO_SIMD` set, for `baseline`) limits the instruction set, never raising it
+/// above what the CPU has. For comparing the paths and for diagnosis.
+fn env_cap() -> Isa {
     if std::env::var_os("LOSS_NO_SIMD").is_some() {
         return Isa::Baseline;
     }
+    match std::env::var("LOSS_SIMD").ok().as_deref().map(str::trim) {
+        Some("baseline") | Some("scalar") => Isa::Baseline,
+        Some("avx2") => Isa::Avx2,
+        _ => Isa::Avx512,
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn detect() -> Isa {
+    let best = detect_cpu();
+    let cap = env_cap();
+    if (cap as u8) < (best as u8) {
+        cap
+    } else {
+        best
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn detect_cpu() -> Isa {
     if is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
         && is_x86_feature_detected!("avx512dq")
@@ -76,6 +98,7 @@ fn detect() -> Isa {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn detect() -> Isa {
+    let _ = env_cap;
     Isa::Baseline
 }
 

@@ -2,6 +2,7 @@
 
 use super::{tf_clip, Pointwise};
 use crate::error::{check_epsilon, check_label_smoothing, ensure_arg, Result};
+use crate::kernels::math;
 use crate::real::Real;
 
 /// Keras 3 `BinaryCrossentropy` with torch's `pos_weight` `q`. With the smoothed target
@@ -53,41 +54,55 @@ impl<T: Real> BinaryCrossentropy<T> {
     }
 
     /// `t' = t (1 - ls) + ls / 2`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn smooth(&self, t: T) -> T {
         t * self.keep + self.half_ls
     }
 }
 
+/// `e = exp(-|x|)` and `1 / (1 + e)`: what the logit forms are made of (one
+/// exponential, vectorisable: [`math::exp`]).
+#[inline(always)]
+fn exp_neg_abs<T: Real>(x: T) -> (T, T) {
+    let e = math::exp(-x.abs());
+    (e, T::one() / (T::one() + e))
+}
+
 /// `1 / (1 + exp(-x))` without overflow.
-#[inline]
+#[inline(always)]
 pub(crate) fn sigmoid<T: Real>(x: T) -> T {
+    let (e, inv) = exp_neg_abs(x);
     if x >= T::zero() {
-        (T::one() + (-x).exp()).recip()
+        inv
     } else {
-        let e = x.exp();
-        e / (T::one() + e)
+        e * inv
     }
 }
 
-/// `log(1 + exp(x))` without overflow.
-#[inline]
-pub(crate) fn softplus<T: Real>(x: T) -> T {
-    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+/// TensorFlow's `sigmoid_cross_entropy_with_logits`: `max(x, 0) - x t + log1p(exp(-|x|))`.
+#[inline(always)]
+pub(crate) fn logit_bce<T: Real>(t: T, x: T) -> T {
+    logit_bce_and_sigmoid(t, x).0
 }
 
-/// TensorFlow's `sigmoid_cross_entropy_with_logits`: `max(x, 0) - x t + log1p(exp(-|x|))`.
-#[inline]
-pub(crate) fn logit_bce<T: Real>(t: T, x: T) -> T {
-    x.max(T::zero()) - x * t + (-x.abs()).exp().ln_1p()
+/// [`logit_bce`] and `sigmoid(x)`, `sigmoid(-x)`, `log1p(exp(-|x|))` from one
+/// exponential.
+#[inline(always)]
+fn logit_bce_and_sigmoid<T: Real>(t: T, x: T) -> (T, T, T, T) {
+    let (e, inv) = exp_neg_abs(x);
+    let l1p = math::ln_1p(e);
+    let pos = x >= T::zero();
+    let (sig, sig_neg) = if pos { (inv, e * inv) } else { (e * inv, inv) };
+    let relu = if pos { x } else { T::zero() };
+    (relu - x * t + l1p, sig, sig_neg, l1p)
 }
 
 /// Keras' clipped binary cross-entropy of a probability, weighting the positive term
 /// by `q`, and its derivative (0 where clipped).
-#[inline]
+#[inline(always)]
 pub(crate) fn probability_bce<T: Real>(t: T, p: T, q: T, lo: T, hi: T) -> (T, T) {
     let (pc, live) = tf_clip(p, lo, hi);
-    let value = -(q * t * pc.ln() + (T::one() - t) * (-pc).ln_1p());
+    let value = -(q * t * math::ln(pc) + (T::one() - t) * math::ln_1p(-pc));
     let d = if live {
         (T::one() - t) / (T::one() - pc) - q * t / pc
     } else {
@@ -97,18 +112,21 @@ pub(crate) fn probability_bce<T: Real>(t: T, p: T, q: T, lo: T, hi: T) -> (T, T)
 }
 
 impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let t = self.smooth(t);
         let q = self.pos_weight;
         if !self.from_logits {
             return probability_bce(t, p, q, self.lo, self.hi);
         }
-        let (mut value, mut d) = (logit_bce(t, p), sigmoid(p) - t);
+        let (bce, sig, sig_neg, l1p) = logit_bce_and_sigmoid(t, p);
+        let (mut value, mut d) = (bce, sig - t);
         if q != T::one() {
+            // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)).
             let extra = (q - T::one()) * t;
-            value += extra * softplus(-p);
-            d -= extra * sigmoid(-p);
+            let relu_neg = if p < T::zero() { -p } else { T::zero() };
+            value += extra * (relu_neg + l1p);
+            d -= extra * sig_neg;
         }
         (value, d)
     }

@@ -55,7 +55,7 @@ impl<T: Real> BinaryFocalCrossentropy<T> {
 }
 
 impl<T: Real> Pointwise<T> for BinaryFocalCrossentropy<T> {
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, y: T) -> (T, T) {
         let b = &self.bce;
         let t = b.smooth(t);

@@ -29,7 +29,7 @@ impl<T: Real> Contrastive<T> {
 }
 
 impl<T: Real> Pointwise<T> for Contrastive<T> {
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, d: T) -> (T, T) {
         let gap = tf_maximum(self.margin - d, T::zero()).0;
         let far = T::one() - t;

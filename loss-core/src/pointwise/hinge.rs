@@ -49,7 +49,7 @@ struct Kernel<T> {
 }
 
 impl<T: Real> Pointwise<T> for Kernel<T> {
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let t = if self.map_binary {
             T::of(2.0) * t - T::one()

@@ -34,23 +34,23 @@ impl<T: Real> Huber<T> {
 }
 
 impl<T: Real> Pointwise<T> for Huber<T> {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         self.value_and_derivative(t, p).0
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let x = p - t;
         let a = x.abs();
-        if a <= self.delta {
-            (T::of(0.5) * (x * x), x)
-        } else {
-            // NaN also lands here, as in TensorFlow's `where(a <= delta, ...)`.
-            (
-                self.delta * a - self.half_delta_sq,
-                self.delta * x.tf_sign(),
-            )
-        }
+        // Both branches computed, one selected: the loop stays vectorisable. NaN
+        // takes the linear branch, as in TensorFlow's `where(a <= delta, ...)`.
+        let quadratic = a <= self.delta;
+        let (v_quad, v_lin) = (T::of(0.5) * (x * x), self.delta * a - self.half_delta_sq);
+        let g_lin = self.delta * x.tf_sign();
+        (
+            if quadratic { v_quad } else { v_lin },
+            if quadratic { x } else { g_lin },
+        )
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{tf_clip, Pointwise};
 use crate::error::{check_epsilon, Result};
+use crate::kernels::math;
 use crate::real::Real;
 
 /// Keras 3 `KLDivergence`, summed over the row. With `t' = clip(t, eps, 1)` and
@@ -28,11 +29,11 @@ impl<T: Real> KlDivergence<T> {
 impl<T: Real> Pointwise<T> for KlDivergence<T> {
     const ROW_SUM: bool = true;
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let tc = tf_clip(t, self.epsilon, T::one()).0;
         let (pc, live) = tf_clip(p, self.epsilon, T::one());
         let d = if live { -tc / pc } else { T::zero() };
-        (tc * (tc / pc).ln(), d)
+        (tc * math::ln(tc / pc), d)
     }
 }

@@ -13,7 +13,7 @@ use crate::real::Real;
 pub struct LogCosh;
 
 impl<T: Real> Pointwise<T> for LogCosh {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         let x = p - t;
         let a = x.abs();
@@ -25,7 +25,7 @@ impl<T: Real> Pointwise<T> for LogCosh {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         (self.value(t, p), (p - t).tanh())
     }

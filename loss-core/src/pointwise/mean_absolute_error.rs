@@ -8,12 +8,12 @@ use crate::real::Real;
 pub struct MeanAbsoluteError;
 
 impl<T: Real> Pointwise<T> for MeanAbsoluteError {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         (p - t).abs()
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let d = p - t;
         (d.abs(), d.tf_sign())

@@ -21,19 +21,19 @@ impl<T: Real> MeanAbsolutePercentageError<T> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn scale(&self, t: T) -> T {
         T::of(100.0) / super::tf_maximum(t.abs(), self.epsilon).0
     }
 }
 
 impl<T: Real> Pointwise<T> for MeanAbsolutePercentageError<T> {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         (t - p).abs() * self.scale(t)
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let s = self.scale(t);
         let d = p - t;

@@ -8,13 +8,13 @@ use crate::real::Real;
 pub struct MeanSquaredError;
 
 impl<T: Real> Pointwise<T> for MeanSquaredError {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         let d = p - t;
         d * d
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let d = p - t;
         (d * d, d + d)

@@ -2,6 +2,7 @@
 
 use super::{tf_maximum, Pointwise};
 use crate::error::{ensure_arg, Result};
+use crate::kernels::math;
 use crate::real::Real;
 
 /// With `p' = max(p, eps)`, `t' = max(t, eps)`:
@@ -25,16 +26,17 @@ impl<T: Real> MeanSquaredLogarithmicError<T> {
 }
 
 impl<T: Real> Pointwise<T> for MeanSquaredLogarithmicError<T> {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
-        let d = tf_maximum(p, self.epsilon).0.ln_1p() - tf_maximum(t, self.epsilon).0.ln_1p();
+        let d =
+            math::ln_1p(tf_maximum(p, self.epsilon).0) - math::ln_1p(tf_maximum(t, self.epsilon).0);
         d * d
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         let (pc, live) = tf_maximum(p, self.epsilon);
-        let d = pc.ln_1p() - tf_maximum(t, self.epsilon).0.ln_1p();
+        let d = math::ln_1p(pc) - math::ln_1p(tf_maximum(t, self.epsilon).0);
         let g = if live {
             (d + d) / (T::one() + pc)
         } else {

@@ -47,6 +47,7 @@ pub trait Pointwise<T: Real>: Sync {
     const ROW_SUM: bool = false;
 
     /// `f(t, p)`; by default the value of [`Pointwise::value_and_derivative`].
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         self.value_and_derivative(t, p).0
     }
@@ -111,11 +112,16 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
             Some(g) => {
                 let mut g = g.chunks_exact_mut(LANES);
                 for ((t, p), g) in t.zip(p).zip(&mut g) {
+                    // Results go to a local block first, stored after every load of
+                    // the block: the compiler cannot prove `g` disjoint from `t` and
+                    // `p` (they are struct fields), and would not vectorise.
+                    let mut block = [T::zero(); LANES];
                     for l in 0..LANES {
                         let (v, d) = k.value_and_derivative(t[l], p[l]);
                         acc[l] += v;
-                        g[l] = scale * d;
+                        block[l] = scale * d;
                     }
+                    g.copy_from_slice(&block);
                 }
                 let g_rest = g.into_remainder();
                 for (l, ((&t, &p), g)) in t_rest.iter().zip(p_rest).zip(g_rest).enumerate() {
@@ -198,7 +204,7 @@ impl_loss!(compute_pointwise:
 
 /// `max(x, floor)` that propagates NaN and sends the gradient to `x` on ties, as
 /// TensorFlow's `maximum`; returns the value and whether `x` was taken.
-#[inline]
+#[inline(always)]
 pub(crate) fn tf_maximum<T: Real>(x: T, floor: T) -> (T, bool) {
     if x >= floor || x.is_nan() {
         (x, true)
@@ -209,7 +215,7 @@ pub(crate) fn tf_maximum<T: Real>(x: T, floor: T) -> (T, bool) {
 
 /// `clip(x, lo, hi)` as TensorFlow's `clip_by_value`: NaN propagates, and the gradient
 /// passes where `lo <= x <= hi` (and for NaN); returns the value and whether it passes.
-#[inline]
+#[inline(always)]
 pub(crate) fn tf_clip<T: Real>(x: T, lo: T, hi: T) -> (T, bool) {
     if x < lo {
         (lo, false)

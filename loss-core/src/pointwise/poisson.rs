@@ -2,6 +2,7 @@
 
 use super::Pointwise;
 use crate::error::{check_epsilon, Result};
+use crate::kernels::math;
 use crate::real::Real;
 
 /// Keras 3 `Poisson` (rates), or torch's `PoissonNLLLoss(log_input=True, full=False)`
@@ -30,23 +31,23 @@ impl<T: Real> Poisson<T> {
 }
 
 impl<T: Real> Pointwise<T> for Poisson<T> {
-    #[inline]
+    #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
         if self.log_input {
-            p.exp() - t * p
+            math::exp(p) - t * p
         } else {
-            p - t * (p + self.epsilon).ln()
+            p - t * math::ln(p + self.epsilon)
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
         if self.log_input {
-            let e = p.exp();
+            let e = math::exp(p);
             (e - t * p, e - t)
         } else {
             let r = p + self.epsilon;
-            (p - t * r.ln(), T::one() - t / r)
+            (p - t * math::ln(r), T::one() - t / r)
         }
     }
 }

@@ -9,16 +9,22 @@
 //!
 //! Inside a row, work is sequential (one thread per row); rows are spread over the
 //! threads by [`reduce`](crate::reduction::reduce).
+//!
+//! [`SequenceCrossentropy`] is the exception to "one sample, one row": a sample is a
+//! sequence whose steps are rows of the sparse kernel, summed in the fixed tree of
+//! [`crate::kernels::tree`] so that a long sequence's steps are spread too.
 
 mod categorical_crossentropy;
 mod categorical_hinge;
 mod cosine_similarity;
+mod sequence_crossentropy;
 mod softmax_cross_entropy;
 mod sparse_categorical_crossentropy;
 
 pub use categorical_crossentropy::CategoricalCrossentropy;
 pub use categorical_hinge::CategoricalHinge;
 pub use cosine_similarity::CosineSimilarity;
+pub use sequence_crossentropy::SequenceCrossentropy;
 pub use softmax_cross_entropy::{Input, SoftmaxCrossEntropy};
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 

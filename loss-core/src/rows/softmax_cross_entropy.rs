@@ -3,6 +3,8 @@
 
 use super::{RowLoss, RowTarget};
 use crate::error::{check_epsilon, check_label_smoothing, Result};
+use crate::kernels::math;
+use crate::kernels::simd::{dispatch, sum_lanes, Kernel, LANES};
 use crate::pointwise::tf_clip;
 use crate::real::Real;
 
@@ -90,7 +92,7 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
         let spread = self.smoothing / T::of_usize(y_pred.len());
         let smoothed = |j: usize| self.keep * target.at(j) + spread;
         match self.input {
-            Input::Logits => logits_row(y_pred, &smoothed, grad, scale),
+            Input::Logits => logits_row(y_pred, target, self.keep, spread, grad, scale),
             Input::Probabilities => self.renormalized_row(y_pred, &smoothed, grad, scale),
             Input::ClippedProbabilities => self.clipped_row(y_pred, &smoothed, grad, scale),
         }
@@ -167,40 +169,162 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
 
 /// With `m = max x`, `S = Σ exp(x_j - m)`: `l = Σt' log S - Σ t'_j (x_j - m)`, both
 /// terms non-negative (no cancellation); `dl/dx_j = exp(x_j - m) Σt' / S - t'_j`.
+///
+/// Three vectorised passes over the row (dispatched with [`crate::kernels::simd`]):
+/// the maximum; `exp(x_j - m)` summed and, with a gradient, stored in `grad`; then
+/// `grad` scaled in place. One exponential per element.
 fn logits_row<T: Real>(
     x: &[T],
-    smoothed: &impl Fn(usize) -> T,
+    target: RowTarget<'_, T>,
+    keep: T,
+    spread: T,
     grad: Option<&mut [T]>,
     scale: T,
 ) -> T {
-    // One pass: the running maximum m, S = Σ exp(x_j - m) and A = Σ t'_j (x_j - m),
-    // rescaled when m grows (A loses (m_new - m_old) Σt', S is multiplied by
-    // exp(m_old - m_new)); every term of A stays <= 0.
-    let (mut m, mut s, mut a, mut sum_t) = (T::neg_infinity(), T::zero(), T::zero(), T::zero());
-    for (j, &xj) in x.iter().enumerate() {
-        if xj > m {
-            if sum_t != T::zero() {
-                a -= (xj - m) * sum_t;
+    dispatch(LogitsRow {
+        x,
+        target,
+        keep,
+        spread,
+        grad,
+        scale,
+    })
+}
+
+struct LogitsRow<'a, T> {
+    x: &'a [T],
+    target: RowTarget<'a, T>,
+    keep: T,
+    spread: T,
+    grad: Option<&'a mut [T]>,
+    scale: T,
+}
+
+impl<T: Real> Kernel for LogitsRow<'_, T> {
+    type Output = T;
+
+    #[inline(always)]
+    fn run(self) -> T {
+        let LogitsRow {
+            x,
+            target,
+            keep,
+            spread,
+            grad,
+            scale,
+        } = self;
+        let neg_inf = T::neg_infinity();
+        // Pass 1: the maximum (NaN propagates through the exponentials below).
+        let mut mx = [neg_inf; LANES];
+        let chunks = x.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for l in 0..LANES {
+                mx[l] = if c[l] > mx[l] { c[l] } else { mx[l] };
             }
-            s *= (m - xj).exp();
-            m = xj;
         }
-        // -inf - -inf would be NaN: a -inf logit contributes exp(-inf) = 0.
-        let d = if xj == T::neg_infinity() { xj } else { xj - m };
-        s += d.exp();
-        let t = smoothed(j);
-        if t != T::zero() {
-            a += t * d;
-            sum_t += t;
+        for (l, &v) in rest.iter().enumerate() {
+            mx[l] = if v > mx[l] { v } else { mx[l] };
         }
+        let m = mx.iter().fold(neg_inf, |a, &b| if b > a { b } else { a });
+        // d_j = x_j - m; a -inf logit stays -inf (exp gives 0) even when m is -inf.
+        let shift = |v: T| if v == neg_inf { v } else { v - m };
+
+        // Pass 2: S = Σ exp(d_j), and A = Σ t'_j d_j with Σ t'_j, for dense targets.
+        let mut s = [T::zero(); LANES];
+        let (mut a, mut sum_t) = ([T::zero(); LANES], [T::zero(); LANES]);
+        let dense = match target {
+            RowTarget::Dense(t) => Some(t),
+            RowTarget::Index(_) => None,
+        };
+        let mut grad = grad;
+        match &mut grad {
+            Some(g) => {
+                let mut gc = g.chunks_exact_mut(LANES);
+                let xc = x.chunks_exact(LANES);
+                let x_rest = xc.remainder();
+                for (c, g) in xc.zip(&mut gc) {
+                    // Stored after the block's loads (see pointwise::Columns).
+                    let mut block = [T::zero(); LANES];
+                    for l in 0..LANES {
+                        let e = math::exp(shift(c[l]));
+                        s[l] += e;
+                        block[l] = e;
+                    }
+                    g.copy_from_slice(&block);
+                }
+                for (l, (&v, g)) in x_rest.iter().zip(gc.into_remainder()).enumerate() {
+                    let e = math::exp(shift(v));
+                    s[l] += e;
+                    *g = e;
+                }
+            }
+            None => {
+                let xc = x.chunks_exact(LANES);
+                let x_rest = xc.remainder();
+                for c in xc {
+                    for l in 0..LANES {
+                        s[l] += math::exp(shift(c[l]));
+                    }
+                }
+                for (l, &v) in x_rest.iter().enumerate() {
+                    s[l] += math::exp(shift(v));
+                }
+            }
+        }
+        if let Some(t) = dense {
+            for (j, (&v, &tj)) in x.iter().zip(t).enumerate() {
+                let tj = keep * tj + spread;
+                // Skip terms without target mass: 0 * -inf would be NaN.
+                a[j % LANES] += if tj != T::zero() {
+                    tj * shift(v)
+                } else {
+                    T::zero()
+                };
+                sum_t[j % LANES] += tj;
+            }
+        }
+        let s = sum_lanes(s);
+        let (a, sum_t) = match target {
+            RowTarget::Dense(_) => (sum_lanes(a), sum_lanes(sum_t)),
+            RowTarget::Index(k) => {
+                // t' = spread everywhere, plus keep at k.
+                let mut a = if keep != T::zero() {
+                    keep * shift(x[k])
+                } else {
+                    T::zero()
+                };
+                if spread != T::zero() {
+                    let mut d = [T::zero(); LANES];
+                    for (j, &v) in x.iter().enumerate() {
+                        d[j % LANES] += shift(v);
+                    }
+                    a += spread * sum_lanes(d);
+                }
+                (a, keep + spread * T::of_usize(x.len()))
+            }
+        };
+
+        // Pass 3: grad_j = scale (exp(d_j) Σt' / S - t'_j).
+        if let Some(g) = grad {
+            let r = sum_t / s;
+            match target {
+                RowTarget::Dense(t) => {
+                    for (g, &tj) in g.iter_mut().zip(t) {
+                        *g = scale * (*g * r - (keep * tj + spread));
+                    }
+                }
+                RowTarget::Index(k) => {
+                    let e_k = g[k];
+                    for g in g.iter_mut() {
+                        *g = scale * (*g * r - spread);
+                    }
+                    g[k] = scale * (e_k * r - (keep + spread));
+                }
+            }
+        }
+        sum_t * math::ln(s) - a
     }
-    if let Some(out) = grad {
-        let r = sum_t / s;
-        for ((j, o), &xj) in out.iter_mut().enumerate().zip(x) {
-            *o = scale * ((xj - m).exp() * r - smoothed(j));
-        }
-    }
-    sum_t * s.ln() - a
 }
 
 impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {

@@ -28,8 +28,8 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 /// weights (see [`Self::with_class_weight`]) `[C]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SparseCategoricalCrossentropy<'w, T> {
-    ce: SoftmaxCrossEntropy<T>,
-    ignore_index: Option<i32>,
+    pub(super) ce: SoftmaxCrossEntropy<T>,
+    pub(super) ignore_index: Option<i32>,
     class_weight: Option<ArrayView1<'w, T>>,
 }
 

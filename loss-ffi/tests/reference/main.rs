@@ -5,7 +5,9 @@
 mod class_weights;
 mod clip;
 mod common;
+mod ctc;
 mod dense;
+mod sequence;
 mod sparse;
 
 use serde_json::Value;
@@ -27,6 +29,14 @@ fn run_case(case: &Value) -> Vec<String> {
             case,
             loss::loss_sparse_categorical_crossentropy_f64,
         )),
+        ("sequence", "f32") => Some(sequence::run_sequence(
+            case,
+            loss::loss_sequence_crossentropy_f32,
+        )),
+        ("sequence", "f64") => Some(sequence::run_sequence(
+            case,
+            loss::loss_sequence_crossentropy_f64,
+        )),
         ("class_weights", "f32") => Some(class_weights::run_class_weights(
             case,
             loss::loss_class_weights_to_sample_weights_f32,
@@ -41,6 +51,16 @@ fn run_case(case: &Value) -> Vec<String> {
         ("clip_by_norm", "f64") => Some(clip::run_clip_by_norm::<f64>(case)),
         ("clip_by_global_norm", "f32") => Some(clip::run_clip_by_global_norm::<f32>(case)),
         ("clip_by_global_norm", "f64") => Some(clip::run_clip_by_global_norm::<f64>(case)),
+        ("ctc", "f32") => Some(ctc::run_ctc(
+            case,
+            loss::loss_ctc_f32,
+            loss::loss_ctc_with_workspace_f32,
+        )),
+        ("ctc", "f64") => Some(ctc::run_ctc(
+            case,
+            loss::loss_ctc_f64,
+            loss::loss_ctc_with_workspace_f64,
+        )),
         _ => None,
     }
     .unwrap_or_else(|| {

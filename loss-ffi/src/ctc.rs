@@ -1,0 +1,279 @@
+//! Connectionist temporal classification (CTC): `loss_ctc_*`.
+
+use crate::args::{elements, input, no_overlap, non_null, optional_output, output, span};
+use crate::options::{loss_options, read_options};
+use crate::status::{boundary, loss_status, Error};
+use loss_core::ctc::{check_blank, check_lengths, Ctc, CtcLabels};
+use loss_core::kernels::logexp::LogExp;
+use ndarray::{ArrayView3, ArrayViewMut1, ArrayViewMut3};
+use std::ffi::c_void;
+use std::mem::{align_of, size_of};
+use std::ops::Range;
+
+/// Where a call works: in memory it allocates, or in the caller's.
+#[derive(Clone, Copy)]
+enum Workspace {
+    Allocate,
+    Caller(*mut c_void, usize),
+}
+
+fn shape(msg: String) -> Error {
+    Error::new(loss_status::LOSS_ERROR_SHAPE, msg)
+}
+
+/// The bytes `loss_ctc_workspace_size` reports: enough `double`s for the largest
+/// call the sizes allow, plus room to align a pointer of any alignment.
+fn workspace_bytes(time: usize, batch: usize, max_label_length: usize) -> Option<usize> {
+    Ctc::workspace_len(time, batch, max_label_length)?
+        .checked_mul(size_of::<f64>())?
+        .checked_add(align_of::<f64>())
+        .filter(|&b| b <= isize::MAX as usize)
+}
+
+/// The caller's workspace as `T` values, from its first suitably aligned byte.
+///
+/// # Safety
+/// `p` points to `bytes` writable bytes that nothing else accesses during the call.
+unsafe fn carve<'a, T>(p: *mut c_void, bytes: usize) -> &'a mut [T] {
+    let p = p.cast::<u8>();
+    let pad = p.align_offset(align_of::<T>());
+    if pad >= bytes {
+        return &mut [];
+    }
+    let len = (bytes - pad).min(isize::MAX as usize) / size_of::<T>();
+    std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len)
+}
+
+/// The body of every CTC function: validate, build views, compute.
+///
+/// # Safety
+/// As the exported functions.
+#[allow(clippy::too_many_arguments)]
+unsafe fn ctc_call<T: LogExp>(
+    function: &str,
+    activations: *const T,
+    labels: *const i32,
+    label_lengths: *const i32,
+    input_lengths: *const i32,
+    time: usize,
+    batch: usize,
+    alphabet: usize,
+    options: *const loss_options,
+    loss_out: *mut T,
+    grad_out: *mut T,
+    workspace: Workspace,
+) -> loss_status {
+    boundary(function, T::NAME, || {
+        non_null(activations, "activations")?;
+        non_null(labels, "labels")?;
+        non_null(label_lengths, "label_lengths")?;
+        non_null(input_lengths, "input_lengths")?;
+        non_null(loss_out, "loss_out")?;
+        if let Workspace::Caller(p, _) = workspace {
+            non_null(p, "workspace")?;
+        }
+        let n = elements::<T>(&[("time", time), ("batch", batch), ("alphabet", alphabet)])?;
+        let opts = read_options(options)?;
+        check_blank(opts.blank as usize, alphabet)?;
+        let label_lengths = input(label_lengths, batch, "label_lengths")?;
+        let input_lengths = input(input_lengths, batch, "input_lengths")?;
+        let summary = check_lengths(label_lengths, input_lengths, batch, time)?;
+        let n_labels = summary.total_labels;
+        let n_out = opts.reduction.output_len(batch);
+
+        // Fixed arrays, not a Vec: the workspace variant must not allocate.
+        let grad_len = if grad_out.is_null() { 0 } else { n };
+        let buffers: [(&str, Range<usize>); 6] = [
+            ("activations", span(activations, n)),
+            ("labels", span(labels, n_labels)),
+            ("label_lengths", span(label_lengths.as_ptr(), batch)),
+            ("input_lengths", span(input_lengths.as_ptr(), batch)),
+            ("loss_out", span(loss_out, n_out)),
+            ("grad_out", span(grad_out, grad_len)),
+        ];
+        no_overlap(buffers[4].clone(), &buffers[..4])?;
+        no_overlap(buffers[5].clone(), &buffers[..5])?;
+        if let Workspace::Caller(p, bytes) = workspace {
+            no_overlap(("workspace", span(p.cast::<u8>(), bytes)), &buffers)?;
+        }
+
+        let activations = input(activations, n, "activations")?;
+        let labels = input(labels, n_labels, "labels")?;
+        let loss_out = output(loss_out, n_out, "loss_out")?;
+        let grad_out = optional_output(grad_out, n, "grad_out")?;
+        // Views indexed [batch, time, alphabet] whatever the memory order.
+        let order = if opts.batch_first {
+            [0, 1, 2]
+        } else {
+            [1, 0, 2]
+        };
+        let stored = if opts.batch_first {
+            (batch, time, alphabet)
+        } else {
+            (time, batch, alphabet)
+        };
+        let x = ArrayView3::from_shape(stored, activations)
+            .expect("sized above")
+            .permuted_axes(order);
+        let grad = grad_out.map(|g| {
+            ArrayViewMut3::from_shape(stored, g)
+                .expect("sized above")
+                .permuted_axes(order)
+        });
+        let labels = CtcLabels::new(labels, label_lengths, input_lengths);
+        let ctc = Ctc::new(opts.blank as usize, opts.from_logits, opts.zero_infinity);
+        let loss_out = ArrayViewMut1::from(loss_out);
+        match workspace {
+            Workspace::Allocate => ctc.compute(x, labels, opts.reduction, loss_out, grad)?,
+            Workspace::Caller(p, bytes) => {
+                let need = Ctc::workspace_len(time, batch, summary.max_label_length)
+                    .and_then(|v| v.checked_mul(size_of::<T>()))
+                    .ok_or_else(|| shape("the CTC workspace size overflows size_t".into()))?;
+                let ws = carve::<T>(p, bytes);
+                if std::mem::size_of_val(ws) < need {
+                    return Err(shape(format!(
+                        "workspace_bytes is {bytes}: this call needs {need} bytes after \
+                         aligning the pointer to {} (see loss_ctc_workspace_size)",
+                        align_of::<T>()
+                    )));
+                }
+                ctc.compute_with_workspace(x, labels, opts.reduction, loss_out, grad, ws)?
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The workspace, in bytes, that `loss_ctc_with_workspace_f32` and `_f64` need for
+/// calls of up to `time` frames, `batch` samples, `alphabet` symbols and label
+/// sequences of up to `max_label_length` labels; written to `*bytes`. The size
+/// suffices for both types and for a workspace pointer of any alignment; it grows as
+/// `batch * time * (2 * max_label_length + 7)` values.
+///
+/// Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or `alphabet`
+/// zero, or a size overflowing `size_t` (`LOSS_ERROR_SHAPE`). `max_label_length`
+/// may be 0. On error `*bytes` is unchanged.
+///
+/// # Safety
+/// A non-NULL `bytes` must point to a writable `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn loss_ctc_workspace_size(
+    time: usize,
+    batch: usize,
+    alphabet: usize,
+    max_label_length: usize,
+    bytes: *mut usize,
+) -> loss_status {
+    boundary("loss_ctc_workspace_size", "", || {
+        non_null(bytes, "bytes")?;
+        elements::<f64>(&[("time", time), ("batch", batch), ("alphabet", alphabet)])?;
+        let size = workspace_bytes(time, batch, max_label_length).ok_or_else(|| {
+            shape(format!(
+                "the CTC workspace for time = {time}, batch = {batch}, \
+                 max_label_length = {max_label_length} overflows size_t"
+            ))
+        })?;
+        output(bytes, 1, "bytes")?[0] = size;
+        Ok(())
+    })
+}
+
+twins! {
+    /// Connectionist temporal classification loss (Graves et al. 2006; as
+    /// TensorFlow's `tf.nn.ctc_loss`, torch's `ctc_loss` and warp-ctc).
+    ///
+    /// Per sample `b`: `l_b = -ln p(z_b | x_b)`, the negative log-likelihood of its
+    /// label sequence `z_b` summed over every alignment of its first
+    /// `input_lengths[b]` frames (an alignment collapses to `z_b` by merging repeated
+    /// symbols, then removing blanks). Frame probabilities are `softmax(x_t)` when
+    /// `options->from_logits`, else `exp(x_t)` (the activations are
+    /// log-probabilities, as torch takes them). Computed in log space.
+    ///
+    /// Layout (`options->batch_first` false, the default, time-major as warp-ctc):
+    /// `activations[(t * batch + b) * alphabet + a]`; with `batch_first`:
+    /// `activations[(b * time + t) * alphabet + a]`. `grad_out` has the same layout.
+    /// `labels` holds every sample's labels back to back: sample `b`'s are
+    /// `labels[o_b .. o_b + label_lengths[b]]` with `o_b = sum_{c<b} label_lengths[c]`
+    /// (`labels` is read for `sum_b label_lengths[b]` values and must not be NULL even
+    /// when that is 0). `label_lengths[b] >= 0` and `0 <= input_lengths[b] <= time`.
+    ///
+    /// Gradient (`grad_out` nullable): of the reduced loss. With `from_logits`,
+    /// `d l_b / d x[t, b, a] = softmax(x_t)[a] - gamma_t(a)` (as warp-ctc and
+    /// TensorFlow); without it, `-gamma_t(a)`, the true partial derivative with
+    /// respect to the log-probabilities (torch returns `exp(x) - gamma`, equal after a
+    /// log-softmax backward). `gamma_t(a)` is the posterior probability that frame
+    /// `t` emits `a`. Frames `t >= input_lengths[b]` get 0.
+    ///
+    /// Infeasible samples (`input_lengths[b] < label_lengths[b] + r_b`, `r_b` the
+    /// number of adjacent equal labels), and samples whose every alignment has
+    /// probability 0, have loss `+INFINITY` and gradient 0; with
+    /// `options->zero_infinity`, loss 0 and gradient 0. Never NaN unless the
+    /// activations hold NaN or infinities (which propagate).
+    ///
+    /// Options read: `reduction` (every sample has weight 1, so MEAN and
+    /// SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
+    /// `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
+    /// `batch_first`. Samples run in parallel on libloss's threads; the result does
+    /// not depend on their number. Allocates about
+    /// `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
+    /// `loss_ctc_with_workspace_f32` to supply it.
+    ///
+    /// Errors (nothing written): NULL `activations`, `labels`, `label_lengths`,
+    /// `input_lengths` or `loss_out` (`LOSS_ERROR_NULL_POINTER`); `time`, `batch` or
+    /// `alphabet` zero or overflowing, a negative length, `input_lengths[b] > time`
+    /// (`LOSS_ERROR_SHAPE`); a bad option, `blank >= alphabet`, overlapping buffers
+    /// (`LOSS_ERROR_INVALID_ARGUMENT`); a label outside `[0, alphabet)` or equal to
+    /// `blank` (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory
+    /// (`LOSS_ERROR_ALLOCATION`).
+    pub unsafe extern "C" fn loss_ctc(
+        activations: *const Float,
+        labels: *const i32,
+        label_lengths: *const i32,
+        input_lengths: *const i32,
+        time: usize,
+        batch: usize,
+        alphabet: usize,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        ctc_call(
+            "loss_ctc", activations, labels, label_lengths, input_lengths, time, batch,
+            alphabet, options, loss_out, grad_out, Workspace::Allocate,
+        )
+    }
+
+    /// `loss_ctc_f32` / `_f64` working in caller-provided memory: with a large
+    /// enough workspace and one libloss thread (`loss_set_num_threads(1)`) the call
+    /// allocates nothing, so the hot loop of a training step never touches the
+    /// allocator. With more threads libloss itself still allocates nothing, but the
+    /// thread pool may (when it starts, and for its own bookkeeping).
+    ///
+    /// `workspace` (not NULL) points to `workspace_bytes` writable bytes, any
+    /// alignment, that must not overlap any other argument; their content on entry
+    /// is ignored and on return is unspecified. `loss_ctc_workspace_size(time, batch,
+    /// alphabet, max_label_length, &bytes)` with `max_label_length >= max_b
+    /// label_lengths[b]` gives a sufficient size. Too small a workspace is
+    /// `LOSS_ERROR_SHAPE`; a NULL one `LOSS_ERROR_NULL_POINTER`. Everything else as
+    /// `loss_ctc_f32` / `_f64`.
+    pub unsafe extern "C" fn loss_ctc_with_workspace(
+        activations: *const Float,
+        labels: *const i32,
+        label_lengths: *const i32,
+        input_lengths: *const i32,
+        time: usize,
+        batch: usize,
+        alphabet: usize,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+        workspace: *mut c_void,
+        workspace_bytes: usize,
+    ) -> loss_status {
+        ctc_call(
+            "loss_ctc_with_workspace", activations, labels, label_lengths, input_lengths,
+            time, batch, alphabet, options, loss_out, grad_out,
+            Workspace::Caller(workspace, workspace_bytes),
+        )
+    }
+}

@@ -1,0 +1,130 @@
+//! Sequence (autoregressive) cross-entropy: integer targets per step, lengths.
+
+use crate::args::{
+    elements, input, non_null, optional_input, optional_output, optional_span, output,
+    outputs_disjoint, span,
+};
+use crate::options::{loss_options, read_options};
+use crate::status::{boundary, loss_status};
+use loss_core::rows::SequenceCrossentropy;
+use loss_core::Real;
+use ndarray::{ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut3};
+
+/// The body of the sequence functions: validate, build views, compute.
+///
+/// # Safety
+/// As the exported functions: pointers valid for the sizes given.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sequence_call<T: Real>(
+    targets: *const i32,
+    y_pred: *const T,
+    lengths: *const i32,
+    batch: usize,
+    time: usize,
+    vocab: usize,
+    sample_weight: *const T,
+    options: *const loss_options,
+    loss_out: *mut T,
+    grad_out: *mut T,
+) -> loss_status {
+    boundary("loss_sequence_crossentropy", T::NAME, || {
+        non_null(targets, "targets")?;
+        non_null(y_pred, "y_pred")?;
+        non_null(loss_out, "loss_out")?;
+        let n = elements::<T>(&[("batch", batch), ("time", time), ("vocab", vocab)])?;
+        // batch * time <= n: no overflow.
+        let steps = batch * time;
+        let opts = read_options(options)?;
+        let n_out = opts.reduction.output_len(batch);
+        let inputs = [
+            ("targets", span(targets, steps)),
+            ("y_pred", span(y_pred, n)),
+            ("lengths", optional_span(lengths, batch)),
+            ("sample_weight", optional_span(sample_weight, batch)),
+        ];
+        outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
+        let targets = input(targets, steps, "targets")?;
+        let y_pred = input(y_pred, n, "y_pred")?;
+        let lengths = optional_input(lengths, batch, "lengths")?;
+        let sample_weight = optional_input(sample_weight, batch, "sample_weight")?;
+        let loss_out = output(loss_out, n_out, "loss_out")?;
+        let grad_out = optional_output(grad_out, n, "grad_out")?;
+        let loss = SequenceCrossentropy::new(
+            opts.from_logits,
+            opts.label_smoothing,
+            opts.epsilon,
+            opts.ignore_index,
+        )?;
+        let loss = match lengths {
+            None => loss,
+            Some(l) => loss.with_lengths(ArrayView1::from(l)),
+        };
+        let shape = (batch, time, vocab);
+        loss.compute_sequences(
+            ArrayView2::from_shape((batch, time), targets).expect("sized above"),
+            ArrayView3::from_shape(shape, y_pred).expect("sized above"),
+            sample_weight.map(ArrayView1::from),
+            opts.reduction,
+            ArrayViewMut1::from(loss_out),
+            grad_out.map(|g| ArrayViewMut3::from_shape(shape, g).expect("sized above")),
+        )?;
+        Ok(())
+    })
+}
+
+twins! {
+    /// Sequence (autoregressive, next-token) cross-entropy: sparse categorical
+    /// cross-entropy per token, summed per sequence, with padding by `lengths` and
+    /// `options->ignore_index`.
+    ///
+    /// `targets[b * time + t]` is the class of step t of sequence b;
+    /// `y_pred[(b * time + t) * vocab + j]` its logit (`options->from_logits`) or
+    /// probability for class j. Each token's loss `l_bt` is that of
+    /// `loss_sparse_categorical_crossentropy` (label smoothing `options->label_smoothing`
+    /// spread over `vocab`; probabilities clipped to `[eps, 1 - eps]`,
+    /// `eps = options->epsilon`).
+    ///
+    /// Token (b, t) counts when `t < lengths[b]` (every step when `lengths` is NULL) and
+    /// `targets[b * time + t] != options->ignore_index`; a token that does not count has
+    /// loss 0 and gradient 0. With `w_b = sample_weight[b]` (1 when NULL),
+    /// `L_b = sum_t l_bt` over counted tokens and `count_b` their number:
+    /// - LOSS_REDUCTION_NONE: `loss_out[b] = w_b * L_b` (per-sequence sums);
+    /// - LOSS_REDUCTION_SUM: `sum_b w_b * L_b`;
+    /// - LOSS_REDUCTION_MEAN: `(sum_b w_b * L_b) / (sum_b w_b * count_b)`, the weighted mean
+    ///   per counted token (0 when no token counts);
+    /// - LOSS_REDUCTION_SUM_OVER_BATCH_SIZE: `sum_b w_b * L_b / batch`.
+    ///
+    /// Targets are checked only where they are read: each `targets[b * time + t]` with
+    /// `t < lengths[b]` must lie in `[0, vocab)` or equal `options->ignore_index`, else
+    /// LOSS_ERROR_LABEL_OUT_OF_RANGE (the message gives the flat index `b * time + t`).
+    /// Steps at or after `lengths[b]` are padding: their targets may hold anything (-1,
+    /// `vocab`, ...) and their predictions are not read.
+    ///
+    /// - `targets`: `[batch, time]`; `y_pred`: `[batch, time, vocab]`;
+    /// - `lengths`: nullable `[batch]`, each in `[0, time]`, else LOSS_ERROR_SHAPE;
+    /// - `sample_weight`: nullable `[batch]`;
+    /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
+    ///   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+    ///
+    /// Checked in this order, nothing written on error: NULL pointers, sizes (0 or
+    /// overflowing), options, overlapping or misaligned buffers, `lengths`, then
+    /// targets.
+    pub unsafe extern "C" fn loss_sequence_crossentropy(
+        targets: *const i32,
+        y_pred: *const Float,
+        lengths: *const i32,
+        batch: usize,
+        time: usize,
+        vocab: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        sequence_call(
+            targets, y_pred, lengths, batch, time, vocab, sample_weight, options, loss_out,
+            grad_out,
+        )
+    }
+}

@@ -1,0 +1,159 @@
+//! `loss_ctc_with_workspace_*` allocates nothing: a counting global allocator
+//! watches the calling thread (libloss set to 1 thread, so all the work happens
+//! there) during calls of both types, with and without gradient, in every layout
+//! and reduction. The allocating `loss_ctc_*` serves as the control.
+
+use loss::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(|c| c.get());
+    f();
+    ALLOCATIONS.with(|c| c.get()) - before
+}
+
+const TIME: usize = 60;
+const BATCH: usize = 6;
+const ALPHABET: usize = 20;
+
+struct Inputs {
+    labels: Vec<i32>,
+    label_lengths: Vec<i32>,
+    input_lengths: Vec<i32>,
+}
+
+fn inputs() -> Inputs {
+    let label_lengths: Vec<i32> = (0..BATCH as i32).map(|b| 3 * b).collect();
+    let total = label_lengths.iter().sum::<i32>() as usize;
+    Inputs {
+        labels: (0..total)
+            .map(|i| 1 + (i * 7 % (ALPHABET - 1)) as i32)
+            .collect(),
+        input_lengths: (0..BATCH as i32).map(|b| TIME as i32 - 2 * b).collect(),
+        label_lengths,
+    }
+}
+
+macro_rules! check_type {
+    ($float:ty, $plain:ident, $with_ws:ident) => {{
+        let inp = inputs();
+        let x: Vec<$float> = (0..TIME * BATCH * ALPHABET)
+            .map(|i| ((i * 37 % 101) as $float) / 25.0 - 2.0)
+            .collect();
+        let mut bytes = 0usize;
+        let max_len = *inp.label_lengths.iter().max().unwrap() as usize;
+        let first = allocations_during(|| {
+            let st = unsafe { loss_ctc_workspace_size(TIME, BATCH, ALPHABET, max_len, &mut bytes) };
+            assert_eq!(st, loss_status::LOSS_OK);
+        });
+        assert_eq!(first, 0, "the thread's first libloss call allocated");
+        let mut workspace = vec![0u8; bytes];
+        let mut loss = vec![0.0 as $float; BATCH];
+        let mut grad = vec![0.0 as $float; x.len()];
+        // Control: the allocating variant is seen allocating (its workspace). It
+        // also runs the once-per-process detection of the CPU's vector unit.
+        let o = loss_options_default();
+        let n = allocations_during(|| {
+            let st = unsafe {
+                $plain(
+                    x.as_ptr(),
+                    inp.labels.as_ptr(),
+                    inp.label_lengths.as_ptr(),
+                    inp.input_lengths.as_ptr(),
+                    TIME,
+                    BATCH,
+                    ALPHABET,
+                    &o,
+                    loss.as_mut_ptr(),
+                    grad.as_mut_ptr(),
+                )
+            };
+            assert_eq!(st, loss_status::LOSS_OK);
+        });
+        assert!(n >= 1, "the counting allocator saw nothing");
+        for from_logits in [true, false] {
+            for batch_first in [false, true] {
+                for reduction in [
+                    loss_reduction::LOSS_REDUCTION_NONE,
+                    loss_reduction::LOSS_REDUCTION_MEAN,
+                ] {
+                    for with_grad in [true, false] {
+                        let mut o = loss_options_default();
+                        o.from_logits = from_logits;
+                        o.batch_first = batch_first;
+                        o.reduction = reduction;
+                        let g = if with_grad {
+                            grad.as_mut_ptr()
+                        } else {
+                            std::ptr::null_mut()
+                        };
+                        let mut st = loss_status::LOSS_ERROR_PANIC;
+                        let n = allocations_during(|| {
+                            st = unsafe {
+                                $with_ws(
+                                    x.as_ptr(),
+                                    inp.labels.as_ptr(),
+                                    inp.label_lengths.as_ptr(),
+                                    inp.input_lengths.as_ptr(),
+                                    TIME,
+                                    BATCH,
+                                    ALPHABET,
+                                    &o,
+                                    loss.as_mut_ptr(),
+                                    g,
+                                    workspace.as_mut_ptr().cast(),
+                                    workspace.len(),
+                                )
+                            };
+                        });
+                        assert_eq!(st, loss_status::LOSS_OK);
+                        assert_eq!(n, 0, "{} allocations ({o:?}, grad {with_grad})", n);
+                        assert!(loss[0].is_finite());
+                    }
+                }
+            }
+        }
+    }};
+}
+
+#[test]
+fn the_workspace_variant_does_not_allocate() {
+    // One libloss thread: every computation runs on this (watched) thread. The
+    // first call (the workspace size query) is also watched: creating the
+    // thread's error-message slot allocates nothing.
+    loss_set_num_threads(1);
+    check_type!(f32, loss_ctc_f32, loss_ctc_with_workspace_f32);
+    check_type!(f64, loss_ctc_f64, loss_ctc_with_workspace_f64);
+}

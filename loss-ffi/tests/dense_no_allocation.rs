@@ -1,0 +1,229 @@
+//! No dense-target loss, sparse or sequence cross-entropy call allocates: a counting
+//! global allocator watches the calling thread (libloss set to 1 thread, so all the
+//! work happens there) during calls of every dense loss, both types, every
+//! reduction, with and without weights and gradient, on inputs large enough to cut
+//! rows into several leaves of the reduction tree.
+
+use loss::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(|c| c.get());
+    f();
+    ALLOCATIONS.with(|c| c.get()) - before
+}
+
+type DenseFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> loss_status;
+
+const BATCH: usize = 7;
+const DIM: usize = 20_011; // > one leaf of the tree per row
+
+fn reductions() -> [loss_reduction; 4] {
+    [
+        loss_reduction::LOSS_REDUCTION_NONE,
+        loss_reduction::LOSS_REDUCTION_SUM,
+        loss_reduction::LOSS_REDUCTION_MEAN,
+        loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+    ]
+}
+
+fn check<T: Copy + From<f32>>(name: &str, f: DenseFn<T>, from_logits: bool) {
+    let n = BATCH * DIM;
+    let t: Vec<T> = (0..n)
+        .map(|i| T::from(((i % 3) as f32) * 0.25 + 0.125))
+        .collect();
+    let p: Vec<T> = (0..n)
+        .map(|i| T::from(((i % 7) as f32) * 0.1 + 0.05))
+        .collect();
+    let w: Vec<T> = (0..BATCH).map(|i| T::from(i as f32 * 0.5)).collect();
+    let mut loss = vec![T::from(0.0); BATCH];
+    let mut grad = vec![T::from(0.0); n];
+    for reduction in reductions() {
+        for weighted in [false, true] {
+            for with_grad in [false, true] {
+                let mut o = loss_options_default();
+                o.reduction = reduction;
+                o.from_logits = from_logits;
+                let wp = if weighted {
+                    w.as_ptr()
+                } else {
+                    std::ptr::null()
+                };
+                let gp = if with_grad {
+                    grad.as_mut_ptr()
+                } else {
+                    std::ptr::null_mut()
+                };
+                let mut st = loss_status::LOSS_OK;
+                let allocs = allocations_during(|| {
+                    st = unsafe {
+                        f(
+                            t.as_ptr(),
+                            p.as_ptr(),
+                            BATCH,
+                            DIM,
+                            wp,
+                            &o,
+                            loss.as_mut_ptr(),
+                            gp,
+                        )
+                    };
+                });
+                assert_eq!(st, loss_status::LOSS_OK, "{name}");
+                assert_eq!(
+                    allocs, 0,
+                    "{name} {reduction:?} weighted={weighted} grad={with_grad} allocated"
+                );
+            }
+        }
+    }
+}
+
+macro_rules! all_dense {
+    ($($name:ident $(: $logits:expr)?),* $(,)?) => {
+        paste::paste! {
+            $(
+                check::<f32>(stringify!($name), [<loss_ $name _f32>], false $(|| $logits)?);
+                check::<f64>(stringify!($name), [<loss_ $name _f64>], false $(|| $logits)?);
+            )*
+        }
+    };
+}
+
+#[test]
+fn dense_sparse_and_sequence_calls_do_not_allocate() {
+    loss_set_num_threads(1);
+    // The counter sees allocations on this thread (control).
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 64]))) > 0);
+    // Warm up the thread-local error slot and the pool-size read.
+    let (x, mut out) = (1.0f32, 0.0f32);
+    unsafe {
+        loss_mean_squared_error_f32(
+            &x,
+            &x,
+            1,
+            1,
+            std::ptr::null(),
+            std::ptr::null(),
+            &mut out,
+            std::ptr::null_mut(),
+        )
+    };
+    all_dense!(
+        mean_squared_error,
+        mean_absolute_error,
+        huber,
+        log_cosh,
+        mean_absolute_percentage_error,
+        mean_squared_logarithmic_error,
+        poisson,
+        kl_divergence,
+        cosine_similarity,
+        binary_crossentropy,
+        binary_crossentropy: true,
+        binary_focal_crossentropy,
+        binary_focal_crossentropy: true,
+        categorical_crossentropy,
+        categorical_crossentropy: true,
+        hinge,
+        squared_hinge,
+        categorical_hinge,
+        contrastive,
+    );
+
+    // Sparse and sequence cross-entropy from logits, with class weights.
+    let (batch, classes) = (64usize, 1000usize);
+    let logits: Vec<f32> = (0..batch * classes)
+        .map(|i| ((i % 13) as f32) * 0.3 - 2.0)
+        .collect();
+    let labels: Vec<i32> = (0..batch as i32)
+        .map(|i| (i * 37) % classes as i32)
+        .collect();
+    let cw: Vec<f32> = (0..classes).map(|c| 1.0 + (c % 3) as f32).collect();
+    let mut grad = vec![0f32; batch * classes];
+    let mut loss = vec![0f32; batch];
+    for reduction in reductions() {
+        let mut o = loss_options_default();
+        o.reduction = reduction;
+        o.from_logits = true;
+        let mut st = loss_status::LOSS_OK;
+        let allocs = allocations_during(|| {
+            st = unsafe {
+                loss_sparse_categorical_crossentropy_f32(
+                    labels.as_ptr(),
+                    logits.as_ptr(),
+                    batch,
+                    classes,
+                    std::ptr::null(),
+                    cw.as_ptr(),
+                    &o,
+                    loss.as_mut_ptr(),
+                    grad.as_mut_ptr(),
+                )
+            };
+        });
+        assert_eq!(st, loss_status::LOSS_OK);
+        assert_eq!(allocs, 0, "sparse CE {reduction:?} allocated");
+        // The same logits as [8 sequences, 8 steps, 1000].
+        let lengths: Vec<i32> = (0..8).map(|b| b % 9).collect();
+        let allocs = allocations_during(|| {
+            st = unsafe {
+                loss_sequence_crossentropy_f32(
+                    labels.as_ptr(),
+                    logits.as_ptr(),
+                    lengths.as_ptr(),
+                    8,
+                    8,
+                    classes,
+                    std::ptr::null(),
+                    &o,
+                    loss.as_mut_ptr(),
+                    grad.as_mut_ptr(),
+                )
+            };
+        });
+        assert_eq!(st, loss_status::LOSS_OK);
+        assert_eq!(allocs, 0, "sequence CE {reduction:?} allocated");
+    }
+}

@@ -1,0 +1,244 @@
+//! Every instruction-set path gives the same bits: this test runs itself as a child
+//! process under `LOSS_SIMD=baseline`, `avx2` and `avx512` (each capped at what the
+//! CPU has), computes a digest of the losses and gradients of every vectorised loss
+//! family through the C ABI, and compares the digests.
+
+use loss::*;
+use std::process::Command;
+
+const CHILD: &str = "LOSS_ISA_PATHS_CHILD";
+
+/// FNV-1a over the bits of everything computed.
+struct Digest(u64);
+
+impl Digest {
+    fn add(&mut self, bits: u64) {
+        for b in bits.to_le_bytes() {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn f32s(&mut self, v: &[f32]) {
+        v.iter().for_each(|x| self.add(x.to_bits() as u64));
+    }
+    fn f64s(&mut self, v: &[f64]) {
+        v.iter().for_each(|x| self.add(x.to_bits()));
+    }
+}
+
+type DenseFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> loss_status;
+
+fn digest() -> u64 {
+    let mut d = Digest(0xcbf2_9ce4_8422_2325);
+    let (batch, dim) = (9usize, 1037usize); // odd sizes: full lanes and remainders
+    let n = batch * dim;
+    let mut s = 7u32;
+    let mut next = || {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (s >> 8) as f64 / (1u64 << 24) as f64
+    };
+    let t: Vec<f64> = (0..n).map(|_| (next() * 3.0).floor() / 2.0).collect();
+    let p: Vec<f64> = (0..n).map(|_| next() * 8.0 - 4.0).collect();
+    let prob: Vec<f64> = (0..n).map(|_| next()).collect();
+    let w: Vec<f64> = (0..batch).map(|_| next() * 2.0).collect();
+    let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let (t32, p32, prob32, w32) = (f32s(&t), f32s(&p), f32s(&prob), f32s(&w));
+    let dense: [(DenseFn<f32>, DenseFn<f64>, bool, bool); 8] = [
+        (
+            loss_mean_squared_error_f32,
+            loss_mean_squared_error_f64,
+            false,
+            false,
+        ),
+        (
+            loss_mean_absolute_error_f32,
+            loss_mean_absolute_error_f64,
+            false,
+            false,
+        ),
+        (loss_huber_f32, loss_huber_f64, false, false),
+        (
+            loss_binary_crossentropy_f32,
+            loss_binary_crossentropy_f64,
+            true,
+            false,
+        ),
+        (
+            loss_binary_crossentropy_f32,
+            loss_binary_crossentropy_f64,
+            false,
+            true,
+        ),
+        (loss_poisson_f32, loss_poisson_f64, false, true),
+        (
+            loss_mean_squared_logarithmic_error_f32,
+            loss_mean_squared_logarithmic_error_f64,
+            false,
+            true,
+        ),
+        (
+            loss_categorical_crossentropy_f32,
+            loss_categorical_crossentropy_f64,
+            true,
+            false,
+        ),
+    ];
+    for (f32_fn, f64_fn, logits, probabilities) in dense {
+        let mut o = loss_options_default();
+        o.from_logits = logits;
+        o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
+        let (pp, pp32) = if probabilities {
+            (&prob, &prob32)
+        } else {
+            (&p, &p32)
+        };
+        let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
+        let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
+        unsafe {
+            assert_eq!(
+                f64_fn(
+                    t.as_ptr(),
+                    pp.as_ptr(),
+                    batch,
+                    dim,
+                    w.as_ptr(),
+                    &o,
+                    l64.as_mut_ptr(),
+                    g64.as_mut_ptr()
+                ),
+                loss_status::LOSS_OK
+            );
+            assert_eq!(
+                f32_fn(
+                    t32.as_ptr(),
+                    pp32.as_ptr(),
+                    batch,
+                    dim,
+                    w32.as_ptr(),
+                    &o,
+                    l32.as_mut_ptr(),
+                    g32.as_mut_ptr()
+                ),
+                loss_status::LOSS_OK
+            );
+        }
+        d.f64s(&l64);
+        d.f64s(&g64);
+        d.f32s(&l32);
+        d.f32s(&g32);
+    }
+    // Sparse CE from logits with smoothing (the softmax row kernel).
+    let labels: Vec<i32> = (0..batch as i32).map(|i| (i * 131) % dim as i32).collect();
+    let mut o = loss_options_default();
+    o.from_logits = true;
+    o.label_smoothing = 0.1;
+    o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
+    let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
+    let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
+    unsafe {
+        assert_eq!(
+            loss_sparse_categorical_crossentropy_f32(
+                labels.as_ptr(),
+                p32.as_ptr(),
+                batch,
+                dim,
+                std::ptr::null(),
+                std::ptr::null(),
+                &o,
+                l32.as_mut_ptr(),
+                g32.as_mut_ptr()
+            ),
+            loss_status::LOSS_OK
+        );
+        assert_eq!(
+            loss_sparse_categorical_crossentropy_f64(
+                labels.as_ptr(),
+                p.as_ptr(),
+                batch,
+                dim,
+                std::ptr::null(),
+                std::ptr::null(),
+                &o,
+                l64.as_mut_ptr(),
+                g64.as_mut_ptr()
+            ),
+            loss_status::LOSS_OK
+        );
+    }
+    d.f32s(&l32);
+    d.f32s(&g32);
+    d.f64s(&l64);
+    d.f64s(&g64);
+    // CTC from logits: [time 40, batch 3, alphabet 29].
+    let (time, b, a) = (40usize, 3usize, 29usize);
+    let acts: Vec<f32> = (0..time * b * a).map(|i| p32[i % n]).collect();
+    let ctc_labels: Vec<i32> = (0..15).map(|i| 1 + (i * 7) % (a as i32 - 1)).collect();
+    let (label_lengths, input_lengths) = ([5i32, 6, 4], [40i32, 33, 40]);
+    let mut o = loss_options_default();
+    o.from_logits = true;
+    o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
+    let (mut cl, mut cg) = (vec![0f32; b], vec![0f32; time * b * a]);
+    unsafe {
+        assert_eq!(
+            loss_ctc_f32(
+                acts.as_ptr(),
+                ctc_labels.as_ptr(),
+                label_lengths.as_ptr(),
+                input_lengths.as_ptr(),
+                time,
+                b,
+                a,
+                &o,
+                cl.as_mut_ptr(),
+                cg.as_mut_ptr()
+            ),
+            loss_status::LOSS_OK
+        );
+    }
+    d.f32s(&cl);
+    d.f32s(&cg);
+    d.0
+}
+
+#[test]
+fn every_instruction_set_gives_the_same_bits() {
+    if std::env::var_os(CHILD).is_some() {
+        println!("DIGEST {:016x}", digest());
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut digests = Vec::new();
+    for isa in ["baseline", "avx2", "avx512"] {
+        let out = Command::new(&exe)
+            .args([
+                "--exact",
+                "every_instruction_set_gives_the_same_bits",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .env("LOSS_SIMD", isa)
+            .env_remove("LOSS_NO_SIMD")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let digest = text
+            .split("DIGEST ")
+            .nth(1)
+            .map(|rest| rest.chars().take(16).collect::<String>())
+            .unwrap_or_else(|| panic!("{isa}: no digest in {text}"));
+        digests.push((isa, digest));
+    }
+    for (isa, dg) in &digests[1..] {
+        assert_eq!(dg, &digests[0].1, "{isa} differs from the baseline");
+    }
+}
