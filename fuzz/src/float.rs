@@ -94,6 +94,49 @@ pub type ClipGlobalFn<T> =
     unsafe extern "C" fn(*const *mut T, *const usize, usize, T, *mut T) -> i32;
 /// `loss_weighted_sum_*`.
 pub type WeightedSumFn<T> = unsafe extern "C" fn(*const loss_term<T>, usize, *mut T, *mut T) -> i32;
+/// `loss_ctc_*`: `(activations, labels, label_lengths, input_lengths, time, batch,
+/// alphabet, options, loss_out, grad_out)`.
+pub type CtcFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    *const i32,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> i32;
+/// `loss_ctc_with_workspace_*`: as [`CtcFn`], then `(workspace, workspace_bytes)`.
+pub type CtcWorkspaceFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    *const i32,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut c_void,
+    usize,
+) -> i32;
+/// `loss_sequence_crossentropy_*`: `(targets, y_pred, lengths, batch, time, vocab,
+/// sample_weight, options, loss_out, grad_out)`.
+pub type SequenceFn<T> = unsafe extern "C" fn(
+    *const i32,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> i32;
 /// A custom-loss callback as the harness writes it (status as an `int`).
 pub type CustomFn<T> =
     unsafe extern "C" fn(*mut c_void, *const T, *const T, usize, usize, *mut T, *mut T) -> i32;
@@ -135,6 +178,12 @@ pub trait Api: Fl {
     fn clip_by_global_norm() -> ClipGlobalFn<Self>;
     /// `loss_weighted_sum_*`.
     fn weighted_sum() -> WeightedSumFn<Self>;
+    /// `loss_ctc_*`.
+    fn ctc() -> CtcFn<Self>;
+    /// `loss_ctc_with_workspace_*`.
+    fn ctc_with_workspace() -> CtcWorkspaceFn<Self>;
+    /// `loss_sequence_crossentropy_*`.
+    fn sequence() -> SequenceFn<Self>;
 }
 
 /// Reinterprets an exported function (returning `loss_status`) as returning `i32`: a
@@ -206,6 +255,27 @@ macro_rules! api {
                         *const loss_term<$t>, usize, *mut $t, *mut $t,
                     ) -> loss_status;
                     raw!(loss::[<loss_weighted_sum_ $t>], From, WeightedSumFn<$t>)
+                }
+                fn ctc() -> CtcFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const i32, *const i32, *const i32, usize, usize, usize,
+                        *const loss_options, *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_ctc_ $t>], From, CtcFn<$t>)
+                }
+                fn ctc_with_workspace() -> CtcWorkspaceFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const i32, *const i32, *const i32, usize, usize, usize,
+                        *const loss_options, *mut $t, *mut $t, *mut c_void, usize,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_ctc_with_workspace_ $t>], From, CtcWorkspaceFn<$t>)
+                }
+                fn sequence() -> SequenceFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const i32, *const $t, *const i32, usize, usize, usize, *const $t,
+                        *const loss_options, *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_sequence_crossentropy_ $t>], From, SequenceFn<$t>)
                 }
             }
         }
