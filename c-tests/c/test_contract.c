@@ -354,6 +354,78 @@ TEST(callback_status) {
   return true;
 }
 
+/* CTC over 3 frames of 3 symbols (uniform logits), one sample with the label 1. */
+static const float ACTS[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+static const int32_t CTC_LABELS[1] = {1};
+static const int32_t CTC_LABEL_LENGTHS[1] = {1};
+static const int32_t CTC_INPUT_LENGTHS[1] = {3};
+
+/* Row "too small workspace": LOSS_ERROR_SHAPE (a NULL one: LOSS_ERROR_NULL_POINTER);
+   the size loss_ctc_workspace_size reports suffices at any alignment. */
+TEST(workspace_too_small) {
+  outs o;
+  fill(&o);
+  loss_options opt = loss_options_default();
+  opt.from_logits = true;
+  size_t bytes = 0;
+  CHECK_OK(loss_ctc_workspace_size(3, 1, 3, 1, &bytes));
+  unsigned char ws[4096];
+  CHECK(bytes + 1 <= sizeof ws);
+  CHECK_STATUS(loss_ctc_with_workspace_f32(ACTS, CTC_LABELS, CTC_LABEL_LENGTHS,
+                                           CTC_INPUT_LENGTHS, 3, 1, 3, &opt, o.loss, o.grad,
+                                           ws, bytes / 8),
+               LOSS_ERROR_SHAPE);
+  CHECK_MESSAGE_HAS("loss_ctc_with_workspace_f32: workspace_bytes is");
+  CHECK_STATUS(loss_ctc_with_workspace_f32(ACTS, CTC_LABELS, CTC_LABEL_LENGTHS,
+                                           CTC_INPUT_LENGTHS, 3, 1, 3, &opt, o.loss, o.grad,
+                                           NULL, bytes),
+               LOSS_ERROR_NULL_POINTER);
+  CHECK_MESSAGE_HAS("workspace is NULL");
+  CHECK(untouched(&o));
+  /* The reported size, at an odd address. */
+  CHECK_OK(loss_ctc_with_workspace_f32(ACTS, CTC_LABELS, CTC_LABEL_LENGTHS, CTC_INPUT_LENGTHS,
+                                       3, 1, 3, &opt, o.loss, o.grad, ws + 1, bytes));
+  CHECK(isfinite(o.loss[0]) && o.loss[0] > 0);
+  return true;
+}
+
+/* Row "inconsistent lengths": a length outside its range is LOSS_ERROR_SHAPE, naming
+   it (CTC: negative lengths, input_lengths[b] > time; sequence cross-entropy:
+   lengths[b] outside [0, time]). */
+TEST(inconsistent_lengths) {
+  outs o;
+  fill(&o);
+  loss_options opt = loss_options_default();
+  opt.from_logits = true;
+  const int32_t too_long[1] = {4};
+  CHECK_STATUS(loss_ctc_f32(ACTS, CTC_LABELS, CTC_LABEL_LENGTHS, too_long, 3, 1, 3, &opt,
+                            o.loss, o.grad),
+               LOSS_ERROR_SHAPE);
+  CHECK_MESSAGE_HAS("input_lengths[0] is 4, more than time = 3");
+  const int32_t negative[1] = {-1};
+  CHECK_STATUS(loss_ctc_f32(ACTS, CTC_LABELS, negative, CTC_INPUT_LENGTHS, 3, 1, 3, &opt,
+                            o.loss, o.grad),
+               LOSS_ERROR_SHAPE);
+  CHECK_MESSAGE_HAS("label_lengths[0] is -1");
+  /* Sequence cross-entropy: [2, 3] targets, vocabulary 1 (y_pred is [2, 3, 1]). */
+  const int32_t targets[6] = {0, 0, 0, 0, 0, 0};
+  const int32_t lengths[2] = {3, 5};
+  CHECK_STATUS(loss_sequence_crossentropy_f64(targets, T64, lengths, 2, 3, 1, NULL, &opt,
+                                              o.loss64, o.grad64),
+               LOSS_ERROR_SHAPE);
+  CHECK_MESSAGE_HAS("lengths[1]");
+  const int32_t below[2] = {-2, 1};
+  CHECK_STATUS(loss_sequence_crossentropy_f64(targets, T64, below, 2, 3, 1, NULL, &opt,
+                                              o.loss64, o.grad64),
+               LOSS_ERROR_SHAPE);
+  CHECK(untouched(&o));
+  /* Infeasible is not inconsistent: 2 labels in 1 frame is loss +inf, no error. */
+  const int32_t two[1] = {2}, one[1] = {1}, labels2[2] = {1, 2};
+  CHECK_OK(loss_ctc_f32(ACTS, labels2, two, one, 3, 1, 3, &opt, o.loss, o.grad));
+  CHECK(o.loss[0] == INFINITY && o.grad[0] == 0.0f);
+  return true;
+}
+
 SUITE(contract) {
   RUN(null_pointer);
   RUN(zero_size);
@@ -364,4 +436,6 @@ SUITE(contract) {
   RUN(misaligned_buffer);
   RUN(overlapping_output);
   RUN(callback_status);
+  RUN(workspace_too_small);
+  RUN(inconsistent_lengths);
 }
