@@ -2,9 +2,10 @@
 # Runs every test of libloss: formatting and lints, the Rust unit and property tests,
 # the golden reference cases through the C ABI, the C test programs (ctest-style
 # summary), the demo, the stale-header gate, and the C tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind, an install into a
-# prefix used by pkg-config and CMake consumers (C and C++), the 2-rank MPI example,
-# and the Python binding's pytest suite.
+# AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind, a short run of
+# every fuzz target (cargo-fuzz, AddressSanitizer), an install into a prefix used by
+# pkg-config and CMake consumers (C and C++), the 2-rank MPI example, and the Python
+# binding's pytest suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ echo "== reference cases (TensorFlow/Keras, torch) through the C ABI"
 cargo test -p loss-ffi --test reference -- --nocapture 2>&1 | grep -E '^reference|test result'
 echo "== C tests under ASan+UBSan and valgrind"
 ./scripts/c-checks.sh
+echo "== fuzz smoke: every target ${FUZZ_SECONDS:-20} s (cargo-fuzz, libFuzzer + ASan)"
+./scripts/fuzz-smoke.sh
 echo "== install into a prefix; pkg-config and CMake consumers"
 ./scripts/install-check.sh
 echo "== MPI data-parallel example on 2 ranks"

@@ -1,6 +1,7 @@
-/* Concurrency: 8 threads call a mix of functions (different losses, both dtypes,
- * every reduction) thousands of times while the pool size is changed under them;
- * every result must equal the serial result bit for bit. */
+/* Concurrency: 8 threads call a mix of functions (every dense-target loss, regression
+ * and classification, and sparse cross-entropy with class weights and an ignored
+ * label; both dtypes; every reduction) thousands of times while the pool size is
+ * changed under them; every result must equal the serial result bit for bit. */
 #include "ctest.h"
 
 #include <pthread.h>
@@ -23,16 +24,29 @@ typedef loss_status (*dense_f32)(const float *, const float *, size_t, size_t, c
 typedef loss_status (*dense_f64)(const double *, const double *, size_t, size_t,
                                  const double *, const loss_options *, double *, double *);
 
-static const dense_f32 F32[] = {loss_mean_squared_error_f32, loss_mean_absolute_error_f32,
-                                loss_huber_f32, loss_log_cosh_f32,
-                                loss_mean_absolute_percentage_error_f32,
-                                loss_mean_squared_logarithmic_error_f32};
-static const dense_f64 F64[] = {loss_mean_squared_error_f64, loss_mean_absolute_error_f64,
-                                loss_huber_f64, loss_log_cosh_f64,
-                                loss_mean_absolute_percentage_error_f64,
-                                loss_mean_squared_logarithmic_error_f64};
-#define N_FUNCS (sizeof F32 / sizeof F32[0])
+/* Every dense-target loss (regression and classification); the sparse cross-entropy
+   is call number N_DENSE of each dtype (run_call). */
+static const dense_f32 F32[] = {
+    loss_mean_squared_error_f32, loss_mean_absolute_error_f32, loss_huber_f32,
+    loss_log_cosh_f32, loss_mean_absolute_percentage_error_f32,
+    loss_mean_squared_logarithmic_error_f32, loss_poisson_f32, loss_kl_divergence_f32,
+    loss_cosine_similarity_f32, loss_binary_crossentropy_f32,
+    loss_binary_focal_crossentropy_f32, loss_categorical_crossentropy_f32, loss_hinge_f32,
+    loss_squared_hinge_f32, loss_categorical_hinge_f32, loss_contrastive_f32};
+static const dense_f64 F64[] = {
+    loss_mean_squared_error_f64, loss_mean_absolute_error_f64, loss_huber_f64,
+    loss_log_cosh_f64, loss_mean_absolute_percentage_error_f64,
+    loss_mean_squared_logarithmic_error_f64, loss_poisson_f64, loss_kl_divergence_f64,
+    loss_cosine_similarity_f64, loss_binary_crossentropy_f64,
+    loss_binary_focal_crossentropy_f64, loss_categorical_crossentropy_f64, loss_hinge_f64,
+    loss_squared_hinge_f64, loss_categorical_hinge_f64, loss_contrastive_f64};
+#define N_DENSE (sizeof F32 / sizeof F32[0])
+#define N_FUNCS (N_DENSE + 1)
 #define N_CALLS (N_FUNCS * 2 * 4) /* function x dtype x reduction */
+
+static int32_t labels[BIG_BATCH];
+static float cw32[DIM];
+static double cw64[DIM];
 
 static float t32[BIG_BATCH * DIM], p32[BIG_BATCH * DIM], w32[BIG_BATCH];
 static double t64[BIG_BATCH * DIM], p64[BIG_BATCH * DIM], w64[BIG_BATCH];
@@ -55,12 +69,19 @@ static bool run_call(size_t call, result *r) {
   loss_options o = loss_options_default();
   o.reduction = (loss_reduction)red;
   o.delta = 0.75;
+  /* Logits and log-rates: every value finite for the inputs below. */
+  o.from_logits = true;
+  o.log_input = true;
+  o.label_smoothing = 0.1;
+  o.ignore_index = 7;
   size_t n_out = red == LOSS_REDUCTION_NONE ? batch : 1;
   memset(r, 0, sizeof *r);
   if (dtype == 0) {
     float *g = malloc(n * sizeof *g), out[BIG_BATCH];
     if (!g) return false;
-    loss_status s = F32[f](t32, p32, batch, DIM, w32, &o, out, g);
+    loss_status s = f < N_DENSE ? F32[f](t32, p32, batch, DIM, w32, &o, out, g)
+                                : loss_sparse_categorical_crossentropy_f32(
+                                      labels, p32, batch, DIM, w32, cw32, &o, out, g);
     for (size_t i = 0; i < n_out; i++) r->loss[i] = out[i];
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += g[i];
@@ -73,7 +94,9 @@ static bool run_call(size_t call, result *r) {
   } else {
     double *g = malloc(n * sizeof *g);
     if (!g) return false;
-    loss_status s = F64[f](t64, p64, batch, DIM, w64, &o, r->loss, g);
+    loss_status s = f < N_DENSE ? F64[f](t64, p64, batch, DIM, w64, &o, r->loss, g)
+                                : loss_sparse_categorical_crossentropy_f64(
+                                      labels, p64, batch, DIM, w64, cw64, &o, r->loss, g);
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += g[i];
     r->grad0 = g[0];
@@ -122,6 +145,11 @@ TEST(eight_threads_get_the_serial_results_bit_for_bit) {
   for (size_t i = 0; i < BIG_BATCH; i++) {
     w32[i] = (float)(i % 7) / 3.0f;
     w64[i] = w32[i];
+    labels[i] = (int32_t)((i * 37) % DIM);
+  }
+  for (size_t j = 0; j < DIM; j++) {
+    cw32[j] = (float)(j % 5) / 2.0f + 0.25f;
+    cw64[j] = cw32[j];
   }
   loss_set_num_threads(1);
   for (size_t c = 0; c < N_CALLS; c++) CHECK(run_call(c, &serial[c]));

@@ -140,8 +140,21 @@ pub type loss_custom_fn<F> = Option<
 /// function types have the same ABI; reading the result as an integer means a
 /// callback returning a value outside `loss_status` is checked, not undefined
 /// behaviour.
-type RawCustomFn<F> =
-    unsafe extern "C" fn(*mut c_void, *const F, *const F, usize, usize, *mut F, *mut F) -> i32;
+///
+/// Called with the "C-unwind" ABI, which is the C calling convention for a callback
+/// that returns: one that unwinds instead (a Rust callback declared `extern
+/// "C-unwind"` that panics) unwinds through libloss to the panic boundary, which
+/// returns `LOSS_ERROR_PANIC` and writes nothing, rather than being undefined
+/// behaviour (tests/custom_panic.rs).
+type RawCustomFn<F> = unsafe extern "C-unwind" fn(
+    *mut c_void,
+    *const F,
+    *const F,
+    usize,
+    usize,
+    *mut F,
+    *mut F,
+) -> i32;
 
 /// One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
 /// `{0}` (so that the pointers a kind does not use are NULL), then set `options =

@@ -1,0 +1,288 @@
+//! `loss_options` as raw field values (enum and bool fields may hold anything), what
+//! the contract says of them, and their placement in memory.
+
+use crate::buf::Place;
+use crate::gen::Values;
+use loss::loss_options;
+use std::mem::MaybeUninit;
+use std::ptr::addr_of_mut;
+
+/// Whether the library checks the alignment of `options` (it does not yet: a
+/// misaligned `loss_options*` is read as if aligned, see RELIABILITY.md, finding 1).
+/// While false, the harness passes options aligned.
+pub const MISALIGNED_OPTIONS_CHECKED: bool = false;
+
+/// `LOSS_NO_IGNORE`.
+pub const NO_IGNORE: i32 = i32::MIN;
+
+/// The fields of a `loss_options`, each as the bytes the caller put there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RawOpts {
+    pub reduction: i32,
+    pub from_logits: u8,
+    pub label_smoothing: f64,
+    pub delta: f64,
+    pub margin: f64,
+    pub epsilon: f64,
+    pub pos_weight: f64,
+    pub gamma: f64,
+    pub alpha: f64,
+    pub apply_class_balancing: u8,
+    pub log_input: u8,
+    pub ignore_index: i32,
+    pub blank: i32,
+    pub zero_infinity: u8,
+    pub batch_first: u8,
+}
+
+impl Default for RawOpts {
+    /// The documented defaults (API.md), written out independently of the library.
+    fn default() -> Self {
+        RawOpts {
+            reduction: 3,
+            from_logits: 0,
+            label_smoothing: 0.0,
+            delta: 1.0,
+            margin: 1.0,
+            epsilon: 1e-7,
+            pos_weight: 1.0,
+            gamma: 2.0,
+            alpha: 0.25,
+            apply_class_balancing: 0,
+            log_input: 0,
+            ignore_index: NO_IGNORE,
+            blank: 0,
+            zero_infinity: 0,
+            batch_first: 0,
+        }
+    }
+}
+
+impl RawOpts {
+    /// Options: with `tame`, valid values in ranges where every loss is finite
+    /// (`epsilon >= 1e-7`, `delta`, `margin`, `pos_weight` at most 1e3, `gamma` at
+    /// most 10); otherwise, each field now and then replaced by anything (NaN, Inf,
+    /// negative, huge, garbage bool bytes and enum values).
+    pub fn gen(v: &mut Values<'_, '_>, tame: bool) -> RawOpts {
+        let mut o = RawOpts::default();
+        let frac = |v: &mut Values<'_, '_>| v.u32() as f64 / u32::MAX as f64;
+        o.reduction = v.int(0, 3) as i32;
+        o.from_logits = v.byte() & 1;
+        o.apply_class_balancing = v.byte() & 1;
+        o.log_input = v.byte() & 1;
+        o.zero_infinity = v.byte() & 1;
+        o.batch_first = v.byte() & 1;
+        if v.byte() & 1 == 1 {
+            o.label_smoothing = if v.byte() & 1 == 1 { frac(v) } else { 0.1 };
+        }
+        if v.byte() & 3 == 0 {
+            o.delta = 1e-3 * 10f64.powf(6.0 * frac(v));
+        }
+        if v.byte() & 3 == 0 {
+            o.margin = 1e3 * frac(v);
+        }
+        if v.byte() & 3 == 0 {
+            o.epsilon = [1e-7, 1e-6, 1e-3, 0.1, 0.49][v.int(0, 4) as usize];
+        }
+        if v.byte() & 3 == 0 {
+            o.pos_weight = 1e3 * frac(v);
+        }
+        if v.byte() & 3 == 0 {
+            o.gamma = [0.0, 0.5, 1.0, 1.5, 2.0, 10.0 * frac(v)][v.int(0, 5) as usize];
+        }
+        if v.byte() & 3 == 0 {
+            o.alpha = frac(v);
+        }
+        if tame {
+            return o;
+        }
+        let wild_f64 = |v: &mut Values<'_, '_>, x: &mut f64| {
+            if v.byte() % 6 == 0 {
+                *x = match v.byte() % 12 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    3 => -1.0,
+                    4 => 0.0,
+                    5 => -0.0,
+                    6 => 0.5,
+                    7 => 1.0000000000000002,
+                    8 => 1e300,
+                    9 => 5e-324,
+                    10 => 2.0,
+                    _ => v.wild_float::<f64>(),
+                };
+            }
+        };
+        for x in [
+            &mut o.label_smoothing,
+            &mut o.delta,
+            &mut o.margin,
+            &mut o.epsilon,
+            &mut o.pos_weight,
+            &mut o.gamma,
+            &mut o.alpha,
+        ] {
+            wild_f64(v, x);
+        }
+        for b in [
+            &mut o.from_logits,
+            &mut o.apply_class_balancing,
+            &mut o.log_input,
+            &mut o.zero_infinity,
+            &mut o.batch_first,
+        ] {
+            if v.byte() % 12 == 0 {
+                *b = v.byte();
+            }
+        }
+        if v.byte() % 12 == 0 {
+            o.reduction = match v.byte() % 4 {
+                0 => -1,
+                1 => 4,
+                2 => i32::MIN,
+                _ => v.u32() as i32,
+            };
+        }
+        if v.byte() % 12 == 0 {
+            o.blank = v.u32() as i32;
+        }
+        o
+    }
+
+    /// The contract: why these options are `LOSS_ERROR_INVALID_ARGUMENT` for every
+    /// function, if they are (each field checked whichever loss reads it).
+    pub fn invalid(&self) -> Option<&'static str> {
+        let b = |x: u8| x <= 1;
+        let o = self;
+        let checks: [(bool, &str); 14] = [
+            ((0..=3).contains(&o.reduction), "reduction"),
+            (b(o.from_logits), "from_logits"),
+            (b(o.apply_class_balancing), "apply_class_balancing"),
+            (b(o.log_input), "log_input"),
+            (b(o.zero_infinity), "zero_infinity"),
+            (b(o.batch_first), "batch_first"),
+            ((0.0..=1.0).contains(&o.label_smoothing), "label_smoothing"),
+            (o.delta.is_finite() && o.delta > 0.0, "delta"),
+            (o.margin.is_finite() && o.margin >= 0.0, "margin"),
+            ((0.0..0.5).contains(&o.epsilon), "epsilon"),
+            (
+                o.pos_weight.is_finite() && o.pos_weight >= 0.0,
+                "pos_weight",
+            ),
+            (o.gamma.is_finite() && o.gamma >= 0.0, "gamma"),
+            ((0.0..=1.0).contains(&o.alpha), "alpha"),
+            (o.blank >= 0, "blank"),
+        ];
+        checks.iter().find(|c| !c.0).map(|c| c.1)
+    }
+
+    /// The values reported by `loss_out`: `batch` for LOSS_REDUCTION_NONE, else 1.
+    pub fn out_len(&self, batch: usize) -> usize {
+        if self.reduction == 0 {
+            batch
+        } else {
+            1
+        }
+    }
+
+    /// Whether a bool field is true (for valid options).
+    pub fn on(x: u8) -> bool {
+        x == 1
+    }
+
+    /// Writes the fields into `dst` byte for byte (padding keeps what was there).
+    ///
+    /// # Safety
+    /// `dst` points to writable memory for a `loss_options`.
+    pub unsafe fn write(&self, dst: *mut loss_options) {
+        addr_of_mut!((*dst).reduction)
+            .cast::<i32>()
+            .write(self.reduction);
+        addr_of_mut!((*dst).from_logits)
+            .cast::<u8>()
+            .write(self.from_logits);
+        addr_of_mut!((*dst).label_smoothing).write(self.label_smoothing);
+        addr_of_mut!((*dst).delta).write(self.delta);
+        addr_of_mut!((*dst).margin).write(self.margin);
+        addr_of_mut!((*dst).epsilon).write(self.epsilon);
+        addr_of_mut!((*dst).pos_weight).write(self.pos_weight);
+        addr_of_mut!((*dst).gamma).write(self.gamma);
+        addr_of_mut!((*dst).alpha).write(self.alpha);
+        addr_of_mut!((*dst).apply_class_balancing)
+            .cast::<u8>()
+            .write(self.apply_class_balancing);
+        addr_of_mut!((*dst).log_input)
+            .cast::<u8>()
+            .write(self.log_input);
+        addr_of_mut!((*dst).ignore_index).write(self.ignore_index);
+        addr_of_mut!((*dst).blank).write(self.blank);
+        addr_of_mut!((*dst).zero_infinity)
+            .cast::<u8>()
+            .write(self.zero_infinity);
+        addr_of_mut!((*dst).batch_first)
+            .cast::<u8>()
+            .write(self.batch_first);
+    }
+}
+
+/// A `loss_options` in memory (padding filled with garbage), passed by pointer: NULL
+/// (the defaults), or misaligned.
+pub struct OptsBuf {
+    store: Box<[MaybeUninit<u64>]>,
+    place: Place,
+    /// What the fields hold.
+    pub raw: RawOpts,
+}
+
+impl OptsBuf {
+    /// `raw` placed as `place`.
+    pub fn new(raw: RawOpts, place: Place) -> Self {
+        let place = match place {
+            Place::Misaligned if !MISALIGNED_OPTIONS_CHECKED => Place::Valid,
+            p => p,
+        };
+        let words = std::mem::size_of::<loss_options>() / 8 + 2;
+        let mut store = vec![MaybeUninit::new(0x5a5a_5a5a_5a5a_5a5a_u64); words].into_boxed_slice();
+        // SAFETY: the store holds a loss_options after the (mis)alignment offset.
+        unsafe {
+            let base = store.as_mut_ptr() as *mut u8;
+            raw.write(base.add(Self::offset(place)).cast());
+        }
+        OptsBuf { store, place, raw }
+    }
+
+    fn offset(place: Place) -> usize {
+        if place == Place::Misaligned {
+            4
+        } else {
+            0
+        }
+    }
+
+    /// The pointer passed to the library.
+    pub fn ptr(&self) -> *const loss_options {
+        match self.place {
+            Place::Null => std::ptr::null(),
+            // SAFETY: within the store.
+            _ => unsafe {
+                (self.store.as_ptr() as *const u8)
+                    .add(Self::offset(self.place))
+                    .cast()
+            },
+        }
+    }
+
+    /// The options the library must see: the defaults when NULL.
+    pub fn effective(&self) -> RawOpts {
+        match self.place {
+            Place::Null => RawOpts::default(),
+            _ => self.raw,
+        }
+    }
+
+    /// Whether the pointer is misaligned (`loss_options` needs 8 bytes).
+    pub fn misaligned(&self) -> bool {
+        self.place == Place::Misaligned
+    }
+}
