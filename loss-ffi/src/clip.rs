@@ -72,6 +72,14 @@ unsafe fn clip_by_global_norm_call<T: Real>(
             ("lengths".to_string(), span(lengths, count)),
         ];
         if !global_norm_out.is_null() {
+            // The norm is written too: not into the arrays that describe the buffers.
+            no_overlap(
+                ("global_norm_out", span(global_norm_out, 1)),
+                &[
+                    ("grads", span(grads, count)),
+                    ("lengths", span(lengths, count)),
+                ],
+            )?;
             inputs.push(("global_norm_out".to_string(), span(global_norm_out, 1)));
         }
         for (k, (name, s)) in spans.iter().enumerate() {

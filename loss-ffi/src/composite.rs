@@ -485,6 +485,10 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
         non_null(terms, "terms")?;
         non_null(total_out, "total_out")?;
         let n_terms = elements::<loss_term<T>>(&[("n_terms", n_terms)])?;
+        aligned(total_out.cast_const(), "total_out")?;
+        if !per_term_out.is_null() {
+            aligned(per_term_out.cast_const(), "per_term_out")?;
+        }
         // Read field by field (never as a reference: `kind` may hold any value).
         aligned(terms, "terms")?;
         let mut checked = Vec::with_capacity(n_terms);

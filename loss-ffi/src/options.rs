@@ -160,6 +160,9 @@ unsafe fn read_bool(p: *const bool, name: &str) -> Result<bool> {
 /// # Safety
 /// `options` is NULL or points to a readable `loss_options`.
 pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
+    if !options.is_null() {
+        crate::args::aligned(options, "options")?;
+    }
     let d = loss_options_default();
     let o: *const loss_options = if options.is_null() { &d } else { options };
     let reduction = match addr_of!((*o).reduction).cast::<i32>().read() {
