@@ -1,6 +1,9 @@
 //! Property tests (proptest) over every loss, generically over `Loss<T>`: one table
 //! of constructors (`build::<T>`), random shapes, values, weights, options and
-//! reductions.
+//! reductions. Sequence cross-entropy is in the table through its flat `Loss` view
+//! (rows of `time * vocab` predictions, with and without lengths); CTC, which is not
+//! a `Loss<T>` (its own shapes and label layout), has its central-difference and
+//! reference tests in its own files.
 //!
 //! - the gradient equals central differences of the reduced value (f64), at every
 //!   coordinate where the loss is smooth (where the one-sided differences agree;
@@ -45,9 +48,10 @@ enum Id {
     CategoricalHinge,
     Contrastive,
     Sparse,
+    Sequence,
 }
 
-const ALL: [Id; 17] = [
+const ALL: [Id; 18] = [
     Id::Mse,
     Id::Mae,
     Id::Huber,
@@ -65,6 +69,7 @@ const ALL: [Id; 17] = [
     Id::CategoricalHinge,
     Id::Contrastive,
     Id::Sparse,
+    Id::Sequence,
 ];
 
 const REDUCTIONS: [Reduction; 4] = [
@@ -127,11 +132,13 @@ fn params() -> impl Strategy<Value = Params> {
         )
 }
 
-/// A loss of the table over `T` (sparse cross-entropy with `class_weight` if given).
+/// A loss of the table over `T` (sparse cross-entropy with `class_weight`, sequence
+/// cross-entropy with `lengths`, if given).
 fn build<'a, T: Real>(
     id: Id,
     p: &Params,
     class_weight: Option<ArrayView1<'a, T>>,
+    lengths: Option<ArrayView1<'a, i32>>,
 ) -> Box<dyn Loss<T> + 'a> {
     let (eps, ls, logits) = (p.epsilon, p.label_smoothing, p.from_logits);
     match id {
@@ -160,6 +167,13 @@ fn build<'a, T: Real>(
                 None => Box::new(l),
             }
         }
+        Id::Sequence => {
+            let l = SequenceCrossentropy::<T>::new(logits, ls, eps, p.ignore).unwrap();
+            match lengths {
+                Some(len) => Box::new(l.with_lengths(len)),
+                None => Box::new(l),
+            }
+        }
     }
 }
 
@@ -168,7 +182,10 @@ fn build<'a, T: Real>(
 fn domains(id: Id, p: &Params, comfortable: bool) -> ((f64, f64), (f64, f64)) {
     let logits = p.from_logits;
     match id {
+        // Magnitudes >= 0.1 (signs below): no tiny denominator, no cancellation of
+        // huge terms (cosine of short rows).
         Id::Mape if comfortable => ((0.1, 3.0), (-3.0, 3.0)),
+        Id::Cosine if comfortable => ((0.1, 3.0), (0.1, 3.0)),
         Id::Msle => ((0.0, 3.0), (0.0, 3.0)),
         Id::Poisson if p.log_input => ((0.0, 3.0), (-3.0, 3.0)),
         Id::Poisson => ((0.0, 3.0), (0.05, 3.0)),
@@ -176,8 +193,8 @@ fn domains(id: Id, p: &Params, comfortable: bool) -> ((f64, f64), (f64, f64)) {
         Id::Kl => ((0.0, 1.2), (0.0, 1.2)),
         Id::Bce | Id::Focal if logits => ((0.0, 1.0), (-5.0, 5.0)),
         Id::Bce | Id::Focal => ((0.0, 1.0), (0.01, 0.99)),
-        Id::Cce | Id::Sparse if logits => ((0.0, 1.0), (-5.0, 5.0)),
-        Id::Cce | Id::Sparse => ((0.0, 1.0), (0.05, 1.0)),
+        Id::Cce | Id::Sparse | Id::Sequence if logits => ((0.0, 1.0), (-5.0, 5.0)),
+        Id::Cce | Id::Sparse | Id::Sequence => ((0.0, 1.0), (0.05, 1.0)),
         Id::Contrastive => ((0.0, 1.0), (0.0, 3.0)),
         _ => ((-3.0, 3.0), (-3.0, 3.0)),
     }
@@ -205,12 +222,26 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 /// The inputs of loss `id` for a case, in `T`.
+#[derive(Clone)]
 struct Inputs<T> {
     y_true: Array2<T>,
     y_pred: Array2<T>,
     labels: Array1<i32>,
     weights: Array1<T>,
     class_weight: Array1<T>,
+    /// Sequence cross-entropy: `[batch * time]` targets and `[batch]` lengths.
+    seq_targets: Array1<i32>,
+    lengths: Array1<i32>,
+}
+
+/// Sequence cross-entropy sees each row of `dim` predictions as `time` steps of
+/// `vocab` values: `(time, vocab)`.
+fn seq_shape(dim: usize) -> (usize, usize) {
+    if dim % 2 == 0 {
+        (2, dim / 2)
+    } else {
+        (1, dim)
+    }
 }
 
 impl<T: Real> Inputs<T> {
@@ -220,15 +251,27 @@ impl<T: Real> Inputs<T> {
         let n = b * d;
         let at = |k: usize, lo: f64, hi: f64| T::of(lo + (hi - lo) * c.u[k]);
         let mut y_true = Array2::from_shape_fn((b, d), |(i, j)| at(i * d + j, tl, th));
-        if id == Id::Mape && comfortable {
-            // |t| >= 0.1 on either side.
-            y_true.iter_mut().enumerate().for_each(|(k, t)| {
-                if c.u[2 * n + k % b] < 0.5 {
-                    *t = -*t;
-                }
-            });
+        // A sign from further digits of the same number.
+        let signed = |k: usize, x: T| {
+            if (c.u[k] * 1e6) as u64 % 2 == 1 {
+                -x
+            } else {
+                x
+            }
+        };
+        if comfortable && matches!(id, Id::Mape | Id::Cosine) {
+            y_true
+                .iter_mut()
+                .enumerate()
+                .for_each(|(k, t)| *t = signed(k, *t));
         }
-        let y_pred = Array2::from_shape_fn((b, d), |(i, j)| at(n + i * d + j, pl, ph));
+        let mut y_pred = Array2::from_shape_fn((b, d), |(i, j)| at(n + i * d + j, pl, ph));
+        if comfortable && id == Id::Cosine {
+            y_pred
+                .iter_mut()
+                .enumerate()
+                .for_each(|(k, p)| *p = signed(n + k, *p));
+        }
         let labels = Array1::from_shape_fn(b, |i| {
             let l = (c.u[2 * n + i] * d as f64) as i32;
             match c.params.ignore {
@@ -241,25 +284,54 @@ impl<T: Real> Inputs<T> {
         let eighths = |k: usize| T::of((c.u[k] * 16.0).floor() / 8.0);
         let weights = Array1::from_shape_fn(b, |i| eighths(2 * n + 2 * b + i));
         let class_weight = Array1::from_shape_fn(d, |j| eighths(2 * n + 3 * b + j));
+        // Sequences: targets from the numbers y_true would use (it takes none), one in
+        // five the ignored label; lengths in [0, time].
+        let (time, vocab) = seq_shape(d);
+        let seq_targets = Array1::from_shape_fn(b * time, |k| match c.params.ignore {
+            Some(ig) if (c.u[k] * 1e3) as u64 % 5 == 0 => ig,
+            _ => (c.u[k] * vocab as f64) as i32,
+        });
+        let lengths = Array1::from_shape_fn(b, |i| (c.u[2 * n + i] * (time + 1) as f64) as i32);
         Inputs {
             y_true,
             y_pred,
             labels,
             weights,
             class_weight,
+            seq_targets,
+            lengths,
         }
     }
 
     fn loss(&self, id: Id, p: &Params) -> Box<dyn Loss<T> + '_> {
         let cw = (id == Id::Sparse && p.class_weights).then(|| self.class_weight.view());
-        build::<T>(id, p, cw)
+        let lengths = (id == Id::Sequence && p.class_weights).then(|| self.lengths.view());
+        build::<T>(id, p, cw, lengths)
     }
 
     fn targets(&self, id: Id) -> Targets<'_, T> {
-        if id == Id::Sparse {
-            Targets::Labels(self.labels.view())
-        } else {
-            Targets::Dense(self.y_true.view())
+        match id {
+            Id::Sparse => Targets::Labels(self.labels.view()),
+            Id::Sequence => Targets::Labels(self.seq_targets.view()),
+            _ => Targets::Dense(self.y_true.view()),
+        }
+    }
+
+    /// The same batch with its samples in the order `perm` (sample i is old perm[i]).
+    fn permuted(&self, perm: &[usize]) -> Self {
+        let rows = |a: &Array2<T>| Array2::from_shape_fn(a.dim(), |(i, j)| a[[perm[i], j]]);
+        let b = perm.len();
+        let time = self.seq_targets.len() / b;
+        Inputs {
+            y_true: rows(&self.y_true),
+            y_pred: rows(&self.y_pred),
+            labels: Array1::from_shape_fn(b, |i| self.labels[perm[i]]),
+            weights: Array1::from_shape_fn(b, |i| self.weights[perm[i]]),
+            class_weight: self.class_weight.clone(),
+            seq_targets: Array1::from_shape_fn(b * time, |k| {
+                self.seq_targets[perm[k / time] * time + k % time]
+            }),
+            lengths: Array1::from_shape_fn(b, |i| self.lengths[perm[i]]),
         }
     }
 
@@ -394,14 +466,7 @@ proptest! {
             if !inp.valid(id, &c.params) {
                 continue;
             }
-            let rows = |a: &Array2<f64>| Array2::from_shape_fn(a.dim(), |(i, j)| a[[perm[i], j]]);
-            let permuted = Inputs {
-                y_true: rows(&inp.y_true),
-                y_pred: rows(&inp.y_pred),
-                labels: Array1::from_shape_fn(c.batch, |i| inp.labels[perm[i]]),
-                weights: Array1::from_shape_fn(c.batch, |i| inp.weights[perm[i]]),
-                class_weight: inp.class_weight.clone(),
-            };
+            let permuted = inp.permuted(&perm);
             let loss = inp.loss(id, &c.params);
             let loss_p = permuted.loss(id, &c.params);
             let w = weighted.then(|| inp.weights.view());
@@ -464,6 +529,8 @@ proptest! {
                 labels: i32_.labels.clone(),
                 weights: i32_.weights.mapv(f64::from),
                 class_weight: i32_.class_weight.mapv(f64::from),
+                seq_targets: i32_.seq_targets.clone(),
+                lengths: i32_.lengths.clone(),
             };
             let (l32, g32) = run(&*i32_.loss(id, &c.params), i32_.targets(id), &i32_.y_pred, weighted.then(|| i32_.weights.view()), reduction);
             let (l64, g64) = run(&*i64_.loss(id, &c.params), i64_.targets(id), &i64_.y_pred, weighted.then(|| i64_.weights.view()), reduction);
