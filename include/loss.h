@@ -203,7 +203,10 @@ typedef enum loss_reduction {
  *
  * Every field is validated on every call, whichever loss reads it: an out-of-range
  * value is `LOSS_ERROR_INVALID_ARGUMENT`, as is a `bool` field holding neither 0
- * nor 1 (uninitialised memory). The layout is part of the ABI and frozen: fields are
+ * nor 1 (uninitialised memory). The `_f32` functions also reject the parameters
+ * their loss uses (`delta`, `margin`, `pos_weight`, `gamma`, MSLE's and MAPE's
+ * `epsilon`) when rounding to `float` makes them infinite, or 0 where they must be
+ * `> 0` (`margin = 1e300`, `delta = 1e-300`). The layout is part of the ABI and frozen: fields are
  * never added, removed or reordered.
  */
 typedef struct loss_options {
@@ -513,9 +516,12 @@ enum loss_status loss_clip_by_value_f32(float *grad, size_t n, float clip_min, f
  * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
  * accumulated in double precision without overflow (TensorFlow's float sum of
  * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
- * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
- * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
- * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value; in `_f64`,
+ * finite elements whose norm exceeds `DBL_MAX` are still scaled by
+ * `clip_norm / ||grad||` (`*norm_out` is `+inf`; TensorFlow's float norm rounds to
+ * inf and zeroes them). As in TensorFlow, an infinite element makes the norm
+ * `+inf` (finite elements become 0, infinite ones NaN) and a NaN element makes
+ * every element NaN.
  *
  * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
  * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
@@ -568,9 +574,12 @@ enum loss_status loss_clip_by_value_f64(double *grad, size_t n, double clip_min,
  * `norm_out` (nullable) receives `||grad||` before clipping. The norm is
  * accumulated in double precision without overflow (TensorFlow's float sum of
  * squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
- * norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
- * TensorFlow, an infinite element makes the norm `+inf` (finite elements become
- * 0, infinite ones NaN) and a NaN element makes every element NaN.
+ * norm exceeds `FLT_MAX`, although the clipping used its exact value; in `_f64`,
+ * finite elements whose norm exceeds `DBL_MAX` are still scaled by
+ * `clip_norm / ||grad||` (`*norm_out` is `+inf`; TensorFlow's float norm rounds to
+ * inf and zeroes them). As in TensorFlow, an infinite element makes the norm
+ * `+inf` (finite elements become 0, infinite ones NaN) and a NaN element makes
+ * every element NaN.
  *
  * Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
  * `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow
@@ -625,7 +634,8 @@ enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
  * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
  * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
  * `per_term_out`) overlapping any input or each other are
- * `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+ * `LOSS_ERROR_INVALID_ARGUMENT`; so are a misaligned buffer of a term, then a
+ * misaligned `per_term_out` or `total_out`, checked after every term. The message names the failing term
  * (`"term 1: ..."`). Every term is computed into temporaries before anything is
  * written: on any error no output of any term is touched.
  */
@@ -656,7 +666,8 @@ enum loss_status loss_weighted_sum_f32(const struct loss_term_f32 *terms,
  * (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
  * status, which is returned as is. Outputs (every `grad_out`, `total_out`,
  * `per_term_out`) overlapping any input or each other are
- * `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+ * `LOSS_ERROR_INVALID_ARGUMENT`; so are a misaligned buffer of a term, then a
+ * misaligned `per_term_out` or `total_out`, checked after every term. The message names the failing term
  * (`"term 1: ..."`). Every term is computed into temporaries before anything is
  * written: on any error no output of any term is touched.
  */

@@ -1,4 +1,4 @@
-/* Regression tests of the fuzzers' findings (RELIABILITY.md, "Findings" 1-3). */
+/* Regression tests of the fuzzers' findings (RELIABILITY.md, "Findings" 1-6). */
 #include "ctest.h"
 
 TEST(misaligned_options_are_rejected) {
@@ -51,8 +51,101 @@ TEST(misaligned_total_out_is_rejected) {
   return true;
 }
 
+/* Finding 5: a bad term is reported before a misaligned per_term_out (the documented
+ * order: every term, then the outputs). */
+TEST(a_bad_term_is_reported_before_a_misaligned_per_term_out) {
+  float y[2] = {1, 2}, p[2] = {2, 2};
+  loss_term_f32 terms[2];
+  memset(terms, 0, sizeof terms);
+  for (int k = 0; k < 2; k++) {
+    terms[k].kind = LOSS_KIND_MEAN_SQUARED_ERROR;
+    terms[k].weight = 1.0;
+    terms[k].y_true = y;
+    terms[k].y_pred = p;
+    terms[k].batch = 1;
+    terms[k].dim = 2;
+    terms[k].options = loss_options_default();
+  }
+  terms[1].y_pred = NULL;
+  union {
+    float f[4];
+    unsigned char bytes[16];
+  } b;
+  memset(&b, 0x5a, sizeof b);
+  float total = -5;
+  CHECK_STATUS(loss_weighted_sum_f32(terms, 2, &total, (float *)(void *)(b.bytes + 2)),
+               LOSS_ERROR_NULL_POINTER);
+  CHECK_MESSAGE_HAS("term 1");
+  terms[1].y_pred = p;
+  CHECK_STATUS(loss_weighted_sum_f32(terms, 2, &total, (float *)(void *)(b.bytes + 2)),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("per_term_out is not aligned");
+  CHECK(total == -5);
+  for (int i = 0; i < 16; i++) CHECK(b.bytes[i] == 0x5a);
+  return true;
+}
+
+/* Finding 4: finite f64 gradients whose norm exceeds DBL_MAX are scaled, not zeroed. */
+TEST(clip_by_norm_f64_scales_values_whose_norm_overflows) {
+  double g[3] = {1.5e308, -1.5e308, 1e300}, norm = -1;
+  CHECK_OK(loss_clip_by_norm_f64(g, 3, 1.0, &norm));
+  CHECK(isinf(norm) && norm > 0);
+  double h = 0.70710678118654752440; /* 1/sqrt(2), the third element adds 2e-17 */
+  CHECK_CLOSE(g[0], h, 1e-15);
+  CHECK_CLOSE(g[1], -h, 1e-15);
+  CHECK_CLOSE(g[2], 1e300 / 1.5e308 * h, 1e-15 * 1e300 / 1.5e308);
+  /* An infinite element still zeroes the finite ones, as in TensorFlow. */
+  double k[2] = {1.5e308, INFINITY};
+  CHECK_OK(loss_clip_by_norm_f64(k, 2, 1.0, NULL));
+  CHECK(k[0] == 0 && isnan(k[1]));
+  return true;
+}
+
+/* Finding 6: an option finite as a double but out of float's range is an error of the
+ * _f32 functions (it used to give NaN), and fine in _f64. */
+TEST(options_out_of_float_range_are_rejected_in_f32) {
+  float t = 0, p = 0.5f, out = -5, g = -5;
+  double td = 0, pd = 0.5, outd = -5;
+  loss_options o = loss_options_default();
+  o.margin = 1e100;
+  CHECK_STATUS(loss_contrastive_f32(&t, &p, 1, 1, NULL, &o, &out, &g),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("margin = 1e100 overflows f32");
+  CHECK(out == -5 && g == -5);
+  CHECK_OK(loss_contrastive_f64(&td, &pd, 1, 1, NULL, &o, &outd, NULL));
+  CHECK(outd == (1e100 - 0.5) * (1e100 - 0.5));
+
+  o = loss_options_default();
+  o.pos_weight = 1e300;
+  CHECK_STATUS(loss_binary_crossentropy_f32(&t, &p, 1, 1, NULL, &o, &out, &g),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("pos_weight = 1e300 overflows f32");
+  CHECK(out == -5 && g == -5);
+
+  o = loss_options_default();
+  o.delta = 1e-300;
+  CHECK_STATUS(loss_huber_f32(&t, &p, 1, 1, NULL, &o, &out, &g), LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("rounds to 0 in f32");
+
+  o = loss_options_default();
+  o.epsilon = 1e-300;
+  t = 0;
+  p = 0;
+  CHECK_STATUS(loss_mean_absolute_percentage_error_f32(&t, &p, 1, 1, NULL, &o, &out, &g),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("epsilon = 1e-300 rounds to 0 in f32");
+  CHECK(out == -5 && g == -5);
+  pd = 0;
+  CHECK_OK(loss_mean_absolute_percentage_error_f64(&td, &pd, 1, 1, NULL, &o, &outd, NULL));
+  CHECK(outd == 0);
+  return true;
+}
+
 SUITE(fuzz_findings) {
   RUN(misaligned_options_are_rejected);
   RUN(global_norm_out_may_not_alias_the_lengths_array);
   RUN(misaligned_total_out_is_rejected);
+  RUN(a_bad_term_is_reported_before_a_misaligned_per_term_out);
+  RUN(clip_by_norm_f64_scales_values_whose_norm_overflows);
+  RUN(options_out_of_float_range_are_rejected_in_f32);
 }

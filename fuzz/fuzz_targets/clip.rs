@@ -20,12 +20,12 @@ use loss_fuzz::*;
 /// Whether `loss_clip_by_global_norm_*` rejects a `global_norm_out` inside the `grads`
 /// or `lengths` arrays (it does not: see RELIABILITY.md, finding 2). While false, the
 /// harness does not pass such a pointer.
-const NORM_OUT_VS_ARRAYS_CHECKED: bool = false;
+const NORM_OUT_VS_ARRAYS_CHECKED: bool = true;
 
 /// Whether `loss_clip_by_norm_f64` scales finite elements whose norm exceeds
 /// `DBL_MAX` by `clip_norm / norm` (it does not: the norm rounds to +inf and they
 /// become 0, see RELIABILITY.md, finding 4). While false, zeros are accepted there.
-const F64_NORM_OVERFLOW_SCALED: bool = false;
+const F64_NORM_OVERFLOW_SCALED: bool = true;
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);

@@ -10,7 +10,7 @@ use std::ptr::addr_of_mut;
 /// Whether the library checks the alignment of `options` (it does not yet: a
 /// misaligned `loss_options*` is read as if aligned, see RELIABILITY.md, finding 1).
 /// While false, the harness passes options aligned.
-pub const MISALIGNED_OPTIONS_CHECKED: bool = false;
+pub const MISALIGNED_OPTIONS_CHECKED: bool = true;
 
 /// `LOSS_NO_IGNORE`.
 pub const NO_IGNORE: i32 = i32::MIN;

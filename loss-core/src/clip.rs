@@ -62,9 +62,11 @@ pub fn clip_by_value<T: Real, D: Dimension>(
 }
 
 /// Scales `grad` by `clip_norm / max(‖grad‖₂, clip_norm)` and returns `‖grad‖₂` (before
-/// clipping, rounded to `T`; `+inf` when it exceeds `T`'s range). An infinite norm
-/// scales by 0 (an infinite element becomes NaN) and a NaN norm makes every element
-/// NaN, as in TensorFlow.
+/// clipping, rounded to `T`; `+inf` when it exceeds `T`'s range). Finite elements
+/// whose norm exceeds `f64::MAX` are still scaled by `clip_norm / ‖grad‖₂` (TensorFlow
+/// zeroes them: its norm rounds to `inf`). An infinite element makes the norm
+/// infinite, which scales by 0 (the infinite element becomes NaN), and a NaN element
+/// makes every element NaN, as in TensorFlow.
 ///
 /// # Errors
 /// [`LossError::Shape`] when `grad` is empty or not contiguous;
@@ -75,13 +77,22 @@ pub fn clip_by_norm<T: Real, D: Dimension>(
 ) -> Result<T> {
     check_clip_norm(clip_norm)?;
     let g = contiguous(&mut grad, "grad")?;
-    let norm = l2_norm(&[&*g]);
-    let scale = if norm.is_nan() {
-        f64::NAN
+    let parts = l2_norm(&[&*g]);
+    let norm = parts.value();
+    let c = clip_norm.to_f64_lossless();
+    if parts.overflows() {
+        // Finite elements, norm above f64::MAX: g · (c / root) · 2^-exp.
+        let (s, k) = (c / parts.root, -parts.exp);
+        for_each_chunk(g, |chunk| {
+            for x in chunk {
+                *x = T::of(mul_scaled(x.to_f64_lossless(), s, k));
+            }
+        });
+    } else if norm.is_nan() {
+        scale_in_place(g, f64::NAN);
     } else {
-        clip_scale(norm, clip_norm.to_f64_lossless())
-    };
-    scale_in_place(g, scale);
+        scale_in_place(g, clip_scale(norm, c));
+    }
     Ok(T::of(norm))
 }
 
@@ -102,7 +113,7 @@ pub fn clip_by_global_norm<T: Real>(grads: &mut [ArrayViewMutD<'_, T>], clip_nor
     }
     let norm = {
         let views: Vec<&[T]> = slices.iter().map(|s| &**s).collect();
-        l2_norm(&views)
+        l2_norm(&views).value()
     };
     let scale = if norm.is_finite() {
         clip_scale(norm, clip_norm.to_f64_lossless())
@@ -189,36 +200,96 @@ fn sum_of_squares<T: Real>(x: &[T], scale: f64) -> f64 {
     })
 }
 
-/// The 2-norm of all the buffers together, in `f64`: NaN if an element is NaN, `+inf`
-/// if one is infinite (or, for `f64` input, if the norm exceeds `f64::MAX`).
+/// A 2-norm as `root · 2^exp`: `exp` is 0 unless the squares were summed rescaled, so
+/// a norm above `f64::MAX` (`value()` is `+inf`) still has a finite `root`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Norm {
+    root: f64,
+    exp: i32,
+}
+
+impl Norm {
+    /// The norm rounded to `f64`: NaN if an element is NaN, `+inf` if one is infinite
+    /// or if the norm exceeds `f64::MAX`.
+    pub(crate) fn value(self) -> f64 {
+        self.root * pow2(self.exp)
+    }
+
+    /// Whether every element was finite but the norm exceeds `f64::MAX`.
+    fn overflows(self) -> bool {
+        self.root.is_finite() && self.value().is_infinite()
+    }
+}
+
+/// `2^k` for `k` in `[-1022, 1023]`.
+fn pow2(k: i32) -> f64 {
+    f64::from_bits(((1023 + k) as u64) << 52)
+}
+
+/// A finite non-zero `x` as `m · 2^e` with `|m|` in `[1, 2)`.
+fn split(x: f64) -> (f64, i32) {
+    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
+        (x * pow2(64), -64)
+    } else {
+        (x, 0)
+    };
+    let e = ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    let m = f64::from_bits((x.to_bits() & !(0x7ff_u64 << 52)) | (1023_u64 << 52));
+    (m, e + bias)
+}
+
+/// `x · s · 2^k` for finite `x` and `s > 0`, rounded once (twice only where the result
+/// is subnormal), without overflowing or underflowing on the way.
+fn mul_scaled(x: f64, s: f64, k: i32) -> f64 {
+    if x == 0.0 {
+        return x;
+    }
+    let ((mx, ex), (ms, es)) = (split(x), split(s));
+    let mut y = mx * ms; // in [1, 4): one rounding
+    let mut k = ex + es + k;
+    while k > 1000 {
+        y *= pow2(1000);
+        k -= 1000;
+    }
+    while k < -1000 {
+        y *= pow2(-1000);
+        k += 1000;
+    }
+    y * pow2(k)
+}
+
+/// The 2-norm of all the buffers together, in `f64`, as [`Norm`].
 ///
 /// `f32` squares can neither overflow nor underflow in `f64`, so one pass suffices;
 /// `f64` input whose sum of squares overflows, or is so small that squares may have
 /// underflowed, is summed again scaled by a power of two (exact) chosen from the
 /// largest magnitude.
-pub(crate) fn l2_norm<T: Real>(bufs: &[&[T]]) -> f64 {
+pub(crate) fn l2_norm<T: Real>(bufs: &[&[T]]) -> Norm {
     let sum = |scale: f64| {
         bufs.iter()
             .fold(0.0_f64, |acc, b| acc + sum_of_squares(b, scale))
     };
     let plain = sum(1.0);
+    let unscaled = |root: f64| Norm { root, exp: 0 };
     // Below 2^-969 a square lost to underflow (< 2^-1022) could exceed half an ulp.
     let tiny = f64::from_bits((1023 - 969) << 52);
     if plain.is_nan() || (plain.is_finite() && plain >= tiny) {
-        return plain.sqrt();
+        return unscaled(plain.sqrt());
     }
     let max_abs = bufs
         .iter()
         .flat_map(|b| b.iter())
         .fold(0.0_f64, |m, &v| m.max(v.to_f64_lossless().abs()));
     if max_abs == 0.0 || max_abs.is_infinite() {
-        return max_abs;
+        return unscaled(max_abs);
     }
     // max_abs = m · 2^e with m in [1, 2); scaling by 2^-e keeps every square <= 4.
     // Clamped so that 2^±e stays a normal number (subnormal max_abs: scale 2^1000).
     let e = (((max_abs.to_bits() >> 52) as i32) - 1023).clamp(-1000, 1000);
-    let pow2 = |k: i32| f64::from_bits(((1023 + k) as u64) << 52);
-    sum(pow2(-e)).sqrt() * pow2(e)
+    Norm {
+        root: sum(pow2(-e)).sqrt(),
+        exp: e,
+    }
 }
 
 #[cfg(test)]
@@ -230,15 +301,18 @@ mod tests {
     fn norm_of_f64_values_whose_squares_overflow_or_underflow() {
         for s in [1e300, 1e-300, 5e-320] {
             let v = [3.0 * s, 4.0 * s];
-            let n = l2_norm(&[&v[..]]);
+            let n = l2_norm(&[&v[..]]).value();
             assert!((n - 5.0 * s).abs() <= 1e-15 * 5.0 * s, "{s}: {n}");
         }
-        assert_eq!(l2_norm(&[&[0.0_f64, 0.0][..]]), 0.0);
-        assert_eq!(l2_norm(&[&[1.0_f64, f64::INFINITY][..]]), f64::INFINITY);
-        assert!(l2_norm(&[&[f64::INFINITY, f64::NAN][..]]).is_nan());
+        assert_eq!(l2_norm(&[&[0.0_f64, 0.0][..]]).value(), 0.0);
+        assert_eq!(
+            l2_norm(&[&[1.0_f64, f64::INFINITY][..]]).value(),
+            f64::INFINITY
+        );
+        assert!(l2_norm(&[&[f64::INFINITY, f64::NAN][..]]).value().is_nan());
         // f32: accumulated in f64, so no overflow at 1e30 (1e60 > f32::MAX).
         let v = vec![1e30_f32; 1000];
-        let n = l2_norm(&[&v[..]]);
+        let n = l2_norm(&[&v[..]]).value();
         assert!((n / (1e30_f32 as f64 * 1000f64.sqrt()) - 1.0).abs() < 1e-12);
     }
 
@@ -250,6 +324,54 @@ mod tests {
         for &x in &g {
             assert!((x - 0.5).abs() < 1e-7);
         }
+    }
+
+    #[test]
+    fn clip_by_norm_scales_f64_values_whose_norm_exceeds_f64_max() {
+        // RELIABILITY.md, finding 4: the norm rounds to inf, the clipped values do not.
+        let mut g = arr1(&[1.5e308_f64, -1.5e308, 3e-300, 0.0]);
+        let n = clip_by_norm(g.view_mut(), 1.0).unwrap();
+        assert_eq!(n, f64::INFINITY);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert!((g[0] - h).abs() <= 2.0 * f64::EPSILON * h, "{}", g[0]);
+        assert_eq!(g[1], -g[0]);
+        // 3e-300 · 1 / (1.5e308 · √2): 1.414e-608, below the subnormal range.
+        assert_eq!(g[2], 0.0);
+        assert_eq!(g[3], 0.0);
+        // A large clip_norm: 1e-300 · 1e300 / (1.5e308 · √2) is a normal number.
+        let mut g = arr1(&[1.5e308_f64, 1.5e308, 1e-300]);
+        clip_by_norm(g.view_mut(), 1e300).unwrap();
+        let want = 1e-300 * 1e300 / 1.5e308 * h;
+        assert!(
+            (g[2] - want).abs() <= 4.0 * f64::EPSILON * want,
+            "{} vs {want}",
+            g[2]
+        );
+        assert!(
+            (g[0] - 1e300 * h).abs() <= 4.0 * f64::EPSILON * 1e300,
+            "{}",
+            g[0]
+        );
+        // An infinite element still zeroes the finite ones, as in TensorFlow.
+        let mut g = arr1(&[1.5e308_f64, f64::INFINITY]);
+        clip_by_norm(g.view_mut(), 1.0).unwrap();
+        assert_eq!(g[0], 0.0);
+        assert!(g[1].is_nan());
+    }
+
+    #[test]
+    fn split_and_mul_scaled_are_exact_on_powers_of_two() {
+        for x in [1.0, -3.0, 1.5e308, 5e-324, 2.2250738585072014e-308, 7e-310] {
+            let (m, e) = split(x);
+            assert!((1.0..2.0).contains(&m.abs()), "{x}: {m}");
+            assert_eq!(m * 2f64.powi(e), x, "{x}");
+        }
+        assert_eq!(
+            mul_scaled(1.5e308, 1.0, -1024),
+            1.5e308 / 2f64.powi(512) / 2f64.powi(512)
+        );
+        assert_eq!(mul_scaled(3.0, 0.5, 2000), f64::INFINITY);
+        assert_eq!(mul_scaled(-3.0, 0.5, -1000), -1.5 * 2f64.powi(-1000));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The one error type of the core.
 
+use crate::real::Real;
 use thiserror::Error;
 
 /// Why a loss could not be computed. Nothing has been written to any output when a
@@ -69,4 +70,35 @@ pub(crate) fn check_epsilon(epsilon: f64) -> Result<()> {
     ensure_arg((0.0..0.5).contains(&epsilon), || {
         format!("epsilon must be in [0, 0.5), got {epsilon}")
     })
+}
+
+/// A parameter given in `f64` that must be finite and `>= 0`, rounded to `T`, where it
+/// must still be finite (`margin = 1e300` is valid in `f64` but `inf` in `f32`).
+pub(crate) fn non_negative<T: Real>(name: &str, value: f64) -> Result<T> {
+    ensure_arg(value >= 0.0 && value.is_finite(), || {
+        format!("{name} must be finite and >= 0, got {value}")
+    })?;
+    in_range::<T>(name, value)
+}
+
+/// A parameter given in `f64` that must be finite and `> 0`, rounded to `T`, where it
+/// must still be finite and `> 0` (`epsilon = 1e-300` rounds to 0 in `f32`).
+pub(crate) fn positive<T: Real>(name: &str, value: f64) -> Result<T> {
+    ensure_arg(value > 0.0 && value.is_finite(), || {
+        format!("{name} must be finite and > 0, got {value}")
+    })?;
+    let v = in_range::<T>(name, value)?;
+    ensure_arg(v > T::zero(), || {
+        format!("{name} = {value:e} rounds to 0 in {}", T::NAME)
+    })?;
+    Ok(v)
+}
+
+/// `value` rounded to `T`, unless it overflows there.
+fn in_range<T: Real>(name: &str, value: f64) -> Result<T> {
+    let v = T::of(value);
+    ensure_arg(v.is_finite(), || {
+        format!("{name} = {value:e} overflows {}", T::NAME)
+    })?;
+    Ok(v)
 }

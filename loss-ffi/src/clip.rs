@@ -133,9 +133,12 @@ twins! {
     /// `norm_out` (nullable) receives `||grad||` before clipping. The norm is
     /// accumulated in double precision without overflow (TensorFlow's float sum of
     /// squares overflows above about 1.8e19); in `_f32`, `*norm_out` is `+inf` if the
-    /// norm exceeds `FLT_MAX`, although the clipping used its exact value. As in
-    /// TensorFlow, an infinite element makes the norm `+inf` (finite elements become
-    /// 0, infinite ones NaN) and a NaN element makes every element NaN.
+    /// norm exceeds `FLT_MAX`, although the clipping used its exact value; in `_f64`,
+    /// finite elements whose norm exceeds `DBL_MAX` are still scaled by
+    /// `clip_norm / ||grad||` (`*norm_out` is `+inf`; TensorFlow's float norm rounds to
+    /// inf and zeroes them). As in TensorFlow, an infinite element makes the norm
+    /// `+inf` (finite elements become 0, infinite ones NaN) and a NaN element makes
+    /// every element NaN.
     ///
     /// Errors: `grad` NULL (`LOSS_ERROR_NULL_POINTER`); `n == 0` (`LOSS_ERROR_SHAPE`);
     /// `clip_norm` not finite or `<= 0` (`LOSS_ERROR_INVALID_ARGUMENT`; TensorFlow

@@ -485,10 +485,6 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
         non_null(terms, "terms")?;
         non_null(total_out, "total_out")?;
         let n_terms = elements::<loss_term<T>>(&[("n_terms", n_terms)])?;
-        aligned(total_out.cast_const(), "total_out")?;
-        if !per_term_out.is_null() {
-            aligned(per_term_out.cast_const(), "per_term_out")?;
-        }
         // Read field by field (never as a reference: `kind` may hold any value).
         aligned(terms, "terms")?;
         let mut checked = Vec::with_capacity(n_terms);
@@ -543,7 +539,9 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
                 },
             )
             .collect();
+        // The outputs' alignment last, after every term (the documented order).
         let per_term_out = optional_output(per_term_out, n_terms, "per_term_out")?;
+        aligned(total_out.cast_const(), "total_out")?;
         let (total, values) = weighted_sum(&mut core_terms).map_err(|e| {
             let err = match failed.load(Ordering::SeqCst) {
                 0 => Error::from(e.error),
@@ -637,7 +635,8 @@ twins! {
     /// (`LOSS_ERROR_INVALID_ARGUMENT`), a label out of range, or a callback's non-OK
     /// status, which is returned as is. Outputs (every `grad_out`, `total_out`,
     /// `per_term_out`) overlapping any input or each other are
-    /// `LOSS_ERROR_INVALID_ARGUMENT`. The message names the failing term
+    /// `LOSS_ERROR_INVALID_ARGUMENT`; so are a misaligned buffer of a term, then a
+    /// misaligned `per_term_out` or `total_out`, checked after every term. The message names the failing term
     /// (`"term 1: ..."`). Every term is computed into temporaries before anything is
     /// written: on any error no output of any term is touched.
     pub unsafe extern "C" fn loss_weighted_sum(

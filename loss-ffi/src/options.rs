@@ -29,7 +29,10 @@ pub const LOSS_NO_IGNORE: i32 = i32::MIN;
 ///
 /// Every field is validated on every call, whichever loss reads it: an out-of-range
 /// value is `LOSS_ERROR_INVALID_ARGUMENT`, as is a `bool` field holding neither 0
-/// nor 1 (uninitialised memory). The layout is part of the ABI and frozen: fields are
+/// nor 1 (uninitialised memory). The `_f32` functions also reject the parameters
+/// their loss uses (`delta`, `margin`, `pos_weight`, `gamma`, MSLE's and MAPE's
+/// `epsilon`) when rounding to `float` makes them infinite, or 0 where they must be
+/// `> 0` (`margin = 1e300`, `delta = 1e-300`). The layout is part of the ABI and frozen: fields are
 /// never added, removed or reordered.
 #[repr(C)]
 #[allow(non_camel_case_types)]

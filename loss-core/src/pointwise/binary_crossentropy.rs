@@ -1,7 +1,7 @@
 //! Binary cross-entropy, from probabilities or logits, with torch's `pos_weight`.
 
 use super::{tf_clip, Pointwise};
-use crate::error::{check_epsilon, check_label_smoothing, ensure_arg, Result};
+use crate::error::{check_epsilon, check_label_smoothing, non_negative, Result};
 use crate::kernels::math;
 use crate::real::Real;
 
@@ -40,16 +40,14 @@ impl<T: Real> BinaryCrossentropy<T> {
     ) -> Result<Self> {
         check_label_smoothing(label_smoothing)?;
         check_epsilon(epsilon)?;
-        ensure_arg(pos_weight >= 0.0 && pos_weight.is_finite(), || {
-            format!("pos_weight must be finite and >= 0, got {pos_weight}")
-        })?;
+        let pos_weight = non_negative("pos_weight", pos_weight)?;
         Ok(BinaryCrossentropy {
             from_logits,
             keep: T::of(1.0 - label_smoothing),
             half_ls: T::of(0.5 * label_smoothing),
             lo: T::of(epsilon),
             hi: T::of(1.0 - epsilon),
-            pos_weight: T::of(pos_weight),
+            pos_weight,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use super::binary_crossentropy::{logit_bce, probability_bce, sigmoid, BinaryCrossentropy};
 use super::Pointwise;
-use crate::error::{ensure_arg, Result};
+use crate::error::{ensure_arg, non_negative, Result};
 use crate::real::Real;
 
 /// Keras 3 `BinaryFocalCrossentropy`. With `t' = t (1 - ls) + ls / 2`, `p` the
@@ -38,9 +38,7 @@ impl<T: Real> BinaryFocalCrossentropy<T> {
         label_smoothing: f64,
         epsilon: f64,
     ) -> Result<Self> {
-        ensure_arg(gamma >= 0.0 && gamma.is_finite(), || {
-            format!("gamma must be finite and >= 0, got {gamma}")
-        })?;
+        let gamma = non_negative("gamma", gamma)?;
         if let Some(alpha) = class_balancing_alpha {
             ensure_arg((0.0..=1.0).contains(&alpha), || {
                 format!("alpha must be in [0, 1], got {alpha}")
@@ -48,7 +46,7 @@ impl<T: Real> BinaryFocalCrossentropy<T> {
         }
         Ok(BinaryFocalCrossentropy {
             bce: BinaryCrossentropy::new(from_logits, label_smoothing, epsilon, 1.0)?,
-            gamma: T::of(gamma),
+            gamma,
             balance: class_balancing_alpha.map(|a| (T::of(a), T::of(1.0 - a))),
         })
     }

@@ -1,7 +1,7 @@
 //! Contrastive loss.
 
 use super::{tf_maximum, Pointwise};
-use crate::error::{ensure_arg, Result};
+use crate::error::{non_negative, Result};
 use crate::real::Real;
 
 /// Contrastive loss (Hadsell et al. 2006) of a distance `d = y_pred` with `t = 1` for
@@ -19,11 +19,8 @@ pub struct Contrastive<T> {
 impl<T: Real> Contrastive<T> {
     /// With `margin` finite and `>= 0` (default 1).
     pub fn new(margin: f64) -> Result<Self> {
-        ensure_arg(margin >= 0.0 && margin.is_finite(), || {
-            format!("margin must be finite and >= 0, got {margin}")
-        })?;
         Ok(Contrastive {
-            margin: T::of(margin),
+            margin: non_negative("margin", margin)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Huber loss.
 
 use super::Pointwise;
-use crate::error::{ensure_arg, Result};
+use crate::error::{positive, Result};
 use crate::real::Real;
 
 /// With `x = p - t`:
@@ -21,10 +21,7 @@ pub struct Huber<T> {
 impl<T: Real> Huber<T> {
     /// A Huber loss with threshold `delta`, which must be finite and `> 0`.
     pub fn new(delta: f64) -> Result<Self> {
-        ensure_arg(delta > 0.0 && delta.is_finite(), || {
-            format!("huber delta must be finite and > 0, got {delta}")
-        })?;
-        let d = T::of(delta);
+        let d: T = positive("huber delta", delta)?;
         let half = T::of(0.5);
         Ok(Huber {
             delta: d,

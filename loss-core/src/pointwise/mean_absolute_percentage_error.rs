@@ -1,7 +1,7 @@
 //! Mean absolute percentage error.
 
 use super::Pointwise;
-use crate::error::{ensure_arg, Result};
+use crate::error::{positive, Result};
 use crate::real::Real;
 
 /// `f = 100 |t - p| / max(|t|, eps)`, `∂f/∂p = 100 sign(p - t) / max(|t|, eps)`.
@@ -13,11 +13,8 @@ pub struct MeanAbsolutePercentageError<T> {
 impl<T: Real> MeanAbsolutePercentageError<T> {
     /// With the floor `epsilon` on `|t|` (Keras: `1e-7`); must be finite and `> 0`.
     pub fn new(epsilon: f64) -> Result<Self> {
-        ensure_arg(epsilon > 0.0 && epsilon.is_finite(), || {
-            format!("epsilon must be finite and > 0, got {epsilon}")
-        })?;
         Ok(MeanAbsolutePercentageError {
-            epsilon: T::of(epsilon),
+            epsilon: positive("epsilon", epsilon)?,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Mean squared logarithmic error.
 
 use super::{tf_maximum, Pointwise};
-use crate::error::{ensure_arg, Result};
+use crate::error::{non_negative, Result};
 use crate::kernels::math;
 use crate::real::Real;
 
@@ -16,11 +16,8 @@ pub struct MeanSquaredLogarithmicError<T> {
 impl<T: Real> MeanSquaredLogarithmicError<T> {
     /// With the floor `epsilon` (Keras: `1e-7`); must be finite and `>= 0`.
     pub fn new(epsilon: f64) -> Result<Self> {
-        ensure_arg(epsilon >= 0.0 && epsilon.is_finite(), || {
-            format!("epsilon must be finite and >= 0, got {epsilon}")
-        })?;
         Ok(MeanSquaredLogarithmicError {
-            epsilon: T::of(epsilon),
+            epsilon: non_negative("epsilon", epsilon)?,
         })
     }
 }
