@@ -18,13 +18,13 @@ use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
 
 /// Whether `loss_clip_by_global_norm_*` rejects a `global_norm_out` inside the `grads`
-/// or `lengths` arrays (it does not: see RELIABILITY.md, finding 2). While false, the
-/// harness does not pass such a pointer.
+/// or `lengths` arrays (fixed: RELIABILITY.md, finding 2). While false, the harness
+/// does not pass such a pointer.
 const NORM_OUT_VS_ARRAYS_CHECKED: bool = true;
 
 /// Whether `loss_clip_by_norm_f64` scales finite elements whose norm exceeds
-/// `DBL_MAX` by `clip_norm / norm` (it does not: the norm rounds to +inf and they
-/// become 0, see RELIABILITY.md, finding 4). While false, zeros are accepted there.
+/// `DBL_MAX` by `clip_norm / norm` (fixed: RELIABILITY.md, finding 4; they used to
+/// become 0). While false, zeros are accepted there.
 const F64_NORM_OVERFLOW_SCALED: bool = true;
 
 fuzz_target!(|data: &[u8]| {
@@ -142,9 +142,9 @@ fn check_norm<T: Fl>(function: &str, got: T, (m, r): (f64, f64), case: &dyn std:
     let exact = m * r;
     let ok = if m.is_nan() {
         got.is_nan()
-    } else if exact > T::max_f64() || m.is_infinite() {
+    } else if exact * (1.0 + tol::<T>()) > T::max_f64() || m.is_infinite() {
         // Above the type's range (or infinite): +inf. At the very edge, rounding may
-        // still give the largest finite value.
+        // give either the largest finite value or +inf.
         got == T::infinity() || (got.to_f64_lossless() - exact).abs() <= tol::<T>() * exact
     } else {
         (got.to_f64_lossless() - exact).abs()
@@ -185,7 +185,12 @@ fn check_clipped<T: Fl>(
             if ratio >= 1.0 + t {
                 x.bits() == y.bits()
             } else {
-                let want = x.to_f64_lossless() * ratio.min(1.0);
+                // x c / (m r) as (x / m) (c / r): c / m alone may underflow.
+                let want = if ratio >= 1.0 {
+                    x.to_f64_lossless()
+                } else {
+                    (x.to_f64_lossless() / m) * (c / r)
+                };
                 let err = (y.to_f64_lossless() - want).abs();
                 let slack = t * want.abs() + T::min_positive_value().to_f64_lossless();
                 // Near the threshold either outcome is right.
@@ -328,7 +333,9 @@ fn by_global_norm<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     } else {
         let spans: Vec<_> = ptrs.iter().zip(&lens).map(|(&p, &l)| span(p, l)).collect();
         let inputs = [grads.span(k), lens_buf.span(k), span(np, 1)];
+        let arrays = [grads.span(k), lens_buf.span(k)];
         e.invalid = any_overlap(&spans, &inputs)
+            || (NORM_OUT_VS_ARRAYS_CHECKED && any_overlap(&[span(np, 1)], &arrays))
             || misaligned(np)
             || ptrs.iter().any(|&p| misaligned(p))
             || !(c.is_finite() && c > T::zero());

@@ -32,8 +32,8 @@ use std::ptr::addr_of_mut;
 
 const SPARSE: i32 = 16;
 const CUSTOM: i32 = 17;
-/// Whether the library checks the alignment of `total_out` (it does not: see
-/// RELIABILITY.md, finding 3). While false, the harness passes it aligned.
+/// Whether the library checks the alignment of `total_out` (fixed: RELIABILITY.md,
+/// finding 3). While false, the harness passes it aligned.
 const TOTAL_OUT_ALIGNMENT_CHECKED: bool = true;
 
 fuzz_target!(|data: &[u8]| {

@@ -42,6 +42,7 @@ impl Default for Hinge {
 }
 
 /// The elementwise kernel once the label mapping is known.
+#[derive(Clone, Copy)]
 struct Kernel<T> {
     squared: bool,
     map_binary: bool,
