@@ -1,4 +1,4 @@
-/* Regression tests of the fuzzers' findings (RELIABILITY.md, "Findings" 1-6). */
+/* Regression tests of the fuzzers' findings (RELIABILITY.md, "Findings" 1-7). */
 #include "ctest.h"
 
 TEST(misaligned_options_are_rejected) {
@@ -141,6 +141,22 @@ TEST(options_out_of_float_range_are_rejected_in_f32) {
   return true;
 }
 
+/* Finding 7: a clip factor c / norm below DBL_MIN kept as mantissa and exponent. */
+TEST(a_tiny_clip_factor_is_not_flushed_to_zero) {
+  double c = 1.575464701838822e-177;
+  double a[3] = {1e300, 0, 0}, b[1] = {0}, norm = -1;
+  double *gs[2] = {a, b};
+  size_t lens[2] = {3, 1};
+  CHECK_OK(loss_clip_by_global_norm_f64(gs, lens, 2, c, &norm));
+  CHECK(norm == 1e300);
+  CHECK_CLOSE(a[0], c, 1e-15 * c);
+  CHECK(a[1] == 0 && a[2] == 0 && b[0] == 0);
+  double g[2] = {1e300, 0};
+  CHECK_OK(loss_clip_by_norm_f64(g, 2, c, NULL));
+  CHECK_CLOSE(g[0], c, 1e-15 * c);
+  return true;
+}
+
 SUITE(fuzz_findings) {
   RUN(misaligned_options_are_rejected);
   RUN(global_norm_out_may_not_alias_the_lengths_array);
@@ -148,4 +164,5 @@ SUITE(fuzz_findings) {
   RUN(a_bad_term_is_reported_before_a_misaligned_per_term_out);
   RUN(clip_by_norm_f64_scales_values_whose_norm_overflows);
   RUN(options_out_of_float_range_are_rejected_in_f32);
+  RUN(a_tiny_clip_factor_is_not_flushed_to_zero);
 }

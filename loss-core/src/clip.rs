@@ -12,7 +12,9 @@
 //! (bit-identical whatever the thread count) and rescaled by a power of two when the
 //! squares would overflow or underflow, so a large buffer of large `f32` or `f64`
 //! values still gets its exact norm where TensorFlow's `float` sum of squares would
-//! overflow to `inf`. The scale factor `c / max(N, c)` is computed in `f64` and is
+//! overflow to `inf`. The scale factor `c / max(N, c)` is computed in `f64` (as a
+//! mantissa and a power of two where it would leave `f64`'s normal range: a norm above
+//! `f64::MAX`, or a tiny `c` against a huge norm) and is
 //! exactly 1 when the norm does not exceed `c`: those buffers are left bit-for-bit
 //! unchanged (TensorFlow's `g * c / c` may move them by an ulp).
 //!
@@ -79,20 +81,14 @@ pub fn clip_by_norm<T: Real, D: Dimension>(
     let g = contiguous(&mut grad, "grad")?;
     let parts = l2_norm(&[&*g]);
     let norm = parts.value();
-    let c = clip_norm.to_f64_lossless();
-    if parts.overflows() {
-        // Finite elements, norm above f64::MAX: g · (c / root) · 2^-exp.
-        let (s, k) = (c / parts.root, -parts.exp);
-        for_each_chunk(g, |chunk| {
-            for x in chunk {
-                *x = T::of(mul_scaled(x.to_f64_lossless(), s, k));
-            }
-        });
-    } else if norm.is_nan() {
-        scale_in_place(g, f64::NAN);
+    let scale = if norm.is_nan() {
+        Scale::Mul(f64::NAN)
+    } else if parts.root.is_infinite() {
+        Scale::Mul(0.0) // an infinite element: finite ones become 0, it becomes NaN
     } else {
-        scale_in_place(g, clip_scale(norm, c));
-    }
+        Scale::of(parts, clip_norm.to_f64_lossless())
+    };
+    scale.apply(g);
     Ok(T::of(norm))
 }
 
@@ -111,17 +107,18 @@ pub fn clip_by_global_norm<T: Real>(grads: &mut [ArrayViewMutD<'_, T>], clip_nor
     for (k, g) in grads.iter_mut().enumerate() {
         slices.push(contiguous(g, &format!("grads[{k}]"))?);
     }
-    let norm = {
+    let parts = {
         let views: Vec<&[T]> = slices.iter().map(|s| &**s).collect();
-        l2_norm(&views).value()
+        l2_norm(&views)
     };
+    let norm = parts.value();
     let scale = if norm.is_finite() {
-        clip_scale(norm, clip_norm.to_f64_lossless())
+        Scale::of(parts, clip_norm.to_f64_lossless())
     } else {
-        f64::NAN
+        Scale::Mul(f64::NAN)
     };
     for s in slices {
-        scale_in_place(s, scale);
+        scale.apply(s);
     }
     Ok(T::of(norm))
 }
@@ -143,26 +140,49 @@ fn contiguous<'a, T, D: Dimension>(
         .ok_or_else(|| LossError::Shape(format!("{name} must be contiguous")))
 }
 
-/// `c / max(norm, c)` for a norm that is not NaN: exactly 1 when `norm <= c`, 0 when it
-/// is infinite.
-fn clip_scale(norm: f64, c: f64) -> f64 {
-    if norm > c {
-        c / norm
-    } else {
-        1.0
-    }
+/// The factor `c / max(norm, c)` that clipping multiplies every element by.
+#[derive(Clone, Copy, Debug)]
+enum Scale {
+    /// `x · s`, rounded once to `T` (`s = 1`: nothing to do).
+    Mul(f64),
+    /// `x · s · 2^k`, for a factor below `f64`'s normal range (a huge norm, or a tiny
+    /// `c`), which would lose digits or underflow to 0 as one number.
+    Split(f64, i32),
 }
 
-/// `g ← g · scale` (the product rounded once to `T`); nothing to do for a scale of 1.
-fn scale_in_place<T: Real>(g: &mut [T], scale: f64) {
-    if scale == 1.0 {
-        return;
-    }
-    for_each_chunk(g, |chunk| {
-        for x in chunk {
-            *x = T::of(x.to_f64_lossless() * scale);
+impl Scale {
+    /// The factor for a norm with a finite `root` (the norm itself may exceed
+    /// `f64::MAX`) and `c > 0`: exactly 1 when the norm does not exceed `c`.
+    fn of(norm: Norm, c: f64) -> Scale {
+        let n = norm.value();
+        if n <= c {
+            return Scale::Mul(1.0);
         }
-    });
+        let s = c / n;
+        if s >= f64::MIN_POSITIVE {
+            return Scale::Mul(s);
+        }
+        // norm = m · 2^e with m in [1, 2): c / norm = (c / m) · 2^-e.
+        let (m, e) = split(norm.root);
+        Scale::Split(c / m, -(norm.exp + e))
+    }
+
+    /// `g ← g · scale`.
+    fn apply<T: Real>(self, g: &mut [T]) {
+        match self {
+            Scale::Mul(s) if s == 1.0 => {}
+            Scale::Mul(s) => for_each_chunk(g, |chunk| {
+                for x in chunk {
+                    *x = T::of(x.to_f64_lossless() * s);
+                }
+            }),
+            Scale::Split(s, k) => for_each_chunk(g, |chunk| {
+                for x in chunk {
+                    *x = T::of(mul_scaled(x.to_f64_lossless(), s, k));
+                }
+            }),
+        }
+    }
 }
 
 /// Runs `f` over fixed chunks of `data`, on the library's threads when it is large.
@@ -213,11 +233,6 @@ impl Norm {
     /// or if the norm exceeds `f64::MAX`.
     pub(crate) fn value(self) -> f64 {
         self.root * pow2(self.exp)
-    }
-
-    /// Whether every element was finite but the norm exceeds `f64::MAX`.
-    fn overflows(self) -> bool {
-        self.root.is_finite() && self.value().is_infinite()
     }
 }
 
@@ -357,6 +372,21 @@ mod tests {
         clip_by_norm(g.view_mut(), 1.0).unwrap();
         assert_eq!(g[0], 0.0);
         assert!(g[1].is_nan());
+    }
+
+    #[test]
+    fn a_factor_below_the_normal_range_keeps_its_digits() {
+        // c / norm = 1.6e-177 / 1e300 underflows as one f64; 1e300 · c / norm does not.
+        let c = 1.575464701838822e-177;
+        let mut g = arr1(&[1e300_f64, 0.0, 0.0]);
+        clip_by_norm(g.view_mut(), c).unwrap();
+        assert!((g[0] - c).abs() <= 2.0 * f64::EPSILON * c, "{}", g[0]);
+        let mut a = arr1(&[1e300_f64, 0.0]).into_dyn();
+        let mut b = arr1(&[0.0_f64]).into_dyn();
+        let n = clip_by_global_norm(&mut [a.view_mut(), b.view_mut()], c).unwrap();
+        assert_eq!(n, 1e300);
+        assert!((a[0] - c).abs() <= 2.0 * f64::EPSILON * c, "{}", a[0]);
+        assert_eq!((a[1], b[0]), (0.0, 0.0));
     }
 
     #[test]
