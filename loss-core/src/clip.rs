@@ -170,7 +170,7 @@ impl Scale {
     /// `g ← g · scale`.
     fn apply<T: Real>(self, g: &mut [T]) {
         match self {
-            Scale::Mul(s) if s == 1.0 => {}
+            Scale::Mul(1.0) => {}
             Scale::Mul(s) => for_each_chunk(g, |chunk| {
                 for x in chunk {
                     *x = T::of(x.to_f64_lossless() * s);
