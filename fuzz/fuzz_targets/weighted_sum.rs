@@ -478,7 +478,7 @@ fn expected<T: Fl>(
             || [t.y_pred.ptr(), t.sw.ptr(), t.cw.ptr(), t.grad_ptr]
                 .iter()
                 .any(|&p| misaligned(p))
-            || (t.kind == 4 && t.opts.epsilon <= 0.0)
+            || (t.kind < SPARSE && t.opts.rejected_by(t.kind as usize, T::BYTES))
         {
             return INVALID_ARGUMENT;
         }

@@ -150,6 +150,24 @@ impl RawOpts {
         o
     }
 
+    /// Whether dense loss `DENSE[which]` (= its `loss_kind`) also rejects these
+    /// (otherwise valid) options in a buffer type of `bytes` bytes: MAPE's `epsilon`
+    /// must be `> 0`; in `float`, the parameters a loss uses must stay finite after
+    /// rounding, and `> 0` where they must be (RELIABILITY.md, finding 6).
+    pub fn rejected_by(&self, which: usize, bytes: usize) -> bool {
+        let single = bytes == 4;
+        let overflows = |v: f64| single && !(v as f32).is_finite();
+        let vanishes = |v: f64| if single { v as f32 == 0.0 } else { v == 0.0 };
+        match crate::float::DENSE[which] {
+            "mean_absolute_percentage_error" => self.epsilon <= 0.0 || vanishes(self.epsilon),
+            "huber" => overflows(self.delta) || vanishes(self.delta),
+            "contrastive" => overflows(self.margin),
+            "binary_crossentropy" => overflows(self.pos_weight),
+            "binary_focal_crossentropy" => overflows(self.gamma),
+            _ => false,
+        }
+    }
+
     /// The contract: why these options are `LOSS_ERROR_INVALID_ARGUMENT` for every
     /// function, if they are (each field checked whichever loss reads it).
     pub fn invalid(&self) -> Option<&'static str> {
