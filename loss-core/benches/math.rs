@@ -32,8 +32,21 @@ fn log_sigmoid_std32(x: f32) -> f32 {
     -softplus_std32(-x)
 }
 
+fn ln_cosh_std32(x: f32) -> f32 {
+    let a = x.abs();
+    if a < 1.0 {
+        let s = (0.5 * a).sinh();
+        (2.0 * s * s).ln_1p()
+    } else {
+        a + (-2.0 * a).exp().ln_1p() - std::f32::consts::LN_2
+    }
+}
+
 loops! {
     exp32_std: f32 => f32::exp;
+    expm132_std: f32 => f32::exp_m1;
+    tanh32_std: f32 => f32::tanh;
+    ln_cosh32_std: f32 => super::ln_cosh_std32;
     ln32_std: f32 => f32::ln;
     ln_1p32_std: f32 => f32::ln_1p;
     softplus32_std: f32 => super::softplus_std32;
@@ -156,6 +169,9 @@ fn main() {
     row!("softplus f32", softplus32, softplus32_std, &wide32);
     row!("sigmoid f32", sigmoid32, sigmoid32_std, &wide32);
     row!("log_sigmoid f32", log_sigmoid32, log_sigmoid32_std, &wide32);
+    row!("expm1 f32", expm132, expm132_std, &small32);
+    row!("tanh f32", tanh32, tanh32_std, &small32);
+    row!("ln_cosh f32", ln_cosh32, ln_cosh32_std, &small32);
     row!("exp f64", exp64, exp64_std, &wide);
     row!("ln_1p f64", ln_1p64, ln_1p64_std, &small);
     row!("softplus f64", softplus64, softplus64_std, &wide);

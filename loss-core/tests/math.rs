@@ -5,12 +5,14 @@
 //! value for this purpose), as an error in units of the last place of the exact value.
 //! f64 results are measured against std (glibc's libm, itself within about half an
 //! ulp), as a distance in ulps between the two results; for softplus, sigmoid and
-//! log_sigmoid the reference is their formula evaluated with std in f64.
+//! log_sigmoid the reference is their formula evaluated with std in f64, for ln_cosh
+//! the log-cosh loss's former formula (`ln_cosh_ref`); ln_cosh and tanh are also
+//! checked against correctly rounded f64 values (`tests/data/ln_cosh_f64.txt`).
 //!
 //! The normal run sweeps, per function, 2^22 (exp, ln, ln_1p) or 2^20 f32 bit
 //! patterns strided over all 2^32, a quarter as many in each edge range, and 2^19 f64
 //! points, to stay near 2 s in the test profile. The `#[ignore]`d tests sweep every
-//! f32 (about 35 min on this 2-core machine) and 2^30 f64 points per function:
+//! f32 (about 50 min on this 2-core machine) and 2^30 f64 points per function:
 //! `cargo test --release -p loss-core --test math -- --ignored --nocapture`.
 
 #[macro_use]
@@ -136,7 +138,19 @@ fn log_sigmoid_ref(x: f64) -> f64 {
     -softplus_ref(-x)
 }
 
-const CASES: [Case; 6] = [
+/// `ln(cosh x)` with std, without cancellation: `ln_1p(2 sinh²(x/2))` below 1,
+/// `|x| - ln 2 + ln_1p(e^-2|x|)` beyond (the formula the log-cosh loss had).
+fn ln_cosh_ref(x: f64) -> f64 {
+    let a = x.abs();
+    if a < 1.0 {
+        let s = (0.5 * a).sinh();
+        (2.0 * s * s).ln_1p()
+    } else {
+        a + (-2.0 * a).exp().ln_1p() - std::f64::consts::LN_2
+    }
+}
+
+const CASES: [Case; 9] = [
     Case {
         name: "exp",
         f32: math::exp::<f32>,
@@ -193,6 +207,41 @@ const CASES: [Case; 6] = [
         bound_f32: 1.5,
         bound_f64: 2.0,
         edges: &[-20.0..-10.0, -2.0..2.0, 80.0..104.0],
+    },
+    Case {
+        name: "expm1",
+        f32: math::expm1::<f32>,
+        f64: math::expm1::<f64>,
+        reference: f64::exp_m1,
+        bound_f32: 1.5,
+        bound_f64: 2.0,
+        // Around 0, the ends of n = 0, n = ±1, where 2^n - 1 stops being exact, and
+        // overflow.
+        edges: &[-1e-3..1e-3, -1.1..1.1, 15.0..19.0, -19.0..-15.0, 88.0..89.0],
+    },
+    Case {
+        name: "tanh",
+        f32: math::tanh::<f32>,
+        f64: math::tanh::<f64>,
+        reference: f64::tanh,
+        bound_f32: 1.5,
+        // As for ln_cosh, a distance to std's tanh (glibc: up to 2 ulps).
+        bound_f64: 3.0,
+        // Around 0, the switch of forms at 1, saturation.
+        edges: &[-1e-3..1e-3, 0.5..1.5, -1.5..-0.5, 8.0..10.0],
+    },
+    Case {
+        name: "ln_cosh",
+        f32: math::ln_cosh::<f32>,
+        f64: math::ln_cosh::<f64>,
+        reference: ln_cosh_ref,
+        bound_f32: 1.7,
+        // A distance to a reference that is itself off by up to 2-3 ulps near 0.5
+        // (sinh, squared); against correctly rounded values, see
+        // `ln_cosh_tanh_f64_against_table`.
+        bound_f64: 5.0,
+        // Around 0, the switch of forms at 1, where |x| - ln 2 stops being exact.
+        edges: &[-1e-3..1e-3, 0.5..1.5, -1.5..-0.5, 1.3..1.5],
     },
 ];
 
@@ -319,6 +368,47 @@ fn log_sigmoid_f32_accuracy() {
 }
 
 #[test]
+fn expm1_f32_accuracy() {
+    check_f32("expm1", 20);
+}
+#[test]
+fn tanh_f32_accuracy() {
+    check_f32("tanh", 20);
+}
+#[test]
+fn ln_cosh_f32_accuracy() {
+    check_f32("ln_cosh", 20);
+}
+
+/// f64 `ln_cosh` and `tanh` against correctly rounded values (`tests/data`, from
+/// `tools/ln_cosh_reference.py`, 200-bit arithmetic): tiny and subnormal `x`, dense
+/// around 0 and 1, up to `f64::MAX`.
+#[test]
+fn ln_cosh_tanh_f64_against_table() {
+    let table = include_str!("data/ln_cosh_f64.txt");
+    let (mut wv, mut wt) = (Worst::default(), Worst::default());
+    for line in table.lines() {
+        let v: Vec<f64> = line
+            .split_whitespace()
+            .map(|h| f64::from_bits(u64::from_str_radix(h, 16).unwrap()))
+            .collect();
+        let [x, want_v, want_t] = v[..] else {
+            panic!("bad line {line}")
+        };
+        // Both signs: ln_cosh is even, tanh odd.
+        for (x, want_t) in [(x, want_t), (-x, -want_t)] {
+            let (got_v, got_t) = math::ln_cosh_tanh(x);
+            let (e, r) = err_f64(got_v, want_v);
+            wv.add(e, x, got_v, want_v, r);
+            let (e, r) = err_f64(got_t, want_t);
+            wt.add(e, x, got_t, want_t, r);
+        }
+    }
+    wv.check("ln_cosh f64 (table)", 2.0);
+    wt.check("tanh f64 (table)", 2.0);
+}
+
+#[test]
 fn f64_accuracy() {
     for c in &CASES {
         check_f64(c.name, 1 << 19);
@@ -380,7 +470,7 @@ const INF: f64 = f64::INFINITY;
 const NAN: f64 = f64::NAN;
 
 /// Values exactly as std gives them, in both types.
-const SPECIALS: [Special; 43] = [
+const SPECIALS: [Special; 70] = [
     ("exp", NAN, NAN),
     ("exp", -INF, 0.0),
     ("exp", INF, INF),
@@ -424,6 +514,34 @@ const SPECIALS: [Special; 43] = [
     ("log_sigmoid", -1e4, -1e4),
     ("log_sigmoid", 0.0, -std::f64::consts::LN_2),
     ("ln", 0.5, -std::f64::consts::LN_2),
+    ("expm1", NAN, NAN),
+    ("expm1", -INF, -1.0),
+    ("expm1", INF, INF),
+    ("expm1", 0.0, 0.0),
+    ("expm1", -0.0, -0.0),
+    ("expm1", 1e-30, 1e-30),
+    ("expm1", -1e-30, -1e-30),
+    ("expm1", 1e4, INF),
+    ("expm1", -1e4, -1.0),
+    ("tanh", NAN, NAN),
+    ("tanh", INF, 1.0),
+    ("tanh", -INF, -1.0),
+    ("tanh", 0.0, 0.0),
+    ("tanh", -0.0, -0.0),
+    ("tanh", 1e-30, 1e-30),
+    ("tanh", -1e-30, -1e-30),
+    ("tanh", 1e4, 1.0),
+    ("tanh", -1e4, -1.0),
+    ("ln_cosh", NAN, NAN),
+    ("ln_cosh", INF, INF),
+    ("ln_cosh", -INF, INF),
+    ("ln_cosh", 0.0, 0.0),
+    ("ln_cosh", -0.0, 0.0),
+    // 2^-100 → 2^-201 (0 in f32).
+    ("ln_cosh", 7.888609052210118e-31, 3.111507638930571e-61),
+    ("ln_cosh", -7.888609052210118e-31, 3.111507638930571e-61),
+    ("ln_cosh", 1e4, 1e4 - std::f64::consts::LN_2),
+    ("ln_cosh", -1e30, 1e30),
 ];
 
 fn check_special<T: Float>(f: impl Fn(T) -> T, name: &str, x: f64, want: f64) {
@@ -534,21 +652,27 @@ mod simd {
     fn vector_loops_give_scalar_bits() {
         let x32 = inputs(|i| f32::from_bits((i << 16) as u32 | 0x5A5A));
         let x64 = inputs(|i| f64::from_bits(i << 48 | 0x5A5A_5A5A));
-        let runs32: [(&str, Run<f32>); 6] = [
+        let runs32: [(&str, Run<f32>); 9] = [
             ("exp", (exp32::run, exp32::scalar)),
             ("ln", (ln32::run, ln32::scalar)),
             ("ln_1p", (ln_1p32::run, ln_1p32::scalar)),
             ("softplus", (softplus32::run, softplus32::scalar)),
             ("sigmoid", (sigmoid32::run, sigmoid32::scalar)),
             ("log_sigmoid", (log_sigmoid32::run, log_sigmoid32::scalar)),
+            ("expm1", (expm132::run, expm132::scalar)),
+            ("tanh", (tanh32::run, tanh32::scalar)),
+            ("ln_cosh", (ln_cosh32::run, ln_cosh32::scalar)),
         ];
-        let runs64: [(&str, Run<f64>); 6] = [
+        let runs64: [(&str, Run<f64>); 9] = [
             ("exp", (exp64::run, exp64::scalar)),
             ("ln", (ln64::run, ln64::scalar)),
             ("ln_1p", (ln_1p64::run, ln_1p64::scalar)),
             ("softplus", (softplus64::run, softplus64::scalar)),
             ("sigmoid", (sigmoid64::run, sigmoid64::scalar)),
             ("log_sigmoid", (log_sigmoid64::run, log_sigmoid64::scalar)),
+            ("expm1", (expm164::run, expm164::scalar)),
+            ("tanh", (tanh64::run, tanh64::scalar)),
+            ("ln_cosh", (ln_cosh64::run, ln_cosh64::scalar)),
         ];
         for (name, run) in runs32 {
             same_bits(name, run, &x32);
@@ -569,6 +693,24 @@ fn softplus_sigmoid_is_both() {
         let (a, b) = math::softplus_sigmoid(x);
         assert_eq!(a.bits(), math::softplus(x).bits(), "softplus({x:?})");
         assert_eq!(b.bits(), math::sigmoid(x).bits(), "sigmoid({x:?})");
+    }
+    for i in 0..1u32 << 16 {
+        check(f32::from_bits(i.wrapping_mul(0x9E37_79B9) >> 16 << 16 | i));
+        check(f64::from_bits(
+            (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ));
+    }
+}
+
+#[test]
+fn combined_functions_are_both() {
+    fn check<T: Float + loss_core::kernels::math::VecMath>(x: T) {
+        let (e, m) = math::exp_expm1(x);
+        assert_eq!(e.bits(), math::exp(x).bits(), "exp({x:?})");
+        assert_eq!(m.bits(), math::expm1(x).bits(), "expm1({x:?})");
+        let (v, t) = math::ln_cosh_tanh(x);
+        assert_eq!(v.bits(), math::ln_cosh(x).bits(), "ln_cosh({x:?})");
+        assert_eq!(t.bits(), math::tanh(x).bits(), "tanh({x:?})");
     }
     for i in 0..1u32 << 16 {
         check(f32::from_bits(i.wrapping_mul(0x9E37_79B9) >> 16 << 16 | i));

@@ -52,7 +52,7 @@ fn digest() -> u64 {
     let w: Vec<f64> = (0..batch).map(|_| next() * 2.0).collect();
     let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
     let (t32, p32, prob32, w32) = (f32s(&t), f32s(&p), f32s(&prob), f32s(&w));
-    let dense: [(DenseFn<f32>, DenseFn<f64>, bool, bool); 8] = [
+    let dense: [(DenseFn<f32>, DenseFn<f64>, bool, bool); 9] = [
         (
             loss_mean_squared_error_f32,
             loss_mean_squared_error_f64,
@@ -79,6 +79,7 @@ fn digest() -> u64 {
             true,
         ),
         (loss_poisson_f32, loss_poisson_f64, false, true),
+        (loss_log_cosh_f32, loss_log_cosh_f64, false, false),
         (
             loss_mean_squared_logarithmic_error_f32,
             loss_mean_squared_logarithmic_error_f64,

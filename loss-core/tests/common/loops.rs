@@ -51,10 +51,16 @@ loops! {
     softplus32: f32 => loss_core::kernels::math::softplus::<f32>;
     sigmoid32: f32 => loss_core::kernels::math::sigmoid::<f32>;
     log_sigmoid32: f32 => loss_core::kernels::math::log_sigmoid::<f32>;
+    expm132: f32 => loss_core::kernels::math::expm1::<f32>;
+    tanh32: f32 => loss_core::kernels::math::tanh::<f32>;
+    ln_cosh32: f32 => loss_core::kernels::math::ln_cosh::<f32>;
     exp64: f64 => loss_core::kernels::math::exp::<f64>;
     ln64: f64 => loss_core::kernels::math::ln::<f64>;
     ln_1p64: f64 => loss_core::kernels::math::ln_1p::<f64>;
     softplus64: f64 => loss_core::kernels::math::softplus::<f64>;
     sigmoid64: f64 => loss_core::kernels::math::sigmoid::<f64>;
     log_sigmoid64: f64 => loss_core::kernels::math::log_sigmoid::<f64>;
+    expm164: f64 => loss_core::kernels::math::expm1::<f64>;
+    tanh64: f64 => loss_core::kernels::math::tanh::<f64>;
+    ln_cosh64: f64 => loss_core::kernels::math::ln_cosh::<f64>;
 }
