@@ -79,9 +79,8 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
     /// - `scale`: the factor of the gradient, e.g. `w_i / batch` from
     ///   [`reduce`](crate::reduction::reduce), or a per-token weight.
     ///
-    /// Returns the unweighted loss `l` of the row. Logits take two passes over the
-    /// row: one for the maximum and the sum of exponentials together (rescaled when
-    /// the running maximum grows) and the target terms, one writing the gradient.
+    /// Returns the unweighted loss `l` of the row. Logits take three passes over the
+    /// row (see `logits_row`).
     pub fn row(
         &self,
         y_pred: &[T],
@@ -172,7 +171,8 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
 ///
 /// Three vectorised passes over the row (dispatched with [`crate::kernels::simd`]):
 /// the maximum; `exp(x_j - m)` summed and, with a gradient, stored in `grad`; then
-/// `grad` scaled in place. One exponential per element.
+/// `grad` scaled in place. One exponential per element
+/// ([`math::exp_nonpositive`]: terms below the least normal number count as 0).
 fn logits_row<T: Real>(
     x: &[T],
     target: RowTarget<'_, T>,
@@ -227,8 +227,10 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
             mx[l] = if v > mx[l] { v } else { mx[l] };
         }
         let m = mx.iter().fold(neg_inf, |a, &b| if b > a { b } else { a });
-        // d_j = x_j - m; a -inf logit stays -inf (exp gives 0) even when m is -inf.
-        let shift = |v: T| if v == neg_inf { v } else { v - m };
+        // d_j = x_j - m <= 0 (or NaN); a -inf logit stays -inf (exp gives 0): a row
+        // of -inf only is shifted by 0.
+        let m = if m == neg_inf { T::zero() } else { m };
+        let shift = |v: T| v - m;
 
         // Pass 2: S = Σ exp(d_j), and A = Σ t'_j d_j with Σ t'_j, for dense targets.
         let mut s = [T::zero(); LANES];
@@ -247,14 +249,14 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
                     // Stored after the block's loads (see pointwise::Columns).
                     let mut block = [T::zero(); LANES];
                     for l in 0..LANES {
-                        let e = math::exp(shift(c[l]));
+                        let e = math::exp_nonpositive(shift(c[l]));
                         s[l] += e;
                         block[l] = e;
                     }
                     g.copy_from_slice(&block);
                 }
                 for (l, (&v, g)) in x_rest.iter().zip(gc.into_remainder()).enumerate() {
-                    let e = math::exp(shift(v));
+                    let e = math::exp_nonpositive(shift(v));
                     s[l] += e;
                     *g = e;
                 }
@@ -264,11 +266,11 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
                 let x_rest = xc.remainder();
                 for c in xc {
                     for l in 0..LANES {
-                        s[l] += math::exp(shift(c[l]));
+                        s[l] += math::exp_nonpositive(shift(c[l]));
                     }
                 }
                 for (l, &v) in x_rest.iter().enumerate() {
-                    s[l] += math::exp(shift(v));
+                    s[l] += math::exp_nonpositive(shift(v));
                 }
             }
         }
