@@ -223,8 +223,11 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
                 mx[l] = if c[l] > mx[l] { c[l] } else { mx[l] };
             }
         }
-        for (l, &v) in rest.iter().enumerate() {
-            mx[l] = if v > mx[l] { v } else { mx[l] };
+        // The rest as a whole vector padded with -inf (which changes no maximum).
+        let mut pad = [neg_inf; LANES];
+        pad[..rest.len()].copy_from_slice(rest);
+        for l in 0..LANES {
+            mx[l] = if pad[l] > mx[l] { pad[l] } else { mx[l] };
         }
         let m = mx.iter().fold(neg_inf, |a, &b| if b > a { b } else { a });
         // d_j = x_j - m <= 0 (or NaN); a -inf logit stays -inf (exp gives 0): a row
@@ -243,9 +246,7 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
         match &mut grad {
             Some(g) => {
                 let mut gc = g.chunks_exact_mut(LANES);
-                let xc = x.chunks_exact(LANES);
-                let x_rest = xc.remainder();
-                for (c, g) in xc.zip(&mut gc) {
+                for (c, g) in x.chunks_exact(LANES).zip(&mut gc) {
                     // Stored after the block's loads (see pointwise::Columns).
                     let mut block = [T::zero(); LANES];
                     for l in 0..LANES {
@@ -255,22 +256,24 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
                     }
                     g.copy_from_slice(&block);
                 }
-                for (l, (&v, g)) in x_rest.iter().zip(gc.into_remainder()).enumerate() {
-                    let e = math::exp_nonpositive(shift(v));
+                // The rest, padded: exp(-inf) = 0 changes no sum.
+                let g_rest = gc.into_remainder();
+                let mut block = [T::zero(); LANES];
+                for l in 0..LANES {
+                    let e = math::exp_nonpositive(shift(pad[l]));
                     s[l] += e;
-                    *g = e;
+                    block[l] = e;
                 }
+                g_rest.copy_from_slice(&block[..g_rest.len()]);
             }
             None => {
-                let xc = x.chunks_exact(LANES);
-                let x_rest = xc.remainder();
-                for c in xc {
+                for c in x.chunks_exact(LANES) {
                     for l in 0..LANES {
                         s[l] += math::exp_nonpositive(shift(c[l]));
                     }
                 }
-                for (l, &v) in x_rest.iter().enumerate() {
-                    s[l] += math::exp_nonpositive(shift(v));
+                for l in 0..LANES {
+                    s[l] += math::exp_nonpositive(shift(pad[l]));
                 }
             }
         }
