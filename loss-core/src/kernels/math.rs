@@ -129,6 +129,9 @@ mod layout {
         const SHIFTER_TO_BIAS: Self::Bits;
         /// `exp(r) ≈ 1 + r + r² P(r)` for `|r| <= 0.35`, coefficients from degree 0.
         const EXP_P: &'static [Self];
+        /// [`EXP_P`](Self::EXP_P) for [`super::exp_nonpositive`]: one degree less in
+        /// f32 (whose final rounding is not corrected), the same in f64.
+        const EXP_P_NONPOSITIVE: &'static [Self];
         /// `ln(1 + f) ≈ 2s + s z Q(z)`, `s = f / (2 + f)`, `z = s²`, coefficients from
         /// degree 0, for `1 + f` in `[sqrt(1/2), sqrt(2))`.
         const LN_Q: &'static [Self];
@@ -175,6 +178,8 @@ mod layout {
             0.0013934548,
             0.0001989199,
         ];
+        const EXP_P_NONPOSITIVE: &'static [f32] =
+            &[0.5, 0.16666573, 0.04166655, 0.008363779, 0.0013926933];
         const LN_Q: &'static [f32] = &[0.6666667, 0.40000123, 0.2855078, 0.23331614];
         const SQRT_HALF: u32 = 0x3F35_04F3;
         const ONE_MINUS_SQRT_HALF: u32 = 0x3F80_0000 - 0x3F35_04F3;
@@ -219,6 +224,7 @@ mod layout {
             2.510628299752617e-08,
             2.0915448199097186e-09,
         ];
+        const EXP_P_NONPOSITIVE: &'static [f64] = Self::EXP_P;
         const LN_Q: &'static [f64] = &[
             0.666666666666667,
             0.3999999999989889,
@@ -289,9 +295,9 @@ fn exp_hi_lo<T: VecMath>(x: T) -> (T, T) {
 /// The same reduction and polynomial as [`exp`], without the correction of the
 /// final rounding and with one scaling by `2^n`: results below the least positive
 /// normal number (`x < ln(MIN_POSITIVE)`, about -87.3 in f32 and -708.4 in f64) are
-/// 0 (`-inf → 0`, `NaN → NaN`). Error above that bound (`tests/math.rs`): 0.92 ulp
-/// in f32 (0.9 % not correctly rounded), 1 ulp from std in f64. Arguments above
-/// about 88 (f32) or 709 (f64) give garbage.
+/// 0 (`-inf → 0`, `NaN → NaN`). Error above that bound: 1.03 ulp in f32 (every f32
+/// of the range, 0.85 % not correctly rounded; `tests/math.rs` samples it), 1 ulp
+/// from std in f64. Arguments above about 88 (f32) or 709 (f64) give garbage.
 #[inline(always)]
 pub fn exp_nonpositive<T: VecMath>(x: T) -> T {
     let t = x * T::LOG2E + T::SHIFTER;
@@ -299,7 +305,7 @@ pub fn exp_nonpositive<T: VecMath>(x: T) -> T {
     let hi = x - n * T::LN2_HI;
     let lo = n * T::LN2_LO;
     let r = hi - lo;
-    let p = T::one() + (r + r * r * horner(r, T::EXP_P));
+    let p = T::one() + (r + r * r * horner(r, T::EXP_P_NONPOSITIVE));
     // n >= -126 (f32) or -1022 (f64) where the result is kept: 2^n is normal.
     let two_n = T::from_bits(t.to_bits().wrapping_add(&T::SHIFTER_TO_BIAS) << T::MANT);
     let y = p * two_n;
