@@ -88,7 +88,24 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
     /// writes `scale * d l_i / d y_pred_i` into it. `parallel` says whether the
     /// kernel may split its own work with [`crate::kernels::tree`].
     fn sample(&self, i: usize, grad: Option<&mut G>, scale: T, parallel: bool) -> T;
+    /// How many consecutive samples [`Self::block`] computes at once (at most
+    /// [`MAX_BLOCK`]); 1, the default, when the kernel only has [`Self::sample`].
+    /// Only [`reduce`] (contiguous gradient rows) uses blocks.
+    fn block_len(&self) -> usize {
+        1
+    }
+    /// Samples `first..first + losses.len()` (at most [`Self::block_len`]) at once:
+    /// `losses[k]` receives what `sample(first + k, ..)` would return and, when
+    /// `grads` is given (their gradient rows, contiguous), the gradients scaled by
+    /// `scales[k]`. Called only when `block_len() > 1`.
+    fn block(&self, first: usize, grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
+        let _ = (first, grads, scales, losses);
+        unreachable!("block() of a kernel without blocks")
+    }
 }
+
+/// The most samples a [`SampleKernel::block`] computes at once.
+pub const MAX_BLOCK: usize = 16;
 
 /// The per-sample outputs [`reduce_into`] hands to a kernel, cut along with the
 /// samples so that threads write disjoint memory.
@@ -123,13 +140,49 @@ pub fn reduce<T, K, W>(
     W: SampleWeights<T> + ?Sized,
 {
     let dim = kernel.grad_len();
-    reduce_into(
-        kernel,
+    let outputs = Strided::new(grad, dim);
+    let block = kernel.block_len().min(MAX_BLOCK);
+    if block <= 1 {
+        return reduce_into(kernel, weights, batch, reduction, loss_out, outputs);
+    }
+    // The samples of a leaf in blocks; each block's weighted losses are added to the
+    // leaf's sum in sample order, as one sample at a time would.
+    let leaf =
+        |r: Range<usize>, mut lo: Strided<'_, T>, mut go: Strided<'_, T>, scale: Scale<T>| {
+            let mut acc = T::zero();
+            let mut first = r.start;
+            while first < r.end {
+                let n = block.min(r.end - first);
+                let (mut w, mut scales, mut losses) = (
+                    [T::zero(); MAX_BLOCK],
+                    [T::zero(); MAX_BLOCK],
+                    [T::zero(); MAX_BLOCK],
+                );
+                for k in 0..n {
+                    w[k] = weights.weight(first + k);
+                    scales[k] = scale.of(w[k]);
+                }
+                let k0 = first - r.start;
+                kernel.block(first, go.items(k0, n), &scales[..n], &mut losses[..n]);
+                for k in 0..n {
+                    let wl = w[k] * losses[k];
+                    if let Some(o) = lo.item(k0 + k) {
+                        o[0] = wl;
+                    }
+                    acc += wl;
+                }
+                first += n;
+            }
+            acc
+        };
+    reduce_leaves(
+        kernel.cost(),
         weights,
         batch,
         reduction,
         loss_out,
-        Strided::new(grad, dim),
+        outputs,
+        &leaf,
     );
 }
 
@@ -149,8 +202,76 @@ pub fn reduce_into<T, G, K, W, O>(
     W: SampleWeights<T> + ?Sized,
     O: SampleOutputs<G>,
 {
+    let leaf = |r: Range<usize>, mut lo: Strided<'_, T>, mut go: O, scale: Scale<T>| {
+        let mut acc = T::zero();
+        for (k, i) in r.enumerate() {
+            let w = weights.weight(i);
+            let l = kernel.sample(
+                i,
+                SampleOutputs::item(&mut go, k),
+                scale.of(w),
+                scale.parallel,
+            );
+            let wl = w * l;
+            if let Some(o) = lo.item(k) {
+                o[0] = wl;
+            }
+            acc += wl;
+        }
+        acc
+    };
+    reduce_leaves(
+        kernel.cost(),
+        weights,
+        batch,
+        reduction,
+        loss_out,
+        outputs,
+        &leaf,
+    );
+}
+
+/// The factor `d out / d l_i` of a sample of weight `w`, and whether the call runs
+/// on the pool.
+#[derive(Clone, Copy)]
+struct Scale<T> {
+    reduction: Reduction,
+    denom: T,
+    batch: T,
+    parallel: bool,
+}
+
+impl<T: Real> Scale<T> {
+    #[inline]
+    fn of(self, w: T) -> T {
+        match self.reduction {
+            Reduction::None | Reduction::Sum => w,
+            Reduction::Mean if self.denom == T::zero() => T::zero(),
+            Reduction::Mean => w / self.denom,
+            Reduction::SumOverBatchSize => w / self.batch,
+        }
+    }
+}
+
+/// The body of [`reduce`] and [`reduce_into`]: the MEAN denominator, then `leaf`
+/// over the leaves of the fixed tree of `batch` samples of `cost` elements each
+/// (with the per-sample loss outputs and `outputs` cut along), reduced.
+fn reduce_leaves<T, W, O, L>(
+    cost: usize,
+    weights: &W,
+    batch: usize,
+    reduction: Reduction,
+    loss_out: &mut [T],
+    outputs: O,
+    leaf: &L,
+) where
+    T: Real,
+    W: SampleWeights<T> + ?Sized,
+    O: SplitOut,
+    L: Fn(Range<usize>, Strided<'_, T>, O, Scale<T>) -> T + Sync,
+{
     debug_assert_eq!(loss_out.len(), reduction.output_len(batch));
-    let work = batch.saturating_mul(kernel.cost().max(1));
+    let work = batch.saturating_mul(cost.max(1));
     let batch_t = T::of_usize(batch);
 
     let total = threads::run(work, |parallel| {
@@ -168,11 +289,11 @@ pub fn reduce_into<T, G, K, W, O>(
         } else {
             T::one()
         };
-        let scale_of = |w: T| match reduction {
-            Reduction::None | Reduction::Sum => w,
-            Reduction::Mean if denom == T::zero() => T::zero(),
-            Reduction::Mean => w / denom,
-            Reduction::SumOverBatchSize => w / batch_t,
+        let scale = Scale {
+            reduction,
+            denom,
+            batch: batch_t,
+            parallel,
         };
         let per_sample = if reduction == Reduction::None {
             Some(&mut *loss_out)
@@ -180,20 +301,8 @@ pub fn reduce_into<T, G, K, W, O>(
             None
         };
         let out = (Strided::new(per_sample, 1), outputs);
-        let leaf = |r: Range<usize>, (mut lo, mut go): (Strided<'_, T>, O)| {
-            let mut acc = T::zero();
-            for (k, i) in r.enumerate() {
-                let w = weights.weight(i);
-                let l = kernel.sample(i, SampleOutputs::item(&mut go, k), scale_of(w), parallel);
-                let wl = w * l;
-                if let Some(o) = lo.item(k) {
-                    o[0] = wl;
-                }
-                acc += wl;
-            }
-            acc
-        };
-        let sum = tree_sum(0..batch, leaf_items(kernel.cost()), parallel, out, &leaf);
+        let leaf = |r: Range<usize>, (lo, go): (Strided<'_, T>, O)| leaf(r, lo, go, scale);
+        let sum = tree_sum(0..batch, leaf_items(cost), parallel, out, &leaf);
         match reduction {
             Reduction::None | Reduction::Sum => sum,
             Reduction::Mean if denom == T::zero() => T::zero(),

@@ -415,6 +415,53 @@ fn f64_accuracy() {
     }
 }
 
+/// `exp_nonpositive` (the softmax exponential) against the exact value over
+/// `[ln(MIN_POSITIVE), 0]`, where it keeps full precision; 0 below; special values.
+#[test]
+fn exp_nonpositive_accuracy() {
+    let c = Case {
+        name: "exp_nonpositive",
+        f32: math::exp_nonpositive::<f32>,
+        f64: math::exp_nonpositive::<f64>,
+        reference: f64::exp,
+        // Every f32 of the range: 1.028 ulp.
+        bound_f32: 1.05,
+        bound_f64: 1.0,
+        edges: &[],
+    };
+    // ln(MIN_POSITIVE) rounded up (toward 0), and the f32 below it.
+    let lo32 = -87.33654_f32;
+    let below32 = f32::from_bits(lo32.to_bits() + 1);
+    let mut w = sweep_f32_range(&c, &(lo32..-0.0), 22);
+    w = w.merge(sweep_f32_range(&c, &(-1e-3..-0.0), 20));
+    w = w.merge(sweep_f32_range(&c, &(lo32..lo32 + 1.0), 20));
+    w.check("exp_nonpositive f32", c.bound_f32);
+    let lo64 = -708.3964185322641_f64;
+    let mut w = Worst::default();
+    let n = 1u64 << 20;
+    for i in 0..n {
+        let x = lo64 * (i as f64 + 0.5) / n as f64;
+        let (got, want) = (math::exp_nonpositive(x), x.exp());
+        let (e, r) = err_f64(got, want);
+        w.add(e, x, got, want, r);
+    }
+    w.check("exp_nonpositive f64", c.bound_f64);
+    for x in [below32, -100.0, -1e30, f32::NEG_INFINITY] {
+        assert_eq!(math::exp_nonpositive(x).to_bits(), 0, "{x}");
+    }
+    for x in [
+        f64::from_bits(lo64.to_bits() + 1),
+        -1e300,
+        f64::NEG_INFINITY,
+    ] {
+        assert_eq!(math::exp_nonpositive(x).to_bits(), 0, "{x}");
+    }
+    assert_eq!(math::exp_nonpositive(0.0f32), 1.0);
+    assert_eq!(math::exp_nonpositive(-0.0f64), 1.0);
+    assert!(math::exp_nonpositive(f32::NAN).is_nan());
+    assert!(math::exp_nonpositive(f64::NAN).is_nan());
+}
+
 #[test]
 #[ignore = "exhaustive: every f32, minutes in --release"]
 fn f32_exhaustive() {

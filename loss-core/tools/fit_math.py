@@ -109,11 +109,18 @@ def rust_array(name, ty, coeffs):
 
 
 def main():
-    for ty, bits, exp_deg, ln_deg in (("f32", 32, 5, 3), ("f64", 64, 10, 6)):
+    # exp_nonpositive (no rounding correction) takes one degree less in f32.
+    for ty, bits, exp_deg, ln_deg, short_deg in (
+        ("f32", 32, 5, 3, 4),
+        ("f64", 64, 10, 6, 10),
+    ):
         p = rounded(fit(exp_p, -R_EXP, R_EXP, exp_deg), bits)
         q = rounded(fit(ln_q, 0, Z_LN, ln_deg), bits)
         print(f"// {ty}: exp P degree {exp_deg}, max rel. error {mp.nstr(exp_error(p), 3)}")
         print(rust_array("EXP_P", ty, p))
+        ps = rounded(fit(exp_p, -R_EXP, R_EXP, short_deg), bits)
+        print(f"// {ty}: exp_nonpositive P degree {short_deg}, max rel. error {mp.nstr(exp_error(ps), 3)}")
+        print(rust_array("EXP_P_NONPOSITIVE", ty, ps))
         print(f"// {ty}: ln Q degree {ln_deg}, max rel. error {mp.nstr(ln_error(q), 3)}")
         print(rust_array("LN_Q", ty, q))
 

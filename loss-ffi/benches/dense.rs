@@ -2,7 +2,8 @@
 //! elements, against a streaming kernel that reads two buffers and writes one (the
 //! memory-bandwidth limit of any such loss), with 1 and 2 threads.
 //!
-//! Run: `cargo bench -p loss-ffi --bench dense` (add `-- --quick` for fewer repeats).
+//! Run: `cargo bench -p loss-ffi --bench dense` (add `-- --quick` for fewer repeats,
+//! `-- dense` or `-- sparse` for one of the two tables).
 
 use loss::*;
 use std::hint::black_box;
@@ -62,6 +63,11 @@ type DenseFn = unsafe extern "C" fn(
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let reps = if quick { 5 } else { 21 };
+    let tables: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a == "dense" || a == "sparse")
+        .collect();
+    let table = |name: &str| tables.is_empty() || tables.iter().any(|t| t == name);
     let mut s: u32 = 12345;
     let mut next = move || {
         s ^= s << 13;
@@ -71,6 +77,9 @@ fn main() {
     };
     let t: Vec<f32> = (0..N).map(|_| next()).collect();
     let p: Vec<f32> = (0..N).map(|_| next()).collect();
+    if !table("dense") {
+        return sparse(reps, &p);
+    }
     let mut grad = vec![0f32; N];
     let gb = (3 * N * 4) as f64 / 1e9;
 
@@ -140,7 +149,9 @@ fn main() {
             100.0 * base[1] / ms[1]
         );
     }
-    sparse(reps, &p);
+    if table("sparse") {
+        sparse(reps, &p);
+    }
 }
 
 /// Sparse categorical cross-entropy from logits, loss + gradient.

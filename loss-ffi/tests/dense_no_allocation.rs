@@ -205,6 +205,26 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         });
         assert_eq!(st, loss_status::LOSS_OK);
         assert_eq!(allocs, 0, "sparse CE {reduction:?} allocated");
+        // Short rows (blocks of rows at once): the same logits as [6400, 10].
+        let short_labels: Vec<i32> = (0..6400).map(|i| i % 10).collect();
+        let mut short_loss = vec![0f32; 6400];
+        let allocs = allocations_during(|| {
+            st = unsafe {
+                loss_sparse_categorical_crossentropy_f32(
+                    short_labels.as_ptr(),
+                    logits.as_ptr(),
+                    6400,
+                    10,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    &o,
+                    short_loss.as_mut_ptr(),
+                    grad.as_mut_ptr(),
+                )
+            };
+        });
+        assert_eq!(st, loss_status::LOSS_OK);
+        assert_eq!(allocs, 0, "sparse CE [6400, 10] {reduction:?} allocated");
         // The same logits as [8 sequences, 8 steps, 1000].
         let lengths: Vec<i32> = (0..8).map(|b| b % 9).collect();
         let allocs = allocations_during(|| {

@@ -137,48 +137,53 @@ fn digest() -> u64 {
         d.f32s(&l32);
         d.f32s(&g32);
     }
-    // Sparse CE from logits with smoothing (the softmax row kernel).
-    let labels: Vec<i32> = (0..batch as i32).map(|i| (i * 131) % dim as i32).collect();
-    let mut o = loss_options_default();
-    o.from_logits = true;
-    o.label_smoothing = 0.1;
-    o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
-    let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
-    let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
-    unsafe {
-        assert_eq!(
-            loss_sparse_categorical_crossentropy_f32(
-                labels.as_ptr(),
-                p32.as_ptr(),
-                batch,
-                dim,
-                std::ptr::null(),
-                std::ptr::null(),
-                &o,
-                l32.as_mut_ptr(),
-                g32.as_mut_ptr()
-            ),
-            loss_status::LOSS_OK
-        );
-        assert_eq!(
-            loss_sparse_categorical_crossentropy_f64(
-                labels.as_ptr(),
-                p.as_ptr(),
-                batch,
-                dim,
-                std::ptr::null(),
-                std::ptr::null(),
-                &o,
-                l64.as_mut_ptr(),
-                g64.as_mut_ptr()
-            ),
-            loss_status::LOSS_OK
-        );
+    // Sparse CE from logits with smoothing: the softmax row kernel, and the block
+    // kernel of short rows (37 rows: full blocks and a partial one).
+    for (batch, dim) in [(batch, dim), (37, 10), (37, 29)] {
+        let n = batch * dim;
+        let (p32, p) = (&p32[..n], &p[..n]);
+        let labels: Vec<i32> = (0..batch as i32).map(|i| (i * 131) % dim as i32).collect();
+        let mut o = loss_options_default();
+        o.from_logits = true;
+        o.label_smoothing = 0.1;
+        o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
+        let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
+        let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
+        unsafe {
+            assert_eq!(
+                loss_sparse_categorical_crossentropy_f32(
+                    labels.as_ptr(),
+                    p32.as_ptr(),
+                    batch,
+                    dim,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    &o,
+                    l32.as_mut_ptr(),
+                    g32.as_mut_ptr()
+                ),
+                loss_status::LOSS_OK
+            );
+            assert_eq!(
+                loss_sparse_categorical_crossentropy_f64(
+                    labels.as_ptr(),
+                    p.as_ptr(),
+                    batch,
+                    dim,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    &o,
+                    l64.as_mut_ptr(),
+                    g64.as_mut_ptr()
+                ),
+                loss_status::LOSS_OK
+            );
+        }
+        d.f32s(&l32);
+        d.f32s(&g32);
+        d.f64s(&l64);
+        d.f64s(&g64);
     }
-    d.f32s(&l32);
-    d.f32s(&g32);
-    d.f64s(&l64);
-    d.f64s(&g64);
     // CTC from logits: [time 40, batch 3, alphabet 29].
     let (time, b, a) = (40usize, 3usize, 29usize);
     let acts: Vec<f32> = (0..time * b * a).map(|i| p32[i % n]).collect();

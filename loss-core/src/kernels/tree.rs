@@ -47,6 +47,12 @@ impl<'a, T: Send> Strided<'a, T> {
         let s = self.stride;
         self.data.as_deref_mut().map(|d| &mut d[i * s..(i + 1) * s])
     }
+
+    /// The values of items `i..i + n` relative to the start of this piece.
+    pub fn items(&mut self, i: usize, n: usize) -> Option<&mut [T]> {
+        let s = self.stride;
+        self.data.as_deref_mut().map(|d| &mut d[i * s..(i + n) * s])
+    }
 }
 
 impl<T: Send> SplitOut for Strided<'_, T> {

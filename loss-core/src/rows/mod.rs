@@ -31,7 +31,7 @@ pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 use crate::error::Result;
 use crate::loss::{checked_reduce, dense_targets, Targets};
 use crate::real::Real;
-use crate::reduction::{Reduction, SampleKernel};
+use crate::reduction::{Reduction, SampleKernel, MAX_BLOCK};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// The target of one row.
@@ -65,6 +65,32 @@ pub trait RowLoss<T: Real>: Sync {
     /// Returns the unweighted loss `l` of the row `y_pred` against `target` and, when
     /// `grad` is given (as long as `y_pred`), writes `scale * dl/dy_pred` into it.
     fn row(&self, y_pred: &[T], target: RowTarget<'_, T>, grad: Option<&mut [T]>, scale: T) -> T;
+
+    /// How many rows of length `dim` with index targets [`Self::index_rows`] computes
+    /// at once (at most [`MAX_BLOCK`]); 1 by default.
+    fn index_rows_at_once(&self, dim: usize) -> usize {
+        let _ = dim;
+        1
+    }
+
+    /// `losses.len()` consecutive rows of length `dim` (`y_pred`, and `grad` when
+    /// given) against class indices `labels`: what [`Self::row`] gives for each,
+    /// with gradient scale `scales[r]`. By default, one row at a time.
+    fn index_rows(
+        &self,
+        y_pred: &[T],
+        dim: usize,
+        labels: &[usize],
+        mut grad: Option<&mut [T]>,
+        scales: &[T],
+        losses: &mut [T],
+    ) {
+        for (r, l) in losses.iter_mut().enumerate() {
+            let g = grad.as_deref_mut().map(|g| &mut g[r * dim..(r + 1) * dim]);
+            let x = &y_pred[r * dim..(r + 1) * dim];
+            *l = self.row(x, RowTarget::Index(labels[r]), g, scales[r]);
+        }
+    }
 }
 
 /// The targets of a whole batch.
@@ -113,6 +139,38 @@ impl<T: Real, R: RowLoss<T>> SampleKernel<T> for RowKernel<'_, T, R> {
             }
         };
         self.loss.row(row, target, grad, scale)
+    }
+
+    fn block_len(&self) -> usize {
+        match self.targets {
+            RowTargets::Labels { .. } => self.loss.index_rows_at_once(self.dim),
+            RowTargets::Dense(_) => 1,
+        }
+    }
+
+    fn block(&self, first: usize, mut grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
+        let RowTargets::Labels { labels, ignore } = self.targets else {
+            unreachable!("blocks are for labels")
+        };
+        let (n, dim) = (losses.len(), self.dim);
+        let labels = &labels[first..first + n];
+        // Ignored rows are computed against class 0, then zeroed.
+        let mut index = [0usize; MAX_BLOCK];
+        for (k, &l) in index.iter_mut().zip(labels) {
+            *k = if Some(l) == ignore { 0 } else { l as usize };
+        }
+        let y_pred = &self.y_pred[first * dim..(first + n) * dim];
+        let g = grads.as_deref_mut();
+        self.loss
+            .index_rows(y_pred, dim, &index[..n], g, scales, losses);
+        for (r, &l) in labels.iter().enumerate() {
+            if Some(l) == ignore {
+                losses[r] = T::zero();
+                if let Some(g) = grads.as_deref_mut() {
+                    g[r * dim..(r + 1) * dim].fill(T::zero());
+                }
+            }
+        }
     }
 }
 

@@ -79,9 +79,8 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
     /// - `scale`: the factor of the gradient, e.g. `w_i / batch` from
     ///   [`reduce`](crate::reduction::reduce), or a per-token weight.
     ///
-    /// Returns the unweighted loss `l` of the row. Logits take two passes over the
-    /// row: one for the maximum and the sum of exponentials together (rescaled when
-    /// the running maximum grows) and the target terms, one writing the gradient.
+    /// Returns the unweighted loss `l` of the row. Logits take three passes over the
+    /// row (see `logits_row`).
     pub fn row(
         &self,
         y_pred: &[T],
@@ -172,7 +171,8 @@ impl<T: Real> SoftmaxCrossEntropy<T> {
 ///
 /// Three vectorised passes over the row (dispatched with [`crate::kernels::simd`]):
 /// the maximum; `exp(x_j - m)` summed and, with a gradient, stored in `grad`; then
-/// `grad` scaled in place. One exponential per element.
+/// `grad` scaled in place. One exponential per element
+/// ([`math::exp_nonpositive`]: terms below the least normal number count as 0).
 fn logits_row<T: Real>(
     x: &[T],
     target: RowTarget<'_, T>,
@@ -223,12 +223,17 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
                 mx[l] = if c[l] > mx[l] { c[l] } else { mx[l] };
             }
         }
-        for (l, &v) in rest.iter().enumerate() {
-            mx[l] = if v > mx[l] { v } else { mx[l] };
+        // The rest as a whole vector padded with -inf (which changes no maximum).
+        let mut pad = [neg_inf; LANES];
+        pad[..rest.len()].copy_from_slice(rest);
+        for l in 0..LANES {
+            mx[l] = if pad[l] > mx[l] { pad[l] } else { mx[l] };
         }
         let m = mx.iter().fold(neg_inf, |a, &b| if b > a { b } else { a });
-        // d_j = x_j - m; a -inf logit stays -inf (exp gives 0) even when m is -inf.
-        let shift = |v: T| if v == neg_inf { v } else { v - m };
+        // d_j = x_j - m <= 0 (or NaN); a -inf logit stays -inf (exp gives 0): a row
+        // of -inf only is shifted by 0.
+        let m = if m == neg_inf { T::zero() } else { m };
+        let shift = |v: T| v - m;
 
         // Pass 2: S = Σ exp(d_j), and A = Σ t'_j d_j with Σ t'_j, for dense targets.
         let mut s = [T::zero(); LANES];
@@ -241,34 +246,34 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
         match &mut grad {
             Some(g) => {
                 let mut gc = g.chunks_exact_mut(LANES);
-                let xc = x.chunks_exact(LANES);
-                let x_rest = xc.remainder();
-                for (c, g) in xc.zip(&mut gc) {
+                for (c, g) in x.chunks_exact(LANES).zip(&mut gc) {
                     // Stored after the block's loads (see pointwise::Columns).
                     let mut block = [T::zero(); LANES];
                     for l in 0..LANES {
-                        let e = math::exp(shift(c[l]));
+                        let e = math::exp_nonpositive(shift(c[l]));
                         s[l] += e;
                         block[l] = e;
                     }
                     g.copy_from_slice(&block);
                 }
-                for (l, (&v, g)) in x_rest.iter().zip(gc.into_remainder()).enumerate() {
-                    let e = math::exp(shift(v));
+                // The rest, padded: exp(-inf) = 0 changes no sum.
+                let g_rest = gc.into_remainder();
+                let mut block = [T::zero(); LANES];
+                for l in 0..LANES {
+                    let e = math::exp_nonpositive(shift(pad[l]));
                     s[l] += e;
-                    *g = e;
+                    block[l] = e;
                 }
+                g_rest.copy_from_slice(&block[..g_rest.len()]);
             }
             None => {
-                let xc = x.chunks_exact(LANES);
-                let x_rest = xc.remainder();
-                for c in xc {
+                for c in x.chunks_exact(LANES) {
                     for l in 0..LANES {
-                        s[l] += math::exp(shift(c[l]));
+                        s[l] += math::exp_nonpositive(shift(c[l]));
                     }
                 }
-                for (l, &v) in x_rest.iter().enumerate() {
-                    s[l] += math::exp(shift(v));
+                for l in 0..LANES {
+                    s[l] += math::exp_nonpositive(shift(pad[l]));
                 }
             }
         }
@@ -327,10 +332,187 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
     }
 }
 
+/// Rows of logits with index targets computed together by [`ShortRows`]: one per
+/// vector lane.
+const BLOCK: usize = LANES;
+
+/// The longest rows [`ShortRows`] takes; longer rows fill the lanes of
+/// [`logits_row`] well enough on their own.
+const SHORT_MAX: usize = 2 * LANES;
+
+/// Up to [`BLOCK`] short rows of logits against class indices, transposed so that
+/// each vector lane holds one row: the same arithmetic as [`logits_row`] (each
+/// element's terms go to accumulator lane `j % LANES`, summed in index order, the
+/// lanes summed pairwise), so the same bits, with the work of a row spread over
+/// vectors instead of a partial one per pass, and one dispatch per block.
+struct ShortRows<'a, T> {
+    x: &'a [T],
+    dim: usize,
+    labels: &'a [usize],
+    keep: T,
+    spread: T,
+    grad: Option<&'a mut [T]>,
+    scales: &'a [T],
+    losses: &'a mut [T],
+}
+
+impl<T: Real> Kernel for ShortRows<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let ShortRows {
+            x,
+            dim,
+            labels,
+            keep,
+            spread,
+            grad,
+            scales,
+            losses,
+        } = self;
+        let n = losses.len();
+        debug_assert!(n <= BLOCK && dim <= SHORT_MAX && x.len() == n * dim);
+        let neg_inf = T::neg_infinity();
+        // v[j][r] = x[r, j]; the lanes of absent rows hold 0 and are discarded.
+        let mut v = [[T::zero(); BLOCK]; SHORT_MAX];
+        for (r, row) in x.chunks_exact(dim).enumerate() {
+            for (j, &xj) in row.iter().enumerate() {
+                v[j][r] = xj;
+            }
+        }
+        let v = &mut v[..dim];
+        // The maximum, by accumulator lane then over the lanes in order.
+        let mut lane_max = [[neg_inf; BLOCK]; LANES];
+        for (j, vj) in v.iter().enumerate() {
+            let mx = &mut lane_max[j % LANES];
+            for r in 0..BLOCK {
+                mx[r] = if vj[r] > mx[r] { vj[r] } else { mx[r] };
+            }
+        }
+        let mut m = [neg_inf; BLOCK];
+        for mx in &lane_max {
+            for r in 0..BLOCK {
+                m[r] = if mx[r] > m[r] { mx[r] } else { m[r] };
+            }
+        }
+        for mr in &mut m {
+            *mr = if *mr == neg_inf { T::zero() } else { *mr };
+        }
+        // Σ_j (x_j - m) for the smoothing term, before v becomes exp(x_j - m).
+        let mut d_sum = [T::zero(); BLOCK];
+        if spread != T::zero() {
+            let mut d = [[T::zero(); BLOCK]; LANES];
+            for (j, vj) in v.iter().enumerate() {
+                let dl = &mut d[j % LANES];
+                for r in 0..BLOCK {
+                    dl[r] += vj[r] - m[r];
+                }
+            }
+            d_sum = sum_lane_rows(d);
+        }
+        let mut s = [[T::zero(); BLOCK]; LANES];
+        for (j, vj) in v.iter_mut().enumerate() {
+            let sl = &mut s[j % LANES];
+            for r in 0..BLOCK {
+                let e = math::exp_nonpositive(vj[r] - m[r]);
+                sl[r] += e;
+                vj[r] = e;
+            }
+        }
+        let s = sum_lane_rows(s);
+        let mut ln_s = [T::zero(); BLOCK];
+        for r in 0..BLOCK {
+            ln_s[r] = math::ln(s[r]);
+        }
+        let sum_t = keep + spread * T::of_usize(dim);
+        for (r, l) in losses.iter_mut().enumerate() {
+            let k = labels[r];
+            let mut a = if keep != T::zero() {
+                keep * (x[r * dim + k] - m[r])
+            } else {
+                T::zero()
+            };
+            if spread != T::zero() {
+                a += spread * d_sum[r];
+            }
+            *l = sum_t * ln_s[r] - a;
+        }
+        if let Some(g) = grad {
+            let mut f = [T::zero(); BLOCK];
+            let mut q = [T::zero(); BLOCK];
+            f[..n].copy_from_slice(scales);
+            for r in 0..BLOCK {
+                q[r] = sum_t / s[r];
+            }
+            for vj in v.iter_mut() {
+                for r in 0..BLOCK {
+                    vj[r] = f[r] * (vj[r] * q[r] - spread);
+                }
+            }
+            for (r, row) in g.chunks_exact_mut(dim).enumerate() {
+                let k = labels[r];
+                let e_k = x[r * dim + k] - m[r];
+                for (j, gj) in row.iter_mut().enumerate() {
+                    *gj = v[j][r];
+                }
+                // exp(d_k) again (the same bits as in the block above).
+                row[k] = f[r] * (math::exp_nonpositive(e_k) * q[r] - (keep + spread));
+            }
+        }
+    }
+}
+
+/// [`sum_lanes`] of every row: `acc[l][r]` is lane `l` of row `r`.
+#[inline(always)]
+fn sum_lane_rows<T: Real>(mut acc: [[T; BLOCK]; LANES]) -> [T; BLOCK] {
+    let mut width = LANES / 2;
+    while width > 0 {
+        let (lo, hi) = acc.split_at_mut(width);
+        for (a, b) in lo.iter_mut().zip(&hi[..width]) {
+            for (a, &b) in a.iter_mut().zip(b) {
+                *a += b;
+            }
+        }
+        width /= 2;
+    }
+    acc[0]
+}
+
 impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {
     #[inline]
     fn row(&self, y_pred: &[T], target: RowTarget<'_, T>, grad: Option<&mut [T]>, scale: T) -> T {
         SoftmaxCrossEntropy::row(self, y_pred, target, grad, scale)
+    }
+
+    fn index_rows_at_once(&self, dim: usize) -> usize {
+        if self.input == Input::Logits && dim <= SHORT_MAX {
+            BLOCK
+        } else {
+            1
+        }
+    }
+
+    fn index_rows(
+        &self,
+        y_pred: &[T],
+        dim: usize,
+        labels: &[usize],
+        grad: Option<&mut [T]>,
+        scales: &[T],
+        losses: &mut [T],
+    ) {
+        debug_assert_eq!(self.index_rows_at_once(dim), BLOCK);
+        dispatch(ShortRows {
+            x: y_pred,
+            dim,
+            labels,
+            keep: self.keep,
+            spread: self.smoothing / T::of_usize(dim),
+            grad,
+            scales,
+            losses,
+        });
     }
 }
 
@@ -370,6 +552,63 @@ mod tests {
                 assert!((g1[j] - g2[j]).abs() < 1e-15, "{input:?}");
             }
         }
+    }
+
+    /// The block kernel of short rows gives the bits of one row at a time, for every
+    /// short length, partial blocks, smoothing, and special logits.
+    #[test]
+    fn short_row_blocks_match_rows() {
+        fn check<T: Real>(of: impl Fn(f64) -> T) {
+            let specials = [f64::NEG_INFINITY, f64::INFINITY, f64::NAN, 1e30, -1e30];
+            for ls in [0.0, 0.1, 1.0] {
+                let ce = SoftmaxCrossEntropy::<T>::new(Input::Logits, ls, 1e-7).unwrap();
+                for dim in 1..=SHORT_MAX + 1 {
+                    let block = ce.index_rows_at_once(dim);
+                    assert_eq!(block, if dim <= SHORT_MAX { BLOCK } else { 1 });
+                    for n in [1, 7, BLOCK] {
+                        let x: Vec<T> = (0..n * dim)
+                            .map(|i| {
+                                let v = ((i * 7919) % 1013) as f64 / 50.0 - 10.0;
+                                // A few special values, and one row of -inf only.
+                                if i / dim == 3 {
+                                    of(f64::NEG_INFINITY)
+                                } else if i % 37 == 5 {
+                                    of(specials[(i / 37) % specials.len()])
+                                } else {
+                                    of(v)
+                                }
+                            })
+                            .collect();
+                        let labels: Vec<usize> = (0..n).map(|r| (r * 5) % dim).collect();
+                        let scales: Vec<T> = (0..n).map(|r| of(0.5 + r as f64)).collect();
+                        let (mut g, mut l) = (vec![T::zero(); n * dim], vec![T::zero(); n]);
+                        let mut l_none = vec![T::zero(); n];
+                        if block > 1 {
+                            ce.index_rows(&x, dim, &labels, Some(&mut g), &scales, &mut l);
+                            ce.index_rows(&x, dim, &labels, None, &scales, &mut l_none);
+                        }
+                        for r in 0..n {
+                            let row = &x[r * dim..(r + 1) * dim];
+                            let mut want_g = vec![T::zero(); dim];
+                            let t = RowTarget::Index(labels[r]);
+                            let want = ce.row(row, t, Some(&mut want_g), scales[r]);
+                            if block == 1 {
+                                continue;
+                            }
+                            let what = format!("ls {ls} dim {dim} n {n} row {r}");
+                            let bits = |v: T| v.to_f64_lossless().to_bits();
+                            assert_eq!(bits(l[r]), bits(want), "{what}");
+                            assert_eq!(bits(l_none[r]), bits(want), "{what}");
+                            for j in 0..dim {
+                                assert_eq!(bits(g[r * dim + j]), bits(want_g[j]), "{what} j {j}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        check(|v| v);
+        check(|v| v as f32);
     }
 
     #[test]
