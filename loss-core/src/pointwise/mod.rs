@@ -93,84 +93,48 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
 
     #[inline(always)]
     fn run(self) -> T {
-        // The kernel is copied and the slices passed as arguments, so that the
-        // compiler knows `grad` aliases none of them (it keeps the kernel's parameters
-        // and the accumulators in registers and stores straight to `grad`).
-        let k = *self.kernel;
-        let acc = match self.grad {
-            None => value_lanes(k, self.y_true, self.y_pred),
-            Some(g) => gradient_lanes(k, self.y_true, self.y_pred, g, self.scale),
-        };
+        // A copy of the kernel: its parameters stay in registers (the compiler cannot
+        // prove that stores to `grad` leave `*self.kernel` unchanged).
+        let (k, scale) = (*self.kernel, self.scale);
+        let mut acc = [T::zero(); LANES];
+        let t = self.y_true.chunks_exact(LANES);
+        let p = self.y_pred.chunks_exact(LANES);
+        let (t_rest, p_rest) = (t.remainder(), p.remainder());
+        match self.grad {
+            None => {
+                for (t, p) in t.zip(p) {
+                    for l in 0..LANES {
+                        acc[l] += k.value(t[l], p[l]);
+                    }
+                }
+                for (l, (&t, &p)) in t_rest.iter().zip(p_rest).enumerate() {
+                    acc[l] += k.value(t, p);
+                }
+            }
+            Some(g) => {
+                let mut g = g.chunks_exact_mut(LANES);
+                for ((t, p), g) in t.zip(p).zip(&mut g) {
+                    // Results go to a local block first, stored after every load of
+                    // the block: the compiler cannot prove `g` disjoint from `t` and
+                    // `p` (they are struct fields), and would not vectorise.
+                    let mut block = [T::zero(); LANES];
+                    for l in 0..LANES {
+                        let (v, d) = k.value_and_derivative(t[l], p[l]);
+                        acc[l] += v;
+                        block[l] = scale * d;
+                    }
+                    g.copy_from_slice(&block);
+                }
+                let g_rest = g.into_remainder();
+                for (l, ((&t, &p), g)) in t_rest.iter().zip(p_rest).zip(g_rest).enumerate() {
+                    let (v, d) = k.value_and_derivative(t, p);
+                    acc[l] += v;
+                    *g = scale * d;
+                }
+            }
+        }
         sum_lanes(acc)
     }
-}
-
-/// Element `j` goes to accumulator lane `j % LANES`; a last partial block is padded
-/// with zeros, whose values are left out of the sums.
-#[inline(always)]
-fn value_lanes<T: Real, K: Pointwise<T>>(k: K, t: &[T], p: &[T]) -> [T; LANES] {
-    let mut acc = [T::zero(); LANES];
-    let (t, p) = (t.chunks_exact(LANES), p.chunks_exact(LANES));
-    let (t_rest, p_rest) = (t.remainder(), p.remainder());
-    for (t, p) in t.zip(p) {
-        for l in 0..LANES {
-            acc[l] += k.value(t[l], p[l]);
-        }
-    }
-    if !t_rest.is_empty() {
-        let (tb, pb) = (padded(t_rest), padded(p_rest));
-        for l in 0..LANES {
-            let v = k.value(tb[l], pb[l]);
-            if l < t_rest.len() {
-                acc[l] += v;
-            }
-        }
-    }
-    acc
-}
-
-/// [`value_lanes`], also writing `scale * f'` to `g`.
-#[inline(always)]
-fn gradient_lanes<T: Real, K: Pointwise<T>>(
-    k: K,
-    t: &[T],
-    p: &[T],
-    g: &mut [T],
-    scale: T,
-) -> [T; LANES] {
-    let mut acc = [T::zero(); LANES];
-    let (t, p) = (t.chunks_exact(LANES), p.chunks_exact(LANES));
-    let (t_rest, p_rest) = (t.remainder(), p.remainder());
-    let mut g = g.chunks_exact_mut(LANES);
-    for ((t, p), g) in t.zip(p).zip(&mut g) {
-        for l in 0..LANES {
-            let (v, d) = k.value_and_derivative(t[l], p[l]);
-            acc[l] += v;
-            g[l] = scale * d;
-        }
-    }
-    let g_rest = g.into_remainder();
-    if !t_rest.is_empty() {
-        let (tb, pb) = (padded(t_rest), padded(p_rest));
-        let mut gb = [T::zero(); LANES];
-        for l in 0..LANES {
-            let (v, d) = k.value_and_derivative(tb[l], pb[l]);
-            if l < t_rest.len() {
-                acc[l] += v;
-            }
-            gb[l] = scale * d;
-        }
-        g_rest.copy_from_slice(&gb[..g_rest.len()]);
-    }
-    acc
-}
-
-/// A partial block, zero-padded to [`LANES`] elements.
-#[inline(always)]
-fn padded<T: Real>(x: &[T]) -> [T; LANES] {
-    let mut b = [T::zero(); LANES];
-    b[..x.len()].copy_from_slice(x);
-    b
 }
 
 impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
