@@ -44,10 +44,11 @@ impl<T: Real> Pointwise<T> for Huber<T> {
         // takes the linear branch, as in TensorFlow's `where(a <= delta, ...)`.
         let quadratic = a <= self.delta;
         let (v_quad, v_lin) = (T::of(0.5) * (x * x), self.delta * a - self.half_delta_sq);
-        let g_lin = self.delta * x.tf_sign();
-        (
-            if quadratic { v_quad } else { v_lin },
-            if quadratic { x } else { g_lin },
-        )
+        // The derivative is x clamped to [-delta, delta], which is delta sign(x) beyond
+        // (bit for bit); NaN fails both comparisons and stays NaN.
+        let d = self.delta;
+        let g = if x > d { d } else { x };
+        let g = if x < -d { -d } else { g };
+        (if quadratic { v_quad } else { v_lin }, g)
     }
 }
