@@ -242,6 +242,12 @@ TEST(bad_option) {
   CHECK_STATUS(loss_mean_absolute_percentage_error_f32(T32, P32, 2, 3, NULL, &opt, o.loss,
                                                        o.grad),
                LOSS_ERROR_INVALID_ARGUMENT);
+  /* Finite as a double, infinite as a float: an error of the _f32 function only. */
+  opt = loss_options_default();
+  opt.gamma = 1e60;
+  CHECK_STATUS(loss_binary_focal_crossentropy_f32(T32, P32, 2, 3, NULL, &opt, o.loss, o.grad),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("gamma = 1e60 overflows f32");
   /* Garbage in an enum and in a bool (as from uninitialised memory). */
   opt = loss_options_default();
   int bad_reduction = 7;
