@@ -300,7 +300,7 @@ pub(crate) fn l2_norm<T: Real>(bufs: &[&[T]]) -> Norm {
     }
     // max_abs = m · 2^e with m in [1, 2); scaling by 2^-e keeps every square <= 4.
     // Clamped so that 2^±e stays a normal number (subnormal max_abs: scale 2^1000).
-    let e = (((max_abs.to_bits() >> 52) as i32) - 1023).clamp(-1000, 1000);
+    let e = split(max_abs).1.clamp(-1000, 1000);
     Norm {
         root: sum(pow2(-e)).sqrt(),
         exp: e,

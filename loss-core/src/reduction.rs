@@ -231,8 +231,8 @@ pub fn reduce_into<T, G, K, W, O>(
     );
 }
 
-/// The factor `d out / d l_i` of a sample of weight `w`, and whether the call runs
-/// on the pool.
+/// The factor `d out / d l_i` of a sample of weight `w` (applied to `Σ w_i l_i`, the
+/// reduced value), and whether the call runs on the pool.
 #[derive(Clone, Copy)]
 struct Scale<T> {
     reduction: Reduction,
@@ -302,13 +302,8 @@ fn reduce_leaves<T, W, O, L>(
         };
         let out = (Strided::new(per_sample, 1), outputs);
         let leaf = |r: Range<usize>, (lo, go): (Strided<'_, T>, O)| leaf(r, lo, go, scale);
-        let sum = tree_sum(0..batch, leaf_items(cost), parallel, out, &leaf);
-        match reduction {
-            Reduction::None | Reduction::Sum => sum,
-            Reduction::Mean if denom == T::zero() => T::zero(),
-            Reduction::Mean => sum / denom,
-            Reduction::SumOverBatchSize => sum / batch_t,
-        }
+        // The reduced value is the weighted sum times the same factor as a weight.
+        scale.of(tree_sum(0..batch, leaf_items(cost), parallel, out, &leaf))
     });
     if reduction != Reduction::None {
         loss_out[0] = total;

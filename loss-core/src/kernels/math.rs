@@ -306,17 +306,21 @@ struct Reduced<T> {
     e2: T,
 }
 
+/// `x = n ln 2 + (hi - lo)`: `(t, n, hi, lo)` with `n = round(x / ln 2)` as a float
+/// and in the low bits of `t`, `hi` exact.
+#[inline(always)]
+fn split_ln2<T: VecMath>(x: T) -> (T, T, T, T) {
+    let t = x * T::LOG2E + T::SHIFTER;
+    let n = t - T::SHIFTER;
+    (t, n, x - n * T::LN2_HI, n * T::LN2_LO)
+}
+
 #[inline(always)]
 fn reduce<T: VecMath>(x: T) -> Reduced<T> {
     // NaN passes both (comparisons with NaN are false).
     let x = if x > T::EXP_MAX { T::EXP_MAX } else { x };
     let x = if x < T::EXP_MIN { T::EXP_MIN } else { x };
-    // n = round(x / ln 2), as a float and in the low bits of t.
-    let t = x * T::LOG2E + T::SHIFTER;
-    let n = t - T::SHIFTER;
-    // r = hi - lo, hi exact.
-    let hi = x - n * T::LN2_HI;
-    let lo = n * T::LN2_LO;
+    let (t, n, hi, lo) = split_ln2(x);
     let r = hi - lo;
     let poly = r * r * horner(r, T::EXP_P);
     // 2^n = 2^(e1 - bias) 2^(e2 - bias) with e1 + e2 = n + 2 bias: both factors are
@@ -423,10 +427,7 @@ fn expm1_from<T: VecMath>(x: T, e: T, rd: &Reduced<T>) -> T {
 /// from std in f64. Arguments above about 88 (f32) or 709 (f64) give garbage.
 #[inline(always)]
 pub fn exp_nonpositive<T: VecMath>(x: T) -> T {
-    let t = x * T::LOG2E + T::SHIFTER;
-    let n = t - T::SHIFTER;
-    let hi = x - n * T::LN2_HI;
-    let lo = n * T::LN2_LO;
+    let (t, _, hi, lo) = split_ln2(x);
     let r = hi - lo;
     let p = T::one() + (r + r * r * horner(r, T::EXP_P_NONPOSITIVE));
     // n >= -126 (f32) or -1022 (f64) where the result is kept: 2^n is normal.

@@ -44,8 +44,7 @@ impl<'a, T: Send> Strided<'a, T> {
 
     /// The values of item `i` relative to the start of this piece.
     pub fn item(&mut self, i: usize) -> Option<&mut [T]> {
-        let s = self.stride;
-        self.data.as_deref_mut().map(|d| &mut d[i * s..(i + 1) * s])
+        self.items(i, 1)
     }
 
     /// The values of items `i..i + n` relative to the start of this piece.

@@ -465,18 +465,21 @@ impl<T: Real> Kernel for ShortRows<'_, T> {
 
 /// [`sum_lanes`] of every row: `acc[l][r]` is lane `l` of row `r`.
 #[inline(always)]
-fn sum_lane_rows<T: Real>(mut acc: [[T; BLOCK]; LANES]) -> [T; BLOCK] {
-    let mut width = LANES / 2;
-    while width > 0 {
-        let (lo, hi) = acc.split_at_mut(width);
-        for (a, b) in lo.iter_mut().zip(&hi[..width]) {
-            for (a, &b) in a.iter_mut().zip(b) {
-                *a += b;
-            }
-        }
-        width /= 2;
+fn sum_lane_rows<T: Real>(acc: [[T; BLOCK]; LANES]) -> [T; BLOCK] {
+    sum_lanes(acc.map(LaneOfRows)).0
+}
+
+/// One accumulator lane of every row of a block, added row by row.
+#[derive(Clone, Copy)]
+struct LaneOfRows<T>([T; BLOCK]);
+
+impl<T: Real> std::ops::Add for LaneOfRows<T> {
+    type Output = Self;
+
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        LaneOfRows(std::array::from_fn(|r| self.0[r] + other.0[r]))
     }
-    acc[0]
 }
 
 impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {
