@@ -105,7 +105,7 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
 }
 
 /// The most samples a [`SampleKernel::block`] computes at once.
-pub const MAX_BLOCK: usize = 16;
+pub const MAX_BLOCK: usize = 64;
 
 /// The per-sample outputs [`reduce_into`] hands to a kernel, cut along with the
 /// samples so that threads write disjoint memory.
@@ -158,10 +158,10 @@ pub fn reduce<T, K, W>(
                     [T::zero(); MAX_BLOCK],
                     [T::zero(); MAX_BLOCK],
                 );
-                for k in 0..n {
-                    w[k] = weights.weight(first + k);
-                    scales[k] = scale.of(w[k]);
+                for (k, w) in w[..n].iter_mut().enumerate() {
+                    *w = weights.weight(first + k);
                 }
+                scale.of_all(&w[..n], &mut scales[..n]);
                 let k0 = first - r.start;
                 kernel.block(first, go.items(k0, n), &scales[..n], &mut losses[..n]);
                 for k in 0..n {
@@ -249,6 +249,25 @@ impl<T: Real> Scale<T> {
             Reduction::Mean if self.denom == T::zero() => T::zero(),
             Reduction::Mean => w / self.denom,
             Reduction::SumOverBatchSize => w / self.batch,
+        }
+    }
+
+    /// `out[k] = self.of(w[k])`, with the choice made once (a loop the compiler
+    /// vectorises).
+    #[inline]
+    fn of_all(self, w: &[T], out: &mut [T]) {
+        let out = &mut out[..w.len()];
+        match self.reduction {
+            Reduction::None | Reduction::Sum => out.copy_from_slice(w),
+            Reduction::Mean if self.denom == T::zero() => out.fill(T::zero()),
+            Reduction::Mean => out
+                .iter_mut()
+                .zip(w)
+                .for_each(|(o, &w)| *o = w / self.denom),
+            Reduction::SumOverBatchSize => out
+                .iter_mut()
+                .zip(w)
+                .for_each(|(o, &w)| *o = w / self.batch),
         }
     }
 }

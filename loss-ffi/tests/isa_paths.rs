@@ -49,7 +49,7 @@ fn digest() -> u64 {
     let t: Vec<f64> = (0..n).map(|_| (next() * 3.0).floor() / 2.0).collect();
     let p: Vec<f64> = (0..n).map(|_| next() * 8.0 - 4.0).collect();
     let prob: Vec<f64> = (0..n).map(|_| next()).collect();
-    let w: Vec<f64> = (0..batch).map(|_| next() * 2.0).collect();
+    let w: Vec<f64> = (0..300).map(|_| next() * 2.0).collect();
     let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
     let (t32, p32, prob32, w32) = (f32s(&t), f32s(&p), f32s(&prob), f32s(&w));
     let dense: [(DenseFn<f32>, DenseFn<f64>, bool, bool); 9] = [
@@ -93,49 +93,55 @@ fn digest() -> u64 {
             false,
         ),
     ];
-    for (f32_fn, f64_fn, logits, probabilities) in dense {
-        let mut o = loss_options_default();
-        o.from_logits = logits;
-        o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
-        let (pp, pp32) = if probabilities {
-            (&prob, &prob32)
-        } else {
-            (&p, &p32)
-        };
-        let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
-        let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
-        unsafe {
-            assert_eq!(
-                f64_fn(
-                    t.as_ptr(),
-                    pp.as_ptr(),
-                    batch,
-                    dim,
-                    w.as_ptr(),
-                    &o,
-                    l64.as_mut_ptr(),
-                    g64.as_mut_ptr()
-                ),
-                loss_status::LOSS_OK
-            );
-            assert_eq!(
-                f32_fn(
-                    t32.as_ptr(),
-                    pp32.as_ptr(),
-                    batch,
-                    dim,
-                    w32.as_ptr(),
-                    &o,
-                    l32.as_mut_ptr(),
-                    g32.as_mut_ptr()
-                ),
-                loss_status::LOSS_OK
-            );
+    // Also rows of one element and short rows (their own loops).
+    for (batch, dim) in [(batch, dim), (300, 1), (40, 17)] {
+        let n = batch * dim;
+        let (t, p, prob, w) = (&t[..n], &p[..n], &prob[..n], &w[..batch]);
+        let (t32, p32, prob32, w32) = (&t32[..n], &p32[..n], &prob32[..n], &w32[..batch]);
+        for (f32_fn, f64_fn, logits, probabilities) in dense {
+            let mut o = loss_options_default();
+            o.from_logits = logits;
+            o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
+            let (pp, pp32) = if probabilities {
+                (&prob, &prob32)
+            } else {
+                (&p, &p32)
+            };
+            let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
+            let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
+            unsafe {
+                assert_eq!(
+                    f64_fn(
+                        t.as_ptr(),
+                        pp.as_ptr(),
+                        batch,
+                        dim,
+                        w.as_ptr(),
+                        &o,
+                        l64.as_mut_ptr(),
+                        g64.as_mut_ptr()
+                    ),
+                    loss_status::LOSS_OK
+                );
+                assert_eq!(
+                    f32_fn(
+                        t32.as_ptr(),
+                        pp32.as_ptr(),
+                        batch,
+                        dim,
+                        w32.as_ptr(),
+                        &o,
+                        l32.as_mut_ptr(),
+                        g32.as_mut_ptr()
+                    ),
+                    loss_status::LOSS_OK
+                );
+            }
+            d.f64s(&l64);
+            d.f64s(&g64);
+            d.f32s(&l32);
+            d.f32s(&g32);
         }
-        d.f64s(&l64);
-        d.f64s(&g64);
-        d.f32s(&l32);
-        d.f32s(&g32);
     }
     // Sparse CE from logits with smoothing: the softmax row kernel, and the block
     // kernel of short rows (37 rows: full blocks and a partial one).

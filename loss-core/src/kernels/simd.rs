@@ -140,6 +140,69 @@ unsafe fn run_avx2<K: Kernel>(k: K) -> K::Output {
     k.run()
 }
 
+/// [`LANES`] partial sums of a sequence of values: value `j` goes to lane
+/// `j % LANES`, in order, across calls to [`LaneSums::add`] as long as every call but
+/// the last adds a multiple of [`LANES`] values.
+///
+/// Whole blocks of [`LANES`] values are added with one plain loop each: the compiler
+/// keeps the lanes in vector registers.
+#[derive(Clone, Copy)]
+pub struct LaneSums<T> {
+    acc: [T; LANES],
+}
+
+impl<T: num_traits::Float> Default for LaneSums<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: num_traits::Float> LaneSums<T> {
+    /// Every lane 0.
+    #[inline(always)]
+    pub fn new() -> Self {
+        LaneSums {
+            acc: [T::zero(); LANES],
+        }
+    }
+
+    /// Adds `v[j]` to lane `j % LANES`.
+    #[inline(always)]
+    pub fn add(&mut self, v: &[T]) {
+        let mut blocks = v.chunks_exact(LANES);
+        for b in &mut blocks {
+            self.add_block(b, LANES);
+        }
+        let rest = blocks.remainder();
+        if !rest.is_empty() {
+            self.add_block(rest, rest.len());
+        }
+    }
+
+    /// Adds `b[l]` to lane `l` for `l < n` (`n <= b.len()`, `n <= LANES`). The
+    /// lanes from `n` on add `-0`, which leaves every value unchanged (even `-0`):
+    /// the same as adding to the first `n` lanes only, in a form the compiler keeps
+    /// in registers.
+    #[inline(always)]
+    fn add_block(&mut self, b: &[T], n: usize) {
+        let mut x = [-T::zero(); LANES];
+        for (l, x) in x.iter_mut().enumerate() {
+            if l < n {
+                *x = b[l];
+            }
+        }
+        for (a, &x) in self.acc.iter_mut().zip(&x) {
+            *a = *a + x;
+        }
+    }
+
+    /// The lanes summed in a fixed pairwise order.
+    #[inline(always)]
+    pub fn total(self) -> T {
+        sum_lanes(self.acc)
+    }
+}
+
 /// Sums the lanes in a fixed pairwise order.
 #[inline(always)]
 pub fn sum_lanes<T: Copy + std::ops::Add<Output = T>>(mut acc: [T; LANES]) -> T {
@@ -151,4 +214,25 @@ pub fn sum_lanes<T: Copy + std::ops::Add<Output = T>>(mut acc: [T; LANES]) -> T 
         width /= 2;
     }
     acc[0]
+}
+
+/// [`sum_lanes`] of [`LANES`] rows at once: `acc[l][r]` is lane `l` of row `r`
+/// (one row per vector lane: the same additions, in the same order, as
+/// [`sum_lanes`] of each row).
+#[inline(always)]
+pub fn sum_lane_rows<T: Copy + std::ops::Add<Output = T>>(acc: [[T; LANES]; LANES]) -> [T; LANES] {
+    sum_lanes(acc.map(LaneOfRows)).0
+}
+
+/// One accumulator lane of [`LANES`] rows, added row by row.
+#[derive(Clone, Copy)]
+struct LaneOfRows<T>([T; LANES]);
+
+impl<T: Copy + std::ops::Add<Output = T>> std::ops::Add for LaneOfRows<T> {
+    type Output = Self;
+
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        LaneOfRows(std::array::from_fn(|r| self.0[r] + other.0[r]))
+    }
 }

@@ -8,6 +8,7 @@
 
 mod binary_crossentropy;
 mod binary_focal_crossentropy;
+mod columns;
 mod contrastive;
 mod hinge;
 mod huber;
@@ -33,11 +34,12 @@ pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
 pub use poisson::Poisson;
 
 use crate::error::Result;
-use crate::kernels::simd::{dispatch, sum_lanes, Kernel, LANES};
+use crate::kernels::simd::dispatch;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
 use crate::loss::{checked_reduce, dense_targets, impl_loss, Targets};
 use crate::real::Real;
-use crate::reduction::{Reduction, SampleKernel};
+use crate::reduction::{Reduction, SampleKernel, MAX_BLOCK};
+use columns::Columns;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use std::ops::Range;
 
@@ -65,75 +67,48 @@ struct Rows<'a, T, K> {
 }
 
 impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
-    /// `Σ_j f` over columns `cols` of row `i`, writing `scale * f'` to `grad`.
-    fn columns(&self, i: usize, cols: Range<usize>, grad: Option<&mut [T]>, scale: T) -> T {
-        let base = i * self.dim;
-        let range = base + cols.start..base + cols.end;
+    /// `sums[r] = Σ_j f` over columns `cols` of rows `first..first + sums.len()`,
+    /// writing `scales[r] * f'` to their part of `grad`, in one dispatch.
+    fn columns(
+        &self,
+        first: usize,
+        cols: Range<usize>,
+        grad: Option<&mut [T]>,
+        scales: &[T],
+        sums: &mut [T],
+    ) {
+        let (dim, rows) = (self.dim, sums.len());
+        let range = first * dim + cols.start..(first + rows - 1) * dim + cols.end;
         dispatch(Columns {
             kernel: self.kernel,
             y_true: &self.y_true[range.clone()],
             y_pred: &self.y_pred[range],
+            stride: dim,
+            len: cols.len(),
             grad,
-            scale,
-        })
+            scales,
+            sums,
+        });
     }
-}
 
-/// The hot loop: [`LANES`] partial sums, value and derivative of each element.
-struct Columns<'a, T, K> {
-    kernel: &'a K,
-    y_true: &'a [T],
-    y_pred: &'a [T],
-    grad: Option<&'a mut [T]>,
-    scale: T,
-}
-
-impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
-    type Output = T;
-
-    #[inline(always)]
-    fn run(self) -> T {
-        // A copy of the kernel: its parameters stay in registers (the compiler cannot
-        // prove that stores to `grad` leave `*self.kernel` unchanged).
-        let (k, scale) = (*self.kernel, self.scale);
-        let mut acc = [T::zero(); LANES];
-        let t = self.y_true.chunks_exact(LANES);
-        let p = self.y_pred.chunks_exact(LANES);
-        let (t_rest, p_rest) = (t.remainder(), p.remainder());
-        match self.grad {
-            None => {
-                for (t, p) in t.zip(p) {
-                    for l in 0..LANES {
-                        acc[l] += k.value(t[l], p[l]);
-                    }
-                }
-                for (l, (&t, &p)) in t_rest.iter().zip(p_rest).enumerate() {
-                    acc[l] += k.value(t, p);
-                }
-            }
-            Some(g) => {
-                let mut g = g.chunks_exact_mut(LANES);
-                for ((t, p), g) in t.zip(p).zip(&mut g) {
-                    // Results go to a local block first, stored after every load of
-                    // the block: the compiler cannot prove `g` disjoint from `t` and
-                    // `p` (they are struct fields), and would not vectorise.
-                    let mut block = [T::zero(); LANES];
-                    for l in 0..LANES {
-                        let (v, d) = k.value_and_derivative(t[l], p[l]);
-                        acc[l] += v;
-                        block[l] = scale * d;
-                    }
-                    g.copy_from_slice(&block);
-                }
-                let g_rest = g.into_remainder();
-                for (l, ((&t, &p), g)) in t_rest.iter().zip(p_rest).zip(g_rest).enumerate() {
-                    let (v, d) = k.value_and_derivative(t, p);
-                    acc[l] += v;
-                    *g = scale * d;
-                }
-            }
+    /// The gradient scale of a row whose loss has gradient scale `scale`.
+    #[inline]
+    fn row_scale(&self, scale: T) -> T {
+        if K::ROW_SUM {
+            scale
+        } else {
+            scale / T::of_usize(self.dim)
         }
-        sum_lanes(acc)
+    }
+
+    /// The loss of a row whose elements sum to `sum`.
+    #[inline]
+    fn row_loss(&self, sum: T) -> T {
+        if K::ROW_SUM {
+            sum
+        } else {
+            sum / T::of_usize(self.dim)
+        }
     }
 }
 
@@ -143,13 +118,13 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
     }
 
     fn sample(&self, i: usize, grad: Option<&mut [T]>, scale: T, parallel: bool) -> T {
-        let n = T::of_usize(self.dim);
-        let scale = if K::ROW_SUM { scale } else { scale / n };
+        let scale = self.row_scale(scale);
         // Long rows are themselves cut into leaves so that one huge sample still
         // spreads over the threads, with the same fixed tree.
         let leaf = |r: Range<usize>, mut g: Strided<'_, T>| {
-            let g = g.data.take();
-            self.columns(i, r, g, scale)
+            let mut sum = [T::zero()];
+            self.columns(i, r, g.data.take(), &[scale], &mut sum);
+            sum[0]
         };
         let sum = tree_sum(
             0..self.dim,
@@ -158,15 +133,33 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
             Strided::new(grad, 1),
             &leaf,
         );
-        if K::ROW_SUM {
-            sum
+        self.row_loss(sum)
+    }
+
+    /// Rows that are one leaf each go [`MAX_BLOCK`] to a dispatch.
+    fn block_len(&self) -> usize {
+        if self.dim <= LEAF_ELEMENTS {
+            MAX_BLOCK
         } else {
-            sum / n
+            1
+        }
+    }
+
+    fn block(&self, first: usize, grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
+        // What `sample` computes for each row, which is one leaf.
+        let mut row_scales = [T::zero(); MAX_BLOCK];
+        for (s, &scale) in row_scales.iter_mut().zip(scales) {
+            *s = self.row_scale(scale);
+        }
+        let n = losses.len();
+        self.columns(first, 0..self.dim, grads, &row_scales[..n], losses);
+        for l in losses.iter_mut() {
+            *l = self.row_loss(*l);
         }
     }
 }
 
-/// [`Loss::compute`] of any elementwise kernel: one fused pass over the rows.
+/// [`Loss::compute`](crate::Loss::compute) of any elementwise kernel: one fused pass over the rows.
 pub(crate) fn compute_pointwise<T: Real, K: Pointwise<T>>(
     kernel: &K,
     targets: Targets<'_, T>,

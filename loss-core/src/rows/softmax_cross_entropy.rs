@@ -4,7 +4,7 @@
 use super::{RowLoss, RowTarget};
 use crate::error::{check_epsilon, check_label_smoothing, Result};
 use crate::kernels::math;
-use crate::kernels::simd::{dispatch, sum_lanes, Kernel, LANES};
+use crate::kernels::simd::{dispatch, sum_lane_rows, sum_lanes, Kernel, LANES};
 use crate::pointwise::tf_clip;
 use crate::real::Real;
 
@@ -460,25 +460,6 @@ impl<T: Real> Kernel for ShortRows<'_, T> {
                 row[k] = f[r] * (math::exp_nonpositive(e_k) * q[r] - (keep + spread));
             }
         }
-    }
-}
-
-/// [`sum_lanes`] of every row: `acc[l][r]` is lane `l` of row `r`.
-#[inline(always)]
-fn sum_lane_rows<T: Real>(acc: [[T; BLOCK]; LANES]) -> [T; BLOCK] {
-    sum_lanes(acc.map(LaneOfRows)).0
-}
-
-/// One accumulator lane of every row of a block, added row by row.
-#[derive(Clone, Copy)]
-struct LaneOfRows<T>([T; BLOCK]);
-
-impl<T: Real> std::ops::Add for LaneOfRows<T> {
-    type Output = Self;
-
-    #[inline(always)]
-    fn add(self, other: Self) -> Self {
-        LaneOfRows(std::array::from_fn(|r| self.0[r] + other.0[r]))
     }
 }
 
