@@ -27,6 +27,7 @@ pub trait Real:
     + Debug
     + Display
     + crate::kernels::math::VecMath
+    + crate::kernels::lanes::Lane
     + 'static
 {
     /// The name used in symbols and messages: `"f32"` or `"f64"`.

@@ -5,7 +5,7 @@ use super::lattice::Lattice;
 use super::slots::Slot;
 use super::workspace::Scratch;
 use crate::kernels::logexp::{log_sum_exp, softmax_row, LogExp};
-use crate::kernels::simd::{dispatch, Kernel};
+use crate::kernels::simd::{dispatch, Kernel, Simd};
 use crate::reduction::SampleKernel;
 use ndarray::{ArrayView3, ArrayViewMut2, Axis};
 
@@ -72,7 +72,7 @@ impl<T: LogExp> Kernel for OneSample<'_, '_, '_, '_, T> {
     type Output = T;
 
     #[inline(always)]
-    fn run(self) -> T {
+    fn run<S: Simd>(self, _: S) -> T {
         let OneSample {
             batch,
             i,

@@ -12,18 +12,56 @@
 
 use std::sync::OnceLock;
 
-/// Accumulator lanes of every vectorised reduction: a multiple of every vector width
-/// (16 `f32` = one AVX-512 register), fixed so the summation order never depends on
-/// the instruction set.
-pub const LANES: usize = 16;
+pub use super::lanes::{sum_lane_rows, sum_lanes, LaneSums, LANES};
 
 /// A hot loop, compiled once per instruction set by [`dispatch`].
 pub trait Kernel {
     /// What the loop returns.
     type Output;
     /// The loop. Implementations must be `#[inline(always)]` so that the body is
-    /// compiled inside the instruction-set-specific caller.
-    fn run(self) -> Self::Output;
+    /// compiled inside the instruction-set-specific caller; `simd` names that
+    /// instruction set (for [`crate::kernels::lanes::LaneSums`]).
+    fn run<S: Simd>(self, simd: S) -> Self::Output;
+}
+
+/// The instruction set a [`Kernel`] runs with, as a token that only [`dispatch_with`]
+/// makes, inside the function compiled for that set and after checking that the CPU
+/// has it: holding one proves that its instructions can run.
+pub trait Simd: Copy + sealed::Sealed {
+    /// The instruction set.
+    const ISA: Isa;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The baseline of the compilation target (on x86-64, SSE2).
+#[derive(Clone, Copy, Debug)]
+pub struct OnBaseline(());
+
+/// AVX2 and FMA (x86-64).
+#[derive(Clone, Copy, Debug)]
+pub struct OnAvx2(());
+
+/// AVX-512 F/BW/DQ/VL, with AVX2 and FMA (x86-64).
+#[derive(Clone, Copy, Debug)]
+pub struct OnAvx512(());
+
+impl sealed::Sealed for OnBaseline {}
+impl sealed::Sealed for OnAvx2 {}
+impl sealed::Sealed for OnAvx512 {}
+
+impl Simd for OnBaseline {
+    const ISA: Isa = Isa::Baseline;
+}
+
+impl Simd for OnAvx2 {
+    const ISA: Isa = Isa::Avx2;
+}
+
+impl Simd for OnAvx512 {
+    const ISA: Isa = Isa::Avx512;
 }
 
 /// The instruction sets the library dispatches between.
@@ -125,114 +163,17 @@ pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
         }
     }
     let _ = isa;
-    k.run()
+    k.run(OnBaseline(()))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
 unsafe fn run_avx512<K: Kernel>(k: K) -> K::Output {
-    k.run()
+    k.run(OnAvx512(()))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2<K: Kernel>(k: K) -> K::Output {
-    k.run()
-}
-
-/// [`LANES`] partial sums of a sequence of values: value `j` goes to lane
-/// `j % LANES`, in order, across calls to [`LaneSums::add`] as long as every call but
-/// the last adds a multiple of [`LANES`] values.
-///
-/// Whole blocks of [`LANES`] values are added with one plain loop each: the compiler
-/// keeps the lanes in vector registers.
-#[derive(Clone, Copy)]
-pub struct LaneSums<T> {
-    acc: [T; LANES],
-}
-
-impl<T: num_traits::Float> Default for LaneSums<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: num_traits::Float> LaneSums<T> {
-    /// Every lane 0.
-    #[inline(always)]
-    pub fn new() -> Self {
-        LaneSums {
-            acc: [T::zero(); LANES],
-        }
-    }
-
-    /// Adds `v[j]` to lane `j % LANES`.
-    #[inline(always)]
-    pub fn add(&mut self, v: &[T]) {
-        let mut blocks = v.chunks_exact(LANES);
-        for b in &mut blocks {
-            self.add_block(b, LANES);
-        }
-        let rest = blocks.remainder();
-        if !rest.is_empty() {
-            self.add_block(rest, rest.len());
-        }
-    }
-
-    /// Adds `b[l]` to lane `l` for `l < n` (`n <= b.len()`, `n <= LANES`). The
-    /// lanes from `n` on add `-0`, which leaves every value unchanged (even `-0`):
-    /// the same as adding to the first `n` lanes only, in a form the compiler keeps
-    /// in registers.
-    #[inline(always)]
-    fn add_block(&mut self, b: &[T], n: usize) {
-        let mut x = [-T::zero(); LANES];
-        for (l, x) in x.iter_mut().enumerate() {
-            if l < n {
-                *x = b[l];
-            }
-        }
-        for (a, &x) in self.acc.iter_mut().zip(&x) {
-            *a = *a + x;
-        }
-    }
-
-    /// The lanes summed in a fixed pairwise order.
-    #[inline(always)]
-    pub fn total(self) -> T {
-        sum_lanes(self.acc)
-    }
-}
-
-/// Sums the lanes in a fixed pairwise order.
-#[inline(always)]
-pub fn sum_lanes<T: Copy + std::ops::Add<Output = T>>(mut acc: [T; LANES]) -> T {
-    let mut width = LANES / 2;
-    while width > 0 {
-        for l in 0..width {
-            acc[l] = acc[l] + acc[l + width];
-        }
-        width /= 2;
-    }
-    acc[0]
-}
-
-/// [`sum_lanes`] of [`LANES`] rows at once: `acc[l][r]` is lane `l` of row `r`
-/// (one row per vector lane: the same additions, in the same order, as
-/// [`sum_lanes`] of each row).
-#[inline(always)]
-pub fn sum_lane_rows<T: Copy + std::ops::Add<Output = T>>(acc: [[T; LANES]; LANES]) -> [T; LANES] {
-    sum_lanes(acc.map(LaneOfRows)).0
-}
-
-/// One accumulator lane of [`LANES`] rows, added row by row.
-#[derive(Clone, Copy)]
-struct LaneOfRows<T>([T; LANES]);
-
-impl<T: Copy + std::ops::Add<Output = T>> std::ops::Add for LaneOfRows<T> {
-    type Output = Self;
-
-    #[inline(always)]
-    fn add(self, other: Self) -> Self {
-        LaneOfRows(std::array::from_fn(|r| self.0[r] + other.0[r]))
-    }
+    k.run(OnAvx2(()))
 }

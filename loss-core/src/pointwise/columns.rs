@@ -3,7 +3,7 @@
 //! `j % LANES`, in order; the lanes summed pairwise), in one dispatch.
 
 use super::Pointwise;
-use crate::kernels::simd::{Kernel, LaneSums};
+use crate::kernels::simd::{Kernel, LaneSums, Simd};
 use crate::real::Real;
 
 /// Elements per pass of the element loop, a multiple of [`LANES`](crate::kernels::simd::LANES): their values go to
@@ -61,7 +61,7 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
     type Output = ();
 
     #[inline(always)]
-    fn run(self) {
+    fn run<S: Simd>(self, simd: S) {
         // A copy of the kernel: its parameters stay in registers (the compiler cannot
         // prove that stores to `grad` leave `*self.kernel` unchanged).
         let k = *self.kernel;
@@ -88,7 +88,7 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
                     for (t, p) in t.zip(p) {
                         let v = &mut buf[..t.len()];
                         values(k, t, p, v);
-                        lanes.add(v);
+                        lanes.add(simd, v);
                     }
                 }
                 Some(g) => {
@@ -96,7 +96,7 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
                     for ((t, p), g) in t.zip(p).zip(g.chunks_mut(CHUNK)) {
                         let v = &mut buf[..t.len()];
                         values_and_derivatives(k, scale, t, p, g, v);
-                        lanes.add(v);
+                        lanes.add(simd, v);
                     }
                 }
             }

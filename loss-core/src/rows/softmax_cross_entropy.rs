@@ -4,7 +4,7 @@
 use super::{RowLoss, RowTarget};
 use crate::error::{check_epsilon, check_label_smoothing, Result};
 use crate::kernels::math;
-use crate::kernels::simd::{dispatch, sum_lane_rows, sum_lanes, Kernel, LANES};
+use crate::kernels::simd::{dispatch, sum_lane_rows, sum_lanes, Kernel, Simd, LANES};
 use crate::pointwise::tf_clip;
 use crate::real::Real;
 
@@ -204,7 +204,7 @@ impl<T: Real> Kernel for LogitsRow<'_, T> {
     type Output = T;
 
     #[inline(always)]
-    fn run(self) -> T {
+    fn run<S: Simd>(self, _: S) -> T {
         let LogitsRow {
             x,
             target,
@@ -360,7 +360,7 @@ impl<T: Real> Kernel for ShortRows<'_, T> {
     type Output = ();
 
     #[inline(always)]
-    fn run(self) {
+    fn run<S: Simd>(self, _: S) {
         let ShortRows {
             x,
             dim,

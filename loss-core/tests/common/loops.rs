@@ -14,7 +14,7 @@ macro_rules! loops {
     ($($name:ident: $t:ty => $f:path;)*) => {$(
         #[allow(dead_code)]
         pub mod $name {
-            use loss_core::kernels::simd::{dispatch_with, Isa, Kernel};
+            use loss_core::kernels::simd::{dispatch_with, Isa, Kernel, Simd};
 
             struct Map<'a> {
                 x: &'a [$t],
@@ -24,7 +24,7 @@ macro_rules! loops {
             impl Kernel for Map<'_> {
                 type Output = ();
                 #[inline(always)]
-                fn run(self) {
+                fn run<S: Simd>(self, _: S) {
                     for (o, &v) in self.out.iter_mut().zip(self.x) {
                         *o = $f(v);
                     }
