@@ -313,7 +313,8 @@ typedef struct loss_term_f32 {
    */
   enum loss_kind kind;
   /**
-   * The term's weight in the total: finite and >= 0.
+   * The term's weight in the total: finite and >= 0, and finite in the buffer
+   * type (in `loss_term_f32`, at most `FLT_MAX`: `1e300` is rejected).
    */
   double weight;
   /**
@@ -405,7 +406,8 @@ typedef struct loss_term_f64 {
    */
   enum loss_kind kind;
   /**
-   * The term's weight in the total: finite and >= 0.
+   * The term's weight in the total: finite and >= 0, and finite in the buffer
+   * type (in `loss_term_f32`, at most `FLT_MAX`: `1e300` is rejected).
    */
   double weight;
   /**

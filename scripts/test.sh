@@ -4,8 +4,8 @@
 # summary), the demo, the stale-header gate, and the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind, a short run of
 # every fuzz target (cargo-fuzz, AddressSanitizer), an install into a prefix used by
-# pkg-config and CMake consumers (C and C++), the 2-rank MPI example, and the Python
-# binding's pytest suite.
+# pkg-config and CMake consumers (C and C++), the 2-rank MPI example, the Python
+# binding's pytest suite, and the portable (non-x86) source path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,5 +27,12 @@ echo "== Python binding: every reference case and the error tests (pytest)"
 ./scripts/python-check.sh
 echo "== instruction-set paths give the same bits, optimised build (vectorised loops)"
 cargo test -q --release -p loss-ffi --test isa_paths
+echo "== the portable source path (what aarch64 and other CPUs compile), on x86-64"
+# `--cfg loss_portable` compiles the non-x86 branches of the dispatch and the lane
+# sums here; every reference case and the elementwise order test run through them.
+RUSTFLAGS="--cfg loss_portable -D warnings" CARGO_TARGET_DIR=target/portable \
+  cargo test -q -p loss-ffi --test reference
+RUSTFLAGS="--cfg loss_portable -D warnings" CARGO_TARGET_DIR=target/portable \
+  cargo test -q -p loss-core --test pointwise_order
 echo "== cargo test --workspace"
 cargo test --workspace

@@ -330,6 +330,12 @@ TEST(validation_errors_write_nothing) {
                              "term 1: weight is"));
     CHECK_MESSAGE_HAS("must be finite and >= 0");
   }
+  /* Finite as a double but not as a float: rejected by _f32 (the total would be
+   * infinite), accepted by _f64. */
+  memcpy(t, ok, sizeof t);
+  t[1].weight = 1e300;
+  CHECK(expect_failure_f32(t, 2, LOSS_ERROR_INVALID_ARGUMENT, "term 1: weight is 1e300"));
+  CHECK_MESSAGE_HAS("overflows f32");
 
   const int bad_kinds[2] = {-1, 99};
   for (int k = 0; k < 2; k++) {

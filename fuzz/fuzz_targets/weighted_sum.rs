@@ -450,7 +450,9 @@ fn expected<T: Fl>(
         if !t.sizes.fit() {
             return SHAPE;
         }
-        if !(t.weight.is_finite() && t.weight >= 0.0) || t.opts.invalid().is_some() {
+        // A weight must be finite and >= 0, and still finite in T (1e300 in f32 is not).
+        let weight_ok = t.weight.is_finite() && t.weight >= 0.0 && T::of(t.weight).is_finite();
+        if !weight_ok || t.opts.invalid().is_some() {
             return INVALID_ARGUMENT;
         }
         if !t.cw.ptr().is_null() && !t.sparse() {

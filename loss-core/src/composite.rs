@@ -10,7 +10,7 @@
 //! [`Loss`], reduced with sample weights exactly as the built-in losses are (through
 //! [`crate::reduction::reduce`]).
 
-use crate::error::{ensure_arg, ensure_shape, Result};
+use crate::error::{ensure_shape, non_negative, Result};
 use crate::loss::{check_common, dense_targets, Loss, Targets};
 use crate::real::Real;
 use crate::reduction::{reduce, Reduction, SampleKernel};
@@ -257,7 +257,7 @@ pub struct TermError {
 ///
 /// # Errors
 /// The first failing term (in order) and its error: a weight that is negative or not
-/// finite, a `grad_out` whose shape differs from `y_pred`'s, or any error of the
+/// finite, or finite in `f64` but not in `T` (`1e300` in `f32`), a `grad_out` whose shape differs from `y_pred`'s, or any error of the
 /// term's loss. Every term is computed into temporaries first, so on error no
 /// `grad_out` has been written.
 pub fn weighted_sum<T: Real>(
@@ -265,11 +265,7 @@ pub fn weighted_sum<T: Real>(
 ) -> std::result::Result<(T, Vec<T>), TermError> {
     let at = |term: usize| move |error: LossError| TermError { term, error };
     for (k, t) in terms.iter().enumerate() {
-        let w = t.weight;
-        ensure_arg(w.is_finite() && w >= 0.0, || {
-            format!("weight must be finite and >= 0, got {w}")
-        })
-        .map_err(at(k))?;
+        non_negative::<T>("weight", t.weight).map_err(at(k))?;
         if let Some(g) = &t.grad_out {
             ensure_shape(g.dim() == t.y_pred.dim(), || {
                 format!("grad_out is {:?}, y_pred is {:?}", g.dim(), t.y_pred.dim())
@@ -386,6 +382,38 @@ mod tests {
             assert_eq!(e.term, 0);
             assert!(matches!(e.error, LossError::InvalidArgument(_)));
         }
+    }
+
+    #[test]
+    fn weights_must_be_finite_in_the_type() {
+        let t = array![[0.5_f32]];
+        let huber = Huber::<f32>::new(1.0).unwrap();
+        let mut terms = [Term {
+            loss: &huber,
+            weight: 1e300,
+            targets: Targets::Dense(t.view()),
+            y_pred: t.view(),
+            sample_weight: None,
+            reduction: Reduction::Sum,
+            grad_out: None,
+        }];
+        let e = weighted_sum(&mut terms).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "term 0: invalid argument: weight = 1e300 overflows f32"
+        );
+        let t = array![[0.5_f64]];
+        let huber = Huber::<f64>::new(1.0).unwrap();
+        let mut terms = [Term {
+            loss: &huber,
+            weight: 1e300,
+            targets: Targets::Dense(t.view()),
+            y_pred: t.view(),
+            sample_weight: None,
+            reduction: Reduction::Sum,
+            grad_out: None,
+        }];
+        assert_eq!(weighted_sum(&mut terms).unwrap().0, 0.0);
     }
 
     #[test]

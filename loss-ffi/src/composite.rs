@@ -171,7 +171,8 @@ type RawCustomFn<F> = unsafe extern "C-unwind" fn(
 pub struct loss_term<F> {
     /// Which loss (a `loss_kind` value).
     pub kind: loss_kind,
-    /// The term's weight in the total: finite and >= 0.
+    /// The term's weight in the total: finite and >= 0, and finite in the buffer
+    /// type (in `loss_term_f32`, at most `FLT_MAX`: `1e300` is rejected).
     pub weight: f64,
     /// Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
     pub y_true: *const F,
@@ -422,7 +423,7 @@ impl<F> Checked<F> {
 ///
 /// # Safety
 /// `raw.options` points to a readable `loss_options`.
-unsafe fn check_term<F>(raw: RawTerm<F>) -> Result<Checked<F>> {
+unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> {
     let kind = kind_of(raw.kind)
         .ok_or_else(|| invalid(format!("kind is {}: not a loss_kind", raw.kind)))?;
     non_null(raw.y_pred, "y_pred")?;
@@ -441,6 +442,9 @@ unsafe fn check_term<F>(raw: RawTerm<F>) -> Result<Checked<F>> {
     let w = raw.weight;
     if !(w.is_finite() && w >= 0.0) {
         return Err(invalid(format!("weight is {w}: must be finite and >= 0")));
+    }
+    if !F::of(w).is_finite() {
+        return Err(invalid(format!("weight is {w:e}: overflows {}", F::NAME)));
     }
     let opts = read_options(raw.options)?;
     if !raw.class_weight.is_null() && !takes_labels(kind) {

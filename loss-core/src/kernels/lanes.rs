@@ -1,7 +1,9 @@
 //! Partial sums in a fixed number of lanes: the summation order of every vectorised
 //! reduction, the same whatever the instruction set.
 
-use super::simd::{Isa, Simd};
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+use super::simd::Isa;
+use super::simd::Simd;
 use std::ops::Add;
 
 /// Accumulator lanes of every vectorised reduction: a multiple of every vector width
@@ -21,9 +23,9 @@ pub trait Lane: Copy + Add<Output = Self> {
 }
 
 /// One vector addition per `$width` lanes: `$load`, `$add`, `$store`.
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
 macro_rules! add_by {
     ($acc:ident, $x:ident, $width:literal, $load:ident, $add:ident, $store:ident) => {{
-        #[cfg(target_arch = "x86_64")]
         use std::arch::x86_64::*;
         for k in (0..LANES).step_by($width) {
             let (a, x) = (&mut $acc[k..k + $width], &$x[k..k + $width]);
@@ -43,7 +45,7 @@ impl Lane for f32 {
     #[inline(always)]
     fn add_lanes<S: Simd>(simd: S, acc: &mut [f32; LANES], x: &[f32; LANES]) {
         let _ = simd;
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
         match S::ISA {
             // AVX-512 adds as AVX2 does: its intrinsics need Rust 1.89 (the crate
             // supports 1.82), and one addition per 16 values is not what bounds a loop.
@@ -52,7 +54,7 @@ impl Lane for f32 {
             }
             Isa::Baseline => add_by!(acc, x, 4, _mm_loadu_ps, _mm_add_ps, _mm_storeu_ps),
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
         for (a, &x) in acc.iter_mut().zip(x) {
             *a = *a + x;
         }
@@ -66,7 +68,7 @@ impl Lane for f64 {
     #[inline(always)]
     fn add_lanes<S: Simd>(simd: S, acc: &mut [f64; LANES], x: &[f64; LANES]) {
         let _ = simd;
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
         match S::ISA {
             // AVX-512 adds as AVX2 does: its intrinsics need Rust 1.89 (the crate
             // supports 1.82), and one addition per 16 values is not what bounds a loop.
@@ -75,7 +77,7 @@ impl Lane for f64 {
             }
             Isa::Baseline => add_by!(acc, x, 2, _mm_loadu_pd, _mm_add_pd, _mm_storeu_pd),
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
         for (a, &x) in acc.iter_mut().zip(x) {
             *a = *a + x;
         }

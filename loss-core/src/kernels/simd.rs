@@ -106,7 +106,7 @@ fn env_cap() -> Isa {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
 fn detect() -> Isa {
     let best = detect_cpu();
     let cap = env_cap();
@@ -117,7 +117,7 @@ fn detect() -> Isa {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
 fn detect_cpu() -> Isa {
     if is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
@@ -134,7 +134,7 @@ fn detect_cpu() -> Isa {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
 fn detect() -> Isa {
     let _ = env_cap;
     Isa::Baseline
@@ -150,7 +150,7 @@ pub fn dispatch<K: Kernel>(k: K) -> K::Output {
 /// (otherwise the baseline is used). For tests comparing the paths.
 #[inline]
 pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
     {
         if isa as u8 <= Isa::detected() as u8 {
             match isa {
@@ -166,13 +166,13 @@ pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
     k.run(OnBaseline(()))
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
 unsafe fn run_avx512<K: Kernel>(k: K) -> K::Output {
     k.run(OnAvx512(()))
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2<K: Kernel>(k: K) -> K::Output {
     k.run(OnAvx2(()))
