@@ -384,36 +384,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn weights_must_be_finite_in_the_type() {
-        let t = array![[0.5_f32]];
-        let huber = Huber::<f32>::new(1.0).unwrap();
+    /// `weighted_sum` of one Huber term of weight `w` on a zero-loss input.
+    fn one_huber_term<T: CustomLossFloat>(w: f64) -> std::result::Result<T, TermError> {
+        let t = ndarray::Array2::from_elem((1, 1), T::of(0.5));
+        let huber = Huber::<T>::new(1.0).unwrap();
         let mut terms = [Term {
             loss: &huber,
-            weight: 1e300,
+            weight: w,
             targets: Targets::Dense(t.view()),
             y_pred: t.view(),
             sample_weight: None,
             reduction: Reduction::Sum,
             grad_out: None,
         }];
-        let e = weighted_sum(&mut terms).unwrap_err();
+        weighted_sum(&mut terms).map(|(total, _)| total)
+    }
+
+    #[test]
+    fn weights_must_be_finite_in_the_type() {
+        let e = one_huber_term::<f32>(1e300).unwrap_err();
         assert_eq!(
             e.to_string(),
             "term 0: invalid argument: weight = 1e300 overflows f32"
         );
-        let t = array![[0.5_f64]];
-        let huber = Huber::<f64>::new(1.0).unwrap();
-        let mut terms = [Term {
-            loss: &huber,
-            weight: 1e300,
-            targets: Targets::Dense(t.view()),
-            y_pred: t.view(),
-            sample_weight: None,
-            reduction: Reduction::Sum,
-            grad_out: None,
-        }];
-        assert_eq!(weighted_sum(&mut terms).unwrap().0, 0.0);
+        assert_eq!(one_huber_term::<f64>(1e300).unwrap(), 0.0);
     }
 
     #[test]

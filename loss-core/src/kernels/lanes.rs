@@ -38,51 +38,57 @@ macro_rules! add_by {
     }};
 }
 
-impl Lane for f32 {
-    const NEG_ZERO: f32 = -0.0;
-    const ZERO: f32 = 0.0;
+/// `Lane` for `$t`, whose AVX2 vectors hold `$w256` values and SSE2 vectors `$w128`,
+/// with those widths' unaligned load, add and store intrinsics.
+macro_rules! impl_lane {
+    ($t:ty, $w256:literal, $l256:ident, $a256:ident, $s256:ident,
+     $w128:literal, $l128:ident, $a128:ident, $s128:ident) => {
+        impl Lane for $t {
+            const NEG_ZERO: $t = -0.0;
+            const ZERO: $t = 0.0;
 
-    #[inline(always)]
-    fn add_lanes<S: Simd>(simd: S, acc: &mut [f32; LANES], x: &[f32; LANES]) {
-        let _ = simd;
-        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
-        match S::ISA {
-            // AVX-512 adds as AVX2 does: its intrinsics need Rust 1.89 (the crate
-            // supports 1.82), and one addition per 16 values is not what bounds a loop.
-            Isa::Avx512 | Isa::Avx2 => {
-                add_by!(acc, x, 8, _mm256_loadu_ps, _mm256_add_ps, _mm256_storeu_ps)
+            #[inline(always)]
+            fn add_lanes<S: Simd>(simd: S, acc: &mut [$t; LANES], x: &[$t; LANES]) {
+                let _ = simd;
+                #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+                match S::ISA {
+                    // AVX-512 adds as AVX2 does: its intrinsics need Rust 1.89 (the
+                    // crate supports 1.82), and one addition per 16 values is not what
+                    // bounds a loop.
+                    Isa::Avx512 | Isa::Avx2 => add_by!(acc, x, $w256, $l256, $a256, $s256),
+                    Isa::Baseline => add_by!(acc, x, $w128, $l128, $a128, $s128),
+                }
+                #[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
+                for (a, &x) in acc.iter_mut().zip(x) {
+                    *a = *a + x;
+                }
             }
-            Isa::Baseline => add_by!(acc, x, 4, _mm_loadu_ps, _mm_add_ps, _mm_storeu_ps),
         }
-        #[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
-        for (a, &x) in acc.iter_mut().zip(x) {
-            *a = *a + x;
-        }
-    }
+    };
 }
 
-impl Lane for f64 {
-    const NEG_ZERO: f64 = -0.0;
-    const ZERO: f64 = 0.0;
-
-    #[inline(always)]
-    fn add_lanes<S: Simd>(simd: S, acc: &mut [f64; LANES], x: &[f64; LANES]) {
-        let _ = simd;
-        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
-        match S::ISA {
-            // AVX-512 adds as AVX2 does: its intrinsics need Rust 1.89 (the crate
-            // supports 1.82), and one addition per 16 values is not what bounds a loop.
-            Isa::Avx512 | Isa::Avx2 => {
-                add_by!(acc, x, 4, _mm256_loadu_pd, _mm256_add_pd, _mm256_storeu_pd)
-            }
-            Isa::Baseline => add_by!(acc, x, 2, _mm_loadu_pd, _mm_add_pd, _mm_storeu_pd),
-        }
-        #[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
-        for (a, &x) in acc.iter_mut().zip(x) {
-            *a = *a + x;
-        }
-    }
-}
+impl_lane!(
+    f32,
+    8,
+    _mm256_loadu_ps,
+    _mm256_add_ps,
+    _mm256_storeu_ps,
+    4,
+    _mm_loadu_ps,
+    _mm_add_ps,
+    _mm_storeu_ps
+);
+impl_lane!(
+    f64,
+    4,
+    _mm256_loadu_pd,
+    _mm256_add_pd,
+    _mm256_storeu_pd,
+    2,
+    _mm_loadu_pd,
+    _mm_add_pd,
+    _mm_storeu_pd
+);
 
 /// [`LANES`] partial sums of a sequence of values: value `j` goes to lane
 /// `j % LANES`, in order, across calls to [`LaneSums::add`] as long as every call but

@@ -6,8 +6,9 @@ use super::Pointwise;
 use crate::kernels::simd::{Kernel, LaneSums, Simd};
 use crate::real::Real;
 
-/// Elements per pass of the element loop, a multiple of [`LANES`](crate::kernels::simd::LANES): their values go to
-/// a buffer of this many on the stack, then into the lane sums.
+/// Elements per pass of the element loop, a multiple of
+/// [`LANES`](crate::kernels::simd::LANES): their values go to a buffer of this many on
+/// the stack, then into the lane sums.
 const CHUNK: usize = 256;
 
 /// `v_i = f(t_i, p_i)` for every element of `v` (the other slices are at least as
@@ -42,8 +43,9 @@ fn values_and_derivatives<T: Real, K: Pointwise<T>>(
 
 /// The hot loop: `len` elements of each of `sums.len()` rows `stride` apart (the
 /// gradient, when given, holds the `len` elements of each row, packed); each row's
-/// values a chunk at a time, then their sum into [`LANES`](crate::kernels::simd::LANES) partial sums (element `j`
-/// to lane `j % LANES`, in order). Two simple loops rather than one: the compiler
+/// values a chunk at a time, then their sum into
+/// [`LANES`](crate::kernels::simd::LANES) partial sums (element `j` to lane
+/// `j % LANES`, in order). Two simple loops rather than one: the compiler
 /// vectorises the element loop whatever the kernel, and keeps the partial sums in
 /// registers.
 pub(super) struct Columns<'a, T, K> {
