@@ -84,6 +84,7 @@ fn main() {
     cpp(
         &[
             dir.join("c/header_cpp17.cpp"),
+            dir.join("c/teardown_global.cpp"),
             dir.join("cpp/test_loss_hpp.cpp"),
         ],
         true,

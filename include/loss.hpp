@@ -91,11 +91,15 @@ inline const char* status_string(loss_status s) noexcept { return loss_status_st
  * it into `result::message` / `error::what()`, so you rarely need this. */
 inline const char* last_error_message() noexcept { return loss_last_error_message(); }
 
-/** Sets the size of libloss's thread pool (0 = one per core, 1 = never spawn). */
+/** Sets the size of libloss's thread pool (0 = one per core, 1 = never spawn),
+ * clamped to `max_num_threads()`. */
 inline void set_num_threads(std::size_t n) noexcept { loss_set_num_threads(n); }
 
 /** The number of threads a call may use now (at least 1). */
 inline std::size_t num_threads() noexcept { return loss_get_num_threads(); }
+
+/** The largest thread count `set_num_threads` accepts (see loss.h). */
+inline std::size_t max_num_threads() noexcept { return loss_max_num_threads(); }
 
 /**
  * Options of a call: a `loss_options` that starts as `loss_options_default()`, with

@@ -73,6 +73,20 @@ static loss_status failing_callback_f32(void *user_data, const float *t, const f
   return (loss_status) * (const int *)user_data;
 }
 
+/* A callback that makes a failing libloss call (Huber with delta -1), then computes
+ * a zero loss and succeeds: the failure must not outlive the outer call. */
+static loss_status nested_failure_callback_f32(void *user_data, const float *t,
+                                               const float *p, size_t batch, size_t dim,
+                                               float *per_sample, float *grad) {
+  loss_options o = loss_options_default();
+  o.delta = -1.0;
+  float out = 0.0f;
+  *(loss_status *)user_data = loss_huber_f32(t, p, batch, dim, NULL, &o, &out, NULL);
+  for (size_t i = 0; i < batch; i++) per_sample[i] = 0.0f;
+  (void)grad;
+  return LOSS_OK;
+}
+
 /* Two heads: A is [3, 2] (Huber), B is [4, 3] (MSE with sample weights). */
 static const float TA32[6] = {0.5f, -1.0f, 2.0f, 0.0f, 1.5f, -0.25f};
 static const float PA32[6] = {0.0f, 0.75f, -1.0f, 0.5f, 1.0f, 0.25f};
@@ -222,6 +236,20 @@ TEST(custom_mse_callback_matches_built_in_mse) {
   t.user_data = &log;
   CHECK_OK(loss_weighted_sum_f32(&t, 1, &total, NULL));
   CHECK(log.calls == 1 && log.grad_was_null);
+  return true;
+}
+
+TEST(a_failed_call_inside_a_callback_leaves_no_stale_message) {
+  loss_status inner = LOSS_OK;
+  float total = -1.0f;
+  loss_term_f32 t = term_f32(LOSS_KIND_CUSTOM, 1.0, TB32, PB32, 4, 3, NULL,
+                             LOSS_REDUCTION_SUM, NULL);
+  t.custom = nested_failure_callback_f32;
+  t.user_data = &inner;
+  CHECK_OK(loss_weighted_sum_f32(&t, 1, &total, NULL));
+  CHECK(inner == LOSS_ERROR_INVALID_ARGUMENT); /* the inner call did fail */
+  CHECK(total == 0.0f);
+  CHECK(strcmp(loss_last_error_message(), "") == 0);
   return true;
 }
 
@@ -436,6 +464,7 @@ SUITE(composite) {
   RUN(weighted_sum_equals_weighted_separate_calls_f32);
   RUN(weighted_sum_equals_weighted_separate_calls_f64);
   RUN(custom_mse_callback_matches_built_in_mse);
+  RUN(a_failed_call_inside_a_callback_leaves_no_stale_message);
   RUN(custom_and_built_in_terms_combine);
   RUN(failing_callback_aborts_and_writes_nothing);
   RUN(validation_errors_write_nothing);

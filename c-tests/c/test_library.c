@@ -77,6 +77,32 @@ TEST(thread_count_can_be_set_and_read) {
   return true;
 }
 
+TEST(thread_count_is_clamped_to_the_documented_bound) {
+  size_t max = loss_max_num_threads();
+  CHECK(max >= 16);
+  loss_set_num_threads(5);
+  CHECK(loss_get_num_threads() == 5);
+  /* SIZE_MAX is a request like any other, not "unset": clamped to the bound. */
+  loss_set_num_threads(SIZE_MAX);
+  CHECK(loss_get_num_threads() == max);
+  loss_set_num_threads(1000000);
+  CHECK(loss_get_num_threads() == max);
+  loss_set_num_threads(max);
+  CHECK(loss_get_num_threads() == max);
+  loss_set_num_threads(max - 1);
+  CHECK(loss_get_num_threads() == max - 1);
+  /* A call at the bound computes (starting at most `max` threads). */
+  enum { N = 1 << 17 };
+  static float t[N], p[N];
+  for (int i = 0; i < N; i++) p[i] = 1.0f;
+  float out = 0.0f;
+  loss_set_num_threads(SIZE_MAX);
+  CHECK_OK(loss_mean_squared_error_f32(t, p, 64, N / 64, NULL, NULL, &out, NULL));
+  CHECK(out == 1.0f);
+  loss_set_num_threads(2);
+  return true;
+}
+
 SUITE(library) {
   RUN(status_strings_name_every_code);
   RUN(status_values_are_frozen);
@@ -84,4 +110,5 @@ SUITE(library) {
   RUN(options_default_matches_the_contract);
   RUN(message_is_empty_after_success_and_set_after_failure);
   RUN(thread_count_can_be_set_and_read);
+  RUN(thread_count_is_clamped_to_the_documented_bound);
 }

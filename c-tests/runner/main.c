@@ -7,7 +7,17 @@
 #include "suites.h"
 #undef X
 
-int main(void) {
+#include <stdlib.h>
+
+void ctest_set_self_path(const char *path);
+int ctest_child_main(const char *name);
+
+int main(int argc, char **argv) {
+  (void)argc;
+  /* A child scenario of test_teardown.c: this program started again by a C test. */
+  const char *child = getenv("LOSS_CTEST_CHILD");
+  if (child) return ctest_child_main(child);
+  ctest_set_self_path(argv[0]);
   ctest_stats st = {0, 0, 0, NULL};
 #define X(name)                   \
   st.suite = #name;               \

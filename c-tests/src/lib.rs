@@ -36,6 +36,28 @@ unsafe extern "C" {
     pub fn loss_cpp_test_main() -> c_int;
     /// The same without exceptions (`cpp/test_loss_hpp_noexcept.cpp`, `-fno-exceptions`).
     pub fn loss_cpp_noexcept_test_main() -> c_int;
+    /// test_teardown.c: records the path of the test binary, which it starts again
+    /// for its child scenarios.
+    fn ctest_set_self_path(path: *const c_char);
+    /// test_teardown.c: runs child scenario `name`; returns its exit code.
+    fn ctest_child_main(name: *const c_char) -> c_int;
+}
+
+/// Tells the C tests where the running test binary is (test_teardown.c runs it again
+/// as a child process). The string is leaked: it lives as long as the process.
+pub fn set_self_path() {
+    let path = std::env::current_exe().expect("the test binary's path");
+    let c = std::ffi::CString::new(path.into_os_string().into_encoded_bytes())
+        .expect("a path without NUL");
+    // SAFETY: a NUL-terminated string that is never freed.
+    unsafe { ctest_set_self_path(Box::leak(c.into_boxed_c_str()).as_ptr()) };
+}
+
+/// Runs the child scenario `name` of test_teardown.c; returns the exit code.
+pub fn run_child(name: &str) -> i32 {
+    let c = std::ffi::CString::new(name).expect("a name without NUL");
+    // SAFETY: a valid NUL-terminated string for the duration of the call.
+    unsafe { ctest_child_main(c.as_ptr()) }
 }
 
 /// Runs every suite; returns `(passed, failed)`.

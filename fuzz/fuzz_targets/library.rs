@@ -1,7 +1,7 @@
 //! The library-wide functions: `loss_status_string` (any int), `loss_version`,
 //! `loss_options_default` (the documented defaults), `loss_set_num_threads` /
-//! `loss_get_num_threads` (small counts: a huge count is the caller's request for a
-//! huge pool), `loss_last_error_message` (empty after a success, per thread).
+//! `loss_get_num_threads` (any `size_t`: clamped to `loss_max_num_threads()`, with no
+//! sentinel value), `loss_last_error_message` (empty after a success, per thread).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -67,11 +67,18 @@ fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         batch_first
     );
 
-    let n: usize = u.int_in_range(0..=4)?;
+    let max = loss::loss_max_num_threads();
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    assert_eq!(max, (4 * cores).max(16));
+    let n: usize = match u.int_in_range(0..=3)? {
+        0 => u.int_in_range(0..=4)?,
+        1 => u.int_in_range(max - 2..=max + 2)?,
+        2 => usize::MAX - u.int_in_range(0..=2)?,
+        _ => u.arbitrary()?,
+    };
     loss::loss_set_num_threads(n);
     let got = loss::loss_get_num_threads();
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    assert_eq!(got, if n == 0 { cores } else { n });
+    assert_eq!(got, if n == 0 { cores.min(max) } else { n.min(max) }, "set({n})");
     loss::loss_set_num_threads(1);
 
     // A failing call sets the message on this thread only; a success clears it.

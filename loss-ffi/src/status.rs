@@ -2,7 +2,7 @@
 
 use loss_core::LossError;
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The result of every fallible libloss function. `LOSS_OK` is 0; codes are never
@@ -66,36 +66,66 @@ impl From<LossError> for Error {
 /// The result type of the bodies run inside [`boundary`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The longest message kept, in bytes (without the NUL); a longer one is cut at a
+/// character boundary.
+pub const MESSAGE_CAPACITY: usize = 1023;
+
+/// The thread's last error message: a fixed buffer, so that it has no destructor.
+///
+/// A thread-local with a destructor (a `CString`, a `Vec`) is destroyed before a
+/// thread's `pthread_key_create` destructors and the process's `atexit` handlers run,
+/// and touching it then aborts the process. A `const` thread-local of a type without
+/// `Drop` is a plain slot in the thread's static TLS block: valid for the thread's
+/// whole life, including its teardown, and creating it allocates nothing.
+struct Message {
+    len: usize,
+    bytes: [u8; MESSAGE_CAPACITY + 1],
+}
+
 thread_local! {
-    // `None` until the first error: creating the slot allocates nothing, so that a
-    // thread's first call of an allocation-free function allocates nothing either.
-    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+    static LAST_ERROR: RefCell<Message> = const {
+        RefCell::new(Message { len: 0, bytes: [0; MESSAGE_CAPACITY + 1] })
+    };
 }
 
 fn set_last_error(function: &str, dtype: &str, message: &str) {
     let sep = if dtype.is_empty() { "" } else { "_" };
     let text = format!("{function}{sep}{dtype}: {message}").replace('\0', "\\0");
-    let c = CString::new(text).unwrap_or_default();
-    LAST_ERROR.with(|m| *m.borrow_mut() = Some(c));
+    let mut len = text.len().min(MESSAGE_CAPACITY);
+    while !text.is_char_boundary(len) {
+        len -= 1;
+    }
+    LAST_ERROR.with(|m| {
+        // Never borrowed across a call into user code, so this cannot fail; if it
+        // did, the message is dropped rather than the process.
+        if let Ok(mut m) = m.try_borrow_mut() {
+            m.bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+            m.bytes[len] = 0;
+            m.len = len;
+        }
+    });
 }
 
 fn clear_last_error() {
     LAST_ERROR.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.is_some() {
-            *m = None;
+        if let Ok(mut m) = m.try_borrow_mut() {
+            m.len = 0;
+            m.bytes[0] = 0;
         }
     });
 }
 
 /// Runs the body of exported function `function` (suffixed with `_{dtype}` unless
-/// `dtype` is empty, e.g. `"loss_huber"` + `"f32"`): clears the thread's error message,
-/// catches panics, and turns the outcome into a status, recording the message of an
-/// error.
+/// `dtype` is empty, e.g. `"loss_huber"` + `"f32"`): catches panics, turns the
+/// outcome into a status, records the message of an error and clears it on success
+/// (after the body, so that a failed libloss call made inside the body, such as one
+/// from a weighted-sum callback, leaves no stale message behind a success).
 pub fn boundary(function: &str, dtype: &str, body: impl FnOnce() -> Result<()>) -> loss_status {
-    clear_last_error();
     match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => loss_status::LOSS_OK,
+        Ok(Ok(())) => {
+            clear_last_error();
+            loss_status::LOSS_OK
+        }
         Ok(Err(e)) => {
             set_last_error(function, dtype, &e.message);
             e.status
@@ -131,14 +161,16 @@ pub extern "C" fn loss_status_string(status: i32) -> *const c_char {
 
 /// The message of the last error on the calling thread, prefixed by the function that
 /// failed (e.g. `"loss_huber_f32: invalid argument: huber delta must be finite and >
-/// 0, got 0"`), or `""` if the last libloss call on this thread succeeded. Never NULL.
-/// The string is owned by libloss and valid until the next libloss call on the same
-/// thread; copy it to keep it.
+/// 0, got 0"`), or `""` if the last fallible libloss call on this thread succeeded.
+/// Never NULL; at most 1023 bytes (a longer message is cut). The string is owned by
+/// libloss and valid until the next libloss call on the same thread; copy it to keep
+/// it. Safe to call at any point of a thread's life, including from `atexit`
+/// handlers, C++ global destructors and `pthread_key_create` destructors.
 #[no_mangle]
 pub extern "C" fn loss_last_error_message() -> *const c_char {
-    LAST_ERROR.with(|m| match m.borrow().as_ref() {
-        Some(c) => c.as_ptr(),
-        None => c"".as_ptr(),
+    LAST_ERROR.with(|m| match m.try_borrow() {
+        Ok(m) => m.bytes.as_ptr().cast(),
+        Err(_) => c"".as_ptr(),
     })
 }
 
@@ -178,6 +210,35 @@ mod tests {
         });
         assert_eq!(s, loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE);
         assert_eq!(last(), "loss_x: label -1 at index 3 is outside [0, 5)");
+    }
+
+    #[test]
+    fn a_long_message_is_cut_at_a_character_boundary() {
+        // 'é' is two bytes: the cut must not split one.
+        let long = "é".repeat(MESSAGE_CAPACITY);
+        boundary("loss_x", "", || {
+            Err(Error::new(loss_status::LOSS_ERROR_SHAPE, long.clone()))
+        });
+        let m = last();
+        assert!(m.len() <= MESSAGE_CAPACITY && m.len() >= MESSAGE_CAPACITY - 1);
+        assert!(m.starts_with("loss_x: éé"));
+        assert!(m.ends_with('é'));
+        boundary("loss_x", "", || Ok(()));
+        assert_eq!(last(), "");
+    }
+
+    #[test]
+    fn a_failure_inside_a_successful_call_leaves_no_message() {
+        let s = boundary("loss_outer", "", || {
+            let inner = boundary("loss_inner", "", || {
+                Err(Error::new(loss_status::LOSS_ERROR_SHAPE, "inner"))
+            });
+            assert_eq!(inner, loss_status::LOSS_ERROR_SHAPE);
+            assert_eq!(last(), "loss_inner: inner");
+            Ok(())
+        });
+        assert_eq!(s, loss_status::LOSS_OK);
+        assert_eq!(last(), "");
     }
 
     #[test]

@@ -89,13 +89,25 @@ def status_string(status: int) -> str:
 
 
 def set_num_threads(n: int) -> None:
-    """Sets libloss's thread pool size (0 = one per core, 1 = never spawn)."""
-    _lib.dll.loss_set_num_threads(int(n))
+    """Sets libloss's thread pool size (0 = one per core, 1 = never spawn).
+
+    A value above :func:`max_num_threads` is clamped to it; a negative one is a
+    ``ValueError``.
+    """
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"set_num_threads: n must be >= 0, got {n}")
+    _lib.dll.loss_set_num_threads(min(n, 2**64 - 1))
 
 
 def get_num_threads() -> int:
     """The number of threads a call may use now (at least 1)."""
     return int(_lib.dll.loss_get_num_threads())
+
+
+def max_num_threads() -> int:
+    """The largest thread count :func:`set_num_threads` accepts: max(4 x cores, 16)."""
+    return int(_lib.dll.loss_max_num_threads())
 
 
 _OPTION_FIELDS = tuple(name for name, _ in Options._fields_)

@@ -163,6 +163,8 @@ class Library:
         d.loss_set_num_threads.argtypes = [_S]
         d.loss_get_num_threads.restype = _S
         d.loss_get_num_threads.argtypes = []
+        d.loss_max_num_threads.restype = _S
+        d.loss_max_num_threads.argtypes = []
         self._typed: dict[tuple[str, str], object] = {}
 
     def fn(self, name: str, real: str):

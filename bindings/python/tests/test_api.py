@@ -26,6 +26,17 @@ def test_loading_and_basics():
     assert libloss.get_num_threads() == before
 
 
+def test_thread_count_is_clamped_and_negative_is_an_error():
+    top = libloss.max_num_threads()
+    assert top >= 16
+    libloss.set_num_threads(10**30)
+    assert libloss.get_num_threads() == top
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        libloss.set_num_threads(-1)
+    assert libloss.get_num_threads() == top
+    libloss.set_num_threads(0)
+
+
 def test_bad_libloss_path_is_an_error():
     env = dict(os.environ, LIBLOSS_PATH="/nonexistent/libloss.so")
     r = subprocess.run([sys.executable, "-c", "import libloss"], env=env, capture_output=True, text=True,
