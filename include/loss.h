@@ -27,7 +27,15 @@
  * (LOSS_ERROR_INVALID_ARGUMENT), then labels (LOSS_ERROR_LABEL_OUT_OF_RANGE).
  * loss_last_error_message() then describes the failure; loss_status_string() names
  * the code. NaN and Inf in predictions or targets are not errors: they propagate as
- * TensorFlow propagates them.
+ * TensorFlow propagates them. A sample holding a NaN has a NaN loss and a NaN
+ * gradient, except that a NaN prediction reaching a maximum or a clip (hinge,
+ * squared hinge, MSLE, KL divergence, BCE of probabilities) gets gradient 0 there,
+ * as TensorFlow's select does; a NaN in a row-wide loss (softmax, cosine,
+ * categorical hinge) makes its row's gradient NaN (docs/API.md, "NaN inputs").
+ *
+ * Teardown. Every function may also be called from atexit() handlers, C++ global
+ * destructors and pthread_key_create destructors: libloss keeps no per-thread state
+ * with a destructor.
  *
  * Panics. A bug inside libloss never unwinds into your code or aborts your process:
  * it returns LOSS_ERROR_PANIC with a message.
@@ -52,6 +60,12 @@
  * The label value that means "no label is ignored" (`INT32_MIN`).
  */
 #define LOSS_NO_IGNORE INT32_MIN
+
+/**
+ * The longest message kept, in bytes (without the NUL); a longer one is cut at a
+ * character boundary.
+ */
+#define MESSAGE_CAPACITY 1023
 
 /**
  * The result of every fallible libloss function. `LOSS_OK` is 0; codes are never
@@ -922,8 +936,8 @@ enum loss_status loss_mean_absolute_percentage_error_f32(const float *y_true,
 /**
  * Mean squared logarithmic error (Keras `MeanSquaredLogarithmicError`):
  * `l_i = mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2`,
- * `eps = options->epsilon`; the gradient is 0 where `p < eps` (TensorFlow's
- * `maximum`).
+ * `eps = options->epsilon`; the gradient is 0 where `p < eps` or `p` is NaN
+ * (TensorFlow's `maximum`).
  */
 enum loss_status loss_mean_squared_logarithmic_error_f32(const float *y_true,
                                                          const float *y_pred,
@@ -1039,7 +1053,8 @@ enum loss_status loss_categorical_crossentropy_f32(const float *y_true,
 /**
  * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
  * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
- * gradient `-t / dim` where `1 - t p >= 0`, else 0.
+ * gradient `-t / dim` where `1 - t p >= 0`, else `0 * -t / dim` (0, or NaN for a
+ * NaN target; a NaN prediction has gradient 0: the NaN rule of the header).
  */
 enum loss_status loss_hinge_f32(const float *y_true,
                                 const float *y_pred,
@@ -1052,7 +1067,8 @@ enum loss_status loss_hinge_f32(const float *y_true,
 
 /**
  * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
- * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`, with the
+ * NaN rule of `loss_hinge`.
  */
 enum loss_status loss_squared_hinge_f32(const float *y_true,
                                         const float *y_pred,
@@ -1161,8 +1177,8 @@ enum loss_status loss_mean_absolute_percentage_error_f64(const double *y_true,
 /**
  * Mean squared logarithmic error (Keras `MeanSquaredLogarithmicError`):
  * `l_i = mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2`,
- * `eps = options->epsilon`; the gradient is 0 where `p < eps` (TensorFlow's
- * `maximum`).
+ * `eps = options->epsilon`; the gradient is 0 where `p < eps` or `p` is NaN
+ * (TensorFlow's `maximum`).
  */
 enum loss_status loss_mean_squared_logarithmic_error_f64(const double *y_true,
                                                          const double *y_pred,
@@ -1278,7 +1294,8 @@ enum loss_status loss_categorical_crossentropy_f64(const double *y_true,
 /**
  * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
  * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
- * gradient `-t / dim` where `1 - t p >= 0`, else 0.
+ * gradient `-t / dim` where `1 - t p >= 0`, else `0 * -t / dim` (0, or NaN for a
+ * NaN target; a NaN prediction has gradient 0: the NaN rule of the header).
  */
 enum loss_status loss_hinge_f64(const double *y_true,
                                 const double *y_pred,
@@ -1291,7 +1308,8 @@ enum loss_status loss_hinge_f64(const double *y_true,
 
 /**
  * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
- * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`, with the
+ * NaN rule of `loss_hinge`.
  */
 enum loss_status loss_squared_hinge_f64(const double *y_true,
                                         const double *y_pred,
@@ -1529,17 +1547,29 @@ const char *loss_version(void);
 
 /**
  * Sets the number of threads later calls may use: 0 = one per core (the default),
- * 1 = never spawn a thread. Overrides the environment variable `LOSS_NUM_THREADS`,
- * which is otherwise read at first use. Calls already running are not affected.
- * Results are bit-identical whatever the thread count. Thread-safe.
+ * 1 = never spawn a thread. A value above `loss_max_num_threads()` (SIZE_MAX
+ * included) is clamped to it; `loss_get_num_threads()` then reports the clamped
+ * value. Overrides the environment variable `LOSS_NUM_THREADS`, which is otherwise
+ * read at first use (and clamped the same way; a value that is not a decimal number
+ * counts as 0). Calls already running are not affected, and a change of size never
+ * makes other threads' calls wait while the new pool starts. Results are
+ * bit-identical whatever the thread count. Thread-safe.
  */
 void loss_set_num_threads(size_t n);
 
 /**
- * The number of threads a call may use now (at least 1), after resolving 0 to the
- * number of cores.
+ * The number of threads a call may use now (at least 1, at most
+ * `loss_max_num_threads()`), after resolving 0 to the number of cores.
  */
 size_t loss_get_num_threads(void);
+
+/**
+ * The largest thread count `loss_set_num_threads` accepts: `max(4 * cores, 16)`,
+ * where `cores` is the number of CPUs this process may run on
+ * (`std::thread::available_parallelism`, 1 if unknown). Threads beyond it only add
+ * start-up time and contention. Constant for the life of the process.
+ */
+size_t loss_max_num_threads(void);
 
 /**
  * The default options: `SUM_OVER_BATCH_SIZE`, probabilities, no smoothing, delta 1,
@@ -1557,9 +1587,11 @@ const char *loss_status_string(loss_status status);
 /**
  * The message of the last error on the calling thread, prefixed by the function that
  * failed (e.g. `"loss_huber_f32: invalid argument: huber delta must be finite and >
- * 0, got 0"`), or `""` if the last libloss call on this thread succeeded. Never NULL.
- * The string is owned by libloss and valid until the next libloss call on the same
- * thread; copy it to keep it.
+ * 0, got 0"`), or `""` if the last fallible libloss call on this thread succeeded.
+ * Never NULL; at most 1023 bytes (a longer message is cut). The string is owned by
+ * libloss and valid until the next libloss call on the same thread; copy it to keep
+ * it. Safe to call at any point of a thread's life, including from `atexit`
+ * handlers, C++ global destructors and `pthread_key_create` destructors.
  */
 const char *loss_last_error_message(void);
 

@@ -117,8 +117,8 @@ dense_losses! {
 
     /// Mean squared logarithmic error (Keras `MeanSquaredLogarithmicError`):
     /// `l_i = mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2`,
-    /// `eps = options->epsilon`; the gradient is 0 where `p < eps` (TensorFlow's
-    /// `maximum`).
+    /// `eps = options->epsilon`; the gradient is 0 where `p < eps` or `p` is NaN
+    /// (TensorFlow's `maximum`).
     loss_mean_squared_logarithmic_error => |o: &Options| MeanSquaredLogarithmicError::new(o.epsilon);
 
     /// Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
@@ -171,11 +171,13 @@ dense_losses! {
 
     /// Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
     /// the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
-    /// gradient `-t / dim` where `1 - t p >= 0`, else 0.
+    /// gradient `-t / dim` where `1 - t p >= 0`, else `0 * -t / dim` (0, or NaN for a
+    /// NaN target; a NaN prediction has gradient 0: the NaN rule of the header).
     loss_hinge => |_: &Options| Ok(Hinge::new());
 
     /// Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
-    /// label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`.
+    /// label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`, with the
+    /// NaN rule of `loss_hinge`.
     loss_squared_hinge => |_: &Options| Ok(Hinge::squared());
 
     /// Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,

@@ -49,7 +49,9 @@ def tolerance(case, name: str):
 
 def compare(case, name: str, actual, expected) -> list[str]:
     actual = np.asarray(actual, dtype=np.float64).reshape(-1)
-    expected = np.array([num(v) for v in np.atleast_1d(expected)], dtype=np.float64)
+    # Not np.atleast_1d: a list mixing numbers and "nan" would become strings.
+    values = expected if isinstance(expected, list) else [expected]
+    expected = np.array([num(v) for v in values], dtype=np.float64)
     if actual.size != expected.size:
         return [f"{name}: {actual.size} values, expected {expected.size}"]
     rtol, atol = tolerance(case, name)

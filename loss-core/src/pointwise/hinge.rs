@@ -11,8 +11,14 @@ use std::marker::PhantomData;
 /// Keras 3 `Hinge` and `SquaredHinge`. With `m = max(1 - t p, 0)`:
 ///
 /// ```text
-/// hinge:          f = m        ∂f/∂p = -t      where 1 - t p >= 0, else 0
-/// squared hinge:  f = m²       ∂f/∂p = -2 m t
+/// hinge:          f = m        ∂f/∂p = -t      where 1 - t p >= 0, else 0·(-t)
+/// squared hinge:  f = m²       ∂f/∂p = -2 m t  where 1 - t p >= 0, else 0·(-t)
+/// ```
+///
+/// A NaN `1 - t p` takes the "else" side (TensorFlow's select): a NaN prediction has
+/// derivative 0, a NaN target NaN (`0·NaN`).
+///
+/// ```text
 /// ```
 ///
 /// When every value of `y_true` in the call is 0 or 1, the labels are first mapped to
@@ -58,12 +64,16 @@ impl<T: Real> Pointwise<T> for Kernel<T> {
             t
         };
         let (m, live) = tf_maximum(T::one() - t * p, T::zero());
-        let d = if live { -t } else { T::zero() };
-        if self.squared {
-            (m * m, (m + m) * d)
-        } else {
-            (m, d)
-        }
+        // TensorFlow's chain: the maximum selects the upstream derivative (0 where
+        // 1 - t p < 0 or is NaN), then d(1 - t p)/dp = -t multiplies it, so a NaN
+        // target still gives NaN and a NaN prediction gives 0.
+        let upstream = match (live, self.squared) {
+            (false, _) => T::zero(),
+            (true, false) => T::one(),
+            (true, true) => m + m,
+        };
+        let value = if self.squared { m * m } else { m };
+        (value, upstream * -t)
     }
 }
 

@@ -197,19 +197,27 @@ impl_loss!(compute_pointwise:
     Poisson<T>,
 );
 
-/// `max(x, floor)` that propagates NaN and sends the gradient to `x` on ties, as
-/// TensorFlow's `maximum`; returns the value and whether `x` was taken.
+/// `max(x, floor)` as TensorFlow's `maximum`: NaN propagates to the value, and the
+/// gradient goes to `x` where `x >= floor` (ties included); returns the value and
+/// whether `x` was taken.
+///
+/// The comparison is false for NaN, so a NaN `x` passes no gradient: TensorFlow's
+/// gradient of `maximum` is a select, `where(x >= floor, upstream, 0)`, which gives 0
+/// there whatever comes from above (the NaN rule of docs/API.md).
 #[inline(always)]
 pub(crate) fn tf_maximum<T: Real>(x: T, floor: T) -> (T, bool) {
-    if x >= floor || x.is_nan() {
+    if x >= floor {
         (x, true)
+    } else if x.is_nan() {
+        (x, false)
     } else {
         (floor, false)
     }
 }
 
-/// `clip(x, lo, hi)` as TensorFlow's `clip_by_value`: NaN propagates, and the gradient
-/// passes where `lo <= x <= hi` (and for NaN); returns the value and whether it passes.
+/// `clip(x, lo, hi)` as Keras' `clip` on TensorFlow: NaN propagates to the value, and
+/// the gradient passes where `lo <= x <= hi`, which is false for NaN (0 there, as
+/// [`tf_maximum`]); returns the value and whether it passes.
 #[inline(always)]
 pub(crate) fn tf_clip<T: Real>(x: T, lo: T, hi: T) -> (T, bool) {
     if x < lo {
@@ -217,6 +225,6 @@ pub(crate) fn tf_clip<T: Real>(x: T, lo: T, hi: T) -> (T, bool) {
     } else if x > hi {
         (hi, false)
     } else {
-        (x, true)
+        (x, !x.is_nan())
     }
 }

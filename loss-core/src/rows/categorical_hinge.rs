@@ -41,6 +41,12 @@ impl<T: Real> RowLoss<T> for CategoricalHinge<T> {
         }
         let (loss, live) = tf_maximum(neg - pos + T::one(), T::zero());
         if let Some(g) = grad {
+            if neg.is_nan() {
+                // A NaN in the row: TensorFlow's gradient of the row's max divides by
+                // the number of elements equal to it, none, so the whole row is NaN.
+                g.fill(T::nan());
+                return loss;
+            }
             let share = scale / T::of_usize(ties.max(1));
             for (j, (o, &pj)) in g.iter_mut().zip(p).enumerate() {
                 let tj = target.at(j);

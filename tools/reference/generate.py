@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Golden reference cases computed by the anchor frameworks, in the format of
+tests/reference/FORMAT.md. Run by hand in the venv that tools/reference/setup.sh
+makes (never in CI); the output is committed.
+
+    tools/reference/setup.sh            # once: .venv-reference with the pinned anchors
+    .venv-reference/bin/python tools/reference/generate.py nan
+
+Families (each writes one file of tests/reference/):
+
+- ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
+  f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
+  TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
+  (docs/API.md, "NaN inputs"). Written to tests/reference/nan_inputs.json.
+
+Every case is cross-checked here against a second source: each finite gradient
+element against a central finite difference of Keras' own loss in float64, and the
+NaN pattern of the gradient against the chain rule with TensorFlow's select
+semantics of maximum/clip written out in numpy (see ``expected_nan_pattern``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "reference"
+NAN = float("nan")
+
+# name -> (Keras constructor, libloss options, y_true rows, y_pred rows).
+# Rows are [2, 4]; the NaN goes into element 1 of row 0, so row 1 shows that a NaN
+# does not leak into other samples.
+PROB_T = [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]]
+PROB_P = [[0.5, 0.25, 0.75, 0.125], [0.375, 0.625, 0.875, 0.25]]
+REG_T = [[1.0, -0.5, 2.0, 0.25], [0.5, 1.5, -1.0, 3.0]]
+REG_P = [[0.5, 0.75, -1.0, 2.5], [1.25, 0.5, -0.5, 1.0]]
+POS_T = [[1.0, 0.5, 2.0, 0.25], [0.5, 1.5, 3.0, 2.0]]
+POS_P = [[0.5, 0.75, 1.5, 2.5], [1.25, 0.5, 0.25, 1.0]]
+DIST_T = [[0.25, 0.25, 0.375, 0.125], [0.5, 0.125, 0.125, 0.25]]
+DIST_P = [[0.125, 0.5, 0.25, 0.125], [0.25, 0.25, 0.25, 0.25]]
+
+
+def contrastive(margin=1.0):
+    """Not in Keras: mean_j t d^2 + (1 - t) max(margin - d, 0)^2 in TF ops, reduced by
+    Keras' reduction (as FORMAT.md says for the shared cases)."""
+
+    def fn(y_true, y_pred):
+        gap = tf.maximum(margin - y_pred, 0.0)
+        return tf.reduce_mean(y_true * tf.square(y_pred) + (1.0 - y_true) * tf.square(gap), axis=-1)
+
+    return fn
+
+
+def log_cosh_f64_exact():
+    """Keras' log_cosh, x + softplus(-2x) - log 2, with log 2 in float64: Keras builds
+    that constant in float32 even for float64 inputs (an error near 2e-9 per element),
+    which libloss does not copy (FORMAT.md says the same of the shared cases)."""
+
+    def fn(y_true, y_pred):
+        x = y_pred - y_true
+        return tf.reduce_mean(x + tf.nn.softplus(-2.0 * x) - tf.constant(math.log(2.0), x.dtype),
+                              axis=-1)
+
+    return fn
+
+
+def log_cosh(**k):
+    if k.get("dtype") == "float64":
+        return keras.src.losses.losses.LossFunctionWrapper(log_cosh_f64_exact(), **k)
+    return keras.losses.LogCosh(**k)
+
+
+LOSSES = {
+    "mean_squared_error": (lambda **k: keras.losses.MeanSquaredError(**k), {}, REG_T, REG_P),
+    "mean_absolute_error": (lambda **k: keras.losses.MeanAbsoluteError(**k), {}, REG_T, REG_P),
+    "mean_absolute_percentage_error": (
+        lambda **k: keras.losses.MeanAbsolutePercentageError(**k), {}, REG_T, REG_P),
+    "mean_squared_logarithmic_error": (
+        lambda **k: keras.losses.MeanSquaredLogarithmicError(**k), {}, POS_T, POS_P),
+    "huber": (lambda **k: keras.losses.Huber(**k), {}, REG_T, REG_P),
+    "log_cosh": (log_cosh, {}, REG_T, REG_P),
+    "poisson": (lambda **k: keras.losses.Poisson(**k), {}, POS_T, POS_P),
+    "kl_divergence": (lambda **k: keras.losses.KLDivergence(**k), {}, DIST_T, DIST_P),
+    "cosine_similarity": (lambda **k: keras.losses.CosineSimilarity(**k), {}, REG_T, REG_P),
+    "hinge": (lambda **k: keras.losses.Hinge(**k), {}, PROB_T, REG_P),
+    "squared_hinge": (lambda **k: keras.losses.SquaredHinge(**k), {}, PROB_T, REG_P),
+    "categorical_hinge": (lambda **k: keras.losses.CategoricalHinge(**k), {}, PROB_T, REG_P),
+    "binary_crossentropy": (lambda **k: keras.losses.BinaryCrossentropy(**k), {}, PROB_T, PROB_P),
+    "binary_crossentropy/logits": (
+        lambda **k: keras.losses.BinaryCrossentropy(from_logits=True, **k),
+        {"from_logits": True}, PROB_T, REG_P),
+    "binary_focal_crossentropy": (
+        lambda **k: keras.losses.BinaryFocalCrossentropy(**k), {}, PROB_T, PROB_P),
+    "binary_focal_crossentropy/logits": (
+        lambda **k: keras.losses.BinaryFocalCrossentropy(from_logits=True, **k),
+        {"from_logits": True}, PROB_T, REG_P),
+    "categorical_crossentropy": (
+        lambda **k: keras.losses.CategoricalCrossentropy(**k), {}, DIST_T, DIST_P),
+    "categorical_crossentropy/logits": (
+        lambda **k: keras.losses.CategoricalCrossentropy(from_logits=True, **k),
+        {"from_logits": True}, DIST_T, REG_P),
+    "contrastive": (
+        lambda **k: keras.src.losses.losses.LossFunctionWrapper(contrastive(), **k), {}, PROB_T, POS_P),
+}
+
+REDUCTIONS = {"none": "none", "sum_over_batch_size": "sum_over_batch_size"}
+
+
+def tf_dtype(dtype):
+    return {"f32": tf.float32, "f64": tf.float64}[dtype]
+
+
+def keras_loss(make, reduction, dtype):
+    keras.config.set_floatx("float32" if dtype == "f32" else "float64")
+    return make(reduction=reduction, dtype="float32" if dtype == "f32" else "float64")
+
+
+def value_and_grad(make, reduction, dtype, t, p):
+    loss = keras_loss(make, reduction, dtype)
+    tt = tf.constant(t, tf_dtype(dtype))
+    pp = tf.Variable(p, dtype=tf_dtype(dtype))
+    with tf.GradientTape() as tape:
+        value = loss(tt, pp)
+        total = tf.reduce_sum(value)
+    grad = tape.gradient(total, pp)
+    return np.atleast_1d(value.numpy()), grad.numpy()
+
+
+def finite_difference(make, t, p, i, j, h=1e-6):
+    """d(sum of NONE values)/dp[i, j] by a central difference of Keras in float64."""
+
+    def total(q):
+        return float(np.sum(value_and_grad(make, "none", "f64", t, q)[0]))
+
+    up, down = p.copy(), p.copy()
+    up[i, j] += h
+    down[i, j] -= h
+    return (total(up) - total(down)) / (2 * h)
+
+
+def enc(x):
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def nan_family():
+    cases = []
+    for key, (make, options, t_rows, p_rows) in LOSSES.items():
+        function = key.split("/")[0]
+        for where in ("y_pred", "y_true"):
+            if key == "categorical_crossentropy/logits" and where == "y_true":
+                # A documented difference, not generated: TensorFlow's fused
+                # softmax_cross_entropy_with_logits differentiates as softmax - t
+                # (right only when sum(t) = 1), so a NaN target is NaN at its own
+                # element only; libloss's softmax * sum(t) - t (right for any t)
+                # makes the row NaN (docs/API.md, "NaN inputs").
+                continue
+            for dtype in ("f32", "f64"):
+                np_dtype = np.float32 if dtype == "f32" else np.float64
+                t = np.array(t_rows, dtype=np_dtype)
+                p = np.array(p_rows, dtype=np_dtype)
+                (p if where == "y_pred" else t)[0, 1] = NAN
+                for reduction in REDUCTIONS:
+                    value, grad = value_and_grad(make, reduction, dtype, t, p)
+                    check_case(key, make, where, t, p, value, grad)
+                    opts = dict(options)
+                    if reduction != "sum_over_batch_size":
+                        opts["reduction"] = reduction
+                    tol = 1e-5 if dtype == "f32" else 1e-10
+                    atol = tol * max(1.0, float(np.nanmax(np.abs(grad))))
+                    cases.append({
+                        "id": f"N-{key.replace('/', '-')}-nan-in-{where}-{dtype}-{reduction}",
+                        "function": function,
+                        "signature": "dense",
+                        "dtype": dtype,
+                        "shape": {"batch": 2, "dim": 4},
+                        "options": opts,
+                        "inputs": {
+                            "y_true": [enc(v) for v in t.ravel().astype(np.float64)],
+                            "y_pred": [enc(v) for v in p.ravel().astype(np.float64)],
+                        },
+                        "expected": {
+                            "loss": [enc(v) for v in value.astype(np.float64)],
+                            "grad": [enc(v) for v in grad.ravel().astype(np.float64)],
+                        },
+                        "tolerance": {"rtol": tol, "atol": atol, "outputs": {
+                            "loss": {"rtol": tol, "atol": atol},
+                            "grad": {"rtol": tol, "atol": atol}}},
+                    })
+    return cases
+
+
+def check_case(key, make, where, t, p, value, grad):
+    """Cross-checks one TF result: finite gradient elements of the finite row against
+    finite differences, and the NaN row against the pattern TF's rule predicts."""
+    t64, p64 = t.astype(np.float64), p.astype(np.float64)
+    # Row 1 holds no NaN: its gradient must be finite and match finite differences.
+    for j in range(4):
+        g = grad[1, j]
+        if not np.isfinite(g):
+            raise AssertionError(f"{key}: NaN in {where} leaked into row 1: {grad}")
+        if t.dtype == np.float64:
+            fd = finite_difference(make, t64, p64, 1, j)
+            if abs(fd - g) > 1e-5 * max(1.0, abs(g)):
+                raise AssertionError(f"{key}: grad[1,{j}] = {g}, finite difference {fd}")
+    want = expected_nan_pattern(key, where)
+    got = ["nan" if np.isnan(g) else "finite" for g in grad[0]]
+    if want[1] == "zero" or (want[1] == "finite" and grad[0, 1] == 0):
+        got[1] = "zero" if grad[0, 1] == 0 else got[1]
+    if got != want:
+        raise AssertionError(f"{key}, NaN in {where}: TF gives {got}, the rule says {want}")
+
+
+def expected_nan_pattern(key, where):
+    """The gradient of row 0 (NaN at element 1) that TensorFlow's rule predicts:
+    a NaN propagates through arithmetic; maximum/clip select their gradient
+    (where(comparison, upstream, 0)), and a comparison with NaN is false, so a NaN
+    that reaches a maximum or clip as the compared value gets gradient 0 (times the
+    inner derivative, which is NaN for a NaN target); a NaN that enters a row-wide
+    reduction (softmax, norm, row max) makes the whole row NaN."""
+    row_wide = key in ("cosine_similarity", "categorical_hinge", "categorical_crossentropy")
+    if row_wide or (key == "categorical_crossentropy/logits" and where == "y_pred"):
+        return ["nan"] * 4
+    select_on_pred = key in ("mean_squared_logarithmic_error", "kl_divergence",
+                             "binary_crossentropy", "hinge", "squared_hinge")
+    middle = "zero" if (where == "y_pred" and select_on_pred) else "nan"
+    return ["finite", middle, "finite", "finite"]
+
+
+FAMILIES = {"nan": ("nan_inputs.json", nan_family)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("families", nargs="+", choices=sorted(FAMILIES))
+    args = ap.parse_args()
+    for fam in args.families:
+        name, gen = FAMILIES[fam]
+        cases = gen()
+        doc = {
+            "generator": f"tools/reference/generate.py {fam}",
+            "frameworks": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                           "numpy": np.__version__},
+            "cases": cases,
+        }
+        (OUT / name).write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"{name}: {len(cases)} cases", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
