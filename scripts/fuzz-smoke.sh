@@ -13,11 +13,36 @@ seconds=${FUZZ_SECONDS:-20}
 seed=${FUZZ_SEED:-1}
 export RUSTC_BOOTSTRAP=1
 
+# Runs "$@" quietly, printing a line every 30 s so that a long build is not silent;
+# on failure shows its output.
+with_progress() {
+  local what=$1; shift
+  local log t0=$SECONDS
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (( (SECONDS - t0) % 30 == 0 )) && kill -0 "$pid" 2>/dev/null; then
+      echo "  ... $what: $((SECONDS - t0)) s"
+    fi
+  done
+  if ! wait "$pid"; then
+    tail -n 60 "$log"
+    rm -f "$log"
+    echo "  $what FAILED"
+    return 1
+  fi
+  rm -f "$log"
+  echo "  $what: done in $((SECONDS - t0)) s"
+}
+
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "  installing cargo-fuzz (once)"
-  cargo install cargo-fuzz --locked --quiet
+  echo "  installing cargo-fuzz from crates.io (once; about 2 minutes on 2 cores)"
+  with_progress "cargo install cargo-fuzz" cargo install cargo-fuzz --locked --quiet
 fi
-cargo fuzz build >/dev/null 2>&1 || cargo fuzz build
+echo "  building the fuzz targets (libFuzzer + ASan; about 3 minutes from scratch)"
+with_progress "cargo fuzz build" cargo fuzz build
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

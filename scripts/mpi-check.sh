@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --release -p loss-ffi
+# The library's SONAME is libloss.so.0: what a program linked against it looks for.
+ln -sf libloss.so target/release/libloss.so.0
 mkdir -p target/examples
 mpicc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude examples/mpi_data_parallel.c \
   -Ltarget/release -lloss -Wl,-rpath,"$PWD/target/release" -lm -o target/examples/mpi_data_parallel

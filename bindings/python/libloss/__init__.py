@@ -1,21 +1,23 @@
 """libloss for Python: deep-learning losses and their gradients over libloss's C ABI.
 
-A ctypes binding (no compiled extension) of ``loss.h``; the shared library is found
-as :mod:`libloss._library` describes (``$LIBLOSS_PATH``, next to this package, or the
-repository's ``target/release`` / ``target/debug``).
+A ctypes binding (no Python C API) of ``loss.h``; ``pip install`` builds the shared
+library with cargo and bundles it in this package, and :mod:`libloss._library` finds
+it there (``$LIBLOSS_PATH`` overrides it).
 
 Conventions:
 
 - Inputs are NumPy arrays (or anything ``np.asarray`` takes). The element type of
   the predictions (activations for CTC; the first buffer for clipping and weighted
-  sums) picks the C function: float32 -> ``loss_*_f32``, anything else ->
-  ``loss_*_f64`` (float64; ints and float16 are converted). The other float inputs
-  are converted to that type.
+  sums) picks the C function: float32 -> ``loss_*_f32``, float64 (and integer or
+  Python-number data) -> ``loss_*_f64``. Any other floating type (float16, bfloat16,
+  long double) or complex data is a TypeError, never a silent conversion. The other
+  float inputs are converted to the chosen type; buffers that must share one type
+  (clipping several arrays, weighted-sum terms) and do not are a TypeError.
 - An input that already is a C-contiguous array of the right type (int32 for labels)
   is passed to C as is, without a copy; any other input (a list, another dtype, a
   transposed or sliced view) is first copied into one. Outputs are new arrays, except
   for the clipping functions with ``inplace=True``.
-- Options are keyword arguments named as the fields of ``loss_options``
+- Options are keyword parameters named as the fields of ``loss_options``
   (``reduction="mean"``, ``from_logits=True``, ``delta=0.5``, ...); unset ones keep
   the defaults of :func:`default_options`. A name that is not an option is a
   TypeError; a bad value is rejected by libloss (:class:`InvalidArgumentError`).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, Callable, NamedTuple, Optional, Sequence
+import inspect
+from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Union
 
 import numpy as np
 
@@ -155,20 +156,34 @@ def _shape_error(fn: str, what: str) -> ShapeError:
 # ------------------------------------------------------------------ array conversion
 
 
-def _real(a: np.ndarray) -> np.dtype:
-    """float32 arrays use the _f32 functions; everything else runs in float64."""
-    return np.dtype(np.float32) if a.dtype == np.float32 else np.dtype(np.float64)
+def _real(a: np.ndarray, fn: str = "libloss") -> np.dtype:
+    """float32 arrays use the _f32 functions, float64 arrays and integer, boolean or
+    Python-number data the _f64 ones. Any other floating type (float16, bfloat16,
+    long double) or complex data is a TypeError, never a silent conversion."""
+    dt = a.dtype
+    if dt == np.float32:
+        return np.dtype(np.float32)
+    if dt == np.float64 or dt.kind in "biu":
+        return np.dtype(np.float64)
+    raise TypeError(
+        f"{fn}: arrays of dtype {dt} are not accepted: use float32 (the _f32 functions) "
+        "or float64 (the _f64 functions); half precision is not in this version"
+    )
 
 
-def _floats(x, dt: np.dtype) -> np.ndarray:
-    """``x`` as a C-contiguous array of ``dt``: itself if it already is one, else a copy."""
-    return np.ascontiguousarray(x, dtype=dt)
+def _floats(x, dt: np.dtype, fn: str = "libloss") -> np.ndarray:
+    """``x`` as a C-contiguous array of ``dt``: itself if it already is one, else a copy.
+    A float16 (or other non-float32/64 floating) array is refused as by :func:`_real`;
+    float32 data for a float64 call (and integers) are widened exactly."""
+    a = np.asarray(x)
+    _real(a, fn)
+    return np.ascontiguousarray(a, dtype=dt)
 
 
 def _optional(x, dt, shape, fn: str, name: str) -> Optional[np.ndarray]:
     if x is None:
         return None
-    a = _floats(x, dt)
+    a = _floats(x, dt, fn)
     if a.shape != shape:
         raise _shape_error(fn, f"{name} has shape {a.shape}, expected {shape}")
     return a
@@ -204,12 +219,52 @@ def _result(o: Options, loss: np.ndarray, grad: Optional[np.ndarray]) -> LossRes
 # ---------------------------------------------------------------------------- losses
 
 
-def _make_dense(name: str, formula: str) -> Callable[..., LossResult]:
+ReductionLike = Union[Reduction, int, str]
+
+
+class DenseLoss(Protocol):
+    """The signature of every dense-target loss (:func:`huber`, :func:`hinge`, ...):
+    ``y_true`` and ``y_pred`` (``[batch, ...]``), optional ``sample_weight``
+    (``[batch]``), and the ``loss_options`` fields as keywords (None keeps the
+    default of :func:`default_options`; each loss documents which it reads, libloss
+    validates them all). Typed, so that editors complete the options."""
+
+    def __call__(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        sample_weight: Any = None,
+        grad: bool = True,
+        reduction: Optional[ReductionLike] = None,
+        from_logits: Optional[bool] = None,
+        label_smoothing: Optional[float] = None,
+        delta: Optional[float] = None,
+        margin: Optional[float] = None,
+        epsilon: Optional[float] = None,
+        pos_weight: Optional[float] = None,
+        gamma: Optional[float] = None,
+        alpha: Optional[float] = None,
+        apply_class_balancing: Optional[bool] = None,
+        log_input: Optional[bool] = None,
+    ) -> LossResult: ...
+
+
+_DENSE_SIGNATURE = inspect.signature(DenseLoss.__call__)
+_DENSE_SIGNATURE = _DENSE_SIGNATURE.replace(parameters=list(_DENSE_SIGNATURE.parameters.values())[1:])
+
+
+def _set(options: dict) -> dict:
+    """The keyword options that were given (None means: the default)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _make_dense(name: str, formula: str) -> DenseLoss:
     def loss(y_true, y_pred, *, sample_weight=None, grad: bool = True, **options) -> LossResult:
         fn = f"libloss.{name}"
         p0 = np.asarray(y_pred)
-        dt = _real(p0)
-        p, t = _floats(p0, dt), _floats(y_true, dt)
+        dt = _real(p0, fn)
+        p, t = _floats(p0, dt, fn), _floats(y_true, dt, fn)
         if p.ndim == 0:
             raise _shape_error(fn, "y_pred must have a batch axis")
         if t.shape != p.shape:
@@ -217,20 +272,21 @@ def _make_dense(name: str, formula: str) -> Callable[..., LossResult]:
         batch = p.shape[0]
         dim = int(np.prod(p.shape[1:], dtype=np.int64))
         w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
-        o = _options(fn, options)
+        o = _options(fn, _set(options))
         out, g = _outputs(o, batch, p, grad)
         _check(_lib.fn(name, dt.char)(t.ctypes.data, p.ctypes.data, batch, dim, _ptr(w), ctypes.byref(o),
                                       out.ctypes.data, _ptr(g)))
         return _result(o, out, g)
 
     loss.__name__ = loss.__qualname__ = name
+    loss.__signature__ = _DENSE_SIGNATURE  # type: ignore[attr-defined]
     loss.__doc__ = f"""``loss_{name}_f32/_f64``: per-sample loss {formula}.
 
     ``y_pred`` is ``[batch, ...]`` (a 1-D array is ``batch`` samples of one value);
     ``y_true`` has its shape; ``sample_weight`` is None or ``[batch]``. Options are
     keyword arguments named as ``loss_options`` fields (see :func:`default_options`).
     Returns :class:`LossResult` ``(loss, grad)``."""
-    return loss
+    return loss  # type: ignore[return-value]
 
 
 mean_squared_error = _make_dense("mean_squared_error", "mean_j (t - p)^2")
@@ -262,7 +318,18 @@ contrastive = _make_dense("contrastive", "mean_j t d^2 + (1 - t) max(margin - d,
 
 
 def sparse_categorical_crossentropy(
-    labels, y_pred, *, sample_weight=None, class_weight=None, grad: bool = True, **options
+    labels,
+    y_pred,
+    *,
+    sample_weight=None,
+    class_weight=None,
+    grad: bool = True,
+    reduction: Optional[ReductionLike] = None,
+    from_logits: Optional[bool] = None,
+    label_smoothing: Optional[float] = None,
+    epsilon: Optional[float] = None,
+    ignore_index: Optional[int] = None,
+    **options,
 ) -> LossResult:
     """``loss_sparse_categorical_crossentropy_f32/_f64``: ``-log softmax(p)[label]``.
 
@@ -273,7 +340,7 @@ def sparse_categorical_crossentropy(
     ``reduction``. Returns :class:`LossResult`."""
     fn = "libloss.sparse_categorical_crossentropy"
     p0 = np.asarray(y_pred)
-    dt = _real(p0)
+    dt = _real(p0, fn)
     p, lab = _floats(p0, dt), _int32(labels, fn, "labels")
     if p.ndim != 2:
         raise _shape_error(fn, f"y_pred must be [batch, classes], got shape {p.shape}")
@@ -282,7 +349,9 @@ def sparse_categorical_crossentropy(
         raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
     w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
     cw = _optional(class_weight, dt, (classes,), fn, "class_weight")
-    o = _options(fn, options)
+    o = _options(fn, {**_set(dict(options, reduction=reduction, from_logits=from_logits,
+                                  label_smoothing=label_smoothing, epsilon=epsilon)),
+                      "ignore_index": ignore_index})
     out, g = _outputs(o, batch, p, grad)
     _check(
         _lib.fn("sparse_categorical_crossentropy", dt.char)(
@@ -294,7 +363,18 @@ def sparse_categorical_crossentropy(
 
 
 def sequence_crossentropy(
-    targets, y_pred, *, lengths=None, sample_weight=None, grad: bool = True, **options
+    targets,
+    y_pred,
+    *,
+    lengths=None,
+    sample_weight=None,
+    grad: bool = True,
+    reduction: Optional[ReductionLike] = None,
+    from_logits: Optional[bool] = None,
+    label_smoothing: Optional[float] = None,
+    epsilon: Optional[float] = None,
+    ignore_index: Optional[int] = None,
+    **options,
 ) -> LossResult:
     """``loss_sequence_crossentropy_f32/_f64``: token cross-entropy of sequences.
 
@@ -305,7 +385,7 @@ def sequence_crossentropy(
     Returns :class:`LossResult`."""
     fn = "libloss.sequence_crossentropy"
     p0 = np.asarray(y_pred)
-    dt = _real(p0)
+    dt = _real(p0, fn)
     p, tg = _floats(p0, dt), _int32(targets, fn, "targets")
     if p.ndim != 3:
         raise _shape_error(fn, f"y_pred must be [batch, time, vocab], got shape {p.shape}")
@@ -316,7 +396,9 @@ def sequence_crossentropy(
     if ln is not None and ln.shape != (batch,):
         raise _shape_error(fn, f"lengths has shape {ln.shape}, expected ({batch},)")
     w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
-    o = _options(fn, options)
+    o = _options(fn, {**_set(dict(options, reduction=reduction, from_logits=from_logits,
+                                  label_smoothing=label_smoothing, epsilon=epsilon)),
+                      "ignore_index": ignore_index})
     out, g = _outputs(o, batch, p, grad)
     _check(
         _lib.fn("sequence_crossentropy", dt.char)(
@@ -328,7 +410,19 @@ def sequence_crossentropy(
 
 
 def ctc(
-    activations, labels, label_lengths, input_lengths, *, grad: bool = True, workspace=None, **options
+    activations,
+    labels,
+    label_lengths,
+    input_lengths,
+    *,
+    grad: bool = True,
+    workspace=None,
+    reduction: Optional[ReductionLike] = None,
+    blank: Optional[int] = None,
+    from_logits: Optional[bool] = None,
+    zero_infinity: Optional[bool] = None,
+    batch_first: Optional[bool] = None,
+    **options,
 ) -> LossResult:
     """``loss_ctc_f32/_f64``: connectionist temporal classification loss.
 
@@ -343,11 +437,12 @@ def ctc(
     (``loss_ctc_with_workspace_*``). Returns :class:`LossResult`."""
     fn = "libloss.ctc"
     a0 = np.asarray(activations)
-    dt = _real(a0)
+    dt = _real(a0, fn)
     a = _floats(a0, dt)
     if a.ndim != 3:
         raise _shape_error(fn, f"activations must be 3-D, got shape {a.shape}")
-    o = _options(fn, options)
+    o = _options(fn, _set(dict(options, reduction=reduction, blank=blank, from_logits=from_logits,
+                               zero_infinity=zero_infinity, batch_first=batch_first)))
     if o.batch_first:
         batch, time, alphabet = a.shape
     else:
@@ -391,7 +486,7 @@ def class_weights_to_sample_weights(labels, class_weight) -> np.ndarray:
     The result has ``class_weight``'s dtype (float32, else float64)."""
     fn = "libloss.class_weights_to_sample_weights"
     c0 = np.asarray(class_weight)
-    dt = _real(c0)
+    dt = _real(c0, fn)
     cw, lab = _floats(c0, dt).reshape(-1), _int32(labels, fn, "labels").reshape(-1)
     out = np.empty(lab.shape, dt)
     _check(_lib.fn("class_weights_to_sample_weights", dt.char)(lab.ctypes.data, lab.size, cw.ctypes.data, cw.size,
@@ -410,7 +505,7 @@ def _grad_buffer(grad, fn: str, inplace: bool, dt=None) -> np.ndarray:
             raise TypeError(f"{fn}: inplace needs a writable C-contiguous array")
         return grad
     g0 = np.asarray(grad)
-    return np.array(g0, dtype=dt or _real(g0), order="C", copy=True)
+    return np.array(g0, dtype=dt or _real(g0, fn), order="C", copy=True)
 
 
 def clip_by_value(grad, clip_min: float, clip_max: float, *, inplace: bool = False) -> np.ndarray:
@@ -441,7 +536,14 @@ def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = Fa
     if not grads:
         raise _shape_error(fn, "no buffers")
     first = grads[0]
-    dt = first.dtype if inplace and isinstance(first, np.ndarray) else _real(np.asarray(first))
+    dt = first.dtype if inplace and isinstance(first, np.ndarray) else _real(np.asarray(first), fn)
+    if not inplace:
+        kinds = {_real(np.asarray(g), fn) for g in grads}
+        if len(kinds) > 1:
+            raise TypeError(
+                f"{fn}: the buffers mix dtypes ({', '.join(sorted(k.name for k in kinds))}): "
+                "all must be float32, or all float64"
+            )
     bufs = [_grad_buffer(g, fn, inplace, dt) for g in grads]
     ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
     lengths = (ctypes.c_size_t * len(bufs))(*[b.size for b in bufs])
@@ -490,14 +592,16 @@ def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResu
     terms = list(terms)
     if not terms:
         raise _shape_error(fn_name, "no terms")
-    dt = _real(terms[0].y_pred)
+    dt = _real(terms[0].y_pred, fn_name)
     raw = (_CTerm * len(terms))()
     keep: list = []  # every array and callback the C structs point to
     grads: list = []
     raised: list = []
     for k, (term, c) in enumerate(zip(terms, raw)):
         where = f"{fn_name}: term {k}"
-        p = _floats(term.y_pred, dt)
+        if _real(term.y_pred, where) != dt:
+            raise TypeError(f"{where}: y_pred is {term.y_pred.dtype}, term 0's is {dt}: every term must have one dtype")
+        p = _floats(term.y_pred, dt, where)
         if p.ndim == 0:
             raise _shape_error(where, "y_pred must have a batch axis")
         batch = p.shape[0]

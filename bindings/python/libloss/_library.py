@@ -1,18 +1,21 @@
 """Finding and loading the shared library, and the ctypes mirror of ``loss.h``.
 
-Search order (the first that exists is loaded):
+Search order:
 
 1. ``$LIBLOSS_PATH``: the library file, or a directory holding it. When set, it must
    work: there is no fallback.
-2. The library next to this package's files (``libloss/libloss.so``), where a wheel
-   or a manual install puts it.
-3. The repository's ``target/release`` and ``target/debug`` (when the package is
-   used from a clone), the most recently built first.
+2. The library bundled in this package by ``pip install`` (``libloss/libloss`` +
+   the interpreter's extension suffix, e.g. ``libloss.cpython-311-x86_64-linux-gnu.so``;
+   a plain ``libloss.so`` copied there by hand is accepted too).
+
+Nothing else: a build in a repository's ``target/`` is never picked up silently (set
+``LIBLOSS_PATH`` to use one).
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.machinery
 import os
 import sys
 from pathlib import Path
@@ -25,12 +28,11 @@ else:
     LIBRARY_NAME = "libloss.so"
 
 
-def _candidates() -> list[Path]:
+def _bundled() -> list[Path]:
     here = Path(__file__).resolve().parent
-    repo = here.parent.parent.parent
-    builds = [repo / "target" / b / LIBRARY_NAME for b in ("release", "debug")]
-    builds = sorted((p for p in builds if p.exists()), key=lambda p: p.stat().st_mtime, reverse=True)
-    return [here / LIBRARY_NAME, *builds]
+    names = ["libloss" + s for s in importlib.machinery.EXTENSION_SUFFIXES]
+    found = [here / n for n in names] + sorted(here.glob("libloss.*.so")) + [here / LIBRARY_NAME]
+    return [p for p in found if p.is_file()]
 
 
 def find_library() -> Path:
@@ -43,11 +45,13 @@ def find_library() -> Path:
         if not path.exists():
             raise OSError(f"LIBLOSS_PATH={env!r}: no {LIBRARY_NAME} there")
         return path
-    for path in _candidates():
-        if path.exists():
-            return path
+    bundled = _bundled()
+    if bundled:
+        return bundled[0]
     raise OSError(
-        f"libloss: {LIBRARY_NAME} not found; build it (cargo build -p loss-ffi) or set LIBLOSS_PATH"
+        "libloss: no shared library in this package "
+        f"({Path(__file__).resolve().parent}); install it with `pip install <libloss>/bindings/python` "
+        f"(which builds it with cargo), or set LIBLOSS_PATH to a {LIBRARY_NAME}"
     )
 
 

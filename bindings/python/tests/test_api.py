@@ -317,3 +317,72 @@ def test_sequence_crossentropy_shapes_and_errors():
     expect(libloss.ShapeError, Status.SHAPE, lambda: libloss.sequence_crossentropy(targets, logits, lengths=[3]),
            "libloss.sequence_crossentropy: ")
 
+
+
+def test_float16_is_refused_with_the_accepted_dtypes_named():
+    t = np.zeros((2, 2), np.float16)
+    with pytest.raises(TypeError, match=r"float16 are not accepted: use float32 .* or float64"):
+        libloss.huber(t, t)
+    with pytest.raises(TypeError, match="float16"):
+        libloss.huber(np.zeros((2, 2), np.float32), t)  # y_pred float16, y_true float32
+    with pytest.raises(TypeError, match="float16"):
+        libloss.huber(t, np.zeros((2, 2), np.float32))  # y_true float16
+    with pytest.raises(TypeError, match="float16"):
+        libloss.sparse_categorical_crossentropy([0, 1], t, from_logits=True)
+    with pytest.raises(TypeError, match="float16"):
+        libloss.clip_by_value(t, -1.0, 1.0)
+    with pytest.raises(TypeError, match="complex"):
+        libloss.mean_squared_error(np.zeros(2, complex), np.zeros(2, complex))
+    # Integers and Python numbers run in float64, as before.
+    loss, grad = libloss.mean_squared_error([[0, 1]], [[1, 1]])
+    assert grad.dtype == np.float64 and loss == 0.5
+
+
+def test_clip_by_global_norm_refuses_mixed_dtypes():
+    a, b = np.ones(3, np.float32), np.ones(2, np.float64)
+    with pytest.raises(TypeError, match="mix dtypes"):
+        libloss.clip_by_global_norm([a, b], 1.0)
+    with pytest.raises(TypeError, match="share one dtype"):
+        libloss.clip_by_global_norm([a, b], 1.0, inplace=True)
+    clipped, norm = libloss.clip_by_global_norm([a, a.copy()], 1.0)
+    assert clipped[0].dtype == np.float32 and abs(norm - np.sqrt(6)) < 1e-6
+
+
+def test_weighted_sum_refuses_terms_of_different_dtypes():
+    t32 = np.zeros((2, 2), np.float32)
+    t64 = np.zeros((2, 2), np.float64)
+    terms = [libloss.Term("mean_squared_error", t32, t32), libloss.Term("huber", t64, t64)]
+    with pytest.raises(TypeError, match="term 1: y_pred is float64, term 0's is float32"):
+        libloss.weighted_sum(terms)
+
+
+def test_options_are_explicit_keyword_parameters():
+    import inspect
+
+    dense = inspect.signature(libloss.huber).parameters
+    for name in ("reduction", "from_logits", "delta", "margin", "epsilon", "pos_weight", "gamma",
+                 "alpha", "label_smoothing", "apply_class_balancing", "log_input"):
+        assert dense[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+    sparse = inspect.signature(libloss.sparse_categorical_crossentropy).parameters
+    for name in ("reduction", "from_logits", "label_smoothing", "epsilon", "ignore_index"):
+        assert sparse[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+    ctc = inspect.signature(libloss.ctc).parameters
+    for name in ("reduction", "blank", "from_logits", "zero_infinity", "batch_first"):
+        assert ctc[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+    with pytest.raises(TypeError, match="unexpected keyword argument 'detla'"):
+        libloss.huber([[0.0]], [[1.0]], detla=1.0)
+
+
+def test_package_is_typed():
+    from pathlib import Path
+
+    assert (Path(libloss.__file__).parent / "py.typed").is_file()
+
+
+def test_the_readme_python_example_runs_as_written():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme.split("## Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md (Python example)", "exec"), {})
