@@ -106,10 +106,10 @@ typedef enum loss_status {
 } loss_status;
 
 /**
- * The loss a term of `loss_weighted_sum_*` computes: every dense-target loss and
- * sparse categorical cross-entropy, by the name of its function, or
- * `LOSS_KIND_CUSTOM` for a callback. Values are fixed and never renumbered; new
- * kinds are added at the end.
+ * The loss a term of `loss_weighted_sum_*` computes: every dense-target
+ * loss and sparse categorical cross-entropy, by the name of its
+ * function, or `LOSS_KIND_CUSTOM` for a callback. Values are fixed and
+ * never renumbered; new kinds take the next value.
  */
 typedef enum loss_kind {
   /**
@@ -121,7 +121,7 @@ typedef enum loss_kind {
    */
   LOSS_KIND_MEAN_ABSOLUTE_ERROR = 1,
   /**
-   * `loss_huber_*` (`options.delta`).
+   * `loss_huber_*`.
    */
   LOSS_KIND_HUBER = 2,
   /**
@@ -129,11 +129,11 @@ typedef enum loss_kind {
    */
   LOSS_KIND_LOG_COSH = 3,
   /**
-   * `loss_mean_absolute_percentage_error_*` (`options.epsilon`).
+   * `loss_mean_absolute_percentage_error_*`.
    */
   LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4,
   /**
-   * `loss_mean_squared_logarithmic_error_*` (`options.epsilon`).
+   * `loss_mean_squared_logarithmic_error_*`.
    */
   LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR = 5,
   /**
@@ -1598,5 +1598,32 @@ const char *loss_last_error_message(void);
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
+
+/**
+ * Every dense-target loss, as `X(name, LOSS_KIND_NAME)`: the functions are
+ * `loss_##name##_f32` / `_f64`, with the dense signature. Expand it to enumerate
+ * or register them (the C tests and include/loss.hpp do). Generated from the
+ * registry (loss-ffi/src/registry.rs).
+ */
+#define LOSS_DENSE_LOSSES(X) \
+  X(mean_squared_error, LOSS_KIND_MEAN_SQUARED_ERROR) \
+  X(mean_absolute_error, LOSS_KIND_MEAN_ABSOLUTE_ERROR) \
+  X(huber, LOSS_KIND_HUBER) \
+  X(log_cosh, LOSS_KIND_LOG_COSH) \
+  X(mean_absolute_percentage_error, LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR) \
+  X(mean_squared_logarithmic_error, LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR) \
+  X(poisson, LOSS_KIND_POISSON) \
+  X(kl_divergence, LOSS_KIND_KL_DIVERGENCE) \
+  X(cosine_similarity, LOSS_KIND_COSINE_SIMILARITY) \
+  X(binary_crossentropy, LOSS_KIND_BINARY_CROSSENTROPY) \
+  X(binary_focal_crossentropy, LOSS_KIND_BINARY_FOCAL_CROSSENTROPY) \
+  X(categorical_crossentropy, LOSS_KIND_CATEGORICAL_CROSSENTROPY) \
+  X(hinge, LOSS_KIND_HINGE) \
+  X(squared_hinge, LOSS_KIND_SQUARED_HINGE) \
+  X(categorical_hinge, LOSS_KIND_CATEGORICAL_HINGE) \
+  X(contrastive, LOSS_KIND_CONTRASTIVE)
+
+/** The number of dense-target losses. */
+#define LOSS_DENSE_LOSS_COUNT 16
 
 #endif  /* LOSS_H */

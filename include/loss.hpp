@@ -488,9 +488,10 @@ namespace nothrow {
 
 /*
  * The dense-target losses (loss.h: `loss_<name>_f32/_f64`; same formulas, options
- * and errors). `LOSS_HPP_DENSE_LOSSES(X)` expands `X(name)` for each of their 16
- * names (an X-macro: usable in your code, e.g. to test or register every one).
- * For each `name`:
+ * and errors). loss.h's `LOSS_DENSE_LOSSES(X)` expands `X(name, kind)` for each of
+ * them (an X-macro generated from libloss's registry: usable in your code, e.g. to
+ * test or register every one); this wrapper defines its functions from it, so it
+ * always has every dense loss of the header it is compiled with. For each `name`:
  *
  *   result name(const T* y_true, const T* y_pred, size_t batch, size_t dim,
  *               const T* sample_weight, const options& opts, T* loss_out, T* grad_out);
@@ -501,25 +502,7 @@ namespace nothrow {
  * In the vector form `dim = y_pred.size() / batch`; `y_true` must have y_pred's
  * size and `sample_weight` `batch` values.
  */
-#define LOSS_HPP_DENSE_LOSSES(X)    \
-  X(mean_squared_error)             \
-  X(mean_absolute_error)            \
-  X(huber)                          \
-  X(log_cosh)                       \
-  X(mean_absolute_percentage_error) \
-  X(mean_squared_logarithmic_error) \
-  X(poisson)                        \
-  X(kl_divergence)                  \
-  X(cosine_similarity)              \
-  X(binary_crossentropy)            \
-  X(binary_focal_crossentropy)      \
-  X(categorical_crossentropy)       \
-  X(hinge)                          \
-  X(squared_hinge)                  \
-  X(categorical_hinge)              \
-  X(contrastive)
-
-#define LOSS_HPP_NOTHROW_DENSE(name)                                                                         \
+#define LOSS_HPP_NOTHROW_DENSE(name, kind)                                                                       \
   template <class T, detail::if_real<T> = 0>                                                                 \
   result name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,          \
               const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,      \
@@ -534,7 +517,7 @@ namespace nothrow {
     return detail::dense(#name, detail::pick<T>(loss_##name##_f32, loss_##name##_f64), out, y_true, y_pred,  \
                          batch, opts, want_grad, sample_weight);                                             \
   }
-LOSS_HPP_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
+LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
 #undef LOSS_HPP_NOTHROW_DENSE
 
 /**
@@ -833,7 +816,7 @@ result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
  * The throwing functions: the same names and arguments as in `loss::nothrow`, but
  * they throw `loss::error` on error. Pointer forms return void; vector forms return
  * what the nothrow version assigns to its first argument. For each `name` of
- * LOSS_HPP_DENSE_LOSSES:
+ * LOSS_DENSE_LOSSES:
  *
  *   void name(const T* y_true, const T* y_pred, size_t batch, size_t dim,
  *             const T* sample_weight, const options& opts, T* loss_out, T* grad_out);
@@ -841,7 +824,7 @@ result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
  *                  const options& opts = {}, bool want_grad = true,
  *                  const std::vector<T>* sample_weight = nullptr);
  */
-#define LOSS_HPP_THROWING_DENSE(name)                                                                  \
+#define LOSS_HPP_THROWING_DENSE(name, kind)                                                                \
   template <class T, detail::if_real<T> = 0>                                                           \
   void name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,      \
             const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,  \
@@ -856,7 +839,7 @@ result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
     detail::check(nothrow::name(out, y_true, y_pred, batch, opts, want_grad, sample_weight));          \
     return out;                                                                                        \
   }
-LOSS_HPP_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
+LOSS_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
 #undef LOSS_HPP_THROWING_DENSE
 
 /** Sparse categorical cross-entropy, pointer form (see `nothrow::`). */

@@ -1,14 +1,17 @@
 //! Generates `include/loss.h` with cbindgen.
 //!
 //! cbindgen does not expand macros, and every numeric function is written once inside
-//! a `twins!` block (or a `dense_losses!` table, which expands to one) that the
-//! compiler expands into `_f32` and `_f64` functions. This script performs the same
+//! a `twins!` block (or an entry of the registry, `src/registry.rs`, which expands to
+//! one) that the compiler expands into `_f32` and `_f64` functions. This script performs the same
 //! expansion on the text of those blocks into `$OUT_DIR/header_view.rs`, which cbindgen
 //! reads beside the crate. The C tests compile against the header and call every
 //! function, so a header that disagreed with the library would not link or would fail.
 //!
-//! The header is written to `$OUT_DIR/loss.h`, and to `include/loss.h` when that
-//! differs; the test `header_is_current` fails when the committed header is stale.
+//! From the registry it also generates the header's X-macros, the Python module
+//! `bindings/python/libloss/_dense.py` and the tables of losses in `docs/API.md` and
+//! `README.md` (between `<!-- generated:... -->` markers). Each generated file is
+//! written to `$OUT_DIR` and into the tree when that differs; `tests/generated.rs`
+//! fails when a committed one is stale.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,8 +29,8 @@ fn soname() {
     }
 }
 
-/// The parameter list of every dense-target function (see `dense_losses!` in
-/// `src/dense.rs`, which must agree).
+/// The parameter list of every dense-target function (see `registry!` in
+/// `src/registry.rs`, which must agree).
 const DENSE_SIGNATURE: &str = "(y_true: *const Float, y_pred: *const Float, batch: usize, \
     dim: usize, sample_weight: *const Float, options: *const loss_options, \
     loss_out: *mut Float, grad_out: *mut Float) -> loss_status { loop {} }";
@@ -49,6 +52,12 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .collect();
     files.sort();
+    let registry = Registry::parse(
+        &blocks(
+            &std::fs::read_to_string(crate_dir.join("src/registry.rs")).unwrap(),
+            "registry! {",
+        )[0],
+    );
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         for body in blocks(&text, "twins! {") {
@@ -56,10 +65,9 @@ fn main() {
                 view.push_str(&expand_twins(&body, ty));
             }
         }
-        for body in blocks(&text, "dense_losses! {") {
-            for ty in FLOATS {
-                view.push_str(&expand_dense(&body, ty));
-            }
+        if file.ends_with("dense.rs") {
+            // The dense functions where dense.rs's own items are.
+            view.push_str(&registry.header_view());
         }
     }
     let view_path = out_dir.join("header_view.rs");
@@ -74,13 +82,277 @@ fn main() {
         .expect("cbindgen could not generate include/loss.h");
     let mut header = Vec::new();
     bindings.write(&mut header);
-    let header = fix_up(String::from_utf8(header).unwrap());
+    let header = registry.x_macros(&fix_up(String::from_utf8(header).unwrap()));
 
-    std::fs::write(out_dir.join("loss.h"), &header).unwrap();
-    let committed = crate_dir.join("../include/loss.h");
-    if std::fs::read_to_string(&committed).ok().as_deref() != Some(header.as_str()) {
-        write_if_possible(&committed, &header);
+    // Every generated file: written to OUT_DIR (what tests/generated.rs compares with
+    // the committed file) and into the tree when it differs.
+    let root = crate_dir.join("..");
+    let mut generated = vec![
+        ("include/loss.h", header),
+        (
+            "bindings/python/libloss/_registry.py",
+            registry.python_registry(),
+        ),
+        ("bindings/python/libloss/_dense.py", registry.python_dense()),
+    ];
+    for (file, begin, table) in [
+        ("docs/API.md", "dense-losses", registry.docs_table()),
+        ("README.md", "dense-losses", registry.readme_table()),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        generated.push((file, replace_section(&text, begin, &table)));
+        println!("cargo:rerun-if-changed=../{file}");
     }
+    for (file, text) in &generated {
+        let out = out_dir.join(file.replace('/', "__"));
+        std::fs::write(&out, text).unwrap();
+        let committed = root.join(file);
+        if std::fs::read_to_string(&committed).ok().as_deref() != Some(text.as_str()) {
+            write_if_possible(&committed, text);
+        }
+    }
+}
+
+/// `text` with the lines between `<!-- generated:NAME -->` and
+/// `<!-- end generated:NAME -->` replaced by `body`.
+fn replace_section(text: &str, name: &str, body: &str) -> String {
+    let begin = format!(
+        "<!-- generated:{name} (loss-ffi/build.rs from src/registry.rs; do not edit) -->\n"
+    );
+    let end = format!("<!-- end generated:{name} -->");
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
+        panic!("the markers of the generated section {name} are missing");
+    };
+    format!("{}{begin}{body}{}", &text[..a], &text[b..])
+}
+
+/// One entry of the registry's `dense` table, as the build script reads it.
+struct Entry {
+    docs: String,
+    name: String,
+    kind: i32,
+    formula: String,
+    options: String,
+}
+
+/// The text of `src/registry.rs`'s `registry!` invocation.
+struct Registry {
+    dense: Vec<Entry>,
+    other: Vec<Entry>,
+}
+
+impl Registry {
+    fn parse(body: &str) -> Registry {
+        let mut reg = Registry {
+            dense: Vec::new(),
+            other: Vec::new(),
+        };
+        let mut docs = String::new();
+        let mut in_other = false;
+        for line in body.lines() {
+            let line = line.trim();
+            if line.starts_with("other {") {
+                in_other = true;
+            } else if line.starts_with("///") {
+                docs.push_str(line);
+                docs.push('\n');
+            } else if let Some((name, rest)) = line.split_once(" = ") {
+                let name = name.trim().to_string();
+                let kind = rest
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .expect("a kind value");
+                // The string literals of the line: formula, options.
+                let strings: Vec<String> = rest
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect();
+                let entry = Entry {
+                    docs: std::mem::take(&mut docs),
+                    name,
+                    kind,
+                    formula: strings.first().cloned().unwrap_or_default(),
+                    options: strings.get(1).cloned().unwrap_or_default(),
+                };
+                if in_other {
+                    reg.other.push(entry);
+                } else {
+                    reg.dense.push(entry);
+                }
+            }
+        }
+        assert!(
+            !reg.dense.is_empty(),
+            "no dense losses found in src/registry.rs"
+        );
+        reg
+    }
+
+    /// The dense functions and `loss_kind`, as Rust items cbindgen can read.
+    fn header_view(&self) -> String {
+        let mut out = String::new();
+        for ty in FLOATS {
+            let sig = replace_float(DENSE_SIGNATURE, ty);
+            for e in &self.dense {
+                let _ = writeln!(
+                    out,
+                    "{}#[no_mangle]\npub unsafe extern \"C\" fn loss_{}_{ty}{sig}",
+                    e.docs, e.name
+                );
+            }
+        }
+        out.push_str(
+            "/// The loss a term of `loss_weighted_sum_*` computes: every dense-target\n\
+             /// loss and sparse categorical cross-entropy, by the name of its\n\
+             /// function, or `LOSS_KIND_CUSTOM` for a callback. Values are fixed and\n\
+             /// never renumbered; new kinds take the next value.\n\
+             #[repr(C)]\n#[allow(non_camel_case_types)]\npub enum loss_kind {\n",
+        );
+        for e in &self.dense {
+            let _ = writeln!(
+                out,
+                "    /// `loss_{}_*`.\n    {} = {},",
+                e.name,
+                kind_name(&e.name),
+                e.kind
+            );
+        }
+        for e in &self.other {
+            let _ = writeln!(
+                out,
+                "    {}    {} = {},",
+                e.docs,
+                kind_name(&e.name),
+                e.kind
+            );
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The header with the registry's X-macros inserted before its closing guard.
+    fn x_macros(&self, header: &str) -> String {
+        let mut m = String::from(
+            "/**\n * Every dense-target loss, as `X(name, LOSS_KIND_NAME)`: the functions are\n \
+             * `loss_##name##_f32` / `_f64`, with the dense signature. Expand it to enumerate\n \
+             * or register them (the C tests and include/loss.hpp do). Generated from the\n \
+             * registry (loss-ffi/src/registry.rs).\n */\n#define LOSS_DENSE_LOSSES(X)",
+        );
+        for e in &self.dense {
+            let _ = write!(m, " \\\n  X({}, {})", e.name, kind_name(&e.name));
+        }
+        let _ = write!(
+            m,
+            "\n\n/** The number of dense-target losses. */\n#define LOSS_DENSE_LOSS_COUNT {}\n\n",
+            self.dense.len()
+        );
+        let guard = "#endif  /* LOSS_H */";
+        let at = header.rfind(guard).expect("the header's include guard");
+        format!("{}{m}{}", &header[..at], &header[at..])
+    }
+
+    /// `bindings/python/libloss/_registry.py`: the kinds and the dense table.
+    fn python_registry(&self) -> String {
+        let mut out = String::from(
+            "\"\"\"The loss kinds and the dense-target losses, generated by loss-ffi/build.rs from\n\
+             loss-ffi/src/registry.rs: do not edit (a test fails when this file is stale).\"\"\"\n\n\
+             from __future__ import annotations\n\n\
+             import enum\n\n\n\
+             class Kind(enum.IntEnum):\n    \"\"\"``loss_kind``: which loss a :class:`Term` of :func:`weighted_sum` is.\"\"\"\n\n",
+        );
+        for e in self.dense.iter().chain(&self.other) {
+            let _ = writeln!(out, "    {} = {}", e.name.to_uppercase(), e.kind);
+        }
+        out.push_str(
+            "\n\n#: The dense-target losses, ``(name, kind, formula, options)``, in the registry's\n\
+             #: order: the functions are ``loss_<name>_f32`` / ``_f64``.\nDENSE = (\n",
+        );
+        for e in &self.dense {
+            let _ = writeln!(
+                out,
+                "    ({:?}, Kind.{}, {:?}, {:?}),",
+                e.name,
+                e.name.to_uppercase(),
+                e.formula,
+                e.options
+            );
+        }
+        out.push_str(")\n");
+        out
+    }
+
+    /// `bindings/python/libloss/_dense.py`: one typed function per dense loss.
+    fn python_dense(&self) -> String {
+        let mut out = String::from(
+            "\"\"\"The dense-target loss functions, generated by loss-ffi/build.rs from\n\
+             loss-ffi/src/registry.rs: do not edit (a test fails when this file is stale).\"\"\"\n\n\
+             from __future__ import annotations\n\n\
+             from ._api import DenseLoss, _make_dense\n\n",
+        );
+        for e in &self.dense {
+            let _ = writeln!(
+                out,
+                "{}: DenseLoss = _make_dense({:?}, {:?})",
+                e.name, e.name, e.formula
+            );
+        }
+        out.push_str("\n__all__ = [\n");
+        for e in &self.dense {
+            let _ = writeln!(out, "    {:?},", e.name);
+        }
+        out.push_str("]\n");
+        out
+    }
+
+    /// The table of docs/API.md: name, kind, per-sample loss, options.
+    fn docs_table(&self) -> String {
+        let mut out = String::from(
+            "| name | `loss_kind` | per-sample loss `l_i` | options read |\n|---|---|---|---|\n",
+        );
+        for e in &self.dense {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` = {} | {} | {} |",
+                e.name,
+                kind_name(&e.name),
+                e.kind,
+                md(&e.formula),
+                md(&e.options)
+            );
+        }
+        out
+    }
+
+    /// The dense rows of README.md's table of losses.
+    fn readme_table(&self) -> String {
+        let mut out = String::from(
+            "| function (`loss_<name>_f32/_f64`) | per-sample loss `l_i` | options |\n|---|---|---|\n",
+        );
+        for e in &self.dense {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                e.name,
+                md(&e.formula),
+                md(&e.options)
+            );
+        }
+        out
+    }
+}
+
+/// A formula for a Markdown table cell: `|` escaped.
+fn md(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// `LOSS_KIND_<NAME>`.
+fn kind_name(name: &str) -> String {
+    format!("LOSS_KIND_{}", name.to_uppercase())
 }
 
 /// Rust receives some enum arguments as plain integers so that an out-of-range value
@@ -176,28 +448,5 @@ fn expand_twins(body: &str, ty: &str) -> String {
         rest = &rest[name_start + name_len..];
     }
     out.push_str(rest);
-    out
-}
-
-/// `dense_losses!` entries (`/// docs` then `loss_x => constructor;`) as functions
-/// with the dense signature.
-fn expand_dense(body: &str, ty: &str) -> String {
-    let mut out = String::new();
-    let mut docs = String::new();
-    for line in body.lines() {
-        let line = line.trim();
-        if line.starts_with("///") {
-            docs.push_str(line);
-            docs.push('\n');
-        } else if let Some((name, _)) = line.split_once("=>") {
-            let sig = replace_float(DENSE_SIGNATURE, ty);
-            let _ = writeln!(
-                out,
-                "{docs}#[no_mangle]\npub unsafe extern \"C\" fn {}_{ty}{sig}",
-                name.trim()
-            );
-            docs.clear();
-        }
-    }
     out
 }

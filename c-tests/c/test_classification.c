@@ -338,21 +338,11 @@ static const struct {
   dense_f64 f64;
   loss_kind kind;
 } DENSE[] = {
-    {"binary_crossentropy", loss_binary_crossentropy_f32, loss_binary_crossentropy_f64,
-     LOSS_KIND_BINARY_CROSSENTROPY},
-    {"binary_focal_crossentropy", loss_binary_focal_crossentropy_f32,
-     loss_binary_focal_crossentropy_f64, LOSS_KIND_BINARY_FOCAL_CROSSENTROPY},
-    {"categorical_crossentropy", loss_categorical_crossentropy_f32,
-     loss_categorical_crossentropy_f64, LOSS_KIND_CATEGORICAL_CROSSENTROPY},
-    {"hinge", loss_hinge_f32, loss_hinge_f64, LOSS_KIND_HINGE},
-    {"squared_hinge", loss_squared_hinge_f32, loss_squared_hinge_f64, LOSS_KIND_SQUARED_HINGE},
-    {"categorical_hinge", loss_categorical_hinge_f32, loss_categorical_hinge_f64,
-     LOSS_KIND_CATEGORICAL_HINGE},
-    {"kl_divergence", loss_kl_divergence_f32, loss_kl_divergence_f64, LOSS_KIND_KL_DIVERGENCE},
-    {"poisson", loss_poisson_f32, loss_poisson_f64, LOSS_KIND_POISSON},
-    {"cosine_similarity", loss_cosine_similarity_f32, loss_cosine_similarity_f64,
-     LOSS_KIND_COSINE_SIMILARITY},
-    {"contrastive", loss_contrastive_f32, loss_contrastive_f64, LOSS_KIND_CONTRASTIVE},
+/* Every dense-target loss (the header's X-macro, generated from the registry): the
+ * inputs below ({0, 1} targets, probabilities) are valid for each of them. */
+#define DENSE_ENTRY(name, kind) {#name, loss_##name##_f32, loss_##name##_f64, kind},
+    LOSS_DENSE_LOSSES(DENSE_ENTRY)
+#undef DENSE_ENTRY
 };
 #define N_DENSE (sizeof DENSE / sizeof DENSE[0])
 

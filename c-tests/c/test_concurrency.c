@@ -24,22 +24,14 @@ typedef loss_status (*dense_f32)(const float *, const float *, size_t, size_t, c
 typedef loss_status (*dense_f64)(const double *, const double *, size_t, size_t,
                                  const double *, const loss_options *, double *, double *);
 
-/* Every dense-target loss (regression and classification); the sparse cross-entropy
-   is call number N_DENSE of each dtype (run_call). */
-static const dense_f32 F32[] = {
-    loss_mean_squared_error_f32, loss_mean_absolute_error_f32, loss_huber_f32,
-    loss_log_cosh_f32, loss_mean_absolute_percentage_error_f32,
-    loss_mean_squared_logarithmic_error_f32, loss_poisson_f32, loss_kl_divergence_f32,
-    loss_cosine_similarity_f32, loss_binary_crossentropy_f32,
-    loss_binary_focal_crossentropy_f32, loss_categorical_crossentropy_f32, loss_hinge_f32,
-    loss_squared_hinge_f32, loss_categorical_hinge_f32, loss_contrastive_f32};
-static const dense_f64 F64[] = {
-    loss_mean_squared_error_f64, loss_mean_absolute_error_f64, loss_huber_f64,
-    loss_log_cosh_f64, loss_mean_absolute_percentage_error_f64,
-    loss_mean_squared_logarithmic_error_f64, loss_poisson_f64, loss_kl_divergence_f64,
-    loss_cosine_similarity_f64, loss_binary_crossentropy_f64,
-    loss_binary_focal_crossentropy_f64, loss_categorical_crossentropy_f64, loss_hinge_f64,
-    loss_squared_hinge_f64, loss_categorical_hinge_f64, loss_contrastive_f64};
+/* Every dense-target loss (the header's X-macro, generated from the registry); the
+   sparse cross-entropy is call number N_DENSE of each dtype (run_call). */
+#define F32_ENTRY(name, kind) loss_##name##_f32,
+#define F64_ENTRY(name, kind) loss_##name##_f64,
+static const dense_f32 F32[] = {LOSS_DENSE_LOSSES(F32_ENTRY)};
+static const dense_f64 F64[] = {LOSS_DENSE_LOSSES(F64_ENTRY)};
+#undef F32_ENTRY
+#undef F64_ENTRY
 #define N_DENSE (sizeof F32 / sizeof F32[0])
 #define N_FUNCS (N_DENSE + 1)
 #define N_CALLS (N_FUNCS * 2 * 4) /* function x dtype x reduction */

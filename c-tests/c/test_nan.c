@@ -131,7 +131,24 @@ TEST(a_nan_makes_the_reduced_loss_nan_and_keeps_other_samples_gradients) {
   return true;
 }
 
+TEST(every_dense_loss_has_its_nan_pattern_declared) {
+  /* A loss added to the registry must say here what TensorFlow gives it at NaN. */
+  const char *names[] = {
+#define NAME(name, kind) #name,
+      LOSS_DENSE_LOSSES(NAME)
+#undef NAME
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    bool found = false;
+    for (size_t k = 0; k < N_LOSSES; k++) found = found || strcmp(LOSSES[k].name, names[i]) == 0;
+    if (!found) fprintf(stderr, "  %s has no NaN pattern in test_nan.c\n", names[i]);
+    CHECK(found);
+  }
+  return true;
+}
+
 SUITE(nan) {
+  RUN(every_dense_loss_has_its_nan_pattern_declared);
   RUN(nan_inputs_follow_the_documented_rule_in_every_dense_loss);
   RUN(a_nan_makes_the_reduced_loss_nan_and_keeps_other_samples_gradients);
 }

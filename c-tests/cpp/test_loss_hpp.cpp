@@ -191,13 +191,13 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
 
 template <class T>
 void test_dense() {
-#define DENSE_CASE(name)                                                                          \
+#define DENSE_CASE(name, kind)                                                                      \
   check_dense<T>(                                                                                 \
       #name, loss::detail::pick<T>(loss_##name##_f32, loss_##name##_f64),                         \
       [](auto&&... a) { return loss::name(a...); }, [](auto&&... a) { return loss::name(a...); }, \
       [](auto&&... a) { return loss::nothrow::name(a...); },                                      \
       [](auto&&... a) { return loss::nothrow::name(a...); });
-  LOSS_HPP_DENSE_LOSSES(DENSE_CASE)
+  LOSS_DENSE_LOSSES(DENSE_CASE)
 #undef DENSE_CASE
 }
 

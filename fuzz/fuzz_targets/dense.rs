@@ -41,7 +41,7 @@ struct Case {
 
 fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let which = u.choose_index(DENSE.len())?;
-    let function = format!("loss_{}_{}", DENSE[which], T::NAME);
+    let function = format!("loss_{}_{}", DENSE[which].name, T::NAME);
     let tame = u.ratio(2, 3)?;
     let fault = u.ratio(1, 4)?;
     let sizes = gen::sizes(u, 2, T::BYTES, 512, 1 << 16)?;
@@ -103,7 +103,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         tame,
     };
 
-    let f = T::dense()[which];
+    let f = T::dense(which);
     let big = sizes.fit() && n >= POOL;
     loss::loss_set_num_threads(1);
     // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim

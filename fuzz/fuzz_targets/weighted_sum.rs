@@ -20,7 +20,7 @@ use libfuzzer_sys::fuzz_target;
 use loss::{loss_options, loss_term};
 use loss_fuzz::buf::{any_overlap, misaligned, span};
 use loss_fuzz::domains::{dense_domains, dense_finite};
-use loss_fuzz::float::DENSE;
+use loss_fuzz::float::{dense_index, DENSE};
 use loss_fuzz::gen::{self, Sizes, ANY};
 use loss_fuzz::opts::NO_IGNORE;
 use loss_fuzz::oracle::{INVALID_ARGUMENT, OK, PANIC};
@@ -30,8 +30,10 @@ use std::ffi::c_void;
 use std::mem::size_of;
 use std::ptr::addr_of_mut;
 
-const SPARSE: i32 = 16;
-const CUSTOM: i32 = 17;
+const SPARSE: i32 = loss::loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY as i32;
+const CUSTOM: i32 = loss::loss_kind::LOSS_KIND_CUSTOM as i32;
+/// One past the largest `loss_kind` value (the registry's kinds are 0..KINDS).
+const KINDS: i32 = loss::loss_kind::ALL.len() as i32;
 /// Whether the library checks the alignment of `total_out` (fixed: RELIABILITY.md,
 /// finding 3). While false, the harness passes it aligned.
 const TOTAL_OUT_ALIGNMENT_CHECKED: bool = true;
@@ -182,12 +184,10 @@ fn term<T: Api>(
     u: &mut Unstructured<'_>,
     fault: bool,
 ) -> arbitrary::Result<(TermBufs<T>, [Place; 6])> {
-    let kind: i32 = match u.int_in_range(0..=40u8)? {
-        k @ 0..=17 => k as i32,
-        k @ 18..=35 => [SPARSE, CUSTOM][k as usize % 2],
-        36 => -1,
-        37 => 18,
-        38 => i32::MAX,
+    let kind: i32 = match u.int_in_range(0..=4u8)? {
+        0 | 1 => u.int_in_range(0..=KINDS - 1)?,
+        2 => [SPARSE, CUSTOM][u.int_in_range(0..=1usize)?],
+        3 => [-1, KINDS, i32::MAX][u.int_in_range(0..=2usize)?],
         _ => u.arbitrary()?,
     };
     let tame = u.ratio(2, 3)?;
@@ -231,8 +231,8 @@ fn term<T: Api>(
     } else {
         (1, 1, 1)
     };
-    let (dt, dp) = if (0..16).contains(&kind) {
-        dense_domains(kind as usize, &opts)
+    let (dt, dp) = if let Some(which) = dense_index(kind) {
+        dense_domains(which, &opts)
     } else {
         (ANY, ANY)
     };
@@ -387,7 +387,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     });
     let tame = terms
         .iter()
-        .all(|t| t.tame && (!(0..16).contains(&t.kind) || dense_finite(t.kind as usize, &t.opts)));
+        .all(|t| t.tame && dense_index(t.kind).is_none_or(|which| dense_finite(which, &t.opts)));
     let mut outs = vec![
         Out {
             buf: &total,
@@ -436,7 +436,7 @@ fn expected<T: Fl>(
     }
     // Each term's kind, pointers, sizes, weight, options and class weights.
     for t in terms {
-        if !(0..=CUSTOM).contains(&t.kind) {
+        if loss::loss_kind::from_raw(t.kind).is_none() {
             return INVALID_ARGUMENT;
         }
         let targets = if t.sparse() {
@@ -480,7 +480,7 @@ fn expected<T: Fl>(
             || [t.y_pred.ptr(), t.sw.ptr(), t.cw.ptr(), t.grad_ptr]
                 .iter()
                 .any(|&p| misaligned(p))
-            || (t.kind < SPARSE && t.opts.rejected_by(t.kind as usize, T::BYTES))
+            || dense_index(t.kind).is_some_and(|which| t.opts.rejected_by(which, T::BYTES))
         {
             return INVALID_ARGUMENT;
         }
@@ -543,7 +543,7 @@ fn own<T: Api>(t: &TermBufs<T>) -> (T, Vec<T>) {
                 g.mut_ptr(),
             )
         } else {
-            T::dense()[t.kind as usize](
+            T::dense(dense_index(t.kind).expect("a dense kind"))(
                 t.y_true.ptr(),
                 t.y_pred.ptr(),
                 t.batch(),
@@ -669,7 +669,7 @@ fn compare_with_own_functions<T: Api>(
 
 fn kind_name(kind: i32) -> &'static str {
     match kind {
-        0..=15 => DENSE[kind as usize],
+        k if dense_index(k).is_some() => DENSE[dense_index(k).unwrap()].name,
         SPARSE => "sparse_categorical_crossentropy",
         CUSTOM => "custom",
         _ => "?",

@@ -15,7 +15,7 @@ use crate::opts::RawOpts;
 ///   probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is 0/0).
 pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
     let logits = o.from_logits == 1;
-    match DENSE[which] {
+    match DENSE[which].name {
         "poisson" if o.log_input == 1 => (ANY, Dom::new(-60.0, 60.0)),
         "poisson" => (ANY, Dom::new(0.0, B)),
         "binary_crossentropy" => (UNIT, ANY),
@@ -29,7 +29,7 @@ pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
 /// for focal cross-entropy of probabilities with 0 < gamma < 1, whose derivative
 /// (of `u^gamma`) is infinite at `u = 0`.
 pub fn dense_finite(which: usize, o: &RawOpts) -> bool {
-    match DENSE[which] {
+    match DENSE[which].name {
         "binary_focal_crossentropy" => o.from_logits == 1 || o.gamma == 0.0 || o.gamma >= 1.0,
         _ => true,
     }

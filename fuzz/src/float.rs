@@ -141,31 +141,20 @@ pub type SequenceFn<T> = unsafe extern "C" fn(
 pub type CustomFn<T> =
     unsafe extern "C" fn(*mut c_void, *const T, *const T, usize, usize, *mut T, *mut T) -> i32;
 
-/// The dense-target losses, in `loss_kind` order (`LOSS_KIND_MEAN_SQUARED_ERROR` = 0
-/// ... `LOSS_KIND_CONTRASTIVE` = 15).
-pub const DENSE: [&str; 16] = [
-    "mean_squared_error",
-    "mean_absolute_error",
-    "huber",
-    "log_cosh",
-    "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
-    "poisson",
-    "kl_divergence",
-    "cosine_similarity",
-    "binary_crossentropy",
-    "binary_focal_crossentropy",
-    "categorical_crossentropy",
-    "hinge",
-    "squared_hinge",
-    "categorical_hinge",
-    "contrastive",
-];
+/// The dense-target losses: the registry's list (`loss::DENSE`, generated from
+/// `loss-ffi/src/registry.rs`), so every target covers every dense loss. A dense
+/// index is a position in it, not a `loss_kind` value (see [`dense_index`]).
+pub use loss::DENSE;
+
+/// The position in [`DENSE`] of the dense loss whose `loss_kind` value is `kind`.
+pub fn dense_index(kind: i32) -> Option<usize> {
+    DENSE.iter().position(|d| d.kind as i32 == kind)
+}
 
 /// The C functions over one buffer type.
 pub trait Api: Fl {
-    /// The dense-target functions, in [`DENSE`] order.
-    fn dense() -> [DenseFn<Self>; 16];
+    /// The function of dense loss `DENSE[which]`.
+    fn dense(which: usize) -> DenseFn<Self>;
     /// `loss_sparse_categorical_crossentropy_*`.
     fn sparse() -> SparseFn<Self>;
     /// `loss_class_weights_to_sample_weights_*`.
@@ -199,29 +188,14 @@ macro_rules! api {
     ($t:ident) => {
         paste::paste! {
             impl Api for $t {
-                fn dense() -> [DenseFn<$t>; 16] {
+                fn dense(which: usize) -> DenseFn<$t> {
                     type From = unsafe extern "C" fn(
                         *const $t, *const $t, usize, usize, *const $t, *const loss_options,
                         *mut $t, *mut $t,
                     ) -> loss_status;
-                    [
-                        raw!(loss::[<loss_mean_squared_error_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_mean_absolute_error_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_huber_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_log_cosh_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_mean_absolute_percentage_error_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_mean_squared_logarithmic_error_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_poisson_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_kl_divergence_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_cosine_similarity_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_binary_crossentropy_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_binary_focal_crossentropy_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_categorical_crossentropy_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_hinge_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_squared_hinge_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_categorical_hinge_ $t>], From, DenseFn<$t>),
-                        raw!(loss::[<loss_contrastive_ $t>], From, DenseFn<$t>),
-                    ]
+                    let f: From = DENSE[which].$t;
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, DenseFn<$t>>(f) }
                 }
                 fn sparse() -> SparseFn<$t> {
                     type From = unsafe extern "C" fn(

@@ -150,7 +150,7 @@ impl RawOpts {
         o
     }
 
-    /// Whether dense loss `DENSE[which]` (= its `loss_kind`) also rejects these
+    /// Whether dense loss `DENSE[which]` also rejects these
     /// (otherwise valid) options in a buffer type of `bytes` bytes: MAPE's `epsilon`
     /// must be `> 0`; in `float`, the parameters a loss uses must stay finite after
     /// rounding, and `> 0` where they must be (RELIABILITY.md, finding 6).
@@ -158,7 +158,7 @@ impl RawOpts {
         let single = bytes == 4;
         let overflows = |v: f64| single && !(v as f32).is_finite();
         let vanishes = |v: f64| if single { v as f32 == 0.0 } else { v == 0.0 };
-        match crate::float::DENSE[which] {
+        match crate::float::DENSE[which].name {
             "mean_absolute_percentage_error" => self.epsilon <= 0.0 || vanishes(self.epsilon),
             "huber" => overflows(self.delta) || vanishes(self.delta),
             "contrastive" => overflows(self.margin),

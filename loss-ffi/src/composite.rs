@@ -14,102 +14,16 @@ use crate::args::{
     aligned, elements, input, no_overlap, non_null, optional_input, optional_output, span,
 };
 use crate::options::{loss_options, read_options, Options};
+use crate::registry::{dense_built_in, loss_kind};
 use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::composite::{weighted_sum, CustomLossFloat, Term};
-use loss_core::pointwise::{
-    BinaryCrossentropy, BinaryFocalCrossentropy, Contrastive, Hinge, Huber, KlDivergence, LogCosh,
-    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
-    Poisson,
-};
-use loss_core::rows::{
-    CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, SparseCategoricalCrossentropy,
-};
+use loss_core::rows::SparseCategoricalCrossentropy;
 use loss_core::{Loss, LossError, Real, Targets};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use std::ffi::c_void;
 use std::ops::Range;
 use std::ptr::addr_of;
 use std::sync::atomic::{AtomicI32, Ordering};
-
-/// The loss a term of `loss_weighted_sum_*` computes: every dense-target loss and
-/// sparse categorical cross-entropy, by the name of its function, or
-/// `LOSS_KIND_CUSTOM` for a callback. Values are fixed and never renumbered; new
-/// kinds are added at the end.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum loss_kind {
-    /// `loss_mean_squared_error_*`.
-    LOSS_KIND_MEAN_SQUARED_ERROR = 0,
-    /// `loss_mean_absolute_error_*`.
-    LOSS_KIND_MEAN_ABSOLUTE_ERROR = 1,
-    /// `loss_huber_*` (`options.delta`).
-    LOSS_KIND_HUBER = 2,
-    /// `loss_log_cosh_*`.
-    LOSS_KIND_LOG_COSH = 3,
-    /// `loss_mean_absolute_percentage_error_*` (`options.epsilon`).
-    LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4,
-    /// `loss_mean_squared_logarithmic_error_*` (`options.epsilon`).
-    LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR = 5,
-    /// `loss_poisson_*`.
-    LOSS_KIND_POISSON = 6,
-    /// `loss_kl_divergence_*`.
-    LOSS_KIND_KL_DIVERGENCE = 7,
-    /// `loss_cosine_similarity_*`.
-    LOSS_KIND_COSINE_SIMILARITY = 8,
-    /// `loss_binary_crossentropy_*`.
-    LOSS_KIND_BINARY_CROSSENTROPY = 9,
-    /// `loss_binary_focal_crossentropy_*`.
-    LOSS_KIND_BINARY_FOCAL_CROSSENTROPY = 10,
-    /// `loss_categorical_crossentropy_*`.
-    LOSS_KIND_CATEGORICAL_CROSSENTROPY = 11,
-    /// `loss_hinge_*`.
-    LOSS_KIND_HINGE = 12,
-    /// `loss_squared_hinge_*`.
-    LOSS_KIND_SQUARED_HINGE = 13,
-    /// `loss_categorical_hinge_*`.
-    LOSS_KIND_CATEGORICAL_HINGE = 14,
-    /// `loss_contrastive_*`.
-    LOSS_KIND_CONTRASTIVE = 15,
-    /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
-    /// `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
-    LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY = 16,
-    /// The term's `custom` callback, with `user_data`.
-    LOSS_KIND_CUSTOM = 17,
-}
-
-/// Every kind, in value order (`KINDS[v] as i32 == v`, checked by a test).
-const KINDS: [loss_kind; 18] = {
-    use loss_kind::*;
-    [
-        LOSS_KIND_MEAN_SQUARED_ERROR,
-        LOSS_KIND_MEAN_ABSOLUTE_ERROR,
-        LOSS_KIND_HUBER,
-        LOSS_KIND_LOG_COSH,
-        LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR,
-        LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR,
-        LOSS_KIND_POISSON,
-        LOSS_KIND_KL_DIVERGENCE,
-        LOSS_KIND_COSINE_SIMILARITY,
-        LOSS_KIND_BINARY_CROSSENTROPY,
-        LOSS_KIND_BINARY_FOCAL_CROSSENTROPY,
-        LOSS_KIND_CATEGORICAL_CROSSENTROPY,
-        LOSS_KIND_HINGE,
-        LOSS_KIND_SQUARED_HINGE,
-        LOSS_KIND_CATEGORICAL_HINGE,
-        LOSS_KIND_CONTRASTIVE,
-        LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY,
-        LOSS_KIND_CUSTOM,
-    ]
-};
-
-/// The kind with value `raw`, if any.
-fn kind_of(raw: i32) -> Option<loss_kind> {
-    usize::try_from(raw)
-        .ok()
-        .and_then(|i| KINDS.get(i))
-        .copied()
-}
 
 /// A loss written in C: `loss_custom_fn_f32` / `loss_custom_fn_f64`.
 ///
@@ -261,51 +175,18 @@ fn takes_labels(kind: loss_kind) -> bool {
 }
 
 /// The built-in loss of `kind` with the term's options (and class weights, for
-/// sparse cross-entropy), built as the loss's own exported function builds it. One
-/// arm per loss: a loss added to the library is one line here.
+/// sparse cross-entropy), built as the loss's own exported function builds it: the
+/// dense-target losses come from the registry.
 fn built_in<'a, T: Real>(
     kind: loss_kind,
     o: &Options,
     class_weight: Option<&'a [T]>,
 ) -> Result<Box<dyn Loss<T> + 'a>> {
-    use loss_kind::*;
+    if let Some(loss) = dense_built_in(kind, o) {
+        return loss;
+    }
     match kind {
-        LOSS_KIND_MEAN_SQUARED_ERROR => boxed(MeanSquaredError),
-        LOSS_KIND_MEAN_ABSOLUTE_ERROR => boxed(MeanAbsoluteError),
-        LOSS_KIND_HUBER => boxed(Huber::<T>::new(o.delta)?),
-        LOSS_KIND_LOG_COSH => boxed(LogCosh),
-        LOSS_KIND_MEAN_ABSOLUTE_PERCENTAGE_ERROR => {
-            boxed(MeanAbsolutePercentageError::<T>::new(o.epsilon)?)
-        }
-        LOSS_KIND_MEAN_SQUARED_LOGARITHMIC_ERROR => {
-            boxed(MeanSquaredLogarithmicError::<T>::new(o.epsilon)?)
-        }
-        LOSS_KIND_POISSON => boxed(Poisson::<T>::new(o.epsilon, o.log_input)?),
-        LOSS_KIND_KL_DIVERGENCE => boxed(KlDivergence::<T>::new(o.epsilon)?),
-        LOSS_KIND_COSINE_SIMILARITY => boxed(CosineSimilarity::<T>::new(o.epsilon)?),
-        LOSS_KIND_BINARY_CROSSENTROPY => boxed(BinaryCrossentropy::<T>::new(
-            o.from_logits,
-            o.label_smoothing,
-            o.epsilon,
-            o.pos_weight,
-        )?),
-        LOSS_KIND_BINARY_FOCAL_CROSSENTROPY => boxed(BinaryFocalCrossentropy::<T>::new(
-            o.gamma,
-            o.apply_class_balancing.then_some(o.alpha),
-            o.from_logits,
-            o.label_smoothing,
-            o.epsilon,
-        )?),
-        LOSS_KIND_CATEGORICAL_CROSSENTROPY => boxed(CategoricalCrossentropy::<T>::new(
-            o.from_logits,
-            o.label_smoothing,
-            o.epsilon,
-        )?),
-        LOSS_KIND_HINGE => boxed(Hinge::new()),
-        LOSS_KIND_SQUARED_HINGE => boxed(Hinge::squared()),
-        LOSS_KIND_CATEGORICAL_HINGE => boxed(CategoricalHinge::<T>::new()),
-        LOSS_KIND_CONTRASTIVE => boxed(Contrastive::<T>::new(o.margin)?),
-        LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY => {
+        loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY => {
             let loss = SparseCategoricalCrossentropy::<T>::new(
                 o.from_logits,
                 o.label_smoothing,
@@ -317,7 +198,8 @@ fn built_in<'a, T: Real>(
                 Some(cw) => boxed(loss.with_class_weight(ArrayView1::from(cw))),
             }
         }
-        LOSS_KIND_CUSTOM => unreachable!("custom terms are built from their callback"),
+        loss_kind::LOSS_KIND_CUSTOM => unreachable!("custom terms are built from their callback"),
+        _ => unreachable!("every dense kind is in the registry"),
     }
 }
 
@@ -424,7 +306,7 @@ impl<F> Checked<F> {
 /// # Safety
 /// `raw.options` points to a readable `loss_options`.
 unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> {
-    let kind = kind_of(raw.kind)
+    let kind = loss_kind::from_raw(raw.kind)
         .ok_or_else(|| invalid(format!("kind is {}: not a loss_kind", raw.kind)))?;
     non_null(raw.y_pred, "y_pred")?;
     if takes_labels(kind) {
@@ -658,13 +540,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_are_listed_in_value_order() {
-        for (v, k) in KINDS.iter().enumerate() {
-            assert_eq!(*k as i32, v as i32, "{k:?}");
+    fn kind_values_are_dense_and_round_trip() {
+        // Values 0..n, each once: a kind added with a gap or a duplicate fails here.
+        let mut values: Vec<i32> = loss_kind::ALL.iter().map(|k| *k as i32).collect();
+        values.sort_unstable();
+        assert_eq!(values, (0..loss_kind::ALL.len() as i32).collect::<Vec<_>>());
+        for k in loss_kind::ALL {
+            assert_eq!(loss_kind::from_raw(*k as i32), Some(*k));
         }
-        assert_eq!(kind_of(-1), None);
-        assert_eq!(kind_of(KINDS.len() as i32), None);
-        assert_eq!(kind_of(17), Some(loss_kind::LOSS_KIND_CUSTOM));
+        assert_eq!(loss_kind::from_raw(-1), None);
+        assert_eq!(loss_kind::from_raw(loss_kind::ALL.len() as i32), None);
+        assert_eq!(loss_kind::from_raw(17), Some(loss_kind::LOSS_KIND_CUSTOM));
     }
 
     #[test]

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._errors import LabelOutOfRangeError, LossError, ShapeError, Status, InvalidArgumentError
 from ._library import CUSTOM_FN, Library, Options, Term as _CTerm, find_library
+from ._registry import Kind
 
 _lib = Library(find_library())
 
@@ -28,29 +29,6 @@ class Reduction(enum.IntEnum):
     SUM = 1
     MEAN = 2
     SUM_OVER_BATCH_SIZE = 3
-
-
-class Kind(enum.IntEnum):
-    """``loss_kind``: which loss a :class:`Term` of :func:`weighted_sum` is."""
-
-    MEAN_SQUARED_ERROR = 0
-    MEAN_ABSOLUTE_ERROR = 1
-    HUBER = 2
-    LOG_COSH = 3
-    MEAN_ABSOLUTE_PERCENTAGE_ERROR = 4
-    MEAN_SQUARED_LOGARITHMIC_ERROR = 5
-    POISSON = 6
-    KL_DIVERGENCE = 7
-    COSINE_SIMILARITY = 8
-    BINARY_CROSSENTROPY = 9
-    BINARY_FOCAL_CROSSENTROPY = 10
-    CATEGORICAL_CROSSENTROPY = 11
-    HINGE = 12
-    SQUARED_HINGE = 13
-    CATEGORICAL_HINGE = 14
-    CONTRASTIVE = 15
-    SPARSE_CATEGORICAL_CROSSENTROPY = 16
-    CUSTOM = 17
 
 
 class LossResult(NamedTuple):
@@ -289,32 +267,7 @@ def _make_dense(name: str, formula: str) -> DenseLoss:
     return loss  # type: ignore[return-value]
 
 
-mean_squared_error = _make_dense("mean_squared_error", "mean_j (t - p)^2")
-mean_absolute_error = _make_dense("mean_absolute_error", "mean_j |t - p|")
-huber = _make_dense("huber", "mean_j (x^2/2 if |x| <= delta else delta |x| - delta^2/2), x = p - t")
-log_cosh = _make_dense("log_cosh", "mean_j log(cosh(p - t))")
-mean_absolute_percentage_error = _make_dense(
-    "mean_absolute_percentage_error", "100 mean_j |t - p| / max(|t|, epsilon)"
-)
-mean_squared_logarithmic_error = _make_dense(
-    "mean_squared_logarithmic_error", "mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2"
-)
-poisson = _make_dense("poisson", "mean_j (p - t log(p + eps)); log_input: mean_j (exp(p) - t p)")
-kl_divergence = _make_dense("kl_divergence", "sum_j t log(t / p), both clipped to [eps, 1]")
-cosine_similarity = _make_dense("cosine_similarity", "-sum_j normalize(t)_j normalize(p)_j")
-binary_crossentropy = _make_dense(
-    "binary_crossentropy", "mean_j BCE (from_logits, label_smoothing, pos_weight, epsilon)"
-)
-binary_focal_crossentropy = _make_dense(
-    "binary_focal_crossentropy", "mean_j focal BCE (gamma, alpha, apply_class_balancing, from_logits)"
-)
-categorical_crossentropy = _make_dense(
-    "categorical_crossentropy", "-sum_j t_j log softmax(p)_j (from_logits, label_smoothing)"
-)
-hinge = _make_dense("hinge", "mean_j max(0, 1 - t p), labels {0, 1} mapped to {-1, 1}")
-squared_hinge = _make_dense("squared_hinge", "mean_j max(0, 1 - t p)^2")
-categorical_hinge = _make_dense("categorical_hinge", "max(0, max_j (1 - t_j) p_j - sum_j t_j p_j + 1)")
-contrastive = _make_dense("contrastive", "mean_j t d^2 + (1 - t) max(margin - d, 0)^2, d = p")
+# The dense-target functions themselves are in _dense.py, generated from the registry.
 
 
 def sparse_categorical_crossentropy(

@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from ._registry import DENSE
+
 if sys.platform == "darwin":
     LIBRARY_NAME = "libloss.dylib"
 elif sys.platform == "win32":
@@ -114,24 +116,8 @@ _P = ctypes.c_void_p
 _S = ctypes.c_size_t
 _DENSE = [_P, _P, _S, _S, _P, _P, _P, _P]
 
-DENSE_LOSSES = (
-    "mean_squared_error",
-    "mean_absolute_error",
-    "huber",
-    "log_cosh",
-    "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
-    "poisson",
-    "kl_divergence",
-    "cosine_similarity",
-    "binary_crossentropy",
-    "binary_focal_crossentropy",
-    "categorical_crossentropy",
-    "hinge",
-    "squared_hinge",
-    "categorical_hinge",
-    "contrastive",
-)
+#: The dense-target losses' base names, from the registry (``_registry.py``).
+DENSE_LOSSES = tuple(name for name, *_ in DENSE)
 
 # Argument types of every typed function, by C base name (without _f32/_f64).
 _TYPED = {

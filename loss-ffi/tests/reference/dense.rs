@@ -4,47 +4,16 @@ use super::common::*;
 use loss::*;
 use serde_json::Value;
 
-pub type DenseFn<T> = unsafe extern "C" fn(
-    *const T,
-    *const T,
-    usize,
-    usize,
-    *const T,
-    *const loss_options,
-    *mut T,
-    *mut T,
-) -> loss_status;
-
-/// The exported dense-target functions, by reference `function` name.
-macro_rules! dense_table {
-    ($($name:ident),* $(,)?) => {
-        pub fn dense_f32(name: &str) -> Option<DenseFn<f32>> {
-            paste::paste! { match name { $(stringify!($name) => Some([<loss_ $name _f32>] as DenseFn<f32>),)* _ => None } }
-        }
-        pub fn dense_f64(name: &str) -> Option<DenseFn<f64>> {
-            paste::paste! { match name { $(stringify!($name) => Some([<loss_ $name _f64>] as DenseFn<f64>),)* _ => None } }
-        }
-    };
+/// The exported dense-target function of reference `function` name: the registry's
+/// list (`loss::DENSE`), so a loss added there is found here without an edit.
+pub fn dense_f32(name: &str) -> Option<DenseFn<f32>> {
+    DENSE.iter().find(|d| d.name == name).map(|d| d.f32)
 }
 
-dense_table!(
-    mean_squared_error,
-    mean_absolute_error,
-    huber,
-    log_cosh,
-    mean_absolute_percentage_error,
-    mean_squared_logarithmic_error,
-    poisson,
-    kl_divergence,
-    cosine_similarity,
-    binary_crossentropy,
-    binary_focal_crossentropy,
-    categorical_crossentropy,
-    hinge,
-    squared_hinge,
-    categorical_hinge,
-    contrastive,
-);
+/// As [`dense_f32`], for `_f64`.
+pub fn dense_f64(name: &str) -> Option<DenseFn<f64>> {
+    DENSE.iter().find(|d| d.name == name).map(|d| d.f64)
+}
 
 pub fn run_dense<T: Num>(case: &Value, f: DenseFn<T>) -> Vec<String> {
     let (batch, dim) = (shape(case, "batch"), shape(case, "dim"));
