@@ -20,8 +20,17 @@ fn main() {
         .collect();
     files.sort();
 
+    // Programs built against a frozen older header (c-tests/abi/<version>/loss.h,
+    // before include/ on their include path), linked with the current library.
+    println!("cargo:rerun-if-changed=abi");
+    let abi_files: Vec<PathBuf> = std::fs::read_dir(dir.join("abi"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+
     let mut suites = Vec::new();
-    for f in &files {
+    for f in files.iter().chain(&abi_files) {
         let text = std::fs::read_to_string(f).unwrap();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("SUITE(") {
@@ -44,6 +53,22 @@ fn main() {
         build.file(f);
     }
     build.compile("ctests");
+
+    for f in &abi_files {
+        // test_abi_<major>_<minor>.c uses the header of abi/<major>.<minor>/.
+        let stem = f.file_stem().unwrap().to_str().unwrap();
+        let version = stem.trim_start_matches("test_abi_").replace('_', ".");
+        cc::Build::new()
+            .include(dir.join("abi").join(&version))
+            .include(dir.join("c"))
+            .std("c99")
+            .warnings(true)
+            .extra_warnings(true)
+            .flag_if_supported("-Wpedantic")
+            .flag_if_supported("-Werror")
+            .file(f)
+            .compile(&format!("ctests_{stem}"));
+    }
 
     // The self-checking examples the tests run, each in its own library so that its
     // main() can be renamed: examples/<name>.c's main becomes loss_<name>_main.

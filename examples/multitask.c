@@ -86,7 +86,7 @@ int main(void) {
   terms[0].y_pred = y_pred;
   terms[0].batch = N;
   terms[0].dim = 1;
-  terms[0].options = loss_options_default(); /* SUM_OVER_BATCH_SIZE, delta 1 */
+  terms[0].options = NULL; /* the defaults: SUM_OVER_BATCH_SIZE, delta 1 */
   terms[0].grad_out = g_y;
   /* Head 2: sparse categorical cross-entropy on the logits, [N, CLASSES]. */
   terms[1].kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
@@ -96,8 +96,9 @@ int main(void) {
   terms[1].batch = N;
   terms[1].dim = CLASSES;
   terms[1].class_weight = CLASS_WEIGHT;
-  terms[1].options = loss_options_default();
-  terms[1].options.from_logits = true;
+  loss_options logits = loss_options_default();
+  logits.from_logits = true;
+  terms[1].options = &logits;
   terms[1].grad_out = &g_z[0][0];
 
   float *grads[6] = {&GW1[0][0], GB1, GWR, GBR, &GWC[0][0], GBC};

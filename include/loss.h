@@ -213,17 +213,33 @@ typedef enum loss_reduction {
 
 /**
  * Options of every loss, passed by pointer; `NULL` means `loss_options_default()`.
- * Start from `loss_options_default()` and change the fields you need.
+ * Start from `loss_options_default()` (or `LOSS_OPTIONS_INIT`) and change the fields
+ * you need.
+ *
+ * The struct grows: new fields are appended in later versions, never removed or
+ * reordered, and `struct_size` (set by `loss_options_default()`, `LOSS_OPTIONS_INIT`
+ * and `loss_options_init()` to the `sizeof` of the header you compiled against) tells
+ * the library which layout the caller has. A program built against an older header
+ * keeps working with a newer library: the fields its layout lacks take their
+ * defaults. A program built against a newer header needs a library at least that
+ * new, unless it leaves every field the library does not know at 0. A field that
+ * one loss reads and the others ignore is documented on the loss that reads it
+ * (and in docs/API.md); every field is validated on every call all the same.
  *
  * Every field is validated on every call, whichever loss reads it: an out-of-range
  * value is `LOSS_ERROR_INVALID_ARGUMENT`, as is a `bool` field holding neither 0
  * nor 1 (uninitialised memory). The `_f32` functions also reject the parameters
  * their loss uses (`delta`, `margin`, `pos_weight`, `gamma`, MSLE's and MAPE's
  * `epsilon`) when rounding to `float` makes them infinite, or 0 where they must be
- * `> 0` (`margin = 1e300`, `delta = 1e-300`). The layout is part of the ABI and frozen: fields are
- * never added, removed or reordered.
+ * `> 0` (`margin = 1e300`, `delta = 1e-300`).
  */
 typedef struct loss_options {
+  /**
+   * `sizeof(loss_options)` as the caller's header declares it; set by
+   * `loss_options_default()`, `LOSS_OPTIONS_INIT` and `loss_options_init()`. A
+   * zeroed struct (`struct_size` 0) is `LOSS_ERROR_INVALID_ARGUMENT`.
+   */
+  size_t struct_size;
   /**
    * Default `LOSS_REDUCTION_SUM_OVER_BATCH_SIZE`.
    */
@@ -311,9 +327,8 @@ typedef enum loss_status (*loss_custom_fn_f32)(void *user_data,
 
 /**
  * One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
- * `{0}` (so that the pointers a kind does not use are NULL), then set `options =
- * loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
- * kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+ * `{0}` (so that the pointers a kind does not use are NULL, and `options` NULL means
+ * the defaults), then set the fields the kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
  *
  * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
  * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
@@ -362,11 +377,13 @@ typedef struct loss_term_f32 {
    */
   const float *class_weight;
   /**
-   * The term's options (by value; `loss_options_default()` for the defaults).
-   * `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
-   * `LOSS_REDUCTION_SUM` (whose gradient is the same).
+   * Nullable: the term's options (NULL for `loss_options_default()`), read during
+   * the call only. A pointer, not a copy, so that `loss_options` can grow without
+   * moving the fields after it. `LOSS_REDUCTION_NONE` contributes the sum of the
+   * per-sample values, computed as `LOSS_REDUCTION_SUM` (whose gradient is the
+   * same).
    */
-  struct loss_options options;
+  const struct loss_options *options;
   /**
    * The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
    */
@@ -404,9 +421,8 @@ typedef enum loss_status (*loss_custom_fn_f64)(void *user_data,
 
 /**
  * One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
- * `{0}` (so that the pointers a kind does not use are NULL), then set `options =
- * loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
- * kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+ * `{0}` (so that the pointers a kind does not use are NULL, and `options` NULL means
+ * the defaults), then set the fields the kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
  *
  * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
  * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
@@ -455,11 +471,13 @@ typedef struct loss_term_f64 {
    */
   const double *class_weight;
   /**
-   * The term's options (by value; `loss_options_default()` for the defaults).
-   * `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
-   * `LOSS_REDUCTION_SUM` (whose gradient is the same).
+   * Nullable: the term's options (NULL for `loss_options_default()`), read during
+   * the call only. A pointer, not a copy, so that `loss_options` can grow without
+   * moving the fields after it. `LOSS_REDUCTION_NONE` contributes the sum of the
+   * per-sample values, computed as `LOSS_REDUCTION_SUM` (whose gradient is the
+   * same).
    */
-  struct loss_options options;
+  const struct loss_options *options;
   /**
    * The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
    */
@@ -473,6 +491,8 @@ typedef struct loss_term_f64 {
    */
   double *grad_out;
 } loss_term_f64;
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -1572,11 +1592,18 @@ size_t loss_get_num_threads(void);
 size_t loss_max_num_threads(void);
 
 /**
- * The default options: `SUM_OVER_BATCH_SIZE`, probabilities, no smoothing, delta 1,
- * margin 1, epsilon 1e-7, pos_weight 1, gamma 2, alpha 0.25, no class balancing,
- * rates (not log-rates), no ignored label, blank 0, no zero_infinity, time-major.
+ * Fills the first `struct_size` bytes at `options` with the default options of the
+ * layout of that size, `struct_size` included: pass `sizeof(loss_options)` (what the
+ * header's `loss_options_default()` does). A size larger than this library's
+ * layout (a program built against a newer header) gets this library's defaults and
+ * zeros in the fields it does not know. Errors: `options` NULL
+ * (`LOSS_ERROR_NULL_POINTER`), misaligned, or a size that is no layout of
+ * `loss_options` (`LOSS_ERROR_INVALID_ARGUMENT`); nothing is written then.
+ *
+ * # Safety
+ * `options` is NULL or points to `struct_size` writable bytes.
  */
-struct loss_options loss_options_default(void);
+enum loss_status loss_options_init(struct loss_options *options, size_t struct_size);
 
 /**
  * The name of a status as a static NUL-terminated string, e.g. `"LOSS_ERROR_SHAPE"`.
@@ -1625,5 +1652,27 @@ const char *loss_last_error_message(void);
 
 /** The number of dense-target losses. */
 #define LOSS_DENSE_LOSS_COUNT 16
+
+/**
+ * The default options, in the layout of this header: `struct_size =
+ * sizeof(loss_options)` and the defaults of every field (see `loss_options`). Compiled
+ * into the caller, so that a program built against this header keeps working with a
+ * newer libloss whose `loss_options` has more fields.
+ */
+static inline loss_options loss_options_default(void) {
+  loss_options o;
+  (void)loss_options_init(&o, sizeof o);
+  return o;
+}
+
+/**
+ * The default options as an initializer, for static storage and C++ constants:
+ * `loss_options o = LOSS_OPTIONS_INIT;` equals `loss_options_default()` (tested).
+ */
+#define LOSS_OPTIONS_INIT                                                              \
+  {                                                                                    \
+    sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
+        1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false            \
+  }
 
 #endif  /* LOSS_H */

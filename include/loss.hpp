@@ -356,10 +356,9 @@ class term {
   using raw_type = std::conditional_t<std::is_same<T, float>::value, loss_term_f32, loss_term_f64>;
 
   /** A term of kind `kind` (weight 1, default options, nothing else set). */
-  explicit term(loss_kind kind) noexcept : raw_() {
+  explicit term(loss_kind kind) noexcept : raw_(), opts_(loss_options_default()) {
     raw_.kind = kind;
     raw_.weight = 1.0;
-    raw_.options = loss_options_default();
   }
 
   /** The term's weight in the total (default 1). */
@@ -377,18 +376,20 @@ class term {
     raw_.class_weight = w;
     return *this;
   }
-  /** The term's options. */
+  /** The term's options (kept in the term; `weighted_sum` points the C struct at them). */
   term& opts(const options& o) noexcept {
-    raw_.options = o.raw();
+    opts_ = o.raw();
     return *this;
   }
+  /** The term's options. */
+  const loss_options& opts() const noexcept { return opts_; }
   /** Nullable `[batch, dim]`: receives `weight * d(term)/d(y_pred)`. */
   term& grad_out(T* g) noexcept {
     raw_.grad_out = g;
     return *this;
   }
 
-  /** The C struct (its `custom` and `user_data` are set by `weighted_sum`). */
+  /** The C struct (its `options`, `custom` and `user_data` are set by `weighted_sum`). */
   const raw_type& raw() const noexcept { return raw_; }
   /** The C struct, mutable. */
   raw_type& raw() noexcept { return raw_; }
@@ -402,6 +403,7 @@ class term {
 
  private:
   raw_type raw_;
+  loss_options opts_;
   custom_fn<T> fn_;
 };
 
@@ -782,6 +784,7 @@ result weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>
     raw.reserve(n_terms);
     for (std::size_t k = 0; k < n_terms; ++k) {
       raw.push_back(terms[k].raw());
+      if (raw.back().options == nullptr) raw.back().options = &terms[k].opts();
       if (terms[k].callback()) {
         raw.back().custom = &detail::trampoline<T>;
         // The trampoline only reads the callable (const); the C field is void*.

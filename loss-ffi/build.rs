@@ -250,6 +250,7 @@ impl Registry {
             "\n\n/** The number of dense-target losses. */\n#define LOSS_DENSE_LOSS_COUNT {}\n\n",
             self.dense.len()
         );
+        m.push_str(OPTIONS_INLINE);
         let guard = "#endif  /* LOSS_H */";
         let at = header.rfind(guard).expect("the header's include guard");
         format!("{}{m}{}", &header[..at], &header[at..])
@@ -349,6 +350,34 @@ impl Registry {
 fn md(text: &str) -> String {
     text.replace('|', "\\|")
 }
+
+/// `loss_options_default()` and `LOSS_OPTIONS_INIT`, in the header itself: both give
+/// the layout of the header the caller compiles against (the library's exported
+/// `loss_options_default` returns its own layout, which may be larger).
+const OPTIONS_INLINE: &str = "\
+/**
+ * The default options, in the layout of this header: `struct_size =
+ * sizeof(loss_options)` and the defaults of every field (see `loss_options`). Compiled
+ * into the caller, so that a program built against this header keeps working with a
+ * newer libloss whose `loss_options` has more fields.
+ */
+static inline loss_options loss_options_default(void) {
+  loss_options o;
+  (void)loss_options_init(&o, sizeof o);
+  return o;
+}
+
+/**
+ * The default options as an initializer, for static storage and C++ constants:
+ * `loss_options o = LOSS_OPTIONS_INIT;` equals `loss_options_default()` (tested).
+ */
+#define LOSS_OPTIONS_INIT                                                              \\
+  {                                                                                    \\
+    sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \\
+        1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false            \\
+  }
+
+";
 
 /// `LOSS_KIND_<NAME>`.
 fn kind_name(name: &str) -> String {

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 cargo build -q -p loss-ffi
 out=target/c-checks
 mkdir -p "$out"
-grep -ho '^SUITE([a-z_0-9]*)' c-tests/c/*.c | sed 's/^SUITE(\(.*\))/X(\1)/' > "$out/suites.h"
+grep -ho '^SUITE([a-z_0-9]*)' c-tests/c/*.c c-tests/abi/*.c | sed 's/^SUITE(\(.*\))/X(\1)/' > "$out/suites.h"
 
 lib=target/debug/libloss.a
 libs="-lpthread -ldl -lm -lrt -lutil -lgcc_s"
@@ -26,6 +26,16 @@ build() { # build NAME EXTRA_FLAGS...
   for f in c-tests/c/*.c c-tests/runner/main.c; do
     local o="$out/$name-$(basename "$f" .c).o"
     cc $cflags "$@" -c "$f" -o "$o"
+    objs+=("$o")
+  done
+  # Built against a frozen older header (c-tests/abi/<version>/loss.h).
+  for f in c-tests/abi/test_abi_*.c; do
+    local stem version
+    stem=$(basename "$f" .c)
+    version=$(echo "${stem#test_abi_}" | tr _ .)
+    local o="$out/$name-$stem.o"
+    cc -std=c99 -g -O1 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+      -Ic-tests/abi/"$version" -Ic-tests/c "$@" -c "$f" -o "$o"
     objs+=("$o")
   done
   for f in c-tests/c/*.cpp; do

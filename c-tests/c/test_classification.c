@@ -537,7 +537,7 @@ TEST(weighted_sum_terms_equal_their_functions) {
     term.y_pred = P6;
     term.batch = 2;
     term.dim = 3;
-    term.options = o;
+    term.options = &o;
     term.grad_out = tg;
     CHECK_OK(loss_weighted_sum_f64(&term, 1, &total, NULL));
     CHECK(total == 0.5 * l);
@@ -558,7 +558,7 @@ TEST(weighted_sum_terms_equal_their_functions) {
   term.batch = 3;
   term.dim = 2;
   term.class_weight = cw;
-  term.options = o;
+  term.options = &o;
   term.grad_out = tg;
   CHECK_OK(loss_weighted_sum_f64(&term, 1, &total, NULL));
   CHECK(total == 0.5 * l);

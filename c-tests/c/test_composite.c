@@ -7,6 +7,20 @@
 #include <stdint.h>
 
 /* term_f32 / term_f64: a term of `kind` with default options but `r`. */
+/* Default options with reduction r, in static storage (terms point to their options). */
+static const loss_options *with_reduction_ptr(loss_reduction r) {
+  static loss_options table[4];
+  static bool ready = false;
+  if (!ready) {
+    for (int i = 0; i < 4; i++) {
+      table[i] = loss_options_default();
+      table[i].reduction = (loss_reduction)i;
+    }
+    ready = true;
+  }
+  return &table[(int)r & 3];
+}
+
 #define DEFINE_TERM(SUFFIX, T)                                                          \
   static loss_term_##SUFFIX term_##SUFFIX(loss_kind kind, double weight, const T *t,    \
                                           const T *p, size_t batch, size_t dim,         \
@@ -20,8 +34,7 @@
     x.batch = batch;                                                                    \
     x.dim = dim;                                                                        \
     x.sample_weight = w;                                                                \
-    x.options = loss_options_default();                                                 \
-    x.options.reduction = r;                                                            \
+    x.options = with_reduction_ptr(r);                                                  \
     x.grad_out = grad;                                                                  \
     return x;                                                                           \
   }
@@ -150,7 +163,9 @@ TEST(weighted_sum_equals_weighted_separate_calls_f32) {
       term_f32(LOSS_KIND_MEAN_ABSOLUTE_ERROR, w[2], TA32, PB32, 3, 2, NULL, LOSS_REDUCTION_NONE,
                g2),
   };
-  terms[0].options.delta = 0.5;
+  loss_options huber_opts = *terms[0].options;
+  huber_opts.delta = 0.5;
+  terms[0].options = &huber_opts;
   CHECK_OK(loss_weighted_sum_f32(terms, 3, &total, per));
 
   float expect = 0.0f;
@@ -393,13 +408,17 @@ TEST(validation_errors_write_nothing) {
   CHECK(expect_failure_f32(t, 2, LOSS_ERROR_SHAPE, "term 0: the product of batch"));
 
   memcpy(t, ok, sizeof t);
-  t[0].options.delta = 0.0;
+  loss_options bad_opts = loss_options_default();
+  bad_opts.delta = 0.0;
+  t[0].options = &bad_opts;
   CHECK(expect_failure_f32(t, 2, LOSS_ERROR_INVALID_ARGUMENT, "term 0: options.delta is 0"));
   memcpy(t, ok, sizeof t);
+  bad_opts = *t[1].options;
   {
     int bad = 9;
-    memcpy(&t[1].options.reduction, &bad, sizeof bad);
+    memcpy(&bad_opts.reduction, &bad, sizeof bad);
   }
+  t[1].options = &bad_opts;
   CHECK(expect_failure_f32(t, 2, LOSS_ERROR_INVALID_ARGUMENT,
                            "term 1: options.reduction is 9"));
 

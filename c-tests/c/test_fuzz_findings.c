@@ -38,7 +38,7 @@ TEST(misaligned_total_out_is_rejected) {
   term.y_pred = p;
   term.batch = 1;
   term.dim = 2;
-  term.options = loss_options_default();
+  term.options = NULL; /* the defaults */
   union {
     float f[3];
     unsigned char bytes[12];
@@ -64,7 +64,7 @@ TEST(a_bad_term_is_reported_before_a_misaligned_per_term_out) {
     terms[k].y_pred = p;
     terms[k].batch = 1;
     terms[k].dim = 2;
-    terms[k].options = loss_options_default();
+    terms[k].options = NULL; /* the defaults */
   }
   terms[1].y_pred = NULL;
   union {

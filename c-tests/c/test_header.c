@@ -10,23 +10,25 @@ TEST(header_works_from_cpp17) {
 }
 
 TEST(options_struct_layout_is_the_frozen_one) {
-  /* Field order and types are part of the ABI (API.md): check the offsets follow. */
-  CHECK(offsetof(loss_options, reduction) == 0);
-  CHECK(offsetof(loss_options, from_logits) == sizeof(int));
-  CHECK(offsetof(loss_options, label_smoothing) == 8);
-  CHECK(offsetof(loss_options, delta) == 16);
-  CHECK(offsetof(loss_options, margin) == 24);
-  CHECK(offsetof(loss_options, epsilon) == 32);
-  CHECK(offsetof(loss_options, pos_weight) == 40);
-  CHECK(offsetof(loss_options, gamma) == 48);
-  CHECK(offsetof(loss_options, alpha) == 56);
-  CHECK(offsetof(loss_options, apply_class_balancing) == 64);
-  CHECK(offsetof(loss_options, log_input) == 65);
-  CHECK(offsetof(loss_options, ignore_index) == 68);
-  CHECK(offsetof(loss_options, blank) == 72);
-  CHECK(offsetof(loss_options, zero_infinity) == 76);
-  CHECK(offsetof(loss_options, batch_first) == 77);
-  CHECK(sizeof(loss_options) == 80);
+  /* The 0.2 layout (API.md): later versions append fields after it, so these
+   * offsets never change and the size only grows. */
+  CHECK(offsetof(loss_options, struct_size) == 0);
+  CHECK(offsetof(loss_options, reduction) == 8);
+  CHECK(offsetof(loss_options, from_logits) == 12);
+  CHECK(offsetof(loss_options, label_smoothing) == 16);
+  CHECK(offsetof(loss_options, delta) == 24);
+  CHECK(offsetof(loss_options, margin) == 32);
+  CHECK(offsetof(loss_options, epsilon) == 40);
+  CHECK(offsetof(loss_options, pos_weight) == 48);
+  CHECK(offsetof(loss_options, gamma) == 56);
+  CHECK(offsetof(loss_options, alpha) == 64);
+  CHECK(offsetof(loss_options, apply_class_balancing) == 72);
+  CHECK(offsetof(loss_options, log_input) == 73);
+  CHECK(offsetof(loss_options, ignore_index) == 76);
+  CHECK(offsetof(loss_options, blank) == 80);
+  CHECK(offsetof(loss_options, zero_infinity) == 84);
+  CHECK(offsetof(loss_options, batch_first) == 85);
+  CHECK(sizeof(loss_options) >= 88);
   return true;
 }
 

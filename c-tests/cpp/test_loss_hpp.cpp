@@ -618,7 +618,7 @@ void test_weighted_sum() {
   raw[0].batch = B;
   raw[0].dim = D;
   raw[0].sample_weight = w.data();
-  raw[0].options = huber_opts.raw();
+  raw[0].options = &huber_opts.raw();
   raw[0].grad_out = cg0.data();
   raw[1].kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
   raw[1].weight = 2;
@@ -627,7 +627,7 @@ void test_weighted_sum() {
   raw[1].batch = B;
   raw[1].dim = K;
   raw[1].class_weight = cw.data();
-  raw[1].options = sparse_opts.raw();
+  raw[1].options = &sparse_opts.raw();
   raw[1].grad_out = cg1.data();
   raw[2].kind = LOSS_KIND_CUSTOM;
   raw[2].weight = 1.5;
@@ -635,7 +635,7 @@ void test_weighted_sum() {
   raw[2].y_pred = p.data();
   raw[2].batch = B;
   raw[2].dim = D;
-  raw[2].options = loss_options_default();
+  raw[2].options = nullptr;
   raw[2].custom = &c_style_sse<T>;
   raw[2].user_data = &c_calls;
   raw[2].grad_out = cg2.data();

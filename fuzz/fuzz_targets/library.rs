@@ -50,6 +50,7 @@ fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         )*};
     }
     same_field!(
+        struct_size,
         reduction,
         from_logits,
         label_smoothing,

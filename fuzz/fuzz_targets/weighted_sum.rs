@@ -22,7 +22,8 @@ use loss_fuzz::buf::{any_overlap, misaligned, span};
 use loss_fuzz::domains::{dense_domains, dense_finite};
 use loss_fuzz::float::{dense_index, DENSE};
 use loss_fuzz::gen::{self, Sizes, ANY};
-use loss_fuzz::opts::NO_IGNORE;
+use loss_fuzz::buf::Place;
+use loss_fuzz::opts::{OptsBuf, NO_IGNORE};
 use loss_fuzz::oracle::{INVALID_ARGUMENT, OK, PANIC};
 use loss_fuzz::*;
 use std::cell::Cell;
@@ -107,7 +108,10 @@ struct TermBufs<T> {
     y_pred: Buf<T>,
     sw: Buf<T>,
     cw: Buf<T>,
+    /// What the library must see (the defaults when `opts_buf` is NULL).
     opts: RawOpts,
+    /// The options the term points to (NULL now and then: the defaults).
+    opts_buf: OptsBuf,
     custom: bool,
     ctx: Box<Ctx<T>>,
     grad: Buf<T>,
@@ -143,7 +147,7 @@ impl<T: Fl> TermBufs<T> {
         addr_of_mut!((*dst).dim).write(self.dim());
         addr_of_mut!((*dst).sample_weight).write(self.sw.ptr());
         addr_of_mut!((*dst).class_weight).write(self.cw.ptr());
-        self.opts.write(addr_of_mut!((*dst).options));
+        addr_of_mut!((*dst).options).write(self.opts_buf.ptr());
         let f: Option<float::CustomFn<T>> = if self.custom {
             Some(callback::<T>)
         } else {
@@ -257,6 +261,15 @@ fn term<T: Api>(
         status,
         calls: Cell::new(0),
     });
+    let opts_buf = OptsBuf::new(
+        opts,
+        if u.ratio(1, 8)? {
+            Place::Null
+        } else {
+            Place::Valid
+        },
+    );
+    let opts = opts_buf.effective();
     Ok((
         TermBufs {
             kind,
@@ -268,6 +281,7 @@ fn term<T: Api>(
             sw,
             cw,
             opts,
+            opts_buf,
             custom,
             ctx,
             grad,
@@ -676,5 +690,5 @@ fn kind_name(kind: i32) -> &'static str {
     }
 }
 
-// `loss_options` is embedded in `loss_term` by value; `RawOpts::write` fills it.
+// A term points to its `loss_options` (an `OptsBuf`, 8-aligned words).
 const _: () = assert!(size_of::<loss_options>() % 8 == 0);

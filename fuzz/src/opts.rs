@@ -18,6 +18,7 @@ pub const NO_IGNORE: i32 = i32::MIN;
 /// The fields of a `loss_options`, each as the bytes the caller put there.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RawOpts {
+    pub struct_size: usize,
     pub reduction: i32,
     pub from_logits: u8,
     pub label_smoothing: f64,
@@ -39,6 +40,7 @@ impl Default for RawOpts {
     /// The documented defaults (API.md), written out independently of the library.
     fn default() -> Self {
         RawOpts {
+            struct_size: std::mem::size_of::<loss_options>(),
             reduction: 3,
             from_logits: 0,
             label_smoothing: 0.0,
@@ -147,6 +149,14 @@ impl RawOpts {
         if v.byte() % 12 == 0 {
             o.blank = v.u32() as i32;
         }
+        if v.byte() % 16 == 0 {
+            // A zeroed struct, an impossible or a newer layout (the store behind the
+            // options holds 16 more bytes, garbage: a newer layout with fields this
+            // library does not know set), or far beyond any layout (rejected before
+            // anything past the struct is read).
+            let n = std::mem::size_of::<loss_options>();
+            o.struct_size = [0, 8, n - 8, n + 8, n + 16, 1 << 20, usize::MAX][v.int(0, 6) as usize];
+        }
         o
     }
 
@@ -173,7 +183,11 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = self;
-        let checks: [(bool, &str); 14] = [
+        let checks: [(bool, &str); 15] = [
+            (
+                o.struct_size == std::mem::size_of::<loss_options>(),
+                "struct_size",
+            ),
             ((0..=3).contains(&o.reduction), "reduction"),
             (b(o.from_logits), "from_logits"),
             (b(o.apply_class_balancing), "apply_class_balancing"),
@@ -214,6 +228,7 @@ impl RawOpts {
     /// # Safety
     /// `dst` points to writable memory for a `loss_options`.
     pub unsafe fn write(&self, dst: *mut loss_options) {
+        addr_of_mut!((*dst).struct_size).write(self.struct_size);
         addr_of_mut!((*dst).reduction)
             .cast::<i32>()
             .write(self.reduction);

@@ -71,9 +71,8 @@ type RawCustomFn<F> = unsafe extern "C-unwind" fn(
 ) -> i32;
 
 /// One term of `loss_weighted_sum_*`: `loss_term_f32` / `loss_term_f64`. Start from
-/// `{0}` (so that the pointers a kind does not use are NULL), then set `options =
-/// loss_options_default()` (zeroed options are invalid: `delta` 0) and the fields the
-/// kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
+/// `{0}` (so that the pointers a kind does not use are NULL, and `options` NULL means
+/// the defaults), then set the fields the kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
 ///
 /// The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
 /// (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
@@ -104,10 +103,12 @@ pub struct loss_term<F> {
     /// Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
     /// every other kind.
     pub class_weight: *const F,
-    /// The term's options (by value; `loss_options_default()` for the defaults).
-    /// `LOSS_REDUCTION_NONE` contributes the sum of the per-sample values, computed as
-    /// `LOSS_REDUCTION_SUM` (whose gradient is the same).
-    pub options: loss_options,
+    /// Nullable: the term's options (NULL for `loss_options_default()`), read during
+    /// the call only. A pointer, not a copy, so that `loss_options` can grow without
+    /// moving the fields after it. `LOSS_REDUCTION_NONE` contributes the sum of the
+    /// per-sample values, computed as `LOSS_REDUCTION_SUM` (whose gradient is the
+    /// same).
+    pub options: *const loss_options,
     /// The callback of a `LOSS_KIND_CUSTOM` term (required there, ignored otherwise).
     pub custom: loss_custom_fn<F>,
     /// Passed to `custom` unchanged; libloss never dereferences it.
@@ -149,7 +150,7 @@ impl<F> RawTerm<F> {
             dim: addr_of!((*t).dim).read(),
             sample_weight: addr_of!((*t).sample_weight).read(),
             class_weight: addr_of!((*t).class_weight).read(),
-            options: addr_of!((*t).options),
+            options: addr_of!((*t).options).read(),
             // Same size and NULL niche; only the return type differs, read as an
             // integer (see `RawCustomFn`).
             custom: addr_of!((*t).custom)

@@ -1,8 +1,9 @@
 //! `loss_reduction`, `loss_options` and their validation.
 
-use crate::status::{loss_status, Error, Result};
+use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::Reduction;
-use std::ptr::addr_of;
+use std::mem::size_of;
+use std::ptr::{addr_of, addr_of_mut};
 
 /// How per-sample losses `l_i` with weights `w_i` (1 when `sample_weight` is NULL) are
 /// combined into `loss_out`.
@@ -25,19 +26,33 @@ pub enum loss_reduction {
 pub const LOSS_NO_IGNORE: i32 = i32::MIN;
 
 /// Options of every loss, passed by pointer; `NULL` means `loss_options_default()`.
-/// Start from `loss_options_default()` and change the fields you need.
+/// Start from `loss_options_default()` (or `LOSS_OPTIONS_INIT`) and change the fields
+/// you need.
+///
+/// The struct grows: new fields are appended in later versions, never removed or
+/// reordered, and `struct_size` (set by `loss_options_default()`, `LOSS_OPTIONS_INIT`
+/// and `loss_options_init()` to the `sizeof` of the header you compiled against) tells
+/// the library which layout the caller has. A program built against an older header
+/// keeps working with a newer library: the fields its layout lacks take their
+/// defaults. A program built against a newer header needs a library at least that
+/// new, unless it leaves every field the library does not know at 0. A field that
+/// one loss reads and the others ignore is documented on the loss that reads it
+/// (and in docs/API.md); every field is validated on every call all the same.
 ///
 /// Every field is validated on every call, whichever loss reads it: an out-of-range
 /// value is `LOSS_ERROR_INVALID_ARGUMENT`, as is a `bool` field holding neither 0
 /// nor 1 (uninitialised memory). The `_f32` functions also reject the parameters
 /// their loss uses (`delta`, `margin`, `pos_weight`, `gamma`, MSLE's and MAPE's
 /// `epsilon`) when rounding to `float` makes them infinite, or 0 where they must be
-/// `> 0` (`margin = 1e300`, `delta = 1e-300`). The layout is part of the ABI and frozen: fields are
-/// never added, removed or reordered.
+/// `> 0` (`margin = 1e300`, `delta = 1e-300`).
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct loss_options {
+    /// `sizeof(loss_options)` as the caller's header declares it; set by
+    /// `loss_options_default()`, `LOSS_OPTIONS_INIT` and `loss_options_init()`. A
+    /// zeroed struct (`struct_size` 0) is `LOSS_ERROR_INVALID_ARGUMENT`.
+    pub struct_size: usize,
     /// Default `LOSS_REDUCTION_SUM_OVER_BATCH_SIZE`.
     pub reduction: loss_reduction,
     /// Default false: `y_pred` are probabilities (cross-entropies, focal). CTC: true =
@@ -72,12 +87,27 @@ pub struct loss_options {
     pub batch_first: bool,
 }
 
-/// The default options: `SUM_OVER_BATCH_SIZE`, probabilities, no smoothing, delta 1,
-/// margin 1, epsilon 1e-7, pos_weight 1, gamma 2, alpha 0.25, no class balancing,
-/// rates (not log-rates), no ignored label, blank 0, no zero_infinity, time-major.
+/// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
+/// first with `struct_size`. A version that appends fields appends its new `sizeof`
+/// here, and `read_options` reads a field only when the caller's `struct_size` is at
+/// least the size of the layout that introduced it (a new field may sit in an older
+/// layout's trailing padding, so an offset test alone would not do).
+pub const LAYOUTS: [usize; 1] = [size_of::<loss_options>()];
+
+/// The default options (this library's layout): `SUM_OVER_BATCH_SIZE`,
+/// probabilities, no smoothing, delta 1, margin 1, epsilon 1e-7, pos_weight 1, gamma
+/// 2, alpha 0.25, no class balancing, rates (not log-rates), no ignored label, blank
+/// 0, no zero_infinity, time-major.
+///
+/// Exported for bindings that mirror this library's own layout (the Python package
+/// ships with its library). C and C++ get `loss_options_default()` as a `static
+/// inline` function of the header instead, which calls `loss_options_init()` with
+/// the header's `sizeof(loss_options)`: returning a growing struct by value from the
+/// library would overrun an older caller's smaller one.
 #[no_mangle]
 pub extern "C" fn loss_options_default() -> loss_options {
     loss_options {
+        struct_size: size_of::<loss_options>(),
         reduction: loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
         from_logits: false,
         label_smoothing: 0.0,
@@ -94,6 +124,66 @@ pub extern "C" fn loss_options_default() -> loss_options {
         zero_infinity: false,
         batch_first: false,
     }
+}
+
+/// Fills the first `struct_size` bytes at `options` with the default options of the
+/// layout of that size, `struct_size` included: pass `sizeof(loss_options)` (what the
+/// header's `loss_options_default()` does). A size larger than this library's
+/// layout (a program built against a newer header) gets this library's defaults and
+/// zeros in the fields it does not know. Errors: `options` NULL
+/// (`LOSS_ERROR_NULL_POINTER`), misaligned, or a size that is no layout of
+/// `loss_options` (`LOSS_ERROR_INVALID_ARGUMENT`); nothing is written then.
+///
+/// # Safety
+/// `options` is NULL or points to `struct_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn loss_options_init(
+    options: *mut loss_options,
+    struct_size: usize,
+) -> loss_status {
+    boundary("loss_options_init", "", || {
+        crate::args::non_null(options.cast_const(), "options")?;
+        crate::args::aligned(options.cast_const(), "options")?;
+        layout_of(struct_size)?;
+        let d = loss_options_default();
+        let n = size_of::<loss_options>();
+        // SAFETY: the caller provides `struct_size` writable bytes, and a known
+        // layout is at least the size of the oldest one.
+        unsafe {
+            let bytes = options.cast::<u8>();
+            std::ptr::write_bytes(bytes, 0, struct_size);
+            std::ptr::copy_nonoverlapping(
+                (&d as *const loss_options).cast::<u8>(),
+                bytes,
+                n.min(struct_size),
+            );
+            addr_of_mut!((*options).struct_size).write(struct_size);
+        }
+        Ok(())
+    })
+}
+
+/// The index in [`LAYOUTS`] of the layout a caller's `struct_size` names
+/// (`LAYOUTS.len() - 1` for one larger than this library's), or the error.
+fn layout_of(struct_size: usize) -> Result<usize> {
+    if struct_size == 0 {
+        return Err(invalid(
+            "options.struct_size is 0: initialise options with loss_options_default() or \
+             LOSS_OPTIONS_INIT"
+                .into(),
+        ));
+    }
+    if let Some(i) = LAYOUTS.iter().position(|&n| n == struct_size) {
+        return Ok(i);
+    }
+    let newest = LAYOUTS[LAYOUTS.len() - 1];
+    if struct_size > newest && struct_size <= 1 << 16 {
+        return Ok(LAYOUTS.len() - 1);
+    }
+    Err(invalid(format!(
+        "options.struct_size is {struct_size}: not the size of any loss_options layout \
+         (this library's is {newest}); initialise options with loss_options_default()"
+    )))
 }
 
 /// Validated options, in Rust types.
@@ -158,13 +248,29 @@ unsafe fn read_bool(p: *const bool, name: &str) -> Result<bool> {
 }
 
 /// Reads `*options` (or the defaults when NULL) field by field, never assuming that
-/// enum and bool fields hold valid values, and validates every field.
+/// enum and bool fields hold valid values, and validates every field. The caller's
+/// `struct_size` picks the layout: fields beyond it take their defaults, and bytes
+/// beyond this library's layout (a newer header's fields) must be 0.
 ///
 /// # Safety
-/// `options` is NULL or points to a readable `loss_options`.
+/// `options` is NULL or points to `options->struct_size` readable bytes.
 pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
     if !options.is_null() {
         crate::args::aligned(options, "options")?;
+        let size = addr_of!((*options).struct_size).read();
+        layout_of(size)?;
+        let newest = size_of::<loss_options>();
+        if size > newest {
+            let tail = std::slice::from_raw_parts(options.cast::<u8>().add(newest), size - newest);
+            if let Some(at) = tail.iter().position(|&b| b != 0) {
+                return Err(invalid(format!(
+                    "options has a field this libloss ({}) does not know set (byte {} of {size}): \
+                     the program was built against a newer header",
+                    env!("CARGO_PKG_VERSION"),
+                    newest + at
+                )));
+            }
+        }
     }
     let d = loss_options_default();
     let o: *const loss_options = if options.is_null() { &d } else { options };

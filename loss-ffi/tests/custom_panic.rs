@@ -75,7 +75,7 @@ fn term(
         dim: 2,
         sample_weight: std::ptr::null(),
         class_weight: std::ptr::null(),
-        options: loss_options_default(),
+        options: std::ptr::null(), // the defaults
         custom,
         user_data,
         grad_out: grad.as_mut_ptr(),

@@ -89,7 +89,7 @@ def max_num_threads() -> int:
     return int(_lib.dll.loss_max_num_threads())
 
 
-_OPTION_FIELDS = tuple(name for name, _ in Options._fields_)
+_OPTION_FIELDS = tuple(name for name, _ in Options._fields_ if name != "struct_size")
 
 
 def default_options() -> dict:
@@ -581,7 +581,9 @@ def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResu
         w = _optional(term.sample_weight, dt, (batch,), where, "sample_weight")
         c.sample_weight = _ptr(w)
         keep.append(w)
-        c.options = _options(fn_name, term.options)
+        o = _options(fn_name, term.options)
+        c.options = ctypes.pointer(o)
+        keep.append(o)
         if term.kind == Kind.CUSTOM and term.fn is not None:
             cb = CUSTOM_FN(_trampoline(term.fn, dt, raised))
             c.custom = cb

@@ -58,9 +58,11 @@ def find_library() -> Path:
 
 
 class Options(ctypes.Structure):
-    """``loss_options``: its layout is frozen by the ABI (see loss.h)."""
+    """``loss_options``, in the layout of the library this package ships with (its
+    ``struct_size`` is filled by ``loss_options_default()``; see loss.h)."""
 
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),
         ("reduction", ctypes.c_int),
         ("from_logits", ctypes.c_bool),
         ("label_smoothing", ctypes.c_double),
@@ -105,7 +107,7 @@ class Term(ctypes.Structure):
         ("dim", ctypes.c_size_t),
         ("sample_weight", ctypes.c_void_p),
         ("class_weight", ctypes.c_void_p),
-        ("options", Options),
+        ("options", ctypes.POINTER(Options)),
         ("custom", CUSTOM_FN),
         ("user_data", ctypes.c_void_p),
         ("grad_out", ctypes.c_void_p),
@@ -143,6 +145,12 @@ class Library:
         d = self.dll
         d.loss_options_default.restype = Options
         d.loss_options_default.argtypes = []
+        size = d.loss_options_default().struct_size
+        if size != ctypes.sizeof(Options):
+            raise OSError(
+                f"libloss: {path} has a loss_options of {size} bytes, this package expects "
+                f"{ctypes.sizeof(Options)}: the library and the Python package are of different versions"
+            )
         d.loss_last_error_message.restype = ctypes.c_char_p
         d.loss_last_error_message.argtypes = []
         d.loss_status_string.restype = ctypes.c_char_p
