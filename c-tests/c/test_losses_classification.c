@@ -614,7 +614,7 @@ TEST(class_weights_error_paths_write_nothing) {
   return true;
 }
 
-SUITE(classification) {
+SUITE(losses_classification) {
   RUN(bce_probabilities_by_hand);
   RUN(bce_probabilities_are_clipped);
   RUN(bce_logits_by_hand_and_without_overflow);

@@ -141,13 +141,13 @@ TEST(every_dense_loss_has_its_nan_pattern_declared) {
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     bool found = false;
     for (size_t k = 0; k < N_LOSSES; k++) found = found || strcmp(LOSSES[k].name, names[i]) == 0;
-    if (!found) fprintf(stderr, "  %s has no NaN pattern in test_nan.c\n", names[i]);
+    if (!found) fprintf(stderr, "  %s has no NaN pattern in test_losses_nan_inputs.c\n", names[i]);
     CHECK(found);
   }
   return true;
 }
 
-SUITE(nan) {
+SUITE(losses_nan_inputs) {
   RUN(every_dense_loss_has_its_nan_pattern_declared);
   RUN(nan_inputs_follow_the_documented_rule_in_every_dense_loss);
   RUN(a_nan_makes_the_reduced_loss_nan_and_keeps_other_samples_gradients);

@@ -157,7 +157,7 @@ TEST(a_tiny_clip_factor_is_not_flushed_to_zero) {
   return true;
 }
 
-SUITE(fuzz_findings) {
+SUITE(bug_regressions) {
   RUN(misaligned_options_are_rejected);
   RUN(global_norm_out_may_not_alias_the_lengths_array);
   RUN(misaligned_total_out_is_rejected);

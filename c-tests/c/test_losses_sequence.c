@@ -257,7 +257,7 @@ TEST(sequence_error_paths_write_nothing) {
   return true;
 }
 
-SUITE(sequence) {
+SUITE(losses_sequence) {
   RUN(sequence_by_hand_every_reduction);
   RUN(sequence_label_smoothing_by_hand);
   RUN(sequence_options_null_means_probabilities_sum_over_batch_size);

@@ -358,7 +358,7 @@ TEST(workspace_errors_write_nothing) {
   return true;
 }
 
-SUITE(ctc) {
+SUITE(losses_ctc) {
   RUN(two_frames_one_label_by_hand_f64);
   RUN(two_frames_one_label_by_hand_f32);
   RUN(options_null_means_log_probabilities_and_sum_over_batch);

@@ -478,7 +478,7 @@ TEST(every_kind_runs_or_says_it_is_not_in_this_build) {
   return true;
 }
 
-SUITE(composite) {
+SUITE(weighted_sum) {
   RUN(kind_values_and_term_layout_are_frozen);
   RUN(weighted_sum_equals_weighted_separate_calls_f32);
   RUN(weighted_sum_equals_weighted_separate_calls_f64);

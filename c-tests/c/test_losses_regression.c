@@ -329,7 +329,7 @@ TEST(mean_with_zero_weights_is_zero_not_nan) {
   return true;
 }
 
-SUITE(regression) {
+SUITE(losses_regression) {
   RUN(mse_by_hand_sum_over_batch_size);
   RUN(mae_by_hand_sum);
   RUN(huber_by_hand_weighted_mean);

@@ -203,7 +203,7 @@ TEST(clip_by_global_norm_errors_leave_everything) {
   return true;
 }
 
-SUITE(clip) {
+SUITE(clipping) {
   RUN(clip_by_value_by_hand);
   RUN(clip_by_value_keeps_nan);
   RUN(clip_by_value_errors_leave_the_buffer);
