@@ -177,6 +177,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_CONTRASTIVE = 15,
   /**
+   * `loss_dice_*`.
+   */
+  LOSS_KIND_DICE = 18,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -1128,6 +1132,22 @@ enum loss_status loss_contrastive_f32(const float *y_true,
                                       float *grad_out);
 
 /**
+ * Dice loss (Keras `Dice`), per sample over its row (Keras' `axis=None`, the whole
+ * tensor, is the call with `batch` 1): `l_i = 1 - 2 I / S` with `I = sum_j t p`,
+ * `S = sum_j t + sum_j p + eps`, `eps = options->epsilon` (Keras'
+ * `backend.epsilon()`, default 1e-7); gradient `2 (I - t_j S) / S^2`. A row of
+ * zeros gives loss 1 and gradient 0.
+ */
+enum loss_status loss_dice_f32(const float *y_true,
+                               const float *y_pred,
+                               size_t batch,
+                               size_t dim,
+                               const float *sample_weight,
+                               const struct loss_options *options,
+                               float *loss_out,
+                               float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1367,6 +1387,22 @@ enum loss_status loss_contrastive_f64(const double *y_true,
                                       const struct loss_options *options,
                                       double *loss_out,
                                       double *grad_out);
+
+/**
+ * Dice loss (Keras `Dice`), per sample over its row (Keras' `axis=None`, the whole
+ * tensor, is the call with `batch` 1): `l_i = 1 - 2 I / S` with `I = sum_j t p`,
+ * `S = sum_j t + sum_j p + eps`, `eps = options->epsilon` (Keras'
+ * `backend.epsilon()`, default 1e-7); gradient `2 (I - t_j S) / S^2`. A row of
+ * zeros gives loss 1 and gradient 0.
+ */
+enum loss_status loss_dice_f64(const double *y_true,
+                               const double *y_pred,
+                               size_t batch,
+                               size_t dim,
+                               const double *sample_weight,
+                               const struct loss_options *options,
+                               double *loss_out,
+                               double *grad_out);
 
 /**
  * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
@@ -1648,10 +1684,11 @@ const char *loss_last_error_message(void);
   X(hinge, LOSS_KIND_HINGE) \
   X(squared_hinge, LOSS_KIND_SQUARED_HINGE) \
   X(categorical_hinge, LOSS_KIND_CATEGORICAL_HINGE) \
-  X(contrastive, LOSS_KIND_CONTRASTIVE)
+  X(contrastive, LOSS_KIND_CONTRASTIVE) \
+  X(dice, LOSS_KIND_DICE)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 16
+#define LOSS_DENSE_LOSS_COUNT 17
 
 /**
  * The default options, in the layout of this header: `struct_size =

@@ -2,7 +2,7 @@
  * TensorFlow's): the loss of a sample holding a NaN is NaN; its gradient is NaN,
  * except that a NaN prediction that reaches a maximum or a clip as the compared value
  * (hinge, squared hinge, MSLE, KL divergence, BCE of probabilities) has gradient 0
- * there; a NaN in a row-wide loss (softmax, cosine, categorical hinge) makes the
+ * there; a NaN in a row-wide loss (softmax, cosine, categorical hinge, dice) makes the
  * whole row's gradient NaN; other samples are untouched. The expected patterns are
  * TensorFlow's (tests/reference/nan_inputs.json holds its values). */
 #include "ctest.h"
@@ -55,6 +55,7 @@ static const struct {
     {"categorical_hinge", loss_categorical_hinge_f32, loss_categorical_hinge_f64, false,
      ROW_NAN, ROW_NAN},
     {"contrastive", loss_contrastive_f32, loss_contrastive_f64, false, NAN_AT, NAN_AT},
+    {"dice", loss_dice_f32, loss_dice_f64, false, ROW_NAN, ROW_NAN},
 };
 #define N_LOSSES (sizeof LOSSES / sizeof LOSSES[0])
 

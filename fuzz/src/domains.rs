@@ -12,7 +12,8 @@ use crate::opts::RawOpts;
 /// - binary cross-entropy: `y_true` in [0, 1], `y_pred` in [-B, B];
 /// - focal: `y_true` in [0, 1]; logits in [-B, B], or probabilities in [0, 1];
 /// - categorical cross-entropy: `y_true` in [0, 1]; logits in [-B, B], or
-///   probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is 0/0).
+///   probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is 0/0);
+/// - dice: both in [0, B] (its denominator is then at least epsilon).
 pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
     let logits = o.from_logits == 1;
     match DENSE[which].name {
@@ -21,6 +22,8 @@ pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
         "binary_crossentropy" => (UNIT, ANY),
         "binary_focal_crossentropy" => (UNIT, if logits { ANY } else { UNIT }),
         "categorical_crossentropy" => (UNIT, if logits { ANY } else { Dom::new(1e-3, 1e3) }),
+        // Its denominator sum t + sum p + eps is >= eps only for non-negative values.
+        "dice" => (Dom::new(0.0, B), Dom::new(0.0, B)),
         _ => (ANY, ANY),
     }
 }

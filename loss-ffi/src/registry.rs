@@ -29,7 +29,7 @@ use loss_core::pointwise::{
     MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
     Poisson,
 };
-use loss_core::rows::{CategoricalCrossentropy, CategoricalHinge, CosineSimilarity};
+use loss_core::rows::{CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Dice};
 use loss_core::{Loss, LossError, Real};
 
 /// The signature of every dense-target function, `loss_<name>_f32` / `_f64`.
@@ -287,6 +287,14 @@ dense {
     /// `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
     contrastive = 15, "mean_j t d² + (1-t) max(margin - d, 0)², d = y_pred (a distance), t = 1 for similar", "margin"
         => |o: &Options| Contrastive::new(o.margin);
+
+    /// Dice loss (Keras `Dice`), per sample over its row (Keras' `axis=None`, the whole
+    /// tensor, is the call with `batch` 1): `l_i = 1 - 2 I / S` with `I = sum_j t p`,
+    /// `S = sum_j t + sum_j p + eps`, `eps = options->epsilon` (Keras'
+    /// `backend.epsilon()`, default 1e-7); gradient `2 (I - t_j S) / S^2`. A row of
+    /// zeros gives loss 1 and gradient 0.
+    dice = 18, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon"
+        => |o: &Options| Dice::new(o.epsilon);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =

@@ -8,6 +8,10 @@ makes (never in CI); the output is committed.
 
 Families (each writes one file of tests/reference/):
 
+- ``dice``: ``keras.losses.Dice`` per sample (axis 1 of [batch, dim]), f32 and f64,
+  every reduction, sample weights, shapes 1x1 to 2x3000, edge cases (zeros,
+  identical rows, one sample, no positives, large and negative values, zero
+  weights); cross-checked against numpy float64. Written to tests/reference/dice.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -113,6 +117,7 @@ LOSSES = {
         {"from_logits": True}, DIST_T, REG_P),
     "contrastive": (
         lambda **k: keras.src.losses.losses.LossFunctionWrapper(contrastive(), **k), {}, PROB_T, POS_P),
+    "dice": (lambda **k: keras.losses.Dice(axis=1, **k), {}, PROB_T, PROB_P),
 }
 
 REDUCTIONS = {"none": "none", "sum_over_batch_size": "sum_over_batch_size"}
@@ -234,7 +239,7 @@ def expected_nan_pattern(key, where):
     that reaches a maximum or clip as the compared value gets gradient 0 (times the
     inner derivative, which is NaN for a NaN target); a NaN that enters a row-wide
     reduction (softmax, norm, row max) makes the whole row NaN."""
-    row_wide = key in ("cosine_similarity", "categorical_hinge", "categorical_crossentropy")
+    row_wide = key in ("cosine_similarity", "categorical_hinge", "categorical_crossentropy", "dice")
     if row_wide or (key == "categorical_crossentropy/logits" and where == "y_pred"):
         return ["nan"] * 4
     select_on_pred = key in ("mean_squared_logarithmic_error", "kl_divergence",
@@ -243,7 +248,126 @@ def expected_nan_pattern(key, where):
     return ["finite", middle, "finite", "finite"]
 
 
-FAMILIES = {"nan": ("nan_inputs.json", nan_family)}
+def tolerance(dtype, loss, grad, per_sample):
+    """FORMAT.md's tolerances: rtol by dtype, atol = rtol * magnitude per output (for a
+    reduced loss, the magnitude of the per-sample values it sums)."""
+    rtol = 1e-5 if dtype == "f32" else 1e-10
+    lmag = max(float(np.max(np.abs(per_sample))), 1e-30)
+    gmag = max(float(np.max(np.abs(grad))), 1e-30)
+    out = {"loss": {"rtol": rtol, "atol": rtol * lmag}, "grad": {"rtol": rtol, "atol": rtol * gmag}}
+    return {"rtol": rtol, "atol": max(out["loss"]["atol"], out["grad"]["atol"]), "outputs": out}
+
+
+def keras_dense_case(case_id, function, make, dtype, t, p, w, reduction, options=None):
+    """One dense case: Keras' loss (reduction, sample weights) and its gradient. MEAN
+    is Keras' "mean_with_sample_weight" (sum w l / sum w), as FORMAT.md says."""
+    loss = keras_loss(make, {"mean": "mean_with_sample_weight"}.get(reduction, reduction), dtype)
+    tt = tf.constant(t, tf_dtype(dtype))
+    pp = tf.Variable(p, dtype=tf_dtype(dtype))
+    with tf.GradientTape() as tape:
+        value = loss(tt, pp, sample_weight=None if w is None else tf.constant(w, tf_dtype(dtype)))
+        total = tf.reduce_sum(value)
+    grad = tape.gradient(total, pp).numpy()
+    value = np.atleast_1d(value.numpy())
+    per_sample = np.atleast_1d(keras_loss(make, "none", dtype)(tt, pp).numpy())
+    if w is not None:
+        per_sample = per_sample * np.asarray(w)
+    opts = dict(options or {})
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    case = {
+        "id": case_id,
+        "function": function,
+        "signature": "dense",
+        "dtype": dtype,
+        "shape": {"batch": int(t.shape[0]), "dim": int(t.shape[1])},
+        "options": opts,
+        "inputs": {"y_true": [enc(v) for v in t.ravel().astype(np.float64)],
+                   "y_pred": [enc(v) for v in p.ravel().astype(np.float64)]},
+        "expected": {"loss": [enc(v) for v in value.astype(np.float64)],
+                     "grad": [enc(v) for v in grad.ravel().astype(np.float64)]},
+        "tolerance": tolerance(dtype, value, grad, per_sample),
+    }
+    if w is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in np.asarray(w, np.float64)]
+    return case, value, grad
+
+
+def reduce_np(per_sample, w, reduction, batch):
+    """numpy float64 reduction of per-sample values (the second source)."""
+    w = np.ones(batch) if w is None else np.asarray(w, np.float64)
+    v = per_sample * w
+    if reduction == "none":
+        return v
+    if reduction == "sum":
+        return np.array([v.sum()])
+    if reduction == "mean":
+        return np.array([v.sum() / w.sum() if w.sum() != 0 else 0.0])
+    return np.array([v.sum() / batch])
+
+
+def dice_numpy(t, p, eps=1e-7):
+    """Dice per sample and its gradient per element, in float64 (the second source)."""
+    t, p = t.astype(np.float64), p.astype(np.float64)
+    i = np.sum(t * p, axis=1)
+    s = np.sum(t, axis=1) + np.sum(p, axis=1) + eps
+    return 1.0 - 2.0 * i / s, 2.0 * (i[:, None] - t * s[:, None]) / (s * s)[:, None]
+
+
+def dice_family():
+    rng = np.random.default_rng(0)
+    make = lambda **k: keras.losses.Dice(axis=1, **k)  # noqa: E731  (per sample, as libloss)
+    shapes = [(1, 1), (1, 7), (5, 8), (16, 64), (2, 3000), (3, 5)]
+    cases = []
+    n = 0
+    for dtype in ("f32", "f64"):
+        np_dtype = np.float32 if dtype == "f32" else np.float64
+        for k, (b, d) in enumerate(shapes):
+            for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+                if b * d > 1000 and reduction != "mean":
+                    continue  # one large case per dtype keeps the file small
+                weighted = (k + len(reduction)) % 2 == 0
+                t = (rng.random((b, d)) < 0.4).astype(np_dtype)
+                p = rng.random((b, d)).astype(np_dtype)
+                w = rng.random(b).astype(np_dtype) * 2 if weighted else None
+                n += 1
+                cases.append(check_dice(f"R-dice-{n:03d}-{dtype}-{reduction}", make, dtype, t, p, w, reduction))
+        # Edge cases: zeros everywhere (loss 1, gradient 0), identical soft rows, one
+        # sample, no positives, negative and large values, zero weights.
+        edges = [
+            ("zeros", np.zeros((2, 4)), np.zeros((2, 4)), None, "sum_over_batch_size"),
+            ("identical", np.tile([0.25, 0.5, 1.0], (3, 1)), np.tile([0.25, 0.5, 1.0], (3, 1)), None, "none"),
+            ("one-sample", np.array([[1.0, 0.0, 1.0]]), np.array([[0.9, 0.2, 0.6]]), None, "sum"),
+            ("no-positives", np.zeros((2, 5)), rng.random((2, 5)), None, "mean"),
+            ("large", (rng.random((2, 6)) < 0.5).astype(float), 1e4 * rng.random((2, 6)), None, "none"),
+            ("negative", rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), None, "none"),
+            ("zero-weights", rng.random((2, 3)), rng.random((2, 3)), np.zeros(2), "mean"),
+        ]
+        for name, t, p, w, reduction in edges:
+            t, p = t.astype(np_dtype), p.astype(np_dtype)
+            w = None if w is None else np.asarray(w, np_dtype)
+            cases.append(check_dice(f"E-dice-{name}-{dtype}-{reduction}", make, dtype, t, p, w, reduction))
+    return cases
+
+
+def check_dice(case_id, make, dtype, t, p, w, reduction):
+    case, value, grad = keras_dense_case(case_id, "dice", make, dtype, t, p, w, reduction)
+    per, g = dice_numpy(t, p)
+    want = reduce_np(per, w, reduction, t.shape[0])
+    scale = np.ones(t.shape[0]) if w is None else np.asarray(w, np.float64)
+    if reduction in ("sum_over_batch_size",):
+        scale = scale / t.shape[0]
+    elif reduction == "mean":
+        ws = scale.sum()
+        scale = scale / ws if ws != 0 else scale * 0
+    want_grad = g * scale[:, None]
+    rtol = 1e-4 if dtype == "f32" else 1e-9
+    assert np.allclose(value, want, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(want)))), (case_id, value, want)
+    assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(1e-30, np.max(np.abs(want_grad)))), case_id
+    return case
+
+
+FAMILIES = {"nan": ("nan_inputs.json", nan_family), "dice": ("dice.json", dice_family)}
 
 
 def main():
@@ -259,7 +383,7 @@ def main():
                            "numpy": np.__version__},
             "cases": cases,
         }
-        (OUT / name).write_text(json.dumps(doc, indent=1) + "\n")
+        (OUT / name).write_text(json.dumps(doc, separators=(",", ":")) + "\n")
         print(f"{name}: {len(cases)} cases", file=sys.stderr)
 
 

@@ -21,6 +21,7 @@ hinge: DenseLoss = _make_dense("hinge", "mean_j max(0, 1 - t p); when every y_tr
 squared_hinge: DenseLoss = _make_dense("squared_hinge", "mean_j max(0, 1 - t p)², same mapping")
 categorical_hinge: DenseLoss = _make_dense("categorical_hinge", "max(0, max_j (1-t_j) p_j - Σ_j t_j p_j + 1) (tied maxima share the gradient)")
 contrastive: DenseLoss = _make_dense("contrastive", "mean_j t d² + (1-t) max(margin - d, 0)², d = y_pred (a distance), t = 1 for similar")
+dice: DenseLoss = _make_dense("dice", "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)")
 
 __all__ = [
     "mean_squared_error",
@@ -39,4 +40,5 @@ __all__ = [
     "squared_hinge",
     "categorical_hinge",
     "contrastive",
+    "dice",
 ]

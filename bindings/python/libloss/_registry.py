@@ -25,6 +25,7 @@ class Kind(enum.IntEnum):
     SQUARED_HINGE = 13
     CATEGORICAL_HINGE = 14
     CONTRASTIVE = 15
+    DICE = 18
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
 
@@ -48,4 +49,5 @@ DENSE = (
     ("squared_hinge", Kind.SQUARED_HINGE, "mean_j max(0, 1 - t p)², same mapping", ""),
     ("categorical_hinge", Kind.CATEGORICAL_HINGE, "max(0, max_j (1-t_j) p_j - Σ_j t_j p_j + 1) (tied maxima share the gradient)", ""),
     ("contrastive", Kind.CONTRASTIVE, "mean_j t d² + (1-t) max(margin - d, 0)², d = y_pred (a distance), t = 1 for similar", "margin"),
+    ("dice", Kind.DICE, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon"),
 )

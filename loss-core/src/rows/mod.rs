@@ -17,6 +17,7 @@
 mod categorical_crossentropy;
 mod categorical_hinge;
 mod cosine_similarity;
+mod dice;
 mod sequence_crossentropy;
 mod softmax_cross_entropy;
 mod sparse_categorical_crossentropy;
@@ -24,6 +25,7 @@ mod sparse_categorical_crossentropy;
 pub use categorical_crossentropy::CategoricalCrossentropy;
 pub use categorical_hinge::CategoricalHinge;
 pub use cosine_similarity::CosineSimilarity;
+pub use dice::Dice;
 pub use sequence_crossentropy::SequenceCrossentropy;
 pub use softmax_cross_entropy::{Input, SoftmaxCrossEntropy};
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
