@@ -68,6 +68,26 @@ fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         batch_first
     );
 
+    // loss_options_init: a known layout (or a larger one, zero-filled past this
+    // library's) is filled with the defaults; anything else is refused, untouched.
+    let n = std::mem::size_of::<loss::loss_options>();
+    let size = [0, 1, 8, n - 8, n - 1, n, n + 8, n + 16, 1 << 20, usize::MAX][u.choose_index(10)?];
+    let mut buf = [0x5au8; std::mem::size_of::<loss::loss_options>() + 24];
+    let base = buf.as_mut_ptr().align_offset(8);
+    let before = buf;
+    // SAFETY: buf holds n + 16 bytes from the 8-aligned `base`, and the library
+    // writes nothing for the sizes beyond that (it rejects them first).
+    let st = unsafe { loss::loss_options_init(buf.as_mut_ptr().add(base).cast(), size) };
+    if size == n || (size > n && size <= n + 16) {
+        assert_eq!(st as i32, 0, "loss_options_init({size})");
+        let got = &buf[base..base + size];
+        assert_eq!(&got[..8], &size.to_ne_bytes(), "struct_size");
+        assert!(got[n..].iter().all(|&b| b == 0), "the tail past the layout is zeroed");
+    } else {
+        assert_eq!(st as i32, 2, "loss_options_init({size})");
+        assert_eq!(buf, before, "nothing written on error");
+    }
+
     let max = loss::loss_max_num_threads();
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     assert_eq!(max, (4 * cores).max(16));

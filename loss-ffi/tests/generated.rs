@@ -115,3 +115,79 @@ fn every_registry_loss_is_on_every_surface() {
         );
     }
 }
+
+/// Every text file of `dir` (recursively) with extension `ext`, concatenated.
+fn sources(dir: &str, ext: &str) -> String {
+    fn walk(p: &std::path::Path, ext: &str, out: &mut String) {
+        for e in std::fs::read_dir(p).unwrap().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, ext, out);
+            } else if path.extension().is_some_and(|x| x == ext) {
+                out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(dir),
+        ext,
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn every_exported_function_is_on_every_surface() {
+    // The functions loss.h declares, by base name (without _f32/_f64).
+    let header = committed("include/loss.h");
+    let mut names: Vec<String> = header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('*'))
+        .filter_map(|l| l.split_once('(').map(|(head, _)| head))
+        .filter_map(|head| head.rsplit([' ', '*']).next())
+        .filter(|n| n.starts_with("loss_"))
+        .map(str::to_string)
+        .map(|n| {
+            n.trim_end_matches("_f32")
+                .trim_end_matches("_f64")
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 20, "parsed only {names:?}");
+    let dense: Vec<String> = loss::DENSE
+        .iter()
+        .map(|d| format!("loss_{}", d.name))
+        .collect();
+    let cpp = committed("include/loss.hpp");
+    let python = sources("bindings/python/libloss", "py");
+    let fuzz = sources("fuzz/src", "rs") + &sources("fuzz/fuzz_targets", "rs");
+    // Deliberate gaps, with the reason.
+    let exempt: &[(&str, &str)] = &[
+        // Python mirrors its own library's layout through the exported
+        // loss_options_default; C++ uses loss.h's inline loss_options_default.
+        ("python", "loss_options_init"),
+        ("c++", "loss_options_init"),
+    ];
+    let mut missing = Vec::new();
+    for n in &names {
+        if dense.contains(n) {
+            continue; // generated from the registry: checked above
+        }
+        let base = n.trim_start_matches("loss_");
+        for (surface, text) in [("c++", &cpp), ("python", &python), ("fuzz", &fuzz)] {
+            let found = text.contains(n.as_str()) || text.contains(&format!("\"{base}\""));
+            if !found && !exempt.contains(&(surface, n.as_str())) {
+                missing.push(format!("{n} on {surface}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "exported functions missing from a surface: {missing:?}"
+    );
+}
