@@ -134,6 +134,10 @@ fn main() {
             for (slot, threads) in [1, 2].into_iter().enumerate() {
                 loss_set_num_threads(threads);
                 let m = measure(|| {
+                    // SAFETY: `x` and `grad` hold `time * batch * alphabet` values,
+                    // `label_lengths` and `input_lengths` `batch` lengths, `labels`
+                    // their sum, and `loss` the one value of the MEAN reduction; the
+                    // output buffers are separate vectors, disjoint from the inputs.
                     let st = unsafe {
                         loss_ctc_f32(
                             black_box(x.as_ptr()),

@@ -169,6 +169,9 @@ fn main() {
                     reps,
                     || stream(black_box(t), black_box(&p), &mut spare, *threads),
                     || {
+                        // SAFETY: `t`, `p` and `grad` hold `N = rows * cols` values,
+                        // `out` is the one value of the default reduction, no sample
+                        // weights are passed, and the outputs are buffers of their own.
                         let st = unsafe {
                             f(
                                 t.as_ptr(),
@@ -222,6 +225,10 @@ fn sparse(reps: usize, logits: &[f32]) {
             loss_set_num_threads(*threads);
             let mut out = 0f32;
             ms[k] = time(reps, || {
+                // SAFETY: `labels` holds `batch` labels, `logits` (`N` values) at least
+                // `batch * classes` for every shape here, and `grad` exactly that;
+                // `out` is the one value of the default reduction, and the outputs are
+                // buffers of their own.
                 let st = unsafe {
                     loss_sparse_categorical_crossentropy_f32(
                         labels.as_ptr(),

@@ -107,7 +107,11 @@ pub fn outputs_disjoint<T>(
 pub unsafe fn input<'a, T>(p: *const T, len: usize, name: &str) -> Result<&'a [T]> {
     non_null(p, name)?;
     aligned(p, name)?;
-    Ok(std::slice::from_raw_parts(p, len))
+    // SAFETY: `p` is non-NULL and aligned for `T` (both checked just above), and the
+    // caller guarantees that it points to `len` readable elements (so they span at
+    // most `isize::MAX` bytes, as one allocation does) that stay unchanged during the
+    // call, which is as long as the returned slice is used.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
 /// An optional (nullable) input buffer of `len` elements.
@@ -122,7 +126,9 @@ pub unsafe fn optional_input<'a, T>(
     if p.is_null() {
         Ok(None)
     } else {
-        input(p, len, name).map(Some)
+        // SAFETY: this function's contract is `input`'s: the caller guarantees that
+        // the non-NULL `p` points to `len` readable, unchanging elements.
+        unsafe { input(p, len, name) }.map(Some)
     }
 }
 
@@ -134,7 +140,11 @@ pub unsafe fn optional_input<'a, T>(
 pub unsafe fn output<'a, T>(p: *mut T, len: usize, name: &str) -> Result<&'a mut [T]> {
     non_null(p, name)?;
     aligned(p.cast_const(), name)?;
-    Ok(std::slice::from_raw_parts_mut(p, len))
+    // SAFETY: `p` is non-NULL and aligned for `T` (both checked just above), and the
+    // caller guarantees that it points to `len` writable elements (so they span at
+    // most `isize::MAX` bytes) that nothing else reads or writes during the call, so
+    // the returned mutable slice aliases nothing while it is used.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
 }
 
 /// An optional (nullable) output buffer of `len` elements.
@@ -149,6 +159,8 @@ pub unsafe fn optional_output<'a, T>(
     if p.is_null() {
         Ok(None)
     } else {
-        output(p, len, name).map(Some)
+        // SAFETY: this function's contract is `output`'s: the caller guarantees that
+        // the non-NULL `p` points to `len` writable elements nothing else accesses.
+        unsafe { output(p, len, name) }.map(Some)
     }
 }

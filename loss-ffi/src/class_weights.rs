@@ -30,9 +30,17 @@ unsafe fn class_weights_call<T: Real>(
                 ("class_weight", span(class_weight, classes)),
             ],
         )?;
-        let labels = input(labels, batch, "labels")?;
-        let class_weight = input(class_weight, classes, "class_weight")?;
-        let out = output(sample_weight_out, batch, "sample_weight_out")?;
+        // SAFETY: the three pointers are non-NULL (checked above) and, by the
+        // exported function's contract, point to `batch` labels, `classes` weights
+        // and `batch` writable weights; `no_overlap` checked that the output overlaps
+        // neither input, so the mutable slice aliases nothing.
+        let (labels, class_weight, out) = unsafe {
+            (
+                input(labels, batch, "labels")?,
+                input(class_weight, classes, "class_weight")?,
+                output(sample_weight_out, batch, "sample_weight_out")?,
+            )
+        };
         class_weights_to_sample_weights(
             ArrayView1::from(labels),
             ArrayView1::from(class_weight),
@@ -59,6 +67,10 @@ twins! {
         classes: usize,
         sample_weight_out: *mut Float,
     ) -> loss_status {
-        class_weights_call(labels, batch, class_weight, classes, sample_weight_out)
+        // SAFETY: the caller upholds this function's `# Safety` contract (`labels` and
+        // `sample_weight_out` valid for `batch` values, `class_weight` for `classes`,
+        // the output disjoint from the inputs), which is the contract of
+        // `class_weights_call`.
+        unsafe { class_weights_call(labels, batch, class_weight, classes, sample_weight_out) }
     }
 }

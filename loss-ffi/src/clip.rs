@@ -13,7 +13,9 @@ use ndarray::{ArrayViewMut1, ArrayViewMutD, IxDyn};
 unsafe fn grad_buffer<'a, T>(grad: *mut T, n: usize, name: &str) -> Result<&'a mut [T]> {
     non_null(grad, name)?;
     let n = elements::<T>(&[("n", n)])?;
-    output(grad, n, name)
+    // SAFETY: `grad` is non-NULL (checked above) and, by this function's contract,
+    // points to `n` writable elements; `elements` returned `n` unchanged.
+    unsafe { output(grad, n, name) }
 }
 
 /// The body of `loss_clip_by_norm_*`.
@@ -27,11 +29,16 @@ unsafe fn clip_by_norm_call<T: Real>(
     norm_out: *mut T,
 ) -> loss_status {
     boundary("loss_clip_by_norm", T::NAME, || {
-        let g = grad_buffer(grad, n, "grad")?;
+        // SAFETY: the exported function's contract: a non-NULL `grad` points to `n`
+        // writable elements that nothing else accesses during the call.
+        let g = unsafe { grad_buffer(grad, n, "grad") }?;
         if !norm_out.is_null() {
             no_overlap(("norm_out", span(norm_out, 1)), &[("grad", span(grad, n))])?;
         }
-        let norm_out = optional_output(norm_out, 1, "norm_out")?;
+        // SAFETY: by the exported function's contract a non-NULL `norm_out` points to
+        // one writable value, and it was just checked not to overlap `grad`, so the
+        // two mutable slices are disjoint.
+        let norm_out = unsafe { optional_output(norm_out, 1, "norm_out") }?;
         let norm = clip_by_norm(ArrayViewMut1::from(g), clip_norm)?;
         if let Some(o) = norm_out {
             o[0] = norm;
@@ -55,8 +62,16 @@ unsafe fn clip_by_global_norm_call<T: Real>(
         non_null(grads, "grads")?;
         non_null(lengths, "lengths")?;
         let count = elements::<*mut T>(&[("count", count)])?;
-        let ptrs = input(grads, count, "grads")?;
-        let lens = input(lengths, count, "lengths")?;
+        // SAFETY: `grads` and `lengths` are non-NULL (checked above) and, by the
+        // exported function's contract, point to `count` readable pointers and sizes
+        // that stay unchanged during the call (only the buffers they describe are
+        // written, and those are checked below not to overlap them).
+        let (ptrs, lens) = unsafe {
+            (
+                input(grads, count, "grads")?,
+                input(lengths, count, "lengths")?,
+            )
+        };
         for (k, &p) in ptrs.iter().enumerate() {
             non_null(p, &format!("grads[{k}]"))?;
         }
@@ -90,11 +105,18 @@ unsafe fn clip_by_global_norm_call<T: Real>(
                 .collect();
             no_overlap((name.as_str(), s.clone()), &others)?;
         }
-        let norm_out = optional_output(global_norm_out, 1, "global_norm_out")?;
+        // SAFETY: by the exported function's contract a non-NULL `global_norm_out`
+        // points to one writable value; it was checked above not to overlap `grads`,
+        // `lengths` or any gradient buffer.
+        let norm_out = unsafe { optional_output(global_norm_out, 1, "global_norm_out") }?;
         let mut views = Vec::with_capacity(count);
         for (k, &p) in ptrs.iter().enumerate() {
             let len = lens[k];
-            let g = output(p, len, &format!("grads[{k}]"))?;
+            // SAFETY: `p = grads[k]` is non-NULL (checked above) and, by the exported
+            // function's contract, points to `lengths[k]` writable elements; the
+            // checks above made every buffer disjoint from the others, from `grads`,
+            // `lengths` and `global_norm_out`, so no two slices alias.
+            let g = unsafe { output(p, len, &format!("grads[{k}]")) }?;
             views.push(ArrayViewMutD::from_shape(IxDyn(&[len]), g).expect("1-d"));
         }
         let norm = clip_by_global_norm(&mut views, clip_norm)?;
@@ -120,7 +142,9 @@ twins! {
         clip_max: Float,
     ) -> loss_status {
         boundary("loss_clip_by_value", Float::NAME, || {
-            let g = grad_buffer(grad, n, "grad")?;
+            // SAFETY: this function's `# Safety` contract: a non-NULL `grad` points
+            // to `n` writable elements that nothing else accesses during the call.
+            let g = unsafe { grad_buffer(grad, n, "grad") }?;
             clip_by_value(ArrayViewMut1::from(g), clip_min, clip_max).map_err(Error::from)
         })
     }
@@ -150,7 +174,10 @@ twins! {
         clip_norm: Float,
         norm_out: *mut Float,
     ) -> loss_status {
-        clip_by_norm_call(grad, n, clip_norm, norm_out)
+        // SAFETY: the caller upholds this function's `# Safety` contract (`grad`
+        // valid for `n` writable elements, a non-NULL `norm_out` for one), which is
+        // the contract of `clip_by_norm_call`.
+        unsafe { clip_by_norm_call(grad, n, clip_norm, norm_out) }
     }
 
     /// Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
@@ -176,6 +203,10 @@ twins! {
         clip_norm: Float,
         global_norm_out: *mut Float,
     ) -> loss_status {
-        clip_by_global_norm_call(grads, lengths, count, clip_norm, global_norm_out)
+        // SAFETY: the caller upholds this function's `# Safety` contract (`grads` and
+        // `lengths` valid for `count` values, each `grads[k]` for `lengths[k]`
+        // writable elements, a non-NULL `global_norm_out` for one), which is the
+        // contract of `clip_by_global_norm_call`.
+        unsafe { clip_by_global_norm_call(grads, lengths, count, clip_norm, global_norm_out) }
     }
 }

@@ -140,24 +140,33 @@ impl<F> RawTerm<F> {
     /// # Safety
     /// `t` points to a readable `loss_term<F>` that outlives the returned value.
     unsafe fn read(t: *const loss_term<F>) -> Self {
-        RawTerm {
-            kind: addr_of!((*t).kind).cast::<i32>().read(),
-            weight: addr_of!((*t).weight).read(),
-            y_true: addr_of!((*t).y_true).read(),
-            labels: addr_of!((*t).labels).read(),
-            y_pred: addr_of!((*t).y_pred).read(),
-            batch: addr_of!((*t).batch).read(),
-            dim: addr_of!((*t).dim).read(),
-            sample_weight: addr_of!((*t).sample_weight).read(),
-            class_weight: addr_of!((*t).class_weight).read(),
-            options: addr_of!((*t).options).read(),
-            // Same size and NULL niche; only the return type differs, read as an
-            // integer (see `RawCustomFn`).
-            custom: addr_of!((*t).custom)
-                .cast::<Option<RawCustomFn<F>>>()
-                .read(),
-            user_data: addr_of!((*t).user_data).read(),
-            grad_out: addr_of!((*t).grad_out).read(),
+        // SAFETY: the caller guarantees that `t` points to a readable (and aligned:
+        // `weighted_sum_call` checks it) `loss_term<F>`, so every field place below is
+        // in bounds and aligned; each is copied out with `read` through `addr_of!`,
+        // never through a reference. `kind` (a `#[repr(C)]` enum, C `int`-sized) is
+        // read as an `i32` and `custom` as the same-sized, same-niche
+        // `Option<RawCustomFn<F>>`, so no field is read at a type some bit pattern
+        // of it would be invalid for.
+        unsafe {
+            RawTerm {
+                kind: addr_of!((*t).kind).cast::<i32>().read(),
+                weight: addr_of!((*t).weight).read(),
+                y_true: addr_of!((*t).y_true).read(),
+                labels: addr_of!((*t).labels).read(),
+                y_pred: addr_of!((*t).y_pred).read(),
+                batch: addr_of!((*t).batch).read(),
+                dim: addr_of!((*t).dim).read(),
+                sample_weight: addr_of!((*t).sample_weight).read(),
+                class_weight: addr_of!((*t).class_weight).read(),
+                options: addr_of!((*t).options).read(),
+                // Same size and NULL niche; only the return type differs, read as an
+                // integer (see `RawCustomFn`).
+                custom: addr_of!((*t).custom)
+                    .cast::<Option<RawCustomFn<F>>>()
+                    .read(),
+                user_data: addr_of!((*t).user_data).read(),
+                grad_out: addr_of!((*t).grad_out).read(),
+            }
         }
     }
 }
@@ -329,7 +338,9 @@ unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> 
     if !F::of(w).is_finite() {
         return Err(invalid(format!("weight is {w:e}: overflows {}", F::NAME)));
     }
-    let opts = read_options(raw.options)?;
+    // SAFETY: this function's contract: `raw.options` is NULL or points to a readable
+    // `loss_options` (of its `struct_size` bytes), which is what `read_options` needs.
+    let opts = unsafe { read_options(raw.options) }?;
     if !raw.class_weight.is_null() && !takes_labels(kind) {
         return Err(invalid(format!(
             "class_weight is only for sparse categorical cross-entropy, not {kind:?}"
@@ -376,8 +387,14 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
         aligned(terms, "terms")?;
         let mut checked = Vec::with_capacity(n_terms);
         for k in 0..n_terms {
-            let raw = RawTerm::read(terms.add(k));
-            checked.push(check_term(raw).map_err(|e| in_term(k, e))?);
+            // SAFETY: `terms` is non-NULL and aligned (checked above) and, by the
+            // exported function's contract, points to `n_terms` readable terms that
+            // outlive the call; `k < n_terms`, so `terms.add(k)` stays in that array
+            // and points to a readable term.
+            let raw = unsafe { RawTerm::read(terms.add(k)) };
+            // SAFETY: `raw` is a term of the caller's array, whose `options` the
+            // exported function's contract makes NULL or a readable `loss_options`.
+            checked.push(unsafe { check_term(raw) }.map_err(|e| in_term(k, e))?);
         }
 
         // Outputs may not overlap any input or each other.
@@ -406,7 +423,11 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
         let mut losses = Vec::with_capacity(n_terms);
         let mut parts = Vec::with_capacity(n_terms);
         for (k, c) in checked.iter().enumerate() {
-            let (loss, part) = build_term(c, &failed).map_err(|e| in_term(k, e))?;
+            // SAFETY: `c` passed `check_term` (its required pointers are non-NULL,
+            // its sizes valid), the exported function's contract makes its non-NULL
+            // buffers valid for those sizes, and every output was checked above to
+            // overlap no input and no other output: `build_term`'s contract.
+            let (loss, part) = unsafe { build_term(c, &failed) }.map_err(|e| in_term(k, e))?;
             losses.push(loss);
             parts.push(part);
         }
@@ -427,7 +448,10 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
             )
             .collect();
         // The outputs' alignment last, after every term (the documented order).
-        let per_term_out = optional_output(per_term_out, n_terms, "per_term_out")?;
+        // SAFETY: by the exported function's contract a non-NULL `per_term_out` points
+        // to `n_terms` writable values; it was checked above to overlap no input and
+        // no other output.
+        let per_term_out = unsafe { optional_output(per_term_out, n_terms, "per_term_out") }?;
         aligned(total_out.cast_const(), "total_out")?;
         let (total, values) = weighted_sum(&mut core_terms).map_err(|e| {
             let err = match failed.load(Ordering::SeqCst) {
@@ -441,7 +465,10 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
             };
             in_term(e.term, err)
         })?;
-        *total_out = total;
+        // SAFETY: `total_out` is non-NULL and aligned (both checked above) and, by the
+        // exported function's contract, points to one writable value, which was
+        // checked above to overlap no input and no other output.
+        unsafe { *total_out = total };
         if let Some(out) = per_term_out {
             out.copy_from_slice(&values);
         }
@@ -468,18 +495,33 @@ unsafe fn build_term<'v, 'l, T: CustomLossFloat>(
 ) -> Result<(Box<dyn Loss<T> + 'l>, Parts<'v, T>)> {
     let r = &c.raw;
     let shape = (r.batch, r.dim);
-    let y_pred = ArrayView2::from_shape(shape, input(r.y_pred, c.n, "y_pred")?).expect("sized");
+    // SAFETY: `y_pred` is non-NULL (checked by `check_term`) and, by this function's
+    // contract, points to `batch * dim` = `c.n` readable values.
+    let y_pred = unsafe { input(r.y_pred, c.n, "y_pred") }?;
+    let y_pred = ArrayView2::from_shape(shape, y_pred).expect("sized");
     let targets = if takes_labels(c.kind) {
-        Targets::Labels(ArrayView1::from(input(r.labels, r.batch, "labels")?))
+        // SAFETY: a labels kind: `labels` is non-NULL (checked by `check_term`) and,
+        // by this function's contract, points to `batch` readable labels.
+        let labels = unsafe { input(r.labels, r.batch, "labels") }?;
+        Targets::Labels(ArrayView1::from(labels))
     } else {
-        Targets::Dense(
-            ArrayView2::from_shape(shape, input(r.y_true, c.n, "y_true")?).expect("sized"),
+        // SAFETY: a dense kind: `y_true` is non-NULL (checked by `check_term`) and, by
+        // this function's contract, points to `batch * dim` = `c.n` readable values.
+        let y_true = unsafe { input(r.y_true, c.n, "y_true") }?;
+        Targets::Dense(ArrayView2::from_shape(shape, y_true).expect("sized"))
+    };
+    // SAFETY: by this function's contract a non-NULL `sample_weight` points to `batch`
+    // readable weights and a non-NULL `class_weight` to `dim`.
+    let (sample_weight, class_weight) = unsafe {
+        (
+            optional_input(r.sample_weight, r.batch, "sample_weight")?.map(ArrayView1::from),
+            optional_input(r.class_weight, r.dim, "class_weight")?,
         )
     };
-    let sample_weight =
-        optional_input(r.sample_weight, r.batch, "sample_weight")?.map(ArrayView1::from);
-    let class_weight = optional_input(r.class_weight, r.dim, "class_weight")?;
-    let grad_out = optional_output(r.grad_out, c.n, "grad_out")?
+    // SAFETY: by this function's contract a non-NULL `grad_out` points to `c.n`
+    // writable values that overlap no input and no other output, so the mutable slice
+    // aliases nothing.
+    let grad_out = unsafe { optional_output(r.grad_out, c.n, "grad_out") }?
         .map(|g| ArrayViewMut2::from_shape(shape, g).expect("sized"));
     let loss = match (c.kind, r.custom) {
         (loss_kind::LOSS_KIND_CUSTOM, Some(f)) => {
@@ -532,7 +574,11 @@ twins! {
         total_out: *mut Float,
         per_term_out: *mut Float,
     ) -> loss_status {
-        weighted_sum_call(terms, n_terms, total_out, per_term_out)
+        // SAFETY: the caller upholds this function's `# Safety` contract (`terms`
+        // valid for `n_terms` terms whose non-NULL buffers are valid for their sizes,
+        // `total_out` for one value, a non-NULL `per_term_out` for `n_terms`, outputs
+        // disjoint from inputs), which is the contract of `weighted_sum_call`.
+        unsafe { weighted_sum_call(terms, n_terms, total_out, per_term_out) }
     }
 }
 

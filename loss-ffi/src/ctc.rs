@@ -41,7 +41,11 @@ unsafe fn carve<'a, T>(p: *mut c_void, bytes: usize) -> &'a mut [T] {
         return &mut [];
     }
     let len = (bytes - pad).min(isize::MAX as usize) / size_of::<T>();
-    std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len)
+    // SAFETY: the caller guarantees `bytes` writable bytes at `p` that nothing else
+    // accesses; `pad < bytes`, so `p.add(pad)` stays inside them and is aligned for
+    // `T` (what `align_offset` computed), and `len` values of `T` fill at most the
+    // `bytes - pad` bytes after it (and at most `isize::MAX` bytes).
+    unsafe { std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len) }
 }
 
 /// The body of every CTC function: validate, build views, compute.
@@ -73,10 +77,20 @@ unsafe fn ctc_call<T: LogExp>(
             non_null(p, "workspace")?;
         }
         let n = elements::<T>(&[("time", time), ("batch", batch), ("alphabet", alphabet)])?;
-        let opts = read_options(options)?;
+        // SAFETY: by the exported function's contract `options` is NULL or points
+        // to a readable `loss_options` of `options->struct_size` bytes, which is what
+        // `read_options` requires.
+        let opts = unsafe { read_options(options) }?;
         check_blank(opts.blank as usize, alphabet)?;
-        let label_lengths = input(label_lengths, batch, "label_lengths")?;
-        let input_lengths = input(input_lengths, batch, "input_lengths")?;
+        // SAFETY: `label_lengths` and `input_lengths` are non-NULL (checked above)
+        // and, by the exported function's contract, point to `batch` readable
+        // lengths each; they are inputs, checked below not to overlap any output.
+        let (label_lengths, input_lengths) = unsafe {
+            (
+                input(label_lengths, batch, "label_lengths")?,
+                input(input_lengths, batch, "input_lengths")?,
+            )
+        };
         let summary = check_lengths(label_lengths, input_lengths, batch, time)?;
         let n_labels = summary.total_labels;
         let n_out = opts.reduction.output_len(batch);
@@ -97,10 +111,21 @@ unsafe fn ctc_call<T: LogExp>(
             no_overlap(("workspace", span(p.cast::<u8>(), bytes)), &buffers)?;
         }
 
-        let activations = input(activations, n, "activations")?;
-        let labels = input(labels, n_labels, "labels")?;
-        let loss_out = output(loss_out, n_out, "loss_out")?;
-        let grad_out = optional_output(grad_out, n, "grad_out")?;
+        // SAFETY: `activations`, `labels` and `loss_out` are non-NULL (checked
+        // above); by the exported function's contract each points to the elements
+        // its sizes give: `activations` and a non-NULL `grad_out` `time * batch *
+        // alphabet` = `n`, `labels` `sum_b label_lengths[b]` = `n_labels` (as
+        // `check_lengths` summed them), `loss_out` `n_out` for the reduction. The
+        // checks above made each output disjoint from every input, the other output
+        // and the workspace, so the mutable slices alias nothing.
+        let (activations, labels, loss_out, grad_out) = unsafe {
+            (
+                input(activations, n, "activations")?,
+                input(labels, n_labels, "labels")?,
+                output(loss_out, n_out, "loss_out")?,
+                optional_output(grad_out, n, "grad_out")?,
+            )
+        };
         // Views indexed [batch, time, alphabet] whatever the memory order.
         let order = if opts.batch_first {
             [0, 1, 2]
@@ -129,7 +154,11 @@ unsafe fn ctc_call<T: LogExp>(
                 let need = Ctc::workspace_len(time, batch, summary.max_label_length)
                     .and_then(|v| v.checked_mul(size_of::<T>()))
                     .ok_or_else(|| shape("the CTC workspace size overflows size_t".into()))?;
-                let ws = carve::<T>(p, bytes);
+                // SAFETY: `p` is non-NULL (checked above) and, by the contract of
+                // `loss_ctc_with_workspace_*`, points to `bytes` writable bytes; it was
+                // checked above to overlap no other argument, so nothing else
+                // accesses them during the call.
+                let ws = unsafe { carve::<T>(p, bytes) };
                 if std::mem::size_of_val(ws) < need {
                     return Err(shape(format!(
                         "workspace_bytes is {bytes}: this call needs {need} bytes after \
@@ -173,7 +202,9 @@ pub unsafe extern "C" fn loss_ctc_workspace_size(
                  max_label_length = {max_label_length} overflows size_t"
             ))
         })?;
-        output(bytes, 1, "bytes")?[0] = size;
+        // SAFETY: `bytes` is non-NULL (checked above) and, by this function's
+        // `# Safety` contract, points to a writable `size_t`.
+        unsafe { output(bytes, 1, "bytes") }?[0] = size;
         Ok(())
     })
 }
@@ -237,10 +268,15 @@ twins! {
         loss_out: *mut Float,
         grad_out: *mut Float,
     ) -> loss_status {
-        ctc_call(
-            "loss_ctc", activations, labels, label_lengths, input_lengths, time, batch,
-            alphabet, options, loss_out, grad_out, Workspace::Allocate,
-        )
+        // SAFETY: the caller upholds this function's `# Safety` contract (every
+        // non-NULL pointer valid for the sizes documented above, outputs disjoint
+        // from inputs), which is the contract of `ctc_call`.
+        unsafe {
+            ctc_call(
+                "loss_ctc", activations, labels, label_lengths, input_lengths, time, batch,
+                alphabet, options, loss_out, grad_out, Workspace::Allocate,
+            )
+        }
     }
 
     /// `loss_ctc_f32` / `_f64` working in caller-provided memory: with a large
@@ -270,10 +306,16 @@ twins! {
         workspace: *mut c_void,
         workspace_bytes: usize,
     ) -> loss_status {
-        ctc_call(
-            "loss_ctc_with_workspace", activations, labels, label_lengths, input_lengths,
-            time, batch, alphabet, options, loss_out, grad_out,
-            Workspace::Caller(workspace, workspace_bytes),
-        )
+        // SAFETY: the caller upholds this function's `# Safety` contract (every
+        // non-NULL pointer valid for the sizes documented above, `workspace` for
+        // `workspace_bytes` writable bytes, outputs disjoint from inputs), which is
+        // the contract of `ctc_call`.
+        unsafe {
+            ctc_call(
+                "loss_ctc_with_workspace", activations, labels, label_lengths,
+                input_lengths, time, batch, alphabet, options, loss_out, grad_out,
+                Workspace::Caller(workspace, workspace_bytes),
+            )
+        }
     }
 }

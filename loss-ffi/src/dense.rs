@@ -33,7 +33,10 @@ pub(crate) unsafe fn dense_call<T: Real, L: Loss<T>>(
         non_null(y_pred, "y_pred")?;
         non_null(loss_out, "loss_out")?;
         let n = elements::<T>(&[("batch", batch), ("dim", dim)])?;
-        let opts = read_options(options)?;
+        // SAFETY: by the exported function's contract `options` is NULL or points
+        // to a readable `loss_options` of `options->struct_size` bytes, which is what
+        // `read_options` requires.
+        let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(batch);
         let inputs = [
             ("y_true", span(y_true, n)),
@@ -41,11 +44,22 @@ pub(crate) unsafe fn dense_call<T: Real, L: Loss<T>>(
             ("sample_weight", optional_span(sample_weight, batch)),
         ];
         outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
-        let y_true = input(y_true, n, "y_true")?;
-        let y_pred = input(y_pred, n, "y_pred")?;
-        let sample_weight = optional_input(sample_weight, batch, "sample_weight")?;
-        let loss_out = output(loss_out, n_out, "loss_out")?;
-        let grad_out = optional_output(grad_out, n, "grad_out")?;
+        // SAFETY: `y_true`, `y_pred` and `loss_out` are non-NULL (checked above); by
+        // the exported function's contract each non-NULL pointer points to the
+        // elements its sizes give, which are the lengths passed here (`y_true`,
+        // `y_pred` and `grad_out` `batch * dim` = `n`, `sample_weight` `batch`,
+        // `loss_out` `n_out` for the reduction), and `outputs_disjoint` checked that
+        // the outputs overlap no input and each other, so the mutable slices alias
+        // nothing.
+        let (y_true, y_pred, sample_weight, loss_out, grad_out) = unsafe {
+            (
+                input(y_true, n, "y_true")?,
+                input(y_pred, n, "y_pred")?,
+                optional_input(sample_weight, batch, "sample_weight")?,
+                output(loss_out, n_out, "loss_out")?,
+                optional_output(grad_out, n, "grad_out")?,
+            )
+        };
         let loss = make(&opts)?;
         let shape = (batch, dim);
         loss.compute(

@@ -238,7 +238,9 @@ fn check(ok: bool, what: impl FnOnce() -> String) -> Result<()> {
 /// # Safety
 /// `p` must be readable.
 unsafe fn read_bool(p: *const bool, name: &str) -> Result<bool> {
-    match p.cast::<u8>().read() {
+    // SAFETY: the caller guarantees that `p` is readable; a C `bool` is one byte,
+    // read as a `u8` (alignment 1, every bit pattern valid), never as a Rust `bool`.
+    match unsafe { p.cast::<u8>().read() } {
         0 => Ok(false),
         1 => Ok(true),
         v => Err(invalid(format!(
@@ -257,11 +259,19 @@ unsafe fn read_bool(p: *const bool, name: &str) -> Result<bool> {
 pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
     if !options.is_null() {
         crate::args::aligned(options, "options")?;
-        let size = addr_of!((*options).struct_size).read();
+        // SAFETY: `options` is non-NULL and aligned (checked above), and the caller
+        // guarantees that it points to `struct_size` readable bytes, which start with
+        // the `struct_size` field itself (the first field of every layout).
+        let size = unsafe { addr_of!((*options).struct_size).read() };
         layout_of(size)?;
         let newest = size_of::<loss_options>();
         if size > newest {
-            let tail = std::slice::from_raw_parts(options.cast::<u8>().add(newest), size - newest);
+            // SAFETY: the caller guarantees `size` readable bytes at `options`, and
+            // `size > newest`: bytes `newest..size` are inside them (bytes need no
+            // alignment), and the caller's `loss_options` is not written meanwhile.
+            let tail = unsafe {
+                std::slice::from_raw_parts(options.cast::<u8>().add(newest), size - newest)
+            };
             if let Some(at) = tail.iter().position(|&b| b != 0) {
                 return Err(invalid(format!(
                     "options has a field this libloss ({}) does not know set (byte {} of {size}): \
@@ -274,7 +284,13 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
     }
     let d = loss_options_default();
     let o: *const loss_options = if options.is_null() { &d } else { options };
-    let reduction = match addr_of!((*o).reduction).cast::<i32>().read() {
+    // SAFETY: `o` is either `&d` or the caller's `options`, which is aligned and whose
+    // `struct_size` passed `layout_of`: `LAYOUTS` holds only this library's layout,
+    // so that size is at least `size_of::<loss_options>()` and every field of this
+    // layout lies in the bytes the caller guarantees readable. The enum field is
+    // read as an `i32`, so any value is valid.
+    let raw_reduction = unsafe { addr_of!((*o).reduction).cast::<i32>().read() };
+    let reduction = match raw_reduction {
         0 => Reduction::None,
         1 => Reduction::Sum,
         2 => Reduction::Mean,
@@ -285,28 +301,33 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             )))
         }
     };
-    let opts = Options {
-        reduction,
-        from_logits: read_bool(addr_of!((*o).from_logits), "from_logits")?,
-        label_smoothing: addr_of!((*o).label_smoothing).read(),
-        delta: addr_of!((*o).delta).read(),
-        margin: addr_of!((*o).margin).read(),
-        epsilon: addr_of!((*o).epsilon).read(),
-        pos_weight: addr_of!((*o).pos_weight).read(),
-        gamma: addr_of!((*o).gamma).read(),
-        alpha: addr_of!((*o).alpha).read(),
-        apply_class_balancing: read_bool(
-            addr_of!((*o).apply_class_balancing),
-            "apply_class_balancing",
-        )?,
-        log_input: read_bool(addr_of!((*o).log_input), "log_input")?,
-        ignore_index: match addr_of!((*o).ignore_index).read() {
-            LOSS_NO_IGNORE => None,
-            i => Some(i),
-        },
-        blank: addr_of!((*o).blank).read(),
-        zero_infinity: read_bool(addr_of!((*o).zero_infinity), "zero_infinity")?,
-        batch_first: read_bool(addr_of!((*o).batch_first), "batch_first")?,
+    // SAFETY: as for `reduction` above, every field of `*o` is readable and aligned;
+    // they are copied out with `read` through `addr_of!` (no reference to C memory),
+    // and the `bool` fields go through `read_bool`, which reads them as bytes.
+    let opts = unsafe {
+        Options {
+            reduction,
+            from_logits: read_bool(addr_of!((*o).from_logits), "from_logits")?,
+            label_smoothing: addr_of!((*o).label_smoothing).read(),
+            delta: addr_of!((*o).delta).read(),
+            margin: addr_of!((*o).margin).read(),
+            epsilon: addr_of!((*o).epsilon).read(),
+            pos_weight: addr_of!((*o).pos_weight).read(),
+            gamma: addr_of!((*o).gamma).read(),
+            alpha: addr_of!((*o).alpha).read(),
+            apply_class_balancing: read_bool(
+                addr_of!((*o).apply_class_balancing),
+                "apply_class_balancing",
+            )?,
+            log_input: read_bool(addr_of!((*o).log_input), "log_input")?,
+            ignore_index: match addr_of!((*o).ignore_index).read() {
+                LOSS_NO_IGNORE => None,
+                i => Some(i),
+            },
+            blank: addr_of!((*o).blank).read(),
+            zero_infinity: read_bool(addr_of!((*o).zero_infinity), "zero_infinity")?,
+            batch_first: read_bool(addr_of!((*o).batch_first), "batch_first")?,
+        }
     };
     opts.validate()?;
     Ok(opts)

@@ -98,10 +98,18 @@ macro_rules! registry {
                         loss_out: *mut Float,
                         grad_out: *mut Float,
                     ) -> loss_status {
-                        dense_call(
-                            stringify!([<loss_ $name>]), y_true, y_pred, batch, dim,
-                            sample_weight, options, loss_out, grad_out, $make,
-                        )
+                        // SAFETY: the caller upholds this function's `# Safety`
+                        // contract (`y_true`, `y_pred` and a non-NULL `grad_out` valid
+                        // for `batch * dim` values, a non-NULL `sample_weight` for
+                        // `batch`, `loss_out` for the reduction's output, `options`
+                        // NULL or readable, outputs disjoint from inputs), which is
+                        // the contract of `dense_call`.
+                        unsafe {
+                            dense_call(
+                                stringify!([<loss_ $name>]), y_true, y_pred, batch, dim,
+                                sample_weight, options, loss_out, grad_out, $make,
+                            )
+                        }
                     }
                 )*
             }

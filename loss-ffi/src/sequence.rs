@@ -34,7 +34,10 @@ unsafe fn sequence_call<T: Real>(
         let n = elements::<T>(&[("batch", batch), ("time", time), ("vocab", vocab)])?;
         // batch * time <= n: no overflow.
         let steps = batch * time;
-        let opts = read_options(options)?;
+        // SAFETY: by the exported function's contract `options` is NULL or points
+        // to a readable `loss_options` of `options->struct_size` bytes, which is what
+        // `read_options` requires.
+        let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(batch);
         let inputs = [
             ("targets", span(targets, steps)),
@@ -43,12 +46,23 @@ unsafe fn sequence_call<T: Real>(
             ("sample_weight", optional_span(sample_weight, batch)),
         ];
         outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
-        let targets = input(targets, steps, "targets")?;
-        let y_pred = input(y_pred, n, "y_pred")?;
-        let lengths = optional_input(lengths, batch, "lengths")?;
-        let sample_weight = optional_input(sample_weight, batch, "sample_weight")?;
-        let loss_out = output(loss_out, n_out, "loss_out")?;
-        let grad_out = optional_output(grad_out, n, "grad_out")?;
+        // SAFETY: `targets`, `y_pred` and `loss_out` are non-NULL (checked above); by
+        // the exported function's contract each non-NULL pointer points to the
+        // elements its sizes give, which are the lengths passed here (`targets`
+        // `batch * time`, `y_pred` and `grad_out` `batch * time * vocab` = `n`,
+        // `lengths` and `sample_weight` `batch`, `loss_out` `n_out` for the
+        // reduction), and `outputs_disjoint` checked that the outputs overlap no
+        // input and each other, so the mutable slices alias nothing.
+        let (targets, y_pred, lengths, sample_weight, loss_out, grad_out) = unsafe {
+            (
+                input(targets, steps, "targets")?,
+                input(y_pred, n, "y_pred")?,
+                optional_input(lengths, batch, "lengths")?,
+                optional_input(sample_weight, batch, "sample_weight")?,
+                output(loss_out, n_out, "loss_out")?,
+                optional_output(grad_out, n, "grad_out")?,
+            )
+        };
         let loss = SequenceCrossentropy::new(
             opts.from_logits,
             opts.label_smoothing,
@@ -122,9 +136,14 @@ twins! {
         loss_out: *mut Float,
         grad_out: *mut Float,
     ) -> loss_status {
-        sequence_call(
-            targets, y_pred, lengths, batch, time, vocab, sample_weight, options, loss_out,
-            grad_out,
-        )
+        // SAFETY: the caller upholds this function's `# Safety` contract (every
+        // non-NULL pointer valid for the sizes documented above, outputs disjoint
+        // from inputs), which is the contract of `sequence_call`.
+        unsafe {
+            sequence_call(
+                targets, y_pred, lengths, batch, time, vocab, sample_weight, options,
+                loss_out, grad_out,
+            )
+        }
     }
 }

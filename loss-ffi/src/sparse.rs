@@ -31,7 +31,10 @@ unsafe fn sparse_call<T: Real>(
         non_null(y_pred, "y_pred")?;
         non_null(loss_out, "loss_out")?;
         let n = elements::<T>(&[("batch", batch), ("classes", classes)])?;
-        let opts = read_options(options)?;
+        // SAFETY: by the exported function's contract `options` is NULL or points
+        // to a readable `loss_options` of `options->struct_size` bytes, which is what
+        // `read_options` requires.
+        let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(batch);
         let inputs = [
             ("labels", span(labels, batch)),
@@ -40,12 +43,23 @@ unsafe fn sparse_call<T: Real>(
             ("class_weight", optional_span(class_weight, classes)),
         ];
         outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
-        let labels = input(labels, batch, "labels")?;
-        let y_pred = input(y_pred, n, "y_pred")?;
-        let sample_weight = optional_input(sample_weight, batch, "sample_weight")?;
-        let class_weight = optional_input(class_weight, classes, "class_weight")?;
-        let loss_out = output(loss_out, n_out, "loss_out")?;
-        let grad_out = optional_output(grad_out, n, "grad_out")?;
+        // SAFETY: `labels`, `y_pred` and `loss_out` are non-NULL (checked above); by
+        // the exported function's contract each non-NULL pointer points to the
+        // elements its sizes give, which are the lengths passed here (`labels` and
+        // `sample_weight` `batch`, `y_pred` and `grad_out` `batch * classes` = `n`,
+        // `class_weight` `classes`, `loss_out` `n_out` for the reduction), and
+        // `outputs_disjoint` checked that the outputs overlap no input and each
+        // other, so the mutable slices alias nothing.
+        let (labels, y_pred, sample_weight, class_weight, loss_out, grad_out) = unsafe {
+            (
+                input(labels, batch, "labels")?,
+                input(y_pred, n, "y_pred")?,
+                optional_input(sample_weight, batch, "sample_weight")?,
+                optional_input(class_weight, classes, "class_weight")?,
+                output(loss_out, n_out, "loss_out")?,
+                optional_output(grad_out, n, "grad_out")?,
+            )
+        };
         let mut loss = SparseCategoricalCrossentropy::new(
             opts.from_logits,
             opts.label_smoothing,
@@ -104,9 +118,14 @@ twins! {
         loss_out: *mut Float,
         grad_out: *mut Float,
     ) -> loss_status {
-        sparse_call(
-            labels, y_pred, batch, classes, sample_weight, class_weight, options, loss_out,
-            grad_out,
-        )
+        // SAFETY: the caller upholds this function's `# Safety` contract (every
+        // non-NULL pointer valid for the sizes documented above, outputs disjoint
+        // from inputs), which is the contract of `sparse_call`.
+        unsafe {
+            sparse_call(
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
     }
 }

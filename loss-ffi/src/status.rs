@@ -180,6 +180,9 @@ mod tests {
     use std::ffi::CStr;
 
     fn last() -> String {
+        // SAFETY: `loss_last_error_message` never returns NULL and returns a
+        // NUL-terminated string valid until the next libloss call on this thread; it
+        // is copied into a `String` before any other call.
         unsafe { CStr::from_ptr(loss_last_error_message()) }
             .to_string_lossy()
             .into_owned()

@@ -42,6 +42,7 @@ macro_rules! check_type {
         let mut bytes = 0usize;
         let max_len = *inp.label_lengths.iter().max().unwrap() as usize;
         let first = allocations_during(|| {
+            // SAFETY: `bytes` is a local `usize`, writable for the call.
             let st = unsafe { loss_ctc_workspace_size(TIME, BATCH, ALPHABET, max_len, &mut bytes) };
             assert_eq!(st, loss_status::LOSS_OK);
         });
@@ -53,6 +54,9 @@ macro_rules! check_type {
         // also runs the once-per-process detection of the CPU's vector unit.
         let o = loss_options_default();
         let n = allocations_during(|| {
+            // SAFETY: `x` and `grad` hold `TIME * BATCH * ALPHABET` values, the
+            // length arrays `BATCH` each, `labels` their sum, `loss` the `BATCH` values
+            // of the largest output; the outputs are vectors of their own.
             let st = unsafe {
                 $plain(
                     x.as_ptr(),
@@ -88,6 +92,9 @@ macro_rules! check_type {
                         };
                         let mut st = loss_status::LOSS_ERROR_PANIC;
                         let n = allocations_during(|| {
+                            // SAFETY: as for the control call above, with `g` NULL or
+                            // `grad`, and `workspace` a vector of its own holding the
+                            // `workspace.len()` bytes passed.
                             st = unsafe {
                                 $with_ws(
                                     x.as_ptr(),

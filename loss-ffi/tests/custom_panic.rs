@@ -7,6 +7,9 @@ use loss::*;
 use std::ffi::{c_void, CStr};
 
 fn last_error() -> String {
+    // SAFETY: `loss_last_error_message` never returns NULL and returns a NUL-terminated
+    // string valid until the next libloss call on this thread; it is copied into a
+    // `String` before any other call.
     unsafe { CStr::from_ptr(loss_last_error_message()) }
         .to_string_lossy()
         .into_owned()
@@ -42,9 +45,14 @@ unsafe extern "C-unwind" fn panicking(
     per_sample_loss: *mut f32,
     _grad: *mut f32,
 ) -> loss_status {
-    *(user_data as *mut u32) += 1;
-    for i in 0..batch {
-        *per_sample_loss.add(i) = 123.0;
+    // SAFETY: every term with this callback passes a pointer to a live local `u32` as
+    // `user_data`, which the library hands over unchanged, and the library passes a
+    // temporary `per_sample_loss` of `batch` writable values (see `loss_custom_fn`).
+    unsafe {
+        *(user_data as *mut u32) += 1;
+        for i in 0..batch {
+            *per_sample_loss.add(i) = 123.0;
+        }
     }
     panic!("callback exploded after {batch} samples");
 }
@@ -107,6 +115,9 @@ fn a_panicking_custom_callback_returns_loss_error_panic_and_writes_nothing() {
         ),
     ];
     let (mut total, mut per_term) = (9.0_f32, [9.0_f32; 2]);
+    // SAFETY: `terms` holds 2 terms whose buffers (`t`, `p`: 4 values; `g0`, `g1`: 4
+    // writable values each, `batch * dim`) and `calls` outlive the call; `total` is one
+    // value and `per_term` 2, all distinct locals.
     let st = unsafe { loss_weighted_sum_f32(terms.as_ptr(), 2, &mut total, per_term.as_mut_ptr()) };
     assert_eq!(st, loss_status::LOSS_ERROR_PANIC);
     assert_eq!(calls, 1, "the callback ran");
@@ -126,6 +137,8 @@ fn a_panicking_custom_callback_returns_loss_error_panic_and_writes_nothing() {
         None,
         std::ptr::null_mut(),
     )];
+    // SAFETY: one term over the live locals `t`, `p` (4 values) and `g0` (4 writable
+    // values); `total` is one value and `per_term` holds at least the 1 needed.
     let st = unsafe { loss_weighted_sum_f32(terms.as_ptr(), 1, &mut total, per_term.as_mut_ptr()) };
     assert_eq!(st, loss_status::LOSS_OK);
     assert_eq!(last_error(), "");
@@ -150,6 +163,9 @@ fn panics_on_other_threads_are_independent() {
                     (&mut calls as *mut u32).cast(),
                 )];
                 let mut total = 0.0_f32;
+                // SAFETY: one term over this thread's locals `t` (4 values, both
+                // `y_true` and `y_pred`), `g` (4 writable values) and `calls`; `total`
+                // is one value, `per_term_out` NULL.
                 let st = unsafe {
                     loss_weighted_sum_f32(terms.as_ptr(), 1, &mut total, std::ptr::null_mut())
                 };

@@ -53,6 +53,10 @@ fn check<T: Copy + From<f32>>(name: &str, f: DenseFn<T>, from_logits: bool) {
                 };
                 let mut st = loss_status::LOSS_OK;
                 let allocs = allocations_during(|| {
+                    // SAFETY: `t`, `p` and `grad` (when `gp` is not NULL) hold
+                    // `BATCH * DIM` values, `w` (when `wp` is not NULL) and `loss`
+                    // `BATCH`, the most any reduction writes; outputs are vectors of
+                    // their own.
                     st = unsafe {
                         f(
                             t.as_ptr(),
@@ -83,6 +87,8 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
     assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 64]))) > 0);
     // Warm up the thread-local error slot and the pool-size read.
     let (x, mut out) = (1.0f32, 0.0f32);
+    // SAFETY: batch 1, dim 1: `x` is the one value of `y_true` and `y_pred`, `out` the
+    // one output (a separate local); no weights, options or gradient.
     unsafe {
         loss_mean_squared_error_f32(
             &x,
@@ -121,6 +127,9 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         o.from_logits = true;
         let mut st = loss_status::LOSS_OK;
         let allocs = allocations_during(|| {
+            // SAFETY: `labels` holds `batch` labels, `logits` and `grad`
+            // `batch * classes` values, `cw` `classes` weights, `loss` `batch`, the
+            // most any reduction writes; outputs are vectors of their own.
             st = unsafe {
                 loss_sparse_categorical_crossentropy_f32(
                     labels.as_ptr(),
@@ -141,6 +150,8 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         let short_labels: Vec<i32> = (0..6400).map(|i| i % 10).collect();
         let mut short_loss = vec![0f32; 6400];
         let allocs = allocations_during(|| {
+            // SAFETY: [6400, 10] is the same `batch * classes` values of `logits` and
+            // `grad`; `short_labels` and `short_loss` hold 6400 values each.
             st = unsafe {
                 loss_sparse_categorical_crossentropy_f32(
                     short_labels.as_ptr(),
@@ -160,6 +171,9 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         // The same logits as [8 sequences, 8 steps, 1000].
         let lengths: Vec<i32> = (0..8).map(|b| b % 9).collect();
         let allocs = allocations_during(|| {
+            // SAFETY: [8, 8, 1000] is the same `batch * classes` values of `logits` and
+            // `grad`; `labels` holds the 64 targets, `lengths` 8 and `loss` (64) at
+            // least the 8 values NONE writes.
             st = unsafe {
                 loss_sequence_crossentropy_f32(
                     labels.as_ptr(),

@@ -109,6 +109,9 @@ fn digest() -> u64 {
             };
             let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
             let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
+            // SAFETY: the targets, predictions and gradients hold `n = batch * dim`
+            // values, the weights and NONE's losses `batch`, in each type; the outputs
+            // are vectors of their own.
             unsafe {
                 assert_eq!(
                     f64_fn(
@@ -155,6 +158,9 @@ fn digest() -> u64 {
         o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
         let (mut l32, mut g32) = (vec![0f32; batch], vec![0f32; n]);
         let (mut l64, mut g64) = (vec![0f64; batch], vec![0f64; n]);
+        // SAFETY: `labels` and NONE's losses hold `batch` values, the logits and the
+        // gradients `n = batch * dim`, in each type; the outputs are vectors of their
+        // own.
         unsafe {
             assert_eq!(
                 loss_sparse_categorical_crossentropy_f32(
@@ -199,6 +205,8 @@ fn digest() -> u64 {
     o.from_logits = true;
     o.reduction = loss_reduction::LOSS_REDUCTION_NONE;
     let (mut cl, mut cg) = (vec![0f32; b], vec![0f32; time * b * a]);
+    // SAFETY: `acts` and `cg` hold `time * b * a` values, the length arrays `b`,
+    // `ctc_labels` their sum (15), `cl` NONE's `b` losses; outputs are their own vectors.
     unsafe {
         assert_eq!(
             loss_ctc_f32(

@@ -59,6 +59,9 @@ fn same_bits<T: Copy + Default + PartialEq + std::fmt::Debug>(
                 };
                 let mut loss = vec![T::default(); n_out];
                 let mut grad = vec![T::default(); N];
+                // SAFETY: `t`, `p` (the caller's `N`-value inputs) and `grad` hold
+                // `batch * dim = N` values, `w[..batch]` `batch` weights and `loss`
+                // the reduction's `n_out` values; the outputs are vectors of their own.
                 let st = unsafe {
                     f(
                         t.as_ptr(),

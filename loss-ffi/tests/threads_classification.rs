@@ -57,11 +57,15 @@ fn check<T: Copy + Default>(
             let n_out = output_len(reduction, batch);
             for (name, f) in dense {
                 let what = format!("{name} [{batch}, {dim}] {reduction:?}");
+                // SAFETY: `t` and `x` hold `n = batch * dim` values, `w` `batch`;
+                // `same_bits` passes its own `l` of `n_out` values and `g` of `n`.
                 same_bits(&what, n_out, n, bits, |l, g| unsafe {
                     f(t.as_ptr(), x.as_ptr(), batch, dim, w.as_ptr(), &o, l, g)
                 });
             }
             let what = format!("sparse [{batch}, {dim}] {reduction:?}");
+            // SAFETY: `labels` and `w` hold `batch` values, `x` `n = batch * dim`, `cw`
+            // `dim`; `same_bits` passes its own `l` of `n_out` values and `g` of `n`.
             same_bits(&what, n_out, n, bits, |l, g| unsafe {
                 sparse(
                     labels.as_ptr(),

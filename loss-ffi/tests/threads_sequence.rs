@@ -53,6 +53,9 @@ fn check<T: Copy + Default>(
                 output_len(reduction, batch),
                 n,
                 bits,
+                // SAFETY: `targets` holds `batch * time` values, `x` `n`, `lengths`
+                // and `w` `batch`; `same_bits` passes its own `l` of the reduction's
+                // output length and `g` of `n` values.
                 |l, g| unsafe {
                     f(
                         targets.as_ptr(),

@@ -154,9 +154,12 @@ pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
     {
         if isa as u8 <= Isa::detected() as u8 {
             match isa {
-                // SAFETY: the CPU supports the features these functions enable
-                // (checked against the detected instruction set just above).
+                // SAFETY: `isa` is at most the detected instruction set (checked just
+                // above), so the CPU has every AVX-512 feature, AVX2 and FMA, the
+                // features `run_avx512` enables.
                 Isa::Avx512 => return unsafe { run_avx512(k) },
+                // SAFETY: `isa` is at most the detected instruction set, so the CPU has
+                // AVX2 and FMA, the features `run_avx2` enables.
                 Isa::Avx2 => return unsafe { run_avx2(k) },
                 Isa::Baseline => {}
             }

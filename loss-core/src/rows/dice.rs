@@ -25,7 +25,9 @@ impl<T: Real> Dice<T> {
     /// With `epsilon` (Keras: `1e-7`) added to the denominator, in `[0, 0.5)`.
     pub fn new(epsilon: f64) -> Result<Self> {
         check_epsilon(epsilon)?;
-        Ok(Dice { eps: T::of(epsilon) })
+        Ok(Dice {
+            eps: T::of(epsilon),
+        })
     }
 }
 

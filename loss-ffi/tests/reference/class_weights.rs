@@ -13,6 +13,9 @@ pub fn run_class_weights<T: Num>(
     let labels = ints(&inputs["labels"]);
     let class_weight: Vec<T> = floats(&inputs["class_weight"]);
     let mut out = vec![T::from_f64(SENTINEL); batch];
+    // SAFETY: a case's input lists have the lengths its `shape` gives
+    // (tests/reference/FORMAT.md): `labels` `batch`, `class_weight` `classes`; `out`
+    // is a vector of its own of `batch` values.
     let st = unsafe {
         f(
             labels.as_ptr(),

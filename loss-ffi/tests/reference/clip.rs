@@ -21,10 +21,15 @@ macro_rules! clip_impl {
     ($t:ty, $value:ident, $norm:ident, $global:ident) => {
         impl Clip for $t {
             unsafe fn by_value(g: *mut Self, n: usize, lo: Self, hi: Self) -> loss_status {
-                $value(g, n, lo, hi)
+                // SAFETY: the method is the exported function under another name: its
+                // caller upholds that function's contract (`g` valid for `n` values).
+                unsafe { $value(g, n, lo, hi) }
             }
             unsafe fn by_norm(g: *mut Self, n: usize, c: Self, norm: *mut Self) -> loss_status {
-                $norm(g, n, c, norm)
+                // SAFETY: the method is the exported function under another name: its
+                // caller upholds that function's contract (`g` valid for `n` values,
+                // a non-NULL `norm` for one, outside `g`).
+                unsafe { $norm(g, n, c, norm) }
             }
             unsafe fn by_global_norm(
                 g: *const *mut Self,
@@ -33,7 +38,10 @@ macro_rules! clip_impl {
                 c: Self,
                 norm: *mut Self,
             ) -> loss_status {
-                $global(g, lengths, count, c, norm)
+                // SAFETY: the method is the exported function under another name: its
+                // caller upholds that function's contract (`g` and `lengths` valid
+                // for `count` values, each `g[k]` for `lengths[k]`, all disjoint).
+                unsafe { $global(g, lengths, count, c, norm) }
             }
         }
     };
@@ -68,6 +76,7 @@ pub fn run_clip_by_value<T: Clip>(case: &Value) -> Vec<String> {
     let mut g: Vec<T> = floats(&case["inputs"]["grad"]);
     assert_eq!(g.len(), shape(case, "n"));
     let (lo, hi) = (scalar(case, "clip_min"), scalar(case, "clip_max"));
+    // SAFETY: `g` is a vector of `g.len()` values.
     let st = unsafe { T::by_value(g.as_mut_ptr(), g.len(), lo, hi) };
     let mut bad = status(st);
     bad.extend(compare(case, "grad", &g, &case["expected"]["grad"]));
@@ -80,12 +89,14 @@ pub fn run_clip_by_norm<T: Clip>(case: &Value) -> Vec<String> {
     let c = scalar(case, "clip_norm");
     let mut g = input.clone();
     let mut norm = [T::from_f64(SENTINEL)];
+    // SAFETY: `g` is a vector of `g.len()` values, `norm` a separate one-value array.
     let st = unsafe { T::by_norm(g.as_mut_ptr(), g.len(), c, norm.as_mut_ptr()) };
     let mut bad = status(st);
     bad.extend(compare(case, "grad", &g, &case["expected"]["grad"]));
     bad.extend(compare(case, "norm", &norm, &case["expected"]["norm"]));
     // Without norm_out the buffer is clipped the same way.
     let mut g2 = input;
+    // SAFETY: `g2` is a vector of `g2.len()` values; `norm_out` is NULL.
     let st = unsafe { T::by_norm(g2.as_mut_ptr(), g2.len(), c, std::ptr::null_mut()) };
     bad.extend(status(st));
     if g2 != g {
@@ -112,6 +123,9 @@ pub fn run_clip_by_global_norm<T: Clip>(case: &Value) -> Vec<String> {
     let ptrs: Vec<*mut T> = bufs.iter_mut().map(|b| b.as_mut_ptr()).collect();
     let c = scalar(case, "clip_norm");
     let mut norm = [T::from_f64(SENTINEL)];
+    // SAFETY: `ptrs` and `lengths` hold `lengths.len()` entries, and `ptrs[k]` points
+    // into `bufs[k]`, a separate vector of `lengths[k]` values that outlives the call;
+    // `norm` is a one-value array of its own.
     let st = unsafe {
         T::by_global_norm(
             ptrs.as_ptr(),

@@ -58,6 +58,11 @@ pub fn run_ctc<T: Num>(case: &Value, f: CtcFn<T>, fw: CtcWorkspaceFn<T>) -> Vec<
         } else {
             std::ptr::null_mut()
         };
+        // SAFETY: a case's input lists have the lengths its `shape` gives
+        // (tests/reference/FORMAT.md): `x` `time * batch * alphabet`, the length arrays
+        // `batch`, `labels` the sum of `label_lengths`; `loss` (`n_out` values), `g`
+        // (as many as `x`) and the workspace `w` (`w.len()` bytes) are buffers of
+        // their own.
         let st = unsafe {
             match workspace {
                 None => f(
@@ -108,6 +113,7 @@ pub fn run_ctc<T: Num>(case: &Value, f: CtcFn<T>, fw: CtcWorkspaceFn<T>) -> Vec<
     );
     let max_label = *label_lengths.iter().max().unwrap() as usize;
     let mut bytes = 0usize;
+    // SAFETY: `bytes` is a local `usize`, writable for the call.
     let st = unsafe { loss_ctc_workspace_size(time, batch, alphabet, max_label, &mut bytes) };
     assert_eq!(st, loss_status::LOSS_OK);
     let mut ws = vec![0xA5u8; bytes];

@@ -26,6 +26,10 @@ pub fn run_dense<T: Num>(case: &Value, f: DenseFn<T>) -> Vec<String> {
         case,
         output_len(&opts, batch),
         batch * dim,
+        // SAFETY: a case's input lists have the lengths its `shape` gives
+        // (tests/reference/FORMAT.md): `y_true`, `y_pred` `batch * dim`, a
+        // `sample_weight` `batch`; `check_loss_and_grad` passes its own `loss` buffer
+        // of the reduction's `n_out` values and a NULL or `batch * dim` `grad`.
         |loss, grad| unsafe {
             f(
                 y_true.as_ptr(),

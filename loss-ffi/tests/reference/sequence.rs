@@ -34,6 +34,11 @@ pub fn run_sequence<T: Num>(case: &Value, f: SequenceFn<T>) -> Vec<String> {
         case,
         output_len(&opts, batch),
         batch * time * vocab,
+        // SAFETY: a case's input lists have the lengths its `shape` gives
+        // (tests/reference/FORMAT.md): `targets` `batch * time`, `y_pred`
+        // `batch * time * vocab`, `lengths` and `sample_weight` (when present) `batch`;
+        // `check_loss_and_grad` passes its own `loss` buffer of `n_out` values and a
+        // NULL or `batch * time * vocab` `grad`.
         |loss, grad| unsafe {
             f(
                 targets.as_ptr(),

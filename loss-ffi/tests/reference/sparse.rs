@@ -30,6 +30,10 @@ pub fn run_sparse<T: Num>(
         case,
         output_len(&opts, batch),
         batch * classes,
+        // SAFETY: a case's input lists have the lengths its `shape` gives
+        // (tests/reference/FORMAT.md): `labels` and a `sample_weight` `batch`, `y_pred`
+        // `batch * classes`, a `class_weight` `classes`; `check_loss_and_grad` passes
+        // its own `loss` buffer of `n_out` values and a NULL or `batch * classes` `grad`.
         |loss, grad| unsafe {
             f(
                 labels.as_ptr(),
