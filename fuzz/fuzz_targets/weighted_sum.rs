@@ -229,6 +229,18 @@ fn term<T: Api>(
     let mut v = Values::new(u, !tame)?;
     let mut opts = RawOpts::gen(&mut v, tame);
     opts.ignore_index = [NO_IGNORE, -100, 0][v.int(0, 2) as usize];
+    // The options the term points to (NULL now and then), decided before anything
+    // depends on them: with NULL the library sees the defaults, and the domains and
+    // the oracle must too.
+    let opts_buf = OptsBuf::new(
+        opts,
+        if v.byte() % 8 == 0 {
+            Place::Null
+        } else {
+            Place::Valid
+        },
+    );
+    let opts = opts_buf.effective();
     let fit = sizes.fit();
     let (rows, cols, n) = if fit {
         (sizes.dims[0], sizes.dims[1], sizes.product())
@@ -261,15 +273,6 @@ fn term<T: Api>(
         status,
         calls: Cell::new(0),
     });
-    let opts_buf = OptsBuf::new(
-        opts,
-        if u.ratio(1, 8)? {
-            Place::Null
-        } else {
-            Place::Valid
-        },
-    );
-    let opts = opts_buf.effective();
     Ok((
         TermBufs {
             kind,
