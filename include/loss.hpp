@@ -815,202 +815,87 @@ result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
 
 #if LOSS_HPP_EXCEPTIONS
 
+namespace detail {
+
+// The float type of a vector form's arguments: that of its first `std::vector<T>`,
+// `std::vector<term<T>>` or `std::vector<std::vector<T>*>` (void when there is none).
+template <class... A>
+struct value_of {
+  using type = void;
+};
+template <class A, class... R>
+struct value_of<A, R...> : value_of<R...> {};
+template <class T, class... R>
+struct value_of<std::vector<T>, R...>
+    : std::conditional_t<std::is_same<T, float>::value || std::is_same<T, double>::value, identity<T>,
+                         value_of<R...>> {};
+template <class T, class... R>
+struct value_of<std::vector<term<T>>, R...> : identity<T> {};
+template <class T, class... R>
+struct value_of<std::vector<std::vector<T>*>, R...> : identity<T> {};
+template <class... A>
+using value_t = typename value_of<std::decay_t<A>...>::type;
+
+}  // namespace detail
+
 /*
  * The throwing functions: the same names and arguments as in `loss::nothrow`, but
- * they throw `loss::error` on error. Pointer forms return void; vector forms return
- * what the nothrow version assigns to its first argument. For each `name` of
- * LOSS_DENSE_LOSSES:
+ * they throw `loss::error` on error. Each is defined once, from its `nothrow`
+ * overloads (so their parameters, defaults and documentation are those above):
  *
- *   void name(const T* y_true, const T* y_pred, size_t batch, size_t dim,
- *             const T* sample_weight, const options& opts, T* loss_out, T* grad_out);
- *   output<T> name(const std::vector<T>& y_true, const std::vector<T>& y_pred, size_t batch,
- *                  const options& opts = {}, bool want_grad = true,
- *                  const std::vector<T>* sample_weight = nullptr);
+ * - a call that `nothrow::name` accepts as it is (the pointer forms, `clip_by_value`
+ *   of a vector) returns void;
+ * - a vector form, whose `nothrow` version assigns its result to a first argument,
+ *   is called without that argument and returns the result: `output<T>` for the
+ *   losses, `std::vector<T>` for `class_weights_to_sample_weights`, `T` for
+ *   `clip_by_norm`, `clip_by_global_norm` and `weighted_sum`. For example
+ *
+ *     loss::output<float> o = loss::mean_squared_error(y_true, y_pred, batch);
+ *     float norm = loss::clip_by_norm(grad, 1.0f);
+ *
+ * The arguments are forwarded, so a bare braced list (`{}` for the options, say)
+ * must be written with its type (`loss::options()`).
  */
-#define LOSS_HPP_THROWING_DENSE(name, kind)                                                                \
-  template <class T, detail::if_real<T> = 0>                                                           \
-  void name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,      \
-            const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,  \
-            detail::same_t<T>* grad_out) {                                                             \
-    detail::check(nothrow::name(y_true, y_pred, batch, dim, sample_weight, opts, loss_out, grad_out)); \
-  }                                                                                                    \
-  template <class T, detail::if_real<T> = 0>                                                           \
-  output<T> name(const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch,        \
-                 const options& opts = options(), bool want_grad = true,                               \
-                 const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                      \
-    output<T> out;                                                                                     \
-    detail::check(nothrow::name(out, y_true, y_pred, batch, opts, want_grad, sample_weight));          \
-    return out;                                                                                        \
+#define LOSS_HPP_THROWING(name, Out)                                                                        \
+  template <class... A, class = decltype(nothrow::name(std::declval<A>()...))>                              \
+  void name(A&&... args) {                                                                                  \
+    detail::check(nothrow::name(std::forward<A>(args)...));                                                 \
+  }                                                                                                         \
+  template <class... A, class T = detail::value_t<A...>, std::enable_if_t<!std::is_void<T>::value, int> = 0, \
+            class O = Out, class = decltype(nothrow::name(std::declval<O&>(), std::declval<A>()...))>        \
+  O name(A&&... args) {                                                                                     \
+    O out{};                                                                                                \
+    detail::check(nothrow::name(out, std::forward<A>(args)...));                                            \
+    return out;                                                                                             \
   }
+#define LOSS_HPP_THROWING_DENSE(name, kind) LOSS_HPP_THROWING(name, output<T>)
 LOSS_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
 #undef LOSS_HPP_THROWING_DENSE
-
-/** Sparse categorical cross-entropy, pointer form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-void sparse_categorical_crossentropy(const std::int32_t* labels, const T* y_pred, std::size_t batch,
-                                     std::size_t classes, const detail::same_t<T>* sample_weight,
-                                     const detail::same_t<T>* class_weight, const options& opts,
-                                     detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
-  detail::check(nothrow::sparse_categorical_crossentropy(labels, y_pred, batch, classes, sample_weight,
-                                                         class_weight, opts, loss_out, grad_out));
-}
-
-/** Sparse categorical cross-entropy, vector form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-output<T> sparse_categorical_crossentropy(const std::vector<std::int32_t>& labels,
-                                          const std::vector<T>& y_pred, const options& opts = options(),
-                                          bool want_grad = true,
-                                          const std::vector<detail::same_t<T>>* sample_weight = nullptr,
-                                          const std::vector<detail::same_t<T>>* class_weight = nullptr) {
-  output<T> out;
-  detail::check(nothrow::sparse_categorical_crossentropy(out, labels, y_pred, opts, want_grad, sample_weight,
-                                                         class_weight));
-  return out;
-}
-
-/** Sequence cross-entropy, pointer form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-void sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
-                           std::size_t batch, std::size_t time, std::size_t vocab,
-                           const detail::same_t<T>* sample_weight, const options& opts,
-                           detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
-  detail::check(nothrow::sequence_crossentropy(targets, y_pred, lengths, batch, time, vocab, sample_weight,
-                                               opts, loss_out, grad_out));
-}
-
-/** Sequence cross-entropy, vector form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-output<T> sequence_crossentropy(const std::vector<std::int32_t>& targets, const std::vector<T>& y_pred,
-                                std::size_t batch, const options& opts = options(), bool want_grad = true,
-                                const std::vector<std::int32_t>* lengths = nullptr,
-                                const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
-  output<T> out;
-  detail::check(
-      nothrow::sequence_crossentropy(out, targets, y_pred, batch, opts, want_grad, lengths, sample_weight));
-  return out;
-}
-
-/** CTC loss, pointer form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-void ctc(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
-         const std::int32_t* input_lengths, std::size_t time, std::size_t batch, std::size_t alphabet,
-         const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
-  detail::check(nothrow::ctc(activations, labels, label_lengths, input_lengths, time, batch, alphabet, opts,
-                             loss_out, grad_out));
-}
-
-/** CTC loss in caller-provided memory (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-void ctc_with_workspace(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
-                        const std::int32_t* input_lengths, std::size_t time, std::size_t batch,
-                        std::size_t alphabet, const options& opts, detail::same_t<T>* loss_out,
-                        detail::same_t<T>* grad_out, void* workspace, std::size_t workspace_bytes) {
-  detail::check(nothrow::ctc_with_workspace(activations, labels, label_lengths, input_lengths, time, batch,
-                                            alphabet, opts, loss_out, grad_out, workspace, workspace_bytes));
-}
-
-/** The workspace bytes of `ctc_with_workspace`, into `*bytes`. */
-inline void ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
-                               std::size_t max_label_length, std::size_t* bytes) {
-  detail::check(nothrow::ctc_workspace_size(time, batch, alphabet, max_label_length, bytes));
-}
+LOSS_HPP_THROWING(sparse_categorical_crossentropy, output<T>)
+LOSS_HPP_THROWING(sequence_crossentropy, output<T>)
+LOSS_HPP_THROWING(ctc, output<T>)
+LOSS_HPP_THROWING(ctc_with_workspace, output<T>)
+LOSS_HPP_THROWING(ctc_workspace_size, output<T>)
+LOSS_HPP_THROWING(class_weights_to_sample_weights, std::vector<T>)
+LOSS_HPP_THROWING(clip_by_value, T)
+LOSS_HPP_THROWING(clip_by_norm, T)
+LOSS_HPP_THROWING(clip_by_global_norm, T)
+LOSS_HPP_THROWING(weighted_sum, T)
+#undef LOSS_HPP_THROWING
 
 /** The workspace bytes of `ctc_with_workspace`, returned. */
 inline std::size_t ctc_workspace_size(std::size_t time, std::size_t batch, std::size_t alphabet,
                                       std::size_t max_label_length) {
   std::size_t bytes = 0;
-  ctc_workspace_size(time, batch, alphabet, max_label_length, &bytes);
+  loss::ctc_workspace_size(time, batch, alphabet, max_label_length, &bytes);
   return bytes;
 }
 
-/** CTC loss, vector form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-output<T> ctc(const std::vector<T>& activations, const std::vector<std::int32_t>& labels,
-              const std::vector<std::int32_t>& label_lengths, const std::vector<std::int32_t>& input_lengths,
-              std::size_t time, const options& opts = options(), bool want_grad = true) {
-  output<T> out;
-  detail::check(nothrow::ctc(out, activations, labels, label_lengths, input_lengths, time, opts, want_grad));
-  return out;
-}
-
-/** Per-sample weights from class weights, pointer form. */
-template <class T, detail::if_real<T> = 0>
-void class_weights_to_sample_weights(const std::int32_t* labels, std::size_t batch, const T* class_weight,
-                                     std::size_t classes, detail::same_t<T>* sample_weight_out) {
-  detail::check(
-      nothrow::class_weights_to_sample_weights(labels, batch, class_weight, classes, sample_weight_out));
-}
-
-/** Per-sample weights from class weights: returns `class_weight[labels[i]]` for each i. */
-template <class T, detail::if_real<T> = 0>
-std::vector<T> class_weights_to_sample_weights(const std::vector<std::int32_t>& labels,
-                                               const std::vector<T>& class_weight) {
-  std::vector<T> out;
-  detail::check(nothrow::class_weights_to_sample_weights(out, labels, class_weight));
-  return out;
-}
-
-/** Clips in place into `[clip_min, clip_max]`, pointer form. */
-template <class T, detail::if_real<T> = 0>
-void clip_by_value(T* grad, std::size_t n, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
-  detail::check(nothrow::clip_by_value(grad, n, clip_min, clip_max));
-}
-
-/** Clips a vector in place into `[clip_min, clip_max]`. */
-template <class T, detail::if_real<T> = 0>
-void clip_by_value(std::vector<T>& grad, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
-  detail::check(nothrow::clip_by_value(grad, clip_min, clip_max));
-}
-
-/** Rescales in place to a 2-norm of at most `clip_norm`, pointer form. */
-template <class T, detail::if_real<T> = 0>
-void clip_by_norm(T* grad, std::size_t n, detail::same_t<T> clip_norm, detail::same_t<T>* norm_out) {
-  detail::check(nothrow::clip_by_norm(grad, n, clip_norm, norm_out));
-}
-
-/** Rescales a vector in place; returns its norm before clipping. */
-template <class T, detail::if_real<T> = 0>
-T clip_by_norm(std::vector<T>& grad, detail::same_t<T> clip_norm) {
-  T norm{};
-  detail::check(nothrow::clip_by_norm(norm, grad, clip_norm));
-  return norm;
-}
-
-/** Rescales several buffers by their global norm, pointer form. */
-template <class T, detail::if_real<T> = 0>
-void clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::size_t count,
-                         detail::same_t<T> clip_norm, detail::same_t<T>* global_norm_out) {
-  detail::check(nothrow::clip_by_global_norm(grads, lengths, count, clip_norm, global_norm_out));
-}
-
-/** Rescales several vectors in place by their global norm; returns it (before clipping). */
-template <class T, detail::if_real<T> = 0>
-T clip_by_global_norm(const std::vector<std::vector<T>*>& grads, detail::same_t<T> clip_norm) {
-  T norm{};
-  detail::check(nothrow::clip_by_global_norm(norm, grads, clip_norm));
-  return norm;
-}
-
-/** The same for a braced list: `loss::clip_by_global_norm({&g1, &g2}, 5.0f)`. */
+/** Global-norm clipping of a braced list, `loss::clip_by_global_norm({&g1, &g2}, 5.0f)`:
+ * returns the norm before clipping (a braced list cannot be forwarded). */
 template <class T, detail::if_real<T> = 0>
 T clip_by_global_norm(std::initializer_list<std::vector<T>*> grads, detail::same_t<T> clip_norm) {
   return loss::clip_by_global_norm(std::vector<std::vector<T>*>(grads), clip_norm);
-}
-
-/** The weighted sum of several losses, pointer form (see `nothrow::`). */
-template <class T, detail::if_real<T> = 0>
-void weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>* total_out,
-                  detail::same_t<T>* per_term_out) {
-  detail::check(nothrow::weighted_sum(terms, n_terms, total_out, per_term_out));
-}
-
-/** The weighted sum of a vector of terms: returns the total; `per_term_out` (nullable)
- * receives `terms.size()` values. */
-template <class T, detail::if_real<T> = 0>
-T weighted_sum(const std::vector<term<T>>& terms, detail::same_t<T>* per_term_out = nullptr) {
-  T total{};
-  detail::check(nothrow::weighted_sum(total, terms, per_term_out));
-  return total;
 }
 
 #endif  // LOSS_HPP_EXCEPTIONS
