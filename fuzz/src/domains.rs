@@ -4,6 +4,7 @@
 use crate::float::DENSE;
 use crate::gen::{Dom, ANY, B, UNIT};
 use crate::opts::RawOpts;
+use loss::Inputs;
 
 /// The tame domains of `y_true` and `y_pred` for dense loss `which` under options `o`:
 /// - MSE, MAE, Huber, log-cosh, MAPE, MSLE, KL, cosine, hinges, contrastive: both in
@@ -13,7 +14,8 @@ use crate::opts::RawOpts;
 /// - focal: `y_true` in [0, 1]; logits in [-B, B], or probabilities in [0, 1];
 /// - categorical cross-entropy: `y_true` in [0, 1]; logits in [-B, B], or
 ///   probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is 0/0);
-/// - dice: both in [0, B] (its denominator is then at least epsilon).
+/// - the others: as the registry's `inputs` says (`Inputs::NonNegative`, for a sum
+///   in a denominator such as dice's: both in [0, B]).
 pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
     let logits = o.from_logits == 1;
     match DENSE[which].name {
@@ -22,9 +24,10 @@ pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
         "binary_crossentropy" => (UNIT, ANY),
         "binary_focal_crossentropy" => (UNIT, if logits { ANY } else { UNIT }),
         "categorical_crossentropy" => (UNIT, if logits { ANY } else { Dom::new(1e-3, 1e3) }),
-        // Its denominator sum t + sum p + eps is >= eps only for non-negative values.
-        "dice" => (Dom::new(0.0, B), Dom::new(0.0, B)),
-        _ => (ANY, ANY),
+        _ => match DENSE[which].inputs {
+            Inputs::Any => (ANY, ANY),
+            Inputs::NonNegative => (Dom::new(0.0, B), Dom::new(0.0, B)),
+        },
     }
 }
 

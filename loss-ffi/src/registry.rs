@@ -55,10 +55,50 @@ pub struct DenseLoss {
     pub formula: &'static str,
     /// The `loss_options` fields it reads, comma-separated ("" for none).
     pub options: &'static str,
+    /// What a NaN input does to its gradient.
+    pub nan: NanRule,
+    /// Where it is finite.
+    pub inputs: Inputs,
     /// `loss_<name>_f32`.
     pub f32: DenseFn<f32>,
     /// `loss_<name>_f64`.
     pub f64: DenseFn<f64>,
+}
+
+/// What a NaN input does to its sample's gradient (docs/API.md, "NaN inputs"; the
+/// patterns are TensorFlow's, `tests/reference/nan_inputs.json`). In every rule the
+/// sample's loss is NaN and the other samples are untouched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NanRule {
+    /// The NaN element's gradient is NaN, the row's others finite (the default).
+    Element,
+    /// The whole row's gradient is NaN (a softmax, a norm, a row sum).
+    Row,
+    /// As `Element`, but a NaN prediction reaching a maximum or a clip as the compared
+    /// value (a `max(x, 0)`, a `clip(p, eps, 1 - eps)`) has gradient 0 there; from
+    /// logits (when the loss reads `from_logits`), as `Element`.
+    ClippedPrediction,
+}
+
+/// Where a loss's value and gradient are finite (the inputs the fuzz targets' oracle
+/// demands finite outputs on; the losses whose domain depends on the options are
+/// described in `fuzz/src/domains.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inputs {
+    /// Any finite `y_true` and `y_pred` of moderate size (the default).
+    Any,
+    /// `y_true` and `y_pred` >= 0 (a sum in a denominator).
+    NonNegative,
+}
+
+/// `$ty::$value`, or `$ty::$default` when the entry gives no value.
+macro_rules! or_default {
+    ($ty:ident, $value:ident, $default:ident) => {
+        $ty::$value
+    };
+    ($ty:ident, , $default:ident) => {
+        $ty::$default
+    };
 }
 
 /// A constructor's outcome as a boxed loss (and the type its closure returns).
@@ -70,14 +110,16 @@ fn boxed<'a, T: Real, L: Loss<T> + 'a>(
 }
 
 /// Declares the registry: see the module documentation. (The build script reads the
-/// same text: keep an entry's first line `name = kind, "formula", "options"`, with no
-/// `"` inside the strings, and its constructor on the next line.)
+/// same text: keep an entry's first line `name = kind, "formula", "options"` (then the
+/// optional `, nan = <NanRule>` and `, inputs = <Inputs>`), with no `"` inside the
+/// strings, and its constructor on the next line.)
 macro_rules! registry {
     (
         dense {
             $(
                 $(#[$doc:meta])*
-                $name:ident = $kind:literal, $formula:literal, $options:literal => $make:expr;
+                $name:ident = $kind:literal, $formula:literal, $options:literal
+                    $(, nan = $nan:ident)? $(, inputs = $inputs:ident)? => $make:expr;
             )*
         }
         other {
@@ -158,6 +200,8 @@ macro_rules! registry {
                         kind: loss_kind::[<LOSS_KIND_ $name:upper>],
                         formula: $formula,
                         options: $options,
+                        nan: or_default!(NanRule, $($nan)?, Element),
+                        inputs: or_default!(Inputs, $($inputs)?, Any),
                         f32: [<loss_ $name _f32>],
                         f64: [<loss_ $name _f64>],
                     },
@@ -214,7 +258,7 @@ dense {
     /// `l_i = mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2`,
     /// `eps = options->epsilon`; the gradient is 0 where `p < eps` or `p` is NaN
     /// (TensorFlow's `maximum`).
-    mean_squared_logarithmic_error = 5, "mean_j (log(max(p, ε) + 1) - log(max(t, ε) + 1))²", "epsilon"
+    mean_squared_logarithmic_error = 5, "mean_j (log(max(p, ε) + 1) - log(max(t, ε) + 1))²", "epsilon", nan = ClippedPrediction
         => |o: &Options| MeanSquaredLogarithmicError::new(o.epsilon);
 
     /// Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
@@ -227,14 +271,14 @@ dense {
     /// Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
     /// `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
     /// `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
-    kl_divergence = 7, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)", "epsilon"
+    kl_divergence = 7, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)", "epsilon", nan = ClippedPrediction
         => |o: &Options| KlDivergence::new(o.epsilon);
 
     /// Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
     /// `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
     /// `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
     /// gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
-    cosine_similarity = 8, "-Σ_j (a t_j)(b p_j), a = min(1/‖t‖, 1/ε), b = min(1/‖p‖, 1/ε) (a zero row gives 0)", "epsilon"
+    cosine_similarity = 8, "-Σ_j (a t_j)(b p_j), a = min(1/‖t‖, 1/ε), b = min(1/‖p‖, 1/ε) (a zero row gives 0)", "epsilon", nan = Row
         => |o: &Options| CosineSimilarity::new(o.epsilon);
 
     /// Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
@@ -247,7 +291,7 @@ dense {
     ///   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
     ///   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
     ///   where `p` was clipped.
-    binary_crossentropy = 9, "mean_j: from logits (1-t') softplus(x) + q t' softplus(-x) (no overflow), else -(q t' log p' + (1-t') log(1-p')), p' = clip(p, ε, 1-ε); t' = t(1-ls) + ls/2", "from_logits, label_smoothing, pos_weight (= q, torch's meaning), epsilon"
+    binary_crossentropy = 9, "mean_j: from logits (1-t') softplus(x) + q t' softplus(-x) (no overflow), else -(q t' log p' + (1-t') log(1-p')), p' = clip(p, ε, 1-ε); t' = t(1-ls) + ls/2", "from_logits, label_smoothing, pos_weight (= q, torch's meaning), epsilon", nan = ClippedPrediction
         => |o: &Options| BinaryCrossentropy::new(o.from_logits, o.label_smoothing, o.epsilon, o.pos_weight);
 
     /// Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
@@ -268,26 +312,26 @@ dense {
     /// - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
     ///   `eps = options->epsilon`, gradient through the renormalisation, 0 through
     ///   clipped values.
-    categorical_crossentropy = 11, "-Σ_j t'_j log softmax(x)_j (fused), or -Σ_j t'_j log clip(p_j/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "from_logits, label_smoothing, epsilon"
+    categorical_crossentropy = 11, "-Σ_j t'_j log softmax(x)_j (fused), or -Σ_j t'_j log clip(p_j/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "from_logits, label_smoothing, epsilon", nan = Row
         => |o: &Options| CategoricalCrossentropy::new(o.from_logits, o.label_smoothing, o.epsilon);
 
     /// Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
     /// the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
     /// gradient `-t / dim` where `1 - t p >= 0`, else `0 * -t / dim` (0, or NaN for a
     /// NaN target; a NaN prediction has gradient 0: the NaN rule of the header).
-    hinge = 12, "mean_j max(0, 1 - t p); when every y_true of the call is 0 or 1 they are mapped to -1/1 (Keras)", ""
+    hinge = 12, "mean_j max(0, 1 - t p); when every y_true of the call is 0 or 1 they are mapped to -1/1 (Keras)", "", nan = ClippedPrediction
         => |_: &Options| Ok(Hinge::new());
 
     /// Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
     /// label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`, with the
     /// NaN rule of `loss_hinge`.
-    squared_hinge = 13, "mean_j max(0, 1 - t p)², same mapping", ""
+    squared_hinge = 13, "mean_j max(0, 1 - t p)², same mapping", "", nan = ClippedPrediction
         => |_: &Options| Ok(Hinge::squared());
 
     /// Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
     /// `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
     /// `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
-    categorical_hinge = 14, "max(0, max_j (1-t_j) p_j - Σ_j t_j p_j + 1) (tied maxima share the gradient)", ""
+    categorical_hinge = 14, "max(0, max_j (1-t_j) p_j - Σ_j t_j p_j + 1) (tied maxima share the gradient)", "", nan = Row
         => |_: &Options| Ok(CategoricalHinge::new());
 
     /// Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
@@ -301,7 +345,7 @@ dense {
     /// `S = sum_j t + sum_j p + eps`, `eps = options->epsilon` (Keras'
     /// `backend.epsilon()`, default 1e-7); gradient `2 (I - t_j S) / S^2`. A row of
     /// zeros gives loss 1 and gradient 0.
-    dice = 18, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon"
+    dice = 18, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon", nan = Row, inputs = NonNegative
         => |o: &Options| Dice::new(o.epsilon);
 }
 other {

@@ -129,3 +129,6 @@ impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
         (value, d)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: BinaryCrossentropy<T>);

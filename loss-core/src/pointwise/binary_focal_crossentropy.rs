@@ -90,3 +90,6 @@ impl<T: Real> Pointwise<T> for BinaryFocalCrossentropy<T> {
         (value, d)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: BinaryFocalCrossentropy<T>);

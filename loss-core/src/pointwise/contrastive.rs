@@ -36,3 +36,6 @@ impl<T: Real> Pointwise<T> for Contrastive<T> {
         )
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: Contrastive<T>);

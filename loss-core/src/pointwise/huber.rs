@@ -52,3 +52,6 @@ impl<T: Real> Pointwise<T> for Huber<T> {
         (if quadratic { v_quad } else { v_lin }, g)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: Huber<T>);

@@ -37,3 +37,6 @@ impl<T: Real> Pointwise<T> for KlDivergence<T> {
         (tc * math::ln(tc / pc), d)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: KlDivergence<T>);

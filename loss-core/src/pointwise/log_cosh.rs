@@ -27,3 +27,6 @@ impl<T: Real> Pointwise<T> for LogCosh {
         math::ln_cosh_tanh(p - t)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: LogCosh);

@@ -19,3 +19,6 @@ impl<T: Real> Pointwise<T> for MeanAbsoluteError {
         (d.abs(), d.tf_sign())
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: MeanAbsoluteError);

@@ -37,3 +37,6 @@ impl<T: Real> Pointwise<T> for MeanAbsolutePercentageError<T> {
         (d.abs() * s, d.tf_sign() * s)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: MeanAbsolutePercentageError<T>);

@@ -20,3 +20,6 @@ impl<T: Real> Pointwise<T> for MeanSquaredError {
         (d * d, d + d)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: MeanSquaredError);

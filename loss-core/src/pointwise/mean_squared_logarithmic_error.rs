@@ -42,3 +42,6 @@ impl<T: Real> Pointwise<T> for MeanSquaredLogarithmicError<T> {
         (d * d, g)
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: MeanSquaredLogarithmicError<T>);

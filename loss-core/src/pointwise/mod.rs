@@ -1,24 +1,13 @@
 //! Elementwise losses: each is one [`Pointwise`] kernel (the value of one element and
 //! its derivative) in a file of its own; this module turns each of them into a
-//! [`Loss`](crate::Loss) with a fused single pass (list a new kernel in the
-//! `impl_loss!` below).
+//! [`Loss`](crate::Loss) with a fused single pass (its file implements `Loss` with
+//! `impl_loss!(super::compute_pointwise: ..)`; build.rs declares the module).
 //!
 //! The per-sample loss is the mean over the row (`l_i = 1/dim Σ_j f(t_ij, p_ij)`), or
 //! the sum for kernels with [`Pointwise::ROW_SUM`].
 
-mod binary_crossentropy;
-mod binary_focal_crossentropy;
-mod columns;
-mod contrastive;
-mod hinge;
-mod huber;
-mod kl_divergence;
-mod log_cosh;
-mod mean_absolute_error;
-mod mean_absolute_percentage_error;
-mod mean_squared_error;
-mod mean_squared_logarithmic_error;
-mod poisson;
+// `pub mod <file>;` for every kernel file of this directory (build.rs).
+include!(concat!(env!("OUT_DIR"), "/pointwise_modules.rs"));
 
 pub use binary_crossentropy::BinaryCrossentropy;
 pub use binary_focal_crossentropy::BinaryFocalCrossentropy;
@@ -36,7 +25,7 @@ pub use poisson::Poisson;
 use crate::error::Result;
 use crate::kernels::simd::dispatch;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
-use crate::loss::{checked_reduce, dense_targets, impl_loss, Targets};
+use crate::loss::{checked_reduce, dense_targets, Targets};
 use crate::real::Real;
 use crate::reduction::{Reduction, SampleKernel, MAX_BLOCK};
 use columns::Columns;
@@ -181,21 +170,6 @@ pub(crate) fn compute_pointwise<T: Real, K: Pointwise<T>>(
         Ok((rows, c.sample_weight))
     })
 }
-
-// Every elementwise loss, by name (see `impl_loss!` for why there is no blanket impl).
-impl_loss!(compute_pointwise:
-    BinaryCrossentropy<T>,
-    BinaryFocalCrossentropy<T>,
-    Contrastive<T>,
-    Huber<T>,
-    KlDivergence<T>,
-    LogCosh,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError<T>,
-    MeanSquaredError,
-    MeanSquaredLogarithmicError<T>,
-    Poisson<T>,
-);
 
 /// `max(x, floor)` as TensorFlow's `maximum`: NaN propagates to the value, and the
 /// gradient goes to `x` where `x >= floor` (ties included); returns the value and

@@ -51,3 +51,6 @@ impl<T: Real> Pointwise<T> for Poisson<T> {
         }
     }
 }
+
+// Its Loss impl: the fused single pass of every elementwise kernel.
+crate::loss::impl_loss!(super::compute_pointwise: Poisson<T>);

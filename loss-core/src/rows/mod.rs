@@ -14,13 +14,8 @@
 //! sequence whose steps are rows of the sparse kernel, summed in the fixed tree of
 //! [`crate::kernels::tree`] so that a long sequence's steps are spread too.
 
-mod categorical_crossentropy;
-mod categorical_hinge;
-mod cosine_similarity;
-mod dice;
-mod sequence_crossentropy;
-mod softmax_cross_entropy;
-mod sparse_categorical_crossentropy;
+// `pub mod <file>;` for every kernel file of this directory (build.rs).
+include!(concat!(env!("OUT_DIR"), "/rows_modules.rs"));
 
 pub use categorical_crossentropy::CategoricalCrossentropy;
 pub use categorical_hinge::CategoricalHinge;
