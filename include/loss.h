@@ -181,6 +181,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_DICE = 18,
   /**
+   * `loss_categorical_focal_crossentropy_*`.
+   */
+  LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY = 19,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -279,7 +283,8 @@ typedef struct loss_options {
    */
   double gamma;
   /**
-   * Focal alpha, default 0.25, in [0, 1]; used only with `apply_class_balancing`.
+   * Focal alpha, default 0.25, in [0, 1]: binary focal reads it only with
+   * `apply_class_balancing`, categorical focal always.
    */
   double alpha;
   /**
@@ -1148,6 +1153,26 @@ enum loss_status loss_dice_f32(const float *y_true,
                                float *grad_out);
 
 /**
+ * Categorical focal cross-entropy (Keras `CategoricalFocalCrossentropy`) against
+ * one-hot or soft targets, `t' = t (1 - ls) + ls / dim`, `ls =
+ * options->label_smoothing`: `l_i = -alpha sum_j (1 - o_j)^gamma t'_j log o_j`
+ * with `o = clip(q, eps, 1 - eps)`, `q = softmax(y_pred)` with
+ * `options->from_logits` (clipped as Keras does) or `y_pred / sum_j y_pred`;
+ * `alpha = options->alpha` weighs every class (read without
+ * `apply_class_balancing`), `gamma = options->gamma`, `eps = options->epsilon`.
+ * The gradient goes through the softmax or the renormalisation, 0 through
+ * clipped values.
+ */
+enum loss_status loss_categorical_focal_crossentropy_f32(const float *y_true,
+                                                         const float *y_pred,
+                                                         size_t batch,
+                                                         size_t dim,
+                                                         const float *sample_weight,
+                                                         const struct loss_options *options,
+                                                         float *loss_out,
+                                                         float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1403,6 +1428,26 @@ enum loss_status loss_dice_f64(const double *y_true,
                                const struct loss_options *options,
                                double *loss_out,
                                double *grad_out);
+
+/**
+ * Categorical focal cross-entropy (Keras `CategoricalFocalCrossentropy`) against
+ * one-hot or soft targets, `t' = t (1 - ls) + ls / dim`, `ls =
+ * options->label_smoothing`: `l_i = -alpha sum_j (1 - o_j)^gamma t'_j log o_j`
+ * with `o = clip(q, eps, 1 - eps)`, `q = softmax(y_pred)` with
+ * `options->from_logits` (clipped as Keras does) or `y_pred / sum_j y_pred`;
+ * `alpha = options->alpha` weighs every class (read without
+ * `apply_class_balancing`), `gamma = options->gamma`, `eps = options->epsilon`.
+ * The gradient goes through the softmax or the renormalisation, 0 through
+ * clipped values.
+ */
+enum loss_status loss_categorical_focal_crossentropy_f64(const double *y_true,
+                                                         const double *y_pred,
+                                                         size_t batch,
+                                                         size_t dim,
+                                                         const double *sample_weight,
+                                                         const struct loss_options *options,
+                                                         double *loss_out,
+                                                         double *grad_out);
 
 /**
  * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
@@ -1685,10 +1730,11 @@ const char *loss_last_error_message(void);
   X(squared_hinge, LOSS_KIND_SQUARED_HINGE) \
   X(categorical_hinge, LOSS_KIND_CATEGORICAL_HINGE) \
   X(contrastive, LOSS_KIND_CONTRASTIVE) \
-  X(dice, LOSS_KIND_DICE)
+  X(dice, LOSS_KIND_DICE) \
+  X(categorical_focal_crossentropy, LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 17
+#define LOSS_DENSE_LOSS_COUNT 18
 
 /**
  * The default options, in the layout of this header: `struct_size =

@@ -12,10 +12,11 @@ use loss::Inputs;
 /// - Poisson: `y_pred` in [0, B] (rates; `epsilon >= 1e-7`), or [-60, 60] (log-rates);
 /// - binary cross-entropy: `y_true` in [0, 1], `y_pred` in [-B, B];
 /// - focal: `y_true` in [0, 1]; logits in [-B, B], or probabilities in [0, 1];
-/// - categorical cross-entropy: `y_true` in [0, 1]; logits in [-B, B], or
-///   probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is 0/0);
-/// - the others: as the registry's `inputs` says (`Inputs::NonNegative`, for a sum
-///   in a denominator such as dice's: both in [0, B]).
+/// - the others: as the registry's `inputs` says: `Any`, both in [-B, B];
+///   `NonNegative` (a sum in a denominator, as dice's), both in [0, B];
+///   `Categorical` (categorical cross-entropies), `y_true` in [0, 1], logits in
+///   [-B, B] or probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is
+///   0/0).
 pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
     let logits = o.from_logits == 1;
     match DENSE[which].name {
@@ -23,10 +24,10 @@ pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
         "poisson" => (ANY, Dom::new(0.0, B)),
         "binary_crossentropy" => (UNIT, ANY),
         "binary_focal_crossentropy" => (UNIT, if logits { ANY } else { UNIT }),
-        "categorical_crossentropy" => (UNIT, if logits { ANY } else { Dom::new(1e-3, 1e3) }),
         _ => match DENSE[which].inputs {
             Inputs::Any => (ANY, ANY),
             Inputs::NonNegative => (Dom::new(0.0, B), Dom::new(0.0, B)),
+            Inputs::Categorical => (UNIT, if logits { ANY } else { Dom::new(1e-3, 1e3) }),
         },
     }
 }

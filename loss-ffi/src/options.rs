@@ -71,7 +71,8 @@ pub struct loss_options {
     pub pos_weight: f64,
     /// Focal gamma, default 2, finite and >= 0.
     pub gamma: f64,
-    /// Focal alpha, default 0.25, in [0, 1]; used only with `apply_class_balancing`.
+    /// Focal alpha, default 0.25, in [0, 1]: binary focal reads it only with
+    /// `apply_class_balancing`, categorical focal always.
     pub alpha: f64,
     /// Focal: weight positives by alpha and negatives by 1 - alpha. Default false.
     pub apply_class_balancing: bool,

@@ -89,6 +89,9 @@ pub enum Inputs {
     Any,
     /// `y_true` and `y_pred` >= 0 (a sum in a denominator).
     NonNegative,
+    /// `y_true` in [0, 1]; `y_pred` any logits with `from_logits`, else positive
+    /// scores of moderate range (the row is renormalised: a zero row is 0/0).
+    Categorical,
 }
 
 /// `$ty::$value`, or `$ty::$default` when the entry gives no value.
@@ -312,7 +315,7 @@ dense {
     /// - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
     ///   `eps = options->epsilon`, gradient through the renormalisation, 0 through
     ///   clipped values.
-    categorical_crossentropy = 11, "-Σ_j t'_j log softmax(x)_j (fused), or -Σ_j t'_j log clip(p_j/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "from_logits, label_smoothing, epsilon", nan = Row
+    categorical_crossentropy = 11, "-Σ_j t'_j log softmax(x)_j (fused), or -Σ_j t'_j log clip(p_j/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "from_logits, label_smoothing, epsilon", nan = Row, inputs = Categorical
         => |o: &Options| CategoricalCrossentropy::new(o.from_logits, o.label_smoothing, o.epsilon);
 
     /// Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
@@ -347,6 +350,18 @@ dense {
     /// zeros gives loss 1 and gradient 0.
     dice = 18, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon", nan = Row, inputs = NonNegative
         => |o: &Options| Dice::new(o.epsilon);
+
+    /// Categorical focal cross-entropy (Keras `CategoricalFocalCrossentropy`) against
+    /// one-hot or soft targets, `t' = t (1 - ls) + ls / dim`, `ls =
+    /// options->label_smoothing`: `l_i = -alpha sum_j (1 - o_j)^gamma t'_j log o_j`
+    /// with `o = clip(q, eps, 1 - eps)`, `q = softmax(y_pred)` with
+    /// `options->from_logits` (clipped as Keras does) or `y_pred / sum_j y_pred`;
+    /// `alpha = options->alpha` weighs every class (read without
+    /// `apply_class_balancing`), `gamma = options->gamma`, `eps = options->epsilon`.
+    /// The gradient goes through the softmax or the renormalisation, 0 through
+    /// clipped values.
+    categorical_focal_crossentropy = 19, "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "alpha, gamma, from_logits, label_smoothing, epsilon", nan = Row, inputs = Categorical
+        => |o: &Options| loss_core::rows::categorical_focal_crossentropy::CategoricalFocalCrossentropy::new(o.alpha, o.gamma, o.from_logits, o.label_smoothing, o.epsilon);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =

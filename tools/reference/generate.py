@@ -12,6 +12,13 @@ Families (each writes one file of tests/reference/):
   every reduction, sample weights, shapes 1x1 to 2x3000, edge cases (zeros,
   identical rows, one sample, no positives, large and negative values, zero
   weights); cross-checked against numpy float64. Written to tests/reference/dice.json.
+- ``categorical_focal``: ``keras.losses.CategoricalFocalCrossentropy``, f32 and f64,
+  every reduction, sample weights, probabilities and logits, alpha, gamma (0, 0.5,
+  2, 3.5) and label smoothing, shapes 1x2 to 2x2000, edge cases (uniform rows,
+  identical rows, one sample, all mass on one class, clipped probabilities, logits
+  of +-1e4, zero weights); cross-checked against numpy float64 (values) and central
+  differences of that numpy loss (gradients). Written to
+  tests/reference/categorical_focal_crossentropy.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -118,6 +125,11 @@ LOSSES = {
     "contrastive": (
         lambda **k: keras.src.losses.losses.LossFunctionWrapper(contrastive(), **k), {}, PROB_T, POS_P),
     "dice": (lambda **k: keras.losses.Dice(axis=1, **k), {}, PROB_T, PROB_P),
+    "categorical_focal_crossentropy": (
+        lambda **k: keras.losses.CategoricalFocalCrossentropy(**k), {}, DIST_T, DIST_P),
+    "categorical_focal_crossentropy/logits": (
+        lambda **k: keras.losses.CategoricalFocalCrossentropy(from_logits=True, **k),
+        {"from_logits": True}, DIST_T, REG_P),
 }
 
 REDUCTIONS = {"none": "none", "sum_over_batch_size": "sum_over_batch_size"}
@@ -239,7 +251,8 @@ def expected_nan_pattern(key, where):
     that reaches a maximum or clip as the compared value gets gradient 0 (times the
     inner derivative, which is NaN for a NaN target); a NaN that enters a row-wide
     reduction (softmax, norm, row max) makes the whole row NaN."""
-    row_wide = key in ("cosine_similarity", "categorical_hinge", "categorical_crossentropy", "dice")
+    row_wide = key.split("/")[0] in ("cosine_similarity", "categorical_hinge", "categorical_crossentropy",
+                                     "dice", "categorical_focal_crossentropy")
     if row_wide or (key == "categorical_crossentropy/logits" and where == "y_pred"):
         return ["nan"] * 4
     select_on_pred = key in ("mean_squared_logarithmic_error", "kl_divergence",
@@ -367,7 +380,140 @@ def check_dice(case_id, make, dtype, t, p, w, reduction):
     return case
 
 
-FAMILIES = {"nan": ("nan_inputs.json", nan_family), "dice": ("dice.json", dice_family)}
+def reduce_scale(w, reduction, batch):
+    """The factor of each sample's gradient under a reduction (numpy, float64)."""
+    scale = np.ones(batch) if w is None else np.asarray(w, np.float64)
+    if reduction == "sum_over_batch_size":
+        return scale / batch
+    if reduction == "mean":
+        ws = scale.sum()
+        return scale / ws if ws != 0 else scale * 0
+    return scale
+
+
+def numpy_fd_grad(per_sample_fn, t, p, h=1e-6):
+    """d(per-sample loss of row i)/dp[i, j] by central differences of a numpy float64
+    loss (each row depends on its own row only)."""
+    t, p = t.astype(np.float64), p.astype(np.float64)
+    g = np.zeros_like(p)
+    for j in range(p.shape[1]):
+        up, down = p.copy(), p.copy()
+        hj = h * max(1.0, abs(p[:, j]).max())
+        up[:, j] += hj
+        down[:, j] -= hj
+        g[:, j] = (per_sample_fn(t, up) - per_sample_fn(t, down)) / (2 * hj)
+    return g
+
+
+def check_against_numpy(case_id, value, grad, per_sample_fn, dtype, t, p, w, reduction):
+    """The second source: values from the numpy float64 loss, gradients from its
+    central differences, both reduced in numpy."""
+    per = per_sample_fn(t.astype(np.float64), p.astype(np.float64))
+    want = reduce_np(per, w, reduction, t.shape[0])
+    want_grad = numpy_fd_grad(per_sample_fn, t, p) * reduce_scale(w, reduction, t.shape[0])[:, None]
+    rtol = 1e-4 if dtype == "f32" else 1e-6
+    assert np.allclose(value, want, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(want)))), \
+        (case_id, value, want)
+    gtol = rtol * max(1e-30, np.max(np.abs(want_grad)))
+    if dtype == "f32":
+        gtol = max(gtol, 1e-4 * np.max(np.abs(want_grad)))
+    assert np.allclose(grad, want_grad, rtol=1e-3 if dtype == "f32" else 1e-5, atol=gtol), \
+        (case_id, grad, want_grad)
+
+
+def focal_numpy(alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, eps=1e-7):
+    """Keras' CategoricalFocalCrossentropy per sample, in numpy float64."""
+    def fn(t, p):
+        c = t.shape[1]
+        t = t * (1.0 - label_smoothing) + label_smoothing / c
+        if from_logits:
+            e = np.exp(p - p.max(axis=1, keepdims=True))
+            q = e / e.sum(axis=1, keepdims=True)
+        else:
+            q = p / p.sum(axis=1, keepdims=True)
+        o = np.clip(q, eps, 1.0 - eps)
+        return np.sum(alpha * (1.0 - o) ** gamma * -t * np.log(o), axis=1)
+    return fn
+
+
+def focal_family():
+    rng = np.random.default_rng(1)
+    function = "categorical_focal_crossentropy"
+    cases = []
+    n = 0
+    # (batch, classes, options): every option of the loss, across the shapes.
+    settings = [
+        (1, 2, {}),
+        (1, 7, {"from_logits": True}),
+        (5, 8, {"gamma": 0.0}),
+        (4, 10, {"gamma": 0.5, "alpha": 1.0, "from_logits": True}),
+        (16, 64, {"gamma": 3.5, "alpha": 0.5}),
+        (6, 5, {"label_smoothing": 0.1}),
+        (3, 12, {"label_smoothing": 0.2, "from_logits": True, "alpha": 0.75}),
+        (2, 2000, {"from_logits": True}),
+    ]
+    for dtype in ("f32", "f64"):
+        np_dtype = np.float32 if dtype == "f32" else np.float64
+        for k, (b, c, options) in enumerate(settings):
+            for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+                if b * c > 1000 and reduction not in ("mean", "none"):
+                    continue  # the large shape twice per dtype keeps the file small
+                weighted = (k + len(reduction)) % 2 == 0
+                soft = k % 3 == 0
+                if soft:
+                    t = rng.random((b, c))
+                    t /= t.sum(axis=1, keepdims=True)
+                else:
+                    t = np.eye(c)[rng.integers(0, c, b)]
+                if options.get("from_logits"):
+                    p = 3.0 * rng.standard_normal((b, c))
+                else:
+                    p = rng.random((b, c)) + 0.05
+                w = rng.random(b) * 2 if weighted else None
+                n += 1
+                cases.append(focal_case(f"R-cfce-{n:03d}-{dtype}-{reduction}", function, dtype,
+                                        t.astype(np_dtype), p.astype(np_dtype),
+                                        None if w is None else w.astype(np_dtype), reduction, options))
+        edges = [
+            ("uniform", np.eye(4)[[0, 3]], np.full((2, 4), 0.25), None, "none", {}),
+            ("identical", np.tile([0.0, 1.0, 0.0], (3, 1)), np.tile([0.2, 0.5, 0.3], (3, 1)), None, "sum", {}),
+            ("one-sample", np.array([[0.0, 0.0, 1.0]]), np.array([[0.1, 0.2, 0.7]]), None, "sum_over_batch_size", {}),
+            ("all-mass-one-class", np.eye(3)[[1, 1]], np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), None, "none", {}),
+            ("clipped-unnormalised", np.eye(4)[[2]], np.array([[3.0, 1e-9, 2.0, 0.0]]), None, "none", {}),
+            ("logits-1e4", np.eye(3)[[0, 2]], np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 3.0]]), None, "none",
+             {"from_logits": True}),
+            ("logits-equal", np.eye(5)[[4, 0]], np.full((2, 5), 7.5), None, "mean", {"from_logits": True}),
+            ("zero-weights", np.eye(3)[[0, 1]], np.array([[0.3, 0.3, 0.4], [0.5, 0.25, 0.25]]),
+             np.zeros(2), "mean", {}),
+            ("gamma-0-smoothing", np.eye(4)[[1, 2]], np.array([[0.1, 0.6, 0.2, 0.1], [0.3, 0.3, 0.2, 0.2]]),
+             np.array([1.0, 3.0]), "sum", {"gamma": 0.0, "label_smoothing": 0.3}),
+        ]
+        for name, t, p, w, reduction, options in edges:
+            cases.append(focal_case(f"E-cfce-{name}-{dtype}-{reduction}", function, dtype,
+                                    t.astype(np_dtype), p.astype(np_dtype),
+                                    None if w is None else np.asarray(w, np_dtype), reduction, options))
+    return cases
+
+
+def focal_case(case_id, function, dtype, t, p, w, reduction, options):
+    make = lambda **k: keras.losses.CategoricalFocalCrossentropy(**options, **k)  # noqa: E731
+    case, value, grad = keras_dense_case(case_id, function, make, dtype, t, p, w, reduction, options)
+    np_fn = focal_numpy(**options)
+    if "logits-1e4" in case_id or "clipped" in case_id or "all-mass" in case_id:
+        # Central differences straddle the clip at saturated rows; check the values only.
+        per = np_fn(t.astype(np.float64), p.astype(np.float64))
+        want = reduce_np(per, w, reduction, t.shape[0])
+        assert np.allclose(value, want, rtol=1e-4, atol=1e-4 * max(1.0, np.max(np.abs(want)))), case_id
+    else:
+        check_against_numpy(case_id, value, grad, np_fn, dtype, t, p, w, reduction)
+    return case
+
+
+FAMILIES = {
+    "nan": ("nan_inputs.json", nan_family),
+    "dice": ("dice.json", dice_family),
+    "categorical_focal": ("categorical_focal_crossentropy.json", focal_family),
+}
 
 
 def main():

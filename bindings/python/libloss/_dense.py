@@ -22,6 +22,7 @@ squared_hinge: DenseLoss = _make_dense("squared_hinge", "mean_j max(0, 1 - t p)�
 categorical_hinge: DenseLoss = _make_dense("categorical_hinge", "max(0, max_j (1-t_j) p_j - Σ_j t_j p_j + 1) (tied maxima share the gradient)")
 contrastive: DenseLoss = _make_dense("contrastive", "mean_j t d² + (1-t) max(margin - d, 0)², d = y_pred (a distance), t = 1 for similar")
 dice: DenseLoss = _make_dense("dice", "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)")
+categorical_focal_crossentropy: DenseLoss = _make_dense("categorical_focal_crossentropy", "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim")
 
 __all__ = [
     "mean_squared_error",
@@ -41,4 +42,5 @@ __all__ = [
     "categorical_hinge",
     "contrastive",
     "dice",
+    "categorical_focal_crossentropy",
 ]

@@ -26,6 +26,7 @@ class Kind(enum.IntEnum):
     CATEGORICAL_HINGE = 14
     CONTRASTIVE = 15
     DICE = 18
+    CATEGORICAL_FOCAL_CROSSENTROPY = 19
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
 
@@ -50,4 +51,5 @@ DENSE = (
     ("categorical_hinge", Kind.CATEGORICAL_HINGE, "max(0, max_j (1-t_j) p_j - Σ_j t_j p_j + 1) (tied maxima share the gradient)", ""),
     ("contrastive", Kind.CONTRASTIVE, "mean_j t d² + (1-t) max(margin - d, 0)², d = y_pred (a distance), t = 1 for similar", "margin"),
     ("dice", Kind.DICE, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon"),
+    ("categorical_focal_crossentropy", Kind.CATEGORICAL_FOCAL_CROSSENTROPY, "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "alpha, gamma, from_logits, label_smoothing, epsilon"),
 )
