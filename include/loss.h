@@ -311,6 +311,56 @@ typedef struct loss_options {
    * CTC: activations are `[batch, time, alphabet]`; default false = `[time, batch, alphabet]`.
    */
   bool batch_first;
+  /**
+   * Categorical generalized cross-entropy exponent q, default 0.5, in (0, 1].
+   */
+  double q;
+  /**
+   * Tversky weight of `sum t (1 - p)`, default 0.5, finite and >= 0.
+   */
+  double tversky_alpha;
+  /**
+   * Tversky weight of `sum (1 - t) p`, default 0.5, finite and >= 0.
+   */
+  double tversky_beta;
+  /**
+   * Circle scale gamma, default 80, finite and > 0.
+   */
+  double circle_gamma;
+  /**
+   * Circle relaxation margin m, default 0.4, finite.
+   */
+  double circle_margin;
+  /**
+   * Triplet margin: the degree p of the distance's norm, default 2, finite and > 0.
+   */
+  double norm_degree;
+  /**
+   * Triplet margin: added to each difference before the norm (torch's
+   * `pairwise_distance` eps), default 1e-6, finite and >= 0.
+   */
+  double norm_eps;
+  /**
+   * Margin ranking margin, default 0 (torch), finite.
+   */
+  double ranking_margin;
+  /**
+   * Cosine embedding margin, default 0 (torch), in [-1, 1].
+   */
+  double cosine_margin;
+  /**
+   * NT-Xent temperature, default 0.07 (optax), finite and > 0.
+   */
+  double temperature;
+  /**
+   * Circle: a sample is not its own positive pair. Default true (Keras).
+   */
+  bool remove_diagonal;
+  /**
+   * Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
+   * swap). Default false.
+   */
+  bool swap;
 } loss_options;
 
 /**
@@ -1755,7 +1805,8 @@ static inline loss_options loss_options_default(void) {
 #define LOSS_OPTIONS_INIT                                                              \
   {                                                                                    \
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
-        1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false            \
+        1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
+        0.5, 0.5, 0.5, 80.0, 0.4, 2.0, 1e-6, 0.0, 0.0, 0.07, true, false               \
   }
 
 #endif  /* LOSS_H */

@@ -174,6 +174,30 @@ class options {
   LOSS_HPP_OPTION(bool, zero_infinity)
   /** CTC: activations are `[batch, time, alphabet]` (default false: time-major). */
   LOSS_HPP_OPTION(bool, batch_first)
+  /** Categorical generalized cross-entropy q, in (0, 1] (default 0.5). */
+  LOSS_HPP_OPTION(double, q)
+  /** Tversky weight of `sum t (1 - p)` (default 0.5). */
+  LOSS_HPP_OPTION(double, tversky_alpha)
+  /** Tversky weight of `sum (1 - t) p` (default 0.5). */
+  LOSS_HPP_OPTION(double, tversky_beta)
+  /** Circle scale gamma (default 80). */
+  LOSS_HPP_OPTION(double, circle_gamma)
+  /** Circle relaxation margin (default 0.4). */
+  LOSS_HPP_OPTION(double, circle_margin)
+  /** Triplet margin: degree of the distance's norm (default 2). */
+  LOSS_HPP_OPTION(double, norm_degree)
+  /** Triplet margin: eps added to each difference (default 1e-6). */
+  LOSS_HPP_OPTION(double, norm_eps)
+  /** Margin ranking margin (default 0). */
+  LOSS_HPP_OPTION(double, ranking_margin)
+  /** Cosine embedding margin, in [-1, 1] (default 0). */
+  LOSS_HPP_OPTION(double, cosine_margin)
+  /** NT-Xent temperature (default 0.07). */
+  LOSS_HPP_OPTION(double, temperature)
+  /** Circle: a sample is not its own positive (default true). */
+  LOSS_HPP_OPTION(bool, remove_diagonal)
+  /** Triplet margin: distance swap (default false). */
+  LOSS_HPP_OPTION(bool, swap)
 #undef LOSS_HPP_OPTION
 
  private:

@@ -71,18 +71,43 @@ fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     // loss_options_init: a known layout (or a larger one, zero-filled past this
     // library's) is filled with the defaults; anything else is refused, untouched.
     let n = std::mem::size_of::<loss::loss_options>();
-    let size = [0, 1, 8, n - 8, n - 1, n, n + 8, n + 16, 1 << 20, usize::MAX][u.choose_index(10)?];
+    let old = loss_fuzz::opts::LAYOUT_0_2;
+    let size = [
+        0,
+        1,
+        8,
+        n - 8,
+        n - 1,
+        n,
+        n + 8,
+        n + 16,
+        1 << 20,
+        usize::MAX,
+        old,
+    ][u.choose_index(11)?];
     let mut buf = [0x5au8; std::mem::size_of::<loss::loss_options>() + 24];
     let base = buf.as_mut_ptr().align_offset(8);
     let before = buf;
     // SAFETY: buf holds n + 16 bytes from the 8-aligned `base`, and the library
     // writes nothing for the sizes beyond that (it rejects them first).
     let st = unsafe { loss::loss_options_init(buf.as_mut_ptr().add(base).cast(), size) };
-    if size == n || (size > n && size <= n + 16) {
+    if size == old {
+        // A 0.2 caller's struct: its 88 bytes are written, nothing past them.
+        assert_eq!(st as i32, 0, "loss_options_init({size})");
+        assert_eq!(&buf[base..base + 8], &size.to_ne_bytes(), "struct_size");
+        assert_eq!(
+            &buf[base + old..],
+            &before[base + old..],
+            "past the 0.2 layout"
+        );
+    } else if size == n || (size > n && size <= n + 16) {
         assert_eq!(st as i32, 0, "loss_options_init({size})");
         let got = &buf[base..base + size];
         assert_eq!(&got[..8], &size.to_ne_bytes(), "struct_size");
-        assert!(got[n..].iter().all(|&b| b == 0), "the tail past the layout is zeroed");
+        assert!(
+            got[n..].iter().all(|&b| b == 0),
+            "the tail past the layout is zeroed"
+        );
     } else {
         assert_eq!(st as i32, 2, "loss_options_init({size})");
         assert_eq!(buf, before, "nothing written on error");
@@ -99,7 +124,11 @@ fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     };
     loss::loss_set_num_threads(n);
     let got = loss::loss_get_num_threads();
-    assert_eq!(got, if n == 0 { cores.min(max) } else { n.min(max) }, "set({n})");
+    assert_eq!(
+        got,
+        if n == 0 { cores.min(max) } else { n.min(max) },
+        "set({n})"
+    );
     loss::loss_set_num_threads(1);
 
     // A failing call sets the message on this thread only; a success clears it.

@@ -18,11 +18,11 @@
 
 use libfuzzer_sys::fuzz_target;
 use loss::{loss_options, loss_term};
+use loss_fuzz::buf::Place;
 use loss_fuzz::buf::{any_overlap, misaligned, span};
 use loss_fuzz::domains::{dense_domains, dense_finite};
 use loss_fuzz::float::{dense_index, DENSE};
 use loss_fuzz::gen::{self, Sizes, ANY};
-use loss_fuzz::buf::Place;
 use loss_fuzz::opts::{OptsBuf, NO_IGNORE};
 use loss_fuzz::oracle::{INVALID_ARGUMENT, OK, PANIC};
 use loss_fuzz::*;

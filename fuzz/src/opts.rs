@@ -34,7 +34,25 @@ pub struct RawOpts {
     pub blank: i32,
     pub zero_infinity: u8,
     pub batch_first: u8,
+    // 0.3.0
+    pub q: f64,
+    pub tversky_alpha: f64,
+    pub tversky_beta: f64,
+    pub circle_gamma: f64,
+    pub circle_margin: f64,
+    pub norm_degree: f64,
+    pub norm_eps: f64,
+    pub ranking_margin: f64,
+    pub cosine_margin: f64,
+    pub temperature: f64,
+    pub remove_diagonal: u8,
+    pub swap: u8,
 }
+
+/// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
+/// the 0.2 header, whose struct ends there; the library gives it the defaults of the
+/// 0.3 fields.
+pub const LAYOUT_0_2: usize = std::mem::offset_of!(loss_options, q);
 
 impl Default for RawOpts {
     /// The documented defaults (API.md), written out independently of the library.
@@ -56,6 +74,18 @@ impl Default for RawOpts {
             blank: 0,
             zero_infinity: 0,
             batch_first: 0,
+            q: 0.5,
+            tversky_alpha: 0.5,
+            tversky_beta: 0.5,
+            circle_gamma: 80.0,
+            circle_margin: 0.4,
+            norm_degree: 2.0,
+            norm_eps: 1e-6,
+            ranking_margin: 0.0,
+            cosine_margin: 0.0,
+            temperature: 0.07,
+            remove_diagonal: 1,
+            swap: 0,
         }
     }
 }
@@ -95,6 +125,30 @@ impl RawOpts {
         if v.byte() & 3 == 0 {
             o.alpha = frac(v);
         }
+        o.remove_diagonal = v.byte() & 1;
+        o.swap = v.byte() & 1;
+        if v.byte() & 3 == 0 {
+            o.q = [1.0, 0.5, 0.01 + 0.99 * frac(v)][v.int(0, 2) as usize];
+        }
+        if v.byte() & 3 == 0 {
+            o.tversky_alpha = 2.0 * frac(v);
+            o.tversky_beta = 2.0 * frac(v);
+        }
+        if v.byte() & 3 == 0 {
+            o.circle_gamma = [80.0, 1.0, 0.1 + 255.0 * frac(v)][v.int(0, 2) as usize];
+            o.circle_margin = 2.0 * frac(v) - 0.5;
+        }
+        if v.byte() & 3 == 0 {
+            o.norm_degree = [1.0, 2.0, 3.0, 0.5 + 4.0 * frac(v)][v.int(0, 3) as usize];
+            o.norm_eps = [1e-6, 0.0, 1e-3][v.int(0, 2) as usize];
+        }
+        if v.byte() & 3 == 0 {
+            o.ranking_margin = 4.0 * frac(v) - 2.0;
+            o.cosine_margin = 2.0 * frac(v) - 1.0;
+        }
+        if v.byte() & 3 == 0 {
+            o.temperature = [0.07, 1.0, 0.01 + 2.0 * frac(v)][v.int(0, 2) as usize];
+        }
         if tame {
             return o;
         }
@@ -124,6 +178,16 @@ impl RawOpts {
             &mut o.pos_weight,
             &mut o.gamma,
             &mut o.alpha,
+            &mut o.q,
+            &mut o.tversky_alpha,
+            &mut o.tversky_beta,
+            &mut o.circle_gamma,
+            &mut o.circle_margin,
+            &mut o.norm_degree,
+            &mut o.norm_eps,
+            &mut o.ranking_margin,
+            &mut o.cosine_margin,
+            &mut o.temperature,
         ] {
             wild_f64(v, x);
         }
@@ -133,6 +197,8 @@ impl RawOpts {
             &mut o.log_input,
             &mut o.zero_infinity,
             &mut o.batch_first,
+            &mut o.remove_diagonal,
+            &mut o.swap,
         ] {
             if v.byte() % 12 == 0 {
                 *b = v.byte();
@@ -152,12 +218,40 @@ impl RawOpts {
         if v.byte() % 16 == 0 {
             // A zeroed struct, an impossible or a newer layout (the store behind the
             // options holds 16 more bytes, garbage: a newer layout with fields this
-            // library does not know set), or far beyond any layout (rejected before
-            // anything past the struct is read).
+            // library does not know set), far beyond any layout (rejected before
+            // anything past the struct is read), or the 0.2 layout (its 0.3 fields,
+            // whatever they hold, are not read: see `effective`).
             let n = std::mem::size_of::<loss_options>();
-            o.struct_size = [0, 8, n - 8, n + 8, n + 16, 1 << 20, usize::MAX][v.int(0, 6) as usize];
+            o.struct_size =
+                [0, 8, n - 8, n + 8, n + 16, 1 << 20, usize::MAX, LAYOUT_0_2][v.int(0, 7) as usize];
         }
         o
+    }
+
+    /// The options the library acts on: for a 0.2 caller (`struct_size` of the 0.2
+    /// layout), the 0.3 fields are the defaults, whatever the bytes behind its struct
+    /// hold.
+    pub fn effective(&self) -> RawOpts {
+        if self.struct_size != LAYOUT_0_2 {
+            return *self;
+        }
+        let d = RawOpts::default();
+        RawOpts {
+            struct_size: self.struct_size,
+            q: d.q,
+            tversky_alpha: d.tversky_alpha,
+            tversky_beta: d.tversky_beta,
+            circle_gamma: d.circle_gamma,
+            circle_margin: d.circle_margin,
+            norm_degree: d.norm_degree,
+            norm_eps: d.norm_eps,
+            ranking_margin: d.ranking_margin,
+            cosine_margin: d.cosine_margin,
+            temperature: d.temperature,
+            remove_diagonal: d.remove_diagonal,
+            swap: d.swap,
+            ..*self
+        }
     }
 
     /// Whether dense loss `DENSE[which]` also rejects these
@@ -165,27 +259,41 @@ impl RawOpts {
     /// must be `> 0`; in `float`, the parameters a loss uses must stay finite after
     /// rounding, and `> 0` where they must be (RELIABILITY.md, finding 6).
     pub fn rejected_by(&self, which: usize, bytes: usize) -> bool {
+        let o = self.effective();
         let single = bytes == 4;
         let overflows = |v: f64| single && !(v as f32).is_finite();
         let vanishes = |v: f64| if single { v as f32 == 0.0 } else { v == 0.0 };
-        match crate::float::DENSE[which].name {
-            "mean_absolute_percentage_error" => self.epsilon <= 0.0 || vanishes(self.epsilon),
-            "huber" => overflows(self.delta) || vanishes(self.delta),
-            "contrastive" => overflows(self.margin),
-            "binary_crossentropy" => overflows(self.pos_weight),
-            "binary_focal_crossentropy" => overflows(self.gamma),
-            _ => false,
+        let d = &crate::float::DENSE[which];
+        if d.name == "mean_absolute_percentage_error" {
+            return o.epsilon <= 0.0 || vanishes(o.epsilon);
         }
+        // The parameters a loss reads (the registry's `options` list) that its `_f32`
+        // twin rounds to float: (name, value, must stay > 0).
+        let uses = |name: &str| {
+            d.options
+                .split(',')
+                .any(|f| f.split_whitespace().next() == Some(name))
+        };
+        [
+            ("delta", o.delta, true),
+            ("margin", o.margin, false),
+            ("pos_weight", o.pos_weight, false),
+            ("gamma", o.gamma, false),
+            ("tversky_alpha", o.tversky_alpha, false),
+            ("tversky_beta", o.tversky_beta, false),
+        ]
+        .iter()
+        .any(|&(name, v, positive)| uses(name) && (overflows(v) || (positive && vanishes(v))))
     }
 
     /// The contract: why these options are `LOSS_ERROR_INVALID_ARGUMENT` for every
     /// function, if they are (each field checked whichever loss reads it).
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
-        let o = self;
-        let checks: [(bool, &str); 15] = [
+        let o = &self.effective();
+        let checks: [(bool, &str); 27] = [
             (
-                o.struct_size == std::mem::size_of::<loss_options>(),
+                o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
             ),
             ((0..=3).contains(&o.reduction), "reduction"),
@@ -205,6 +313,33 @@ impl RawOpts {
             (o.gamma.is_finite() && o.gamma >= 0.0, "gamma"),
             ((0.0..=1.0).contains(&o.alpha), "alpha"),
             (o.blank >= 0, "blank"),
+            (o.q > 0.0 && o.q <= 1.0, "q"),
+            (
+                o.tversky_alpha.is_finite() && o.tversky_alpha >= 0.0,
+                "tversky_alpha",
+            ),
+            (
+                o.tversky_beta.is_finite() && o.tversky_beta >= 0.0,
+                "tversky_beta",
+            ),
+            (o.norm_eps.is_finite() && o.norm_eps >= 0.0, "norm_eps"),
+            (
+                o.circle_gamma.is_finite() && o.circle_gamma > 0.0,
+                "circle_gamma",
+            ),
+            (
+                o.norm_degree.is_finite() && o.norm_degree > 0.0,
+                "norm_degree",
+            ),
+            (
+                o.temperature.is_finite() && o.temperature > 0.0,
+                "temperature",
+            ),
+            (o.circle_margin.is_finite(), "circle_margin"),
+            (o.ranking_margin.is_finite(), "ranking_margin"),
+            ((-1.0..=1.0).contains(&o.cosine_margin), "cosine_margin"),
+            (b(o.remove_diagonal), "remove_diagonal"),
+            (b(o.swap), "swap"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -256,6 +391,20 @@ impl RawOpts {
         addr_of_mut!((*dst).batch_first)
             .cast::<u8>()
             .write(self.batch_first);
+        addr_of_mut!((*dst).q).write(self.q);
+        addr_of_mut!((*dst).tversky_alpha).write(self.tversky_alpha);
+        addr_of_mut!((*dst).tversky_beta).write(self.tversky_beta);
+        addr_of_mut!((*dst).circle_gamma).write(self.circle_gamma);
+        addr_of_mut!((*dst).circle_margin).write(self.circle_margin);
+        addr_of_mut!((*dst).norm_degree).write(self.norm_degree);
+        addr_of_mut!((*dst).norm_eps).write(self.norm_eps);
+        addr_of_mut!((*dst).ranking_margin).write(self.ranking_margin);
+        addr_of_mut!((*dst).cosine_margin).write(self.cosine_margin);
+        addr_of_mut!((*dst).temperature).write(self.temperature);
+        addr_of_mut!((*dst).remove_diagonal)
+            .cast::<u8>()
+            .write(self.remove_diagonal);
+        addr_of_mut!((*dst).swap).cast::<u8>().write(self.swap);
     }
 }
 

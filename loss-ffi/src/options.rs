@@ -86,14 +86,47 @@ pub struct loss_options {
     pub zero_infinity: bool,
     /// CTC: activations are `[batch, time, alphabet]`; default false = `[time, batch, alphabet]`.
     pub batch_first: bool,
+    // ---- 0.3.0 ----
+    /// Categorical generalized cross-entropy exponent q, default 0.5, in (0, 1].
+    pub q: f64,
+    /// Tversky weight of `sum t (1 - p)`, default 0.5, finite and >= 0.
+    pub tversky_alpha: f64,
+    /// Tversky weight of `sum (1 - t) p`, default 0.5, finite and >= 0.
+    pub tversky_beta: f64,
+    /// Circle scale gamma, default 80, finite and > 0.
+    pub circle_gamma: f64,
+    /// Circle relaxation margin m, default 0.4, finite.
+    pub circle_margin: f64,
+    /// Triplet margin: the degree p of the distance's norm, default 2, finite and > 0.
+    pub norm_degree: f64,
+    /// Triplet margin: added to each difference before the norm (torch's
+    /// `pairwise_distance` eps), default 1e-6, finite and >= 0.
+    pub norm_eps: f64,
+    /// Margin ranking margin, default 0 (torch), finite.
+    pub ranking_margin: f64,
+    /// Cosine embedding margin, default 0 (torch), in [-1, 1].
+    pub cosine_margin: f64,
+    /// NT-Xent temperature, default 0.07 (optax), finite and > 0.
+    pub temperature: f64,
+    /// Circle: a sample is not its own positive pair. Default true (Keras).
+    pub remove_diagonal: bool,
+    /// Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
+    /// swap). Default false.
+    pub swap: bool,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
 /// first with `struct_size`. A version that appends fields appends its new `sizeof`
-/// here, and `read_options` reads a field only when the caller's `struct_size` is at
-/// least the size of the layout that introduced it (a new field may sit in an older
-/// layout's trailing padding, so an offset test alone would not do).
-pub const LAYOUTS: [usize; 1] = [size_of::<loss_options>()];
+/// here. `read_options` copies the caller's `min(struct_size, sizeof)` bytes over
+/// this library's defaults, so a field is read only when the caller's layout has it:
+/// this needs each version's first new field to start at the older layout's
+/// `sizeof` (not in its trailing padding), so the first field a version appends is
+/// an `f64` (the struct's alignment); the unit test `layouts_are_contiguous` checks it.
+pub const LAYOUTS: [usize; 2] = [LAYOUT_0_2, size_of::<loss_options>()];
+
+/// The size of the 0.2 layout: everything before the first 0.3 field (88 bytes on
+/// LP64 targets; `c-tests/abi/test_abi_0_2.c` checks the frozen header's `sizeof`).
+const LAYOUT_0_2: usize = std::mem::offset_of!(loss_options, q);
 
 /// The default options (this library's layout): `SUM_OVER_BATCH_SIZE`,
 /// probabilities, no smoothing, delta 1, margin 1, epsilon 1e-7, pos_weight 1, gamma
@@ -124,6 +157,18 @@ pub extern "C" fn loss_options_default() -> loss_options {
         blank: 0,
         zero_infinity: false,
         batch_first: false,
+        q: 0.5,
+        tversky_alpha: 0.5,
+        tversky_beta: 0.5,
+        circle_gamma: 80.0,
+        circle_margin: 0.4,
+        norm_degree: 2.0,
+        norm_eps: 1e-6,
+        ranking_margin: 0.0,
+        cosine_margin: 0.0,
+        temperature: 0.07,
+        remove_diagonal: true,
+        swap: false,
     }
 }
 
@@ -220,6 +265,30 @@ pub struct Options {
     pub zero_infinity: bool,
     /// See [`loss_options::batch_first`].
     pub batch_first: bool,
+    /// See [`loss_options::q`].
+    pub q: f64,
+    /// See [`loss_options::tversky_alpha`].
+    pub tversky_alpha: f64,
+    /// See [`loss_options::tversky_beta`].
+    pub tversky_beta: f64,
+    /// See [`loss_options::circle_gamma`].
+    pub circle_gamma: f64,
+    /// See [`loss_options::circle_margin`].
+    pub circle_margin: f64,
+    /// See [`loss_options::norm_degree`].
+    pub norm_degree: f64,
+    /// See [`loss_options::norm_eps`].
+    pub norm_eps: f64,
+    /// See [`loss_options::ranking_margin`].
+    pub ranking_margin: f64,
+    /// See [`loss_options::cosine_margin`].
+    pub cosine_margin: f64,
+    /// See [`loss_options::temperature`].
+    pub temperature: f64,
+    /// See [`loss_options::remove_diagonal`].
+    pub remove_diagonal: bool,
+    /// See [`loss_options::swap`].
+    pub swap: bool,
 }
 
 fn invalid(msg: String) -> Error {
@@ -283,13 +352,25 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             }
         }
     }
-    let d = loss_options_default();
-    let o: *const loss_options = if options.is_null() { &d } else { options };
-    // SAFETY: `o` is either `&d` or the caller's `options`, which is aligned and whose
-    // `struct_size` passed `layout_of`: `LAYOUTS` holds only this library's layout,
-    // so that size is at least `size_of::<loss_options>()` and every field of this
-    // layout lies in the bytes the caller guarantees readable. The enum field is
-    // read as an `i32`, so any value is valid.
+    // The caller's layout, over this library's defaults: a caller of an older, shorter
+    // layout gets the defaults of the fields it lacks. Copied as bytes into storage
+    // never read as a `loss_options` (its enum and bool fields may hold any byte).
+    let mut local = std::mem::MaybeUninit::new(loss_options_default());
+    if !options.is_null() {
+        // SAFETY: `options` is aligned and its `struct_size` (read above) passed
+        // `layout_of`, so it is at least the oldest layout's size and the caller
+        // guarantees that many readable bytes; at most this library's `size_of`
+        // bytes are copied into `local`, which has that size. The two do not overlap.
+        unsafe {
+            let size = addr_of!((*options).struct_size).read();
+            std::ptr::copy_nonoverlapping(
+                options.cast::<u8>(),
+                local.as_mut_ptr().cast::<u8>(),
+                size.min(size_of::<loss_options>()),
+            );
+        }
+    }
+    let o: *const loss_options = local.as_ptr();
     let raw_reduction = unsafe { addr_of!((*o).reduction).cast::<i32>().read() };
     let reduction = match raw_reduction {
         0 => Reduction::None,
@@ -328,6 +409,18 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             blank: addr_of!((*o).blank).read(),
             zero_infinity: read_bool(addr_of!((*o).zero_infinity), "zero_infinity")?,
             batch_first: read_bool(addr_of!((*o).batch_first), "batch_first")?,
+            q: addr_of!((*o).q).read(),
+            tversky_alpha: addr_of!((*o).tversky_alpha).read(),
+            tversky_beta: addr_of!((*o).tversky_beta).read(),
+            circle_gamma: addr_of!((*o).circle_gamma).read(),
+            circle_margin: addr_of!((*o).circle_margin).read(),
+            norm_degree: addr_of!((*o).norm_degree).read(),
+            norm_eps: addr_of!((*o).norm_eps).read(),
+            ranking_margin: addr_of!((*o).ranking_margin).read(),
+            cosine_margin: addr_of!((*o).cosine_margin).read(),
+            temperature: addr_of!((*o).temperature).read(),
+            remove_diagonal: read_bool(addr_of!((*o).remove_diagonal), "remove_diagonal")?,
+            swap: read_bool(addr_of!((*o).swap), "swap")?,
         }
     };
     opts.validate()?;
@@ -368,6 +461,88 @@ impl Options {
         check(blank >= 0, || {
             format!("options.blank is {blank}: must be >= 0")
         })?;
+        let q = self.q;
+        check(q > 0.0 && q <= 1.0, || {
+            format!("options.q is {q}: must be in (0, 1]")
+        })?;
+        for (name, v) in [
+            ("tversky_alpha", self.tversky_alpha),
+            ("tversky_beta", self.tversky_beta),
+            ("norm_eps", self.norm_eps),
+        ] {
+            check(v >= 0.0 && v.is_finite(), || {
+                format!("options.{name} is {v}: must be finite and >= 0")
+            })?;
+        }
+        for (name, v) in [
+            ("circle_gamma", self.circle_gamma),
+            ("norm_degree", self.norm_degree),
+            ("temperature", self.temperature),
+        ] {
+            check(v > 0.0 && v.is_finite(), || {
+                format!("options.{name} is {v}: must be finite and > 0")
+            })?;
+        }
+        for (name, v) in [
+            ("circle_margin", self.circle_margin),
+            ("ranking_margin", self.ranking_margin),
+        ] {
+            check(v.is_finite(), || {
+                format!("options.{name} is {v}: must be finite")
+            })?;
+        }
+        let cm = self.cosine_margin;
+        check((-1.0..=1.0).contains(&cm), || {
+            format!("options.cosine_margin is {cm}: must be in [-1, 1]")
+        })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{align_of, offset_of};
+
+    #[test]
+    fn layouts_are_contiguous() {
+        // Each version's first field starts where the older layout ends, so that the
+        // older layout's trailing padding holds no newer field.
+        assert_eq!(LAYOUT_0_2 % align_of::<loss_options>(), 0);
+        assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
+        assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(LAYOUTS, [88, 176]);
+    }
+
+    #[test]
+    fn an_older_layout_gets_the_defaults_of_the_fields_it_lacks() {
+        // A 0.2 caller: its 88 bytes, then memory that is not its struct.
+        let mut bytes = vec![0xA5u8; size_of::<loss_options>()];
+        let mut o = loss_options_default();
+        o.struct_size = LAYOUT_0_2;
+        o.delta = 3.0;
+        // SAFETY: `bytes` has room for a whole struct; the first LAYOUT_0_2 bytes of `o`
+        // are copied into it (as the 0.2 caller's struct would be laid out).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (&o as *const loss_options).cast::<u8>(),
+                bytes.as_mut_ptr(),
+                LAYOUT_0_2,
+            );
+        }
+        let aligned: Vec<loss_options> = vec![loss_options_default()];
+        let p = aligned.as_ptr() as *mut u8;
+        // SAFETY: `p` is a whole, aligned loss_options; `bytes` is as long.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+        // SAFETY: `p` points to LAYOUT_0_2 readable bytes with struct_size LAYOUT_0_2.
+        let read = unsafe { read_options(p.cast::<loss_options>()) }.expect("valid 0.2 options");
+        assert_eq!(read.delta, 3.0);
+        let d = loss_options_default();
+        assert_eq!(
+            (read.q, read.temperature, read.swap),
+            (d.q, d.temperature, d.swap)
+        );
+        assert!(read.remove_diagonal);
     }
 }

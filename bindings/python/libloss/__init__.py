@@ -71,7 +71,7 @@ from ._errors import (
     Status,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "DENSE",

@@ -78,6 +78,19 @@ class Options(ctypes.Structure):
         ("blank", ctypes.c_int32),
         ("zero_infinity", ctypes.c_bool),
         ("batch_first", ctypes.c_bool),
+        # 0.3.0
+        ("q", ctypes.c_double),
+        ("tversky_alpha", ctypes.c_double),
+        ("tversky_beta", ctypes.c_double),
+        ("circle_gamma", ctypes.c_double),
+        ("circle_margin", ctypes.c_double),
+        ("norm_degree", ctypes.c_double),
+        ("norm_eps", ctypes.c_double),
+        ("ranking_margin", ctypes.c_double),
+        ("cosine_margin", ctypes.c_double),
+        ("temperature", ctypes.c_double),
+        ("remove_diagonal", ctypes.c_bool),
+        ("swap", ctypes.c_bool),
     ]
 
 
