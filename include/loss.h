@@ -185,6 +185,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY = 19,
   /**
+   * `loss_tversky_*`.
+   */
+  LOSS_KIND_TVERSKY = 20,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -1223,6 +1227,24 @@ enum loss_status loss_categorical_focal_crossentropy_f32(const float *y_true,
                                                          float *grad_out);
 
 /**
+ * Tversky loss (Keras `Tversky`), per sample over its row (Keras' `axis=None`, the
+ * whole tensor, is the call with `batch` 1): `l_i = 1 - I / D` with
+ * `I = sum_j t p`, `D = I + alpha sum_j t (1 - p) + beta sum_j (1 - t) p + eps`,
+ * `alpha = options->tversky_alpha`, `beta = options->tversky_beta` (0.5 each:
+ * the Dice loss), `eps = options->epsilon` (Keras' `backend.epsilon()`); gradient
+ * `(I dD_k - t_k D) / D^2`, `dD_k = (1 - alpha) t_k + beta (1 - t_k)`. A row of
+ * zeros gives loss 1 and gradient 0.
+ */
+enum loss_status loss_tversky_f32(const float *y_true,
+                                  const float *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1498,6 +1520,24 @@ enum loss_status loss_categorical_focal_crossentropy_f64(const double *y_true,
                                                          const struct loss_options *options,
                                                          double *loss_out,
                                                          double *grad_out);
+
+/**
+ * Tversky loss (Keras `Tversky`), per sample over its row (Keras' `axis=None`, the
+ * whole tensor, is the call with `batch` 1): `l_i = 1 - I / D` with
+ * `I = sum_j t p`, `D = I + alpha sum_j t (1 - p) + beta sum_j (1 - t) p + eps`,
+ * `alpha = options->tversky_alpha`, `beta = options->tversky_beta` (0.5 each:
+ * the Dice loss), `eps = options->epsilon` (Keras' `backend.epsilon()`); gradient
+ * `(I dD_k - t_k D) / D^2`, `dD_k = (1 - alpha) t_k + beta (1 - t_k)`. A row of
+ * zeros gives loss 1 and gradient 0.
+ */
+enum loss_status loss_tversky_f64(const double *y_true,
+                                  const double *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const double *sample_weight,
+                                  const struct loss_options *options,
+                                  double *loss_out,
+                                  double *grad_out);
 
 /**
  * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
@@ -1781,10 +1821,11 @@ const char *loss_last_error_message(void);
   X(categorical_hinge, LOSS_KIND_CATEGORICAL_HINGE) \
   X(contrastive, LOSS_KIND_CONTRASTIVE) \
   X(dice, LOSS_KIND_DICE) \
-  X(categorical_focal_crossentropy, LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY)
+  X(categorical_focal_crossentropy, LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY) \
+  X(tversky, LOSS_KIND_TVERSKY)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 18
+#define LOSS_DENSE_LOSS_COUNT 19
 
 /**
  * The default options, in the layout of this header: `struct_size =

@@ -13,7 +13,8 @@ use loss::Inputs;
 /// - binary cross-entropy: `y_true` in [0, 1], `y_pred` in [-B, B];
 /// - focal: `y_true` in [0, 1]; logits in [-B, B], or probabilities in [0, 1];
 /// - the others: as the registry's `inputs` says: `Any`, both in [-B, B];
-///   `NonNegative` (a sum in a denominator, as dice's), both in [0, B];
+///   `NonNegative` (a sum in a denominator, as dice's), both in [0, B]; `Unit`
+///   (tversky's), both in [0, 1];
 ///   `Categorical` (categorical cross-entropies), `y_true` in [0, 1], logits in
 ///   [-B, B] or probabilities in [1e-3, 1e3] (the row is renormalised: a zero row is
 ///   0/0).
@@ -27,6 +28,7 @@ pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
         _ => match DENSE[which].inputs {
             Inputs::Any => (ANY, ANY),
             Inputs::NonNegative => (Dom::new(0.0, B), Dom::new(0.0, B)),
+            Inputs::Unit => (UNIT, UNIT),
             Inputs::Categorical => (UNIT, if logits { ANY } else { Dom::new(1e-3, 1e3) }),
         },
     }

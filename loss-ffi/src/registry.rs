@@ -89,6 +89,9 @@ pub enum Inputs {
     Any,
     /// `y_true` and `y_pred` >= 0 (a sum in a denominator).
     NonNegative,
+    /// `y_true` and `y_pred` in [0, 1] (a denominator of terms in `t`, `1 - t`, `p`,
+    /// `1 - p`).
+    Unit,
     /// `y_true` in [0, 1]; `y_pred` any logits with `from_logits`, else positive
     /// scores of moderate range (the row is renormalised: a zero row is 0/0).
     Categorical,
@@ -362,6 +365,16 @@ dense {
     /// clipped values.
     categorical_focal_crossentropy = 19, "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "alpha, gamma, from_logits, label_smoothing, epsilon", nan = Row, inputs = Categorical
         => |o: &Options| loss_core::rows::categorical_focal_crossentropy::CategoricalFocalCrossentropy::new(o.alpha, o.gamma, o.from_logits, o.label_smoothing, o.epsilon);
+
+    /// Tversky loss (Keras `Tversky`), per sample over its row (Keras' `axis=None`, the
+    /// whole tensor, is the call with `batch` 1): `l_i = 1 - I / D` with
+    /// `I = sum_j t p`, `D = I + alpha sum_j t (1 - p) + beta sum_j (1 - t) p + eps`,
+    /// `alpha = options->tversky_alpha`, `beta = options->tversky_beta` (0.5 each:
+    /// the Dice loss), `eps = options->epsilon` (Keras' `backend.epsilon()`); gradient
+    /// `(I dD_k - t_k D) / D^2`, `dD_k = (1 - alpha) t_k + beta (1 - t_k)`. A row of
+    /// zeros gives loss 1 and gradient 0.
+    tversky = 20, "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j", "tversky_alpha, tversky_beta, epsilon", nan = Row, inputs = Unit
+        => |o: &Options| loss_core::rows::tversky::Tversky::new(o.tversky_alpha, o.tversky_beta, o.epsilon);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =

@@ -19,6 +19,11 @@ Families (each writes one file of tests/reference/):
   of +-1e4, zero weights); cross-checked against numpy float64 (values) and central
   differences of that numpy loss (gradients). Written to
   tests/reference/categorical_focal_crossentropy.json.
+- ``tversky``: ``keras.losses.Tversky`` per sample (axis 1 of [batch, dim]), f32 and
+  f64, every reduction, sample weights, alpha and beta (0, 0.3, 0.5, 0.7, 1, 2),
+  shapes 1x1 to 2x3000, edge cases (zeros, identical rows, one sample, no positives,
+  all positives, large and negative values, zero weights); cross-checked against
+  numpy float64 and its central differences. Written to tests/reference/tversky.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -125,6 +130,7 @@ LOSSES = {
     "contrastive": (
         lambda **k: keras.src.losses.losses.LossFunctionWrapper(contrastive(), **k), {}, PROB_T, POS_P),
     "dice": (lambda **k: keras.losses.Dice(axis=1, **k), {}, PROB_T, PROB_P),
+    "tversky": (lambda **k: keras.losses.Tversky(axis=1, **k), {}, PROB_T, PROB_P),
     "categorical_focal_crossentropy": (
         lambda **k: keras.losses.CategoricalFocalCrossentropy(**k), {}, DIST_T, DIST_P),
     "categorical_focal_crossentropy/logits": (
@@ -252,7 +258,7 @@ def expected_nan_pattern(key, where):
     inner derivative, which is NaN for a NaN target); a NaN that enters a row-wide
     reduction (softmax, norm, row max) makes the whole row NaN."""
     row_wide = key.split("/")[0] in ("cosine_similarity", "categorical_hinge", "categorical_crossentropy",
-                                     "dice", "categorical_focal_crossentropy")
+                                     "dice", "categorical_focal_crossentropy", "tversky")
     if row_wide or (key == "categorical_crossentropy/logits" and where == "y_pred"):
         return ["nan"] * 4
     select_on_pred = key in ("mean_squared_logarithmic_error", "kl_divergence",
@@ -509,10 +515,74 @@ def focal_case(case_id, function, dtype, t, p, w, reduction, options):
     return case
 
 
+def tversky_numpy(tversky_alpha=0.5, tversky_beta=0.5, eps=1e-7):
+    """Keras' Tversky per sample (axis 1), in numpy float64."""
+    def fn(t, p):
+        i = np.sum(t * p, axis=1)
+        fp = np.sum((1 - p) * t, axis=1)
+        fn_ = np.sum(p * (1 - t), axis=1)
+        return 1 - i / (i + tversky_alpha * fp + tversky_beta * fn_ + eps)
+    return fn
+
+
+def tversky_family():
+    rng = np.random.default_rng(2)
+    function = "tversky"
+    settings = [
+        (1, 1, {}),
+        (1, 7, {"tversky_alpha": 0.7, "tversky_beta": 0.3}),
+        (5, 8, {"tversky_alpha": 0.3, "tversky_beta": 0.7}),
+        (16, 64, {"tversky_alpha": 1.0, "tversky_beta": 0.0}),
+        (3, 5, {"tversky_alpha": 0.0, "tversky_beta": 2.0}),
+        (2, 3000, {}),
+    ]
+    cases = []
+    n = 0
+    for dtype in ("f32", "f64"):
+        np_dtype = np.float32 if dtype == "f32" else np.float64
+        for k, (b, d, options) in enumerate(settings):
+            for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+                if b * d > 1000 and reduction != "mean":
+                    continue  # one large case per dtype keeps the file small
+                weighted = (k + len(reduction)) % 2 == 0
+                t = (rng.random((b, d)) < 0.4).astype(np_dtype)
+                p = rng.random((b, d)).astype(np_dtype)
+                w = rng.random(b).astype(np_dtype) * 2 if weighted else None
+                n += 1
+                cases.append(tversky_case(f"R-tversky-{n:03d}-{dtype}-{reduction}", function, dtype,
+                                          t, p, w, reduction, options))
+        edges = [
+            ("zeros", np.zeros((2, 4)), np.zeros((2, 4)), None, "sum_over_batch_size", {}),
+            ("identical", np.tile([0.25, 0.5, 1.0], (3, 1)), np.tile([0.25, 0.5, 1.0], (3, 1)), None, "none", {}),
+            ("one-sample", np.array([[1.0, 0.0, 1.0]]), np.array([[0.9, 0.2, 0.6]]), None, "sum",
+             {"tversky_alpha": 0.7, "tversky_beta": 0.3}),
+            ("no-positives", np.zeros((2, 5)), rng.random((2, 5)), None, "mean", {}),
+            ("all-positives", np.ones((2, 5)), rng.random((2, 5)), None, "none", {"tversky_beta": 0.9}),
+            ("large", (rng.random((2, 6)) < 0.5).astype(float), 1e4 * rng.random((2, 6)), None, "none", {}),
+            ("negative", rng.standard_normal((3, 4)) + 2.0, rng.standard_normal((3, 4)) + 2.0, None, "none", {}),
+            ("zero-weights", rng.random((2, 3)), rng.random((2, 3)), np.zeros(2), "mean", {}),
+        ]
+        for name, t, p, w, reduction, options in edges:
+            t, p = t.astype(np_dtype), p.astype(np_dtype)
+            w = None if w is None else np.asarray(w, np_dtype)
+            cases.append(tversky_case(f"E-tversky-{name}-{dtype}-{reduction}", function, dtype,
+                                      t, p, w, reduction, options))
+    return cases
+
+
+def tversky_case(case_id, function, dtype, t, p, w, reduction, options):
+    keras_args = {"alpha": options.get("tversky_alpha", 0.5), "beta": options.get("tversky_beta", 0.5)}
+    make = lambda **k: keras.losses.Tversky(axis=1, **keras_args, **k)  # noqa: E731  (per sample)
+    case, value, grad = keras_dense_case(case_id, function, make, dtype, t, p, w, reduction, options)
+    check_against_numpy(case_id, value, grad, tversky_numpy(**options), dtype, t, p, w, reduction)
+    return case
+
+
 FAMILIES = {
     "nan": ("nan_inputs.json", nan_family),
     "dice": ("dice.json", dice_family),
     "categorical_focal": ("categorical_focal_crossentropy.json", focal_family),
+    "tversky": ("tversky.json", tversky_family),
 }
 
 

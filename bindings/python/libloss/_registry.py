@@ -27,6 +27,7 @@ class Kind(enum.IntEnum):
     CONTRASTIVE = 15
     DICE = 18
     CATEGORICAL_FOCAL_CROSSENTROPY = 19
+    TVERSKY = 20
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
 
@@ -52,4 +53,5 @@ DENSE = (
     ("contrastive", Kind.CONTRASTIVE, "mean_j t d² + (1-t) max(margin - d, 0)², d = y_pred (a distance), t = 1 for similar", "margin"),
     ("dice", Kind.DICE, "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j + ε)", "epsilon"),
     ("categorical_focal_crossentropy", Kind.CATEGORICAL_FOCAL_CROSSENTROPY, "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "alpha, gamma, from_logits, label_smoothing, epsilon"),
+    ("tversky", Kind.TVERSKY, "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j", "tversky_alpha, tversky_beta, epsilon"),
 )
