@@ -197,6 +197,11 @@ typedef enum loss_kind {
    * The term's `custom` callback, with `user_data`.
    */
   LOSS_KIND_CUSTOM = 17,
+  /**
+   * `loss_categorical_generalized_cross_entropy_*`: `labels` as
+   * `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+   */
+  LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21,
 } loss_kind;
 
 /**
@@ -394,8 +399,9 @@ typedef enum loss_status (*loss_custom_fn_f32)(void *user_data,
  * the defaults), then set the fields the kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
  *
  * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
- * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
- * `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+ * (`[batch, dim]`) or, for the label losses (`LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`,
+ * `LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY`), against `labels` (`[batch]`,
+ * classes = `dim`), with its own `sample_weight` (nullable,
  * `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
  * function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
  */
@@ -410,12 +416,12 @@ typedef struct loss_term_f32 {
    */
   double weight;
   /**
-   * Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+   * Targets, `[batch, dim]`: required except for the label losses (ignored there).
    */
   const float *y_true;
   /**
    * Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
-   * for sparse cross-entropy, ignored otherwise.
+   * for the label losses, ignored otherwise.
    */
   const int32_t *labels;
   /**
@@ -427,7 +433,7 @@ typedef struct loss_term_f32 {
    */
   size_t batch;
   /**
-   * Values per sample (classes for sparse cross-entropy), > 0.
+   * Values per sample (classes for the label losses), > 0.
    */
   size_t dim;
   /**
@@ -435,8 +441,8 @@ typedef struct loss_term_f32 {
    */
   const float *sample_weight;
   /**
-   * Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
-   * every other kind.
+   * Nullable, `[dim]`: class weights of the label losses; must be NULL for every
+   * other kind.
    */
   const float *class_weight;
   /**
@@ -488,8 +494,9 @@ typedef enum loss_status (*loss_custom_fn_f64)(void *user_data,
  * the defaults), then set the fields the kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
  *
  * The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
- * (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
- * `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+ * (`[batch, dim]`) or, for the label losses (`LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`,
+ * `LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY`), against `labels` (`[batch]`,
+ * classes = `dim`), with its own `sample_weight` (nullable,
  * `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
  * function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
  */
@@ -504,12 +511,12 @@ typedef struct loss_term_f64 {
    */
   double weight;
   /**
-   * Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+   * Targets, `[batch, dim]`: required except for the label losses (ignored there).
    */
   const double *y_true;
   /**
    * Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
-   * for sparse cross-entropy, ignored otherwise.
+   * for the label losses, ignored otherwise.
    */
   const int32_t *labels;
   /**
@@ -521,7 +528,7 @@ typedef struct loss_term_f64 {
    */
   size_t batch;
   /**
-   * Values per sample (classes for sparse cross-entropy), > 0.
+   * Values per sample (classes for the label losses), > 0.
    */
   size_t dim;
   /**
@@ -529,8 +536,8 @@ typedef struct loss_term_f64 {
    */
   const double *sample_weight;
   /**
-   * Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
-   * every other kind.
+   * Nullable, `[dim]`: class weights of the label losses; must be NULL for every
+   * other kind.
    */
   const double *class_weight;
   /**
@@ -1676,6 +1683,32 @@ enum loss_status loss_sparse_categorical_crossentropy_f32(const int32_t *labels,
                                                           float *grad_out);
 
 /**
+ * Categorical generalized cross-entropy (Keras `CategoricalGeneralizedCrossEntropy`,
+ * Zhang & Sabuncu 2018), robust to noisy labels: with `k = labels[i]` and
+ * `p = y_pred[i * classes + k]` (a probability; not clipped or renormalised, as
+ * Keras), `l_i = (1 - p^q) / q`, `q = options->q` in (0, 1] (`q -> 0` tends to
+ * cross-entropy, `q = 1` is `1 - p`; Keras refuses `q = 1`); gradient
+ * `-p^(q - 1)` at class k, 0 elsewhere (infinite at `p = 0` for `q < 1`, as in
+ * Keras). `1 - p^q` is computed without cancellation (`-expm1(q log p)`), more
+ * accurately than Keras' float `1 - pow(p, q)` for `p` near 1.
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]`; an ignored sample has loss 0, gradient 0
+ * and weight 0; other labels in `[0, classes)`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE.
+ */
+enum loss_status loss_categorical_generalized_cross_entropy_f32(const int32_t *labels,
+                                                                const float *y_pred,
+                                                                size_t batch,
+                                                                size_t classes,
+                                                                const float *sample_weight,
+                                                                const float *class_weight,
+                                                                const struct loss_options *options,
+                                                                float *loss_out,
+                                                                float *grad_out);
+
+/**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
  * torch's `weight` and `ignore_index`).
  *
@@ -1710,6 +1743,32 @@ enum loss_status loss_sparse_categorical_crossentropy_f64(const int32_t *labels,
                                                           const struct loss_options *options,
                                                           double *loss_out,
                                                           double *grad_out);
+
+/**
+ * Categorical generalized cross-entropy (Keras `CategoricalGeneralizedCrossEntropy`,
+ * Zhang & Sabuncu 2018), robust to noisy labels: with `k = labels[i]` and
+ * `p = y_pred[i * classes + k]` (a probability; not clipped or renormalised, as
+ * Keras), `l_i = (1 - p^q) / q`, `q = options->q` in (0, 1] (`q -> 0` tends to
+ * cross-entropy, `q = 1` is `1 - p`; Keras refuses `q = 1`); gradient
+ * `-p^(q - 1)` at class k, 0 elsewhere (infinite at `p = 0` for `q < 1`, as in
+ * Keras). `1 - p^q` is computed without cancellation (`-expm1(q log p)`), more
+ * accurately than Keras' float `1 - pow(p, q)` for `p` near 1.
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]`; an ignored sample has loss 0, gradient 0
+ * and weight 0; other labels in `[0, classes)`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE.
+ */
+enum loss_status loss_categorical_generalized_cross_entropy_f64(const int32_t *labels,
+                                                                const double *y_pred,
+                                                                size_t batch,
+                                                                size_t classes,
+                                                                const double *sample_weight,
+                                                                const double *class_weight,
+                                                                const struct loss_options *options,
+                                                                double *loss_out,
+                                                                double *grad_out);
 
 /**
  * The workspace, in bytes, that `loss_ctc_with_workspace_f32` and `_f64` need for

@@ -507,6 +507,27 @@ loss_status trampoline(void* user_data, const T* y_true, const T* y_pred, std::s
 #endif
 }
 
+
+// The vector form of a label loss: sizes checked, then `fn` into fresh outputs.
+template <class T, class F>
+result labels(const char* fn_name, F fn, output<T>& out, const std::vector<std::int32_t>& labels,
+              const std::vector<T>& y_pred, const options& opts, bool want_grad,
+              const std::vector<T>* sample_weight, const std::vector<T>* class_weight) {
+  const std::size_t batch = labels.size(), n = y_pred.size();
+  if (batch == 0 || n == 0 || n % batch != 0)
+    return shape_error(fn_name, "y_pred has " + sz(n) + " values, not a positive multiple of " + sz(batch) +
+                                    " labels");
+  const std::size_t classes = n / batch;
+  if (!size_is(sample_weight, batch))
+    return shape_error(fn_name, "sample_weight must have batch = " + sz(batch) + " values");
+  if (!size_is(class_weight, classes))
+    return shape_error(fn_name, "class_weight must have classes = " + sz(classes) + " values");
+  return produce(out, n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
+    return fn(labels.data(), y_pred.data(), batch, classes, data_or_null(sample_weight),
+              data_or_null(class_weight), &opts.raw(), loss_out, grad_out);
+  });
+}
+
 }  // namespace detail
 
 /** The functions that report errors as a `loss::result` instead of throwing. */
@@ -546,49 +567,46 @@ namespace nothrow {
 LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
 #undef LOSS_HPP_NOTHROW_DENSE
 
-/**
- * Sparse categorical cross-entropy (`loss_sparse_categorical_crossentropy_*`):
- * `labels` `[batch]`, `y_pred` `[batch, classes]`, nullable `sample_weight`
- * `[batch]` and `class_weight` `[classes]`.
+/*
+ * The label losses: integer `labels` `[batch]` against `y_pred` `[batch, classes]`,
+ * nullable `sample_weight` `[batch]` and `class_weight` `[classes]` (loss.h: the
+ * signature of `loss_sparse_categorical_crossentropy_*`). `X(name, f32, f64)` for
+ * each, with its two C functions. For each `name`:
+ *
+ *   result name(const int32_t* labels, const T* y_pred, size_t batch, size_t classes,
+ *               const T* sample_weight, const T* class_weight, const options& opts,
+ *               T* loss_out, T* grad_out);
+ *   result name(output<T>& out, const std::vector<int32_t>& labels,
+ *               const std::vector<T>& y_pred, const options& opts = {},
+ *               bool want_grad = true, const std::vector<T>* sample_weight = nullptr,
+ *               const std::vector<T>* class_weight = nullptr);
+ *
+ * In the vector form `batch = labels.size()`, `classes = y_pred.size() / batch`.
  */
-template <class T, detail::if_real<T> = 0>
-result sparse_categorical_crossentropy(const std::int32_t* labels, const T* y_pred, std::size_t batch,
-                                       std::size_t classes, const detail::same_t<T>* sample_weight,
-                                       const detail::same_t<T>* class_weight, const options& opts,
-                                       detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
-  return detail::from_status(
-      detail::pick<T>(loss_sparse_categorical_crossentropy_f32, loss_sparse_categorical_crossentropy_f64)(
-          labels, y_pred, batch, classes, sample_weight, class_weight, &opts.raw(), loss_out, grad_out));
-}
+#define LOSS_HPP_LABEL_LOSSES(X)                                                                            \
+  X(sparse_categorical_crossentropy, loss_sparse_categorical_crossentropy_f32,                              \
+    loss_sparse_categorical_crossentropy_f64)                                                                \
+  X(categorical_generalized_cross_entropy, loss_categorical_generalized_cross_entropy_f32,                  \
+    loss_categorical_generalized_cross_entropy_f64)
 
-/**
- * Sparse categorical cross-entropy, vector form: `batch = labels.size()`,
- * `classes = y_pred.size() / batch`; `sample_weight` (`batch` values) and
- * `class_weight` (`classes` values) may be NULL.
- */
-template <class T, detail::if_real<T> = 0>
-result sparse_categorical_crossentropy(output<T>& out, const std::vector<std::int32_t>& labels,
-                                       const std::vector<T>& y_pred, const options& opts = options(),
-                                       bool want_grad = true,
-                                       const std::vector<detail::same_t<T>>* sample_weight = nullptr,
-                                       const std::vector<detail::same_t<T>>* class_weight = nullptr) {
-  const char* fn = "sparse_categorical_crossentropy";
-  const std::size_t batch = labels.size(), n = y_pred.size();
-  if (batch == 0 || n == 0 || n % batch != 0)
-    return detail::shape_error(fn, "y_pred has " + detail::sz(n) + " values, not a positive multiple of " +
-                                       detail::sz(batch) + " labels");
-  const std::size_t classes = n / batch;
-  if (!detail::size_is(sample_weight, batch))
-    return detail::shape_error(fn, "sample_weight must have batch = " + detail::sz(batch) + " values");
-  if (!detail::size_is(class_weight, classes))
-    return detail::shape_error(fn, "class_weight must have classes = " + detail::sz(classes) + " values");
-  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
-    return detail::pick<T>(loss_sparse_categorical_crossentropy_f32,
-                           loss_sparse_categorical_crossentropy_f64)(
-        labels.data(), y_pred.data(), batch, classes, detail::data_or_null(sample_weight),
-        detail::data_or_null(class_weight), &opts.raw(), loss_out, grad_out);
-  });
-}
+#define LOSS_HPP_NOTHROW_LABELS(name, f32, f64)                                                              \
+  template <class T, detail::if_real<T> = 0>                                                                \
+  result name(const std::int32_t* labels, const T* y_pred, std::size_t batch, std::size_t classes,          \
+              const detail::same_t<T>* sample_weight, const detail::same_t<T>* class_weight,               \
+              const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {              \
+    return detail::from_status(detail::pick<T>(f32, f64)(labels, y_pred, batch, classes, sample_weight,     \
+                                                         class_weight, &opts.raw(), loss_out, grad_out));   \
+  }                                                                                                         \
+  template <class T, detail::if_real<T> = 0>                                                                \
+  result name(output<T>& out, const std::vector<std::int32_t>& labels, const std::vector<T>& y_pred,        \
+              const options& opts = options(), bool want_grad = true,                                       \
+              const std::vector<detail::same_t<T>>* sample_weight = nullptr,                                \
+              const std::vector<detail::same_t<T>>* class_weight = nullptr) {                               \
+    return detail::labels(#name, detail::pick<T>(f32, f64), out, labels, y_pred, opts, want_grad,           \
+                          sample_weight, class_weight);                                                     \
+  }
+LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
+#undef LOSS_HPP_NOTHROW_LABELS
 
 /**
  * Sequence (next-token) cross-entropy (`loss_sequence_crossentropy_*`): `targets`
@@ -895,7 +913,9 @@ using value_t = typename value_of<std::decay_t<A>...>::type;
 #define LOSS_HPP_THROWING_DENSE(name, kind) LOSS_HPP_THROWING(name, output<T>)
 LOSS_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
 #undef LOSS_HPP_THROWING_DENSE
-LOSS_HPP_THROWING(sparse_categorical_crossentropy, output<T>)
+#define LOSS_HPP_THROWING_LABELS(name, f32, f64) LOSS_HPP_THROWING(name, output<T>)
+LOSS_HPP_LABEL_LOSSES(LOSS_HPP_THROWING_LABELS)
+#undef LOSS_HPP_THROWING_LABELS
 LOSS_HPP_THROWING(sequence_crossentropy, output<T>)
 LOSS_HPP_THROWING(ctc, output<T>)
 LOSS_HPP_THROWING(ctc_with_workspace, output<T>)

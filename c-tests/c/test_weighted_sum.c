@@ -425,7 +425,7 @@ TEST(validation_errors_write_nothing) {
   memcpy(t, ok, sizeof t);
   t[0].class_weight = WB32;
   CHECK(expect_failure_f32(t, 2, LOSS_ERROR_INVALID_ARGUMENT,
-                           "term 0: class_weight is only for sparse categorical"));
+                           "term 0: class_weight is only for the label losses"));
   CHECK(ctest_all_f32(g0, 6, -777.0f) && ctest_all_f32(g1, 12, -777.0f));
   return true;
 }

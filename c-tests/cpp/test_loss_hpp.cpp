@@ -201,6 +201,34 @@ void test_dense() {
 #undef DENSE_CASE
 }
 
+// Every label loss of LOSS_HPP_LABEL_LOSSES: pointer, vector, nothrow and throwing
+// forms give the C function's values; a bad label throws its status.
+template <class T>
+void test_label_losses() {
+  const std::size_t B = 3, K = 4;
+  const std::vector<std::int32_t> labels = {3, 0, 1};
+  const std::vector<T> probs = values<T>(B * K, 0.05, 0.9, 11), w = values<T>(B, 0.5, 2, 12),
+                       cw = {1, 2, 0.5, 3};
+  const loss::options o = loss::options().reduction(loss::reduction::mean).q(0.7);
+#define LOSS_TEST_LABEL(name, f32, f64)                                                                    \
+  {                                                                                                        \
+    context() = std::string(#name " ") + type_name<T>();                                                   \
+    std::vector<T> cl(1), cg(B * K), l(1, T(sentinel)), g(B * K, T(sentinel));                              \
+    CHECK(loss::detail::pick<T>(f32, f64)(labels.data(), probs.data(), B, K, w.data(), cw.data(), &o.raw(), \
+                                          cl.data(), cg.data()) == LOSS_OK);                               \
+    loss::name(labels.data(), probs.data(), B, K, w.data(), cw.data(), o, l.data(), g.data());             \
+    CHECK(same(l, cl) && same(g, cg));                                                                     \
+    const loss::output<T> out = loss::name(labels, probs, o, true, &w, &cw);                               \
+    CHECK(same(out.loss, cl) && same(out.grad, cg));                                                       \
+    loss::output<T> out2;                                                                                  \
+    CHECK(loss::nothrow::name(out2, labels, probs, o, true, &w, &cw).ok() && same(out2.loss, cl));         \
+    const std::vector<std::int32_t> bad = {3, 4, 1};                                                       \
+    expect_error([&] { loss::name(bad, probs, o); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, "loss_" #name, true);  \
+  }
+  LOSS_HPP_LABEL_LOSSES(LOSS_TEST_LABEL)
+#undef LOSS_TEST_LABEL
+}
+
 template <class T>
 void test_sparse() {
   context() = std::string("sparse_categorical_crossentropy ") + type_name<T>();
@@ -759,6 +787,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_dense<double>();
   test_sparse<float>();
   test_sparse<double>();
+  test_label_losses<float>();
+  test_label_losses<double>();
   test_sequence<float>();
   test_sequence<double>();
   test_ctc<float>();

@@ -1,14 +1,18 @@
-//! Sparse categorical cross-entropy × f32/f64: `loss_sparse_categorical_crossentropy_*(
-//! labels, y_pred, batch, classes, sample_weight, class_weight, options, loss_out,
-//! grad_out)`, with labels in and out of range and `ignore_index`.
+//! Every label loss (`loss::LABELS`: sparse categorical cross-entropy, generalized
+//! cross-entropy) × f32/f64: `loss_<name>_*(labels, y_pred, batch, classes,
+//! sample_weight, class_weight, options, loss_out, grad_out)`, with labels in and out
+//! of range and `ignore_index`.
 //!
-//! Finite domain (tame cases): logits or probabilities in [-B, B] (probabilities are
-//! clipped to [eps, 1 - eps] with eps >= 1e-7), sample and class weights in [0, 1e3].
+//! Finite domain (tame cases): `label_domain` (sparse cross-entropy: logits or
+//! probabilities in [-B, B], probabilities clipped to [eps, 1 - eps] with eps >=
+//! 1e-7; generalized cross-entropy: probabilities in [1e-3, 1]), sample and class
+//! weights in [0, 1e3].
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use loss_fuzz::buf::{any_overlap, misaligned};
-use loss_fuzz::gen::{self, ANY};
+use loss_fuzz::float::{label_domain, label_rejects, LABELS};
+use loss_fuzz::gen;
 use loss_fuzz::opts::NO_IGNORE;
 use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
@@ -29,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
 #[derive(Debug)]
 #[allow(dead_code)] // read through Debug in failure messages
 struct Case {
+    function: String,
     sizes: gen::Sizes,
     places: [Place; 7],
     alias: u8,
@@ -37,7 +42,8 @@ struct Case {
 }
 
 fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-    let function = format!("loss_sparse_categorical_crossentropy_{}", T::NAME);
+    let which = u.choose_index(LABELS.len())?;
+    let function = format!("loss_{}_{}", LABELS[which].name, T::NAME);
     let tame = u.ratio(2, 3)?;
     let fault = u.ratio(1, 4)?;
     let sizes = gen::sizes(u, 2, T::BYTES, 512, 1 << 16)?;
@@ -69,7 +75,9 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let cols = if sizes.fit() { classes } else { 1 };
     let n_out = if sizes.fit() { o.out_len(batch) } else { 1 };
     let labels = Buf::new(rows, places[0], -7, |_| v.label(cols, ignore));
-    let y_pred = Buf::new(n, places[1], T::sentinel(), |_| v.float(ANY));
+    let y_pred = Buf::new(n, places[1], T::sentinel(), |_| {
+        v.float(label_domain(which))
+    });
     let sw = Buf::new(rows, places[2], T::sentinel(), |_| v.float(WEIGHTS));
     let cw = Buf::new(cols, places[3], T::sentinel(), |_| v.float(WEIGHTS));
     let mut loss_out = Buf::filled(n_out, places[4], T::sentinel());
@@ -97,6 +105,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         ];
         let outputs = [buf::span(lo, n_out), buf::span(go, n)];
         e.invalid = o.invalid().is_some()
+            || label_rejects(which, &o, T::BYTES)
             || opts.misaligned()
             || misaligned(labels.ptr())
             || [y_pred.ptr(), sw.ptr(), cw.ptr(), lo, go]
@@ -109,6 +118,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             .any(|&l| Some(l) != ignore && !(l >= 0 && (l as usize) < classes));
     }
     let case = Case {
+        function: function.clone(),
         sizes: sizes.clone(),
         places,
         alias,
@@ -116,7 +126,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         tame,
     };
 
-    let f = T::sparse();
+    let f = T::sparse(which);
     loss::loss_set_num_threads(1);
     // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim
     // (or the sizes overflow and must be rejected first).

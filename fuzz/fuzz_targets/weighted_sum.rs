@@ -21,7 +21,7 @@ use loss::{loss_options, loss_term};
 use loss_fuzz::buf::Place;
 use loss_fuzz::buf::{any_overlap, misaligned, span};
 use loss_fuzz::domains::{dense_domains, dense_finite};
-use loss_fuzz::float::{dense_index, DENSE};
+use loss_fuzz::float::{dense_index, label_domain, label_index, label_rejects, DENSE, LABELS};
 use loss_fuzz::gen::{self, Sizes, ANY};
 use loss_fuzz::opts::{OptsBuf, NO_IGNORE};
 use loss_fuzz::oracle::{INVALID_ARGUMENT, OK, PANIC};
@@ -31,7 +31,6 @@ use std::ffi::c_void;
 use std::mem::size_of;
 use std::ptr::addr_of_mut;
 
-const SPARSE: i32 = loss::loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY as i32;
 const CUSTOM: i32 = loss::loss_kind::LOSS_KIND_CUSTOM as i32;
 /// One past the largest `loss_kind` value (the registry's kinds are 0..KINDS).
 const KINDS: i32 = loss::loss_kind::ALL.len() as i32;
@@ -130,7 +129,7 @@ impl<T: Fl> TermBufs<T> {
         self.sizes.dims[1]
     }
     fn sparse(&self) -> bool {
-        self.kind == SPARSE
+        label_index(self.kind).is_some()
     }
 
     /// Writes the term's fields into `dst`.
@@ -190,20 +189,24 @@ fn term<T: Api>(
 ) -> arbitrary::Result<(TermBufs<T>, [Place; 6])> {
     let kind: i32 = match u.int_in_range(0..=4u8)? {
         0 | 1 => u.int_in_range(0..=KINDS - 1)?,
-        2 => [SPARSE, CUSTOM][u.int_in_range(0..=1usize)?],
+        2 => match u.choose_index(LABELS.len() + 1)? {
+            k if k < LABELS.len() => LABELS[k].kind as i32,
+            _ => CUSTOM,
+        },
         3 => [-1, KINDS, i32::MAX][u.int_in_range(0..=2usize)?],
         _ => u.arbitrary()?,
     };
     let tame = u.ratio(2, 3)?;
     let sizes = gen::sizes(u, 2, T::BYTES, 64, 64)?;
-    // Class weights only for sparse cross-entropy (elsewhere they are an error).
-    let stray_class_weight = kind != SPARSE && u.ratio(1, 16)?;
+    // Class weights only for the label losses (elsewhere they are an error).
+    let labelled = label_index(kind).is_some();
+    let stray_class_weight = !labelled && u.ratio(1, 16)?;
     let places = [
         gen::place(u, fault, false)?, // y_true
         gen::place(u, fault, false)?, // labels
         gen::place(u, fault, false)?, // y_pred
         gen::place(u, fault, true)?,  // sample_weight
-        if kind == SPARSE || stray_class_weight {
+        if labelled || stray_class_weight {
             gen::place(u, fault, !stray_class_weight)?
         } else {
             Place::Null
@@ -249,6 +252,8 @@ fn term<T: Api>(
     };
     let (dt, dp) = if let Some(which) = dense_index(kind) {
         dense_domains(which, &opts)
+    } else if let Some(which) = label_index(kind) {
+        (ANY, label_domain(which))
     } else {
         (ANY, ANY)
     };
@@ -498,6 +503,7 @@ fn expected<T: Fl>(
                 .iter()
                 .any(|&p| misaligned(p))
             || dense_index(t.kind).is_some_and(|which| t.opts.rejected_by(which, T::BYTES))
+            || label_index(t.kind).is_some_and(|which| label_rejects(which, &t.opts, T::BYTES))
         {
             return INVALID_ARGUMENT;
         }
@@ -548,7 +554,7 @@ fn own<T: Api>(t: &TermBufs<T>) -> (T, Vec<T>) {
     // SAFETY: the term's own buffers, checked valid by the successful weighted sum.
     let st = unsafe {
         if t.sparse() {
-            T::sparse()(
+            T::sparse(label_index(t.kind).expect("a label kind"))(
                 t.labels.ptr(),
                 t.y_pred.ptr(),
                 t.batch(),
@@ -687,7 +693,7 @@ fn compare_with_own_functions<T: Api>(
 fn kind_name(kind: i32) -> &'static str {
     match kind {
         k if dense_index(k).is_some() => DENSE[dense_index(k).unwrap()].name,
-        SPARSE => "sparse_categorical_crossentropy",
+        k if label_index(k).is_some() => LABELS[label_index(k).unwrap()].name,
         CUSTOM => "custom",
         _ => "?",
     }

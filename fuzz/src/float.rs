@@ -146,6 +146,32 @@ pub type CustomFn<T> =
 /// index is a position in it, not a `loss_kind` value (see [`dense_index`]).
 pub use loss::DENSE;
 
+/// The label losses (integer labels; the signature of sparse cross-entropy): the
+/// library's list, `loss::LABELS`.
+pub use loss::LABELS;
+
+/// The position in [`LABELS`] of the label loss whose `loss_kind` value is `kind`.
+pub fn label_index(kind: i32) -> Option<usize> {
+    LABELS.iter().position(|d| d.kind as i32 == kind)
+}
+
+/// Where label loss `LABELS[which]` is finite: `y_pred` anywhere in [-B, B] for
+/// sparse cross-entropy (logits, or probabilities it clips); probabilities in
+/// [1e-3, 1] for generalized cross-entropy (`p^(q-1)` is infinite at 0, `p^q` NaN
+/// below).
+pub fn label_domain(which: usize) -> crate::gen::Dom {
+    match LABELS[which].name {
+        "categorical_generalized_cross_entropy" => crate::gen::Dom::new(1e-3, 1.0),
+        _ => crate::gen::ANY,
+    }
+}
+
+/// Whether label loss `LABELS[which]` rejects these (otherwise valid) options in a
+/// buffer type of `bytes` bytes: in `float`, `q` must not round to 0.
+pub fn label_rejects(which: usize, o: &crate::opts::RawOpts, bytes: usize) -> bool {
+    LABELS[which].name == "categorical_generalized_cross_entropy" && bytes == 4 && o.q as f32 == 0.0
+}
+
 /// The position in [`DENSE`] of the dense loss whose `loss_kind` value is `kind`.
 pub fn dense_index(kind: i32) -> Option<usize> {
     DENSE.iter().position(|d| d.kind as i32 == kind)
@@ -155,8 +181,9 @@ pub fn dense_index(kind: i32) -> Option<usize> {
 pub trait Api: Fl {
     /// The function of dense loss `DENSE[which]`.
     fn dense(which: usize) -> DenseFn<Self>;
-    /// `loss_sparse_categorical_crossentropy_*`.
-    fn sparse() -> SparseFn<Self>;
+    /// The function of label loss `LABELS[which]` (the signature of
+    /// `loss_sparse_categorical_crossentropy_*`).
+    fn sparse(which: usize) -> SparseFn<Self>;
     /// `loss_class_weights_to_sample_weights_*`.
     fn class_weights() -> ClassWeightsFn<Self>;
     /// `loss_clip_by_value_*`.
@@ -197,12 +224,14 @@ macro_rules! api {
                     // SAFETY: same arguments; the return types are both a C int.
                     unsafe { std::mem::transmute::<From, DenseFn<$t>>(f) }
                 }
-                fn sparse() -> SparseFn<$t> {
+                fn sparse(which: usize) -> SparseFn<$t> {
                     type From = unsafe extern "C" fn(
                         *const i32, *const $t, usize, usize, *const $t, *const $t,
                         *const loss_options, *mut $t, *mut $t,
                     ) -> loss_status;
-                    raw!(loss::[<loss_sparse_categorical_crossentropy_ $t>], From, SparseFn<$t>)
+                    let f: From = LABELS[which].$t;
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, SparseFn<$t>>(f) }
                 }
                 fn class_weights() -> ClassWeightsFn<$t> {
                     type From = unsafe extern "C" fn(

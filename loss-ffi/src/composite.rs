@@ -15,9 +15,9 @@ use crate::args::{
 };
 use crate::options::{loss_options, read_options, Options};
 use crate::registry::{dense_built_in, loss_kind};
+use crate::sparse::{labels_built_in, takes_labels};
 use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::composite::{weighted_sum, CustomLossFloat, Term};
-use loss_core::rows::SparseCategoricalCrossentropy;
 use loss_core::{Loss, LossError, Real, Targets};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use std::ffi::c_void;
@@ -75,8 +75,9 @@ type RawCustomFn<F> = unsafe extern "C-unwind" fn(
 /// the defaults), then set the fields the kind needs. The caller owns every buffer; libloss keeps no pointer after the call.
 ///
 /// The term computes the loss `kind` of `y_pred` (`[batch, dim]`) against `y_true`
-/// (`[batch, dim]`) or, for `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`, against
-/// `labels` (`[batch]`, classes = `dim`), with its own `sample_weight` (nullable,
+/// (`[batch, dim]`) or, for the label losses (`LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`,
+/// `LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY`), against `labels` (`[batch]`,
+/// classes = `dim`), with its own `sample_weight` (nullable,
 /// `[batch]`) and `options` (its `reduction` included), exactly as the loss's own
 /// function would. Its gradient, multiplied by `weight`, goes to `grad_out`.
 #[repr(C)]
@@ -87,21 +88,21 @@ pub struct loss_term<F> {
     /// The term's weight in the total: finite and >= 0, and finite in the buffer
     /// type (in `loss_term_f32`, at most `FLT_MAX`: `1e300` is rejected).
     pub weight: f64,
-    /// Targets, `[batch, dim]`: required except for sparse cross-entropy (ignored there).
+    /// Targets, `[batch, dim]`: required except for the label losses (ignored there).
     pub y_true: *const F,
     /// Class labels, `[batch]`, each in `[0, dim)` or `options.ignore_index`: required
-    /// for sparse cross-entropy, ignored otherwise.
+    /// for the label losses, ignored otherwise.
     pub labels: *const i32,
     /// Predictions, `[batch, dim]`: required.
     pub y_pred: *const F,
     /// Number of samples, > 0.
     pub batch: usize,
-    /// Values per sample (classes for sparse cross-entropy), > 0.
+    /// Values per sample (classes for the label losses), > 0.
     pub dim: usize,
     /// Nullable, `[batch]`: per-sample weights (all 1 when NULL).
     pub sample_weight: *const F,
-    /// Nullable, `[dim]`: class weights of sparse cross-entropy; must be NULL for
-    /// every other kind.
+    /// Nullable, `[dim]`: class weights of the label losses; must be NULL for every
+    /// other kind.
     pub class_weight: *const F,
     /// Nullable: the term's options (NULL for `loss_options_default()`), read during
     /// the call only. A pointer, not a copy, so that `loss_options` can grow without
@@ -175,18 +176,9 @@ fn invalid(msg: String) -> Error {
     Error::new(loss_status::LOSS_ERROR_INVALID_ARGUMENT, msg)
 }
 
-fn boxed<'a, T: Real, L: Loss<T> + 'a>(loss: L) -> Result<Box<dyn Loss<T> + 'a>> {
-    Ok(Box::new(loss))
-}
-
-/// Whether a kind compares `y_pred` with integer `labels` rather than `y_true`.
-fn takes_labels(kind: loss_kind) -> bool {
-    kind == loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY
-}
-
 /// The built-in loss of `kind` with the term's options (and class weights, for
-/// sparse cross-entropy), built as the loss's own exported function builds it: the
-/// dense-target losses come from the registry.
+/// the label losses), built as the loss's own exported function builds it: the
+/// dense-target losses from the registry, the label losses from `sparse::LABELS`.
 fn built_in<'a, T: Real>(
     kind: loss_kind,
     o: &Options,
@@ -195,19 +187,10 @@ fn built_in<'a, T: Real>(
     if let Some(loss) = dense_built_in(kind, o) {
         return loss;
     }
+    if let Some(loss) = labels_built_in(kind, o, class_weight) {
+        return loss.map(|l| Box::new(l) as Box<dyn Loss<T> + 'a>);
+    }
     match kind {
-        loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY => {
-            let loss = SparseCategoricalCrossentropy::<T>::new(
-                o.from_logits,
-                o.label_smoothing,
-                o.epsilon,
-                o.ignore_index,
-            )?;
-            match class_weight {
-                None => boxed(loss),
-                Some(cw) => boxed(loss.with_class_weight(ArrayView1::from(cw))),
-            }
-        }
         loss_kind::LOSS_KIND_CUSTOM => unreachable!("custom terms are built from their callback"),
         _ => unreachable!("every dense kind is in the registry"),
     }
@@ -343,7 +326,7 @@ unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> 
     let opts = unsafe { read_options(raw.options) }?;
     if !raw.class_weight.is_null() && !takes_labels(kind) {
         return Err(invalid(format!(
-            "class_weight is only for sparse categorical cross-entropy, not {kind:?}"
+            "class_weight is only for the label losses, not {kind:?}"
         )));
     }
     Ok(Checked { raw, kind, n, opts })

@@ -371,6 +371,9 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
         }
     }
     let o: *const loss_options = local.as_ptr();
+    // SAFETY: `o` points to `local`, every byte of whose fields is initialised (by
+    // the defaults, then by the caller's bytes). The enum field is read as an `i32`,
+    // so any value is valid.
     let raw_reduction = unsafe { addr_of!((*o).reduction).cast::<i32>().read() };
     let reduction = match raw_reduction {
         0 => Reduction::None,

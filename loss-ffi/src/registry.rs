@@ -382,5 +382,8 @@ other {
     sparse_categorical_crossentropy = 16;
     /// The term's `custom` callback, with `user_data`.
     custom = 17;
+    /// `loss_categorical_generalized_cross_entropy_*`: `labels` as
+    /// `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+    categorical_generalized_cross_entropy = 21;
 }
 }

@@ -1,14 +1,138 @@
-//! Sparse categorical cross-entropy: integer labels, optional class weights.
+//! The label losses: integer labels against `[batch, classes]` predictions, with
+//! optional sample and class weights and `options->ignore_index`. Every one has the
+//! signature of `loss_sparse_categorical_crossentropy_*`, is listed in [`LABELS`]
+//! (the table the weighted sum, the tests and the fuzz targets read), and is built
+//! from the options by [`labels_built_in`], once.
 
 use crate::args::{
     elements, input, non_null, optional_input, optional_output, optional_span, output,
     outputs_disjoint, span,
 };
-use crate::options::{loss_options, read_options};
-use crate::status::{boundary, loss_status};
-use loss_core::rows::SparseCategoricalCrossentropy;
+use crate::options::{loss_options, read_options, Options};
+use crate::registry::loss_kind;
+use crate::status::{boundary, loss_status, Result};
+use loss_core::rows::categorical_generalized_cross_entropy::GeneralizedCrossEntropy;
+use loss_core::rows::{Labeled, SparseCategoricalCrossentropy};
 use loss_core::{Loss, Real, Targets};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+
+/// The signature of every label loss, `loss_<name>_f32` / `_f64`.
+pub type LabelFn<T> = unsafe extern "C" fn(
+    *const i32,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> loss_status;
+
+/// One label loss.
+#[derive(Clone, Copy, Debug)]
+pub struct LabelLoss {
+    /// The base name: the functions are `loss_<name>_f32` / `_f64`.
+    pub name: &'static str,
+    /// Its weighted-sum kind.
+    pub kind: loss_kind,
+    /// The `loss_options` fields it reads.
+    pub options: &'static str,
+    /// `loss_<name>_f32`.
+    pub f32: LabelFn<f32>,
+    /// `loss_<name>_f64`.
+    pub f64: LabelFn<f64>,
+}
+
+/// Every label loss.
+pub static LABELS: &[LabelLoss] = &[
+    LabelLoss {
+        name: "sparse_categorical_crossentropy",
+        kind: loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY,
+        options: "from_logits, label_smoothing, epsilon, ignore_index",
+        f32: loss_sparse_categorical_crossentropy_f32,
+        f64: loss_sparse_categorical_crossentropy_f64,
+    },
+    LabelLoss {
+        name: "categorical_generalized_cross_entropy",
+        kind: loss_kind::LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY,
+        options: "q, ignore_index",
+        f32: loss_categorical_generalized_cross_entropy_f32,
+        f64: loss_categorical_generalized_cross_entropy_f64,
+    },
+];
+
+/// Whether `kind` is a label loss.
+pub(crate) fn takes_labels(kind: loss_kind) -> bool {
+    LABELS.iter().any(|l| l.kind == kind)
+}
+
+/// A label loss, built: by value, so that a call allocates nothing.
+pub(crate) enum Built<'a, T: Real> {
+    Sparse(SparseCategoricalCrossentropy<'a, T>),
+    Generalized(Labeled<'a, T, GeneralizedCrossEntropy<T>>),
+}
+
+impl<T: Real> Loss<T> for Built<'_, T> {
+    fn compute(
+        &self,
+        targets: Targets<'_, T>,
+        y_pred: ArrayView2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: loss_core::Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+        grad_out: Option<ArrayViewMut2<'_, T>>,
+    ) -> std::result::Result<(), loss_core::LossError> {
+        match self {
+            Built::Sparse(l) => l.compute(
+                targets,
+                y_pred,
+                sample_weight,
+                reduction,
+                loss_out,
+                grad_out,
+            ),
+            Built::Generalized(l) => l.compute(
+                targets,
+                y_pred,
+                sample_weight,
+                reduction,
+                loss_out,
+                grad_out,
+            ),
+        }
+    }
+}
+
+/// The label loss of `kind` built from `o` with the class weights `class_weight`, as
+/// its own function builds it (the one constructor from options of each label loss,
+/// used by its function and by the weighted sum); `None` for the other kinds.
+pub(crate) fn labels_built_in<'a, T: Real>(
+    kind: loss_kind,
+    o: &Options,
+    class_weight: Option<&'a [T]>,
+) -> Option<Result<Built<'a, T>>> {
+    let cw = class_weight.map(ArrayView1::from);
+    let built = match kind {
+        loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY => {
+            SparseCategoricalCrossentropy::<T>::new(
+                o.from_logits,
+                o.label_smoothing,
+                o.epsilon,
+                o.ignore_index,
+            )
+            .map(|l| Built::Sparse(cw.map_or(l, |cw| l.with_class_weight(cw))))
+        }
+        loss_kind::LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY => {
+            GeneralizedCrossEntropy::<T>::new(o.q).map(|row| {
+                let l = Labeled::new(row, o.ignore_index);
+                Built::Generalized(cw.map_or(l, |cw| l.with_class_weight(cw)))
+            })
+        }
+        _ => return None,
+    };
+    Some(built.map_err(Into::into))
+}
 
 /// The body of the sparse functions: validate, build views, compute.
 ///
@@ -16,6 +140,8 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 /// As the exported functions: pointers valid for the sizes given.
 #[allow(clippy::too_many_arguments)]
 unsafe fn sparse_call<T: Real>(
+    name: &'static str,
+    kind: loss_kind,
     labels: *const i32,
     y_pred: *const T,
     batch: usize,
@@ -26,7 +152,7 @@ unsafe fn sparse_call<T: Real>(
     loss_out: *mut T,
     grad_out: *mut T,
 ) -> loss_status {
-    boundary("loss_sparse_categorical_crossentropy", T::NAME, || {
+    boundary(name, T::NAME, || {
         non_null(labels, "labels")?;
         non_null(y_pred, "y_pred")?;
         non_null(loss_out, "loss_out")?;
@@ -60,15 +186,7 @@ unsafe fn sparse_call<T: Real>(
                 optional_output(grad_out, n, "grad_out")?,
             )
         };
-        let mut loss = SparseCategoricalCrossentropy::new(
-            opts.from_logits,
-            opts.label_smoothing,
-            opts.epsilon,
-            opts.ignore_index,
-        )?;
-        if let Some(cw) = class_weight {
-            loss = loss.with_class_weight(ArrayView1::from(cw));
-        }
+        let loss = labels_built_in(kind, &opts, class_weight).expect("a label kind")?;
         let shape = (batch, classes);
         loss.compute(
             Targets::Labels(ArrayView1::from(labels)),
@@ -123,9 +241,49 @@ twins! {
         // from inputs), which is the contract of `sparse_call`.
         unsafe {
             sparse_call(
+                "loss_sparse_categorical_crossentropy",
+                loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY,
                 labels, y_pred, batch, classes, sample_weight, class_weight, options,
                 loss_out, grad_out,
             )
         }
     }
+    /// Categorical generalized cross-entropy (Keras `CategoricalGeneralizedCrossEntropy`,
+    /// Zhang & Sabuncu 2018), robust to noisy labels: with `k = labels[i]` and
+    /// `p = y_pred[i * classes + k]` (a probability; not clipped or renormalised, as
+    /// Keras), `l_i = (1 - p^q) / q`, `q = options->q` in (0, 1] (`q -> 0` tends to
+    /// cross-entropy, `q = 1` is `1 - p`; Keras refuses `q = 1`); gradient
+    /// `-p^(q - 1)` at class k, 0 elsewhere (infinite at `p = 0` for `q < 1`, as in
+    /// Keras). `1 - p^q` is computed without cancellation (`-expm1(q log p)`), more
+    /// accurately than Keras' float `1 - pow(p, q)` for `p` near 1.
+    ///
+    /// Weights, `options->ignore_index`, the label rule and the outputs are those of
+    /// `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+    /// sample_weight[i] * class_weight[k]`; an ignored sample has loss 0, gradient 0
+    /// and weight 0; other labels in `[0, classes)`, else
+    /// LOSS_ERROR_LABEL_OUT_OF_RANGE.
+    pub unsafe extern "C" fn loss_categorical_generalized_cross_entropy(
+        labels: *const i32,
+        y_pred: *const Float,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const Float,
+        class_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // `loss_sparse_categorical_crossentropy_*`), which is the contract of
+        // `sparse_call`.
+        unsafe {
+            sparse_call(
+                "loss_categorical_generalized_cross_entropy",
+                loss_kind::LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
+
 }

@@ -146,6 +146,31 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         });
         assert_eq!(st, loss_status::LOSS_OK);
         assert_eq!(allocs, 0, "sparse CE {reduction:?} allocated");
+        // Every other label loss (its probabilities: the logits squashed into (0, 1)).
+        let probs: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect();
+        for l in LABELS
+            .iter()
+            .filter(|l| l.name != "sparse_categorical_crossentropy")
+        {
+            let allocs = allocations_during(|| {
+                // SAFETY: as the sparse CE call above, with `probs` for `logits`.
+                st = unsafe {
+                    (l.f32)(
+                        labels.as_ptr(),
+                        probs.as_ptr(),
+                        batch,
+                        classes,
+                        std::ptr::null(),
+                        cw.as_ptr(),
+                        &o,
+                        loss.as_mut_ptr(),
+                        grad.as_mut_ptr(),
+                    )
+                };
+            });
+            assert_eq!(st, loss_status::LOSS_OK, "{}", l.name);
+            assert_eq!(allocs, 0, "{} {reduction:?} allocated", l.name);
+        }
         // Short rows (blocks of rows at once): the same logits as [6400, 10].
         let short_labels: Vec<i32> = (0..6400).map(|i| i % 10).collect();
         let mut short_loss = vec![0f32; 6400];

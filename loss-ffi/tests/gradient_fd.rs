@@ -97,3 +97,73 @@ fn every_registry_loss_has_the_gradient_of_its_value() {
     }
     assert_eq!(checked, DENSE.len() * 16);
 }
+
+#[test]
+fn every_label_loss_has_the_gradient_of_its_value() {
+    // Probabilities in (0.12, 0.88) (no clip switches within the step), labels of
+    // every class, class weights, every reduction; the label losses of `LABELS`.
+    const CLASSES: usize = 5;
+    let (_, p, w) = inputs();
+    let labels: Vec<i32> = (0..BATCH as i32)
+        .map(|i| (i * 2 + 1) % CLASSES as i32)
+        .collect();
+    let cw = [1.5, 0.5, 2.0, 1.0, 0.75];
+    let mut checked = 0;
+    for l in LABELS {
+        for reduction in [
+            loss_reduction::LOSS_REDUCTION_NONE,
+            loss_reduction::LOSS_REDUCTION_SUM,
+            loss_reduction::LOSS_REDUCTION_MEAN,
+            loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+        ] {
+            for logits in [false, true] {
+                let mut o = loss_options_default();
+                o.reduction = reduction;
+                o.from_logits = logits;
+                o.q = 0.7;
+                let call = |p: &[f64]| {
+                    let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
+                        BATCH
+                    } else {
+                        1
+                    };
+                    let mut out = vec![0.0; n_out];
+                    let mut g = vec![0.0; BATCH * CLASSES];
+                    // SAFETY: labels and w hold BATCH values, p and g BATCH * CLASSES,
+                    // cw CLASSES, out n_out.
+                    let s = unsafe {
+                        (l.f64)(
+                            labels.as_ptr(),
+                            p.as_ptr(),
+                            BATCH,
+                            CLASSES,
+                            w.as_ptr(),
+                            cw.as_ptr(),
+                            &o,
+                            out.as_mut_ptr(),
+                            g.as_mut_ptr(),
+                        )
+                    };
+                    assert_eq!(s, loss_status::LOSS_OK, "{}", l.name);
+                    (out.iter().sum::<f64>(), g)
+                };
+                let (_, g) = call(&p);
+                for k in 0..BATCH * CLASSES {
+                    let h = 1e-6;
+                    let (mut up, mut down) = (p.clone(), p.clone());
+                    up[k] += h;
+                    down[k] -= h;
+                    let fd = (call(&up).0 - call(&down).0) / (2.0 * h);
+                    assert!(
+                        (fd - g[k]).abs() <= 1e-6 * g[k].abs().max(1.0),
+                        "{} ({reduction:?}, logits {logits}): d/dp[{k}] = {}, finite difference {fd}",
+                        l.name,
+                        g[k]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, LABELS.len() * 4 * 2 * BATCH * CLASSES);
+}

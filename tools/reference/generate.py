@@ -24,6 +24,13 @@ Families (each writes one file of tests/reference/):
   shapes 1x1 to 2x3000, edge cases (zeros, identical rows, one sample, no positives,
   all positives, large and negative values, zero weights); cross-checked against
   numpy float64 and its central differences. Written to tests/reference/tversky.json.
+- ``generalized_ce``: ``keras.losses.CategoricalGeneralizedCrossEntropy`` against
+  integer labels (the ``sparse`` signature), f32 and f64, every reduction, sample
+  weights and class weights (given to Keras as the per-sample weights
+  ``sample_weight * class_weight[label]``), q in (0, 1), shapes 1x2 to 3x2000, edge
+  cases (p = 1, p near 1, tiny p, one sample, all labels equal, zero weights);
+  cross-checked against numpy float64 and its central differences. Written to
+  tests/reference/categorical_generalized_cross_entropy.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -578,11 +585,136 @@ def tversky_case(case_id, function, dtype, t, p, w, reduction, options):
     return case
 
 
+def gce_numpy(q):
+    """Keras' CategoricalGeneralizedCrossEntropy per sample, numpy float64, as a
+    function of (one-hot targets, y_pred)."""
+    def fn(t, p):
+        return (1.0 - np.sum(t * p, axis=1) ** q) / q
+    return fn
+
+
+def gce_family():
+    rng = np.random.default_rng(3)
+    function = "categorical_generalized_cross_entropy"
+    settings = [(1, 2, 0.5), (1, 7, 0.7), (5, 8, 0.3), (16, 64, 0.9), (4, 10, 0.05), (3, 2000, 0.5)]
+    cases = []
+    n = 0
+    for dtype in ("f32", "f64"):
+        np_dtype = np.float32 if dtype == "f32" else np.float64
+        for k, (b, c, q) in enumerate(settings):
+            for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+                if b * c > 1000 and reduction not in ("mean", "none"):
+                    continue
+                labels = rng.integers(0, c, b).astype(np.int32)
+                x = 2.0 * rng.standard_normal((b, c))
+                p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+                sw = rng.random(b) * 2 if (k + len(reduction)) % 2 == 0 else None
+                cw = rng.random(c) + 0.5 if (k + len(reduction)) % 3 == 0 else None
+                n += 1
+                cases.append(gce_case(f"R-gce-{n:03d}-{dtype}-{reduction}", function, dtype, labels,
+                                      p.astype(np_dtype), sw, cw, reduction, q))
+        edges = [
+            ("p-one", np.array([1, 0]), np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), None, None, "none", 0.5),
+            ("p-near-one", np.array([2, 2]), np.array([[1e-4, 1e-4, 1 - 2e-4], [0.0, 1e-6, 1 - 1e-6]]),
+             None, None, "none", 0.5),
+            ("tiny-p", np.array([0]), np.array([[1e-6, 0.5, 0.5 - 1e-6]]), None, None, "sum", 0.3),
+            ("one-sample", np.array([1]), np.array([[0.2, 0.7, 0.1]]), None, None, "sum_over_batch_size", 0.5),
+            ("all-labels-equal", np.array([3, 3, 3, 3]), rng.dirichlet(np.ones(4), 4), None, None, "mean", 0.6),
+            ("zero-weights", np.array([0, 1]), np.array([[0.3, 0.7], [0.6, 0.4]]), np.zeros(2), None, "mean", 0.5),
+            ("class-weights", np.array([0, 1, 1]), rng.dirichlet(np.ones(2), 3), np.array([1.0, 2.0, 0.5]),
+             np.array([3.0, 0.25]), "mean", 0.8),
+        ]
+        for name, labels, p, sw, cw, reduction, q in edges:
+            cases.append(gce_case(f"E-gce-{name}-{dtype}-{reduction}", function, dtype,
+                                  np.asarray(labels, np.int32), p.astype(np_dtype), sw, cw, reduction, q))
+    return cases
+
+
+def gce_case(case_id, function, dtype, labels, p, sw, cw, reduction, q):
+    np_dtype = np.float32 if dtype == "f32" else np.float64
+    b, c = p.shape
+    w = None
+    if sw is not None or cw is not None:
+        w = np.ones(b) if sw is None else np.asarray(sw, np.float64)
+        if cw is not None:
+            w = w * np.asarray(cw, np.float64)[labels]
+        w = w.astype(np_dtype)
+    loss = keras_loss(lambda **k: keras.losses.CategoricalGeneralizedCrossEntropy(q=q, **k),
+                      {"mean": "mean_with_sample_weight"}.get(reduction, reduction), dtype)
+    tl = tf.constant(labels)
+    pp = tf.Variable(p, dtype=tf_dtype(dtype))
+    with tf.GradientTape() as tape:
+        value = loss(tl, pp, sample_weight=None if w is None else tf.constant(w, tf_dtype(dtype)))
+        total = tf.reduce_sum(value)
+    grad = tape.gradient(total, pp).numpy()
+    value = np.atleast_1d(value.numpy())
+    per_sample = (1.0 - p.astype(np.float64)[np.arange(b), labels] ** q) / q
+    if w is not None:
+        per_sample = per_sample * w
+    t = np.eye(c)[labels]
+    np_fn = gce_numpy(q)
+    want = reduce_np(np_fn(t, p.astype(np.float64)), w, reduction, b)
+    rtol = 1e-4 if dtype == "f32" else 1e-9
+    assert np.allclose(value, want, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(want)))), (case_id, value, want)
+    # Gradient: only the labelled element of each row; -p^(q-1) times the reduction's weight.
+    want_grad = np.zeros((b, c))
+    want_grad[np.arange(b), labels] = -(p.astype(np.float64)[np.arange(b), labels] ** (q - 1))
+    want_grad *= reduce_scale(w, reduction, b)[:, None]
+    finite = np.isfinite(want_grad)
+    assert np.allclose(grad[finite], want_grad[finite], rtol=1e-3 if dtype == "f32" else 1e-9,
+                       atol=1e-30), case_id
+    if not any(s in case_id for s in ("p-one", "near", "tiny")):  # steps larger than 1 - p
+        # The analytic gradient above against central differences of the numpy loss,
+        # at each labelled element, with a step relative to it.
+        p64 = p.astype(np.float64)
+        rows = np.arange(b)
+        h = 1e-6 * p64[rows, labels]
+        up, down = p64.copy(), p64.copy()
+        up[rows, labels] += h
+        down[rows, labels] -= h
+        fd = (np_fn(t, up) - np_fn(t, down)) / (2 * h) * reduce_scale(w, reduction, b)
+        assert np.allclose(fd, want_grad[rows, labels], rtol=1e-5, atol=1e-300), case_id
+    opts = {"q": q}
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    case = {
+        "id": case_id,
+        "function": function,
+        "signature": "sparse",
+        "dtype": dtype,
+        "shape": {"batch": int(b), "classes": int(c)},
+        "options": opts,
+        "inputs": {"labels": [int(x) for x in labels],
+                   "y_pred": [enc(v) for v in p.ravel().astype(np.float64)]},
+        "expected": {"loss": [enc(v) for v in value.astype(np.float64)],
+                     "grad": [enc(v) for v in grad.ravel().astype(np.float64)]},
+        "tolerance": tolerance(dtype, value, grad, per_sample),
+    }
+    if dtype == "f32":
+        # Keras computes 1 - pow(p, q) in float: for p near 1 the subtraction loses
+        # up to an ulp of 1 (2^-23 here, 2^-24 in the rounding of pow), i.e. 2^-23 / q
+        # in the loss, where libloss is exact to a few ulps (-expm1(q log p)): the
+        # allowed difference includes that error of the anchor, scaled as the
+        # reduction scales the per-sample values (E-gce-p-near-one-f32-none differs
+        # by 5e-8 of 2e-4 and 6e-8 of 1e-6, Keras' own error).
+        scale = reduce_scale(w, reduction, b)
+        spread = np.max(np.abs(scale)) if reduction == "none" else np.sum(np.abs(scale))
+        out = case["tolerance"]["outputs"]["loss"]
+        out["atol"] = max(out["atol"], 2.0 ** -22 / q * float(spread))
+        case["tolerance"]["atol"] = max(case["tolerance"]["atol"], out["atol"])
+    if sw is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in np.asarray(sw, np_dtype).astype(np.float64)]
+    if cw is not None:
+        case["inputs"]["class_weight"] = [enc(v) for v in np.asarray(cw, np_dtype).astype(np.float64)]
+    return case
+
+
 FAMILIES = {
     "nan": ("nan_inputs.json", nan_family),
     "dice": ("dice.json", dice_family),
     "categorical_focal": ("categorical_focal_crossentropy.json", focal_family),
     "tversky": ("tversky.json", tversky_family),
+    "generalized_ce": ("categorical_generalized_cross_entropy.json", gce_family),
 }
 
 

@@ -291,7 +291,38 @@ def sparse_categorical_crossentropy(
     ``class_weight`` ``[classes]`` are optional. Options: ``from_logits``,
     ``label_smoothing``, ``ignore_index`` (None = no label ignored), ``epsilon``,
     ``reduction``. Returns :class:`LossResult`."""
-    fn = "libloss.sparse_categorical_crossentropy"
+    return _label_loss("sparse_categorical_crossentropy", labels, y_pred, sample_weight, class_weight, grad,
+                       {**_set(dict(options, reduction=reduction, from_logits=from_logits,
+                                    label_smoothing=label_smoothing, epsilon=epsilon)),
+                        "ignore_index": ignore_index})
+
+
+def categorical_generalized_cross_entropy(
+    labels,
+    y_pred,
+    *,
+    sample_weight=None,
+    class_weight=None,
+    grad: bool = True,
+    reduction: Optional[ReductionLike] = None,
+    q: Optional[float] = None,
+    ignore_index: Optional[int] = None,
+    **options,
+) -> LossResult:
+    """``loss_categorical_generalized_cross_entropy_f32/_f64`` (Keras
+    ``CategoricalGeneralizedCrossEntropy``): ``(1 - p[label]^q) / q``.
+
+    ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]`` probabilities;
+    ``sample_weight`` ``[batch]`` and ``class_weight`` ``[classes]`` are optional.
+    Options: ``q`` (in (0, 1], default 0.5), ``ignore_index`` (None = no label
+    ignored), ``reduction``. Returns :class:`LossResult`."""
+    return _label_loss("categorical_generalized_cross_entropy", labels, y_pred, sample_weight, class_weight,
+                       grad, {**_set(dict(options, reduction=reduction, q=q)), "ignore_index": ignore_index})
+
+
+def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bool, kw: dict) -> LossResult:
+    """A label loss (the signature of ``loss_sparse_categorical_crossentropy_*``)."""
+    fn = f"libloss.{name}"
     p0 = np.asarray(y_pred)
     dt = _real(p0, fn)
     p, lab = _floats(p0, dt), _int32(labels, fn, "labels")
@@ -302,12 +333,10 @@ def sparse_categorical_crossentropy(
         raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
     w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
     cw = _optional(class_weight, dt, (classes,), fn, "class_weight")
-    o = _options(fn, {**_set(dict(options, reduction=reduction, from_logits=from_logits,
-                                  label_smoothing=label_smoothing, epsilon=epsilon)),
-                      "ignore_index": ignore_index})
+    o = _options(fn, kw)
     out, g = _outputs(o, batch, p, grad)
     _check(
-        _lib.fn("sparse_categorical_crossentropy", dt.char)(
+        _lib.fn(name, dt.char)(
             lab.ctypes.data, p.ctypes.data, batch, classes, _ptr(w), _ptr(cw), ctypes.byref(o), out.ctypes.data,
             _ptr(g)
         )
@@ -508,13 +537,17 @@ def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = Fa
 # ------------------------------------------------------------------- weighted sums
 
 
+#: The kinds whose terms take ``labels`` (the label losses).
+_LABEL_KINDS = (Kind.SPARSE_CATEGORICAL_CROSSENTROPY, Kind.CATEGORICAL_GENERALIZED_CROSS_ENTROPY)
+
+
 class Term:
     """One term of :func:`weighted_sum`.
 
     ``loss``: a :class:`Kind`, or its name in lower case (``"huber"``,
     ``"sparse_categorical_crossentropy"``, ``"custom"``). ``y_pred`` is
-    ``[batch, ...]``; ``y_true`` has its shape (not for sparse CE, which takes
-    ``labels``, ``[batch]``, and optional ``class_weight``). ``fn`` (custom terms)
+    ``[batch, ...]``; ``y_true`` has its shape (not for the label losses, sparse CE and
+    generalized CE, which take ``labels``, ``[batch]``, and optional ``class_weight``). ``fn`` (custom terms)
     is called as ``fn(y_true, y_pred)`` with read-only ``[batch, dim]`` arrays valid
     during the call only, and returns the per-sample losses (``[batch]``) or a tuple
     ``(losses, grad)`` with ``grad`` ``[batch, dim]`` (``d l_i / d y_pred_i``;
@@ -561,7 +594,7 @@ def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResu
         dim = int(np.prod(p.shape[1:], dtype=np.int64))
         c.kind, c.weight, c.y_pred, c.batch, c.dim = int(term.kind), float(term.weight), p.ctypes.data, batch, dim
         keep.append(p)
-        if term.kind == Kind.SPARSE_CATEGORICAL_CROSSENTROPY:
+        if term.kind in _LABEL_KINDS:
             lab = _int32(term.labels, where, "labels")
             if lab.shape != (batch,):
                 raise _shape_error(where, f"labels has shape {lab.shape}, expected ({batch},)")

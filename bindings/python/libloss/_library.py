@@ -138,6 +138,7 @@ DENSE_LOSSES = tuple(name for name, *_ in DENSE)
 _TYPED = {
     **{name: _DENSE for name in DENSE_LOSSES},
     "sparse_categorical_crossentropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
+    "categorical_generalized_cross_entropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "sequence_crossentropy": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P],
     "ctc": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P],
     "ctc_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _S],

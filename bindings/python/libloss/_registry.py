@@ -30,6 +30,7 @@ class Kind(enum.IntEnum):
     TVERSKY = 20
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
+    CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
 
 
 #: The dense-target losses, ``(name, kind, formula, options)``, in the registry's

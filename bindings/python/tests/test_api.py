@@ -62,6 +62,18 @@ def test_default_options_match_the_header():
         "blank": 0,
         "zero_infinity": False,
         "batch_first": False,
+        "q": 0.5,
+        "tversky_alpha": 0.5,
+        "tversky_beta": 0.5,
+        "circle_gamma": 80.0,
+        "circle_margin": 0.4,
+        "norm_degree": 2.0,
+        "norm_eps": 1e-6,
+        "ranking_margin": 0.0,
+        "cosine_margin": 0.0,
+        "temperature": 0.07,
+        "remove_diagonal": True,
+        "swap": False,
     }
 
 
@@ -151,6 +163,12 @@ def test_errors_from_libloss_carry_status_and_message():
            lambda: libloss.sparse_categorical_crossentropy([0, 3], np.zeros((2, 3))),
            "loss_sparse_categorical_crossentropy_f64: ")
     expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
+           lambda: libloss.categorical_generalized_cross_entropy([-1, 0], np.full((2, 3), 0.5)),
+           "loss_categorical_generalized_cross_entropy_f64: ")
+    expect(libloss.InvalidArgumentError, Status.INVALID_ARGUMENT,
+           lambda: libloss.categorical_generalized_cross_entropy([1, 0], np.full((2, 3), 0.5), q=0.0),
+           "loss_categorical_generalized_cross_entropy_f64: ")
+    expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
            lambda: libloss.class_weights_to_sample_weights([0, -1], [1.0, 2.0]),
            "loss_class_weights_to_sample_weights_f64: ")
     # A term without y_true: a NULL pointer for libloss.
@@ -170,6 +188,9 @@ def test_errors_found_in_python():
     expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
            lambda: libloss.sparse_categorical_crossentropy(np.array([0, 2**33]), np.zeros((2, 3))),
            "libloss.sparse_categorical_crossentropy: labels do not fit int32")
+    expect(libloss.ShapeError, Status.SHAPE,
+           lambda: libloss.categorical_generalized_cross_entropy([0, 1], np.zeros((2, 3)), class_weight=[1, 2]),
+           "libloss.categorical_generalized_cross_entropy: ")
     expect(libloss.InvalidArgumentError, Status.INVALID_ARGUMENT, lambda: libloss.huber(T, P, reduction="average"),
            "libloss.huber: unknown reduction")
     with pytest.raises(TypeError, match="unexpected keyword argument 'deltaa'"):
@@ -241,6 +262,12 @@ def test_weighted_sum_matches_each_loss():
     assert total == np.float32(0) + np.float32(0.5) * h.loss + np.float32(2) * s.loss
     assert np.array_equal(grads[0], np.float32(0.5) * h.grad) and np.array_equal(grads[1], np.float32(2) * s.grad)
     assert libloss.weighted_sum(terms, grad=False).grads is None
+    # The other label loss, by name: labels, class weights and its q.
+    probs = rng.random((4, 5)).astype(np.float32) + 0.05
+    term = libloss.Term("categorical_generalized_cross_entropy", probs, labels=labels, class_weight=cw, q=0.3)
+    total, per_term, grads = libloss.weighted_sum([term])
+    g = libloss.categorical_generalized_cross_entropy(labels, probs, class_weight=cw, q=0.3)
+    assert per_term[0] == g.loss and total == g.loss and np.array_equal(grads[0], g.grad)
 
 
 def test_weighted_sum_with_a_python_custom_loss():

@@ -21,6 +21,7 @@ pub use categorical_crossentropy::CategoricalCrossentropy;
 pub use categorical_hinge::CategoricalHinge;
 pub use cosine_similarity::CosineSimilarity;
 pub use dice::Dice;
+pub use labeled::Labeled;
 pub use sequence_crossentropy::SequenceCrossentropy;
 pub use softmax_cross_entropy::{Input, SoftmaxCrossEntropy};
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;

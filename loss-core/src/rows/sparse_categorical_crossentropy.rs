@@ -1,11 +1,10 @@
 //! Sparse categorical cross-entropy: integer labels, class weights, an ignored label.
 
-use super::{Input, RowKernel, RowTargets, SoftmaxCrossEntropy};
-use crate::error::{ensure_shape, Result};
-use crate::loss::{checked_reduce, contiguity, impl_loss, label_targets, Targets};
+use super::{Input, Labeled, SoftmaxCrossEntropy};
+use crate::error::Result;
+use crate::loss::{impl_loss, Loss, Targets};
 use crate::real::Real;
 use crate::reduction::Reduction;
-use crate::weights::{check_labels, LabelWeights};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// Keras 3 `SparseCategoricalCrossentropy` with torch's `weight` and `ignore_index`.
@@ -66,43 +65,22 @@ impl<'w, T: Real> SparseCategoricalCrossentropy<'w, T> {
     }
 }
 
+/// The label loss of its softmax cross-entropy rows ([`Labeled`]).
 fn compute<T: Real>(
     loss: &SparseCategoricalCrossentropy<'_, T>,
     targets: Targets<'_, T>,
     y_pred: ArrayView2<'_, T>,
     sample_weight: Option<ArrayView1<'_, T>>,
     reduction: Reduction,
-    mut loss_out: ArrayViewMut1<'_, T>,
-    mut grad_out: Option<ArrayViewMut2<'_, T>>,
+    loss_out: ArrayViewMut1<'_, T>,
+    grad_out: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    let ignore = loss.ignore_index;
-    let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
-    checked_reduce(&y_pred, w, reduction, out, grad, |c| {
-        let labels = label_targets(&targets, c.batch)?;
-        let class_weight = match &loss.class_weight {
-            None => None,
-            Some(cw) => {
-                ensure_shape(cw.len() == c.dim, || {
-                    format!("class_weight has {} values for {} classes", cw.len(), c.dim)
-                })?;
-                Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
-            }
-        };
-        check_labels(labels, c.dim, ignore)?;
-        let kernel = RowKernel {
-            loss: &loss.ce,
-            targets: RowTargets::Labels { labels, ignore },
-            y_pred: c.y_pred,
-            dim: c.dim,
-        };
-        let weights = LabelWeights {
-            labels,
-            sample_weight: c.sample_weight,
-            class_weight,
-            ignore,
-        };
-        Ok((kernel, weights))
-    })
+    let labeled = Labeled::new(loss.ce, loss.ignore_index);
+    let labeled = match loss.class_weight {
+        Some(cw) => labeled.with_class_weight(cw),
+        None => labeled,
+    };
+    labeled.compute(targets, y_pred, sample_weight, reduction, loss_out, grad_out)
 }
 
 impl_loss!(compute: SparseCategoricalCrossentropy<'_, T>);

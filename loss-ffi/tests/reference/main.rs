@@ -21,14 +21,8 @@ fn run_case(case: &Value) -> Vec<String> {
     match (signature, dtype) {
         ("dense", "f32") => dense::dense_f32(function).map(|f| dense::run_dense(case, f)),
         ("dense", "f64") => dense::dense_f64(function).map(|f| dense::run_dense(case, f)),
-        ("sparse", "f32") => Some(sparse::run_sparse(
-            case,
-            loss::loss_sparse_categorical_crossentropy_f32,
-        )),
-        ("sparse", "f64") => Some(sparse::run_sparse(
-            case,
-            loss::loss_sparse_categorical_crossentropy_f64,
-        )),
+        ("sparse", "f32") => sparse::label_loss(function).map(|l| sparse::run_sparse(case, l.f32)),
+        ("sparse", "f64") => sparse::label_loss(function).map(|l| sparse::run_sparse(case, l.f64)),
         ("sequence", "f32") => Some(sequence::run_sequence(
             case,
             loss::loss_sequence_crossentropy_f32,

@@ -1,9 +1,14 @@
-//! Sparse categorical cross-entropy: `labels` `[batch]`, `y_pred` `[batch, classes]`,
+//! The label losses (`loss::LABELS`): `labels` `[batch]`, `y_pred` `[batch, classes]`,
 //! optional `sample_weight` and `class_weight`.
 
 use super::common::*;
 use loss::*;
 use serde_json::Value;
+
+/// The label loss named `function`, if any.
+pub fn label_loss(function: &str) -> Option<&'static LabelLoss> {
+    LABELS.iter().find(|l| l.name == function)
+}
 
 pub fn run_sparse<T: Num>(
     case: &Value,
