@@ -333,14 +333,6 @@ typedef struct loss_options {
    */
   double tversky_beta;
   /**
-   * Circle scale gamma, default 80, finite and > 0.
-   */
-  double circle_gamma;
-  /**
-   * Circle relaxation margin m, default 0.4, finite.
-   */
-  double circle_margin;
-  /**
    * Triplet margin: the degree p of the distance's norm, default 2, finite and > 0.
    */
   double norm_degree;
@@ -357,14 +349,6 @@ typedef struct loss_options {
    * Cosine embedding margin, default 0 (torch), in [-1, 1].
    */
   double cosine_margin;
-  /**
-   * NT-Xent temperature, default 0.07 (optax), finite and > 0.
-   */
-  double temperature;
-  /**
-   * Circle: a sample is not its own positive pair. Default true (Keras).
-   */
-  bool remove_diagonal;
   /**
    * Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
    * swap). Default false.
@@ -1547,6 +1531,156 @@ enum loss_status loss_tversky_f64(const double *y_true,
                                   double *grad_out);
 
 /**
+ * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
+ * `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
+ * `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
+ * (default 0, finite; negative allowed); gradients `-y` (x1) and `y` (x2) where
+ * the argument is > 0, else 0 (torch's clamp).
+ *
+ * - `x1`, `x2`, `y`: `[batch]`; any `y` other than 1 or -1 is
+ *   LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument; torch
+ *   computes the formula with it);
+ * - `sample_weight`: nullable `[batch]` (torch has none; MEAN is then torch's mean);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_x1`, `grad_x2`: nullable `[batch]`, the gradients of the reduced value.
+ */
+enum loss_status loss_margin_ranking_f32(const float *x1,
+                                         const float *x2,
+                                         const float *y,
+                                         size_t batch,
+                                         const float *sample_weight,
+                                         const struct loss_options *options,
+                                         float *loss_out,
+                                         float *grad_x1,
+                                         float *grad_x2);
+
+/**
+ * Cosine embedding loss (torch `CosineEmbeddingLoss`): for rows `x1[i]`, `x2[i]`
+ * (`dim` values) and `y[i] = 1` (similar) or `-1` (dissimilar), with torch's
+ * `cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))` (a zero row has cos 0):
+ * `l_i = 1 - cos` for `y = 1`, `max(0, cos - margin)` for `y = -1`,
+ * `margin = options->cosine_margin` (default 0, in [-1, 1]); gradients through
+ * the cosine for both rows (0 where the clamp is inactive).
+ *
+ * - `x1`, `x2`: `[batch, dim]`; `y`: `[batch]`, each 1 or -1, else
+ *   LOSS_ERROR_LABEL_OUT_OF_RANGE (torch gives such a sample loss 0);
+ * - `sample_weight`: nullable `[batch]` (torch has none);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_x1`, `grad_x2`: nullable `[batch, dim]`.
+ */
+enum loss_status loss_cosine_embedding_f32(const float *x1,
+                                           const float *x2,
+                                           const float *y,
+                                           size_t batch,
+                                           size_t dim,
+                                           const float *sample_weight,
+                                           const struct loss_options *options,
+                                           float *loss_out,
+                                           float *grad_x1,
+                                           float *grad_x2);
+
+/**
+ * Triplet margin loss (torch `TripletMarginLoss`): for rows `anchor[i]`,
+ * `positive[i]`, `negative[i]` (`dim` values each) and torch's distance
+ * `d(u, v) = ||u - v + eps||_P`, `l_i = max(d(a, p) - d_neg + margin, 0)` with
+ * `d_neg = d(a, n)`, or `min(d(a, n), d(p, n))` with `options->swap`;
+ * `margin = options->margin` (default 1), `P = options->norm_degree` (default 2,
+ * > 0), `eps = options->norm_eps` (default 1e-6); a gradient for each input
+ * (0 where the clamp is inactive; a swap tie splits it evenly, as torch's min).
+ *
+ * - `anchor`, `positive`, `negative`: `[batch, dim]`;
+ * - `sample_weight`: nullable `[batch]` (torch has none);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_anchor`, `grad_positive`, `grad_negative`: nullable `[batch, dim]` each.
+ */
+enum loss_status loss_triplet_margin_f32(const float *anchor,
+                                         const float *positive,
+                                         const float *negative,
+                                         size_t batch,
+                                         size_t dim,
+                                         const float *sample_weight,
+                                         const struct loss_options *options,
+                                         float *loss_out,
+                                         float *grad_anchor,
+                                         float *grad_positive,
+                                         float *grad_negative);
+
+/**
+ * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
+ * `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
+ * `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
+ * (default 0, finite; negative allowed); gradients `-y` (x1) and `y` (x2) where
+ * the argument is > 0, else 0 (torch's clamp).
+ *
+ * - `x1`, `x2`, `y`: `[batch]`; any `y` other than 1 or -1 is
+ *   LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument; torch
+ *   computes the formula with it);
+ * - `sample_weight`: nullable `[batch]` (torch has none; MEAN is then torch's mean);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_x1`, `grad_x2`: nullable `[batch]`, the gradients of the reduced value.
+ */
+enum loss_status loss_margin_ranking_f64(const double *x1,
+                                         const double *x2,
+                                         const double *y,
+                                         size_t batch,
+                                         const double *sample_weight,
+                                         const struct loss_options *options,
+                                         double *loss_out,
+                                         double *grad_x1,
+                                         double *grad_x2);
+
+/**
+ * Cosine embedding loss (torch `CosineEmbeddingLoss`): for rows `x1[i]`, `x2[i]`
+ * (`dim` values) and `y[i] = 1` (similar) or `-1` (dissimilar), with torch's
+ * `cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))` (a zero row has cos 0):
+ * `l_i = 1 - cos` for `y = 1`, `max(0, cos - margin)` for `y = -1`,
+ * `margin = options->cosine_margin` (default 0, in [-1, 1]); gradients through
+ * the cosine for both rows (0 where the clamp is inactive).
+ *
+ * - `x1`, `x2`: `[batch, dim]`; `y`: `[batch]`, each 1 or -1, else
+ *   LOSS_ERROR_LABEL_OUT_OF_RANGE (torch gives such a sample loss 0);
+ * - `sample_weight`: nullable `[batch]` (torch has none);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_x1`, `grad_x2`: nullable `[batch, dim]`.
+ */
+enum loss_status loss_cosine_embedding_f64(const double *x1,
+                                           const double *x2,
+                                           const double *y,
+                                           size_t batch,
+                                           size_t dim,
+                                           const double *sample_weight,
+                                           const struct loss_options *options,
+                                           double *loss_out,
+                                           double *grad_x1,
+                                           double *grad_x2);
+
+/**
+ * Triplet margin loss (torch `TripletMarginLoss`): for rows `anchor[i]`,
+ * `positive[i]`, `negative[i]` (`dim` values each) and torch's distance
+ * `d(u, v) = ||u - v + eps||_P`, `l_i = max(d(a, p) - d_neg + margin, 0)` with
+ * `d_neg = d(a, n)`, or `min(d(a, n), d(p, n))` with `options->swap`;
+ * `margin = options->margin` (default 1), `P = options->norm_degree` (default 2,
+ * > 0), `eps = options->norm_eps` (default 1e-6); a gradient for each input
+ * (0 where the clamp is inactive; a swap tie splits it evenly, as torch's min).
+ *
+ * - `anchor`, `positive`, `negative`: `[batch, dim]`;
+ * - `sample_weight`: nullable `[batch]` (torch has none);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_anchor`, `grad_positive`, `grad_negative`: nullable `[batch, dim]` each.
+ */
+enum loss_status loss_triplet_margin_f64(const double *anchor,
+                                         const double *positive,
+                                         const double *negative,
+                                         size_t batch,
+                                         size_t dim,
+                                         const double *sample_weight,
+                                         const struct loss_options *options,
+                                         double *loss_out,
+                                         double *grad_anchor,
+                                         double *grad_positive,
+                                         double *grad_negative);
+
+/**
  * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
  * cross-entropy per token, summed per sequence, with padding by `lengths` and
  * `options->ignore_index`.
@@ -1906,7 +2040,7 @@ static inline loss_options loss_options_default(void) {
   {                                                                                    \
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
-        0.5, 0.5, 0.5, 80.0, 0.4, 2.0, 1e-6, 0.0, 0.0, 0.07, true, false               \
+        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, false                                      \
   }
 
 #endif  /* LOSS_H */

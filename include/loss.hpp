@@ -180,10 +180,6 @@ class options {
   LOSS_HPP_OPTION(double, tversky_alpha)
   /** Tversky weight of `sum (1 - t) p` (default 0.5). */
   LOSS_HPP_OPTION(double, tversky_beta)
-  /** Circle scale gamma (default 80). */
-  LOSS_HPP_OPTION(double, circle_gamma)
-  /** Circle relaxation margin (default 0.4). */
-  LOSS_HPP_OPTION(double, circle_margin)
   /** Triplet margin: degree of the distance's norm (default 2). */
   LOSS_HPP_OPTION(double, norm_degree)
   /** Triplet margin: eps added to each difference (default 1e-6). */
@@ -192,10 +188,6 @@ class options {
   LOSS_HPP_OPTION(double, ranking_margin)
   /** Cosine embedding margin, in [-1, 1] (default 0). */
   LOSS_HPP_OPTION(double, cosine_margin)
-  /** NT-Xent temperature (default 0.07). */
-  LOSS_HPP_OPTION(double, temperature)
-  /** Circle: a sample is not its own positive (default true). */
-  LOSS_HPP_OPTION(bool, remove_diagonal)
   /** Triplet margin: distance swap (default false). */
   LOSS_HPP_OPTION(bool, swap)
 #undef LOSS_HPP_OPTION
@@ -609,6 +601,46 @@ LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
 #undef LOSS_HPP_NOTHROW_LABELS
 
 /**
+ * Margin ranking loss (`loss_margin_ranking_*`): `x1`, `x2`, `y` (each 1 or -1) and
+ * nullable `sample_weight` `[batch]`; nullable `grad_x1`, `grad_x2` `[batch]`.
+ */
+template <class T, detail::if_real<T> = 0>
+result margin_ranking(const T* x1, const detail::same_t<T>* x2, const detail::same_t<T>* y, std::size_t batch,
+                      const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+                      detail::same_t<T>* grad_x1, detail::same_t<T>* grad_x2) {
+  return detail::from_status(detail::pick<T>(loss_margin_ranking_f32, loss_margin_ranking_f64)(
+      x1, x2, y, batch, sample_weight, &opts.raw(), loss_out, grad_x1, grad_x2));
+}
+
+/**
+ * Cosine embedding loss (`loss_cosine_embedding_*`): rows `x1`, `x2` `[batch, dim]`,
+ * `y` (each 1 or -1) and nullable `sample_weight` `[batch]`; nullable `grad_x1`,
+ * `grad_x2` `[batch, dim]`.
+ */
+template <class T, detail::if_real<T> = 0>
+result cosine_embedding(const T* x1, const detail::same_t<T>* x2, const detail::same_t<T>* y, std::size_t batch,
+                        std::size_t dim, const detail::same_t<T>* sample_weight, const options& opts,
+                        detail::same_t<T>* loss_out, detail::same_t<T>* grad_x1, detail::same_t<T>* grad_x2) {
+  return detail::from_status(detail::pick<T>(loss_cosine_embedding_f32, loss_cosine_embedding_f64)(
+      x1, x2, y, batch, dim, sample_weight, &opts.raw(), loss_out, grad_x1, grad_x2));
+}
+
+/**
+ * Triplet margin loss (`loss_triplet_margin_*`): rows `anchor`, `positive`,
+ * `negative` `[batch, dim]`, nullable `sample_weight` `[batch]`; a nullable gradient
+ * `[batch, dim]` for each input.
+ */
+template <class T, detail::if_real<T> = 0>
+result triplet_margin(const T* anchor, const detail::same_t<T>* positive, const detail::same_t<T>* negative,
+                      std::size_t batch, std::size_t dim, const detail::same_t<T>* sample_weight,
+                      const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_anchor,
+                      detail::same_t<T>* grad_positive, detail::same_t<T>* grad_negative) {
+  return detail::from_status(detail::pick<T>(loss_triplet_margin_f32, loss_triplet_margin_f64)(
+      anchor, positive, negative, batch, dim, sample_weight, &opts.raw(), loss_out, grad_anchor, grad_positive,
+      grad_negative));
+}
+
+/**
  * Sequence (next-token) cross-entropy (`loss_sequence_crossentropy_*`): `targets`
  * `[batch, time]`, `y_pred` `[batch, time, vocab]`, nullable `lengths` and
  * `sample_weight` (`[batch]` each); `loss_out` holds `batch` per-sequence sums for
@@ -916,6 +948,9 @@ LOSS_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
 #define LOSS_HPP_THROWING_LABELS(name, f32, f64) LOSS_HPP_THROWING(name, output<T>)
 LOSS_HPP_LABEL_LOSSES(LOSS_HPP_THROWING_LABELS)
 #undef LOSS_HPP_THROWING_LABELS
+LOSS_HPP_THROWING(margin_ranking, output<T>)
+LOSS_HPP_THROWING(cosine_embedding, output<T>)
+LOSS_HPP_THROWING(triplet_margin, output<T>)
 LOSS_HPP_THROWING(sequence_crossentropy, output<T>)
 LOSS_HPP_THROWING(ctc, output<T>)
 LOSS_HPP_THROWING(ctc_with_workspace, output<T>)

@@ -1,4 +1,5 @@
-//! Declares the kernel modules: every `src/pointwise/*.rs` and `src/rows/*.rs` file
+//! Declares the kernel modules: every `src/pairs/*.rs`, `src/pointwise/*.rs` and
+//! `src/rows/*.rs` file
 //! (but `mod.rs`) is a module of its directory, so that adding a loss's kernel is
 //! adding its file (CONTRIBUTING.md, "Adding a loss"). Each directory's `mod.rs`
 //! includes `$OUT_DIR/<dir>_modules.rs`.
@@ -7,7 +8,7 @@ use std::path::Path;
 
 fn main() {
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
-    for dir in ["pointwise", "rows"] {
+    for dir in ["pairs", "pointwise", "rows"] {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
         println!("cargo:rerun-if-changed={}", src.display());
         let mut files: Vec<_> = std::fs::read_dir(&src)

@@ -3,6 +3,7 @@
 // Every wrapper is compared bit for bit with the C function it forwards to; every
 // error must throw loss::error with the C status and message and leave the outputs
 // untouched. The nothrow API without exceptions is tested by test_loss_hpp_noexcept.cpp.
+#include <algorithm>
 #include <new>
 #include <stdexcept>
 
@@ -227,6 +228,37 @@ void test_label_losses() {
   }
   LOSS_HPP_LABEL_LOSSES(LOSS_TEST_LABEL)
 #undef LOSS_TEST_LABEL
+}
+
+// The losses of several inputs: pointer forms, nothrow and throwing, equal the C
+// functions; a bad y throws its status.
+template <class T>
+void test_pairs() {
+  context() = std::string("pairs ") + type_name<T>();
+  const std::size_t B = 3, D = 4;
+  const std::vector<T> a = values<T>(B * D, -1, 1, 13), p = values<T>(B * D, -1, 1, 14),
+                       n = values<T>(B * D, -1, 1, 15), y = {1, -1, 1}, w = values<T>(B, 0.5, 2, 16);
+  const loss::options o = loss::options().reduction(loss::reduction::mean).cosine_margin(0.1).swap(true);
+  std::vector<T> cl(1), l(1), c1(B * D), c2(B * D), c3(B * D), g1(B * D), g2(B * D), g3(B * D);
+  auto f = loss::detail::pick<T>(loss_cosine_embedding_f32, loss_cosine_embedding_f64);
+  CHECK(f(a.data(), p.data(), y.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data(), c2.data()) == LOSS_OK);
+  loss::cosine_embedding(a.data(), p.data(), y.data(), B, D, w.data(), o, l.data(), g1.data(), g2.data());
+  CHECK(same(l, cl) && same(g1, c1) && same(g2, c2));
+  auto t = loss::detail::pick<T>(loss_triplet_margin_f32, loss_triplet_margin_f64);
+  CHECK(t(a.data(), p.data(), n.data(), B, D, nullptr, &o.raw(), cl.data(), c1.data(), c2.data(), c3.data()) ==
+        LOSS_OK);
+  CHECK(loss::nothrow::triplet_margin(a.data(), p.data(), n.data(), B, D, nullptr, o, l.data(), g1.data(),
+                                      g2.data(), g3.data())
+            .ok());
+  CHECK(same(l, cl) && same(g1, c1) && same(g2, c2) && same(g3, c3));
+  auto r = loss::detail::pick<T>(loss_margin_ranking_f32, loss_margin_ranking_f64);
+  CHECK(r(a.data(), p.data(), y.data(), B, nullptr, &o.raw(), cl.data(), c1.data(), nullptr) == LOSS_OK);
+  loss::margin_ranking(a.data(), p.data(), y.data(), B, nullptr, o, l.data(), g1.data(), nullptr);
+  CHECK(same(l, cl) && std::equal(c1.begin(), c1.begin() + B, g1.begin()));
+  const std::vector<T> bad_y = {1, 0, -1};
+  expect_error([&] { loss::margin_ranking(a.data(), p.data(), bad_y.data(), B, nullptr, o, l.data(), nullptr,
+                                          nullptr); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, "loss_margin_ranking_f", true);
 }
 
 template <class T>
@@ -789,6 +821,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_sparse<double>();
   test_label_losses<float>();
   test_label_losses<double>();
+  test_pairs<float>();
+  test_pairs<double>();
   test_sequence<float>();
   test_sequence<double>();
   test_ctc<float>();

@@ -177,8 +177,54 @@ pub fn dense_index(kind: i32) -> Option<usize> {
     DENSE.iter().position(|d| d.kind as i32 == kind)
 }
 
+/// `loss_margin_ranking_*`.
+pub type RankingFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> i32;
+/// `loss_cosine_embedding_*`.
+pub type CosineFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> i32;
+/// `loss_triplet_margin_*`.
+pub type TripletFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> i32;
+
 /// The C functions over one buffer type.
 pub trait Api: Fl {
+    /// `loss_margin_ranking_*`.
+    fn ranking() -> RankingFn<Self>;
+    /// `loss_cosine_embedding_*`.
+    fn cosine() -> CosineFn<Self>;
+    /// `loss_triplet_margin_*`.
+    fn triplet() -> TripletFn<Self>;
     /// The function of dense loss `DENSE[which]`.
     fn dense(which: usize) -> DenseFn<Self>;
     /// The function of label loss `LABELS[which]` (the signature of
@@ -215,6 +261,27 @@ macro_rules! api {
     ($t:ident) => {
         paste::paste! {
             impl Api for $t {
+                fn ranking() -> RankingFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, usize, *const $t, *const loss_options,
+                        *mut $t, *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_margin_ranking_ $t>], From, RankingFn<$t>)
+                }
+                fn cosine() -> CosineFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, usize, usize, *const $t, *const loss_options,
+                        *mut $t, *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_cosine_embedding_ $t>], From, CosineFn<$t>)
+                }
+                fn triplet() -> TripletFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, usize, usize, *const $t, *const loss_options,
+                        *mut $t, *mut $t, *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_triplet_margin_ $t>], From, TripletFn<$t>)
+                }
                 fn dense(which: usize) -> DenseFn<$t> {
                     type From = unsafe extern "C" fn(
                         *const $t, *const $t, usize, usize, *const $t, *const loss_options,

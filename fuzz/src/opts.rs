@@ -38,14 +38,10 @@ pub struct RawOpts {
     pub q: f64,
     pub tversky_alpha: f64,
     pub tversky_beta: f64,
-    pub circle_gamma: f64,
-    pub circle_margin: f64,
     pub norm_degree: f64,
     pub norm_eps: f64,
     pub ranking_margin: f64,
     pub cosine_margin: f64,
-    pub temperature: f64,
-    pub remove_diagonal: u8,
     pub swap: u8,
 }
 
@@ -77,14 +73,10 @@ impl Default for RawOpts {
             q: 0.5,
             tversky_alpha: 0.5,
             tversky_beta: 0.5,
-            circle_gamma: 80.0,
-            circle_margin: 0.4,
             norm_degree: 2.0,
             norm_eps: 1e-6,
             ranking_margin: 0.0,
             cosine_margin: 0.0,
-            temperature: 0.07,
-            remove_diagonal: 1,
             swap: 0,
         }
     }
@@ -125,7 +117,6 @@ impl RawOpts {
         if v.byte() & 3 == 0 {
             o.alpha = frac(v);
         }
-        o.remove_diagonal = v.byte() & 1;
         o.swap = v.byte() & 1;
         if v.byte() & 3 == 0 {
             o.q = [1.0, 0.5, 0.01 + 0.99 * frac(v)][v.int(0, 2) as usize];
@@ -135,19 +126,12 @@ impl RawOpts {
             o.tversky_beta = 2.0 * frac(v);
         }
         if v.byte() & 3 == 0 {
-            o.circle_gamma = [80.0, 1.0, 0.1 + 255.0 * frac(v)][v.int(0, 2) as usize];
-            o.circle_margin = 2.0 * frac(v) - 0.5;
-        }
-        if v.byte() & 3 == 0 {
             o.norm_degree = [1.0, 2.0, 3.0, 0.5 + 4.0 * frac(v)][v.int(0, 3) as usize];
             o.norm_eps = [1e-6, 0.0, 1e-3][v.int(0, 2) as usize];
         }
         if v.byte() & 3 == 0 {
             o.ranking_margin = 4.0 * frac(v) - 2.0;
             o.cosine_margin = 2.0 * frac(v) - 1.0;
-        }
-        if v.byte() & 3 == 0 {
-            o.temperature = [0.07, 1.0, 0.01 + 2.0 * frac(v)][v.int(0, 2) as usize];
         }
         if tame {
             return o;
@@ -181,13 +165,10 @@ impl RawOpts {
             &mut o.q,
             &mut o.tversky_alpha,
             &mut o.tversky_beta,
-            &mut o.circle_gamma,
-            &mut o.circle_margin,
             &mut o.norm_degree,
             &mut o.norm_eps,
             &mut o.ranking_margin,
             &mut o.cosine_margin,
-            &mut o.temperature,
         ] {
             wild_f64(v, x);
         }
@@ -197,7 +178,6 @@ impl RawOpts {
             &mut o.log_input,
             &mut o.zero_infinity,
             &mut o.batch_first,
-            &mut o.remove_diagonal,
             &mut o.swap,
         ] {
             if v.byte() % 12 == 0 {
@@ -241,14 +221,10 @@ impl RawOpts {
             q: d.q,
             tversky_alpha: d.tversky_alpha,
             tversky_beta: d.tversky_beta,
-            circle_gamma: d.circle_gamma,
-            circle_margin: d.circle_margin,
             norm_degree: d.norm_degree,
             norm_eps: d.norm_eps,
             ranking_margin: d.ranking_margin,
             cosine_margin: d.cosine_margin,
-            temperature: d.temperature,
-            remove_diagonal: d.remove_diagonal,
             swap: d.swap,
             ..*self
         }
@@ -291,7 +267,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 27] = [
+        let checks: [(bool, &str); 23] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -324,21 +300,11 @@ impl RawOpts {
             ),
             (o.norm_eps.is_finite() && o.norm_eps >= 0.0, "norm_eps"),
             (
-                o.circle_gamma.is_finite() && o.circle_gamma > 0.0,
-                "circle_gamma",
-            ),
-            (
                 o.norm_degree.is_finite() && o.norm_degree > 0.0,
                 "norm_degree",
             ),
-            (
-                o.temperature.is_finite() && o.temperature > 0.0,
-                "temperature",
-            ),
-            (o.circle_margin.is_finite(), "circle_margin"),
             (o.ranking_margin.is_finite(), "ranking_margin"),
             ((-1.0..=1.0).contains(&o.cosine_margin), "cosine_margin"),
-            (b(o.remove_diagonal), "remove_diagonal"),
             (b(o.swap), "swap"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
@@ -394,16 +360,10 @@ impl RawOpts {
         addr_of_mut!((*dst).q).write(self.q);
         addr_of_mut!((*dst).tversky_alpha).write(self.tversky_alpha);
         addr_of_mut!((*dst).tversky_beta).write(self.tversky_beta);
-        addr_of_mut!((*dst).circle_gamma).write(self.circle_gamma);
-        addr_of_mut!((*dst).circle_margin).write(self.circle_margin);
         addr_of_mut!((*dst).norm_degree).write(self.norm_degree);
         addr_of_mut!((*dst).norm_eps).write(self.norm_eps);
         addr_of_mut!((*dst).ranking_margin).write(self.ranking_margin);
         addr_of_mut!((*dst).cosine_margin).write(self.cosine_margin);
-        addr_of_mut!((*dst).temperature).write(self.temperature);
-        addr_of_mut!((*dst).remove_diagonal)
-            .cast::<u8>()
-            .write(self.remove_diagonal);
         addr_of_mut!((*dst).swap).cast::<u8>().write(self.swap);
     }
 }

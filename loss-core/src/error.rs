@@ -23,6 +23,15 @@ pub enum LossError {
         /// The number of classes it should be below.
         classes: usize,
     },
+    /// A `±1` target (`y` of the margin ranking and cosine embedding losses) holds
+    /// another value.
+    #[error("y[{index}] is {value}: must be 1 or -1")]
+    SignTarget {
+        /// Index of the offending target.
+        index: usize,
+        /// Its value, as printed.
+        value: String,
+    },
     /// A CTC label equals the blank index (a label sequence never contains blanks).
     #[error("label {blank} at index {index} is the blank index: CTC labels may not be blank")]
     BlankLabel {
@@ -95,6 +104,15 @@ pub(crate) fn positive<T: Real>(name: &str, value: f64) -> Result<T> {
 }
 
 /// `value` rounded to `T`, unless it overflows there.
+/// A parameter given in `f64` that must be finite (of any sign), rounded to `T`, where
+/// it must still be finite.
+pub(crate) fn finite<T: Real>(name: &str, value: f64) -> Result<T> {
+    ensure_arg(value.is_finite(), || {
+        format!("{name} must be finite, got {value}")
+    })?;
+    in_range::<T>(name, value)
+}
+
 fn in_range<T: Real>(name: &str, value: f64) -> Result<T> {
     let v = T::of(value);
     ensure_arg(v.is_finite(), || {

@@ -38,6 +38,7 @@ pub mod ctc;
 pub mod error;
 pub mod kernels;
 pub mod loss;
+pub mod pairs;
 pub mod pointwise;
 pub mod real;
 pub mod reduction;

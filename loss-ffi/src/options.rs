@@ -93,10 +93,6 @@ pub struct loss_options {
     pub tversky_alpha: f64,
     /// Tversky weight of `sum (1 - t) p`, default 0.5, finite and >= 0.
     pub tversky_beta: f64,
-    /// Circle scale gamma, default 80, finite and > 0.
-    pub circle_gamma: f64,
-    /// Circle relaxation margin m, default 0.4, finite.
-    pub circle_margin: f64,
     /// Triplet margin: the degree p of the distance's norm, default 2, finite and > 0.
     pub norm_degree: f64,
     /// Triplet margin: added to each difference before the norm (torch's
@@ -106,10 +102,6 @@ pub struct loss_options {
     pub ranking_margin: f64,
     /// Cosine embedding margin, default 0 (torch), in [-1, 1].
     pub cosine_margin: f64,
-    /// NT-Xent temperature, default 0.07 (optax), finite and > 0.
-    pub temperature: f64,
-    /// Circle: a sample is not its own positive pair. Default true (Keras).
-    pub remove_diagonal: bool,
     /// Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
     /// swap). Default false.
     pub swap: bool,
@@ -160,14 +152,10 @@ pub extern "C" fn loss_options_default() -> loss_options {
         q: 0.5,
         tversky_alpha: 0.5,
         tversky_beta: 0.5,
-        circle_gamma: 80.0,
-        circle_margin: 0.4,
         norm_degree: 2.0,
         norm_eps: 1e-6,
         ranking_margin: 0.0,
         cosine_margin: 0.0,
-        temperature: 0.07,
-        remove_diagonal: true,
         swap: false,
     }
 }
@@ -271,10 +259,6 @@ pub struct Options {
     pub tversky_alpha: f64,
     /// See [`loss_options::tversky_beta`].
     pub tversky_beta: f64,
-    /// See [`loss_options::circle_gamma`].
-    pub circle_gamma: f64,
-    /// See [`loss_options::circle_margin`].
-    pub circle_margin: f64,
     /// See [`loss_options::norm_degree`].
     pub norm_degree: f64,
     /// See [`loss_options::norm_eps`].
@@ -283,10 +267,6 @@ pub struct Options {
     pub ranking_margin: f64,
     /// See [`loss_options::cosine_margin`].
     pub cosine_margin: f64,
-    /// See [`loss_options::temperature`].
-    pub temperature: f64,
-    /// See [`loss_options::remove_diagonal`].
-    pub remove_diagonal: bool,
     /// See [`loss_options::swap`].
     pub swap: bool,
 }
@@ -415,14 +395,10 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             q: addr_of!((*o).q).read(),
             tversky_alpha: addr_of!((*o).tversky_alpha).read(),
             tversky_beta: addr_of!((*o).tversky_beta).read(),
-            circle_gamma: addr_of!((*o).circle_gamma).read(),
-            circle_margin: addr_of!((*o).circle_margin).read(),
             norm_degree: addr_of!((*o).norm_degree).read(),
             norm_eps: addr_of!((*o).norm_eps).read(),
             ranking_margin: addr_of!((*o).ranking_margin).read(),
             cosine_margin: addr_of!((*o).cosine_margin).read(),
-            temperature: addr_of!((*o).temperature).read(),
-            remove_diagonal: read_bool(addr_of!((*o).remove_diagonal), "remove_diagonal")?,
             swap: read_bool(addr_of!((*o).swap), "swap")?,
         }
     };
@@ -477,23 +453,14 @@ impl Options {
                 format!("options.{name} is {v}: must be finite and >= 0")
             })?;
         }
-        for (name, v) in [
-            ("circle_gamma", self.circle_gamma),
-            ("norm_degree", self.norm_degree),
-            ("temperature", self.temperature),
-        ] {
-            check(v > 0.0 && v.is_finite(), || {
-                format!("options.{name} is {v}: must be finite and > 0")
-            })?;
-        }
-        for (name, v) in [
-            ("circle_margin", self.circle_margin),
-            ("ranking_margin", self.ranking_margin),
-        ] {
-            check(v.is_finite(), || {
-                format!("options.{name} is {v}: must be finite")
-            })?;
-        }
+        let p = self.norm_degree;
+        check(p > 0.0 && p.is_finite(), || {
+            format!("options.norm_degree is {p}: must be finite and > 0")
+        })?;
+        let rm = self.ranking_margin;
+        check(rm.is_finite(), || {
+            format!("options.ranking_margin is {rm}: must be finite")
+        })?;
         let cm = self.cosine_margin;
         check((-1.0..=1.0).contains(&cm), || {
             format!("options.cosine_margin is {cm}: must be in [-1, 1]")
@@ -515,7 +482,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 176]);
+        assert_eq!(LAYOUTS, [88, 152]);
     }
 
     #[test]
@@ -543,9 +510,8 @@ mod tests {
         assert_eq!(read.delta, 3.0);
         let d = loss_options_default();
         assert_eq!(
-            (read.q, read.temperature, read.swap),
-            (d.q, d.temperature, d.swap)
+            (read.q, read.norm_eps, read.swap),
+            (d.q, d.norm_eps, d.swap)
         );
-        assert!(read.remove_diagonal);
     }
 }

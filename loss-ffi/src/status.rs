@@ -54,9 +54,9 @@ impl From<LossError> for Error {
         let status = match e {
             LossError::Shape(_) => loss_status::LOSS_ERROR_SHAPE,
             LossError::InvalidArgument(_) => loss_status::LOSS_ERROR_INVALID_ARGUMENT,
-            LossError::LabelOutOfRange { .. } | LossError::BlankLabel { .. } => {
-                loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE
-            }
+            LossError::LabelOutOfRange { .. }
+            | LossError::BlankLabel { .. }
+            | LossError::SignTarget { .. } => loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE,
             LossError::Allocation(_) => loss_status::LOSS_ERROR_ALLOCATION,
         };
         Error::new(status, e.to_string())

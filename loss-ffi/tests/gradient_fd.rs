@@ -167,3 +167,131 @@ fn every_label_loss_has_the_gradient_of_its_value() {
     }
     assert_eq!(checked, LABELS.len() * 4 * 2 * BATCH * CLASSES);
 }
+
+/// The reduced loss (the sum of the values for NONE) of a pair loss and its
+/// gradients, through `call(loss_out, grads)`.
+fn pair_total(
+    n_out: usize,
+    n: usize,
+    k: usize,
+    call: &dyn Fn(*mut f64, [*mut f64; 3]) -> loss_status,
+) -> (f64, Vec<Vec<f64>>) {
+    let mut out = vec![0.0; n_out];
+    let mut g = vec![vec![0.0; n]; k];
+    let mut ptrs = [std::ptr::null_mut(); 3];
+    for (p, v) in ptrs.iter_mut().zip(g.iter_mut()) {
+        *p = v.as_mut_ptr();
+    }
+    assert_eq!(call(out.as_mut_ptr(), ptrs), loss_status::LOSS_OK);
+    (out.iter().sum(), g)
+}
+
+#[test]
+fn every_pair_loss_has_the_gradients_of_its_value() {
+    // Away from kinks: distinct values, margins that keep every clamp strictly active
+    // or inactive, y of both signs, weights, every reduction and option.
+    const D: usize = 4;
+    let x: Vec<Vec<f64>> = (0..3)
+        .map(|k| {
+            (0..BATCH * D)
+                .map(|i| (((i * 37 + k * 11 + 5) % 29) as f64 / 14.0) - 1.0)
+                .collect()
+        })
+        .collect();
+    let y = [1.0, -1.0, 1.0];
+    let w = [0.5, 2.0, 1.25];
+    let mut checked = 0;
+    for reduction in [
+        loss_reduction::LOSS_REDUCTION_NONE,
+        loss_reduction::LOSS_REDUCTION_SUM,
+        loss_reduction::LOSS_REDUCTION_MEAN,
+        loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+    ] {
+        let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
+            BATCH
+        } else {
+            1
+        };
+        for variant in 0..5 {
+            let mut o = loss_options_default();
+            o.reduction = reduction;
+            o.ranking_margin = 0.3;
+            o.cosine_margin = -0.9;
+            o.margin = 2.5;
+            o.norm_degree = [2.0, 1.0, 3.0, 2.0, 1.5][variant];
+            o.swap = variant == 3;
+            // (function, inputs, rows of dim)
+            let f = |xs: &[Vec<f64>], out: *mut f64, g: [*mut f64; 3]| -> loss_status {
+                // SAFETY: every input and gradient holds BATCH * D values (BATCH for
+                // margin ranking, which reads the first BATCH), y and w BATCH, out n_out.
+                unsafe {
+                    match variant {
+                        0 => loss_margin_ranking_f64(
+                            xs[0].as_ptr(),
+                            xs[1].as_ptr(),
+                            y.as_ptr(),
+                            BATCH,
+                            w.as_ptr(),
+                            &o,
+                            out,
+                            g[0],
+                            g[1],
+                        ),
+                        1 => loss_cosine_embedding_f64(
+                            xs[0].as_ptr(),
+                            xs[1].as_ptr(),
+                            y.as_ptr(),
+                            BATCH,
+                            D,
+                            w.as_ptr(),
+                            &o,
+                            out,
+                            g[0],
+                            g[1],
+                        ),
+                        _ => loss_triplet_margin_f64(
+                            xs[0].as_ptr(),
+                            xs[1].as_ptr(),
+                            xs[2].as_ptr(),
+                            BATCH,
+                            D,
+                            w.as_ptr(),
+                            &o,
+                            out,
+                            g[0],
+                            g[1],
+                            g[2],
+                        ),
+                    }
+                }
+            };
+            let k = if variant < 2 { 2 } else { 3 };
+            let n = if variant == 0 { BATCH } else { BATCH * D };
+            let (_, g) = pair_total(n_out, BATCH * D, k, &|out, gp| f(&x, out, gp));
+            for (input, gi) in g.iter().enumerate() {
+                assert!(
+                    gi[..n].iter().any(|&v| v != 0.0),
+                    "variant {variant} input {input}: no active sample"
+                );
+            }
+            for input in 0..k {
+                for e in 0..n {
+                    let h = 1e-6;
+                    let (mut up, mut down) = (x.clone(), x.clone());
+                    up[input][e] += h;
+                    down[input][e] -= h;
+                    let fu = pair_total(n_out, BATCH * D, k, &|out, gp| f(&up, out, gp)).0;
+                    let fd_ = pair_total(n_out, BATCH * D, k, &|out, gp| f(&down, out, gp)).0;
+                    let fd = (fu - fd_) / (2.0 * h);
+                    assert!(
+                        (fd - g[input][e]).abs() <= 1e-6 * g[input][e].abs().max(1.0),
+                        "variant {variant} ({reduction:?}) input {input}[{e}]: {} vs finite difference {fd}",
+                        g[input][e]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}

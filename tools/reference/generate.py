@@ -31,6 +31,14 @@ Families (each writes one file of tests/reference/):
   cases (p = 1, p near 1, tiny p, one sample, all labels equal, zero weights);
   cross-checked against numpy float64 and its central differences. Written to
   tests/reference/categorical_generalized_cross_entropy.json.
+- ``pairs``: torch ``MarginRankingLoss``, ``CosineEmbeddingLoss`` and
+  ``TripletMarginLoss`` (the ``pairs`` signature: a gradient per input), f32 and f64,
+  every reduction (torch's ``none``/``sum``/``mean``; SUM_OVER_BATCH_SIZE and weighted
+  cases from torch's ``none`` values and its autograd through the weighted sum),
+  margins, norm degrees 1, 2, 3, eps and the distance swap, shapes 1x1 to 4x1000,
+  edge cases (identical embeddings, zero rows, one sample, all y equal, ties);
+  cross-checked against numpy float64 and central differences of it. Written to
+  tests/reference/{margin_ranking,cosine_embedding,triplet_margin}.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -709,12 +717,264 @@ def gce_case(case_id, function, dtype, labels, p, sw, cw, reduction, q):
     return case
 
 
+def torch_pairs_case(case_id, function, dtype, names, arrays, y, w, reduction, options, make, np_fn,
+                     term_scale=None):
+    """One case of a torch pair loss: values and a gradient per input from torch
+    autograd. Torch has no sample weights: the weighted and SUM_OVER_BATCH_SIZE cases
+    reduce torch's per-sample values (reduction='none') in torch, in the dtype.
+
+    ``term_scale(arrays, y)``: the magnitude of the terms each input's gradient is a
+    sum of (before the reduction's scale), where they can cancel (the cosine's
+    ``x2/d - cos x1/m1`` of nearly parallel rows, the swap's two halves): a gradient's
+    ``atol`` is relative to them, not to the (cancelled) result, so that the anchor's
+    own rounding there is not held as exact."""
+    import torch
+    tdt = torch.float32 if dtype == "f32" else torch.float64
+    ts = [torch.tensor(a, dtype=tdt, requires_grad=True) for a in arrays]
+    args = ts + ([torch.tensor(y, dtype=tdt)] if y is not None else [])
+    b = arrays[0].shape[0]
+    if w is None and reduction in ("none", "sum", "mean"):
+        value = make(reduction)(*args)
+    else:
+        per = make("none")(*args)
+        wt = torch.ones(b, dtype=tdt) if w is None else torch.tensor(w, dtype=tdt)
+        if reduction == "none":
+            value = per * wt
+        elif reduction == "sum":
+            value = (per * wt).sum()
+        elif reduction == "mean":
+            value = (per * wt).sum() / wt.sum() if float(wt.sum()) != 0 else (per * wt).sum() * 0
+        else:
+            value = (per * wt).sum() / b
+    value.sum().backward()
+    vals = np.atleast_1d(value.detach().numpy())
+    grads = [t.grad.numpy() for t in ts]
+    # The second source: numpy float64 values, reduced in numpy, and central
+    # differences of that for the gradients.
+    a64 = [a.astype(np.float64) for a in arrays]
+    per64 = np_fn(*a64, None if y is None else y.astype(np.float64))
+    want = reduce_np(per64, w, reduction, b)
+    rtol = 1e-4 if dtype == "f32" else 1e-9
+    assert np.allclose(vals, want, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(want)))), (case_id, vals, want)
+    # Central differences are meaningless at kinks (ties, identical inputs) and at
+    # zero rows (the cosine's 1e-12 makes it vary on the step's scale).
+    if not any(s in case_id for s in ("tie", "identical", "zero")):
+        scale = reduce_scale(w, reduction, b)
+        for k, a in enumerate(a64):
+            fd = np.zeros_like(a)
+            flat = a.reshape(b, -1)
+            for j in range(flat.shape[1]):
+                h = 1e-6 * max(1.0, np.abs(flat[:, j]).max())
+                up, down = [x.copy() for x in a64], [x.copy() for x in a64]
+                up[k].reshape(b, -1)[:, j] += h
+                down[k].reshape(b, -1)[:, j] -= h
+                yy = None if y is None else y.astype(np.float64)
+                fd.reshape(b, -1)[:, j] = (np_fn(*up, yy) - np_fn(*down, yy)) / (2 * h)
+            fd = fd * scale.reshape((b,) + (1,) * (a.ndim - 1))
+            # (an absolute floor: the exact gradient of 1-d cosines is 0, torch's a rounding)
+            gtol = (1e-3 if dtype == "f32" else 1e-5) * max(1e-3, np.max(np.abs(fd)))
+            assert np.allclose(grads[k], fd, rtol=1e-3 if dtype == "f32" else 1e-5, atol=gtol), \
+                (case_id, names[k], grads[k], fd)
+    opts = dict(options)
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    inputs = {n: [enc(v) for v in a.ravel().astype(np.float64)] for n, a in zip(names, arrays)}
+    if y is not None:
+        inputs["y"] = [enc(v) for v in y.astype(np.float64)]
+    if w is not None:
+        inputs["sample_weight"] = [enc(v) for v in np.asarray(w).astype(np.float64)]
+    expected = {"loss": [enc(v) for v in vals.astype(np.float64)]}
+    rtolc = 1e-5 if dtype == "f32" else 1e-10
+    per_sample = per64 * (np.ones(b) if w is None else np.asarray(w, np.float64))
+    outs = {"loss": {"rtol": rtolc, "atol": rtolc * max(float(np.max(np.abs(per_sample))), 1e-30)}}
+    terms = [0.0] * len(names) if term_scale is None else term_scale(*a64, None if y is None else y.astype(np.float64))
+    red_scale = float(np.max(np.abs(reduce_scale(w, reduction, b))))
+    for n, g, ts in zip(names, grads, terms):
+        expected[f"grad_{n}"] = [enc(v) for v in g.ravel().astype(np.float64)]
+        mag = max(float(np.max(np.abs(g))), ts * red_scale, 1e-30)
+        outs[f"grad_{n}"] = {"rtol": rtolc, "atol": rtolc * mag}
+        if "zero-rows" in case_id and dtype == "f64":
+            # torch's float64 gradient at a zero row differs from the exact
+            # x2 / sqrt(1e-12 m2) (computed in 50-digit decimal: libloss's value)
+            # by 2e-9 relative: allowed as the anchor's error, not held as exact.
+            outs[f"grad_{n}"] = {"rtol": 1e-8, "atol": rtolc * mag}
+    dim = 1 if arrays[0].ndim == 1 else int(arrays[0].shape[1])
+    return {
+        "id": case_id, "function": function, "signature": "pairs", "dtype": dtype,
+        "shape": {"batch": int(b), "dim": dim}, "options": opts, "inputs": inputs, "expected": expected,
+        "tolerance": {"rtol": rtolc, "atol": max(o["atol"] for o in outs.values()), "outputs": outs},
+    }
+
+
+def cosine_terms(x1, x2, _y):
+    """The magnitudes of the two terms of the cosine's gradient, x2/d and cos x1/m1."""
+    eps = 1e-12
+    m1, m2 = np.sum(x1 * x1, axis=1) + eps, np.sum(x2 * x2, axis=1) + eps
+    d = np.sqrt(m1 * m2)
+    cos = np.abs(np.sum(x1 * x2, axis=1)) / d
+    t1 = np.max(np.abs(x2), axis=1) / d + cos * np.max(np.abs(x1), axis=1) / m1
+    t2 = np.max(np.abs(x1), axis=1) / d + cos * np.max(np.abs(x2), axis=1) / m2
+    return [float(np.max(t1)), float(np.max(t2))]
+
+
+def triplet_terms(_a, _p, _n, _y):
+    """Each input's gradient sums at most three norm derivatives of magnitude <= 1."""
+    return [3.0, 3.0, 3.0]
+
+
+def ranking_numpy(margin):
+    def fn(x1, x2, y):
+        return np.maximum(0.0, -y * (x1 - x2) + margin)
+    return fn
+
+
+def cosine_numpy(margin):
+    def fn(x1, x2, y):
+        eps = 1e-12
+        cos = np.sum(x1 * x2, axis=1) / np.sqrt((np.sum(x1 * x1, axis=1) + eps) * (np.sum(x2 * x2, axis=1) + eps))
+        return np.where(y == 1, 1 - cos, np.maximum(0.0, cos - margin))
+    return fn
+
+
+def triplet_numpy(margin, p, eps, swap):
+    def dist(u, v):
+        return np.sum(np.abs(u - v + eps) ** p, axis=1) ** (1.0 / p)
+
+    def fn(a, pos, n, _y):
+        d_neg = dist(a, n)
+        if swap:
+            d_neg = np.minimum(d_neg, dist(pos, n))
+        return np.maximum(dist(a, pos) - d_neg + margin, 0.0)
+    return fn
+
+
+REDS = ("none", "sum", "mean", "sum_over_batch_size")
+
+
+def ranking_family():
+    import torch
+    rng = np.random.default_rng(4)
+    cases = []
+    n = 0
+    for dtype in ("f32", "f64"):
+        npd = np.float32 if dtype == "f32" else np.float64
+        for k, (b, margin) in enumerate([(1, 0.0), (7, 0.5), (64, 1.0), (5, -0.25), (1000, 0.1)]):
+            for red in REDS:
+                if b > 100 and red not in ("mean", "none"):
+                    continue
+                x1, x2 = rng.standard_normal(b).astype(npd), rng.standard_normal(b).astype(npd)
+                y = np.where(rng.random(b) < 0.5, 1.0, -1.0).astype(npd)
+                w = (rng.random(b) * 2).astype(npd) if (k + len(red)) % 2 == 0 else None
+                n += 1
+                cases.append(torch_pairs_case(
+                    f"R-ranking-{n:03d}-{dtype}-{red}", "margin_ranking", dtype, ["x1", "x2"], [x1, x2], y, w,
+                    red, {"ranking_margin": margin} if margin else {},
+                    lambda r, m=margin: torch.nn.MarginRankingLoss(margin=m, reduction=r), ranking_numpy(margin)))
+        edges = [
+            ("all-y-equal", np.array([0.5, 2.0, -1.0]), np.array([1.0, 0.0, -3.0]), np.ones(3), 0.2),
+            ("one-sample", np.array([0.3]), np.array([0.9]), np.array([-1.0]), 0.0),
+            ("identical", np.array([1.5, -0.5]), np.array([1.5, -0.5]), np.array([1.0, -1.0]), 0.1),
+            ("tie", np.array([1.0, 0.0]), np.array([0.5, 0.5]), np.array([1.0, -1.0]), 0.5),
+        ]
+        for name, x1, x2, y, margin in edges:
+            cases.append(torch_pairs_case(
+                f"E-ranking-{name}-{dtype}-none", "margin_ranking", dtype, ["x1", "x2"],
+                [x1.astype(npd), x2.astype(npd)], y.astype(npd), None, "none",
+                {"ranking_margin": margin} if margin else {},
+                lambda r, m=margin: torch.nn.MarginRankingLoss(margin=m, reduction=r), ranking_numpy(margin)))
+    return cases
+
+
+def cosine_family():
+    import torch
+    rng = np.random.default_rng(5)
+    cases = []
+    n = 0
+    for dtype in ("f32", "f64"):
+        npd = np.float32 if dtype == "f32" else np.float64
+        for k, (b, d, margin) in enumerate([(1, 1, 0.0), (3, 7, 0.5), (16, 32, 0.0), (5, 4, -0.3), (4, 1000, 0.2)]):
+            for red in REDS:
+                if b * d > 1000 and red not in ("mean", "none"):
+                    continue
+                x1, x2 = rng.standard_normal((b, d)).astype(npd), rng.standard_normal((b, d)).astype(npd)
+                y = np.where(rng.random(b) < 0.5, 1.0, -1.0).astype(npd)
+                w = (rng.random(b) * 2).astype(npd) if (k + len(red)) % 2 == 0 else None
+                n += 1
+                cases.append(torch_pairs_case(
+                    f"R-cosine-{n:03d}-{dtype}-{red}", "cosine_embedding", dtype, ["x1", "x2"], [x1, x2], y, w,
+                    red, {"cosine_margin": margin} if margin else {},
+                    lambda r, m=margin: torch.nn.CosineEmbeddingLoss(margin=m, reduction=r), cosine_numpy(margin), cosine_terms))
+        x = rng.standard_normal((2, 5))
+        edges = [
+            ("identical", x, x.copy(), np.array([1.0, -1.0]), 0.0),
+            ("zero-rows", np.zeros((2, 3)), rng.standard_normal((2, 3)), np.array([1.0, -1.0]), 0.0),
+            ("one-sample", rng.standard_normal((1, 4)), rng.standard_normal((1, 4)), np.array([-1.0]), 0.1),
+            ("all-y-equal", rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), -np.ones(3), -0.5),
+            ("opposite", x, -x, np.array([1.0, -1.0]), 0.0),
+        ]
+        for name, x1, x2, y, margin in edges:
+            cases.append(torch_pairs_case(
+                f"E-cosine-{name}-{dtype}-none", "cosine_embedding", dtype, ["x1", "x2"],
+                [x1.astype(npd), x2.astype(npd)], y.astype(npd), None, "none",
+                {"cosine_margin": margin} if margin else {},
+                lambda r, m=margin: torch.nn.CosineEmbeddingLoss(margin=m, reduction=r), cosine_numpy(margin), cosine_terms))
+    return cases
+
+
+def triplet_family():
+    import torch
+    rng = np.random.default_rng(6)
+    cases = []
+    n = 0
+    names = ["anchor", "positive", "negative"]
+    settings = [
+        (1, 1, {}), (3, 7, {"margin": 0.5}), (16, 32, {"norm_degree": 1.0}), (5, 4, {"norm_degree": 3.0}),
+        (6, 8, {"swap": True}), (4, 6, {"norm_eps": 0.0, "margin": 2.0}), (4, 1000, {}),
+    ]
+    for dtype in ("f32", "f64"):
+        npd = np.float32 if dtype == "f32" else np.float64
+        for k, (b, d, o) in enumerate(settings):
+            for red in REDS:
+                if b * d > 1000 and red not in ("mean", "none"):
+                    continue
+                a = rng.standard_normal((b, d))
+                arrays = [a.astype(npd), (a + 0.5 * rng.standard_normal((b, d))).astype(npd),
+                          (a + rng.standard_normal((b, d))).astype(npd)]
+                w = (rng.random(b) * 2).astype(npd) if (k + len(red)) % 2 == 0 else None
+                n += 1
+                m, p, e, sw = o.get("margin", 1.0), o.get("norm_degree", 2.0), o.get("norm_eps", 1e-6), o.get("swap", False)
+                cases.append(torch_pairs_case(
+                    f"R-triplet-{n:03d}-{dtype}-{red}", "triplet_margin", dtype, names, arrays, None, w, red, o,
+                    lambda r, m=m, p=p, e=e, sw=sw: (lambda *t: torch.nn.TripletMarginLoss(
+                        margin=m, p=p, eps=e, swap=sw, reduction=r)(*t)),
+                    triplet_numpy(m, p, e, sw), triplet_terms))
+        x = rng.standard_normal((2, 4))
+        edges = [
+            ("identical", [x, x.copy(), x.copy()], {}),
+            ("one-sample", [rng.standard_normal((1, 3)) for _ in range(3)], {"swap": True}),
+            ("easy", [x, x + 0.01, x + 10.0], {}),
+            ("swap-tie", [x, x + 1.0, x + 0.5], {"swap": True, "norm_eps": 0.0}),
+        ]
+        for name, arrays, o in edges:
+            m, p, e, sw = o.get("margin", 1.0), o.get("norm_degree", 2.0), o.get("norm_eps", 1e-6), o.get("swap", False)
+            cases.append(torch_pairs_case(
+                f"E-triplet-{name}-{dtype}-none", "triplet_margin", dtype, names, [a.astype(npd) for a in arrays],
+                None, None, "none", o,
+                lambda r, m=m, p=p, e=e, sw=sw: (lambda *t: torch.nn.TripletMarginLoss(
+                    margin=m, p=p, eps=e, swap=sw, reduction=r)(*t)),
+                triplet_numpy(m, p, e, sw), triplet_terms))
+    return cases
+
+
 FAMILIES = {
     "nan": ("nan_inputs.json", nan_family),
     "dice": ("dice.json", dice_family),
     "categorical_focal": ("categorical_focal_crossentropy.json", focal_family),
     "tversky": ("tversky.json", tversky_family),
     "generalized_ce": ("categorical_generalized_cross_entropy.json", gce_family),
+    "margin_ranking": ("margin_ranking.json", ranking_family),
+    "cosine_embedding": ("cosine_embedding.json", cosine_family),
+    "triplet_margin": ("triplet_margin.json", triplet_family),
 }
 
 
@@ -728,7 +988,8 @@ def main():
         doc = {
             "generator": f"tools/reference/generate.py {fam}",
             "frameworks": {"tensorflow": tf.__version__, "keras": keras.__version__,
-                           "numpy": np.__version__},
+                           "numpy": np.__version__,
+                           **({"torch": sys.modules["torch"].__version__} if "torch" in sys.modules else {})},
             "cases": cases,
         }
         (OUT / name).write_text(json.dumps(doc, separators=(",", ":")) + "\n")

@@ -344,6 +344,83 @@ def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bo
     return _result(o, out, g)
 
 
+class PairsResult(NamedTuple):
+    """What a loss of several inputs returns (:func:`margin_ranking`,
+    :func:`cosine_embedding`, :func:`triplet_margin`): ``loss`` as in
+    :class:`LossResult`; ``grads``: one gradient per input, in the order of the
+    arguments, each shaped and typed as its input, or None with ``grad=False``."""
+
+    loss: Any
+    grads: Optional[tuple]
+
+
+def margin_ranking(x1, x2, y, *, sample_weight=None, grad: bool = True,
+                   reduction: Optional[ReductionLike] = None, ranking_margin: Optional[float] = None,
+                   **options) -> PairsResult:
+    """``loss_margin_ranking_f32/_f64`` (torch ``MarginRankingLoss``):
+    ``max(0, -y (x1 - x2) + ranking_margin)`` for scores ``x1``, ``x2`` and ``y`` in
+    {1, -1}, each ``[batch]``. Returns :class:`PairsResult` with the gradients of
+    ``x1`` and ``x2``."""
+    return _pairs("margin_ranking", [("x1", x1), ("x2", x2)], y, sample_weight, grad,
+                  _set(dict(options, reduction=reduction, ranking_margin=ranking_margin)), rows=False)
+
+
+def cosine_embedding(x1, x2, y, *, sample_weight=None, grad: bool = True,
+                     reduction: Optional[ReductionLike] = None, cosine_margin: Optional[float] = None,
+                     **options) -> PairsResult:
+    """``loss_cosine_embedding_f32/_f64`` (torch ``CosineEmbeddingLoss``): ``1 - cos``
+    for ``y = 1``, ``max(0, cos - cosine_margin)`` for ``y = -1``, rows ``x1``, ``x2``
+    ``[batch, dim]``, ``y`` ``[batch]``. Returns :class:`PairsResult` with the
+    gradients of ``x1`` and ``x2``."""
+    return _pairs("cosine_embedding", [("x1", x1), ("x2", x2)], y, sample_weight, grad,
+                  _set(dict(options, reduction=reduction, cosine_margin=cosine_margin)))
+
+
+def triplet_margin(anchor, positive, negative, *, sample_weight=None, grad: bool = True,
+                   reduction: Optional[ReductionLike] = None, margin: Optional[float] = None,
+                   norm_degree: Optional[float] = None, norm_eps: Optional[float] = None,
+                   swap: Optional[bool] = None, **options) -> PairsResult:
+    """``loss_triplet_margin_f32/_f64`` (torch ``TripletMarginLoss``):
+    ``max(d(a, p) - d(a, n) + margin, 0)`` with ``d(u, v) = ||u - v + norm_eps||_norm_degree``
+    (``swap``: the smaller of d(a, n) and d(p, n)), rows ``[batch, dim]``. Returns
+    :class:`PairsResult` with the gradients of the anchor, positive and negative."""
+    return _pairs("triplet_margin", [("anchor", anchor), ("positive", positive), ("negative", negative)],
+                  None, sample_weight, grad,
+                  _set(dict(options, reduction=reduction, margin=margin, norm_degree=norm_degree,
+                            norm_eps=norm_eps, swap=swap)))
+
+
+def _pairs(name: str, named, y, sample_weight, grad: bool, kw: dict, rows: bool = True) -> PairsResult:
+    """A loss of several inputs: ``[batch, dim]`` rows (``rows``) or ``[batch]`` scores."""
+    fn = f"libloss.{name}"
+    first = np.asarray(named[0][1])
+    dt = _real(first, fn)
+    xs = [_floats(x, dt, fn) for _, x in named]
+    want = 2 if rows else 1
+    if first.ndim != want:
+        raise _shape_error(fn, f"{named[0][0]} must be {'[batch, dim]' if rows else '[batch]'}, "
+                               f"got shape {first.shape}")
+    for (n, _), x in zip(named, xs):
+        if x.shape != xs[0].shape:
+            raise _shape_error(fn, f"{n} has shape {x.shape}, {named[0][0]} {xs[0].shape}")
+    batch = xs[0].shape[0]
+    dim = xs[0].shape[1] if rows else 1
+    yy = None if y is None else _optional(y, dt, (batch,), fn, "y")
+    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    o = _options(fn, kw)
+    out = np.empty(batch if o.reduction == Reduction.NONE else 1, dt)
+    gs = [np.empty(x.shape, dt) for x in xs] if grad else [None] * len(xs)
+    args = [x.ctypes.data for x in xs]
+    if yy is not None:
+        args.append(yy.ctypes.data)
+    args.append(batch)
+    if rows:
+        args.append(dim)
+    args += [_ptr(w), ctypes.byref(o), out.ctypes.data] + [_ptr(g) for g in gs]
+    _check(_lib.fn(name, dt.char)(*args))
+    return PairsResult(out if o.reduction == Reduction.NONE else out[0], tuple(gs) if grad else None)
+
+
 def sequence_crossentropy(
     targets,
     y_pred,

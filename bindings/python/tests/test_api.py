@@ -65,14 +65,10 @@ def test_default_options_match_the_header():
         "q": 0.5,
         "tversky_alpha": 0.5,
         "tversky_beta": 0.5,
-        "circle_gamma": 80.0,
-        "circle_margin": 0.4,
         "norm_degree": 2.0,
         "norm_eps": 1e-6,
         "ranking_margin": 0.0,
         "cosine_margin": 0.0,
-        "temperature": 0.07,
-        "remove_diagonal": True,
         "swap": False,
     }
 

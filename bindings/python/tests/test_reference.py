@@ -119,6 +119,24 @@ def run(case) -> list[str]:
             ),
             dtype,
         )
+    if sig == "pairs":
+        fn = getattr(libloss, case["function"])
+        b, d = shape["batch"], shape["dim"]
+        names = ["anchor", "positive", "negative"] if case["function"] == "triplet_margin" else ["x1", "x2"]
+        xs = [floats(case, inputs[n]) for n in names]
+        if case["function"] != "margin_ranking":
+            xs = [x.reshape(b, d) for x in xs]
+        extra = [floats(case, inputs["y"])] if "y" in inputs else []
+        w = opt_floats("sample_weight")
+        res = fn(*xs, *extra, sample_weight=w, **opts)
+        bad = compare(case, "loss", res.loss, case["expected"]["loss"])
+        for n, g in zip(names, res.grads):
+            bad += compare(case, f"grad_{n}", g, case["expected"][f"grad_{n}"])
+            if g.dtype != dtype:
+                bad.append(f"grad_{n} dtype {g.dtype}, expected {dtype}")
+        if fn(*xs, *extra, sample_weight=w, grad=False, **opts).grads is not None:
+            bad.append("grad=False returned gradients")
+        return bad
     if sig == "sequence":
         b, t, v = shape["batch"], shape["time"], shape["vocab"]
         targets = np.array(inputs["targets"], dtype=np.int32).reshape(b, t)

@@ -1,0 +1,150 @@
+/* The losses of several inputs, each with its gradient: margin ranking, cosine
+ * embedding, triplet margin (torch's; their cases are in tests/reference/). Values by
+ * hand, NULL gradients, and every error path with the outputs left untouched. */
+#include "ctest.h"
+
+TEST(margin_ranking_by_hand) {
+  /* margin 0.5: y = 1: max(0, -(2 - 1) + 0.5) = 0; y = -1: max(0, (0 - 1) + 0.5) = 0;
+   * y = 1: max(0, -(0 - 1) + 0.5) = 1.5, gradients -1 (x1) and 1 (x2). */
+  const double x1[3] = {2, 0, 0}, x2[3] = {1, 1, 1}, y[3] = {1, -1, 1};
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  o.ranking_margin = 0.5;
+  double l[3], g1[3], g2[3];
+  CHECK_OK(loss_margin_ranking_f64(x1, x2, y, 3, NULL, &o, l, g1, g2));
+  CHECK(l[0] == 0 && l[1] == 0 && l[2] == 1.5);
+  CHECK(g1[0] == 0 && g1[1] == 0 && g1[2] == -1 && g2[2] == 1 && g2[0] == 0);
+  /* A tie (argument exactly 0) has gradient 0, as torch's clamp. */
+  const double t1[1] = {1}, t2[1] = {0.5}, ty[1] = {1};
+  CHECK_OK(loss_margin_ranking_f64(t1, t2, ty, 1, NULL, &o, l, g1, NULL));
+  CHECK(l[0] == 0 && g1[0] == 0);
+  return true;
+}
+
+TEST(cosine_embedding_by_hand) {
+  /* Row 0: parallel, y = 1: 1 - 1 = 0 (to rounding); row 1: orthogonal, y = -1:
+   * max(0, 0 - 0) = 0; row 2: opposite, y = 1: 1 - (-1) = 2. */
+  const double x1[6] = {1, 2, 1, 0, 3, 0}, x2[6] = {2, 4, 0, 1, -3, 0}, y[3] = {1, -1, 1};
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  double l[3], g1[6];
+  CHECK_OK(loss_cosine_embedding_f64(x1, x2, y, 3, 2, NULL, &o, l, g1, NULL));
+  CHECK_CLOSE(l[0], 0.0, 1e-12);
+  CHECK(l[1] == 0.0);
+  CHECK_CLOSE(l[2], 2.0, 1e-12);
+  /* A zero row: cos 0, finite. */
+  const double z[2] = {0, 0}, v[2] = {1, 1}, one[1] = {1};
+  CHECK_OK(loss_cosine_embedding_f64(z, v, one, 1, 2, NULL, &o, l, g1, NULL));
+  CHECK(l[0] == 1.0 && isfinite(g1[0]));
+  return true;
+}
+
+TEST(triplet_margin_by_hand) {
+  /* eps 0, p 2, margin 1: d(a, p) = 1, d(a, n) = 3: max(1 - 3 + 1, 0) = 0; with n
+   * at distance 1.5: 0.5, gradient (a - p)/1 - (a - n)/1.5 for the anchor. */
+  const double a[2] = {0, 0}, p[2] = {1, 0}, n[2] = {0, 3}, n2[2] = {0, 1.5};
+  loss_options o = loss_options_default();
+  o.norm_eps = 0;
+  double l = -1, ga[2], gp[2], gn[2];
+  CHECK_OK(loss_triplet_margin_f64(a, p, n, 1, 2, NULL, &o, &l, ga, gp, gn));
+  CHECK(l == 0 && ga[0] == 0 && gn[1] == 0);
+  CHECK_OK(loss_triplet_margin_f64(a, p, n2, 1, 2, NULL, &o, &l, ga, gp, gn));
+  CHECK_CLOSE(l, 0.5, 1e-15);
+  CHECK_CLOSE(ga[0], -1.0, 1e-15); /* (a - p) / d_ap = -1 */
+  CHECK_CLOSE(ga[1], 1.0, 1e-15);  /* -(a - n) / d_an = 1.5 / 1.5 */
+  CHECK_CLOSE(gp[0], 1.0, 1e-15);
+  CHECK_CLOSE(gn[1], -1.0, 1e-15);
+  /* Only some gradients. */
+  CHECK_OK(loss_triplet_margin_f64(a, p, n2, 1, 2, NULL, &o, &l, NULL, gp, NULL));
+  CHECK_CLOSE(gp[0], 1.0, 1e-15);
+  return true;
+}
+
+/* Fills the outputs with a sentinel, calls, and checks status, sentinel and message. */
+#define PAIR_ERROR(call, want, needle)                                             \
+  do {                                                                             \
+    ctest_fill_f64(lo, 4, -777.0);                                                 \
+    ctest_fill_f64(g1, 8, -777.0);                                                 \
+    ctest_fill_f64(g2, 8, -777.0);                                                 \
+    ctest_fill_f64(g3, 8, -777.0);                                                 \
+    CHECK_STATUS(call, want);                                                      \
+    CHECK(ctest_all_f64(lo, 4, -777.0) && ctest_all_f64(g1, 8, -777.0) &&          \
+          ctest_all_f64(g2, 8, -777.0) && ctest_all_f64(g3, 8, -777.0));           \
+    CHECK_MESSAGE_HAS(needle);                                                     \
+  } while (0)
+
+TEST(pair_error_paths_write_nothing) {
+  double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, z[8] = {0, 1, 0, 1, 0, 1, 0, 1}, y[4] = {1, -1, 1, -1};
+  double lo[4], g1[8], g2[8], g3[8];
+  loss_options o = loss_options_default();
+  /* NULL inputs and outputs. */
+  PAIR_ERROR(loss_margin_ranking_f64(NULL, z, y, 4, NULL, NULL, lo, g1, g2), LOSS_ERROR_NULL_POINTER,
+             "x1 is NULL");
+  PAIR_ERROR(loss_margin_ranking_f64(x, z, NULL, 4, NULL, NULL, lo, g1, g2), LOSS_ERROR_NULL_POINTER,
+             "y is NULL");
+  PAIR_ERROR(loss_cosine_embedding_f64(x, NULL, y, 4, 2, NULL, NULL, lo, g1, g2),
+             LOSS_ERROR_NULL_POINTER, "x2 is NULL");
+  PAIR_ERROR(loss_triplet_margin_f64(x, z, NULL, 4, 2, NULL, NULL, lo, g1, g2, g3),
+             LOSS_ERROR_NULL_POINTER, "negative is NULL");
+  PAIR_ERROR(loss_triplet_margin_f64(x, z, x, 4, 2, NULL, NULL, NULL, g1, g2, g3),
+             LOSS_ERROR_NULL_POINTER, "loss_out is NULL");
+  /* Zero and overflowing sizes. */
+  PAIR_ERROR(loss_margin_ranking_f64(x, z, y, 0, NULL, NULL, lo, g1, g2), LOSS_ERROR_SHAPE, "batch is 0");
+  PAIR_ERROR(loss_cosine_embedding_f64(x, z, y, 4, 0, NULL, NULL, lo, g1, g2), LOSS_ERROR_SHAPE,
+             "dim is 0");
+  PAIR_ERROR(loss_triplet_margin_f64(x, z, x, SIZE_MAX / 2, 4, NULL, NULL, lo, g1, g2, g3),
+             LOSS_ERROR_SHAPE, "overflows");
+  /* Bad options. */
+  o.ranking_margin = NAN;
+  PAIR_ERROR(loss_margin_ranking_f64(x, z, y, 4, NULL, &o, lo, g1, g2), LOSS_ERROR_INVALID_ARGUMENT,
+             "ranking_margin");
+  o = loss_options_default();
+  o.cosine_margin = 1.5;
+  PAIR_ERROR(loss_cosine_embedding_f64(x, z, y, 4, 2, NULL, &o, lo, g1, g2), LOSS_ERROR_INVALID_ARGUMENT,
+             "cosine_margin");
+  o = loss_options_default();
+  o.norm_degree = 0;
+  PAIR_ERROR(loss_triplet_margin_f64(x, z, x, 4, 2, NULL, &o, lo, g1, g2, g3),
+             LOSS_ERROR_INVALID_ARGUMENT, "norm_degree");
+  o = loss_options_default();
+  o.norm_eps = -1;
+  PAIR_ERROR(loss_triplet_margin_f64(x, z, x, 4, 2, NULL, &o, lo, g1, g2, g3),
+             LOSS_ERROR_INVALID_ARGUMENT, "norm_eps");
+  o = loss_options_default();
+  *(unsigned char *)&o.swap = 2;
+  PAIR_ERROR(loss_triplet_margin_f64(x, z, x, 4, 2, NULL, &o, lo, g1, g2, g3),
+             LOSS_ERROR_INVALID_ARGUMENT, "swap");
+  /* Bad targets: y must be 1 or -1. */
+  double bad[4] = {1, -1, 0.5, 1};
+  PAIR_ERROR(loss_margin_ranking_f64(x, z, bad, 4, NULL, NULL, lo, g1, g2),
+             LOSS_ERROR_LABEL_OUT_OF_RANGE, "y[2] is 0.5");
+  bad[2] = NAN;
+  PAIR_ERROR(loss_cosine_embedding_f64(x, z, bad, 4, 2, NULL, NULL, lo, g1, g2),
+             LOSS_ERROR_LABEL_OUT_OF_RANGE, "must be 1 or -1");
+  /* Outputs may not alias inputs or each other. */
+  PAIR_ERROR(loss_cosine_embedding_f64(x, z, y, 4, 2, NULL, NULL, lo, g1, g1),
+             LOSS_ERROR_INVALID_ARGUMENT, "grad_x2 overlaps grad_x1");
+  ctest_fill_f64(lo, 4, -777.0);
+  CHECK_STATUS(loss_triplet_margin_f64(x, z, g3, 4, 2, NULL, NULL, lo, g1, g2, g3),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("grad_negative overlaps negative");
+  CHECK(ctest_all_f64(lo, 4, -777.0));
+  /* f32: a margin finite in double but not in float. */
+  float xf[4] = {1, 2, 3, 4}, yf[2] = {1, -1}, lf = -5, gf[4];
+  ctest_fill_f32(gf, 4, -5.0f);
+  o = loss_options_default();
+  o.margin = 1e300;
+  CHECK_STATUS(loss_triplet_margin_f32(xf, xf, xf, 2, 2, NULL, &o, &lf, gf, NULL, NULL),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK(lf == -5.0f && ctest_all_f32(gf, 4, -5.0f));
+  CHECK_MESSAGE_HAS("loss_triplet_margin_f32");
+  (void)yf;
+  return true;
+}
+
+SUITE(losses_pairs) {
+  RUN(margin_ranking_by_hand);
+  RUN(cosine_embedding_by_hand);
+  RUN(triplet_margin_by_hand);
+  RUN(pair_error_paths_write_nothing);
+}

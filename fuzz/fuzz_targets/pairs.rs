@@ -1,0 +1,250 @@
+//! The losses of several inputs × f32/f64: `loss_margin_ranking_*(x1, x2, y, batch,
+//! sample_weight, options, loss_out, grad_x1, grad_x2)`, `loss_cosine_embedding_*`
+//! (the same with `dim`), `loss_triplet_margin_*(anchor, positive, negative, batch,
+//! dim, sample_weight, options, loss_out, grad_anchor, grad_positive, grad_negative)`,
+//! with targets in and out of {1, -1}, NULL and aliased buffers, and every option.
+//!
+//! Finite domain (tame cases): inputs in [-B, B], weights in [0, 1e3], tame options.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use loss_fuzz::buf::{any_overlap, misaligned};
+use loss_fuzz::gen::{self, ANY};
+use loss_fuzz::oracle::OK;
+use loss_fuzz::*;
+
+const WEIGHTS: Dom = Dom::new(0.0, 1e3);
+const FUNCTIONS: [&str; 3] = ["margin_ranking", "cosine_embedding", "triplet_margin"];
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = Unstructured::new(data);
+    let _ = if u.arbitrary::<bool>().unwrap_or(false) {
+        case::<f64>(&mut u)
+    } else {
+        case::<f32>(&mut u)
+    };
+});
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug in failure messages
+struct Case {
+    function: String,
+    sizes: gen::Sizes,
+    places: [Place; 9],
+    alias: u8,
+    opts: RawOpts,
+    tame: bool,
+}
+
+fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+    let which = u.choose_index(3)?;
+    let function = format!("loss_{}_{}", FUNCTIONS[which], T::NAME);
+    let k = if which == 2 { 3 } else { 2 };
+    let tame = u.ratio(2, 3)?;
+    let fault = u.ratio(1, 4)?;
+    let sizes = if which == 0 {
+        let s = gen::sizes(u, 1, T::BYTES, 512, 1 << 16)?;
+        gen::Sizes {
+            dims: vec![s.dims[0], 1],
+            kind: s.kind,
+        }
+    } else {
+        gen::sizes(u, 2, T::BYTES, 512, 1 << 16)?
+    };
+    let (batch, dim) = (sizes.dims[0], sizes.dims[1]);
+    let mut places = [Place::Valid; 9];
+    for (j, p) in places.iter_mut().enumerate() {
+        // 0..3 inputs, 3 y, 4 sample_weight, 5 loss_out, 6..9 gradients
+        let nullable = j == 4 || j >= 6;
+        *p = gen::place(u, fault, nullable)?;
+    }
+    let alias: u8 = if fault { u.int_in_range(0..=4)? } else { 0 };
+    let bad_y = !tame && u.ratio(1, 4)?;
+    let mut v = Values::new(u, !tame)?;
+    let raw = RawOpts::gen(&mut v, tame);
+    let opts = OptsBuf::new(raw, places[8]);
+    let o = opts.effective();
+
+    let n = sizes.product();
+    let rows = if sizes.fit() { batch } else { 1 };
+    let n_out = if sizes.fit() { o.out_len(batch) } else { 1 };
+    let xs: Vec<Buf<T>> = (0..3)
+        .map(|j| {
+            let place = if j < k { places[j] } else { Place::Null };
+            Buf::new(n, place, T::sentinel(), |_| v.float(ANY))
+        })
+        .collect();
+    let y = Buf::new(
+        rows,
+        if which == 2 { Place::Null } else { places[3] },
+        T::sentinel(),
+        |_| {
+            let s = if v.byte() & 1 == 1 {
+                T::one()
+            } else {
+                -T::one()
+            };
+            if bad_y && v.byte() % 4 == 0 {
+                T::of(0.5)
+            } else {
+                s
+            }
+        },
+    );
+    let sw = Buf::new(rows, places[4], T::sentinel(), |_| v.float(WEIGHTS));
+    let mut loss_out = Buf::filled(n_out, places[5], T::sentinel());
+    let mut grads: Vec<Buf<T>> = (0..3)
+        .map(|j| {
+            let place = if j < k { places[6 + j] } else { Place::Null };
+            Buf::filled(n, place, T::sentinel())
+        })
+        .collect();
+    let lo = loss_out.mut_ptr();
+    let mut gp: Vec<*mut T> = grads.iter_mut().map(|g| g.mut_ptr()).collect();
+    match alias {
+        1 => gp[0] = xs[0].ptr() as *mut T,
+        2 if !gp[1].is_null() => gp[0] = gp[1],
+        3 if which != 2 => gp[1] = y.ptr() as *mut T,
+        _ => {}
+    }
+
+    let inputs_null =
+        xs[..k].iter().any(|x| x.ptr().is_null()) || (which != 2 && y.ptr().is_null());
+    let mut e = Expect {
+        null: inputs_null || lo.is_null(),
+        shape: !sizes.fit(),
+        ..Expect::default()
+    };
+    if sizes.fit() {
+        let mut inputs: Vec<_> = xs[..k].iter().map(|x| x.span(n)).collect();
+        if which != 2 {
+            inputs.push(y.span(batch));
+        }
+        inputs.push(sw.span(batch));
+        let mut outputs = vec![buf::span(lo, n_out)];
+        outputs.extend(gp[..k].iter().map(|&g| buf::span(g, n)));
+        // The `_f32` functions reject parameters their loss reads that overflow float,
+        // or vanish there where they must be > 0 (RELIABILITY.md, finding 6).
+        let single = T::BYTES == 4;
+        let overflows = |x: f64| single && !(x as f32).is_finite();
+        let rejected = match which {
+            0 => overflows(o.ranking_margin),
+            1 => false,
+            _ => {
+                overflows(o.margin)
+                    || overflows(o.norm_degree)
+                    || (single && o.norm_degree as f32 == 0.0)
+                    || overflows(o.norm_eps)
+            }
+        };
+        e.invalid = o.invalid().is_some()
+            || rejected
+            || opts.misaligned()
+            || xs[..k].iter().any(|x| misaligned(x.ptr()))
+            || (which != 2 && misaligned(y.ptr()))
+            || misaligned(sw.ptr())
+            || misaligned(lo)
+            || gp[..k].iter().any(|&g| misaligned(g))
+            || any_overlap(&outputs, &inputs);
+        e.label = which != 2 && y.values().iter().any(|&t| t != T::one() && t != -T::one());
+    }
+    let case = Case {
+        function: function.clone(),
+        sizes: sizes.clone(),
+        places,
+        alias,
+        opts: o,
+        tame,
+    };
+
+    loss::loss_set_num_threads(1);
+    // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim
+    // (or the sizes overflow and must be rejected first).
+    let call = |lo: *mut T, g: &[*mut T]| unsafe {
+        match which {
+            0 => T::ranking()(
+                xs[0].ptr(),
+                xs[1].ptr(),
+                y.ptr(),
+                batch,
+                sw.ptr(),
+                opts.ptr(),
+                lo,
+                g[0],
+                g[1],
+            ),
+            1 => T::cosine()(
+                xs[0].ptr(),
+                xs[1].ptr(),
+                y.ptr(),
+                batch,
+                dim,
+                sw.ptr(),
+                opts.ptr(),
+                lo,
+                g[0],
+                g[1],
+            ),
+            _ => T::triplet()(
+                xs[0].ptr(),
+                xs[1].ptr(),
+                xs[2].ptr(),
+                batch,
+                dim,
+                sw.ptr(),
+                opts.ptr(),
+                lo,
+                g[0],
+                g[1],
+                g[2],
+            ),
+        }
+    };
+    let st = call(lo, &gp);
+    check_call(&function, st, e.status(), &case);
+    let mut outs = vec![Out {
+        buf: &loss_out,
+        len: n_out,
+        passed: !lo.is_null() && lo.cast_const() == loss_out.ptr(),
+    }];
+    for (j, g) in grads.iter().enumerate().take(k) {
+        outs.push(Out {
+            buf: g,
+            len: n,
+            passed: !gp[j].is_null() && gp[j].cast_const() == g.ptr(),
+        });
+    }
+    let inputs = xs.iter().all(|x| x.untouched()) && y.untouched() && sw.untouched();
+    check_effects(&function, st, inputs, &outs, tame, &case);
+    if st != OK || n < 1 << 14 {
+        return Ok(());
+    }
+    // The same call on the pool: bit-identical.
+    loss::loss_set_num_threads(2);
+    let mut lo2 = Buf::filled(n_out, Place::Valid, T::sentinel());
+    let mut g2: Vec<Buf<T>> = (0..3)
+        .map(|_| Buf::filled(n, Place::Valid, T::sentinel()))
+        .collect();
+    let gp2: Vec<*mut T> = g2
+        .iter_mut()
+        .zip(&gp)
+        .map(|(b, &p)| if p.is_null() { p } else { b.mut_ptr() })
+        .collect();
+    let st2 = call(lo2.mut_ptr(), &gp2);
+    loss::loss_set_num_threads(1);
+    assert_eq!(st2, OK);
+    let bits = |b: &Buf<T>| b.values().iter().map(|x| x.bits()).collect::<Vec<_>>();
+    assert!(
+        bits(&lo2) == bits(&loss_out),
+        "{function}: loss differs on 2 threads; {case:?}"
+    );
+    for j in 0..k {
+        if !gp[j].is_null() {
+            assert!(
+                bits(&g2[j]) == bits(&grads[j]),
+                "{function}: gradient {j} differs on 2 threads; {case:?}"
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! Losses of several inputs, each with its own gradient: the margin ranking loss
+//! (`x1`, `x2`, `y`), the cosine embedding loss (`x1`, `x2` `[batch, dim]`, `y`) and
+//! the triplet margin loss (anchor, positive, negative `[batch, dim]`). A sample's
+//! gradients are rows of `N` separate buffers, which [`Parts`] cuts along the samples
+//! so that threads write disjoint memory; weights and reductions are those of every
+//! loss ([`crate::reduction::reduce_into`]).
+
+// `pub mod <file>;` for every kernel file of this directory (build.rs).
+include!(concat!(env!("OUT_DIR"), "/pairs_modules.rs"));
+
+pub use cosine_embedding::CosineEmbedding;
+pub use margin_ranking::MarginRanking;
+pub use triplet_margin::TripletMargin;
+
+use crate::error::{ensure_shape, LossError, Result};
+use crate::kernels::tree::SplitOut;
+use crate::real::Real;
+use crate::reduction::{reduce_into, Reduction, SampleKernel, SampleOutputs};
+
+/// The gradient rows of one sample: `dim` values of each of the `N` inputs, `None`
+/// for an input whose gradient was not asked for.
+pub type Rows<'a, T, const N: usize> = [Option<&'a mut [T]>; N];
+
+/// The gradients of a contiguous range of samples: `N` optional `[samples, dim]`
+/// buffers.
+pub struct Parts<'a, T, const N: usize> {
+    grads: Rows<'a, T, N>,
+    dim: usize,
+    current: Rows<'a, T, N>,
+}
+
+impl<'a, T, const N: usize> Parts<'a, T, N> {
+    fn new(grads: Rows<'a, T, N>, dim: usize) -> Self {
+        Parts {
+            grads,
+            dim,
+            current: std::array::from_fn(|_| None),
+        }
+    }
+}
+
+impl<T: Send, const N: usize> SplitOut for Parts<'_, T, N> {
+    fn split_at(self, items: usize) -> (Self, Self) {
+        let at = items * self.dim;
+        let mut left: Rows<'_, T, N> = std::array::from_fn(|_| None);
+        let mut right: Rows<'_, T, N> = std::array::from_fn(|_| None);
+        for (k, g) in self.grads.into_iter().enumerate() {
+            if let Some(g) = g {
+                let (a, b) = g.split_at_mut(at);
+                left[k] = Some(a);
+                right[k] = Some(b);
+            }
+        }
+        (Parts::new(left, self.dim), Parts::new(right, self.dim))
+    }
+}
+
+impl<'a, T: Send, const N: usize> SampleOutputs<Rows<'a, T, N>> for Parts<'a, T, N> {
+    fn item(&mut self, _k: usize) -> Option<&mut Rows<'a, T, N>> {
+        if self.grads.iter().all(Option::is_none) {
+            return None;
+        }
+        let dim = self.dim;
+        for (g, c) in self.grads.iter_mut().zip(self.current.iter_mut()) {
+            *c = g.take().map(|rest| {
+                let (row, rest) = rest.split_at_mut(dim);
+                *g = Some(rest);
+                row
+            });
+        }
+        Some(&mut self.current)
+    }
+}
+
+/// The inputs of a pair loss call, checked: `N` input matrices `[batch, dim]`.
+pub(crate) struct Call<'a, 'g, T, const N: usize> {
+    pub batch: usize,
+    pub dim: usize,
+    pub sample_weight: Option<&'a [T]>,
+    pub loss_out: &'a mut [T],
+    pub grads: Rows<'g, T, N>,
+}
+
+/// Checks the shapes of a call: `N` named inputs of `batch * dim` values, nullable
+/// `sample_weight` of `batch`, `loss_out` of the reduction's length, each given
+/// gradient of `batch * dim`; returns them as a [`Call`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check<'a, 'g, T: Real, const N: usize>(
+    names: [&str; N],
+    inputs: [&'a [T]; N],
+    batch: usize,
+    dim: usize,
+    sample_weight: Option<&'a [T]>,
+    reduction: Reduction,
+    loss_out: &'a mut [T],
+    grads: Rows<'g, T, N>,
+) -> Result<Call<'a, 'g, T, N>> {
+    ensure_shape(batch > 0 && dim > 0, || {
+        format!("batch {batch}, dim {dim}: sizes must be non-zero")
+    })?;
+    let n = batch
+        .checked_mul(dim)
+        .ok_or_else(|| LossError::Shape(format!("batch {batch} * dim {dim} overflows")))?;
+    for (name, x) in names.iter().zip(inputs.iter()) {
+        ensure_shape(x.len() == n, || {
+            format!("{name} has {} values, batch * dim is {n}", x.len())
+        })?;
+    }
+    if let Some(w) = sample_weight {
+        ensure_shape(w.len() == batch, || {
+            format!(
+                "sample_weight has {} values for a batch of {batch}",
+                w.len()
+            )
+        })?;
+    }
+    let want = reduction.output_len(batch);
+    ensure_shape(loss_out.len() == want, || {
+        format!(
+            "loss_out has {} values, {reduction:?} needs {want}",
+            loss_out.len()
+        )
+    })?;
+    for (name, g) in names.iter().zip(grads.iter()) {
+        if let Some(g) = g {
+            ensure_shape(g.len() == n, || {
+                format!(
+                    "the gradient of {name} has {} values, batch * dim is {n}",
+                    g.len()
+                )
+            })?;
+        }
+    }
+    Ok(Call {
+        batch,
+        dim,
+
+        sample_weight,
+        loss_out,
+        grads,
+    })
+}
+
+/// Checks that every `y` is 1 or -1 ([`LossError::SignTarget`] names the first that
+/// is not) and has `batch` values.
+pub(crate) fn check_signs<T: Real>(y: &[T], batch: usize) -> Result<()> {
+    ensure_shape(y.len() == batch, || {
+        format!("y has {} values for a batch of {batch}", y.len())
+    })?;
+    match y.iter().position(|&v| v != T::one() && v != -T::one()) {
+        None => Ok(()),
+        Some(index) => Err(LossError::SignTarget {
+            index,
+            value: y[index].to_string(),
+        }),
+    }
+}
+
+/// Runs a checked call's kernel: weights, reduction, `loss_out` and the gradients.
+pub(crate) fn run<T: Real, K, const N: usize>(
+    kernel: &K,
+    call: Call<'_, '_, T, N>,
+    reduction: Reduction,
+) where
+    K: for<'g> SampleKernel<T, Rows<'g, T, N>>,
+{
+    let parts = Parts::new(call.grads, call.dim);
+    reduce_into(
+        kernel,
+        &call.sample_weight,
+        call.batch,
+        reduction,
+        call.loss_out,
+        parts,
+    );
+}
+
+/// `max(x, 0)` as torch's `clamp_min(0)`: the gradient passes where `x > 0` only
+/// (at `x = 0` it is 0, as torch's; not for NaN); returns the value and whether it
+/// passes.
+#[inline]
+pub(crate) fn clamp_min0<T: Real>(x: T) -> (T, bool) {
+    if x > T::zero() {
+        (x, true)
+    } else if x.is_nan() {
+        (x, false)
+    } else {
+        (T::zero(), false)
+    }
+}

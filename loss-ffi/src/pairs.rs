@@ -1,0 +1,233 @@
+//! The losses of several inputs, each with its gradient (loss-core's `pairs`): margin
+//! ranking, cosine embedding, triplet margin.
+
+use crate::args::{
+    elements, input, no_overlap, non_null, optional_input, optional_output, optional_span, output,
+    span,
+};
+use crate::options::{loss_options, read_options, Options};
+use crate::status::{boundary, loss_status};
+use loss_core::pairs::{CosineEmbedding, MarginRanking, TripletMargin};
+use loss_core::{LossError, Real};
+use std::ops::Range;
+
+/// The checked buffers of a call, handed to its loss.
+struct Views<'a, T, const N: usize> {
+    inputs: [&'a [T]; N],
+    y: &'a [T],
+    sample_weight: Option<&'a [T]>,
+    loss_out: &'a mut [T],
+    grads: [Option<&'a mut [T]>; N],
+}
+
+/// The body of the pair functions: validate (NULLs, sizes, options, overlaps,
+/// alignment), build slices, run `compute`. `y` is the `[batch]` ±1 target, or NULL
+/// for a loss without one (`has_y` false); each input and gradient `[batch, dim]`.
+///
+/// # Safety
+/// As the exported functions: every non-NULL pointer valid for the sizes given.
+#[allow(clippy::too_many_arguments)]
+unsafe fn pairs_call<T: Real, const N: usize>(
+    name: &'static str,
+    inputs: [(&'static str, *const T); N],
+    y: Option<*const T>,
+    batch: usize,
+    dim: usize,
+    sample_weight: *const T,
+    options: *const loss_options,
+    loss_out: *mut T,
+    grads: [(&'static str, *mut T); N],
+    compute: impl FnOnce(&Options, Views<'_, T, N>) -> std::result::Result<(), LossError>,
+) -> loss_status {
+    boundary(name, T::NAME, || {
+        for (n, p) in inputs {
+            non_null(p, n)?;
+        }
+        if let Some(y) = y {
+            non_null(y, "y")?;
+        }
+        non_null(loss_out, "loss_out")?;
+        let n = elements::<T>(&[("batch", batch), ("dim", dim)])?;
+        // SAFETY: by the exported function's contract `options` is NULL or points
+        // to a readable `loss_options` of `options->struct_size` bytes, which is what
+        // `read_options` requires.
+        let opts = unsafe { read_options(options) }?;
+        let n_out = opts.reduction.output_len(batch);
+        let mut spans: Vec<(&str, Range<usize>)> =
+            inputs.iter().map(|&(n_, p)| (n_, span(p, n))).collect();
+        if let Some(y) = y {
+            spans.push(("y", span(y, batch)));
+        }
+        spans.push(("sample_weight", optional_span(sample_weight, batch)));
+        let loss_span = ("loss_out", span(loss_out, n_out));
+        no_overlap(loss_span.clone(), &spans)?;
+        let mut outs = vec![loss_span];
+        for &(g, p) in &grads {
+            if !p.is_null() {
+                let s = (g, span(p.cast_const(), n));
+                no_overlap(s.clone(), &spans)?;
+                no_overlap(s.clone(), &outs)?;
+                outs.push(s);
+            }
+        }
+        // SAFETY: every required pointer is non-NULL (checked above); by the exported
+        // function's contract each non-NULL pointer points to the elements its sizes
+        // give, which are the lengths passed here (inputs and gradients `batch * dim`
+        // = `n`, `y` and `sample_weight` `batch`, `loss_out` `n_out` for the
+        // reduction), and the outputs overlap no input and each other (checked
+        // above), so the mutable slices alias nothing.
+        let views = unsafe {
+            let mut ins: [&[T]; N] = [&[]; N];
+            for (k, &(n_, p)) in inputs.iter().enumerate() {
+                ins[k] = input(p, n, n_)?;
+            }
+            let mut gs: [Option<&mut [T]>; N] = std::array::from_fn(|_| None);
+            for (k, &(g, p)) in grads.iter().enumerate() {
+                gs[k] = optional_output(p, n, g)?;
+            }
+            Views {
+                inputs: ins,
+                y: match y {
+                    Some(y) => input(y, batch, "y")?,
+                    None => &[],
+                },
+                sample_weight: optional_input(sample_weight, batch, "sample_weight")?,
+                loss_out: output(loss_out, n_out, "loss_out")?,
+                grads: gs,
+            }
+        };
+        compute(&opts, views)?;
+        Ok(())
+    })
+}
+
+twins! {
+    /// Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
+    /// `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
+    /// `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
+    /// (default 0, finite; negative allowed); gradients `-y` (x1) and `y` (x2) where
+    /// the argument is > 0, else 0 (torch's clamp).
+    ///
+    /// - `x1`, `x2`, `y`: `[batch]`; any `y` other than 1 or -1 is
+    ///   LOSS_ERROR_LABEL_OUT_OF_RANGE (checked after every other argument; torch
+    ///   computes the formula with it);
+    /// - `sample_weight`: nullable `[batch]` (torch has none; MEAN is then torch's mean);
+    /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_x1`, `grad_x2`: nullable `[batch]`, the gradients of the reduced value.
+    pub unsafe extern "C" fn loss_margin_ranking(
+        x1: *const Float,
+        x2: *const Float,
+        y: *const Float,
+        batch: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_x1: *mut Float,
+        grad_x2: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (every
+        // non-NULL pointer valid for the sizes documented above), which is the
+        // contract of `pairs_call`.
+        unsafe {
+            pairs_call(
+                "loss_margin_ranking", [("x1", x1), ("x2", x2)], Some(y), batch, 1,
+                sample_weight, options, loss_out, [("grad_x1", grad_x1), ("grad_x2", grad_x2)],
+                |o, v| {
+                    let [a, b] = v.inputs;
+                    let [g1, g2] = v.grads;
+                    MarginRanking::new(o.ranking_margin)?.compute(
+                        a, b, v.y, v.sample_weight, o.reduction, v.loss_out, g1, g2,
+                    )
+                },
+            )
+        }
+    }
+
+    /// Cosine embedding loss (torch `CosineEmbeddingLoss`): for rows `x1[i]`, `x2[i]`
+    /// (`dim` values) and `y[i] = 1` (similar) or `-1` (dissimilar), with torch's
+    /// `cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))` (a zero row has cos 0):
+    /// `l_i = 1 - cos` for `y = 1`, `max(0, cos - margin)` for `y = -1`,
+    /// `margin = options->cosine_margin` (default 0, in [-1, 1]); gradients through
+    /// the cosine for both rows (0 where the clamp is inactive).
+    ///
+    /// - `x1`, `x2`: `[batch, dim]`; `y`: `[batch]`, each 1 or -1, else
+    ///   LOSS_ERROR_LABEL_OUT_OF_RANGE (torch gives such a sample loss 0);
+    /// - `sample_weight`: nullable `[batch]` (torch has none);
+    /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_x1`, `grad_x2`: nullable `[batch, dim]`.
+    pub unsafe extern "C" fn loss_cosine_embedding(
+        x1: *const Float,
+        x2: *const Float,
+        y: *const Float,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_x1: *mut Float,
+        grad_x2: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is the
+        // contract of `pairs_call`.
+        unsafe {
+            pairs_call(
+                "loss_cosine_embedding", [("x1", x1), ("x2", x2)], Some(y), batch, dim,
+                sample_weight, options, loss_out, [("grad_x1", grad_x1), ("grad_x2", grad_x2)],
+                |o, v| {
+                    let [a, b] = v.inputs;
+                    let [g1, g2] = v.grads;
+                    CosineEmbedding::new(o.cosine_margin)?.compute(
+                        a, b, v.y, batch, dim, v.sample_weight, o.reduction, v.loss_out, g1, g2,
+                    )
+                },
+            )
+        }
+    }
+
+    /// Triplet margin loss (torch `TripletMarginLoss`): for rows `anchor[i]`,
+    /// `positive[i]`, `negative[i]` (`dim` values each) and torch's distance
+    /// `d(u, v) = ||u - v + eps||_P`, `l_i = max(d(a, p) - d_neg + margin, 0)` with
+    /// `d_neg = d(a, n)`, or `min(d(a, n), d(p, n))` with `options->swap`;
+    /// `margin = options->margin` (default 1), `P = options->norm_degree` (default 2,
+    /// > 0), `eps = options->norm_eps` (default 1e-6); a gradient for each input
+    /// (0 where the clamp is inactive; a swap tie splits it evenly, as torch's min).
+    ///
+    /// - `anchor`, `positive`, `negative`: `[batch, dim]`;
+    /// - `sample_weight`: nullable `[batch]` (torch has none);
+    /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_anchor`, `grad_positive`, `grad_negative`: nullable `[batch, dim]` each.
+    pub unsafe extern "C" fn loss_triplet_margin(
+        anchor: *const Float,
+        positive: *const Float,
+        negative: *const Float,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_anchor: *mut Float,
+        grad_positive: *mut Float,
+        grad_negative: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is the
+        // contract of `pairs_call`.
+        unsafe {
+            pairs_call(
+                "loss_triplet_margin",
+                [("anchor", anchor), ("positive", positive), ("negative", negative)],
+                None, batch, dim, sample_weight, options, loss_out,
+                [
+                    ("grad_anchor", grad_anchor),
+                    ("grad_positive", grad_positive),
+                    ("grad_negative", grad_negative),
+                ],
+                |o, v| {
+                    let [a, p, n] = v.inputs;
+                    TripletMargin::new(o.margin, o.norm_degree, o.norm_eps, o.swap)?.compute(
+                        a, p, n, batch, dim, v.sample_weight, o.reduction, v.loss_out, v.grads,
+                    )
+                },
+            )
+        }
+    }
+}
