@@ -350,6 +350,10 @@ typedef struct loss_options {
    */
   double cosine_margin;
   /**
+   * NT-Xent temperature, default 0.07 (optax), finite and > 0.
+   */
+  double temperature;
+  /**
    * Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
    * swap). Default false.
    */
@@ -1606,6 +1610,33 @@ enum loss_status loss_triplet_margin_f32(const float *anchor,
                                          float *grad_negative);
 
 /**
+ * NT-Xent, SimCLR's normalised temperature-scaled cross-entropy (optax
+ * `losses.ntxent`): with `u_i = e_i / sqrt(max(|e_i|^2, eps))` (`eps` the type's
+ * machine epsilon) and `s_ij = u_i.u_j / temperature`, each positive pair
+ * (`j != i` with `labels[j] == labels[i]`) contributes
+ * `-s_ij + log(exp(s_ij) + sum_{k: labels[k] != labels[i]} exp(s_ik))` to sample
+ * i's loss; `temperature = options->temperature` (default 0.07, > 0).
+ * LOSS_REDUCTION_MEAN divides the weighted sum by `sum_i w_i * (positives of i)`:
+ * optax's value, the mean over positive pairs. A batch without a positive pair
+ * has loss 0 (optax: NaN). The B x B similarities are never stored (O(B^2 dim)
+ * work, O(B) memory per thread).
+ *
+ * - `embeddings`: `[batch, dim]`; `labels`: `[batch]`, each `>= 0`, else
+ *   LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `sample_weight`: nullable `[batch]` (optax has none);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, dim]`, the gradient of the reduced value.
+ */
+enum loss_status loss_ntxent_f32(const float *embeddings,
+                                 const int32_t *labels,
+                                 size_t batch,
+                                 size_t dim,
+                                 const float *sample_weight,
+                                 const struct loss_options *options,
+                                 float *loss_out,
+                                 float *grad_out);
+
+/**
  * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
  * `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
  * `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
@@ -1679,6 +1710,33 @@ enum loss_status loss_triplet_margin_f64(const double *anchor,
                                          double *grad_anchor,
                                          double *grad_positive,
                                          double *grad_negative);
+
+/**
+ * NT-Xent, SimCLR's normalised temperature-scaled cross-entropy (optax
+ * `losses.ntxent`): with `u_i = e_i / sqrt(max(|e_i|^2, eps))` (`eps` the type's
+ * machine epsilon) and `s_ij = u_i.u_j / temperature`, each positive pair
+ * (`j != i` with `labels[j] == labels[i]`) contributes
+ * `-s_ij + log(exp(s_ij) + sum_{k: labels[k] != labels[i]} exp(s_ik))` to sample
+ * i's loss; `temperature = options->temperature` (default 0.07, > 0).
+ * LOSS_REDUCTION_MEAN divides the weighted sum by `sum_i w_i * (positives of i)`:
+ * optax's value, the mean over positive pairs. A batch without a positive pair
+ * has loss 0 (optax: NaN). The B x B similarities are never stored (O(B^2 dim)
+ * work, O(B) memory per thread).
+ *
+ * - `embeddings`: `[batch, dim]`; `labels`: `[batch]`, each `>= 0`, else
+ *   LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `sample_weight`: nullable `[batch]` (optax has none);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, dim]`, the gradient of the reduced value.
+ */
+enum loss_status loss_ntxent_f64(const double *embeddings,
+                                 const int32_t *labels,
+                                 size_t batch,
+                                 size_t dim,
+                                 const double *sample_weight,
+                                 const struct loss_options *options,
+                                 double *loss_out,
+                                 double *grad_out);
 
 /**
  * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
@@ -2040,7 +2098,7 @@ static inline loss_options loss_options_default(void) {
   {                                                                                    \
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
-        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, false                                      \
+        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, false                                \
   }
 
 #endif  /* LOSS_H */

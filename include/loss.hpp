@@ -188,6 +188,8 @@ class options {
   LOSS_HPP_OPTION(double, ranking_margin)
   /** Cosine embedding margin, in [-1, 1] (default 0). */
   LOSS_HPP_OPTION(double, cosine_margin)
+  /** NT-Xent temperature (default 0.07). */
+  LOSS_HPP_OPTION(double, temperature)
   /** Triplet margin: distance swap (default false). */
   LOSS_HPP_OPTION(bool, swap)
 #undef LOSS_HPP_OPTION
@@ -641,6 +643,19 @@ result triplet_margin(const T* anchor, const detail::same_t<T>* positive, const 
 }
 
 /**
+ * NT-Xent (`loss_ntxent_*`): `embeddings` `[batch, dim]`, `labels` `[batch]` (same
+ * label = positive pair), nullable `sample_weight` `[batch]` and `grad_out`
+ * `[batch, dim]`.
+ */
+template <class T, detail::if_real<T> = 0>
+result ntxent(const T* embeddings, const std::int32_t* labels, std::size_t batch, std::size_t dim,
+              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+              detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_ntxent_f32, loss_ntxent_f64)(
+      embeddings, labels, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));
+}
+
+/**
  * Sequence (next-token) cross-entropy (`loss_sequence_crossentropy_*`): `targets`
  * `[batch, time]`, `y_pred` `[batch, time, vocab]`, nullable `lengths` and
  * `sample_weight` (`[batch]` each); `loss_out` holds `batch` per-sequence sums for
@@ -951,6 +966,7 @@ LOSS_HPP_LABEL_LOSSES(LOSS_HPP_THROWING_LABELS)
 LOSS_HPP_THROWING(margin_ranking, output<T>)
 LOSS_HPP_THROWING(cosine_embedding, output<T>)
 LOSS_HPP_THROWING(triplet_margin, output<T>)
+LOSS_HPP_THROWING(ntxent, output<T>)
 LOSS_HPP_THROWING(sequence_crossentropy, output<T>)
 LOSS_HPP_THROWING(ctc, output<T>)
 LOSS_HPP_THROWING(ctc_with_workspace, output<T>)

@@ -142,7 +142,93 @@ TEST(pair_error_paths_write_nothing) {
   return true;
 }
 
+TEST(ntxent_by_hand) {
+  /* Two unit rows with one label and one row with another, temperature 1:
+   * s_01 = cos(e0, e1) = 0, s_02 = s_12 = 1 (e2 = e0 + e1 normalised has cos 1/√2
+   * with each: use s = 1/√2). Sample 0: positive 1, negative 2:
+   * l_0 = -s_01 + log(e^{s_01} + e^{s_02}) = log(1 + e^{1/√2}); sample 1 the same;
+   * sample 2 has no positive: 0. MEAN = (l_0 + l_1) / 2 positive pairs. */
+  const double e[6] = {1, 0, 0, 1, 1, 1};
+  const int32_t labels[3] = {7, 7, 3};
+  loss_options o = loss_options_default();
+  o.temperature = 1.0;
+  o.reduction = LOSS_REDUCTION_NONE;
+  double l[3];
+  CHECK_OK(loss_ntxent_f64(e, labels, 3, 2, NULL, &o, l, NULL));
+  const double want = log(1.0 + exp(1.0 / sqrt(2.0)));
+  CHECK_CLOSE(l[0], want, 1e-15);
+  CHECK_CLOSE(l[1], want, 1e-15);
+  CHECK(l[2] == 0.0);
+  o.reduction = LOSS_REDUCTION_MEAN;
+  double mean = 0;
+  CHECK_OK(loss_ntxent_f64(e, labels, 3, 2, NULL, &o, &mean, NULL));
+  CHECK_CLOSE(mean, want, 1e-15);
+  return true;
+}
+
+TEST(ntxent_without_positive_pairs_is_zero_not_nan) {
+  const double e[6] = {1, 2, -1, 0.5, 3, 1};
+  const int32_t labels[3] = {0, 1, 2};
+  const loss_reduction reds[4] = {LOSS_REDUCTION_NONE, LOSS_REDUCTION_SUM, LOSS_REDUCTION_MEAN,
+                                  LOSS_REDUCTION_SUM_OVER_BATCH_SIZE};
+  for (int r = 0; r < 4; r++) {
+    loss_options o = loss_options_default();
+    o.reduction = reds[r];
+    double l[3] = {-1, -1, -1}, g[6];
+    CHECK_OK(loss_ntxent_f64(e, labels, 3, 2, NULL, &o, l, g));
+    CHECK(l[0] == 0.0);
+    for (int i = 0; i < 6; i++) CHECK(g[i] == 0.0);
+  }
+  return true;
+}
+
+TEST(ntxent_is_the_same_on_any_thread_count) {
+  enum { B = 300, D = 24 };
+  static float e[B * D], l1, l2, g1[B * D], g2[B * D];
+  static int32_t labels[B];
+  for (int i = 0; i < B * D; i++) e[i] = (float)sin(0.37 * i + 1.0);
+  for (int i = 0; i < B; i++) labels[i] = i % 37;
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_MEAN;
+  size_t before = loss_get_num_threads();
+  loss_set_num_threads(1);
+  CHECK_OK(loss_ntxent_f32(e, labels, B, D, NULL, &o, &l1, g1));
+  loss_set_num_threads(2);
+  CHECK_OK(loss_ntxent_f32(e, labels, B, D, NULL, &o, &l2, g2));
+  loss_set_num_threads(before);
+  CHECK(memcmp(&l1, &l2, sizeof l1) == 0 && memcmp(g1, g2, sizeof g1) == 0);
+  CHECK(isfinite(l1) && l1 > 0);
+  return true;
+}
+
+TEST(ntxent_error_paths_write_nothing) {
+  double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, lo[4], g1[8], g2[8], g3[8];
+  const int32_t labels[4] = {0, 0, 1, 1}, negative[4] = {0, -2, 1, 1};
+  loss_options o = loss_options_default();
+  PAIR_ERROR(loss_ntxent_f64(NULL, labels, 4, 2, NULL, NULL, lo, g1), LOSS_ERROR_NULL_POINTER,
+             "embeddings is NULL");
+  PAIR_ERROR(loss_ntxent_f64(x, NULL, 4, 2, NULL, NULL, lo, g1), LOSS_ERROR_NULL_POINTER, "labels is NULL");
+  PAIR_ERROR(loss_ntxent_f64(x, labels, 0, 2, NULL, NULL, lo, g1), LOSS_ERROR_SHAPE, "batch is 0");
+  PAIR_ERROR(loss_ntxent_f64(x, labels, SIZE_MAX / 2, 4, NULL, NULL, lo, g1), LOSS_ERROR_SHAPE,
+             "overflows");
+  o.temperature = 0;
+  PAIR_ERROR(loss_ntxent_f64(x, labels, 4, 2, NULL, &o, lo, g1), LOSS_ERROR_INVALID_ARGUMENT,
+             "temperature");
+  o = loss_options_default();
+  PAIR_ERROR(loss_ntxent_f64(x, negative, 4, 2, NULL, &o, lo, g1), LOSS_ERROR_LABEL_OUT_OF_RANGE,
+             "label -2 at index 1");
+  PAIR_ERROR(loss_ntxent_f64(x, labels, 4, 2, NULL, &o, lo, x), LOSS_ERROR_INVALID_ARGUMENT,
+             "grad_out overlaps embeddings");
+  (void)g2;
+  (void)g3;
+  return true;
+}
+
 SUITE(losses_pairs) {
+  RUN(ntxent_by_hand);
+  RUN(ntxent_without_positive_pairs_is_zero_not_nan);
+  RUN(ntxent_is_the_same_on_any_thread_count);
+  RUN(ntxent_error_paths_write_nothing);
   RUN(margin_ranking_by_hand);
   RUN(cosine_embedding_by_hand);
   RUN(triplet_margin_by_hand);

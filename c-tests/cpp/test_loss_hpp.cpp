@@ -255,6 +255,11 @@ void test_pairs() {
   CHECK(r(a.data(), p.data(), y.data(), B, nullptr, &o.raw(), cl.data(), c1.data(), nullptr) == LOSS_OK);
   loss::margin_ranking(a.data(), p.data(), y.data(), B, nullptr, o, l.data(), g1.data(), nullptr);
   CHECK(same(l, cl) && std::equal(c1.begin(), c1.begin() + B, g1.begin()));
+  const std::vector<std::int32_t> labels = {0, 1, 0};
+  auto x = loss::detail::pick<T>(loss_ntxent_f32, loss_ntxent_f64);
+  CHECK(x(a.data(), labels.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data()) == LOSS_OK);
+  loss::ntxent(a.data(), labels.data(), B, D, w.data(), o, l.data(), g1.data());
+  CHECK(same(l, cl) && same(g1, c1));
   const std::vector<T> bad_y = {1, 0, -1};
   expect_error([&] { loss::margin_ranking(a.data(), p.data(), bad_y.data(), B, nullptr, o, l.data(), nullptr,
                                           nullptr); },

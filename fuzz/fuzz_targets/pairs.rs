@@ -2,7 +2,9 @@
 //! sample_weight, options, loss_out, grad_x1, grad_x2)`, `loss_cosine_embedding_*`
 //! (the same with `dim`), `loss_triplet_margin_*(anchor, positive, negative, batch,
 //! dim, sample_weight, options, loss_out, grad_anchor, grad_positive, grad_negative)`,
-//! with targets in and out of {1, -1}, NULL and aliased buffers, and every option.
+//! and `loss_ntxent_*(embeddings, labels, batch, dim, sample_weight, options,
+//! loss_out, grad_out)`, with targets in and out of {1, -1}, negative labels, NULL
+//! and aliased buffers, and every option.
 //!
 //! Finite domain (tame cases): inputs in [-B, B], weights in [0, 1e3], tame options.
 #![no_main]
@@ -14,7 +16,12 @@ use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
 
 const WEIGHTS: Dom = Dom::new(0.0, 1e3);
-const FUNCTIONS: [&str; 3] = ["margin_ranking", "cosine_embedding", "triplet_margin"];
+const FUNCTIONS: [&str; 4] = [
+    "margin_ranking",
+    "cosine_embedding",
+    "triplet_margin",
+    "ntxent",
+];
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
@@ -37,9 +44,11 @@ struct Case {
 }
 
 fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-    let which = u.choose_index(3)?;
+    let which = u.choose_index(4)?;
     let function = format!("loss_{}_{}", FUNCTIONS[which], T::NAME);
-    let k = if which == 2 { 3 } else { 2 };
+    let k = [2, 2, 3, 1][which];
+    // margin ranking and cosine embedding read a ±1 `y`; NT-Xent integer labels.
+    let has_y = which < 2;
     let tame = u.ratio(2, 3)?;
     let fault = u.ratio(1, 4)?;
     let sizes = if which == 0 {
@@ -74,9 +83,21 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             Buf::new(n, place, T::sentinel(), |_| v.float(ANY))
         })
         .collect();
+    let labels = Buf::new(
+        rows,
+        if which == 3 { places[3] } else { Place::Null },
+        -7,
+        |_| {
+            if bad_y && v.byte() % 4 == 0 {
+                -1
+            } else {
+                v.label(4, None).max(0)
+            }
+        },
+    );
     let y = Buf::new(
         rows,
-        if which == 2 { Place::Null } else { places[3] },
+        if has_y { places[3] } else { Place::Null },
         T::sentinel(),
         |_| {
             let s = if v.byte() & 1 == 1 {
@@ -104,12 +125,13 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     match alias {
         1 => gp[0] = xs[0].ptr() as *mut T,
         2 if !gp[1].is_null() => gp[0] = gp[1],
-        3 if which != 2 => gp[1] = y.ptr() as *mut T,
+        3 if has_y => gp[1] = y.ptr() as *mut T,
         _ => {}
     }
 
-    let inputs_null =
-        xs[..k].iter().any(|x| x.ptr().is_null()) || (which != 2 && y.ptr().is_null());
+    let inputs_null = xs[..k].iter().any(|x| x.ptr().is_null())
+        || (has_y && y.ptr().is_null())
+        || (which == 3 && labels.ptr().is_null());
     let mut e = Expect {
         null: inputs_null || lo.is_null(),
         shape: !sizes.fit(),
@@ -117,8 +139,11 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     };
     if sizes.fit() {
         let mut inputs: Vec<_> = xs[..k].iter().map(|x| x.span(n)).collect();
-        if which != 2 {
+        if has_y {
             inputs.push(y.span(batch));
+        }
+        if which == 3 {
+            inputs.push(labels.span(batch));
         }
         inputs.push(sw.span(batch));
         let mut outputs = vec![buf::span(lo, n_out)];
@@ -130,6 +155,12 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         let rejected = match which {
             0 => overflows(o.ranking_margin),
             1 => false,
+            3 => {
+                overflows(o.temperature)
+                    || (single && o.temperature as f32 == 0.0)
+                    || (single && !(1.0f32 / o.temperature as f32).is_finite())
+                    || !(1.0 / o.temperature).is_finite()
+            }
             _ => {
                 overflows(o.margin)
                     || overflows(o.norm_degree)
@@ -141,12 +172,14 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             || rejected
             || opts.misaligned()
             || xs[..k].iter().any(|x| misaligned(x.ptr()))
-            || (which != 2 && misaligned(y.ptr()))
+            || (has_y && misaligned(y.ptr()))
+            || (which == 3 && misaligned(labels.ptr()))
             || misaligned(sw.ptr())
             || misaligned(lo)
             || gp[..k].iter().any(|&g| misaligned(g))
             || any_overlap(&outputs, &inputs);
-        e.label = which != 2 && y.values().iter().any(|&t| t != T::one() && t != -T::one());
+        e.label = (has_y && y.values().iter().any(|&t| t != T::one() && t != -T::one()))
+            || (which == 3 && labels.values().iter().any(|&l| l < 0));
     }
     let case = Case {
         function: function.clone(),
@@ -185,6 +218,16 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                 g[0],
                 g[1],
             ),
+            3 => T::ntxent()(
+                xs[0].ptr(),
+                labels.ptr(),
+                batch,
+                dim,
+                sw.ptr(),
+                opts.ptr(),
+                lo,
+                g[0],
+            ),
             _ => T::triplet()(
                 xs[0].ptr(),
                 xs[1].ptr(),
@@ -214,7 +257,8 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             passed: !gp[j].is_null() && gp[j].cast_const() == g.ptr(),
         });
     }
-    let inputs = xs.iter().all(|x| x.untouched()) && y.untouched() && sw.untouched();
+    let inputs =
+        xs.iter().all(|x| x.untouched()) && y.untouched() && labels.untouched() && sw.untouched();
     check_effects(&function, st, inputs, &outs, tame, &case);
     if st != OK || n < 1 << 14 {
         return Ok(());

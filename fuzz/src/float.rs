@@ -217,8 +217,22 @@ pub type TripletFn<T> = unsafe extern "C" fn(
     *mut T,
 ) -> i32;
 
+/// `loss_ntxent_*`.
+pub type NtXentFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> i32;
+
 /// The C functions over one buffer type.
 pub trait Api: Fl {
+    /// `loss_ntxent_*`.
+    fn ntxent() -> NtXentFn<Self>;
     /// `loss_margin_ranking_*`.
     fn ranking() -> RankingFn<Self>;
     /// `loss_cosine_embedding_*`.
@@ -261,6 +275,13 @@ macro_rules! api {
     ($t:ident) => {
         paste::paste! {
             impl Api for $t {
+                fn ntxent() -> NtXentFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const i32, usize, usize, *const $t, *const loss_options,
+                        *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_ntxent_ $t>], From, NtXentFn<$t>)
+                }
                 fn ranking() -> RankingFn<$t> {
                     type From = unsafe extern "C" fn(
                         *const $t, *const $t, *const $t, usize, *const $t, *const loss_options,

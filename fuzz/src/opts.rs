@@ -42,6 +42,7 @@ pub struct RawOpts {
     pub norm_eps: f64,
     pub ranking_margin: f64,
     pub cosine_margin: f64,
+    pub temperature: f64,
     pub swap: u8,
 }
 
@@ -77,6 +78,7 @@ impl Default for RawOpts {
             norm_eps: 1e-6,
             ranking_margin: 0.0,
             cosine_margin: 0.0,
+            temperature: 0.07,
             swap: 0,
         }
     }
@@ -133,6 +135,9 @@ impl RawOpts {
             o.ranking_margin = 4.0 * frac(v) - 2.0;
             o.cosine_margin = 2.0 * frac(v) - 1.0;
         }
+        if v.byte() & 3 == 0 {
+            o.temperature = [0.07, 1.0, 0.05 + 2.0 * frac(v)][v.int(0, 2) as usize];
+        }
         if tame {
             return o;
         }
@@ -169,6 +174,7 @@ impl RawOpts {
             &mut o.norm_eps,
             &mut o.ranking_margin,
             &mut o.cosine_margin,
+            &mut o.temperature,
         ] {
             wild_f64(v, x);
         }
@@ -225,6 +231,7 @@ impl RawOpts {
             norm_eps: d.norm_eps,
             ranking_margin: d.ranking_margin,
             cosine_margin: d.cosine_margin,
+            temperature: d.temperature,
             swap: d.swap,
             ..*self
         }
@@ -267,7 +274,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 23] = [
+        let checks: [(bool, &str); 24] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -305,6 +312,10 @@ impl RawOpts {
             ),
             (o.ranking_margin.is_finite(), "ranking_margin"),
             ((-1.0..=1.0).contains(&o.cosine_margin), "cosine_margin"),
+            (
+                o.temperature.is_finite() && o.temperature > 0.0,
+                "temperature",
+            ),
             (b(o.swap), "swap"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
@@ -364,6 +375,7 @@ impl RawOpts {
         addr_of_mut!((*dst).norm_eps).write(self.norm_eps);
         addr_of_mut!((*dst).ranking_margin).write(self.ranking_margin);
         addr_of_mut!((*dst).cosine_margin).write(self.cosine_margin);
+        addr_of_mut!((*dst).temperature).write(self.temperature);
         addr_of_mut!((*dst).swap).cast::<u8>().write(self.swap);
     }
 }

@@ -102,6 +102,8 @@ pub struct loss_options {
     pub ranking_margin: f64,
     /// Cosine embedding margin, default 0 (torch), in [-1, 1].
     pub cosine_margin: f64,
+    /// NT-Xent temperature, default 0.07 (optax), finite and > 0.
+    pub temperature: f64,
     /// Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
     /// swap). Default false.
     pub swap: bool,
@@ -156,6 +158,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         norm_eps: 1e-6,
         ranking_margin: 0.0,
         cosine_margin: 0.0,
+        temperature: 0.07,
         swap: false,
     }
 }
@@ -267,6 +270,8 @@ pub struct Options {
     pub ranking_margin: f64,
     /// See [`loss_options::cosine_margin`].
     pub cosine_margin: f64,
+    /// See [`loss_options::temperature`].
+    pub temperature: f64,
     /// See [`loss_options::swap`].
     pub swap: bool,
 }
@@ -399,6 +404,7 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             norm_eps: addr_of!((*o).norm_eps).read(),
             ranking_margin: addr_of!((*o).ranking_margin).read(),
             cosine_margin: addr_of!((*o).cosine_margin).read(),
+            temperature: addr_of!((*o).temperature).read(),
             swap: read_bool(addr_of!((*o).swap), "swap")?,
         }
     };
@@ -461,6 +467,10 @@ impl Options {
         check(rm.is_finite(), || {
             format!("options.ranking_margin is {rm}: must be finite")
         })?;
+        let t = self.temperature;
+        check(t > 0.0 && t.is_finite(), || {
+            format!("options.temperature is {t}: must be finite and > 0")
+        })?;
         let cm = self.cosine_margin;
         check((-1.0..=1.0).contains(&cm), || {
             format!("options.cosine_margin is {cm}: must be in [-1, 1]")
@@ -482,7 +492,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 152]);
+        assert_eq!(LAYOUTS, [88, 160]);
     }
 
     #[test]

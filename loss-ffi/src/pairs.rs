@@ -1,5 +1,5 @@
-//! The losses of several inputs, each with its gradient (loss-core's `pairs`): margin
-//! ranking, cosine embedding, triplet margin.
+//! The losses of several inputs or of pairs of samples, each input with its gradient
+//! (loss-core's `pairs`): margin ranking, cosine embedding, triplet margin, NT-Xent.
 
 use crate::args::{
     elements, input, no_overlap, non_null, optional_input, optional_output, optional_span, output,
@@ -7,7 +7,7 @@ use crate::args::{
 };
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status};
-use loss_core::pairs::{CosineEmbedding, MarginRanking, TripletMargin};
+use loss_core::pairs::{CosineEmbedding, MarginRanking, NtXent, TripletMargin};
 use loss_core::{LossError, Real};
 use std::ops::Range;
 
@@ -15,6 +15,7 @@ use std::ops::Range;
 struct Views<'a, T, const N: usize> {
     inputs: [&'a [T]; N],
     y: &'a [T],
+    labels: &'a [i32],
     sample_weight: Option<&'a [T]>,
     loss_out: &'a mut [T],
     grads: [Option<&'a mut [T]>; N],
@@ -31,6 +32,7 @@ unsafe fn pairs_call<T: Real, const N: usize>(
     name: &'static str,
     inputs: [(&'static str, *const T); N],
     y: Option<*const T>,
+    labels: Option<*const i32>,
     batch: usize,
     dim: usize,
     sample_weight: *const T,
@@ -46,6 +48,9 @@ unsafe fn pairs_call<T: Real, const N: usize>(
         if let Some(y) = y {
             non_null(y, "y")?;
         }
+        if let Some(l) = labels {
+            non_null(l, "labels")?;
+        }
         non_null(loss_out, "loss_out")?;
         let n = elements::<T>(&[("batch", batch), ("dim", dim)])?;
         // SAFETY: by the exported function's contract `options` is NULL or points
@@ -57,6 +62,9 @@ unsafe fn pairs_call<T: Real, const N: usize>(
             inputs.iter().map(|&(n_, p)| (n_, span(p, n))).collect();
         if let Some(y) = y {
             spans.push(("y", span(y, batch)));
+        }
+        if let Some(l) = labels {
+            spans.push(("labels", span(l, batch)));
         }
         spans.push(("sample_weight", optional_span(sample_weight, batch)));
         let loss_span = ("loss_out", span(loss_out, n_out));
@@ -89,6 +97,10 @@ unsafe fn pairs_call<T: Real, const N: usize>(
                 inputs: ins,
                 y: match y {
                     Some(y) => input(y, batch, "y")?,
+                    None => &[],
+                },
+                labels: match labels {
+                    Some(l) => input(l, batch, "labels")?,
                     None => &[],
                 },
                 sample_weight: optional_input(sample_weight, batch, "sample_weight")?,
@@ -130,7 +142,7 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_margin_ranking", [("x1", x1), ("x2", x2)], Some(y), batch, 1,
+                "loss_margin_ranking", [("x1", x1), ("x2", x2)], Some(y), None, batch, 1,
                 sample_weight, options, loss_out, [("grad_x1", grad_x1), ("grad_x2", grad_x2)],
                 |o, v| {
                     let [a, b] = v.inputs;
@@ -171,7 +183,7 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_cosine_embedding", [("x1", x1), ("x2", x2)], Some(y), batch, dim,
+                "loss_cosine_embedding", [("x1", x1), ("x2", x2)], Some(y), None, batch, dim,
                 sample_weight, options, loss_out, [("grad_x1", grad_x1), ("grad_x2", grad_x2)],
                 |o, v| {
                     let [a, b] = v.inputs;
@@ -215,7 +227,7 @@ twins! {
             pairs_call(
                 "loss_triplet_margin",
                 [("anchor", anchor), ("positive", positive), ("negative", negative)],
-                None, batch, dim, sample_weight, options, loss_out,
+                None, None, batch, dim, sample_weight, options, loss_out,
                 [
                     ("grad_anchor", grad_anchor),
                     ("grad_positive", grad_positive),
@@ -230,4 +242,48 @@ twins! {
             )
         }
     }
+
+    /// NT-Xent, SimCLR's normalised temperature-scaled cross-entropy (optax
+    /// `losses.ntxent`): with `u_i = e_i / sqrt(max(|e_i|^2, eps))` (`eps` the type's
+    /// machine epsilon) and `s_ij = u_i.u_j / temperature`, each positive pair
+    /// (`j != i` with `labels[j] == labels[i]`) contributes
+    /// `-s_ij + log(exp(s_ij) + sum_{k: labels[k] != labels[i]} exp(s_ik))` to sample
+    /// i's loss; `temperature = options->temperature` (default 0.07, > 0).
+    /// LOSS_REDUCTION_MEAN divides the weighted sum by `sum_i w_i * (positives of i)`:
+    /// optax's value, the mean over positive pairs. A batch without a positive pair
+    /// has loss 0 (optax: NaN). The B x B similarities are never stored (O(B^2 dim)
+    /// work, O(B) memory per thread).
+    ///
+    /// - `embeddings`: `[batch, dim]`; `labels`: `[batch]`, each `>= 0`, else
+    ///   LOSS_ERROR_LABEL_OUT_OF_RANGE;
+    /// - `sample_weight`: nullable `[batch]` (optax has none);
+    /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_out`: nullable `[batch, dim]`, the gradient of the reduced value.
+    pub unsafe extern "C" fn loss_ntxent(
+        embeddings: *const Float,
+        labels: *const i32,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is the
+        // contract of `pairs_call`.
+        unsafe {
+            pairs_call(
+                "loss_ntxent", [("embeddings", embeddings)], None, Some(labels), batch, dim,
+                sample_weight, options, loss_out, [("grad_out", grad_out)],
+                |o, v| {
+                    let [e] = v.inputs;
+                    NtXent::new(o.temperature)?.compute(
+                        e, v.labels, batch, dim, v.sample_weight, o.reduction, v.loss_out,
+                        v.grads.into_iter().next().flatten(),
+                    )
+                },
+            )
+        }
+    }
+
 }

@@ -295,3 +295,74 @@ fn every_pair_loss_has_the_gradients_of_its_value() {
     }
     assert!(checked > 300, "{checked}");
 }
+
+#[test]
+fn ntxent_has_the_gradient_of_its_value() {
+    // Every reduction, with and without weights, labels with positives, negatives and
+    // a sample without positives; a row near the normalisation's floor is avoided.
+    const B: usize = 5;
+    const D: usize = 3;
+    let e: Vec<f64> = (0..B * D)
+        .map(|i| (((i * 29 + 7) % 17) as f64 / 8.0) - 1.0)
+        .collect();
+    let labels = [0, 1, 0, 1, 2];
+    let w = [0.5, 2.0, 1.25, 1.0, 3.0];
+    let mut checked = 0;
+    for reduction in [
+        loss_reduction::LOSS_REDUCTION_NONE,
+        loss_reduction::LOSS_REDUCTION_SUM,
+        loss_reduction::LOSS_REDUCTION_MEAN,
+        loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+    ] {
+        for weighted in [false, true] {
+            let mut o = loss_options_default();
+            o.reduction = reduction;
+            o.temperature = 0.3;
+            let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
+                B
+            } else {
+                1
+            };
+            let call = |e: &[f64]| {
+                let mut out = vec![0.0; n_out];
+                let mut g = vec![0.0; B * D];
+                let wp = if weighted {
+                    w.as_ptr()
+                } else {
+                    std::ptr::null()
+                };
+                // SAFETY: e and g hold B * D values, labels and w B, out n_out.
+                let s = unsafe {
+                    loss_ntxent_f64(
+                        e.as_ptr(),
+                        labels.as_ptr(),
+                        B,
+                        D,
+                        wp,
+                        &o,
+                        out.as_mut_ptr(),
+                        g.as_mut_ptr(),
+                    )
+                };
+                assert_eq!(s, loss_status::LOSS_OK);
+                (out.iter().sum::<f64>(), g)
+            };
+            let (_, g) = call(&e);
+            assert!(g.iter().any(|&v| v != 0.0));
+            for k in 0..B * D {
+                let h = 1e-6;
+                let (mut up, mut down) = (e.clone(), e.clone());
+                up[k] += h;
+                down[k] -= h;
+                let fd = (call(&up).0 - call(&down).0) / (2.0 * h);
+                assert!(
+                    (fd - g[k]).abs() <= 1e-6 * g[k].abs().max(1.0),
+                    "ntxent ({reduction:?}, weighted {weighted}): d/de[{k}] = {}, finite difference {fd}",
+                    g[k]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 8 * B * D);
+}

@@ -39,6 +39,13 @@ Families (each writes one file of tests/reference/):
   edge cases (identical embeddings, zero rows, one sample, all y equal, ties);
   cross-checked against numpy float64 and central differences of it. Written to
   tests/reference/{margin_ranking,cosine_embedding,triplet_margin}.json.
+- ``ntxent``: ``optax.losses.ntxent`` (optax's value is LOSS_REDUCTION_MEAN without
+  weights: the mean over positive pairs; optax has no other reduction and no weights,
+  so every case is that one), f32 and f64 (jax with x64), gradients by ``jax.grad``,
+  temperatures 0.07 to 2, shapes 2x1 to 64x32, edge cases (identical embeddings, all
+  labels equal, one negative, a sample without positives, a zero row, large
+  embeddings); cross-checked against numpy float64 and central differences of it.
+  Written to tests/reference/ntxent.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -966,6 +973,95 @@ def triplet_family():
     return cases
 
 
+def ntxent_numpy(temperature):
+    """optax's ntxent in numpy float64 (the mean over positive pairs)."""
+    def fn(e, labels):
+        eps = np.finfo(np.float64).eps
+        u = e / np.sqrt(np.maximum(np.sum(e * e, axis=1, keepdims=True), eps))
+        s = u @ u.T / temperature
+        b = e.shape[0]
+        total, count = 0.0, 0
+        for i in range(b):
+            neg = [k for k in range(b) if labels[k] != labels[i]]
+            for j in range(b):
+                if j != i and labels[j] == labels[i]:
+                    total += -s[i, j] + np.log(np.exp(s[i, j]) + np.sum(np.exp(s[i, neg])))
+                    count += 1
+        return total / count
+    return fn
+
+
+def ntxent_family():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import optax
+    rng = np.random.default_rng(7)
+    cases = []
+    n = 0
+    settings = [
+        (2, 1, 0.07, [0, 0]), (4, 3, 0.07, None), (8, 16, 0.5, None), (16, 8, 0.1, None),
+        (6, 5, 2.0, None), (32, 32, 0.07, None), (64, 16, 0.2, None), (5, 4, 1.0, [0, 1, 0, 1, 2]),
+    ]
+    edges = [
+        ("identical", np.tile(rng.standard_normal(4), (4, 1)), [0, 0, 1, 1], 0.5),
+        ("all-labels-equal", rng.standard_normal((5, 3)), [2] * 5, 0.07),
+        ("one-negative", rng.standard_normal((4, 3)), [0, 0, 0, 1], 0.3),
+        ("no-positive-for-one", rng.standard_normal((5, 3)), [0, 0, 1, 1, 2], 0.1),
+        ("zero-row", np.vstack([np.zeros(3), rng.standard_normal((3, 3))]), [0, 0, 1, 1], 0.5),
+        ("large", 1e4 * rng.standard_normal((4, 6)), [0, 1, 0, 1], 0.07),
+    ]
+    for dtype in ("f32", "f64"):
+        npd = np.float32 if dtype == "f32" else np.float64
+        jd = jnp.float32 if dtype == "f32" else jnp.float64
+        todo = []
+        for b, d, t, labels in settings:
+            if labels is None:
+                labels = list(rng.integers(0, max(2, b // 3), b))
+            todo.append((f"R-ntxent-{len(todo) + 1:03d}", rng.standard_normal((b, d)), labels, t))
+        todo += [(f"E-ntxent-{name}", e, labels, t) for name, e, labels, t in edges]
+        for case_id, e, labels, t in todo:
+            e = e.astype(npd)
+            labels = np.asarray(labels, np.int32)
+            f = lambda x: optax.losses.ntxent(x, jnp.asarray(labels), temperature=t)  # noqa: E731
+            value, grad = jax.value_and_grad(f)(jnp.asarray(e, jd))
+            value, grad = np.asarray(value), np.asarray(grad)
+            np_fn = ntxent_numpy(t)
+            want = np_fn(e.astype(np.float64), labels)
+            rtol = 1e-4 if dtype == "f32" else 1e-9
+            assert abs(float(value) - want) <= rtol * max(1.0, abs(want)), (case_id, value, want)
+            if "zero" not in case_id and "identical" not in case_id:
+                e64 = e.astype(np.float64)
+                fd = np.zeros_like(e64)
+                for idx in np.ndindex(*e64.shape):
+                    h = 1e-6 * max(1.0, abs(e64[idx]))
+                    up, down = e64.copy(), e64.copy()
+                    up[idx] += h
+                    down[idx] -= h
+                    fd[idx] = (np_fn(up, labels) - np_fn(down, labels)) / (2 * h)
+                gtol = (1e-3 if dtype == "f32" else 1e-5) * max(1e-3, np.max(np.abs(fd)))
+                assert np.allclose(grad, fd, rtol=1e-3 if dtype == "f32" else 1e-5, atol=gtol), case_id
+            rtolc = 1e-5 if dtype == "f32" else 1e-10
+            # A gradient element sums B terms of magnitude up to |s|/τ per row norm:
+            # its atol is relative to the largest, not to the (possibly cancelled) result.
+            gmag = max(float(np.max(np.abs(grad))), 1e-30)
+            terms = float(np.max(1.0 / np.maximum(np.linalg.norm(e.astype(np.float64), axis=1), 1e-30))) / t
+            # The loss is a sum of terms of order 1 (it cancels to 0 without negatives).
+            outs = {"loss": {"rtol": rtolc, "atol": rtolc * max(abs(float(value)), 1.0)},
+                    "grad": {"rtol": rtolc, "atol": rtolc * max(gmag, terms)}}
+            cases.append({
+                "id": f"{case_id}-{dtype}-mean", "function": "ntxent", "signature": "ntxent",
+                "dtype": dtype, "shape": {"batch": int(e.shape[0]), "dim": int(e.shape[1])},
+                "options": {"reduction": "mean", "temperature": t},
+                "inputs": {"embeddings": [enc(v) for v in e.ravel().astype(np.float64)],
+                           "labels": [int(x) for x in labels]},
+                "expected": {"loss": [enc(float(value))], "grad": [enc(v) for v in grad.ravel().astype(np.float64)]},
+                "tolerance": {"rtol": rtolc, "atol": max(o["atol"] for o in outs.values()), "outputs": outs},
+            })
+            n += 1
+    return cases
+
+
 FAMILIES = {
     "nan": ("nan_inputs.json", nan_family),
     "dice": ("dice.json", dice_family),
@@ -975,6 +1071,7 @@ FAMILIES = {
     "margin_ranking": ("margin_ranking.json", ranking_family),
     "cosine_embedding": ("cosine_embedding.json", cosine_family),
     "triplet_margin": ("triplet_margin.json", triplet_family),
+    "ntxent": ("ntxent.json", ntxent_family),
 }
 
 
@@ -989,7 +1086,9 @@ def main():
             "generator": f"tools/reference/generate.py {fam}",
             "frameworks": {"tensorflow": tf.__version__, "keras": keras.__version__,
                            "numpy": np.__version__,
-                           **({"torch": sys.modules["torch"].__version__} if "torch" in sys.modules else {})},
+                           **({"torch": sys.modules["torch"].__version__} if "torch" in sys.modules else {}),
+                           **({"optax": sys.modules["optax"].__version__, "jax": sys.modules["jax"].__version__}
+                              if "optax" in sys.modules else {})},
             "cases": cases,
         }
         (OUT / name).write_text(json.dumps(doc, separators=(",", ":")) + "\n")

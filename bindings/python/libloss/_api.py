@@ -390,6 +390,30 @@ def triplet_margin(anchor, positive, negative, *, sample_weight=None, grad: bool
                             norm_eps=norm_eps, swap=swap)))
 
 
+def ntxent(embeddings, labels, *, sample_weight=None, grad: bool = True, reduction: Optional[ReductionLike] = None,
+           temperature: Optional[float] = None, **options) -> LossResult:
+    """``loss_ntxent_f32/_f64`` (optax ``losses.ntxent``, SimCLR's NT-Xent):
+    ``embeddings`` ``[batch, dim]``, integer ``labels`` ``[batch]`` (same label = a
+    positive pair), ``temperature`` (default 0.07). ``reduction="mean"`` is optax's
+    value (the mean over positive pairs). Returns :class:`LossResult` with the
+    gradient of the embeddings."""
+    fn = "libloss.ntxent"
+    e0 = np.asarray(embeddings)
+    dt = _real(e0, fn)
+    e, lab = _floats(e0, dt, fn), _int32(labels, fn, "labels")
+    if e.ndim != 2:
+        raise _shape_error(fn, f"embeddings must be [batch, dim], got shape {e.shape}")
+    batch, dim = e.shape
+    if lab.shape != (batch,):
+        raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
+    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    o = _options(fn, _set(dict(options, reduction=reduction, temperature=temperature)))
+    out, g = _outputs(o, batch, e, grad)
+    _check(_lib.fn("ntxent", dt.char)(e.ctypes.data, lab.ctypes.data, batch, dim, _ptr(w), ctypes.byref(o),
+                                      out.ctypes.data, _ptr(g)))
+    return _result(o, out, g)
+
+
 def _pairs(name: str, named, y, sample_weight, grad: bool, kw: dict, rows: bool = True) -> PairsResult:
     """A loss of several inputs: ``[batch, dim]`` rows (``rows``) or ``[batch]`` scores."""
     fn = f"libloss.{name}"

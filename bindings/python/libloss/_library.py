@@ -86,6 +86,7 @@ class Options(ctypes.Structure):
         ("norm_eps", ctypes.c_double),
         ("ranking_margin", ctypes.c_double),
         ("cosine_margin", ctypes.c_double),
+        ("temperature", ctypes.c_double),
         ("swap", ctypes.c_bool),
     ]
 
@@ -138,6 +139,7 @@ _TYPED = {
     "margin_ranking": [_P, _P, _P, _S, _P, _P, _P, _P, _P],
     "cosine_embedding": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P],
     "triplet_margin": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P, _P],
+    "ntxent": [_P, _P, _S, _S, _P, _P, _P, _P],
     "sequence_crossentropy": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P],
     "ctc": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P],
     "ctc_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _S],

@@ -69,6 +69,7 @@ def test_default_options_match_the_header():
         "norm_eps": 1e-6,
         "ranking_margin": 0.0,
         "cosine_margin": 0.0,
+        "temperature": 0.07,
         "swap": False,
     }
 
@@ -164,6 +165,10 @@ def test_errors_from_libloss_carry_status_and_message():
     expect(libloss.InvalidArgumentError, Status.INVALID_ARGUMENT,
            lambda: libloss.categorical_generalized_cross_entropy([1, 0], np.full((2, 3), 0.5), q=0.0),
            "loss_categorical_generalized_cross_entropy_f64: ")
+    expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
+           lambda: libloss.ntxent(np.ones((3, 2)), [0, -1, 0]), "loss_ntxent_f64: ")
+    expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
+           lambda: libloss.margin_ranking([1.0, 2.0], [0.0, 1.0], [1.0, 0.0]), "loss_margin_ranking_f64: ")
     expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
            lambda: libloss.class_weights_to_sample_weights([0, -1], [1.0, 2.0]),
            "loss_class_weights_to_sample_weights_f64: ")

@@ -89,6 +89,7 @@ pub fn options(case: &Value) -> loss_options {
             "norm_eps" => o.norm_eps = num(v),
             "ranking_margin" => o.ranking_margin = num(v),
             "cosine_margin" => o.cosine_margin = num(v),
+            "temperature" => o.temperature = num(v),
             "swap" => o.swap = v.as_bool().unwrap(),
             "ignore_index" => o.ignore_index = v.as_i64().unwrap() as i32,
             "blank" => o.blank = v.as_i64().unwrap() as i32,

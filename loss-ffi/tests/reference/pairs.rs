@@ -248,3 +248,45 @@ pub fn run_pairs<T: Pairs>(case: &Value) -> Option<Vec<String>> {
     );
     Some(bad)
 }
+
+/// NT-Xent: `embeddings` `[batch, dim]`, `labels` `[batch]`; `loss` and `grad`.
+pub fn run_ntxent<T: Num>(
+    case: &Value,
+    f: unsafe extern "C" fn(
+        *const T,
+        *const i32,
+        usize,
+        usize,
+        *const T,
+        *const loss_options,
+        *mut T,
+        *mut T,
+    ) -> loss_status,
+) -> Vec<String> {
+    let (batch, dim) = (shape(case, "batch"), shape(case, "dim"));
+    let inputs = &case["inputs"];
+    let e: Vec<T> = floats(&inputs["embeddings"]);
+    let labels = ints(&inputs["labels"]);
+    let w: Option<Vec<T>> = inputs.get("sample_weight").map(floats);
+    let o = options(case);
+    check_loss_and_grad(
+        case,
+        output_len(&o, batch),
+        batch * dim,
+        // SAFETY: a case's lists have the lengths its `shape` gives: `embeddings` and
+        // the gradient `batch * dim`, `labels` and a `sample_weight` `batch`;
+        // `check_loss_and_grad` passes a `loss` buffer of the reduction's length.
+        |loss, grad| unsafe {
+            f(
+                e.as_ptr(),
+                labels.as_ptr(),
+                batch,
+                dim,
+                ptr_or_null(&w),
+                &o,
+                loss,
+                grad,
+            )
+        },
+    )
+}
