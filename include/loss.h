@@ -354,10 +354,22 @@ typedef struct loss_options {
    */
   double temperature;
   /**
+   * Circle scale gamma, default 80 (Keras), finite and > 0.
+   */
+  double circle_gamma;
+  /**
+   * Circle relaxation margin, default 0.4 (Keras), finite.
+   */
+  double circle_margin;
+  /**
    * Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
    * swap). Default false.
    */
   bool swap;
+  /**
+   * Circle: a sample is not its own positive pair. Default true (Keras).
+   */
+  bool remove_diagonal;
 } loss_options;
 
 /**
@@ -1637,6 +1649,33 @@ enum loss_status loss_ntxent_f32(const float *embeddings,
                                  float *grad_out);
 
 /**
+ * Circle loss (Keras `Circle`, Sun et al. 2020) of `embeddings` (meant to be
+ * L2-normalised; used as given, as Keras) against the batch itself: with
+ * `d_ij = max(1 - e_i.e_j, 0)`, `m = options->circle_margin` (default 0.4),
+ * `gamma = options->circle_gamma` (default 80), over the positives j (same label;
+ * `j != i` with `options->remove_diagonal`, default true) and negatives k of
+ * sample i, `l_i = softplus(logsumexp_j -gamma max(m + d_ij, 0)(m - d_ij) +
+ * logsumexp_k gamma max(1 + m - d_ik, 0)(1 - m - d_ik))`, the gradient through
+ * the weights too (as Keras). A sample without a positive or a negative has loss
+ * 0 and, as Keras masks it, is not counted by SUM_OVER_BATCH_SIZE (which divides
+ * by the samples with a loss > 0) or MEAN (their summed weights).
+ *
+ * - `labels`: `[batch]`, each `>= 0`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ *   `embeddings`: `[batch, dim]`;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, dim]`, the gradient of the reduced value.
+ */
+enum loss_status loss_circle_f32(const int32_t *labels,
+                                 const float *embeddings,
+                                 size_t batch,
+                                 size_t dim,
+                                 const float *sample_weight,
+                                 const struct loss_options *options,
+                                 float *loss_out,
+                                 float *grad_out);
+
+/**
  * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
  * `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
  * `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
@@ -1731,6 +1770,33 @@ enum loss_status loss_triplet_margin_f64(const double *anchor,
  */
 enum loss_status loss_ntxent_f64(const double *embeddings,
                                  const int32_t *labels,
+                                 size_t batch,
+                                 size_t dim,
+                                 const double *sample_weight,
+                                 const struct loss_options *options,
+                                 double *loss_out,
+                                 double *grad_out);
+
+/**
+ * Circle loss (Keras `Circle`, Sun et al. 2020) of `embeddings` (meant to be
+ * L2-normalised; used as given, as Keras) against the batch itself: with
+ * `d_ij = max(1 - e_i.e_j, 0)`, `m = options->circle_margin` (default 0.4),
+ * `gamma = options->circle_gamma` (default 80), over the positives j (same label;
+ * `j != i` with `options->remove_diagonal`, default true) and negatives k of
+ * sample i, `l_i = softplus(logsumexp_j -gamma max(m + d_ij, 0)(m - d_ij) +
+ * logsumexp_k gamma max(1 + m - d_ik, 0)(1 - m - d_ik))`, the gradient through
+ * the weights too (as Keras). A sample without a positive or a negative has loss
+ * 0 and, as Keras masks it, is not counted by SUM_OVER_BATCH_SIZE (which divides
+ * by the samples with a loss > 0) or MEAN (their summed weights).
+ *
+ * - `labels`: `[batch]`, each `>= 0`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ *   `embeddings`: `[batch, dim]`;
+ * - `sample_weight`: nullable `[batch]`;
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_out`: nullable `[batch, dim]`, the gradient of the reduced value.
+ */
+enum loss_status loss_circle_f64(const int32_t *labels,
+                                 const double *embeddings,
                                  size_t batch,
                                  size_t dim,
                                  const double *sample_weight,
@@ -2098,7 +2164,7 @@ static inline loss_options loss_options_default(void) {
   {                                                                                    \
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
-        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, false                                \
+        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true               \
   }
 
 #endif  /* LOSS_H */

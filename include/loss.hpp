@@ -190,8 +190,14 @@ class options {
   LOSS_HPP_OPTION(double, cosine_margin)
   /** NT-Xent temperature (default 0.07). */
   LOSS_HPP_OPTION(double, temperature)
+  /** Circle scale gamma (default 80). */
+  LOSS_HPP_OPTION(double, circle_gamma)
+  /** Circle relaxation margin (default 0.4). */
+  LOSS_HPP_OPTION(double, circle_margin)
   /** Triplet margin: distance swap (default false). */
   LOSS_HPP_OPTION(bool, swap)
+  /** Circle: a sample is not its own positive (default true). */
+  LOSS_HPP_OPTION(bool, remove_diagonal)
 #undef LOSS_HPP_OPTION
 
  private:
@@ -656,6 +662,18 @@ result ntxent(const T* embeddings, const std::int32_t* labels, std::size_t batch
 }
 
 /**
+ * Circle loss (`loss_circle_*`): `labels` `[batch]`, `embeddings` `[batch, dim]`,
+ * nullable `sample_weight` `[batch]` and `grad_out` `[batch, dim]`.
+ */
+template <class T, detail::if_real<T> = 0>
+result circle(const std::int32_t* labels, const T* embeddings, std::size_t batch, std::size_t dim,
+              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+              detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_circle_f32, loss_circle_f64)(
+      labels, embeddings, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));
+}
+
+/**
  * Sequence (next-token) cross-entropy (`loss_sequence_crossentropy_*`): `targets`
  * `[batch, time]`, `y_pred` `[batch, time, vocab]`, nullable `lengths` and
  * `sample_weight` (`[batch]` each); `loss_out` holds `batch` per-sequence sums for
@@ -967,6 +985,7 @@ LOSS_HPP_THROWING(margin_ranking, output<T>)
 LOSS_HPP_THROWING(cosine_embedding, output<T>)
 LOSS_HPP_THROWING(triplet_margin, output<T>)
 LOSS_HPP_THROWING(ntxent, output<T>)
+LOSS_HPP_THROWING(circle, output<T>)
 LOSS_HPP_THROWING(sequence_crossentropy, output<T>)
 LOSS_HPP_THROWING(ctc, output<T>)
 LOSS_HPP_THROWING(ctc_with_workspace, output<T>)

@@ -224,7 +224,85 @@ TEST(ntxent_error_paths_write_nothing) {
   return true;
 }
 
+TEST(circle_masks_samples_without_a_pair) {
+  /* Sample 2 is alone in its class (no positive): loss 0, and SUM_OVER_BATCH_SIZE
+   * and MEAN leave it out, as Keras' mask does. */
+  const double e[6] = {0.6, 0.8, 0.8, 0.6, 1.0, 0.0};
+  const int32_t labels[3] = {0, 0, 1};
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  double l[3], g[6];
+  CHECK_OK(loss_circle_f64(labels, e, 3, 2, NULL, &o, l, g));
+  CHECK(l[0] > 0 && l[1] > 0 && l[2] == 0.0);
+  double sob = 0, mean = 0, sum = 0;
+  o.reduction = LOSS_REDUCTION_SUM_OVER_BATCH_SIZE;
+  CHECK_OK(loss_circle_f64(labels, e, 3, 2, NULL, &o, &sob, NULL));
+  o.reduction = LOSS_REDUCTION_MEAN;
+  CHECK_OK(loss_circle_f64(labels, e, 3, 2, NULL, &o, &mean, NULL));
+  o.reduction = LOSS_REDUCTION_SUM;
+  CHECK_OK(loss_circle_f64(labels, e, 3, 2, NULL, &o, &sum, NULL));
+  CHECK_CLOSE(sum, l[0] + l[1], 1e-15);
+  CHECK_CLOSE(sob, (l[0] + l[1]) / 2, 1e-15);
+  CHECK_CLOSE(mean, (l[0] + l[1]) / 2, 1e-15);
+  /* Every label equal: no negatives anywhere: 0, never NaN, gradient 0. */
+  const int32_t same[3] = {4, 4, 4};
+  o.reduction = LOSS_REDUCTION_SUM_OVER_BATCH_SIZE;
+  CHECK_OK(loss_circle_f64(same, e, 3, 2, NULL, &o, &sob, g));
+  CHECK(sob == 0.0);
+  for (int i = 0; i < 6; i++) CHECK(g[i] == 0.0);
+  return true;
+}
+
+TEST(circle_is_the_same_on_any_thread_count) {
+  enum { B = 300, D = 24 };
+  static double e[B * D], l1, l2, g1[B * D], g2[B * D];
+  static int32_t labels[B];
+  for (int i = 0; i < B * D; i++) e[i] = 0.2 * sin(0.41 * i + 2.0);
+  for (int i = 0; i < B; i++) labels[i] = i % 29;
+  loss_options o = loss_options_default();
+  size_t before = loss_get_num_threads();
+  loss_set_num_threads(1);
+  CHECK_OK(loss_circle_f64(labels, e, B, D, NULL, &o, &l1, g1));
+  loss_set_num_threads(2);
+  CHECK_OK(loss_circle_f64(labels, e, B, D, NULL, &o, &l2, g2));
+  loss_set_num_threads(before);
+  CHECK(memcmp(&l1, &l2, sizeof l1) == 0 && memcmp(g1, g2, sizeof g1) == 0);
+  CHECK(isfinite(l1) && l1 > 0);
+  return true;
+}
+
+TEST(circle_error_paths_write_nothing) {
+  double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, lo[4], g1[8], g2[8], g3[8];
+  const int32_t labels[4] = {0, 0, 1, 1}, negative[4] = {0, 0, -5, 1};
+  loss_options o = loss_options_default();
+  PAIR_ERROR(loss_circle_f64(NULL, x, 4, 2, NULL, NULL, lo, g1), LOSS_ERROR_NULL_POINTER, "labels is NULL");
+  PAIR_ERROR(loss_circle_f64(labels, NULL, 4, 2, NULL, NULL, lo, g1), LOSS_ERROR_NULL_POINTER,
+             "embeddings is NULL");
+  PAIR_ERROR(loss_circle_f64(labels, x, 4, 0, NULL, NULL, lo, g1), LOSS_ERROR_SHAPE, "dim is 0");
+  PAIR_ERROR(loss_circle_f64(labels, x, 4, SIZE_MAX / 2, NULL, NULL, lo, g1), LOSS_ERROR_SHAPE, "overflows");
+  o.circle_gamma = 0;
+  PAIR_ERROR(loss_circle_f64(labels, x, 4, 2, NULL, &o, lo, g1), LOSS_ERROR_INVALID_ARGUMENT, "circle_gamma");
+  o = loss_options_default();
+  o.circle_margin = INFINITY;
+  PAIR_ERROR(loss_circle_f64(labels, x, 4, 2, NULL, &o, lo, g1), LOSS_ERROR_INVALID_ARGUMENT, "circle_margin");
+  o = loss_options_default();
+  *(unsigned char *)&o.remove_diagonal = 7;
+  PAIR_ERROR(loss_circle_f64(labels, x, 4, 2, NULL, &o, lo, g1), LOSS_ERROR_INVALID_ARGUMENT,
+             "remove_diagonal");
+  o = loss_options_default();
+  PAIR_ERROR(loss_circle_f64(negative, x, 4, 2, NULL, &o, lo, g1), LOSS_ERROR_LABEL_OUT_OF_RANGE,
+             "label -5 at index 2");
+  PAIR_ERROR(loss_circle_f64(labels, x, 4, 2, NULL, &o, lo, x), LOSS_ERROR_INVALID_ARGUMENT,
+             "grad_out overlaps embeddings");
+  (void)g2;
+  (void)g3;
+  return true;
+}
+
 SUITE(losses_pairs) {
+  RUN(circle_masks_samples_without_a_pair);
+  RUN(circle_is_the_same_on_any_thread_count);
+  RUN(circle_error_paths_write_nothing);
   RUN(ntxent_by_hand);
   RUN(ntxent_without_positive_pairs_is_zero_not_nan);
   RUN(ntxent_is_the_same_on_any_thread_count);

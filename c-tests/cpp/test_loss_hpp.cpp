@@ -260,6 +260,10 @@ void test_pairs() {
   CHECK(x(a.data(), labels.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data()) == LOSS_OK);
   loss::ntxent(a.data(), labels.data(), B, D, w.data(), o, l.data(), g1.data());
   CHECK(same(l, cl) && same(g1, c1));
+  auto ci = loss::detail::pick<T>(loss_circle_f32, loss_circle_f64);
+  CHECK(ci(labels.data(), a.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data()) == LOSS_OK);
+  CHECK(loss::nothrow::circle(labels.data(), a.data(), B, D, w.data(), o, l.data(), g1.data()).ok());
+  CHECK(same(l, cl) && same(g1, c1));
   const std::vector<T> bad_y = {1, 0, -1};
   expect_error([&] { loss::margin_ranking(a.data(), p.data(), bad_y.data(), B, nullptr, o, l.data(), nullptr,
                                           nullptr); },

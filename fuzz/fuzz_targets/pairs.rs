@@ -2,8 +2,8 @@
 //! sample_weight, options, loss_out, grad_x1, grad_x2)`, `loss_cosine_embedding_*`
 //! (the same with `dim`), `loss_triplet_margin_*(anchor, positive, negative, batch,
 //! dim, sample_weight, options, loss_out, grad_anchor, grad_positive, grad_negative)`,
-//! and `loss_ntxent_*(embeddings, labels, batch, dim, sample_weight, options,
-//! loss_out, grad_out)`, with targets in and out of {1, -1}, negative labels, NULL
+//! `loss_ntxent_*(embeddings, labels, batch, dim, sample_weight, options,
+//! loss_out, grad_out)` and `loss_circle_*(labels, embeddings, ...)`, with targets in and out of {1, -1}, negative labels, NULL
 //! and aliased buffers, and every option.
 //!
 //! Finite domain (tame cases): inputs in [-B, B], weights in [0, 1e3], tame options.
@@ -16,11 +16,12 @@ use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
 
 const WEIGHTS: Dom = Dom::new(0.0, 1e3);
-const FUNCTIONS: [&str; 4] = [
+const FUNCTIONS: [&str; 5] = [
     "margin_ranking",
     "cosine_embedding",
     "triplet_margin",
     "ntxent",
+    "circle",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -44,9 +45,11 @@ struct Case {
 }
 
 fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-    let which = u.choose_index(4)?;
+    let which = u.choose_index(5)?;
     let function = format!("loss_{}_{}", FUNCTIONS[which], T::NAME);
-    let k = [2, 2, 3, 1][which];
+    let k = [2, 2, 3, 1, 1][which];
+    // NT-Xent and Circle read integer labels.
+    let labelled = which >= 3;
     // margin ranking and cosine embedding read a ±1 `y`; NT-Xent integer labels.
     let has_y = which < 2;
     let tame = u.ratio(2, 3)?;
@@ -85,7 +88,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         .collect();
     let labels = Buf::new(
         rows,
-        if which == 3 { places[3] } else { Place::Null },
+        if labelled { places[3] } else { Place::Null },
         -7,
         |_| {
             if bad_y && v.byte() % 4 == 0 {
@@ -131,7 +134,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
 
     let inputs_null = xs[..k].iter().any(|x| x.ptr().is_null())
         || (has_y && y.ptr().is_null())
-        || (which == 3 && labels.ptr().is_null());
+        || (labelled && labels.ptr().is_null());
     let mut e = Expect {
         null: inputs_null || lo.is_null(),
         shape: !sizes.fit(),
@@ -142,7 +145,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         if has_y {
             inputs.push(y.span(batch));
         }
-        if which == 3 {
+        if labelled {
             inputs.push(labels.span(batch));
         }
         inputs.push(sw.span(batch));
@@ -155,6 +158,11 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         let rejected = match which {
             0 => overflows(o.ranking_margin),
             1 => false,
+            4 => {
+                overflows(o.circle_gamma)
+                    || (single && o.circle_gamma as f32 == 0.0)
+                    || overflows(o.circle_margin)
+            }
             3 => {
                 overflows(o.temperature)
                     || (single && o.temperature as f32 == 0.0)
@@ -173,13 +181,13 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             || opts.misaligned()
             || xs[..k].iter().any(|x| misaligned(x.ptr()))
             || (has_y && misaligned(y.ptr()))
-            || (which == 3 && misaligned(labels.ptr()))
+            || (labelled && misaligned(labels.ptr()))
             || misaligned(sw.ptr())
             || misaligned(lo)
             || gp[..k].iter().any(|&g| misaligned(g))
             || any_overlap(&outputs, &inputs);
         e.label = (has_y && y.values().iter().any(|&t| t != T::one() && t != -T::one()))
-            || (which == 3 && labels.values().iter().any(|&l| l < 0));
+            || (labelled && labels.values().iter().any(|&l| l < 0));
     }
     let case = Case {
         function: function.clone(),
@@ -217,6 +225,16 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                 lo,
                 g[0],
                 g[1],
+            ),
+            4 => T::circle()(
+                labels.ptr(),
+                xs[0].ptr(),
+                batch,
+                dim,
+                sw.ptr(),
+                opts.ptr(),
+                lo,
+                g[0],
             ),
             3 => T::ntxent()(
                 xs[0].ptr(),

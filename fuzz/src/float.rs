@@ -229,8 +229,22 @@ pub type NtXentFn<T> = unsafe extern "C" fn(
     *mut T,
 ) -> i32;
 
+/// `loss_circle_*`.
+pub type CircleFn<T> = unsafe extern "C" fn(
+    *const i32,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> i32;
+
 /// The C functions over one buffer type.
 pub trait Api: Fl {
+    /// `loss_circle_*`.
+    fn circle() -> CircleFn<Self>;
     /// `loss_ntxent_*`.
     fn ntxent() -> NtXentFn<Self>;
     /// `loss_margin_ranking_*`.
@@ -275,6 +289,13 @@ macro_rules! api {
     ($t:ident) => {
         paste::paste! {
             impl Api for $t {
+                fn circle() -> CircleFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const i32, *const $t, usize, usize, *const $t, *const loss_options,
+                        *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_circle_ $t>], From, CircleFn<$t>)
+                }
                 fn ntxent() -> NtXentFn<$t> {
                     type From = unsafe extern "C" fn(
                         *const $t, *const i32, usize, usize, *const $t, *const loss_options,

@@ -43,7 +43,10 @@ pub struct RawOpts {
     pub ranking_margin: f64,
     pub cosine_margin: f64,
     pub temperature: f64,
+    pub circle_gamma: f64,
+    pub circle_margin: f64,
     pub swap: u8,
+    pub remove_diagonal: u8,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -79,7 +82,10 @@ impl Default for RawOpts {
             ranking_margin: 0.0,
             cosine_margin: 0.0,
             temperature: 0.07,
+            circle_gamma: 80.0,
+            circle_margin: 0.4,
             swap: 0,
+            remove_diagonal: 1,
         }
     }
 }
@@ -120,6 +126,11 @@ impl RawOpts {
             o.alpha = frac(v);
         }
         o.swap = v.byte() & 1;
+        o.remove_diagonal = v.byte() & 1;
+        if v.byte() & 3 == 0 {
+            o.circle_gamma = [80.0, 1.0, 0.1 + 100.0 * frac(v)][v.int(0, 2) as usize];
+            o.circle_margin = frac(v) - 0.25;
+        }
         if v.byte() & 3 == 0 {
             o.q = [1.0, 0.5, 0.01 + 0.99 * frac(v)][v.int(0, 2) as usize];
         }
@@ -175,6 +186,8 @@ impl RawOpts {
             &mut o.ranking_margin,
             &mut o.cosine_margin,
             &mut o.temperature,
+            &mut o.circle_gamma,
+            &mut o.circle_margin,
         ] {
             wild_f64(v, x);
         }
@@ -185,6 +198,7 @@ impl RawOpts {
             &mut o.zero_infinity,
             &mut o.batch_first,
             &mut o.swap,
+            &mut o.remove_diagonal,
         ] {
             if v.byte() % 12 == 0 {
                 *b = v.byte();
@@ -232,7 +246,10 @@ impl RawOpts {
             ranking_margin: d.ranking_margin,
             cosine_margin: d.cosine_margin,
             temperature: d.temperature,
+            circle_gamma: d.circle_gamma,
+            circle_margin: d.circle_margin,
             swap: d.swap,
+            remove_diagonal: d.remove_diagonal,
             ..*self
         }
     }
@@ -274,7 +291,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 24] = [
+        let checks: [(bool, &str); 27] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -316,6 +333,12 @@ impl RawOpts {
                 o.temperature.is_finite() && o.temperature > 0.0,
                 "temperature",
             ),
+            (
+                o.circle_gamma.is_finite() && o.circle_gamma > 0.0,
+                "circle_gamma",
+            ),
+            (o.circle_margin.is_finite(), "circle_margin"),
+            (b(o.remove_diagonal), "remove_diagonal"),
             (b(o.swap), "swap"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
@@ -376,6 +399,11 @@ impl RawOpts {
         addr_of_mut!((*dst).ranking_margin).write(self.ranking_margin);
         addr_of_mut!((*dst).cosine_margin).write(self.cosine_margin);
         addr_of_mut!((*dst).temperature).write(self.temperature);
+        addr_of_mut!((*dst).circle_gamma).write(self.circle_gamma);
+        addr_of_mut!((*dst).circle_margin).write(self.circle_margin);
+        addr_of_mut!((*dst).remove_diagonal)
+            .cast::<u8>()
+            .write(self.remove_diagonal);
         addr_of_mut!((*dst).swap).cast::<u8>().write(self.swap);
     }
 }

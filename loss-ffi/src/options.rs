@@ -104,9 +104,15 @@ pub struct loss_options {
     pub cosine_margin: f64,
     /// NT-Xent temperature, default 0.07 (optax), finite and > 0.
     pub temperature: f64,
+    /// Circle scale gamma, default 80 (Keras), finite and > 0.
+    pub circle_gamma: f64,
+    /// Circle relaxation margin, default 0.4 (Keras), finite.
+    pub circle_margin: f64,
     /// Triplet margin: use the smaller of d(a, n) and d(p, n) (torch's distance
     /// swap). Default false.
     pub swap: bool,
+    /// Circle: a sample is not its own positive pair. Default true (Keras).
+    pub remove_diagonal: bool,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -159,7 +165,10 @@ pub extern "C" fn loss_options_default() -> loss_options {
         ranking_margin: 0.0,
         cosine_margin: 0.0,
         temperature: 0.07,
+        circle_gamma: 80.0,
+        circle_margin: 0.4,
         swap: false,
+        remove_diagonal: true,
     }
 }
 
@@ -272,8 +281,14 @@ pub struct Options {
     pub cosine_margin: f64,
     /// See [`loss_options::temperature`].
     pub temperature: f64,
+    /// See [`loss_options::circle_gamma`].
+    pub circle_gamma: f64,
+    /// See [`loss_options::circle_margin`].
+    pub circle_margin: f64,
     /// See [`loss_options::swap`].
     pub swap: bool,
+    /// See [`loss_options::remove_diagonal`].
+    pub remove_diagonal: bool,
 }
 
 fn invalid(msg: String) -> Error {
@@ -405,7 +420,10 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             ranking_margin: addr_of!((*o).ranking_margin).read(),
             cosine_margin: addr_of!((*o).cosine_margin).read(),
             temperature: addr_of!((*o).temperature).read(),
+            circle_gamma: addr_of!((*o).circle_gamma).read(),
+            circle_margin: addr_of!((*o).circle_margin).read(),
             swap: read_bool(addr_of!((*o).swap), "swap")?,
+            remove_diagonal: read_bool(addr_of!((*o).remove_diagonal), "remove_diagonal")?,
         }
     };
     opts.validate()?;
@@ -471,6 +489,14 @@ impl Options {
         check(t > 0.0 && t.is_finite(), || {
             format!("options.temperature is {t}: must be finite and > 0")
         })?;
+        let cg = self.circle_gamma;
+        check(cg > 0.0 && cg.is_finite(), || {
+            format!("options.circle_gamma is {cg}: must be finite and > 0")
+        })?;
+        let cgm = self.circle_margin;
+        check(cgm.is_finite(), || {
+            format!("options.circle_margin is {cgm}: must be finite")
+        })?;
         let cm = self.cosine_margin;
         check((-1.0..=1.0).contains(&cm), || {
             format!("options.cosine_margin is {cm}: must be in [-1, 1]")
@@ -492,7 +518,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 160]);
+        assert_eq!(LAYOUTS, [88, 176]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The losses of several inputs or of pairs of samples, each input with its gradient
-//! (loss-core's `pairs`): margin ranking, cosine embedding, triplet margin, NT-Xent.
+//! (loss-core's `pairs`): margin ranking, cosine embedding, triplet margin, NT-Xent,
+//! Circle.
 
 use crate::args::{
     elements, input, no_overlap, non_null, optional_input, optional_output, optional_span, output,
@@ -7,7 +8,7 @@ use crate::args::{
 };
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status};
-use loss_core::pairs::{CosineEmbedding, MarginRanking, NtXent, TripletMargin};
+use loss_core::pairs::{Circle, CosineEmbedding, MarginRanking, NtXent, TripletMargin};
 use loss_core::{LossError, Real};
 use std::ops::Range;
 
@@ -286,4 +287,47 @@ twins! {
         }
     }
 
+
+    /// Circle loss (Keras `Circle`, Sun et al. 2020) of `embeddings` (meant to be
+    /// L2-normalised; used as given, as Keras) against the batch itself: with
+    /// `d_ij = max(1 - e_i.e_j, 0)`, `m = options->circle_margin` (default 0.4),
+    /// `gamma = options->circle_gamma` (default 80), over the positives j (same label;
+    /// `j != i` with `options->remove_diagonal`, default true) and negatives k of
+    /// sample i, `l_i = softplus(logsumexp_j -gamma max(m + d_ij, 0)(m - d_ij) +
+    /// logsumexp_k gamma max(1 + m - d_ik, 0)(1 - m - d_ik))`, the gradient through
+    /// the weights too (as Keras). A sample without a positive or a negative has loss
+    /// 0 and, as Keras masks it, is not counted by SUM_OVER_BATCH_SIZE (which divides
+    /// by the samples with a loss > 0) or MEAN (their summed weights).
+    ///
+    /// - `labels`: `[batch]`, each `>= 0`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+    ///   `embeddings`: `[batch, dim]`;
+    /// - `sample_weight`: nullable `[batch]`;
+    /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_out`: nullable `[batch, dim]`, the gradient of the reduced value.
+    pub unsafe extern "C" fn loss_circle(
+        labels: *const i32,
+        embeddings: *const Float,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is the
+        // contract of `pairs_call`.
+        unsafe {
+            pairs_call(
+                "loss_circle", [("embeddings", embeddings)], None, Some(labels), batch, dim,
+                sample_weight, options, loss_out, [("grad_out", grad_out)],
+                |o, v| {
+                    let [e] = v.inputs;
+                    Circle::new(o.circle_gamma, o.circle_margin, o.remove_diagonal)?.compute(
+                        e, v.labels, batch, dim, v.sample_weight, o.reduction, v.loss_out,
+                        v.grads.into_iter().next().flatten(),
+                    )
+                },
+            )
+        }
+    }
 }

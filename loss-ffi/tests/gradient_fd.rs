@@ -366,3 +366,76 @@ fn ntxent_has_the_gradient_of_its_value() {
     }
     assert_eq!(checked, 8 * B * D);
 }
+
+#[test]
+fn circle_has_the_gradient_of_its_value() {
+    // Every reduction, with and without weights and the diagonal; a sample alone in
+    // its class (masked out by the reductions that divide); small gamma keeps the
+    // finite difference well-conditioned.
+    const B: usize = 6;
+    const D: usize = 3;
+    let e: Vec<f64> = (0..B * D)
+        .map(|i| ((((i * 23 + 5) % 19) as f64) / 19.0 - 0.5) * 0.8)
+        .collect();
+    let labels = [0, 1, 0, 1, 0, 2];
+    let w = [0.5, 2.0, 1.25, 1.0, 3.0, 0.75];
+    let mut checked = 0;
+    for reduction in [
+        loss_reduction::LOSS_REDUCTION_NONE,
+        loss_reduction::LOSS_REDUCTION_SUM,
+        loss_reduction::LOSS_REDUCTION_MEAN,
+        loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+    ] {
+        for (weighted, keep_diagonal) in [(false, false), (true, false), (true, true)] {
+            let mut o = loss_options_default();
+            o.reduction = reduction;
+            o.circle_gamma = 2.0;
+            o.remove_diagonal = !keep_diagonal;
+            let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
+                B
+            } else {
+                1
+            };
+            let call = |e: &[f64]| {
+                let mut out = vec![0.0; n_out];
+                let mut g = vec![0.0; B * D];
+                let wp = if weighted {
+                    w.as_ptr()
+                } else {
+                    std::ptr::null()
+                };
+                // SAFETY: e and g hold B * D values, labels and w B, out n_out.
+                let s = unsafe {
+                    loss_circle_f64(
+                        labels.as_ptr(),
+                        e.as_ptr(),
+                        B,
+                        D,
+                        wp,
+                        &o,
+                        out.as_mut_ptr(),
+                        g.as_mut_ptr(),
+                    )
+                };
+                assert_eq!(s, loss_status::LOSS_OK);
+                (out.iter().sum::<f64>(), g)
+            };
+            let (_, g) = call(&e);
+            assert!(g.iter().any(|&v| v != 0.0));
+            for k in 0..B * D {
+                let h = 1e-6;
+                let (mut up, mut down) = (e.clone(), e.clone());
+                up[k] += h;
+                down[k] -= h;
+                let fd = (call(&up).0 - call(&down).0) / (2.0 * h);
+                assert!(
+                    (fd - g[k]).abs() <= 1e-6 * g[k].abs().max(1.0),
+                    "circle ({reduction:?}, weighted {weighted}, diagonal {keep_diagonal}): d/de[{k}] = {}, finite difference {fd}",
+                    g[k]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 12 * B * D);
+}

@@ -42,10 +42,17 @@ Families (each writes one file of tests/reference/):
 - ``ntxent``: ``optax.losses.ntxent`` (optax's value is LOSS_REDUCTION_MEAN without
   weights: the mean over positive pairs; optax has no other reduction and no weights,
   so every case is that one), f32 and f64 (jax with x64), gradients by ``jax.grad``,
-  temperatures 0.07 to 2, shapes 2x1 to 64x32, edge cases (identical embeddings, all
+  temperatures 0.07 to 2, shapes 2x1 to 128x32, edge cases (identical embeddings, all
   labels equal, one negative, a sample without positives, a zero row, large
   embeddings); cross-checked against numpy float64 and central differences of it.
   Written to tests/reference/ntxent.json.
+- ``circle``: ``keras.losses.Circle`` (labels, embeddings; the loss masks samples
+  without a positive or a negative, which Keras' reductions then leave out), f32 and
+  f64, every reduction, sample weights, gamma, margin, ``remove_diagonal``,
+  normalised and raw embeddings, shapes 3x2 to 96x40, edge cases (identical
+  embeddings, all labels equal, a sample alone in its class, orthogonal rows);
+  cross-checked against numpy float64 and its central differences. Written to
+  tests/reference/circle.json.
 - ``nan``: every dense loss with a NaN in y_pred and, separately, in y_true, f32 and
   f64, reductions NONE and SUM_OVER_BATCH_SIZE: the loss values and the gradient
   TensorFlow/Keras gives (tf.GradientTape), which fix libloss's NaN rule
@@ -1002,6 +1009,7 @@ def ntxent_family():
     settings = [
         (2, 1, 0.07, [0, 0]), (4, 3, 0.07, None), (8, 16, 0.5, None), (16, 8, 0.1, None),
         (6, 5, 2.0, None), (32, 32, 0.07, None), (64, 16, 0.2, None), (5, 4, 1.0, [0, 1, 0, 1, 2]),
+        (128, 32, 0.1, None),
     ]
     edges = [
         ("identical", np.tile(rng.standard_normal(4), (4, 1)), [0, 0, 1, 1], 0.5),
@@ -1030,7 +1038,8 @@ def ntxent_family():
             want = np_fn(e.astype(np.float64), labels)
             rtol = 1e-4 if dtype == "f32" else 1e-9
             assert abs(float(value) - want) <= rtol * max(1.0, abs(want)), (case_id, value, want)
-            if "zero" not in case_id and "identical" not in case_id:
+            if "zero" not in case_id and "identical" not in case_id and e.size <= 1024:
+                # (central differences of the numpy loss: too slow beyond 1024 values)
                 e64 = e.astype(np.float64)
                 fd = np.zeros_like(e64)
                 for idx in np.ndindex(*e64.shape):
@@ -1062,6 +1071,134 @@ def ntxent_family():
     return cases
 
 
+def circle_numpy(gamma, margin, remove_diagonal):
+    """Keras' circle per sample in numpy float64 (0 where a sample has no positive
+    or no negative)."""
+    def fn(e, labels):
+        b = e.shape[0]
+        d = np.maximum(1.0 - e @ e.T, 0.0)
+        out = np.zeros(b)
+        for i in range(b):
+            pos = [j for j in range(b) if labels[j] == labels[i] and (j != i or not remove_diagonal)]
+            neg = [k for k in range(b) if labels[k] != labels[i]]
+            if not pos or not neg:
+                continue
+            a = -gamma * np.maximum(margin + d[i, pos], 0.0) * (margin - d[i, pos])
+            c = gamma * np.maximum(1 + margin - d[i, neg], 0.0) * (1 - margin - d[i, neg])
+            lse = lambda v: v.max() + np.log(np.sum(np.exp(v - v.max())))  # noqa: E731
+            x = lse(a) + lse(c)
+            out[i] = np.logaddexp(0.0, x)
+        return out
+    return fn
+
+
+def circle_reduce_np(per, w, reduction):
+    """Keras' reductions with its mask (per > 0)."""
+    w = np.ones(len(per)) if w is None else np.asarray(w, np.float64)
+    mask = per > 0
+    if reduction == "none":
+        return per * w
+    if reduction == "sum":
+        return np.array([np.sum(per * w)])
+    if not mask.any():
+        return np.array([0.0])
+    if reduction == "mean":
+        return np.array([np.sum(per * w * mask) / np.sum(w * mask)]) if np.sum(w * mask) else np.array([0.0])
+    return np.array([np.sum(per * w * mask) / mask.sum()])
+
+
+def circle_family():
+    rng = np.random.default_rng(8)
+    cases = []
+    n = 0
+    settings = [
+        (4, 3, {}), (8, 16, {}), (6, 4, {"circle_gamma": 1.0, "circle_margin": 0.25}),
+        (12, 8, {"remove_diagonal": False}), (32, 16, {"circle_gamma": 30.0}), (5, 5, {"circle_margin": 0.0}),
+        (96, 40, {}),
+    ]
+    for dtype in ("f32", "f64"):
+        npd = np.float32 if dtype == "f32" else np.float64
+        for k, (b, d, o) in enumerate(settings):
+            for red in ("none", "sum", "mean", "sum_over_batch_size"):
+                e = rng.standard_normal((b, d))
+                if k % 2 == 0:
+                    e /= np.linalg.norm(e, axis=1, keepdims=True)
+                else:
+                    e *= 0.4
+                labels = rng.integers(0, max(2, b // 3), b).astype(np.int32)
+                w = rng.random(b) * 2 if (k + len(red)) % 2 == 0 else None
+                n += 1
+                cases.append(circle_case(f"R-circle-{n:03d}-{dtype}-{red}", dtype, e.astype(npd), labels,
+                                         None if w is None else w.astype(npd), red, o))
+        x = rng.standard_normal((1, 4))
+        x /= np.linalg.norm(x)
+        edges = [
+            # (scaled: with unit rows 1 - e.e sits on max(., 0)'s kink, where the
+            # gradient depends on the dot product's last bit)
+            ("identical", 0.9 * np.tile(x, (4, 1)), [0, 0, 1, 1], "sum_over_batch_size", {}),
+            ("all-labels-equal", rng.standard_normal((4, 3)) * 0.5, [1, 1, 1, 1], "sum_over_batch_size", {}),
+            ("alone-in-class", rng.standard_normal((5, 3)) * 0.5, [0, 0, 1, 1, 2], "sum_over_batch_size", {}),
+            ("orthogonal", np.eye(4), [0, 0, 1, 1], "none", {}),
+            ("alone-keep-diagonal", rng.standard_normal((3, 2)) * 0.5, [0, 1, 1], "mean", {"remove_diagonal": False}),
+        ]
+        for name, e, labels, red, o in edges:
+            cases.append(circle_case(f"E-circle-{name}-{dtype}-{red}", dtype, e.astype(npd),
+                                     np.asarray(labels, np.int32), None, red, o))
+    return cases
+
+
+def circle_case(case_id, dtype, e, labels, w, reduction, options):
+    gamma = options.get("circle_gamma", 80.0)
+    margin = options.get("circle_margin", 0.4)
+    rd = options.get("remove_diagonal", True)
+    loss = keras_loss(lambda **k: keras.losses.Circle(gamma=gamma, margin=margin, remove_diagonal=rd, **k),
+                      {"mean": "mean_with_sample_weight"}.get(reduction, reduction), dtype)
+    tl = tf.constant(labels)
+    pp = tf.Variable(e, dtype=tf_dtype(dtype))
+    with tf.GradientTape() as tape:
+        value = loss(tl, pp, sample_weight=None if w is None else tf.constant(w, tf_dtype(dtype)))
+        total = tf.reduce_sum(value)
+    grad = tape.gradient(total, pp).numpy()
+    value = np.atleast_1d(value.numpy())
+    np_fn = circle_numpy(gamma, margin, rd)
+    e64 = e.astype(np.float64)
+    per = np_fn(e64, labels)
+    want = circle_reduce_np(per, w, reduction)
+    rtol = 1e-4 if dtype == "f32" else 1e-9
+    assert np.allclose(value, want, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(want)))), (case_id, value, want)
+    if not any(s in case_id for s in ("identical", "orthogonal")) and e.size <= 1024:
+        red_total = lambda x: float(np.sum(circle_reduce_np(np_fn(x, labels), w, reduction)))  # noqa: E731
+        fd = np.zeros_like(e64)
+        for idx in np.ndindex(*e64.shape):
+            h = 1e-6
+            up, down = e64.copy(), e64.copy()
+            up[idx] += h
+            down[idx] -= h
+            fd[idx] = (red_total(up) - red_total(down)) / (2 * h)
+        gtol = (1e-3 if dtype == "f32" else 1e-5) * max(1e-3, np.max(np.abs(fd)))
+        assert np.allclose(grad, fd, rtol=1e-2 if dtype == "f32" else 1e-5, atol=gtol), (case_id, grad, fd)
+    rtolc = 1e-5 if dtype == "f32" else 1e-10
+    # The logits reach gamma (1 + m)^2 before the softplus: errors scale with gamma.
+    scale = max(1.0, gamma)
+    wmax = 1.0 if w is None else float(np.max(np.abs(w)))
+    outs = {"loss": {"rtol": rtolc, "atol": rtolc * max(float(np.max(np.abs(value))), scale * wmax)},
+            "grad": {"rtol": rtolc, "atol": rtolc * max(float(np.max(np.abs(grad))), scale * wmax)}}
+    opts = dict(options)
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    case = {
+        "id": case_id, "function": "circle", "signature": "circle", "dtype": dtype,
+        "shape": {"batch": int(e.shape[0]), "dim": int(e.shape[1])}, "options": opts,
+        "inputs": {"labels": [int(x) for x in labels], "embeddings": [enc(v) for v in e.ravel().astype(np.float64)]},
+        "expected": {"loss": [enc(v) for v in value.astype(np.float64)],
+                     "grad": [enc(v) for v in grad.ravel().astype(np.float64)]},
+        "tolerance": {"rtol": rtolc, "atol": max(o["atol"] for o in outs.values()), "outputs": outs},
+    }
+    if w is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in np.asarray(w).astype(np.float64)]
+    return case
+
+
 FAMILIES = {
     "nan": ("nan_inputs.json", nan_family),
     "dice": ("dice.json", dice_family),
@@ -1072,6 +1209,7 @@ FAMILIES = {
     "cosine_embedding": ("cosine_embedding.json", cosine_family),
     "triplet_margin": ("triplet_margin.json", triplet_family),
     "ntxent": ("ntxent.json", ntxent_family),
+    "circle": ("circle.json", circle_family),
 }
 
 

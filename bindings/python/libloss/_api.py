@@ -414,6 +414,31 @@ def ntxent(embeddings, labels, *, sample_weight=None, grad: bool = True, reducti
     return _result(o, out, g)
 
 
+def circle(labels, embeddings, *, sample_weight=None, grad: bool = True, reduction: Optional[ReductionLike] = None,
+           circle_gamma: Optional[float] = None, circle_margin: Optional[float] = None,
+           remove_diagonal: Optional[bool] = None, **options) -> LossResult:
+    """``loss_circle_f32/_f64`` (Keras ``Circle``): integer ``labels`` ``[batch]``,
+    ``embeddings`` ``[batch, dim]`` (L2-normalised by the caller, as Keras expects),
+    ``circle_gamma`` (80), ``circle_margin`` (0.4), ``remove_diagonal`` (True).
+    Returns :class:`LossResult` with the gradient of the embeddings."""
+    fn = "libloss.circle"
+    e0 = np.asarray(embeddings)
+    dt = _real(e0, fn)
+    e, lab = _floats(e0, dt, fn), _int32(labels, fn, "labels")
+    if e.ndim != 2:
+        raise _shape_error(fn, f"embeddings must be [batch, dim], got shape {e.shape}")
+    batch, dim = e.shape
+    if lab.shape != (batch,):
+        raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
+    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    o = _options(fn, _set(dict(options, reduction=reduction, circle_gamma=circle_gamma,
+                               circle_margin=circle_margin, remove_diagonal=remove_diagonal)))
+    out, g = _outputs(o, batch, e, grad)
+    _check(_lib.fn("circle", dt.char)(lab.ctypes.data, e.ctypes.data, batch, dim, _ptr(w), ctypes.byref(o),
+                                      out.ctypes.data, _ptr(g)))
+    return _result(o, out, g)
+
+
 def _pairs(name: str, named, y, sample_weight, grad: bool, kw: dict, rows: bool = True) -> PairsResult:
     """A loss of several inputs: ``[batch, dim]`` rows (``rows``) or ``[batch]`` scores."""
     fn = f"libloss.{name}"

@@ -87,7 +87,10 @@ class Options(ctypes.Structure):
         ("ranking_margin", ctypes.c_double),
         ("cosine_margin", ctypes.c_double),
         ("temperature", ctypes.c_double),
+        ("circle_gamma", ctypes.c_double),
+        ("circle_margin", ctypes.c_double),
         ("swap", ctypes.c_bool),
+        ("remove_diagonal", ctypes.c_bool),
     ]
 
 
@@ -140,6 +143,7 @@ _TYPED = {
     "cosine_embedding": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P],
     "triplet_margin": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P, _P],
     "ntxent": [_P, _P, _S, _S, _P, _P, _P, _P],
+    "circle": [_P, _P, _S, _S, _P, _P, _P, _P],
     "sequence_crossentropy": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P],
     "ctc": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P],
     "ctc_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _S],

@@ -70,7 +70,10 @@ def test_default_options_match_the_header():
         "ranking_margin": 0.0,
         "cosine_margin": 0.0,
         "temperature": 0.07,
+        "circle_gamma": 80.0,
+        "circle_margin": 0.4,
         "swap": False,
+        "remove_diagonal": True,
     }
 
 
@@ -167,6 +170,10 @@ def test_errors_from_libloss_carry_status_and_message():
            "loss_categorical_generalized_cross_entropy_f64: ")
     expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
            lambda: libloss.ntxent(np.ones((3, 2)), [0, -1, 0]), "loss_ntxent_f64: ")
+    expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
+           lambda: libloss.circle([0, -1, 0], np.ones((3, 2))), "loss_circle_f64: ")
+    expect(libloss.InvalidArgumentError, Status.INVALID_ARGUMENT,
+           lambda: libloss.circle([0, 1, 0], np.ones((3, 2)), circle_gamma=-1.0), "loss_circle_f64: ")
     expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,
            lambda: libloss.margin_ranking([1.0, 2.0], [0.0, 1.0], [1.0, 0.0]), "loss_margin_ranking_f64: ")
     expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE,

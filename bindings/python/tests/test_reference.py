@@ -119,6 +119,12 @@ def run(case) -> list[str]:
             ),
             dtype,
         )
+    if sig == "circle":
+        b, d = shape["batch"], shape["dim"]
+        e = floats(case, inputs["embeddings"]).reshape(b, d)
+        labels = np.array(inputs["labels"], dtype=np.int32)
+        w = opt_floats("sample_weight")
+        return check_loss(case, lambda g: libloss.circle(labels, e, sample_weight=w, grad=g, **opts), dtype)
     if sig == "ntxent":
         b, d = shape["batch"], shape["dim"]
         e = floats(case, inputs["embeddings"]).reshape(b, d)

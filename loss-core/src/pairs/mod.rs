@@ -1,7 +1,7 @@
 //! Losses of several inputs, each with its own gradient: the margin ranking loss
 //! (`x1`, `x2`, `y`), the cosine embedding loss (`x1`, `x2` `[batch, dim]`, `y`) and
 //! the triplet margin loss (anchor, positive, negative `[batch, dim]`), and NT-Xent
-//! (a loss over the pairs of a batch's embeddings). A sample's
+//! and Circle (losses over the pairs of a batch's embeddings). A sample's
 //! gradients are rows of `N` separate buffers, which [`Parts`] cuts along the samples
 //! so that threads write disjoint memory; weights and reductions are those of every
 //! loss ([`crate::reduction::reduce_into`]).
@@ -9,6 +9,7 @@
 // `pub mod <file>;` for every kernel file of this directory (build.rs).
 include!(concat!(env!("OUT_DIR"), "/pairs_modules.rs"));
 
+pub use circle::Circle;
 pub use cosine_embedding::CosineEmbedding;
 pub use margin_ranking::MarginRanking;
 pub use ntxent::NtXent;

@@ -24,6 +24,8 @@ fn run_case(case: &Value) -> Vec<String> {
         ("dense", "f64") => dense::dense_f64(function).map(|f| dense::run_dense(case, f)),
         ("sparse", "f32") => sparse::label_loss(function).map(|l| sparse::run_sparse(case, l.f32)),
         ("sparse", "f64") => sparse::label_loss(function).map(|l| sparse::run_sparse(case, l.f64)),
+        ("circle", "f32") => Some(pairs::run_circle(case, loss::loss_circle_f32)),
+        ("circle", "f64") => Some(pairs::run_circle(case, loss::loss_circle_f64)),
         ("ntxent", "f32") => Some(pairs::run_ntxent(case, loss::loss_ntxent_f32)),
         ("ntxent", "f64") => Some(pairs::run_ntxent(case, loss::loss_ntxent_f64)),
         ("pairs", "f32") => pairs::run_pairs::<f32>(case),

@@ -290,3 +290,43 @@ pub fn run_ntxent<T: Num>(
         },
     )
 }
+
+/// Circle: `labels` `[batch]`, `embeddings` `[batch, dim]`; `loss` and `grad`.
+pub fn run_circle<T: Num>(
+    case: &Value,
+    f: unsafe extern "C" fn(
+        *const i32,
+        *const T,
+        usize,
+        usize,
+        *const T,
+        *const loss_options,
+        *mut T,
+        *mut T,
+    ) -> loss_status,
+) -> Vec<String> {
+    let (batch, dim) = (shape(case, "batch"), shape(case, "dim"));
+    let inputs = &case["inputs"];
+    let e: Vec<T> = floats(&inputs["embeddings"]);
+    let labels = ints(&inputs["labels"]);
+    let w: Option<Vec<T>> = inputs.get("sample_weight").map(floats);
+    let o = options(case);
+    check_loss_and_grad(
+        case,
+        output_len(&o, batch),
+        batch * dim,
+        // SAFETY: as in `run_ntxent`.
+        |loss, grad| unsafe {
+            f(
+                labels.as_ptr(),
+                e.as_ptr(),
+                batch,
+                dim,
+                ptr_or_null(&w),
+                &o,
+                loss,
+                grad,
+            )
+        },
+    )
+}
