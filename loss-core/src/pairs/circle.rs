@@ -1,10 +1,8 @@
 //! Circle loss.
 
-use crate::error::{ensure_shape, finite, positive, LossError, Result};
-use crate::kernels::threads;
+use crate::error::{finite, positive, Result};
 use crate::real::Real;
 use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
-use rayon::prelude::*;
 
 /// Keras 3 `Circle` (Sun et al. 2020) of embeddings `e_i` (rows of `dim` values,
 /// meant to be L2-normalised; not normalised here, as Keras) with integer labels,
@@ -69,44 +67,24 @@ impl<T: Real> Circle<T> {
         loss_out: &mut [T],
         grad: Option<&mut [T]>,
     ) -> Result<()> {
-        let call = super::check(
-            ["embeddings"],
-            [embeddings],
+        let call = super::check_embeddings(
+            embeddings,
+            labels,
             batch,
             dim,
             sample_weight,
             reduction,
             loss_out,
-            [grad],
+            grad,
         )?;
-        ensure_shape(labels.len() == batch, || {
-            format!("labels has {} values for a batch of {batch}", labels.len())
-        })?;
-        if let Some(index) = labels.iter().position(|&l| l < 0) {
-            return Err(LossError::LabelOutOfRange {
-                index,
-                label: labels[index] as i64,
-                classes: i32::MAX as usize,
-            });
-        }
         let k = Kernel {
             loss: self,
             e: embeddings,
             labels,
             dim,
         };
-        let work = batch.saturating_mul(batch).saturating_mul(dim);
-        let rows: Vec<Row<T>> = threads::run(work, |parallel| {
-            let stat = |i: usize| {
-                let mut s = vec![T::zero(); batch];
-                k.row_stats(i, &mut s)
-            };
-            if parallel {
-                (0..batch).into_par_iter().map(stat).collect()
-            } else {
-                (0..batch).map(stat).collect()
-            }
-        });
+        // Pass 1: the statistics of every row.
+        let rows: Vec<Row<T>> = super::per_row(batch, dim, |i, s| k.row_stats(i, s));
         let w = |i: usize| sample_weight.map_or(T::one(), |w| w[i]);
         // Keras' mask: the samples with a loss > 0 (a positive and a negative).
         let valid: Vec<usize> = (0..batch).filter(|&i| rows[i].loss > T::zero()).collect();
@@ -144,17 +122,7 @@ impl<T: Real> Circle<T> {
         let scales: Vec<T> = (0..batch)
             .map(|i| if rows[i].loss > T::zero() { factor * w(i) } else { T::zero() })
             .collect();
-        threads::run(work, |parallel| {
-            let each = |(i, g): (usize, &mut [T])| {
-                let mut s = vec![T::zero(); batch];
-                k.row_grad(i, &rows, &scales, &mut s, g);
-            };
-            if parallel {
-                grad.par_chunks_mut(dim).enumerate().for_each(each);
-            } else {
-                grad.chunks_mut(dim).enumerate().for_each(each);
-            }
-        });
+        super::per_grad_row(grad, batch, dim, |i, s, g| k.row_grad(i, &rows, &scales, s, g));
         Ok(())
     }
 }

@@ -159,6 +159,84 @@ pub(crate) fn check_signs<T: Real>(y: &[T], batch: usize) -> Result<()> {
     }
 }
 
+/// Checks a batch-pair loss call (NT-Xent, Circle): `embeddings` `[batch, dim]`,
+/// `labels` `[batch]`, each `>= 0` (`LossError::LabelOutOfRange` names the first
+/// negative one), and the shared shapes of [`check`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_embeddings<'a, 'g, T: Real>(
+    embeddings: &'a [T],
+    labels: &[i32],
+    batch: usize,
+    dim: usize,
+    sample_weight: Option<&'a [T]>,
+    reduction: Reduction,
+    loss_out: &'a mut [T],
+    grad: Option<&'g mut [T]>,
+) -> Result<Call<'a, 'g, T, 1>> {
+    let call = check(
+        ["embeddings"],
+        [embeddings],
+        batch,
+        dim,
+        sample_weight,
+        reduction,
+        loss_out,
+        [grad],
+    )?;
+    ensure_shape(labels.len() == batch, || {
+        format!("labels has {} values for a batch of {batch}", labels.len())
+    })?;
+    if let Some(index) = labels.iter().position(|&l| l < 0) {
+        return Err(LossError::LabelOutOfRange {
+            index,
+            label: labels[index] as i64,
+            classes: i32::MAX as usize,
+        });
+    }
+    Ok(call)
+}
+
+/// `f(i, scratch)` for every row `i` of a batch-pair loss, on the pool when the work
+/// (`batch² dim`) is large; `scratch` holds `batch` values (one row of pair
+/// similarities). Each row is computed alone, so the results do not depend on the
+/// thread count.
+pub(crate) fn per_row<T: Real, R: Send>(
+    batch: usize,
+    dim: usize,
+    f: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    let work = batch.saturating_mul(batch).saturating_mul(dim);
+    crate::kernels::threads::run(work, |parallel| {
+        let each = |i: usize| f(i, &mut vec![T::zero(); batch]);
+        if parallel {
+            use rayon::prelude::*;
+            (0..batch).into_par_iter().map(each).collect()
+        } else {
+            (0..batch).map(each).collect()
+        }
+    })
+}
+
+/// `f(i, scratch, grad_row_i)` for every row of `grad` (`batch` rows of `dim`), as
+/// [`per_row`].
+pub(crate) fn per_grad_row<T: Real>(
+    grad: &mut [T],
+    batch: usize,
+    dim: usize,
+    f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
+) {
+    let work = batch.saturating_mul(batch).saturating_mul(dim);
+    crate::kernels::threads::run(work, |parallel| {
+        let each = |(i, g): (usize, &mut [T])| f(i, &mut vec![T::zero(); batch], g);
+        if parallel {
+            use rayon::prelude::*;
+            grad.par_chunks_mut(dim).enumerate().for_each(each);
+        } else {
+            grad.chunks_mut(dim).enumerate().for_each(each);
+        }
+    });
+}
+
 /// Runs a checked call's kernel: weights, reduction, `loss_out` and the gradients.
 pub(crate) fn run<T: Real, K, const N: usize>(
     kernel: &K,

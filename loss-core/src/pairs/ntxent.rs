@@ -1,10 +1,8 @@
 //! NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR.
 
-use crate::error::{ensure_shape, positive, LossError, Result};
-use crate::kernels::threads;
+use crate::error::{positive, Result};
 use crate::real::Real;
 use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
-use rayon::prelude::*;
 
 /// optax `ntxent`: for embeddings `e_i` (rows of `dim` values) with integer labels,
 /// `u_i = e_i / sqrt(max(‖e_i‖², eps))` (`eps` the type's machine epsilon, as optax)
@@ -70,26 +68,16 @@ impl<T: Real> NtXent<T> {
         loss_out: &mut [T],
         grad: Option<&mut [T]>,
     ) -> Result<()> {
-        let call = super::check(
-            ["embeddings"],
-            [embeddings],
+        let call = super::check_embeddings(
+            embeddings,
+            labels,
             batch,
             dim,
             sample_weight,
             reduction,
             loss_out,
-            [grad],
+            grad,
         )?;
-        ensure_shape(labels.len() == batch, || {
-            format!("labels has {} values for a batch of {batch}", labels.len())
-        })?;
-        if let Some(index) = labels.iter().position(|&l| l < 0) {
-            return Err(LossError::LabelOutOfRange {
-                index,
-                label: labels[index] as i64,
-                classes: i32::MAX as usize,
-            });
-        }
         let eps = T::epsilon();
         let norms: Vec<T> = (0..batch)
             .map(|i| {
@@ -105,19 +93,8 @@ impl<T: Real> NtXent<T> {
             dim,
             norms: &norms,
         };
-        let work = batch.saturating_mul(batch).saturating_mul(dim);
         // Pass 1: the statistics of every row.
-        let rows: Vec<Row<T>> = threads::run(work, |parallel| {
-            let stat = |i: usize| {
-                let mut s = vec![T::zero(); batch];
-                k.row_stats(i, &mut s)
-            };
-            if parallel {
-                (0..batch).into_par_iter().map(stat).collect()
-            } else {
-                (0..batch).map(stat).collect()
-            }
-        });
+        let rows: Vec<Row<T>> = super::per_row(batch, dim, |i, s| k.row_stats(i, s));
         let weights = Weights {
             w: call.sample_weight,
             rows: &rows,
@@ -143,17 +120,7 @@ impl<T: Real> NtXent<T> {
         };
         let scales: Vec<T> = (0..batch).map(|i| factor * w(i)).collect();
         // Pass 2: each row's gradient, from row i of dL/dS and its transpose.
-        threads::run(work, |parallel| {
-            let each = |(i, g): (usize, &mut [T])| {
-                let mut s = vec![T::zero(); batch];
-                k.row_grad(i, &rows, &scales, &mut s, g);
-            };
-            if parallel {
-                grad.par_chunks_mut(dim).enumerate().for_each(each);
-            } else {
-                grad.chunks_mut(dim).enumerate().for_each(each);
-            }
-        });
+        super::per_grad_row(grad, batch, dim, |i, s, g| k.row_grad(i, &rows, &scales, s, g));
         Ok(())
     }
 }
