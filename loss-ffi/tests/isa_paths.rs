@@ -226,6 +226,73 @@ fn digest() -> u64 {
     }
     d.f32s(&cl);
     d.f32s(&cg);
+    // The batch-pair losses (their row dot products in lanes): NT-Xent and Circle,
+    // rows of 37 values (two lane blocks and a remainder), f32 and f64.
+    let (pb, pd) = (24usize, 37usize);
+    let e32: Vec<f32> = (0..pb * pd).map(|i| p32[i % n] - 0.5).collect();
+    let e64: Vec<f64> = e32.iter().map(|&x| x as f64).collect();
+    let plabels: Vec<i32> = (0..pb as i32).map(|i| i % 5).collect();
+    let o = loss_options_default();
+    let (mut l32, mut g32) = (0f32, vec![0f32; pb * pd]);
+    let (mut l64, mut g64) = (0f64, vec![0f64; pb * pd]);
+    // SAFETY: the embeddings and gradients hold `pb * pd` values, the labels `pb`;
+    // the reduced loss is one value.
+    unsafe {
+        for circle in [false, true] {
+            let (s32, s64) = if circle {
+                (
+                    loss_circle_f32(
+                        plabels.as_ptr(),
+                        e32.as_ptr(),
+                        pb,
+                        pd,
+                        std::ptr::null(),
+                        &o,
+                        &mut l32,
+                        g32.as_mut_ptr(),
+                    ),
+                    loss_circle_f64(
+                        plabels.as_ptr(),
+                        e64.as_ptr(),
+                        pb,
+                        pd,
+                        std::ptr::null(),
+                        &o,
+                        &mut l64,
+                        g64.as_mut_ptr(),
+                    ),
+                )
+            } else {
+                (
+                    loss_ntxent_f32(
+                        e32.as_ptr(),
+                        plabels.as_ptr(),
+                        pb,
+                        pd,
+                        std::ptr::null(),
+                        &o,
+                        &mut l32,
+                        g32.as_mut_ptr(),
+                    ),
+                    loss_ntxent_f64(
+                        e64.as_ptr(),
+                        plabels.as_ptr(),
+                        pb,
+                        pd,
+                        std::ptr::null(),
+                        &o,
+                        &mut l64,
+                        g64.as_mut_ptr(),
+                    ),
+                )
+            };
+            assert_eq!((s32, s64), (loss_status::LOSS_OK, loss_status::LOSS_OK));
+            d.f32s(&[l32]);
+            d.f32s(&g32);
+            d.f64s(&[l64]);
+            d.f64s(&g64);
+        }
+    }
     d.0
 }
 

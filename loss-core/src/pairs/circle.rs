@@ -159,14 +159,7 @@ impl<T: Real> Kernel<'_, T> {
 
     /// `e_i·e_j` for every `j` into `s`.
     fn dots(&self, i: usize, s: &mut [T]) {
-        let a = self.row(i);
-        for (j, out) in s.iter_mut().enumerate() {
-            let mut dot = T::zero();
-            for (&x, &y) in a.iter().zip(self.row(j)) {
-                dot += x * y;
-            }
-            *out = dot;
-        }
+        super::row_dots(self.row(i), self.e, s);
     }
 
     /// The logit of pair `(i, j)` of kind `kind` (`a_ij` or `b_ij`) from its dot

@@ -237,6 +237,42 @@ pub(crate) fn per_grad_row<T: Real>(
     });
 }
 
+/// `out[j] = Σ_l a_l e_{j,l}` for every row `j` of `e` (`out.len()` rows of
+/// `a.len()` values): each dot product summed in the fixed 16 lanes of
+/// [`LaneSums`](crate::kernels::lanes::LaneSums) with the detected instruction set's
+/// vectors, so the bits are the same on every instruction set (and thread count).
+pub(crate) fn row_dots<T: Real>(a: &[T], e: &[T], out: &mut [T]) {
+    crate::kernels::simd::dispatch(RowDots { a, e, out });
+}
+
+struct RowDots<'a, T> {
+    a: &'a [T],
+    e: &'a [T],
+    out: &'a mut [T],
+}
+
+impl<T: Real> crate::kernels::simd::Kernel for RowDots<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: crate::kernels::simd::Simd>(self, simd: S) {
+        use crate::kernels::lanes::{LaneSums, LANES};
+        let dim = self.a.len();
+        for (j, o) in self.out.iter_mut().enumerate() {
+            let b = &self.e[j * dim..(j + 1) * dim];
+            let mut acc = LaneSums::new();
+            for (ca, cb) in self.a.chunks(LANES).zip(b.chunks(LANES)) {
+                let mut p = [T::zero(); LANES];
+                for ((p, &x), &y) in p.iter_mut().zip(ca).zip(cb) {
+                    *p = x * y;
+                }
+                acc.add(simd, &p[..ca.len()]);
+            }
+            *o = acc.total();
+        }
+    }
+}
+
 /// Runs a checked call's kernel: weights, reduction, `loss_out` and the gradients.
 pub(crate) fn run<T: Real, K, const N: usize>(
     kernel: &K,

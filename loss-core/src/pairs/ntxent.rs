@@ -140,15 +140,10 @@ impl<T: Real> Kernel<'_, T> {
 
     /// `s_ij` for every `j` into `s`.
     fn similarities(&self, i: usize, s: &mut [T]) {
-        let a = self.row(i);
+        super::row_dots(self.row(i), self.e, s);
         let c = self.loss.inv_temperature / self.norms[i];
-        for (j, out) in s.iter_mut().enumerate() {
-            let b = self.row(j);
-            let mut dot = T::zero();
-            for (&x, &y) in a.iter().zip(b) {
-                dot += x * y;
-            }
-            *out = dot * c / self.norms[j];
+        for (out, &n) in s.iter_mut().zip(self.norms) {
+            *out = *out * c / n;
         }
     }
 
