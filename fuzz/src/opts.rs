@@ -455,11 +455,13 @@ impl OptsBuf {
         }
     }
 
-    /// The options the library must see: the defaults when NULL.
+    /// The options the library acts on: the defaults when NULL, and for a 0.2-layout
+    /// struct the defaults of the 0.3 fields ([`RawOpts::effective`]).
     pub fn effective(&self) -> RawOpts {
         match self.place {
             Place::Null => RawOpts::default(),
-            _ => self.raw,
+            // A 0.2-layout struct: its 0.3 fields are the library's defaults.
+            _ => self.raw.effective(),
         }
     }
 
