@@ -249,16 +249,30 @@ pub fn run_pairs<T: Pairs>(case: &Value) -> Option<Vec<String>> {
     Some(bad)
 }
 
-/// NT-Xent: `embeddings` `[batch, dim]`, `labels` `[batch]`; `loss` and `grad`.
-pub fn run_ntxent<T: Num>(
+/// `(embeddings, labels, batch, dim, sample_weight, options, loss_out, grad_out)`:
+/// the signature of `loss_ntxent_*`.
+type EmbeddingsFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+) -> loss_status;
+
+/// A loss of `embeddings` `[batch, dim]` and `labels` `[batch]` (NT-Xent, Circle),
+/// called through `call` with the arguments of [`EmbeddingsFn`]; `loss` and `grad`.
+fn run_embeddings<T: Num>(
     case: &Value,
-    f: unsafe extern "C" fn(
+    call: impl Fn(
         *const T,
         *const i32,
         usize,
         usize,
         *const T,
-        *const loss_options,
+        &loss_options,
         *mut T,
         *mut T,
     ) -> loss_status,
@@ -269,29 +283,32 @@ pub fn run_ntxent<T: Num>(
     let labels = ints(&inputs["labels"]);
     let w: Option<Vec<T>> = inputs.get("sample_weight").map(floats);
     let o = options(case);
-    check_loss_and_grad(
-        case,
-        output_len(&o, batch),
-        batch * dim,
+    check_loss_and_grad(case, output_len(&o, batch), batch * dim, |loss, grad| {
+        call(
+            e.as_ptr(),
+            labels.as_ptr(),
+            batch,
+            dim,
+            ptr_or_null(&w),
+            &o,
+            loss,
+            grad,
+        )
+    })
+}
+
+/// NT-Xent: `embeddings` `[batch, dim]`, `labels` `[batch]`; `loss` and `grad`.
+pub fn run_ntxent<T: Num>(case: &Value, f: EmbeddingsFn<T>) -> Vec<String> {
+    run_embeddings(case, |e, l, b, d, w, o, lo, g| {
         // SAFETY: a case's lists have the lengths its `shape` gives: `embeddings` and
         // the gradient `batch * dim`, `labels` and a `sample_weight` `batch`;
         // `check_loss_and_grad` passes a `loss` buffer of the reduction's length.
-        |loss, grad| unsafe {
-            f(
-                e.as_ptr(),
-                labels.as_ptr(),
-                batch,
-                dim,
-                ptr_or_null(&w),
-                &o,
-                loss,
-                grad,
-            )
-        },
-    )
+        unsafe { f(e, l, b, d, w, o, lo, g) }
+    })
 }
 
-/// Circle: `labels` `[batch]`, `embeddings` `[batch, dim]`; `loss` and `grad`.
+/// Circle: `labels` `[batch]`, `embeddings` `[batch, dim]` (labels first); `loss` and
+/// `grad`.
 pub fn run_circle<T: Num>(
     case: &Value,
     f: unsafe extern "C" fn(
@@ -305,28 +322,8 @@ pub fn run_circle<T: Num>(
         *mut T,
     ) -> loss_status,
 ) -> Vec<String> {
-    let (batch, dim) = (shape(case, "batch"), shape(case, "dim"));
-    let inputs = &case["inputs"];
-    let e: Vec<T> = floats(&inputs["embeddings"]);
-    let labels = ints(&inputs["labels"]);
-    let w: Option<Vec<T>> = inputs.get("sample_weight").map(floats);
-    let o = options(case);
-    check_loss_and_grad(
-        case,
-        output_len(&o, batch),
-        batch * dim,
-        // SAFETY: as in `run_ntxent`.
-        |loss, grad| unsafe {
-            f(
-                labels.as_ptr(),
-                e.as_ptr(),
-                batch,
-                dim,
-                ptr_or_null(&w),
-                &o,
-                loss,
-                grad,
-            )
-        },
-    )
+    run_embeddings(case, |e, l, b, d, w, o, lo, g| {
+        // SAFETY: as in `run_ntxent`, with the labels passed first.
+        unsafe { f(l, e, b, d, w, o, lo, g) }
+    })
 }
