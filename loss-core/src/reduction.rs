@@ -272,6 +272,21 @@ impl<T: Real> Scale<T> {
     }
 }
 
+/// What a sample of weight `w` is multiplied by in the reduced value (and so its
+/// gradient), as [`reduce`] scales it: `w` for NONE and SUM, `w / denominator` for
+/// MEAN (0 when the denominator is 0), `w / batch` for SUM_OVER_BATCH_SIZE. For
+/// losses whose gradient cannot be written a sample at a time (the batch-pair
+/// losses), so that they scale as every other loss does.
+pub fn sample_scale<T: Real>(reduction: Reduction, w: T, denominator: T, batch: usize) -> T {
+    let scale = Scale {
+        reduction,
+        denom: denominator,
+        batch: T::of_usize(batch),
+        parallel: false,
+    };
+    scale.of(w)
+}
+
 /// The body of [`reduce`] and [`reduce_into`]: the MEAN denominator, then `leaf`
 /// over the leaves of the fixed tree of `batch` samples of `cost` elements each
 /// (with the per-sample loss outputs and `outputs` cut along), reduced.

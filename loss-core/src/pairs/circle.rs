@@ -2,7 +2,7 @@
 
 use crate::error::{finite, positive, Result};
 use crate::real::Real;
-use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
+use crate::reduction::{reduce, sample_scale, Reduction, SampleKernel, SampleWeights};
 
 /// Keras 3 `Circle` (Sun et al. 2020) of embeddings `e_i` (rows of `dim` values,
 /// meant to be L2-normalised; not normalised here, as Keras) with integer labels,
@@ -106,21 +106,16 @@ impl<T: Real> Circle<T> {
         let Some(grad) = grad else {
             return Ok(());
         };
-        let factor = match reduction {
-            Reduction::None | Reduction::Sum => T::one(),
-            Reduction::SumOverBatchSize if valid.is_empty() => T::zero(),
-            Reduction::SumOverBatchSize => T::one() / T::of_usize(valid.len()),
-            Reduction::Mean => {
-                let d: T = valid.iter().map(|&i| w(i)).sum();
-                if d == T::zero() {
-                    T::zero()
-                } else {
-                    T::one() / d
-                }
-            }
-        };
+        // The reductions that divide count the samples Keras' mask keeps.
+        let denominator: T = valid.iter().map(|&i| w(i)).sum();
         let scales: Vec<T> = (0..batch)
-            .map(|i| if rows[i].loss > T::zero() { factor * w(i) } else { T::zero() })
+            .map(|i| {
+                if rows[i].loss > T::zero() {
+                    sample_scale(reduction, w(i), denominator, valid.len())
+                } else {
+                    T::zero()
+                }
+            })
             .collect();
         super::per_grad_row(grad, batch, dim, |i, s, g| k.row_grad(i, &rows, &scales, s, g));
         Ok(())

@@ -2,7 +2,7 @@
 
 use crate::error::{positive, Result};
 use crate::real::Real;
-use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
+use crate::reduction::{reduce, sample_scale, Reduction, SampleKernel, SampleWeights};
 
 /// optax `ntxent`: for embeddings `e_i` (rows of `dim` values) with integer labels,
 /// `u_i = e_i / sqrt(max(‖e_i‖², eps))` (`eps` the type's machine epsilon, as optax)
@@ -104,21 +104,11 @@ impl<T: Real> NtXent<T> {
         let Some(grad) = grad else {
             return Ok(());
         };
-        // The factor of each sample's loss in the reduced value.
-        let w = |i: usize| sample_weight.map_or(T::one(), |w| w[i]);
-        let factor = match reduction {
-            Reduction::None | Reduction::Sum => T::one(),
-            Reduction::SumOverBatchSize => T::one() / T::of_usize(batch),
-            Reduction::Mean => {
-                let d: T = (0..batch).map(|i| w(i) * T::of_usize(rows[i].positives)).sum();
-                if d == T::zero() {
-                    T::zero()
-                } else {
-                    T::one() / d
-                }
-            }
-        };
-        let scales: Vec<T> = (0..batch).map(|i| factor * w(i)).collect();
+        // Each sample's factor in the reduced value, as `reduce` scales it; MEAN's denominator counts positive pairs ([`Weights::denominator`]).
+        let denominator: T = (0..batch).map(|i| weights.denominator(i)).sum();
+        let scales: Vec<T> = (0..batch)
+            .map(|i| sample_scale(reduction, weights.weight(i), denominator, batch))
+            .collect();
         // Pass 2: each row's gradient, from row i of dL/dS and its transpose.
         super::per_grad_row(grad, batch, dim, |i, s, g| k.row_grad(i, &rows, &scales, s, g));
         Ok(())
