@@ -13,6 +13,7 @@
 //! Kernels never see the reduction: they receive the factor `d out / d l_i` and fold
 //! it into the gradient they write, in the same pass that computes `l_i`.
 
+use crate::kernels::simd::{sum_lanes, LANES};
 use crate::kernels::threads;
 use crate::kernels::tree::{leaf_items, tree_sum, SplitOut, Strided};
 use crate::real::Real;
@@ -52,6 +53,17 @@ pub trait SampleWeights<T>: Sync {
     fn denominator(&self, i: usize) -> T {
         self.weight(i)
     }
+    /// Whether every weight is 1 (then the per-sample products `w_i l_i` and gradient
+    /// factors are skipped: `1 * l` is `l`, bit for bit).
+    fn all_ones(&self) -> bool {
+        false
+    }
+    /// `out[k] = w_{first + k}` for every `k`.
+    fn fill(&self, first: usize, out: &mut [T]) {
+        for (k, w) in out.iter_mut().enumerate() {
+            *w = self.weight(first + k);
+        }
+    }
 }
 
 /// Every weight is 1.
@@ -62,6 +74,9 @@ impl<T: Real> SampleWeights<T> for Unweighted {
     fn weight(&self, _: usize) -> T {
         T::one()
     }
+    fn all_ones(&self) -> bool {
+        true
+    }
 }
 
 /// Optional weights from a slice of `batch` values.
@@ -69,6 +84,15 @@ impl<T: Real> SampleWeights<T> for Option<&[T]> {
     #[inline]
     fn weight(&self, i: usize) -> T {
         self.map_or(T::one(), |w| w[i])
+    }
+    fn all_ones(&self) -> bool {
+        self.is_none()
+    }
+    fn fill(&self, first: usize, out: &mut [T]) {
+        match self {
+            Some(w) => out.copy_from_slice(&w[first..first + out.len()]),
+            None => out.fill(T::one()),
+        }
     }
 }
 
@@ -88,8 +112,9 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
     /// writes `scale * d l_i / d y_pred_i` into it. `parallel` says whether the
     /// kernel may split its own work with [`crate::kernels::tree`].
     fn sample(&self, i: usize, grad: Option<&mut G>, scale: T, parallel: bool) -> T;
-    /// How many consecutive samples [`Self::block`] computes at once (at most
-    /// [`MAX_BLOCK`]); 1, the default, when the kernel only has [`Self::sample`].
+    /// How many consecutive samples [`Self::block`] computes at once: 1, the
+    /// default, when the kernel only has [`Self::sample`], else a multiple of
+    /// [`LANES`] of at most [`MAX_BLOCK`].
     /// Only [`reduce`] (contiguous gradient rows) uses blocks.
     fn block_len(&self) -> usize {
         1
@@ -104,8 +129,9 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
     }
 }
 
-/// The most samples a [`SampleKernel::block`] computes at once.
-pub const MAX_BLOCK: usize = 64;
+/// The most samples a [`SampleKernel::block`] computes at once: enough to make the
+/// per-block costs (a dispatch, the bookkeeping) small beside the samples' own.
+pub const MAX_BLOCK: usize = 512;
 
 /// The per-sample outputs [`reduce_into`] hands to a kernel, cut along with the
 /// samples so that threads write disjoint memory.
@@ -145,35 +171,43 @@ pub fn reduce<T, K, W>(
     if block <= 1 {
         return reduce_into(kernel, weights, batch, reduction, loss_out, outputs);
     }
-    // The samples of a leaf in blocks; each block's weighted losses are added to the
-    // leaf's sum in sample order, as one sample at a time would.
+    debug_assert_eq!(block % LANES, 0, "blocks are whole sets of lanes");
+    let ones = weights.all_ones();
+    // The samples of a leaf in blocks; each block's weighted losses go to the leaf's
+    // lane sums in sample order, as one sample at a time would.
     let leaf =
         |r: Range<usize>, mut lo: Strided<'_, T>, mut go: Strided<'_, T>, scale: Scale<T>| {
-            let mut acc = T::zero();
+            let mut acc = LeafSum::new();
+            let (mut w, mut scales, mut losses) = (
+                [T::zero(); MAX_BLOCK],
+                [T::zero(); MAX_BLOCK],
+                [T::zero(); MAX_BLOCK],
+            );
+            if ones {
+                scales.fill(scale.of(T::one()));
+            }
             let mut first = r.start;
             while first < r.end {
                 let n = block.min(r.end - first);
-                let (mut w, mut scales, mut losses) = (
-                    [T::zero(); MAX_BLOCK],
-                    [T::zero(); MAX_BLOCK],
-                    [T::zero(); MAX_BLOCK],
-                );
-                for (k, w) in w[..n].iter_mut().enumerate() {
-                    *w = weights.weight(first + k);
+                let (w, scales, losses) = (&mut w[..n], &mut scales[..n], &mut losses[..n]);
+                if !ones {
+                    weights.fill(first, w);
+                    scale.of_all(w, scales);
                 }
-                scale.of_all(&w[..n], &mut scales[..n]);
                 let k0 = first - r.start;
-                kernel.block(first, go.items(k0, n), &scales[..n], &mut losses[..n]);
-                for k in 0..n {
-                    let wl = w[k] * losses[k];
-                    if let Some(o) = lo.item(k0 + k) {
-                        o[0] = wl;
+                kernel.block(first, go.items(k0, n), scales, losses);
+                if !ones {
+                    for (l, &w) in losses.iter_mut().zip(&*w) {
+                        *l = w * *l;
                     }
-                    acc += wl;
                 }
+                if let Some(o) = lo.items(k0, n) {
+                    o.copy_from_slice(losses);
+                }
+                acc.add(losses);
                 first += n;
             }
-            acc
+            acc.total()
         };
     reduce_leaves(
         kernel.cost(),
@@ -184,6 +218,53 @@ pub fn reduce<T, K, W>(
         outputs,
         &leaf,
     );
+}
+
+/// The sum of a leaf's weighted sample losses: sample `k` of the leaf to lane
+/// `k % LANES`, in order; the lanes summed pairwise ([`sum_lanes`]). Sixteen
+/// independent additions rather than one chain, in an order fixed by the leaf alone.
+struct LeafSum<T> {
+    acc: [T; LANES],
+    /// Samples added so far.
+    len: usize,
+}
+
+impl<T: Real> LeafSum<T> {
+    #[inline(always)]
+    fn new() -> Self {
+        LeafSum {
+            acc: [T::zero(); LANES],
+            len: 0,
+        }
+    }
+
+    /// Adds the next samples' values; every call but the last adds a multiple of
+    /// [`LANES`] values, or one value at a time.
+    #[inline(always)]
+    fn add(&mut self, v: &[T]) {
+        if self.len % LANES != 0 {
+            for &x in v {
+                self.acc[self.len % LANES] += x;
+                self.len += 1;
+            }
+            return;
+        }
+        let mut blocks = v.chunks_exact(LANES);
+        for b in &mut blocks {
+            for (a, &x) in self.acc.iter_mut().zip(b) {
+                *a += x;
+            }
+        }
+        for (l, &x) in blocks.remainder().iter().enumerate() {
+            self.acc[l] += x;
+        }
+        self.len += v.len();
+    }
+
+    #[inline(always)]
+    fn total(self) -> T {
+        sum_lanes(self.acc)
+    }
 }
 
 /// [`reduce`] for kernels whose per-sample outputs are not contiguous gradient rows:
@@ -203,7 +284,7 @@ pub fn reduce_into<T, G, K, W, O>(
     O: SampleOutputs<G>,
 {
     let leaf = |r: Range<usize>, mut lo: Strided<'_, T>, mut go: O, scale: Scale<T>| {
-        let mut acc = T::zero();
+        let mut acc = LeafSum::new();
         for (k, i) in r.enumerate() {
             let w = weights.weight(i);
             let l = kernel.sample(
@@ -216,9 +297,9 @@ pub fn reduce_into<T, G, K, W, O>(
             if let Some(o) = lo.item(k) {
                 o[0] = wl;
             }
-            acc += wl;
+            acc.add(&[wl]);
         }
-        acc
+        acc.total()
     };
     reduce_leaves(
         kernel.cost(),

@@ -1,8 +1,9 @@
 //! A deterministic reduction tree.
 //!
-//! A range of items is cut into leaves of a fixed size, each summed in order on one
-//! thread; leaves are combined pairwise in a tree whose shape depends only on the
-//! range and the leaf size. Whether the two halves of a node run on two threads or one
+//! A range of items is cut into leaves of a fixed size, each summed on one thread in
+//! an order fixed by the leaf alone (the reductions add item `k` of a leaf to lane
+//! `k % 16`, in order, then the lanes pairwise: `reduction.rs`); leaves are combined
+//! pairwise in a tree whose shape depends only on the range and the leaf size. Whether the two halves of a node run on two threads or one
 //! after the other changes nothing in the arithmetic, so the result is bit-identical
 //! whatever the thread count. Pairwise combination also bounds the rounding error
 //! growth to O(log n) leaves.

@@ -107,40 +107,34 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
     }
 }
 
-/// [`Columns`] of rows of one element, [`CHUNK`] rows at a time: one loop over the
-/// elements. A row's [`LaneSums`] holds its value in lane 0 and `+0` in the others,
-/// so its sum is `0 + v` (which turns `-0` into `+0`, as the lanes do).
+/// [`Columns`] of rows of one element: one loop over the elements, each row's value
+/// written as its sum. A row's [`LaneSums`] would hold its value in lane 0 and `+0`
+/// in the others, so its sum is `0 + v` (which turns `-0` into `+0`, as the lanes
+/// do); its gradient is `scale * f'`, the row's own scale.
 #[inline(always)]
 fn single_columns<T: Real, K: Pointwise<T>>(
     k: K,
     y_true: &[T],
     y_pred: &[T],
-    mut grad: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
     scales: &[T],
     sums: &mut [T],
 ) {
-    let (t, p) = (y_true.chunks(CHUNK), y_pred.chunks(CHUNK));
-    let blocks = t
-        .zip(p)
-        .zip(sums.chunks_mut(CHUNK).zip(scales.chunks(CHUNK)));
-    for (b, ((t, p), (sums, scales))) in blocks.enumerate() {
-        match grad.as_deref_mut() {
-            None => values(k, t, p, sums),
-            Some(grad) => {
-                let grad = &mut grad[b * CHUNK..b * CHUNK + t.len()];
-                if scales.iter().all(|&s| s == scales[0]) {
-                    values_and_derivatives(k, scales[0], t, p, grad, sums);
-                } else {
-                    // `1 * f'` is `f'`, then `s * f'` as in the general loop.
-                    values_and_derivatives(k, T::one(), t, p, grad, sums);
-                    for (g, &s) in grad.iter_mut().zip(scales) {
-                        *g = s * *g;
-                    }
-                }
+    let n = sums.len();
+    let (t, p) = (&y_true[..n], &y_pred[..n]);
+    match grad {
+        None => {
+            for i in 0..n {
+                sums[i] = T::zero() + k.value(t[i], p[i]);
             }
         }
-        for s in sums.iter_mut() {
-            *s = T::zero() + *s;
+        Some(g) => {
+            let (g, scales) = (&mut g[..n], &scales[..n]);
+            for i in 0..n {
+                let (f, d) = k.value_and_derivative(t[i], p[i]);
+                sums[i] = T::zero() + f;
+                g[i] = scales[i] * d;
+            }
         }
     }
 }

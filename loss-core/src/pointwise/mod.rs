@@ -83,7 +83,7 @@ impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
     /// The gradient scale of a row whose loss has gradient scale `scale`.
     #[inline]
     fn row_scale(&self, scale: T) -> T {
-        if K::ROW_SUM {
+        if K::ROW_SUM || self.dim == 1 {
             scale
         } else {
             scale / T::of_usize(self.dim)
@@ -93,7 +93,7 @@ impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
     /// The loss of a row whose elements sum to `sum`.
     #[inline]
     fn row_loss(&self, sum: T) -> T {
-        if K::ROW_SUM {
+        if K::ROW_SUM || self.dim == 1 {
             sum
         } else {
             sum / T::of_usize(self.dim)
@@ -135,7 +135,12 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
     }
 
     fn block(&self, first: usize, grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
-        // What `sample` computes for each row, which is one leaf.
+        // What `sample` computes for each row, which is one leaf. Sums and scales
+        // of summed rows and of rows of one element are the rows' own (`x / 1` is
+        // `x`): no pass over them.
+        if K::ROW_SUM || self.dim == 1 {
+            return self.columns(first, 0..self.dim, grads, scales, losses);
+        }
         let mut row_scales = [T::zero(); MAX_BLOCK];
         for (s, &scale) in row_scales.iter_mut().zip(scales) {
             *s = self.row_scale(scale);
