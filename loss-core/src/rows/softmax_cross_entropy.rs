@@ -7,6 +7,7 @@ use crate::kernels::math;
 use crate::kernels::simd::{dispatch, sum_lane_rows, sum_lanes, Kernel, Simd, LANES};
 use crate::pointwise::tf_clip;
 use crate::real::Real;
+use crate::reduction::MAX_BLOCK;
 
 /// What a row of `y_pred` holds, and how it becomes log-probabilities `log q`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -340,12 +341,55 @@ const BLOCK: usize = LANES;
 /// [`logits_row`] well enough on their own.
 const SHORT_MAX: usize = 2 * LANES;
 
-/// Up to [`BLOCK`] short rows of logits against class indices, transposed so that
-/// each vector lane holds one row: the same arithmetic as [`logits_row`] (each
+/// Short rows of logits against class indices, [`BLOCK`] at a time transposed so
+/// that each vector lane holds one row: the same arithmetic as [`logits_row`] (each
 /// element's terms go to accumulator lane `j % LANES`, summed in index order, the
 /// lanes summed pairwise), so the same bits, with the work of a row spread over
-/// vectors instead of a partial one per pass, and one dispatch per block.
-struct ShortRows<'a, T> {
+/// vectors instead of a partial one per pass, and one dispatch for up to
+/// [`MAX_BLOCK`] rows.
+struct ShortRows<'a, T>(Group<'a, T>);
+
+impl<T: Real> Kernel for ShortRows<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Simd>(self, _: S) {
+        let Group {
+            x,
+            dim,
+            labels,
+            keep,
+            spread,
+            mut grad,
+            scales,
+            losses,
+        } = self.0;
+        debug_assert!(dim <= SHORT_MAX && x.len() == losses.len() * dim);
+        // v[j][r] = x[r, j] of the group's rows, reused from group to group.
+        let mut v = [[T::zero(); BLOCK]; SHORT_MAX];
+        for (b, losses) in losses.chunks_mut(BLOCK).enumerate() {
+            let rows = b * BLOCK..b * BLOCK + losses.len();
+            let grad = grad
+                .as_deref_mut()
+                .map(|g| &mut g[rows.start * dim..rows.end * dim]);
+            let group = Group {
+                x: &x[rows.start * dim..rows.end * dim],
+                dim,
+                labels: &labels[rows.clone()],
+                keep,
+                spread,
+                grad,
+                scales: &scales[rows],
+                losses,
+            };
+            group.run(&mut v);
+        }
+    }
+}
+
+/// Rows of short logits against class indices: all of a [`ShortRows`] call, or up to
+/// [`BLOCK`] of them.
+struct Group<'a, T> {
     x: &'a [T],
     dim: usize,
     labels: &'a [usize],
@@ -356,12 +400,10 @@ struct ShortRows<'a, T> {
     losses: &'a mut [T],
 }
 
-impl<T: Real> Kernel for ShortRows<'_, T> {
-    type Output = ();
-
+impl<T: Real> Group<'_, T> {
     #[inline(always)]
-    fn run<S: Simd>(self, _: S) {
-        let ShortRows {
+    fn run(self, v: &mut [[T; BLOCK]; SHORT_MAX]) {
+        let Group {
             x,
             dim,
             labels,
@@ -374,14 +416,18 @@ impl<T: Real> Kernel for ShortRows<'_, T> {
         let n = losses.len();
         debug_assert!(n <= BLOCK && dim <= SHORT_MAX && x.len() == n * dim);
         let neg_inf = T::neg_infinity();
-        // v[j][r] = x[r, j]; the lanes of absent rows hold 0 and are discarded.
-        let mut v = [[T::zero(); BLOCK]; SHORT_MAX];
+        // The lanes of absent rows hold 0 and are discarded.
+        let v = &mut v[..dim];
+        if n < BLOCK {
+            for vj in v.iter_mut() {
+                vj[n..].fill(T::zero());
+            }
+        }
         for (r, row) in x.chunks_exact(dim).enumerate() {
             for (j, &xj) in row.iter().enumerate() {
                 v[j][r] = xj;
             }
         }
-        let v = &mut v[..dim];
         // The maximum, by accumulator lane then over the lanes in order.
         let mut lane_max = [[neg_inf; BLOCK]; LANES];
         for (j, vj) in v.iter().enumerate() {
@@ -471,7 +517,7 @@ impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {
 
     fn index_rows_at_once(&self, dim: usize) -> usize {
         if self.input == Input::Logits && dim <= SHORT_MAX {
-            BLOCK
+            MAX_BLOCK
         } else {
             1
         }
@@ -486,8 +532,8 @@ impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {
         scales: &[T],
         losses: &mut [T],
     ) {
-        debug_assert_eq!(self.index_rows_at_once(dim), BLOCK);
-        dispatch(ShortRows {
+        debug_assert_eq!(self.index_rows_at_once(dim), MAX_BLOCK);
+        dispatch(ShortRows(Group {
             x: y_pred,
             dim,
             labels,
@@ -496,7 +542,7 @@ impl<T: Real> RowLoss<T> for SoftmaxCrossEntropy<T> {
             grad,
             scales,
             losses,
-        });
+        }));
     }
 }
 
@@ -548,8 +594,8 @@ mod tests {
                 let ce = SoftmaxCrossEntropy::<T>::new(Input::Logits, ls, 1e-7).unwrap();
                 for dim in 1..=SHORT_MAX + 1 {
                     let block = ce.index_rows_at_once(dim);
-                    assert_eq!(block, if dim <= SHORT_MAX { BLOCK } else { 1 });
-                    for n in [1, 7, BLOCK] {
+                    assert_eq!(block, if dim <= SHORT_MAX { MAX_BLOCK } else { 1 });
+                    for n in [1, 7, BLOCK, 3 * BLOCK + 5, MAX_BLOCK] {
                         let x: Vec<T> = (0..n * dim)
                             .map(|i| {
                                 let v = ((i * 7919) % 1013) as f64 / 50.0 - 10.0;
