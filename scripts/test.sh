@@ -6,7 +6,10 @@
 # every fuzz target (cargo-fuzz, AddressSanitizer), an install into a prefix used by
 # pkg-config and CMake consumers (C and C++), the 2-rank MPI example, the Python
 # binding's pytest suite, the Python package installed from a clean copy into a fresh
-# venv, and the portable (non-x86) source path. First installs what is missing
+# venv, the performance gate (scripts/perf-gate.sh: valgrind callgrind instruction
+# counts per element, row or CTC frame of the main kernels, release build, against
+# tools/perf/baseline.txt; more than 10 % above fails, no wall clock), and the
+# portable (non-x86) source path. First installs what is missing
 # (scripts/setup.sh). About 20 minutes on 2 cores from a fresh clone, most of it
 # builds; a few minutes on a warm tree.
 set -euo pipefail
@@ -37,6 +40,8 @@ step "Python package: a platform wheel, pip install from a clean copy into a fre
 ./scripts/python-install-check.sh
 step "instruction-set paths give the same bits, optimised build (vectorised loops)"
 cargo test -q --release -p loss-ffi --test isa_paths
+step "performance gate: callgrind instructions per unit of the main kernels vs tools/perf/baseline.txt (+10 % fails)"
+./scripts/perf-gate.sh
 step "the portable source path (what aarch64 and other CPUs compile), on x86-64"
 # `--cfg loss_portable` compiles the non-x86 branches of the dispatch and the lane
 # sums here; every reference case and the elementwise order test run through them.
