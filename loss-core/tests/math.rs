@@ -13,7 +13,8 @@
 //! patterns strided over all 2^32, a quarter as many in each edge range, and 2^19 f64
 //! points, to stay near 2 s in the test profile. The `#[ignore]`d tests sweep every
 //! f32 (about 50 min on this 2-core machine) and 2^30 f64 points per function:
-//! `cargo test --release -p loss-core --test math -- --ignored --nocapture`.
+//! `cargo test --release -p loss-core --test math -- --ignored --nocapture`
+//! (`LOSS_MATH_ONLY=softplus,ln_cosh` sweeps only those functions).
 
 #[macro_use]
 #[path = "common/loops.rs"]
@@ -465,7 +466,10 @@ fn exp_nonpositive_accuracy() {
 #[test]
 #[ignore = "exhaustive: every f32, minutes in --release"]
 fn f32_exhaustive() {
-    for c in &CASES {
+    // LOSS_MATH_ONLY=softplus,ln_cosh limits the sweep to those functions.
+    let only = std::env::var("LOSS_MATH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o.trim() == name);
+    for c in CASES.iter().filter(|c| wanted(c.name)) {
         sweep_f32_bits(c, 0, 1 << 32, 1).check(&format!("{} f32 exhaustive", c.name), c.bound_f32);
     }
 }

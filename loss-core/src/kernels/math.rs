@@ -67,18 +67,23 @@
 //! | `exp`         | 0.764 ulp      | 0.06 %                     | 1 ulp             |
 //! | `ln`          | 0.835 ulp      | 0.31 %                     | 1 ulp             |
 //! | `ln_1p`       | 0.839 ulp      | 0.27 %                     | 1 ulp             |
-//! | `softplus`    | 1.192 ulp      | 1.9 %                      | 2 ulp             |
+//! | `softplus`    | 1.113 ulp ³    | 1.9 %                      | 2 ulp             |
 //! | `sigmoid`     | 1.152 ulp      | 1.7 %                      | 2 ulp             |
-//! | `log_sigmoid` | 1.192 ulp      | 1.9 %                      | 2 ulp             |
+//! | `log_sigmoid` | 1.113 ulp ³    | 1.9 %                      | 2 ulp             |
 //! | `expm1`       | 1.233 ulp      | 0.15 %                     | 1 ulp ¹           |
 //! | `tanh`        | 1.390 ulp      | 1.3 %                      | 3 ulp ¹ ²         |
-//! | `ln_cosh`     | 1.657 ulp      | 1.4 %                      | 5 ulp ¹ ²         |
+//! | `ln_cosh`     | 1.693 ulp ³    | 5.5 %                      | 5 ulp ¹ ²         |
 //!
 //! ¹ Over the normal run's 6.6e5 points, not the 1.3e9.
 //! ² Distances to std's `tanh` and to `ln_cosh` by std's formula (`ln_1p(2 sinh²(x/2))`
 //! below 1), which are themselves off by up to 2-3 ulps; against correctly rounded
 //! values (`tests/data/ln_cosh_f64.txt`, and 3e5 points checked once with mpmath)
 //! the f64 errors are at most 1.37 ulp (`tanh`) and 1.58 ulp (`ln_cosh`).
+//!
+//! ³ Since the f32 logarithm of `softplus`, `log_sigmoid` and `ln_cosh` became the
+//! division-free polynomial of `ln_1p_unit` (issue 16: two divisions fewer per
+//! element), measured by the normal run's 2^20 points and edges (the exhaustive
+//! sweep gave 1.192, 1.192 and 1.657 before); `ln_1p` itself is unchanged.
 //!
 //! `exp` results in the subnormal range are gradual (rounded once from an accurate
 //! value, not flushed to 0); subnormal arguments of `ln` are scaled exactly first.
@@ -154,6 +159,11 @@ mod layout {
         /// for `|a| < 1`: Taylor's, `2 / (2k + 4)!` (all positive, so `z Q(z)` sums
         /// without cancellation); the first term left out is below 0.07 ulp.
         const COSH_Q: &'static [Self];
+        /// `ln(1 + y) ≈ y + y² Q(y)` for `y` in `[-1/4, 0.55]`, coefficients from
+        /// degree 0: the division-free logarithm of [`super::ln_1p_unit`]. `None`
+        /// where the general logarithm (two divisions) is kept: in f64, whose
+        /// polynomial would need over twice the degree.
+        const LN1P_UNIT_Q: Option<&'static [Self]>;
         /// `MANT + 1` as a float: `2^n - 1` is exact for `n <= EXPM1_EXACT`.
         const EXPM1_EXACT: Self;
         /// `bits(sqrt(1/2))` and `bits(1) - bits(sqrt(1/2))`.
@@ -203,6 +213,18 @@ mod layout {
             &[0.5, 0.16666573, 0.04166655, 0.008363779, 0.0013926933];
         const LN_Q: &'static [f32] = &[0.6666667, 0.40000123, 0.2855078, 0.23331614];
         const COSH_Q: &'static [f32] = &[1.0 / 12.0, 1.0 / 360.0, 1.0 / 20160.0, 1.0 / 1814400.0];
+        const LN1P_UNIT_Q: Option<&'static [f32]> = Some(&[
+            -0.5,
+            0.33333343,
+            -0.25000185,
+            0.19999076,
+            -0.16654041,
+            0.14292343,
+            -0.127_756_8,
+            0.11589872,
+            -0.08599776,
+            0.032_982_97,
+        ]);
         const EXPM1_EXACT: f32 = 24.0;
         const SQRT_HALF: u32 = 0x3F35_04F3;
         const ONE_MINUS_SQRT_HALF: u32 = 0x3F80_0000 - 0x3F35_04F3;
@@ -267,6 +289,7 @@ mod layout {
             1.0 / 10461394944000.0,
             1.0 / 3201186852864000.0,
         ];
+        const LN1P_UNIT_Q: Option<&'static [f64]> = None;
         const EXPM1_EXACT: f64 = 53.0;
         const SQRT_HALF: u64 = 0x3FE6_A09E_667F_3BCD;
         const ONE_MINUS_SQRT_HALF: u64 = 0x3FF0_0000_0000_0000 - 0x3FE6_A09E_667F_3BCD;
@@ -521,6 +544,43 @@ fn ln_1p_hi_lo<T: VecMath>(x: T, xl: T, at_most_one: bool) -> T {
     ln_reduced(k, f, c)
 }
 
+/// `ln(1 + y + yl)` for `y` in `[-1/4, 0.55]` (NaN gives NaN) and `|yl|` at most an
+/// ulp of `y`: in f32 by the polynomial [`LN1P_UNIT_Q`](layout::Layout::LN1P_UNIT_Q),
+/// without a division (`yl / (1 + y)` to second order, `yl (1 - y + y²)`, whose error
+/// is a small fraction of `yl`); in f64 by [`ln_1p_hi_lo`].
+#[inline(always)]
+fn ln_1p_unit<T: VecMath>(y: T, yl: T) -> T {
+    match T::LN1P_UNIT_Q {
+        Some(q) => {
+            let y2 = y * y;
+            let inv = (T::one() - y) + y2;
+            y + (y2 * horner(y, q) + yl * inv)
+        }
+        None => ln_1p_hi_lo(y, yl, true),
+    }
+}
+
+/// `ln(1 + e + el)` for `e` in `[0, 1]` and `|el|` at most an ulp of `e` (`e + el =
+/// e^-|x|` of softplus): [`ln_1p_unit`] of `e` below 1/2, and above,
+/// `ln 2 + ln_1p_unit(y)` with `y = (e - 1) / 2` in `[-1/4, 0]` (exact), so that
+/// the sum near `e = 1` does not cancel.
+#[inline(always)]
+fn ln_1p_exp_neg<T: VecMath>(e: T, el: T) -> T {
+    if T::LN1P_UNIT_Q.is_none() {
+        return ln_1p_hi_lo(e, el, true);
+    }
+    let half = T::one() / (T::one() + T::one());
+    let up = e >= half;
+    let y = if up { (e - T::one()) * half } else { e };
+    let yl = if up { el * half } else { el };
+    let l = ln_1p_unit(y, yl);
+    if up {
+        T::LN2_HI + (l + T::LN2_LO)
+    } else {
+        l
+    }
+}
+
 /// `softplus(x) = ln(1 + e^x)`, as `max(x, 0) + ln_1p(e^-|x|)`: never overflows,
 /// and keeps full relative accuracy for very negative `x` (where it is `e^x`).
 #[inline(always)]
@@ -544,6 +604,15 @@ pub fn sigmoid<T: VecMath>(x: T) -> T {
 pub fn softplus_sigmoid<T: VecMath>(x: T) -> (T, T) {
     let (e, el) = exp_hi_lo(-x.abs());
     (softplus_from(x, e, el), sigmoid_from(x, e, el))
+}
+
+/// `(ln_1p(e^-|x|), σ(x))` with one `exp` and one division between them: the parts
+/// of binary cross-entropy from logits (`softplus(x) = max(x, 0) + ln_1p(e^-|x|)`),
+/// bit-identical to the second term of [`softplus`] and to [`sigmoid`].
+#[inline(always)]
+pub fn ln_1p_exp_neg_abs_sigmoid<T: VecMath>(x: T) -> (T, T) {
+    let (e, el) = exp_hi_lo(-x.abs());
+    (ln_1p_exp_neg(e, el), sigmoid_from(x, e, el))
 }
 
 /// `ln σ(x) = -softplus(-x) = min(x, 0) - ln_1p(e^-|x|)` (`-0` for large `x`).
@@ -633,11 +702,7 @@ pub fn ln_cosh_tanh<T: VecMath>(x: T) -> (T, T) {
     let wl = (h - w) + t;
     // One logarithm for both forms (large: ln_1p(-q) = -ln_1p(e^-2a)); both arguments
     // are in [-1/8, 0.6].
-    let l = ln_1p_hi_lo(
-        if small { w } else { -q },
-        if small { wl } else { zero },
-        true,
-    );
+    let l = ln_1p_unit(if small { w } else { -q }, if small { wl } else { zero });
     let big = (a - T::LN2_HI) - (l + T::LN2_LO);
     (if small { l } else { big }, th.copysign(x))
 }
@@ -646,7 +711,7 @@ pub fn ln_cosh_tanh<T: VecMath>(x: T) -> (T, T) {
 #[inline(always)]
 fn softplus_from<T: VecMath>(x: T, e: T, el: T) -> T {
     let pos = if x > T::zero() { x } else { T::zero() };
-    pos + ln_1p_hi_lo(e, el, true)
+    pos + ln_1p_exp_neg(e, el)
 }
 
 /// [`sigmoid`] given `e + el = e^-|x|`.

@@ -1,6 +1,9 @@
 //! Binary cross-entropy, from probabilities or logits, with torch's `pos_weight`.
 
-use super::{tf_clip, Pointwise};
+use super::{compute_pointwise, tf_clip, Pointwise};
+use crate::loss::Targets;
+use crate::reduction::Reduction;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use crate::error::{check_epsilon, check_label_smoothing, non_negative, Result};
 use crate::kernels::math;
 use crate::real::Real;
@@ -58,23 +61,10 @@ impl<T: Real> BinaryCrossentropy<T> {
     }
 }
 
-/// `e = exp(-|x|)` and `1 / (1 + e)`: what the logit forms are made of (one
-/// exponential, vectorisable: [`math::exp`]).
-#[inline(always)]
-fn exp_neg_abs<T: Real>(x: T) -> (T, T) {
-    let e = math::exp(-x.abs());
-    (e, T::one() / (T::one() + e))
-}
-
-/// `1 / (1 + exp(-x))` without overflow.
+/// `1 / (1 + exp(-x))` without overflow ([`math::sigmoid`]).
 #[inline(always)]
 pub(crate) fn sigmoid<T: Real>(x: T) -> T {
-    let (e, inv) = exp_neg_abs(x);
-    if x >= T::zero() {
-        inv
-    } else {
-        e * inv
-    }
+    math::sigmoid(x)
 }
 
 /// TensorFlow's `sigmoid_cross_entropy_with_logits`: `max(x, 0) - x t + log1p(exp(-|x|))`.
@@ -83,16 +73,13 @@ pub(crate) fn logit_bce<T: Real>(t: T, x: T) -> T {
     logit_bce_and_sigmoid(t, x).0
 }
 
-/// [`logit_bce`] and `sigmoid(x)`, `sigmoid(-x)`, `log1p(exp(-|x|))` from one
-/// exponential.
+/// [`logit_bce`], `sigmoid(x)` and `log1p(exp(-|x|))` from one exponential and one
+/// division ([`math::ln_1p_exp_neg_abs_sigmoid`]).
 #[inline(always)]
-fn logit_bce_and_sigmoid<T: Real>(t: T, x: T) -> (T, T, T, T) {
-    let (e, inv) = exp_neg_abs(x);
-    let l1p = math::ln_1p(e);
-    let pos = x >= T::zero();
-    let (sig, sig_neg) = if pos { (inv, e * inv) } else { (e * inv, inv) };
-    let relu = if pos { x } else { T::zero() };
-    (relu - x * t + l1p, sig, sig_neg, l1p)
+fn logit_bce_and_sigmoid<T: Real>(t: T, x: T) -> (T, T, T) {
+    let (l1p, sig) = math::ln_1p_exp_neg_abs_sigmoid(x);
+    let relu = if x >= T::zero() { x } else { T::zero() };
+    (relu - x * t + l1p, sig, l1p)
 }
 
 /// Keras' clipped binary cross-entropy of a probability, weighting the positive term
@@ -109,26 +96,74 @@ pub(crate) fn probability_bce<T: Real>(t: T, p: T, q: T, lo: T, hi: T) -> (T, T)
     (value, d)
 }
 
-impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
+impl<T: Real> BinaryCrossentropy<T> {
+    /// `(f, ∂f/∂p)` of the form `LOGITS` (from logits or probabilities), `WEIGHTED`
+    /// (`pos_weight != 1`, logits only): each form a loop of its own, so that none
+    /// pays for the others' arithmetic (a loop over one kernel with all three, chosen
+    /// per element, computes them all and selects).
     #[inline(always)]
-    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+    fn form<const LOGITS: bool, const WEIGHTED: bool>(&self, t: T, p: T) -> (T, T) {
         let t = self.smooth(t);
         let q = self.pos_weight;
-        if !self.from_logits {
+        if !LOGITS {
             return probability_bce(t, p, q, self.lo, self.hi);
         }
-        let (bce, sig, sig_neg, l1p) = logit_bce_and_sigmoid(t, p);
+        let (bce, sig, l1p) = logit_bce_and_sigmoid(t, p);
         let (mut value, mut d) = (bce, sig - t);
-        if q != T::one() {
-            // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)).
+        if WEIGHTED {
+            // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)); sigmoid(-x) apart (a
+            // second exponential, for this form only).
             let extra = (q - T::one()) * t;
             let relu_neg = if p < T::zero() { -p } else { T::zero() };
             value += extra * (relu_neg + l1p);
-            d -= extra * sig_neg;
+            d -= extra * math::sigmoid(-p);
         }
         (value, d)
     }
 }
 
-// Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: BinaryCrossentropy<T>);
+impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
+    #[inline(always)]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        match (self.from_logits, self.pos_weight != T::one()) {
+            (false, _) => self.form::<false, false>(t, p),
+            (true, false) => self.form::<true, false>(t, p),
+            (true, true) => self.form::<true, true>(t, p),
+        }
+    }
+}
+
+/// One form of [`BinaryCrossentropy`] as a kernel of its own.
+#[derive(Clone, Copy)]
+struct Form<T, const LOGITS: bool, const WEIGHTED: bool>(BinaryCrossentropy<T>);
+
+impl<T: Real, const LOGITS: bool, const WEIGHTED: bool> Pointwise<T>
+    for Form<T, LOGITS, WEIGHTED>
+{
+    #[inline(always)]
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        self.0.form::<LOGITS, WEIGHTED>(t, p)
+    }
+}
+
+/// [`compute_pointwise`] of the form `k` has.
+fn compute<T: Real>(
+    k: &BinaryCrossentropy<T>,
+    targets: Targets<'_, T>,
+    y_pred: ArrayView2<'_, T>,
+    sample_weight: Option<ArrayView1<'_, T>>,
+    reduction: Reduction,
+    loss_out: ArrayViewMut1<'_, T>,
+    grad_out: Option<ArrayViewMut2<'_, T>>,
+) -> Result<()> {
+    let args = (targets, y_pred, sample_weight, reduction, loss_out, grad_out);
+    let (t, p, w, r, l, g) = args;
+    match (k.from_logits, k.pos_weight != T::one()) {
+        (false, _) => compute_pointwise(&Form::<T, false, false>(*k), t, p, w, r, l, g),
+        (true, false) => compute_pointwise(&Form::<T, true, false>(*k), t, p, w, r, l, g),
+        (true, true) => compute_pointwise(&Form::<T, true, true>(*k), t, p, w, r, l, g),
+    }
+}
+
+// Its Loss impl: the fused single pass of every elementwise kernel, one per form.
+crate::loss::impl_loss!(compute: BinaryCrossentropy<T>);
