@@ -423,9 +423,10 @@ impl<T: Real> Group<'_, T> {
                 vj[n..].fill(T::zero());
             }
         }
-        for (r, row) in x.chunks_exact(dim).enumerate() {
-            for (j, &xj) in row.iter().enumerate() {
-                v[j][r] = xj;
+        // (`take(BLOCK)` and `zip` spare the bounds checks: `r < BLOCK`.)
+        for (r, row) in x.chunks_exact(dim).enumerate().take(BLOCK) {
+            for (vj, &xj) in v.iter_mut().zip(row) {
+                vj[r] = xj;
             }
         }
         // The maximum, by accumulator lane then over the lanes in order.
@@ -496,11 +497,11 @@ impl<T: Real> Group<'_, T> {
                     vj[r] = f[r] * (vj[r] * q[r] - spread);
                 }
             }
-            for (r, row) in g.chunks_exact_mut(dim).enumerate() {
+            for (r, row) in g.chunks_exact_mut(dim).enumerate().take(BLOCK) {
                 let k = labels[r];
                 let e_k = x[r * dim + k] - m[r];
-                for (j, gj) in row.iter_mut().enumerate() {
-                    *gj = v[j][r];
+                for (gj, vj) in row.iter_mut().zip(v.iter()) {
+                    *gj = vj[r];
                 }
                 // exp(d_k) again (the same bits as in the block above).
                 row[k] = f[r] * (math::exp_nonpositive(e_k) * q[r] - (keep + spread));
