@@ -127,6 +127,27 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
         let _ = (first, grads, scales, losses);
         unreachable!("block() of a kernel without blocks")
     }
+    /// Whether the kernel has [`Self::block_sum`]; false by default.
+    fn has_block_sum(&self) -> bool {
+        false
+    }
+    /// For unweighted calls that want no per-sample outputs: samples
+    /// `first..first + n` (`n` at most [`Self::block_len`]) with gradient scale
+    /// `scale` each, their losses added straight to `lanes` (sample `k` of the call to
+    /// lane `k % LANES`, in order): the bits of [`Self::block`] followed by the leaf's
+    /// own sum, without the round trip of the losses through memory. Called only when
+    /// [`Self::has_block_sum`].
+    fn block_sum(
+        &self,
+        first: usize,
+        n: usize,
+        grads: Option<&mut [T]>,
+        scale: T,
+        lanes: &mut [T; LANES],
+    ) {
+        let _ = (first, n, grads, scale, lanes);
+        unreachable!("block_sum() of a kernel without it")
+    }
 }
 
 /// The most samples a [`SampleKernel::block`] computes at once: enough to make the
@@ -183,12 +204,21 @@ pub fn reduce<T, K, W>(
                 [T::zero(); MAX_BLOCK],
                 [T::zero(); MAX_BLOCK],
             );
+            let s1 = scale.of(T::one());
             if ones {
-                scales.fill(scale.of(T::one()));
+                scales.fill(s1);
             }
+            // Unweighted, nothing per sample: the losses go straight to the lanes.
+            let direct = ones && lo.data.is_none() && kernel.has_block_sum();
             let mut first = r.start;
             while first < r.end {
                 let n = block.min(r.end - first);
+                if direct {
+                    let k0 = first - r.start;
+                    kernel.block_sum(first, n, go.items(k0, n), s1, acc.lanes_for(n));
+                    first += n;
+                    continue;
+                }
                 let (w, scales, losses) = (&mut w[..n], &mut scales[..n], &mut losses[..n]);
                 if !ones {
                     weights.fill(first, w);
@@ -259,6 +289,16 @@ impl<T: Real> LeafSum<T> {
             self.acc[l] += x;
         }
         self.len += v.len();
+    }
+
+    /// The lanes, for `n` more samples added to them directly (as [`Self::add`] of
+    /// `n` values would); only while every earlier call added a multiple of
+    /// [`LANES`].
+    #[inline(always)]
+    fn lanes_for(&mut self, n: usize) -> &mut [T; LANES] {
+        debug_assert_eq!(self.len % LANES, 0);
+        self.len += n;
+        &mut self.acc
     }
 
     #[inline(always)]

@@ -127,3 +127,90 @@ fn elementwise_losses_follow_the_documented_order_bit_for_bit() {
     check::<f32, _>(&Huber::<f32>::new(0.75).unwrap(), "huber");
     check::<f64, _>(&Huber::<f64>::new(0.75).unwrap(), "huber");
 }
+
+/// The reduced value as `reduction.rs` states it: sample `k` of each leaf of
+/// `leaf` samples to lane `k % 16` (from `+0`), the lanes pairwise, the leaves in the
+/// fixed tree of `kernels::tree`.
+fn tree<T: Real>(v: &[T], leaf: usize) -> T {
+    if v.len() <= leaf {
+        return row_sum(v.iter().copied());
+    }
+    let mid = v.len().div_ceil(leaf) / 2 * leaf;
+    tree(&v[..mid], leaf) + tree(&v[mid..], leaf)
+}
+
+/// Unweighted calls take their own paths (no weight products; rows of one element
+/// add their values straight to the lane sums): the same bits as all-ones weights,
+/// which take the general one, and as the plain statement of the order.
+fn check_reduced<T: Real, K: Pointwise<T> + Loss<T>>(k: &K, name: &str) {
+    for &(batch, dim) in &[
+        (1, 1),
+        (15, 1),
+        (17, 1),
+        (600, 1),
+        (9000, 1),
+        (20000, 1),
+        (33, 17),
+        (9, 1024),
+    ] {
+        let (t, mut p, _) = inputs::<T>(batch, dim, (batch * 7 + dim) as u32);
+        // No NaN here: it would make every sum NaN, whatever the order.
+        p.mapv_inplace(|x| if x.is_nan() { T::of(0.5) } else { x });
+        let ones = Array1::from_elem(batch, T::one());
+        for reduction in [Reduction::Sum, Reduction::SumOverBatchSize, Reduction::Mean] {
+            let run = |w: Option<&Array1<T>>| {
+                let mut out = Array1::from_elem(1, T::nan());
+                let mut grad = Array2::from_elem((batch, dim), T::nan());
+                k.compute(
+                    Targets::Dense(t.view()),
+                    p.view(),
+                    w.map(|w| w.view()),
+                    reduction,
+                    out.view_mut(),
+                    Some(grad.view_mut()),
+                )
+                .unwrap();
+                (
+                    bits(out.as_slice().unwrap()),
+                    bits(grad.as_slice().unwrap()),
+                )
+            };
+            let what = format!("{name} {} batch {batch} dim {dim} {reduction:?}", T::NAME);
+            let (plain, weighted) = (run(None), run(Some(&ones)));
+            assert_eq!(
+                plain, weighted,
+                "{what}: unweighted against all-ones weights"
+            );
+            // The per-sample losses (NONE), summed as documented.
+            let mut per = Array1::from_elem(batch, T::nan());
+            k.compute(
+                Targets::Dense(t.view()),
+                p.view(),
+                None,
+                Reduction::None,
+                per.view_mut(),
+                None,
+            )
+            .unwrap();
+            let leaf = (8192 / dim).max(1);
+            let sum = tree(per.as_slice().unwrap(), leaf);
+            let want = match reduction {
+                Reduction::Sum => sum,
+                _ => sum / T::of_usize(batch),
+            };
+            assert_eq!(
+                plain.0,
+                bits(&[want]),
+                "{what}: against the documented order"
+            );
+        }
+    }
+}
+
+#[test]
+fn reduced_values_follow_the_documented_order_bit_for_bit() {
+    check_reduced::<f32, _>(&MeanSquaredError, "mse");
+    check_reduced::<f64, _>(&MeanSquaredError, "mse");
+    check_reduced::<f32, _>(&Huber::<f32>::new(0.75).unwrap(), "huber");
+    check_reduced::<f64, _>(&Huber::<f64>::new(0.75).unwrap(), "huber");
+}

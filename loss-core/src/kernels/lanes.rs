@@ -117,6 +117,18 @@ impl<T: Lane> LaneSums<T> {
         }
     }
 
+    /// Lane sums that start from `acc` (lane `l` from `acc[l]`).
+    #[inline(always)]
+    pub fn from_lanes(acc: [T; LANES]) -> Self {
+        LaneSums { acc }
+    }
+
+    /// The lanes, unsummed.
+    #[inline(always)]
+    pub fn into_lanes(self) -> [T; LANES] {
+        self.acc
+    }
+
     /// Adds `v[j]` to lane `j % LANES`, with `simd`'s vectors.
     #[inline(always)]
     pub fn add<S: Simd>(&mut self, simd: S, v: &[T]) {

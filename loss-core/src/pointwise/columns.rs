@@ -3,13 +3,8 @@
 //! `j % LANES`, in order; the lanes summed pairwise), in one dispatch.
 
 use super::Pointwise;
-use crate::kernels::simd::{Kernel, LaneSums, Simd};
+use crate::kernels::simd::{Kernel, LaneSums, Simd, LANES};
 use crate::real::Real;
-
-/// Elements per pass of the element loop, a multiple of
-/// [`LANES`](crate::kernels::simd::LANES): their values go to a buffer of this many on
-/// the stack, then into the lane sums.
-const CHUNK: usize = 256;
 
 /// `v_i = f(t_i, p_i)` for every element of `v` (the other slices are at least as
 /// long): a plain loop over slices, which the compiler vectorises.
@@ -78,31 +73,56 @@ impl<T: Real, K: Pointwise<T>> Kernel for Columns<'_, T, K> {
                 self.sums,
             );
         }
-        let mut buf = [T::zero(); CHUNK];
         let mut grad = self.grad;
         for (r, (sum, &scale)) in self.sums.iter_mut().zip(self.scales).enumerate() {
             let t = &self.y_true[r * stride..r * stride + len];
             let p = &self.y_pred[r * stride..r * stride + len];
+            let g = grad.as_deref_mut().map(|g| &mut g[r * len..(r + 1) * len]);
             let mut lanes = LaneSums::new();
-            let (t, p) = (t.chunks(CHUNK), p.chunks(CHUNK));
-            match grad.as_deref_mut() {
-                None => {
-                    for (t, p) in t.zip(p) {
-                        let v = &mut buf[..t.len()];
-                        values(k, t, p, v);
-                        lanes.add(simd, v);
-                    }
-                }
-                Some(g) => {
-                    let g = &mut g[r * len..(r + 1) * len];
-                    for ((t, p), g) in t.zip(p).zip(g.chunks_mut(CHUNK)) {
-                        let v = &mut buf[..t.len()];
-                        values_and_derivatives(k, scale, t, p, g, v);
-                        lanes.add(simd, v);
-                    }
-                }
-            }
+            add_row(k, simd, t, p, g, scale, &mut lanes);
             *sum = lanes.total();
+        }
+    }
+}
+
+/// Adds the values of one row (`t`, `p`, and `g` when given, of the same length) to
+/// `lanes` (element `j` to lane `j % LANES` after what they hold, which is a multiple
+/// of `LANES` values), writing `g_j = scale * f'_j`: a block of [`LANES`] at a time,
+/// its values straight into the lane sums (in registers), then the rest.
+#[inline(always)]
+fn add_row<T: Real, K: Pointwise<T>, S: Simd>(
+    k: K,
+    simd: S,
+    t: &[T],
+    p: &[T],
+    g: Option<&mut [T]>,
+    scale: T,
+    lanes: &mut LaneSums<T>,
+) {
+    let len = t.len();
+    let full = len / LANES * LANES;
+    let (t, p, t_rest, p_rest) = (&t[..full], &p[..full], &t[full..], &p[full..len]);
+    let mut v = [T::zero(); LANES];
+    match g {
+        None => {
+            for (t, p) in t.chunks_exact(LANES).zip(p.chunks_exact(LANES)) {
+                values(k, t, p, &mut v);
+                lanes.add(simd, &v);
+            }
+            let v = &mut v[..t_rest.len()];
+            values(k, t_rest, p_rest, v);
+            lanes.add(simd, v);
+        }
+        Some(g) => {
+            let (g, g_rest) = g[..len].split_at_mut(full);
+            let blocks = t.chunks_exact(LANES).zip(p.chunks_exact(LANES));
+            for ((t, p), g) in blocks.zip(g.chunks_exact_mut(LANES)) {
+                values_and_derivatives(k, scale, t, p, g, &mut v);
+                lanes.add(simd, &v);
+            }
+            let v = &mut v[..t_rest.len()];
+            values_and_derivatives(k, scale, t_rest, p_rest, g_rest, v);
+            lanes.add(simd, v);
         }
     }
 }
@@ -136,5 +156,32 @@ fn single_columns<T: Real, K: Pointwise<T>>(
                 g[i] = scales[i] * d;
             }
         }
+    }
+}
+
+/// Rows of one element whose values go straight to a leaf's lanes (row `k` to lane
+/// `k % LANES`, in order): [`single_columns`] with uniform scale, and the leaf's
+/// [`LaneSums`] of its values, in one loop.
+pub(super) struct SingleSums<'a, T, K> {
+    pub(super) kernel: &'a K,
+    pub(super) y_true: &'a [T],
+    pub(super) y_pred: &'a [T],
+    pub(super) grad: Option<&'a mut [T]>,
+    pub(super) scale: T,
+    pub(super) lanes: &'a mut [T; LANES],
+}
+
+impl<T: Real, K: Pointwise<T>> Kernel for SingleSums<'_, T, K> {
+    type Output = ();
+
+    /// The rows as one row of their elements ([`add_row`]): a row's value `0 + f` adds
+    /// to a lane what `f` does, as no lane is ever `-0` (they start at `+0`, and a
+    /// sum is `-0` only when both terms are).
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) {
+        let mut lanes = LaneSums::from_lanes(*self.lanes);
+        let (t, p) = (self.y_true, self.y_pred);
+        add_row(*self.kernel, simd, t, p, self.grad, self.scale, &mut lanes);
+        *self.lanes = lanes.into_lanes();
     }
 }

@@ -24,11 +24,12 @@ pub use poisson::Poisson;
 
 use crate::error::Result;
 use crate::kernels::simd::dispatch;
+use crate::kernels::simd::LANES;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
 use crate::loss::{checked_reduce, dense_targets, Targets};
 use crate::real::Real;
 use crate::reduction::{Reduction, SampleKernel, MAX_BLOCK};
-use columns::Columns;
+use columns::{Columns, SingleSums};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use std::ops::Range;
 
@@ -132,6 +133,30 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
         } else {
             1
         }
+    }
+
+    /// Rows of one element: their values go straight to the leaf's lanes.
+    fn has_block_sum(&self) -> bool {
+        self.dim == 1
+    }
+
+    fn block_sum(
+        &self,
+        first: usize,
+        n: usize,
+        grad: Option<&mut [T]>,
+        scale: T,
+        lanes: &mut [T; LANES],
+    ) {
+        debug_assert_eq!(self.dim, 1);
+        dispatch(SingleSums {
+            kernel: self.kernel,
+            y_true: &self.y_true[first..first + n],
+            y_pred: &self.y_pred[first..first + n],
+            grad,
+            scale,
+            lanes,
+        });
     }
 
     fn block(&self, first: usize, grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
