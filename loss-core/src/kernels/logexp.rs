@@ -63,7 +63,10 @@ pub fn max_of<T: Real>(x: &[T]) -> T {
             *a = max(*a, v);
         }
     }
-    for (a, &v) in acc.iter_mut().zip(tail) {
+    // The tail as a whole vector padded with -inf, which changes no lane.
+    let mut pad = [T::neg_infinity(); LANES];
+    pad[..tail.len()].copy_from_slice(tail);
+    for (a, &v) in acc.iter_mut().zip(&pad) {
         *a = max(*a, v);
     }
     // A fixed tree over the lanes.
@@ -77,43 +80,49 @@ pub fn max_of<T: Real>(x: &[T]) -> T {
     acc[0]
 }
 
-/// `Σ_j e^{x_j - m}` over a row (`m` its largest element, so the sum lies in
-/// [1, len]); when `exps` is given it also receives each `e^{x_j - m}`. NaN propagates.
+/// `Σ_j e^{x_j - m}` over a row (`m` its largest element, finite, so the sum lies in
+/// [1, len]); when `exps` is given it also receives each `e^{x_j - m}`. NaN
+/// propagates. Element `j` goes to lane `j % LANES`, the lanes summed pairwise; the
+/// tail is one more vector, padded with `-inf` (whose terms are 0: no lane is `-0`,
+/// so adding them changes nothing), so that short rows (CTC's alphabets) are
+/// vectors too.
 #[inline(always)]
 fn sum_exp_shifted<T: LogExp>(x: &[T], m: T, exps: Option<&mut [T]>) -> T {
     let mut acc = [T::zero(); LANES];
-    let mut tail_sum = T::zero();
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    let mut pad = [T::neg_infinity(); LANES];
+    pad[..tail.len()].copy_from_slice(tail);
+    let mut e = [T::zero(); LANES];
     match exps {
         None => {
-            let chunks = x.chunks_exact(LANES);
-            let tail = chunks.remainder();
             for c in chunks {
                 for (a, &v) in acc.iter_mut().zip(c) {
                     *a += math::exp(v - m);
                 }
             }
-            for &v in tail {
-                tail_sum += math::exp(v - m);
+            for (a, &v) in acc.iter_mut().zip(&pad) {
+                *a += math::exp(v - m);
             }
         }
         Some(out) => {
-            let chunks = x.chunks_exact(LANES).zip(out.chunks_exact_mut(LANES));
-            for (c, o) in chunks {
+            let done = x.len() - tail.len();
+            let (body, out_tail) = out[..x.len()].split_at_mut(done);
+            for (c, o) in chunks.zip(body.chunks_exact_mut(LANES)) {
                 for ((a, &v), o) in acc.iter_mut().zip(c).zip(o) {
                     let e = math::exp(v - m);
                     *o = e;
                     *a += e;
                 }
             }
-            let done = x.len() / LANES * LANES;
-            for (&v, o) in x[done..].iter().zip(&mut out[done..]) {
-                let e = math::exp(v - m);
-                *o = e;
-                tail_sum += e;
+            for ((a, &v), e) in acc.iter_mut().zip(&pad).zip(&mut e) {
+                *e = math::exp(v - m);
+                *a += *e;
             }
+            out_tail.copy_from_slice(&e[..tail.len()]);
         }
     }
-    sum_lanes(acc) + tail_sum
+    sum_lanes(acc)
 }
 
 /// `ln Σ_j e^{x_j}` of a row, stably (the log-partition of a softmax).
