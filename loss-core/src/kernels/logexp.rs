@@ -14,10 +14,13 @@ pub trait LogExp: Real + VecMath {}
 impl<T: Real + VecMath> LogExp for T {}
 
 /// `ln(e^a + e^b)`, exact for infinite arguments (`-inf` is the log of 0).
+///
+/// The smaller term is `e^(lo - hi)` with `lo - hi <= 0`: [`math::exp_nonpositive`],
+/// whose flush below the least normal number and 1-ulp error vanish in `1 + e`.
 #[inline(always)]
 pub fn log_add_exp<T: LogExp>(a: T, b: T) -> T {
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    let s = T::one() + math::exp(lo - hi);
+    let s = T::one() + math::exp_nonpositive(lo - hi);
     if hi == T::neg_infinity() {
         // `lo` is -inf too, or NaN (comparisons put a NaN there): either is the sum.
         lo
@@ -28,13 +31,14 @@ pub fn log_add_exp<T: LogExp>(a: T, b: T) -> T {
 
 /// `ln(e^a + e^b + e^c)`: the largest argument comes out, the other two are
 /// exponentiated relative to it (so the sum lies in [1, 3] and neither overflows nor
-/// loses the small terms to cancellation). `-inf` arguments are zeros; all three
-/// `-inf` give `-inf`; NaN gives NaN. Branch-free, for vectorised loops.
+/// loses the small terms to cancellation), by [`math::exp_nonpositive`] as in
+/// [`log_add_exp`]. `-inf` arguments are zeros; all three `-inf` give `-inf`; NaN
+/// gives NaN. Branch-free, for vectorised loops.
 #[inline(always)]
 pub fn log_add_exp3<T: LogExp>(a: T, b: T, c: T) -> T {
     let (ab_hi, ab_lo) = if a > b { (a, b) } else { (b, a) };
     let (m, other) = if ab_hi > c { (ab_hi, c) } else { (c, ab_hi) };
-    let s = T::one() + math::exp(ab_lo - m) + math::exp(other - m);
+    let s = T::one() + math::exp_nonpositive(ab_lo - m) + math::exp_nonpositive(other - m);
     if m == T::neg_infinity() {
         // The others are -inf too, or NaN (comparisons put a NaN there): their sum
         // is the result either way.
