@@ -212,9 +212,8 @@ pub fn reduce<T, K, W>(
             let direct = ones && lo.data.is_none() && kernel.has_block_sum();
             let mut first = r.start;
             while first < r.end {
-                let n = block.min(r.end - first);
+                let (n, k0) = (block.min(r.end - first), first - r.start);
                 if direct {
-                    let k0 = first - r.start;
                     kernel.block_sum(first, n, go.items(k0, n), s1, acc.lanes_for(n));
                     first += n;
                     continue;
@@ -224,7 +223,6 @@ pub fn reduce<T, K, W>(
                     weights.fill(first, w);
                     scale.of_all(w, scales);
                 }
-                let k0 = first - r.start;
                 kernel.block(first, go.items(k0, n), scales, losses);
                 if !ones {
                     for (l, &w) in losses.iter_mut().zip(&*w) {

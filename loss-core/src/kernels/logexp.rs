@@ -97,7 +97,6 @@ fn sum_exp_shifted<T: LogExp>(x: &[T], m: T, exps: Option<&mut [T]>) -> T {
     let tail = chunks.remainder();
     let mut pad = [T::neg_infinity(); LANES];
     pad[..tail.len()].copy_from_slice(tail);
-    let mut e = [T::zero(); LANES];
     match exps {
         None => {
             for c in chunks {
@@ -119,6 +118,7 @@ fn sum_exp_shifted<T: LogExp>(x: &[T], m: T, exps: Option<&mut [T]>) -> T {
                     *a += e;
                 }
             }
+            let mut e = [T::zero(); LANES];
             for ((a, &v), e) in acc.iter_mut().zip(&pad).zip(&mut e) {
                 *e = math::exp(v - m);
                 *a += *e;

@@ -1,12 +1,12 @@
 //! Binary cross-entropy, from probabilities or logits, with torch's `pos_weight`.
 
 use super::{compute_pointwise, tf_clip, Pointwise};
-use crate::loss::Targets;
-use crate::reduction::Reduction;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use crate::error::{check_epsilon, check_label_smoothing, non_negative, Result};
 use crate::kernels::math;
+use crate::loss::Targets;
 use crate::real::Real;
+use crate::reduction::Reduction;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// Keras 3 `BinaryCrossentropy` with torch's `pos_weight` `q`. With the smoothed target
 /// `t' = t (1 - ls) + ls / 2`:
@@ -96,17 +96,23 @@ pub(crate) fn probability_bce<T: Real>(t: T, p: T, q: T, lo: T, hi: T) -> (T, T)
     (value, d)
 }
 
-impl<T: Real> BinaryCrossentropy<T> {
-    /// `(f, ∂f/∂p)` of the form `LOGITS` (from logits or probabilities), `WEIGHTED`
-    /// (`pos_weight != 1`, logits only): each form a loop of its own, so that none
-    /// pays for the others' arithmetic (a loop over one kernel with all three, chosen
-    /// per element, computes them all and selects).
+/// One form of [`BinaryCrossentropy`] as a kernel of its own: `LOGITS` (from logits
+/// or probabilities), `WEIGHTED` (`pos_weight != 1`, logits only). Each form is a
+/// loop of its own, so that none pays for the others' arithmetic (a loop over one
+/// kernel with all three, chosen per element, computes them all and selects).
+#[derive(Clone, Copy)]
+struct Form<T, const LOGITS: bool, const WEIGHTED: bool>(BinaryCrossentropy<T>);
+
+impl<T: Real, const LOGITS: bool, const WEIGHTED: bool> Pointwise<T>
+    for Form<T, LOGITS, WEIGHTED>
+{
     #[inline(always)]
-    fn form<const LOGITS: bool, const WEIGHTED: bool>(&self, t: T, p: T) -> (T, T) {
-        let t = self.smooth(t);
-        let q = self.pos_weight;
+    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
+        let b = &self.0;
+        let t = b.smooth(t);
+        let q = b.pos_weight;
         if !LOGITS {
-            return probability_bce(t, p, q, self.lo, self.hi);
+            return probability_bce(t, p, q, b.lo, b.hi);
         }
         let (bce, sig, l1p) = logit_bce_and_sigmoid(t, p);
         let (mut value, mut d) = (bce, sig - t);
@@ -122,42 +128,17 @@ impl<T: Real> BinaryCrossentropy<T> {
     }
 }
 
-impl<T: Real> Pointwise<T> for BinaryCrossentropy<T> {
-    #[inline(always)]
-    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
-        match (self.from_logits, self.pos_weight != T::one()) {
-            (false, _) => self.form::<false, false>(t, p),
-            (true, false) => self.form::<true, false>(t, p),
-            (true, true) => self.form::<true, true>(t, p),
-        }
-    }
-}
-
-/// One form of [`BinaryCrossentropy`] as a kernel of its own.
-#[derive(Clone, Copy)]
-struct Form<T, const LOGITS: bool, const WEIGHTED: bool>(BinaryCrossentropy<T>);
-
-impl<T: Real, const LOGITS: bool, const WEIGHTED: bool> Pointwise<T>
-    for Form<T, LOGITS, WEIGHTED>
-{
-    #[inline(always)]
-    fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
-        self.0.form::<LOGITS, WEIGHTED>(t, p)
-    }
-}
-
-/// [`compute_pointwise`] of the form `k` has.
+/// [`compute_pointwise`] of the form `k` has (the only place the form is chosen:
+/// once per call).
 fn compute<T: Real>(
     k: &BinaryCrossentropy<T>,
-    targets: Targets<'_, T>,
-    y_pred: ArrayView2<'_, T>,
-    sample_weight: Option<ArrayView1<'_, T>>,
-    reduction: Reduction,
-    loss_out: ArrayViewMut1<'_, T>,
-    grad_out: Option<ArrayViewMut2<'_, T>>,
+    t: Targets<'_, T>,
+    p: ArrayView2<'_, T>,
+    w: Option<ArrayView1<'_, T>>,
+    r: Reduction,
+    l: ArrayViewMut1<'_, T>,
+    g: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    let args = (targets, y_pred, sample_weight, reduction, loss_out, grad_out);
-    let (t, p, w, r, l, g) = args;
     match (k.from_logits, k.pos_weight != T::one()) {
         (false, _) => compute_pointwise(&Form::<T, false, false>(*k), t, p, w, r, l, g),
         (true, false) => compute_pointwise(&Form::<T, true, false>(*k), t, p, w, r, l, g),
