@@ -179,6 +179,29 @@ def normal_f32(rng, shape, scale=1.0):
     return out
 
 
+def torch_side(libloss, loss, g, x, fwd):
+    """The torch call of a case (forward `fwd()` and backward, the gradient into
+    `x.grad`) and its check against libloss's `loss[0]` and `g`; `state["loss"]`
+    holds torch's last loss."""
+    state = {}
+
+    def torch_call():
+        x.grad = None
+        out = fwd()
+        out.backward()
+        state["loss"] = out
+
+    def check():
+        libloss()
+        torch_call()
+        return [
+            ("loss", rel(float(loss[0]), float(state["loss"].item())), TOL_LOSS),
+            ("grad", rel_l2(g, x.grad.numpy()), TOL_GRAD),
+        ]
+
+    return torch_call, check, state
+
+
 def elementwise_case(L: Libloss, stream_fn, kind: str, shape):
     name = f"{kind} [{shape[0]},{shape[1]}]"
     rng = rng_for(name)
@@ -211,7 +234,6 @@ def elementwise_case(L: Libloss, stream_fn, kind: str, shape):
 
     tt = torch.from_numpy(t)
     pt = torch.from_numpy(p).requires_grad_(True)
-    state = {}
 
     if kind == "mean_squared_error":
         def fwd():
@@ -229,20 +251,7 @@ def elementwise_case(L: Libloss, stream_fn, kind: str, shape):
             x = pt - tt
             return torch.mean(x + F.softplus(-2.0 * x) - log2)
 
-    def torch_call():
-        pt.grad = None
-        out = fwd()
-        out.backward()
-        state["loss"] = out
-
-    def check():
-        libloss()
-        torch_call()
-        return [
-            ("loss", rel(float(loss[0]), float(state["loss"].item())), TOL_LOSS),
-            ("grad", rel_l2(g, pt.grad.numpy()), TOL_GRAD),
-        ]
-
+    torch_call, check, _ = torch_side(libloss, loss, g, pt, fwd)
     return name, dict(stream=stream, libloss=libloss, torch=torch_call, check=check)
 
 
@@ -260,22 +269,7 @@ def sparse_ce_case(L: Libloss, batch: int, classes: int):
     )
     xt = torch.from_numpy(logits).requires_grad_(True)
     yt = torch.from_numpy(labels.astype(np.int64))
-    state = {}
-
-    def torch_call():
-        xt.grad = None
-        out = F.cross_entropy(xt, yt)
-        out.backward()
-        state["loss"] = out
-
-    def check():
-        libloss()
-        torch_call()
-        return [
-            ("loss", rel(float(loss[0]), float(state["loss"].item())), TOL_LOSS),
-            ("grad", rel_l2(g, xt.grad.numpy()), TOL_GRAD),
-        ]
-
+    torch_call, check, _ = torch_side(libloss, loss, g, xt, lambda: F.cross_entropy(xt, yt))
     return name, dict(stream=None, libloss=libloss, torch=torch_call, check=check)
 
 
@@ -297,13 +291,12 @@ def ctc_case(L: Libloss, T: int, Lab: int, A: int, N: int):
     targets = torch.from_numpy(labels.astype(np.int64))
     il = torch.from_numpy(input_lengths.astype(np.int64))
     tl = torch.from_numpy(label_lengths.astype(np.int64))
-    state = {}
 
-    def torch_call():
-        xt.grad = None
-        out = F.ctc_loss(xt.log_softmax(2), targets, il, tl, blank=0, reduction="mean")
-        out.backward()
-        state["loss"] = out
+    def fwd():
+        return F.ctc_loss(xt.log_softmax(2), targets, il, tl, blank=0, reduction="mean")
+
+    # Its own check below (torch's MEAN differs, and an f64 reference).
+    torch_call, _, state = torch_side(libloss, loss, g, xt, fwd)
 
     def check():
         # torch's 'mean' divides every sample's loss by its target length before
