@@ -9,7 +9,10 @@
  * Outputs may not overlap inputs (LOSS_ERROR_INVALID_ARGUMENT).
  *
  * Types. Every numeric function exists as _f32 (float) and _f64 (double) with
- * identical semantics. Integer labels are int32_t.
+ * identical semantics. Integer labels are int32_t. The dense-target and label
+ * losses also exist as _bf16 and _f16: 16-bit data and gradient buffers (loss_bf16,
+ * loss_f16: uint16_t storage), float weights, options and loss; computed in float,
+ * each gradient element rounded once to nearest even (docs/API.md, "Half precision").
  *
  * NULL. Allowed only where a parameter is documented as nullable: sample_weight,
  * class_weight, grad_out, lengths and options. options == NULL means
@@ -561,6 +564,18 @@ typedef struct loss_term_f64 {
    */
   double *grad_out;
 } loss_term_f64;
+
+/**
+ * A bfloat16 value as its 16 bits: the upper half of an IEEE binary32 (`float`).
+ * Convert with `(uint32_t)bits << 16` (exact) or `loss_f32_to_bf16`.
+ */
+typedef uint16_t loss_bf16;
+
+/**
+ * An IEEE 754 binary16 value as its 16 bits (largest finite 65504). Convert with
+ * `loss_f16_to_f32` / `loss_f32_to_f16`, or the compiler's `_Float16` where it has one.
+ */
+typedef uint16_t loss_f16;
 
 
 
@@ -1547,6 +1562,824 @@ enum loss_status loss_tversky_f64(const double *y_true,
                                   double *grad_out);
 
 /**
+ * Mean squared error (Keras `MeanSquaredError`):
+ * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_squared_error_bf16(const loss_bf16 *y_true,
+                                              const loss_bf16 *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const float *sample_weight,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              loss_bf16 *grad_out);
+
+/**
+ * Mean absolute error (Keras `MeanAbsoluteError`):
+ * `l_i = mean_j |t_ij - p_ij|`; gradient `sign(p - t) / dim`, 0 where `p == t`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_absolute_error_bf16(const loss_bf16 *y_true,
+                                               const loss_bf16 *y_pred,
+                                               size_t batch,
+                                               size_t dim,
+                                               const float *sample_weight,
+                                               const struct loss_options *options,
+                                               float *loss_out,
+                                               loss_bf16 *grad_out);
+
+/**
+ * Huber loss (Keras `Huber`), with `x = p - t` and `options->delta`:
+ * `l_i = mean_j (0.5 x^2 if |x| <= delta else delta |x| - 0.5 delta^2)`;
+ * gradient `x / dim` inside the threshold, `delta sign(x) / dim` outside.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_huber_bf16(const loss_bf16 *y_true,
+                                 const loss_bf16 *y_pred,
+                                 size_t batch,
+                                 size_t dim,
+                                 const float *sample_weight,
+                                 const struct loss_options *options,
+                                 float *loss_out,
+                                 loss_bf16 *grad_out);
+
+/**
+ * Log-cosh (Keras `LogCosh`): `l_i = mean_j log(cosh(p - t))`, computed without
+ * overflow or cancellation; gradient `tanh(p - t) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_log_cosh_bf16(const loss_bf16 *y_true,
+                                    const loss_bf16 *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const float *sample_weight,
+                                    const struct loss_options *options,
+                                    float *loss_out,
+                                    loss_bf16 *grad_out);
+
+/**
+ * Mean absolute percentage error (Keras `MeanAbsolutePercentageError`):
+ * `l_i = 100 mean_j |t - p| / max(|t|, eps)`, `eps = options->epsilon` (must be
+ * > 0 here); gradient `100 sign(p - t) / max(|t|, eps) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_absolute_percentage_error_bf16(const loss_bf16 *y_true,
+                                                          const loss_bf16 *y_pred,
+                                                          size_t batch,
+                                                          size_t dim,
+                                                          const float *sample_weight,
+                                                          const struct loss_options *options,
+                                                          float *loss_out,
+                                                          loss_bf16 *grad_out);
+
+/**
+ * Mean squared logarithmic error (Keras `MeanSquaredLogarithmicError`):
+ * `l_i = mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2`,
+ * `eps = options->epsilon`; the gradient is 0 where `p < eps` or `p` is NaN
+ * (TensorFlow's `maximum`).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_squared_logarithmic_error_bf16(const loss_bf16 *y_true,
+                                                          const loss_bf16 *y_pred,
+                                                          size_t batch,
+                                                          size_t dim,
+                                                          const float *sample_weight,
+                                                          const struct loss_options *options,
+                                                          float *loss_out,
+                                                          loss_bf16 *grad_out);
+
+/**
+ * Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
+ * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
+ * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
+ * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_poisson_bf16(const loss_bf16 *y_true,
+                                   const loss_bf16 *y_pred,
+                                   size_t batch,
+                                   size_t dim,
+                                   const float *sample_weight,
+                                   const struct loss_options *options,
+                                   float *loss_out,
+                                   loss_bf16 *grad_out);
+
+/**
+ * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
+ * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
+ * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_kl_divergence_bf16(const loss_bf16 *y_true,
+                                         const loss_bf16 *y_pred,
+                                         size_t batch,
+                                         size_t dim,
+                                         const float *sample_weight,
+                                         const struct loss_options *options,
+                                         float *loss_out,
+                                         loss_bf16 *grad_out);
+
+/**
+ * Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
+ * `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
+ * `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
+ * gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_cosine_similarity_bf16(const loss_bf16 *y_true,
+                                             const loss_bf16 *y_pred,
+                                             size_t batch,
+                                             size_t dim,
+                                             const float *sample_weight,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             loss_bf16 *grad_out);
+
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
+ * `pos_weight`), `l_i = mean_j f` with `t' = t (1 - ls) + ls / 2`,
+ * `ls = options->label_smoothing`, `q = options->pos_weight`:
+ * - `options->from_logits`: `f = (1 - t') softplus(x) + q t' softplus(-x)`, computed
+ *   without overflow for any finite `x`; gradient `(sigmoid(x) - t' - (q - 1) t'
+ *   sigmoid(-x)) / dim` (`sigmoid(x) - t'` for `q = 1`);
+ * - probabilities: `f = -(q t' log p' + (1 - t') log(1 - p'))`,
+ *   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
+ *   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
+ *   where `p` was clipped.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_binary_crossentropy_bf16(const loss_bf16 *y_true,
+                                               const loss_bf16 *y_pred,
+                                               size_t batch,
+                                               size_t dim,
+                                               const float *sample_weight,
+                                               const struct loss_options *options,
+                                               float *loss_out,
+                                               loss_bf16 *grad_out);
+
+/**
+ * Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
+ * with `t' = t (1 - ls) + ls / 2`, `p = y_pred` or `sigmoid(y_pred)` with
+ * `options->from_logits`, `u = t' (1 - p) + (1 - t') p`:
+ * `f = u^gamma * bce(t', y_pred)`, times `alpha t' + (1 - alpha)(1 - t')` with
+ * `options->apply_class_balancing`; `bce` as `loss_binary_crossentropy` (from the
+ * logits when given, so large logits neither overflow nor saturate).
+ * `gamma = options->gamma`, `alpha = options->alpha`, `eps = options->epsilon`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_binary_focal_crossentropy_bf16(const loss_bf16 *y_true,
+                                                     const loss_bf16 *y_pred,
+                                                     size_t batch,
+                                                     size_t dim,
+                                                     const float *sample_weight,
+                                                     const struct loss_options *options,
+                                                     float *loss_out,
+                                                     loss_bf16 *grad_out);
+
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`) against one-hot or
+ * soft targets, `t' = t (1 - ls) + ls / dim`, `ls = options->label_smoothing`:
+ * - `options->from_logits`: `l_i = -sum_j t'_j log_softmax(x_i)_j` (fused, stable for
+ *   any finite logits); gradient `softmax(x_i) sum_j t'_j - t'_i`, i.e.
+ *   `softmax - t'` for targets that sum to 1;
+ * - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
+ *   `eps = options->epsilon`, gradient through the renormalisation, 0 through
+ *   clipped values.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_categorical_crossentropy_bf16(const loss_bf16 *y_true,
+                                                    const loss_bf16 *y_pred,
+                                                    size_t batch,
+                                                    size_t dim,
+                                                    const float *sample_weight,
+                                                    const struct loss_options *options,
+                                                    float *loss_out,
+                                                    loss_bf16 *grad_out);
+
+/**
+ * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
+ * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
+ * gradient `-t / dim` where `1 - t p >= 0`, else `0 * -t / dim` (0, or NaN for a
+ * NaN target; a NaN prediction has gradient 0: the NaN rule of the header).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_hinge_bf16(const loss_bf16 *y_true,
+                                 const loss_bf16 *y_pred,
+                                 size_t batch,
+                                 size_t dim,
+                                 const float *sample_weight,
+                                 const struct loss_options *options,
+                                 float *loss_out,
+                                 loss_bf16 *grad_out);
+
+/**
+ * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`, with the
+ * NaN rule of `loss_hinge`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_squared_hinge_bf16(const loss_bf16 *y_true,
+                                         const loss_bf16 *y_pred,
+                                         size_t batch,
+                                         size_t dim,
+                                         const float *sample_weight,
+                                         const struct loss_options *options,
+                                         float *loss_out,
+                                         loss_bf16 *grad_out);
+
+/**
+ * Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
+ * `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
+ * `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_categorical_hinge_bf16(const loss_bf16 *y_true,
+                                             const loss_bf16 *y_pred,
+                                             size_t batch,
+                                             size_t dim,
+                                             const float *sample_weight,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             loss_bf16 *grad_out);
+
+/**
+ * Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
+ * dissimilar ones: `l_i = mean_j t d^2 + (1 - t) max(margin - d, 0)^2`,
+ * `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_contrastive_bf16(const loss_bf16 *y_true,
+                                       const loss_bf16 *y_pred,
+                                       size_t batch,
+                                       size_t dim,
+                                       const float *sample_weight,
+                                       const struct loss_options *options,
+                                       float *loss_out,
+                                       loss_bf16 *grad_out);
+
+/**
+ * Dice loss (Keras `Dice`), per sample over its row (Keras' `axis=None`, the whole
+ * tensor, is the call with `batch` 1): `l_i = 1 - 2 I / S` with `I = sum_j t p`,
+ * `S = sum_j t + sum_j p + eps`, `eps = options->epsilon` (Keras'
+ * `backend.epsilon()`, default 1e-7); gradient `2 (I - t_j S) / S^2`. A row of
+ * zeros gives loss 1 and gradient 0.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_dice_bf16(const loss_bf16 *y_true,
+                                const loss_bf16 *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const float *sample_weight,
+                                const struct loss_options *options,
+                                float *loss_out,
+                                loss_bf16 *grad_out);
+
+/**
+ * Categorical focal cross-entropy (Keras `CategoricalFocalCrossentropy`) against
+ * one-hot or soft targets, `t' = t (1 - ls) + ls / dim`, `ls =
+ * options->label_smoothing`: `l_i = -alpha sum_j (1 - o_j)^gamma t'_j log o_j`
+ * with `o = clip(q, eps, 1 - eps)`, `q = softmax(y_pred)` with
+ * `options->from_logits` (clipped as Keras does) or `y_pred / sum_j y_pred`;
+ * `alpha = options->alpha` weighs every class (read without
+ * `apply_class_balancing`), `gamma = options->gamma`, `eps = options->epsilon`.
+ * The gradient goes through the softmax or the renormalisation, 0 through
+ * clipped values.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_categorical_focal_crossentropy_bf16(const loss_bf16 *y_true,
+                                                          const loss_bf16 *y_pred,
+                                                          size_t batch,
+                                                          size_t dim,
+                                                          const float *sample_weight,
+                                                          const struct loss_options *options,
+                                                          float *loss_out,
+                                                          loss_bf16 *grad_out);
+
+/**
+ * Tversky loss (Keras `Tversky`), per sample over its row (Keras' `axis=None`, the
+ * whole tensor, is the call with `batch` 1): `l_i = 1 - I / D` with
+ * `I = sum_j t p`, `D = I + alpha sum_j t (1 - p) + beta sum_j (1 - t) p + eps`,
+ * `alpha = options->tversky_alpha`, `beta = options->tversky_beta` (0.5 each:
+ * the Dice loss), `eps = options->epsilon` (Keras' `backend.epsilon()`); gradient
+ * `(I dD_k - t_k D) / D^2`, `dD_k = (1 - alpha) t_k + beta (1 - t_k)`. A row of
+ * zeros gives loss 1 and gradient 0.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_tversky_bf16(const loss_bf16 *y_true,
+                                   const loss_bf16 *y_pred,
+                                   size_t batch,
+                                   size_t dim,
+                                   const float *sample_weight,
+                                   const struct loss_options *options,
+                                   float *loss_out,
+                                   loss_bf16 *grad_out);
+
+/**
+ * Mean squared error (Keras `MeanSquaredError`):
+ * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_squared_error_f16(const loss_f16 *y_true,
+                                             const loss_f16 *y_pred,
+                                             size_t batch,
+                                             size_t dim,
+                                             const float *sample_weight,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             loss_f16 *grad_out);
+
+/**
+ * Mean absolute error (Keras `MeanAbsoluteError`):
+ * `l_i = mean_j |t_ij - p_ij|`; gradient `sign(p - t) / dim`, 0 where `p == t`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_absolute_error_f16(const loss_f16 *y_true,
+                                              const loss_f16 *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const float *sample_weight,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              loss_f16 *grad_out);
+
+/**
+ * Huber loss (Keras `Huber`), with `x = p - t` and `options->delta`:
+ * `l_i = mean_j (0.5 x^2 if |x| <= delta else delta |x| - 0.5 delta^2)`;
+ * gradient `x / dim` inside the threshold, `delta sign(x) / dim` outside.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_huber_f16(const loss_f16 *y_true,
+                                const loss_f16 *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const float *sample_weight,
+                                const struct loss_options *options,
+                                float *loss_out,
+                                loss_f16 *grad_out);
+
+/**
+ * Log-cosh (Keras `LogCosh`): `l_i = mean_j log(cosh(p - t))`, computed without
+ * overflow or cancellation; gradient `tanh(p - t) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_log_cosh_f16(const loss_f16 *y_true,
+                                   const loss_f16 *y_pred,
+                                   size_t batch,
+                                   size_t dim,
+                                   const float *sample_weight,
+                                   const struct loss_options *options,
+                                   float *loss_out,
+                                   loss_f16 *grad_out);
+
+/**
+ * Mean absolute percentage error (Keras `MeanAbsolutePercentageError`):
+ * `l_i = 100 mean_j |t - p| / max(|t|, eps)`, `eps = options->epsilon` (must be
+ * > 0 here); gradient `100 sign(p - t) / max(|t|, eps) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_absolute_percentage_error_f16(const loss_f16 *y_true,
+                                                         const loss_f16 *y_pred,
+                                                         size_t batch,
+                                                         size_t dim,
+                                                         const float *sample_weight,
+                                                         const struct loss_options *options,
+                                                         float *loss_out,
+                                                         loss_f16 *grad_out);
+
+/**
+ * Mean squared logarithmic error (Keras `MeanSquaredLogarithmicError`):
+ * `l_i = mean_j (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2`,
+ * `eps = options->epsilon`; the gradient is 0 where `p < eps` or `p` is NaN
+ * (TensorFlow's `maximum`).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_mean_squared_logarithmic_error_f16(const loss_f16 *y_true,
+                                                         const loss_f16 *y_pred,
+                                                         size_t batch,
+                                                         size_t dim,
+                                                         const float *sample_weight,
+                                                         const struct loss_options *options,
+                                                         float *loss_out,
+                                                         loss_f16 *grad_out);
+
+/**
+ * Poisson (Keras `Poisson`): `l_i = mean_j (p - t log(p + eps))`,
+ * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
+ * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
+ * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_poisson_f16(const loss_f16 *y_true,
+                                  const loss_f16 *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  loss_f16 *grad_out);
+
+/**
+ * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
+ * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
+ * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_kl_divergence_f16(const loss_f16 *y_true,
+                                        const loss_f16 *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        loss_f16 *grad_out);
+
+/**
+ * Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
+ * `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,
+ * `b = min(1/||p_i||, 1/eps)`, `eps = options->epsilon` (a zero row gives 0);
+ * gradient `-a b t + a (t.p) b^3 p` (the second term only where `1/||p|| <= 1/eps`).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_cosine_similarity_f16(const loss_f16 *y_true,
+                                            const loss_f16 *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            loss_f16 *grad_out);
+
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, torch `BCEWithLogitsLoss`
+ * `pos_weight`), `l_i = mean_j f` with `t' = t (1 - ls) + ls / 2`,
+ * `ls = options->label_smoothing`, `q = options->pos_weight`:
+ * - `options->from_logits`: `f = (1 - t') softplus(x) + q t' softplus(-x)`, computed
+ *   without overflow for any finite `x`; gradient `(sigmoid(x) - t' - (q - 1) t'
+ *   sigmoid(-x)) / dim` (`sigmoid(x) - t'` for `q = 1`);
+ * - probabilities: `f = -(q t' log p' + (1 - t') log(1 - p'))`,
+ *   `p' = clip(p, eps, 1 - eps)` (in f32, `1 - eps` is `(float)(1 - eps)`),
+ *   `eps = options->epsilon`; gradient `((1 - t') / (1 - p') - q t' / p') / dim`, 0
+ *   where `p` was clipped.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_binary_crossentropy_f16(const loss_f16 *y_true,
+                                              const loss_f16 *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const float *sample_weight,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              loss_f16 *grad_out);
+
+/**
+ * Binary focal cross-entropy (Keras `BinaryFocalCrossentropy`), `l_i = mean_j f`:
+ * with `t' = t (1 - ls) + ls / 2`, `p = y_pred` or `sigmoid(y_pred)` with
+ * `options->from_logits`, `u = t' (1 - p) + (1 - t') p`:
+ * `f = u^gamma * bce(t', y_pred)`, times `alpha t' + (1 - alpha)(1 - t')` with
+ * `options->apply_class_balancing`; `bce` as `loss_binary_crossentropy` (from the
+ * logits when given, so large logits neither overflow nor saturate).
+ * `gamma = options->gamma`, `alpha = options->alpha`, `eps = options->epsilon`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_binary_focal_crossentropy_f16(const loss_f16 *y_true,
+                                                    const loss_f16 *y_pred,
+                                                    size_t batch,
+                                                    size_t dim,
+                                                    const float *sample_weight,
+                                                    const struct loss_options *options,
+                                                    float *loss_out,
+                                                    loss_f16 *grad_out);
+
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`) against one-hot or
+ * soft targets, `t' = t (1 - ls) + ls / dim`, `ls = options->label_smoothing`:
+ * - `options->from_logits`: `l_i = -sum_j t'_j log_softmax(x_i)_j` (fused, stable for
+ *   any finite logits); gradient `softmax(x_i) sum_j t'_j - t'_i`, i.e.
+ *   `softmax - t'` for targets that sum to 1;
+ * - probabilities: `l_i = -sum_j t'_j log clip(p_ij / sum_j p_ij, eps, 1 - eps)`,
+ *   `eps = options->epsilon`, gradient through the renormalisation, 0 through
+ *   clipped values.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_categorical_crossentropy_f16(const loss_f16 *y_true,
+                                                   const loss_f16 *y_pred,
+                                                   size_t batch,
+                                                   size_t dim,
+                                                   const float *sample_weight,
+                                                   const struct loss_options *options,
+                                                   float *loss_out,
+                                                   loss_f16 *grad_out);
+
+/**
+ * Hinge (Keras `Hinge`): `l_i = mean_j max(1 - t p, 0)`; when every `y_true` value of
+ * the call is 0 or 1 they are mapped to -1 and 1 first (`2t - 1`, as Keras does);
+ * gradient `-t / dim` where `1 - t p >= 0`, else `0 * -t / dim` (0, or NaN for a
+ * NaN target; a NaN prediction has gradient 0: the NaN rule of the header).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_hinge_f16(const loss_f16 *y_true,
+                                const loss_f16 *y_pred,
+                                size_t batch,
+                                size_t dim,
+                                const float *sample_weight,
+                                const struct loss_options *options,
+                                float *loss_out,
+                                loss_f16 *grad_out);
+
+/**
+ * Squared hinge (Keras `SquaredHinge`): `l_i = mean_j max(1 - t p, 0)^2`, with the
+ * label mapping of `loss_hinge`; gradient `-2 max(1 - t p, 0) t / dim`, with the
+ * NaN rule of `loss_hinge`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_squared_hinge_f16(const loss_f16 *y_true,
+                                        const loss_f16 *y_pred,
+                                        size_t batch,
+                                        size_t dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        loss_f16 *grad_out);
+
+/**
+ * Categorical hinge (Keras `CategoricalHinge`): `l_i = max(neg - pos + 1, 0)`,
+ * `pos = sum_j t_j p_j`, `neg = max_j (1 - t_j) p_j`; gradient
+ * `(1 - t_j) [j attains neg] / (number of such j) - t_j` where `neg - pos + 1 >= 0`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_categorical_hinge_f16(const loss_f16 *y_true,
+                                            const loss_f16 *y_pred,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            loss_f16 *grad_out);
+
+/**
+ * Contrastive loss of distances `d = y_pred` with `t = 1` for similar pairs, 0 for
+ * dissimilar ones: `l_i = mean_j t d^2 + (1 - t) max(margin - d, 0)^2`,
+ * `margin = options->margin`; gradient `2 (t d - (1 - t) max(margin - d, 0)) / dim`.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_contrastive_f16(const loss_f16 *y_true,
+                                      const loss_f16 *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const float *sample_weight,
+                                      const struct loss_options *options,
+                                      float *loss_out,
+                                      loss_f16 *grad_out);
+
+/**
+ * Dice loss (Keras `Dice`), per sample over its row (Keras' `axis=None`, the whole
+ * tensor, is the call with `batch` 1): `l_i = 1 - 2 I / S` with `I = sum_j t p`,
+ * `S = sum_j t + sum_j p + eps`, `eps = options->epsilon` (Keras'
+ * `backend.epsilon()`, default 1e-7); gradient `2 (I - t_j S) / S^2`. A row of
+ * zeros gives loss 1 and gradient 0.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_dice_f16(const loss_f16 *y_true,
+                               const loss_f16 *y_pred,
+                               size_t batch,
+                               size_t dim,
+                               const float *sample_weight,
+                               const struct loss_options *options,
+                               float *loss_out,
+                               loss_f16 *grad_out);
+
+/**
+ * Categorical focal cross-entropy (Keras `CategoricalFocalCrossentropy`) against
+ * one-hot or soft targets, `t' = t (1 - ls) + ls / dim`, `ls =
+ * options->label_smoothing`: `l_i = -alpha sum_j (1 - o_j)^gamma t'_j log o_j`
+ * with `o = clip(q, eps, 1 - eps)`, `q = softmax(y_pred)` with
+ * `options->from_logits` (clipped as Keras does) or `y_pred / sum_j y_pred`;
+ * `alpha = options->alpha` weighs every class (read without
+ * `apply_class_balancing`), `gamma = options->gamma`, `eps = options->epsilon`.
+ * The gradient goes through the softmax or the renormalisation, 0 through
+ * clipped values.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_categorical_focal_crossentropy_f16(const loss_f16 *y_true,
+                                                         const loss_f16 *y_pred,
+                                                         size_t batch,
+                                                         size_t dim,
+                                                         const float *sample_weight,
+                                                         const struct loss_options *options,
+                                                         float *loss_out,
+                                                         loss_f16 *grad_out);
+
+/**
+ * Tversky loss (Keras `Tversky`), per sample over its row (Keras' `axis=None`, the
+ * whole tensor, is the call with `batch` 1): `l_i = 1 - I / D` with
+ * `I = sum_j t p`, `D = I + alpha sum_j t (1 - p) + beta sum_j (1 - t) p + eps`,
+ * `alpha = options->tversky_alpha`, `beta = options->tversky_beta` (0.5 each:
+ * the Dice loss), `eps = options->epsilon` (Keras' `backend.epsilon()`); gradient
+ * `(I dD_k - t_k D) / D^2`, `dD_k = (1 - alpha) t_k + beta (1 - t_k)`. A row of
+ * zeros gives loss 1 and gradient 0.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_tversky_f16(const loss_f16 *y_true,
+                                  const loss_f16 *y_pred,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  loss_f16 *grad_out);
+
+/**
  * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
  * `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
  * `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
@@ -2029,6 +2862,68 @@ enum loss_status loss_categorical_generalized_cross_entropy_f64(const int32_t *l
                                                                 double *grad_out);
 
 /**
+ * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
+ * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
+ * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
+ * gradient element rounded once to nearest even (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_sparse_categorical_crossentropy_bf16(const int32_t *labels,
+                                                           const loss_bf16 *y_pred,
+                                                           size_t batch,
+                                                           size_t classes,
+                                                           const float *sample_weight,
+                                                           const float *class_weight,
+                                                           const struct loss_options *options,
+                                                           float *loss_out,
+                                                           loss_bf16 *grad_out);
+
+/**
+ * Categorical generalized cross-entropy in half precision: as
+ * `loss_categorical_generalized_cross_entropy_f32` on 16-bit `y_pred` and
+ * `grad_out`, with `float` weights and `loss_out` (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_categorical_generalized_cross_entropy_bf16(const int32_t *labels,
+                                                                 const loss_bf16 *y_pred,
+                                                                 size_t batch,
+                                                                 size_t classes,
+                                                                 const float *sample_weight,
+                                                                 const float *class_weight,
+                                                                 const struct loss_options *options,
+                                                                 float *loss_out,
+                                                                 loss_bf16 *grad_out);
+
+/**
+ * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
+ * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
+ * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
+ * gradient element rounded once to nearest even (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_sparse_categorical_crossentropy_f16(const int32_t *labels,
+                                                          const loss_f16 *y_pred,
+                                                          size_t batch,
+                                                          size_t classes,
+                                                          const float *sample_weight,
+                                                          const float *class_weight,
+                                                          const struct loss_options *options,
+                                                          float *loss_out,
+                                                          loss_f16 *grad_out);
+
+/**
+ * Categorical generalized cross-entropy in half precision: as
+ * `loss_categorical_generalized_cross_entropy_f32` on 16-bit `y_pred` and
+ * `grad_out`, with `float` weights and `loss_out` (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_categorical_generalized_cross_entropy_f16(const int32_t *labels,
+                                                                const loss_f16 *y_pred,
+                                                                size_t batch,
+                                                                size_t classes,
+                                                                const float *sample_weight,
+                                                                const float *class_weight,
+                                                                const struct loss_options *options,
+                                                                float *loss_out,
+                                                                loss_f16 *grad_out);
+
+/**
  * The workspace, in bytes, that `loss_ctc_with_workspace_f32` and `_f64` need for
  * calls of up to `time` frames, `batch` samples, `alphabet` symbols and label
  * sequences of up to `max_label_length` labels; written to `*bytes`. The size
@@ -2047,6 +2942,29 @@ enum loss_status loss_ctc_workspace_size(size_t time,
                                          size_t alphabet,
                                          size_t max_label_length,
                                          size_t *bytes);
+
+/**
+ * `x` rounded to the nearest bfloat16 (ties to even; NaN stays NaN, quietened), as
+ * every `_bf16` function rounds its gradients.
+ */
+loss_bf16 loss_f32_to_bf16(float x);
+
+/**
+ * The exact `float` value of a bfloat16.
+ */
+float loss_bf16_to_f32(loss_bf16 x);
+
+/**
+ * `x` rounded to the nearest IEEE binary16 (ties to even; beyond 65504 by half an
+ * ulp or more, `±inf`; subnormals kept; NaN stays NaN, quietened), as every `_f16`
+ * function rounds its gradients.
+ */
+loss_f16 loss_f32_to_f16(float x);
+
+/**
+ * The exact `float` value of an IEEE binary16 (a signalling NaN is quietened).
+ */
+float loss_f16_to_f32(loss_f16 x);
 
 /**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string, never NULL.

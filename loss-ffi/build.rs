@@ -37,6 +37,22 @@ const DENSE_SIGNATURE: &str = "(y_true: *const Float, y_pred: *const Float, batc
 
 const FLOATS: [&str; 2] = ["f32", "f64"];
 
+/// The parameter list of every dense-target half-precision function (`registry!`'s
+/// `halves!` block, which must agree).
+const DENSE_HALF_SIGNATURE: &str = "(y_true: *const Half, y_pred: *const Half, batch: usize, \
+    dim: usize, sample_weight: *const f32, options: *const loss_options, \
+    loss_out: *mut f32, grad_out: *mut Half) -> loss_status { loop {} }";
+
+/// The half-precision suffixes.
+const HALVES: [&str; 2] = ["bf16", "f16"];
+
+/// The documentation every dense half-precision function adds to its loss's.
+const HALF_DOC: &str = "///\n/// Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit\n\
+    /// values (`loss_bf16` or `loss_f16`), `sample_weight` and\n\
+    /// `loss_out` are `float`; computed in `float` and each gradient\n\
+    /// element rounded once to nearest even (docs/API.md, \"Half\n\
+    /// precision\").\n";
+
 fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
@@ -63,6 +79,11 @@ fn main() {
         for body in blocks(&text, "twins! {") {
             for ty in FLOATS {
                 view.push_str(&expand_twins(&body, ty));
+            }
+        }
+        for body in blocks(&text, "halves! {") {
+            for ty in HALVES {
+                view.push_str(&expand_halves(&body, ty));
             }
         }
         if file.ends_with("dense.rs") {
@@ -201,6 +222,16 @@ impl Registry {
                 let _ = writeln!(
                     out,
                     "{}#[no_mangle]\npub unsafe extern \"C\" fn loss_{}_{ty}{sig}",
+                    e.docs, e.name
+                );
+            }
+        }
+        for ty in HALVES {
+            let sig = replace_ident(DENSE_HALF_SIGNATURE, "Half", &format!("loss_{ty}"));
+            for e in &self.dense {
+                let _ = writeln!(
+                    out,
+                    "{}{HALF_DOC}#[no_mangle]\npub unsafe extern \"C\" fn loss_{}_{ty}{sig}",
                     e.docs, e.name
                 );
             }
@@ -438,17 +469,23 @@ fn blocks(text: &str, opener: &str) -> Vec<String> {
 
 /// Replaces the identifier `Float` by `ty` (word boundaries only).
 fn replace_float(text: &str, ty: &str) -> String {
+    replace_ident(text, "Float", ty)
+}
+
+/// Replaces the identifier `ident` by `ty` (word boundaries only).
+fn replace_ident(text: &str, ident_name: &str, ty: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let bytes = text.as_bytes();
     let mut i = 0;
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     while i < text.len() {
-        if text[i..].starts_with("Float")
+        let k = ident_name.len();
+        if text[i..].starts_with(ident_name)
             && (i == 0 || !ident(bytes[i - 1]))
-            && !bytes.get(i + 5).copied().is_some_and(ident)
+            && !bytes.get(i + k).copied().is_some_and(ident)
         {
             out.push_str(ty);
-            i += 5;
+            i += k;
         } else {
             let c = text[i..].chars().next().unwrap();
             out.push(c);
@@ -458,12 +495,22 @@ fn replace_float(text: &str, ty: &str) -> String {
     out
 }
 
+/// `halves!` items with `Half = loss_<ty>`, each `fn loss_x(` renamed `loss_x_<ty>`.
+fn expand_halves(body: &str, ty: &str) -> String {
+    rename_functions(&replace_ident(body, "Half", &format!("loss_{ty}")), ty)
+}
+
 /// `twins!` items with `Float = ty`, each `fn loss_x(` renamed `loss_x_<ty>`.
 fn expand_twins(body: &str, ty: &str) -> String {
-    let body = replace_float(body, ty);
+    rename_functions(&replace_float(body, ty), ty)
+}
+
+/// Each `pub unsafe extern "C" fn loss_x(` of `body` renamed `loss_x_<ty>`, with
+/// `#[no_mangle]`.
+fn rename_functions(body: &str, ty: &str) -> String {
     let marker = "pub unsafe extern \"C\" fn ";
     let mut out = String::new();
-    let mut rest = body.as_str();
+    let mut rest = body;
     while let Some(pos) = rest.find(marker) {
         let name_start = pos + marker.len();
         let name_len = rest[name_start..]

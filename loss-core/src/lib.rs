@@ -36,6 +36,7 @@ pub mod clip;
 pub mod composite;
 pub mod ctc;
 pub mod error;
+pub mod half;
 pub mod kernels;
 pub mod loss;
 pub mod pairs;

@@ -37,6 +37,22 @@ pub trait Loss<T: Real>: Sync {
         loss_out: ArrayViewMut1<'_, T>,
         grad_out: Option<ArrayViewMut2<'_, T>>,
     ) -> Result<()>;
+
+    /// Whether the loss reads a property of the whole call's `y_true` rather than of
+    /// each sample's row alone: whether every value is 0 or 1 (hinge's label
+    /// mapping). A caller that computes one call in parts of its batch
+    /// ([`crate::half::parts`]) then scans the whole `y_true` and tells the loss with
+    /// [`Loss::fix_binary_targets`]. False for every other loss.
+    fn reads_whole_targets(&self) -> bool {
+        false
+    }
+
+    /// Fixes the whole-call property of [`Loss::reads_whole_targets`]: `all_binary`
+    /// says whether every `y_true` value of the call is 0 or 1. Later calls of
+    /// [`Loss::compute`] use it instead of looking at their own `y_true`.
+    fn fix_binary_targets(&mut self, all_binary: bool) {
+        let _ = all_binary;
+    }
 }
 
 /// Contiguous slices of the inputs and outputs of one dense call, checked for shape.

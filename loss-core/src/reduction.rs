@@ -251,7 +251,7 @@ pub fn reduce<T, K, W>(
 /// The sum of a leaf's weighted sample losses: sample `k` of the leaf to lane
 /// `k % LANES`, in order; the lanes summed pairwise ([`sum_lanes`]). Sixteen
 /// independent additions rather than one chain, in an order fixed by the leaf alone.
-struct LeafSum<T> {
+pub(crate) struct LeafSum<T> {
     acc: [T; LANES],
     /// Samples added so far.
     len: usize,
@@ -259,7 +259,7 @@ struct LeafSum<T> {
 
 impl<T: Real> LeafSum<T> {
     #[inline(always)]
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         LeafSum {
             acc: [T::zero(); LANES],
             len: 0,
@@ -269,7 +269,7 @@ impl<T: Real> LeafSum<T> {
     /// Adds the next samples' values; every call but the last adds a multiple of
     /// [`LANES`] values, or one value at a time.
     #[inline(always)]
-    fn add(&mut self, v: &[T]) {
+    pub(crate) fn add(&mut self, v: &[T]) {
         if self.len % LANES != 0 {
             for &x in v {
                 self.acc[self.len % LANES] += x;
@@ -300,7 +300,7 @@ impl<T: Real> LeafSum<T> {
     }
 
     #[inline(always)]
-    fn total(self) -> T {
+    pub(crate) fn total(self) -> T {
         sum_lanes(self.acc)
     }
 }
@@ -406,6 +406,24 @@ pub fn sample_scale<T: Real>(reduction: Reduction, w: T, denominator: T, batch: 
     scale.of(w)
 }
 
+/// The MEAN denominator `Σ_i denominator(i)` of `batch` samples, summed in the fixed
+/// tree every reduction uses (the same bits on any thread count): what [`reduce`]
+/// divides by, for callers that evaluate one call in parts ([`crate::half::parts`]).
+pub fn mean_denominator<T, W>(weights: &W, batch: usize, parallel: bool) -> T
+where
+    T: Real,
+    W: SampleWeights<T> + ?Sized,
+{
+    let leaf = |r: Range<usize>, _: ()| r.map(|i| weights.denominator(i)).sum::<T>();
+    tree_sum(
+        0..batch,
+        crate::kernels::tree::LEAF_ELEMENTS,
+        parallel,
+        (),
+        &leaf,
+    )
+}
+
 /// The body of [`reduce`] and [`reduce_into`]: the MEAN denominator, then `leaf`
 /// over the leaves of the fixed tree of `batch` samples of `cost` elements each
 /// (with the per-sample loss outputs and `outputs` cut along), reduced.
@@ -431,14 +449,7 @@ fn reduce_leaves<T, W, O, L>(
         // The MEAN denominator comes first so the gradient scale is known in the
         // single pass that follows.
         let denom = if reduction == Reduction::Mean {
-            let leaf = |r: Range<usize>, _: ()| r.map(|i| weights.denominator(i)).sum::<T>();
-            tree_sum(
-                0..batch,
-                crate::kernels::tree::LEAF_ELEMENTS,
-                parallel,
-                (),
-                &leaf,
-            )
+            mean_denominator(weights, batch, parallel)
         } else {
             T::one()
         };

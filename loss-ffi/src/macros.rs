@@ -43,3 +43,31 @@ macro_rules! twins {
         pub use twins_f64::*;
     };
 }
+
+/// Emits each `pub unsafe extern "C" fn loss_x(...)` item twice, as `loss_x_bf16` and
+/// `loss_x_f16`, with the type `Half` standing for `loss_bf16` and `loss_f16`: the
+/// half-precision twins, whose data buffers are 16-bit and whose weights, loss
+/// outputs and parameters are `float`. The build script expands `halves!` blocks for
+/// the header as it expands `twins!`.
+macro_rules! halves {
+    ($($items:tt)*) => {
+        #[doc(hidden)]
+        mod halves_bf16 {
+            #[allow(unused_imports)]
+            use super::*;
+            #[doc(hidden)]
+            type Half = $crate::half::loss_bf16;
+            twins!(@emit _bf16; $($items)*);
+        }
+        #[doc(hidden)]
+        mod halves_f16 {
+            #[allow(unused_imports)]
+            use super::*;
+            #[doc(hidden)]
+            type Half = $crate::half::loss_f16;
+            twins!(@emit _f16; $($items)*);
+        }
+        pub use halves_bf16::*;
+        pub use halves_f16::*;
+    };
+}

@@ -8,6 +8,7 @@ use crate::args::{
     elements, input, non_null, optional_input, optional_output, optional_span, output,
     outputs_disjoint, span,
 };
+use crate::half::{half_label_call, loss_bf16, loss_f16};
 use crate::options::{loss_options, read_options, Options};
 use crate::registry::loss_kind;
 use crate::status::{boundary, loss_status, Result};
@@ -42,7 +43,24 @@ pub struct LabelLoss {
     pub f32: LabelFn<f32>,
     /// `loss_<name>_f64`.
     pub f64: LabelFn<f64>,
+    /// `loss_<name>_bf16`.
+    pub bf16: LabelHalfFn<loss_bf16>,
+    /// `loss_<name>_f16`.
+    pub f16: LabelHalfFn<loss_f16>,
 }
+
+/// The signature of every label loss in half precision, `loss_<name>_bf16` / `_f16`.
+pub type LabelHalfFn<H> = unsafe extern "C" fn(
+    *const i32,
+    *const H,
+    usize,
+    usize,
+    *const f32,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut H,
+) -> loss_status;
 
 /// Every label loss.
 pub static LABELS: &[LabelLoss] = &[
@@ -52,6 +70,8 @@ pub static LABELS: &[LabelLoss] = &[
         options: "from_logits, label_smoothing, epsilon, ignore_index",
         f32: loss_sparse_categorical_crossentropy_f32,
         f64: loss_sparse_categorical_crossentropy_f64,
+        bf16: loss_sparse_categorical_crossentropy_bf16,
+        f16: loss_sparse_categorical_crossentropy_f16,
     },
     LabelLoss {
         name: "categorical_generalized_cross_entropy",
@@ -59,6 +79,8 @@ pub static LABELS: &[LabelLoss] = &[
         options: "q, ignore_index",
         f32: loss_categorical_generalized_cross_entropy_f32,
         f64: loss_categorical_generalized_cross_entropy_f64,
+        bf16: loss_categorical_generalized_cross_entropy_bf16,
+        f16: loss_categorical_generalized_cross_entropy_f16,
     },
 ];
 
@@ -286,4 +308,58 @@ twins! {
         }
     }
 
+}
+
+halves! {
+    /// Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
+    /// on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
+    /// `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
+    /// gradient element rounded once to nearest even (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_sparse_categorical_crossentropy(
+        labels: *const i32,
+        y_pred: *const Half,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const f32,
+        class_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // the `_f32` function with 16-bit `y_pred` and `grad_out`), which is the
+        // contract of `half_label_call`.
+        unsafe {
+            half_label_call(
+                "loss_sparse_categorical_crossentropy",
+                loss_kind::LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
+    /// Categorical generalized cross-entropy in half precision: as
+    /// `loss_categorical_generalized_cross_entropy_f32` on 16-bit `y_pred` and
+    /// `grad_out`, with `float` weights and `loss_out` (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_categorical_generalized_cross_entropy(
+        labels: *const i32,
+        y_pred: *const Half,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const f32,
+        class_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_sparse_categorical_crossentropy_bf16`'s.
+        unsafe {
+            half_label_call(
+                "loss_categorical_generalized_cross_entropy",
+                loss_kind::LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
 }

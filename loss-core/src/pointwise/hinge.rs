@@ -2,7 +2,7 @@
 
 use super::{compute_pointwise, tf_maximum, Pointwise};
 use crate::error::Result;
-use crate::loss::{impl_loss, Targets};
+use crate::loss::{Loss, Targets};
 use crate::real::Real;
 use crate::reduction::Reduction;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -27,17 +27,26 @@ use std::marker::PhantomData;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hinge {
     squared: bool,
+    /// The label mapping fixed for the whole call ([`Loss::fix_binary_targets`]), or
+    /// `None` to decide it from the `y_true` of each `compute`.
+    map_binary: Option<bool>,
 }
 
 impl Hinge {
     /// `max(1 - t p, 0)`.
     pub fn new() -> Self {
-        Hinge { squared: false }
+        Hinge {
+            squared: false,
+            map_binary: None,
+        }
     }
 
     /// `max(1 - t p, 0)²`.
     pub fn squared() -> Self {
-        Hinge { squared: true }
+        Hinge {
+            squared: true,
+            map_binary: None,
+        }
     }
 }
 
@@ -86,11 +95,11 @@ fn compute<T: Real>(
     loss_out: ArrayViewMut1<'_, T>,
     grad_out: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    let map_binary = match &targets {
+    let map_binary = hinge.map_binary.unwrap_or_else(|| match &targets {
         Targets::Dense(t) => t.iter().all(|&v| v == T::zero() || v == T::one()),
         // Rejected by the kernel's own checks.
         Targets::Labels(_) => false,
-    };
+    });
     let kernel = Kernel {
         squared: hinge.squared,
         map_binary,
@@ -107,4 +116,32 @@ fn compute<T: Real>(
     )
 }
 
-impl_loss!(compute: Hinge);
+impl<T: Real> Loss<T> for Hinge {
+    fn compute(
+        &self,
+        targets: Targets<'_, T>,
+        y_pred: ArrayView2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+        grad_out: Option<ArrayViewMut2<'_, T>>,
+    ) -> Result<()> {
+        compute(
+            self,
+            targets,
+            y_pred,
+            sample_weight,
+            reduction,
+            loss_out,
+            grad_out,
+        )
+    }
+
+    fn reads_whole_targets(&self) -> bool {
+        true
+    }
+
+    fn fix_binary_targets(&mut self, all_binary: bool) {
+        self.map_binary = Some(all_binary);
+    }
+}

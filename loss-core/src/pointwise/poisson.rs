@@ -9,7 +9,7 @@ use crate::real::Real;
 /// (log-rates):
 ///
 /// ```text
-/// rate p:       f = p - t log(p + eps),   ∂f/∂p = 1 - t / (p + eps)
+/// rate p:       f = p - t log(p + eps),   ∂f/∂p = 1 - t / (p + eps) = (p - t + eps) / (p + eps)
 /// log-rate p:   f = exp(p) - t p,         ∂f/∂p = exp(p) - t
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,8 +46,12 @@ impl<T: Real> Pointwise<T> for Poisson<T> {
             let e = math::exp(p);
             (e - t * p, e - t)
         } else {
+            // `1 - t / r` as `((p - t) + eps) / r`: where `t` is close to `p`, the
+            // difference `p - t` is exact (Sterbenz) instead of a cancellation of two
+            // quotients near 1, so the small gradients keep their digits (the `f32`
+            // `1 - t / r` is 0 for `p = t > 2`, where the value is `eps / r`).
             let r = p + self.epsilon;
-            (p - t * math::ln(r), T::one() - t / r)
+            (p - t * math::ln(r), ((p - t) + self.epsilon) / r)
         }
     }
 }

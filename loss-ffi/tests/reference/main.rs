@@ -7,6 +7,7 @@ mod clip;
 mod common;
 mod ctc;
 mod dense;
+mod half;
 mod pairs;
 mod sequence;
 mod sparse;
@@ -71,8 +72,8 @@ fn run_case(case: &Value) -> Vec<String> {
     })
 }
 
-#[test]
-fn reference_cases_pass_through_the_c_abi() {
+/// The reference files, sorted.
+fn reference_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/reference");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -81,6 +82,12 @@ fn reference_cases_pass_through_the_c_abi() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no reference files in {}", dir.display());
+    files
+}
+
+#[test]
+fn reference_cases_pass_through_the_c_abi() {
+    let files = reference_files();
     let mut per_function: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     for file in &files {
@@ -119,6 +126,42 @@ fn reference_cases_pass_through_the_c_abi() {
     assert!(
         failures.is_empty(),
         "{} reference cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every dense and label case through the `_bf16` and `_f16` twins, against the
+/// `_f64` function on the same half-rounded inputs (`half.rs`).
+#[test]
+fn half_twins_match_f64_on_half_rounded_reference_inputs() {
+    let files = reference_files();
+    let (mut run, mut failures, mut f32_rule) = (0usize, Vec::new(), 0usize);
+    for file in &files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            if let Some(bad) = half::run_case_half(case, &mut f32_rule) {
+                run += 1;
+                if !bad.is_empty() {
+                    failures.push(format!(
+                        "{}: {}",
+                        case["id"].as_str().unwrap(),
+                        bad.join("; ")
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "reference half twins (bf16, f16) vs f32 and f64: {run} cases run, {} passed, {} failed \
+         ({f32_rule} half runs held to the f32 twin, which misses f64 there itself)",
+        run - failures.len(),
+        failures.len()
+    );
+    assert!(run > 500, "only {run} dense and label cases found");
+    assert!(
+        failures.is_empty(),
+        "{} cases failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
