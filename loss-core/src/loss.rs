@@ -53,6 +53,17 @@ pub trait Loss<T: Real>: Sync {
     fn fix_binary_targets(&mut self, all_binary: bool) {
         let _ = all_binary;
     }
+
+    /// Computes a half-precision call with the data loaded and stored as 16-bit
+    /// values in the kernel's own loop (the elementwise losses, whose speed is their
+    /// memory traffic), or `None` (the default) when the loss has no such loop: the
+    /// caller then computes it in staged parts ([`crate::half::parts`]). Either way
+    /// the arithmetic is the `f32` kernel's, and each gradient element its `f32`
+    /// value rounded once. Only `Loss<f32>` implementations give `Some`.
+    fn compute_half(&self, call: &mut crate::half::HalfCall<'_>) -> Option<Result<()>> {
+        let _ = call;
+        None
+    }
 }
 
 /// Contiguous slices of the inputs and outputs of one dense call, checked for shape.
@@ -212,13 +223,39 @@ pub(crate) fn contiguity(name: &str) -> crate::LossError {
 /// Implements [`Loss<T>`] for every `T: Real` for each listed type, by forwarding to
 /// a generic function `compute(&self, targets, y_pred, sample_weight, reduction,
 /// loss_out, grad_out)`: `impl_loss!(path::to::compute: TypeA, TypeB<T>);` (`T` names
-/// the float type).
+/// the float type). `impl_loss!(pointwise: Type<T>)` is the form of an elementwise
+/// kernel: the fused pass of [`crate::pointwise`], in `f32`, `f64` and on half data
+/// ([`Loss::compute_half`]).
 ///
 /// Every loss gets its impl this way, not from a blanket impl over a kernel trait: a
 /// blanket `impl<K: Kernel<T>> Loss<T> for K` would forbid generic impls for any other
 /// type, since coherence cannot rule out that the type also implements the kernel
 /// trait (a downstream crate may implement `Kernel<Local>` for `Type<Local>`).
 macro_rules! impl_loss {
+    (pointwise: $ty:ty) => {
+        impl<T: $crate::real::Real> $crate::loss::Loss<T> for $ty {
+            fn compute(
+                &self,
+                targets: $crate::loss::Targets<'_, T>,
+                y_pred: ndarray::ArrayView2<'_, T>,
+                sample_weight: Option<ndarray::ArrayView1<'_, T>>,
+                reduction: $crate::reduction::Reduction,
+                loss_out: ndarray::ArrayViewMut1<'_, T>,
+                grad_out: Option<ndarray::ArrayViewMut2<'_, T>>,
+            ) -> $crate::error::Result<()> {
+                $crate::pointwise::compute_pointwise(
+                    self, targets, y_pred, sample_weight, reduction, loss_out, grad_out,
+                )
+            }
+
+            fn compute_half(
+                &self,
+                call: &mut $crate::half::HalfCall<'_>,
+            ) -> Option<$crate::error::Result<()>> {
+                T::pointwise_half(self, call)
+            }
+        }
+    };
     ($compute:path: $($ty:ty),+ $(,)?) => {
         $(
             impl<T: $crate::real::Real> $crate::loss::Loss<T> for $ty {

@@ -44,6 +44,17 @@ pub trait Real:
     /// Widens to `f64` (exact).
     fn to_f64_lossless(self) -> f64;
 
+    /// The elementwise kernel `kernel` on a half-precision call, loaded and stored in
+    /// its own loop: `Some` for `f32` (the type half data is computed in), `None`
+    /// for `f64`. (How a generic `Loss<T>` impl reaches the `f32`-only code.)
+    fn pointwise_half<K: crate::pointwise::Pointwise<Self>>(
+        kernel: &K,
+        call: &mut crate::half::HalfCall<'_>,
+    ) -> Option<crate::error::Result<()>> {
+        let _ = (kernel, call);
+        None
+    }
+
     /// `sign(x)` with `sign(0) = 0` and `sign(NaN) = NaN`, as TensorFlow's `sign` (the
     /// gradient it gives for `|x|`).
     #[inline(always)]
@@ -65,6 +76,12 @@ pub trait Real:
 
 impl Real for f32 {
     const NAME: &'static str = "f32";
+    fn pointwise_half<K: crate::pointwise::Pointwise<Self>>(
+        kernel: &K,
+        call: &mut crate::half::HalfCall<'_>,
+    ) -> Option<crate::error::Result<()>> {
+        Some(crate::pointwise::compute_half(kernel, call))
+    }
     #[inline]
     fn of(x: f64) -> Self {
         x as f32

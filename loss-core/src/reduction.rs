@@ -123,7 +123,7 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
     /// `losses[k]` receives what `sample(first + k, ..)` would return and, when
     /// `grads` is given (their gradient rows, contiguous), the gradients scaled by
     /// `scales[k]`. Called only when `block_len() > 1`.
-    fn block(&self, first: usize, grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
+    fn block(&self, first: usize, grads: Option<&mut G>, scales: &[T], losses: &mut [T]) {
         let _ = (first, grads, scales, losses);
         unreachable!("block() of a kernel without blocks")
     }
@@ -141,7 +141,7 @@ pub trait SampleKernel<T, G: ?Sized = [T]>: Sync {
         &self,
         first: usize,
         n: usize,
-        grads: Option<&mut [T]>,
+        grads: Option<&mut G>,
         scale: T,
         lanes: &mut [T; LANES],
     ) {
@@ -171,19 +171,21 @@ impl<T: Send> SampleOutputs<[T]> for Strided<'_, T> {
 
 /// Runs `kernel` over `batch` samples, applies `weights` and `reduction`, writes the
 /// result to `loss_out` (`reduction.output_len(batch)` values) and, when given, the
-/// gradient of the reduced value to `grad` (`batch * kernel.grad_len()` values).
+/// gradient of the reduced value to `grad` (`batch * kernel.grad_len()` values of the
+/// gradient's storage `E`: `T` itself, or a half type the kernel rounds to).
 ///
 /// The caller has validated every size; nothing here fails.
-pub fn reduce<T, K, W>(
+pub fn reduce<T, E, K, W>(
     kernel: &K,
     weights: &W,
     batch: usize,
     reduction: Reduction,
     loss_out: &mut [T],
-    grad: Option<&mut [T]>,
+    grad: Option<&mut [E]>,
 ) where
     T: Real,
-    K: SampleKernel<T> + ?Sized,
+    E: Send,
+    K: SampleKernel<T, [E]> + ?Sized,
     W: SampleWeights<T> + ?Sized,
 {
     let dim = kernel.grad_len();
@@ -197,7 +199,7 @@ pub fn reduce<T, K, W>(
     // The samples of a leaf in blocks; each block's weighted losses go to the leaf's
     // lane sums in sample order, as one sample at a time would.
     let leaf =
-        |r: Range<usize>, mut lo: Strided<'_, T>, mut go: Strided<'_, T>, scale: Scale<T>| {
+        |r: Range<usize>, mut lo: Strided<'_, T>, mut go: Strided<'_, E>, scale: Scale<T>| {
             let mut acc = LeafSum::new();
             let (mut w, mut scales, mut losses) = (
                 [T::zero(); MAX_BLOCK],
@@ -270,7 +272,7 @@ impl<T: Real> LeafSum<T> {
     /// [`LANES`] values, or one value at a time.
     #[inline(always)]
     pub(crate) fn add(&mut self, v: &[T]) {
-        if self.len % LANES != 0 {
+        if !self.len.is_multiple_of(LANES) {
             for &x in v {
                 self.acc[self.len % LANES] += x;
                 self.len += 1;

@@ -237,7 +237,7 @@ struct Inputs<T> {
 /// Sequence cross-entropy sees each row of `dim` predictions as `time` steps of
 /// `vocab` values: `(time, vocab)`.
 fn seq_shape(dim: usize) -> (usize, usize) {
-    if dim % 2 == 0 {
+    if dim.is_multiple_of(2) {
         (2, dim / 2)
     } else {
         (1, dim)
@@ -288,7 +288,7 @@ impl<T: Real> Inputs<T> {
         // five the ignored label; lengths in [0, time].
         let (time, vocab) = seq_shape(d);
         let seq_targets = Array1::from_shape_fn(b * time, |k| match c.params.ignore {
-            Some(ig) if (c.u[k] * 1e3) as u64 % 5 == 0 => ig,
+            Some(ig) if ((c.u[k] * 1e3) as u64).is_multiple_of(5) => ig,
             _ => (c.u[k] * vocab as f64) as i32,
         });
         let lengths = Array1::from_shape_fn(b, |i| (c.u[2 * n + i] * (time + 1) as f64) as i32);

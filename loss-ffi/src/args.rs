@@ -46,7 +46,7 @@ pub fn non_null<T>(p: *const T, name: &str) -> Result<()> {
 
 /// Fails with `LOSS_ERROR_INVALID_ARGUMENT` naming `name` when `p` is not aligned for `T`.
 pub fn aligned<T>(p: *const T, name: &str) -> Result<()> {
-    if (p as usize) % align_of::<T>() == 0 {
+    if (p as usize).is_multiple_of(align_of::<T>()) {
         Ok(())
     } else {
         Err(Error::new(

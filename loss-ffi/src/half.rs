@@ -6,7 +6,7 @@ use crate::args::{elements, input, non_null, optional_input, optional_output, ou
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::half::parts::{compute_in_parts, HalfTargets};
-use loss_core::half::{Bf16, Half, F16};
+use loss_core::half::{Bf16, Half, HalfDense, F16};
 use loss_core::{Loss, LossError};
 use std::ops::Range;
 
@@ -163,16 +163,32 @@ pub(crate) unsafe fn half_dense_call<H: HalfType, L: Loss<f32>>(
         // `loss_bf16`/`loss_f16` and their core types share the layout of `u16`.
         let y_true = unsafe { input(y_true.cast::<H::Core>(), n, "y_true") }?;
         let mut loss = make(&c.opts)?;
-        compute_in_parts(
-            &mut loss,
-            HalfTargets::Dense(y_true),
-            c.y_pred,
+        // The elementwise losses convert in their own loop; the others are
+        // computed in staged parts.
+        let mut call = H::Core::wrap(HalfDense {
+            y_true,
+            y_pred: c.y_pred,
             batch,
             dim,
-            c.sample_weight,
-            c.opts.reduction,
-            c.loss_out,
-            c.grad_out,
+            sample_weight: c.sample_weight,
+            reduction: c.opts.reduction,
+            loss_out: c.loss_out,
+            grad_out: c.grad_out,
+        });
+        if let Some(done) = loss.compute_half(&mut call) {
+            return done.map_err(Error::from);
+        }
+        let d = H::Core::unwrap(call);
+        compute_in_parts(
+            &mut loss,
+            HalfTargets::Dense(d.y_true),
+            d.y_pred,
+            batch,
+            dim,
+            d.sample_weight,
+            d.reduction,
+            d.loss_out,
+            d.grad_out,
         )
         .map_err(Error::from)
     })

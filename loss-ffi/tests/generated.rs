@@ -86,7 +86,7 @@ fn every_registry_loss_is_on_every_surface() {
     let readme = committed("README.md");
     for d in loss::DENSE {
         let n = d.name;
-        for ty in ["f32", "f64"] {
+        for ty in ["f32", "f64", "bf16", "f16"] {
             assert!(
                 header.contains(&format!(" loss_{n}_{ty}(")),
                 "loss.h lacks loss_{n}_{ty}"
@@ -113,6 +113,15 @@ fn every_registry_loss_is_on_every_surface() {
             readme.contains(&format!("| `{n}` |")),
             "README.md lacks {n}"
         );
+    }
+    for l in loss::LABELS {
+        for ty in ["f32", "f64", "bf16", "f16"] {
+            assert!(
+                header.contains(&format!(" loss_{}_{ty}(", l.name)),
+                "loss.h lacks loss_{}_{ty}",
+                l.name
+            );
+        }
     }
 }
 
@@ -141,7 +150,7 @@ fn sources(dir: &str, ext: &str) -> String {
 
 #[test]
 fn every_exported_function_is_on_every_surface() {
-    // The functions loss.h declares, by base name (without _f32/_f64).
+    // The functions loss.h declares, by base name (without _f32/_f64/_bf16/_f16).
     let header = committed("include/loss.h");
     let mut names: Vec<String> = header
         .lines()
@@ -153,6 +162,8 @@ fn every_exported_function_is_on_every_surface() {
         .map(|n| {
             n.trim_end_matches("_f32")
                 .trim_end_matches("_f64")
+                .trim_end_matches("_bf16")
+                .trim_end_matches("_f16")
                 .to_string()
         })
         .collect();

@@ -24,8 +24,50 @@ pub mod parts;
 
 pub use convert::{narrow, widen};
 
+#[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+use crate::kernels::simd::Isa;
+use crate::kernels::simd::{Simd, LANES};
+
+/// One call of a dense-target loss on half-precision data: `y_true` and `y_pred`
+/// `[batch, dim]`, `sample_weight` `[batch]` or `None`, `loss_out`
+/// `reduction.output_len(batch)` values, `grad_out` `[batch, dim]` or `None`.
+#[derive(Debug)]
+pub struct HalfDense<'a, H> {
+    /// Targets, `[batch, dim]`.
+    pub y_true: &'a [H],
+    /// Predictions, `[batch, dim]`.
+    pub y_pred: &'a [H],
+    /// Samples.
+    pub batch: usize,
+    /// Values per sample.
+    pub dim: usize,
+    /// Per-sample weights.
+    pub sample_weight: Option<&'a [f32]>,
+    /// How the per-sample losses are combined.
+    pub reduction: crate::Reduction,
+    /// The loss.
+    pub loss_out: &'a mut [f32],
+    /// The gradient with respect to `y_pred`, rounded to `H`.
+    pub grad_out: Option<&'a mut [H]>,
+}
+
+/// A [`HalfDense`] call of either half type, for [`crate::Loss::compute_half`].
+#[derive(Debug)]
+pub enum HalfCall<'a> {
+    /// bfloat16 data.
+    Bf16(HalfDense<'a, Bf16>),
+    /// binary16 data.
+    F16(HalfDense<'a, F16>),
+}
+
 /// A 16-bit floating-point storage type: [`Bf16`] or [`F16`].
-pub trait Half: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static {
+pub trait Half:
+    Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + Store<f32> + 'static
+{
+    /// `d` as a [`HalfCall`].
+    fn wrap(d: HalfDense<'_, Self>) -> HalfCall<'_>;
+    /// The [`HalfDense`] of a call made by [`Half::wrap`].
+    fn unwrap(c: HalfCall<'_>) -> HalfDense<'_, Self>;
     /// The name used in symbols and messages: `"bf16"` or `"f16"`.
     const NAME: &'static str;
     /// The value with these bits.
@@ -62,6 +104,15 @@ impl std::fmt::Debug for F16 {
 }
 
 impl Half for Bf16 {
+    fn wrap(d: HalfDense<'_, Self>) -> HalfCall<'_> {
+        HalfCall::Bf16(d)
+    }
+    fn unwrap(c: HalfCall<'_>) -> HalfDense<'_, Self> {
+        match c {
+            HalfCall::Bf16(d) => d,
+            HalfCall::F16(_) => unreachable!("a bf16 call wraps bf16 data"),
+        }
+    }
     const NAME: &'static str = "bf16";
     #[inline(always)]
     fn from_bits(bits: u16) -> Self {
@@ -82,6 +133,15 @@ impl Half for Bf16 {
 }
 
 impl Half for F16 {
+    fn wrap(d: HalfDense<'_, Self>) -> HalfCall<'_> {
+        HalfCall::F16(d)
+    }
+    fn unwrap(c: HalfCall<'_>) -> HalfDense<'_, Self> {
+        match c {
+            HalfCall::F16(d) => d,
+            HalfCall::Bf16(_) => unreachable!("an f16 call wraps f16 data"),
+        }
+    }
     const NAME: &'static str = "f16";
     #[inline(always)]
     fn from_bits(bits: u16) -> Self {
@@ -166,6 +226,161 @@ pub(crate) fn f32_bits_to_f16(x: u32) -> u16 {
         ((v + magic).to_bits() - 0x4B00_0000) & 0x07FF
     };
     sign | mag as u16
+}
+
+/// How the kernels read and write a buffer's elements: as `T` itself (`f32`, `f64`),
+/// or as a half type widened to `T = f32` on load and rounded on store. The block
+/// forms convert [`LANES`] values at once (fixed-size arrays, which the compiler keeps
+/// in vector registers), with F16C where the instruction-set token says the CPU has
+/// it (the same bits as the scalar forms).
+pub trait Store<T: Copy>: Copy + Send + Sync + 'static {
+    /// The value, widened.
+    fn load(self) -> T;
+    /// `x` rounded to this storage.
+    fn store(x: T) -> Self;
+    /// The values themselves when this storage is `T` (no conversion), else `None`:
+    /// lets a kernel keep its plain loop for `f32` and `f64`.
+    #[inline(always)]
+    fn as_native(s: &[Self]) -> Option<&[T]> {
+        let _ = s;
+        None
+    }
+    /// [`Store::as_native`] of a buffer being written.
+    #[inline(always)]
+    fn as_native_mut(s: &mut [Self]) -> Option<&mut [T]> {
+        let _ = s;
+        None
+    }
+    /// [`Store::load`] of a block.
+    #[inline(always)]
+    fn load_block<S: Simd>(_simd: S, src: &[Self; LANES]) -> [T; LANES] {
+        std::array::from_fn(|k| src[k].load())
+    }
+    /// [`Store::store`] of a block.
+    #[inline(always)]
+    fn store_block<S: Simd>(_simd: S, src: &[T; LANES], dst: &mut [Self; LANES]) {
+        for k in 0..LANES {
+            dst[k] = Self::store(src[k]);
+        }
+    }
+}
+
+impl<T: crate::Real> Store<T> for T {
+    #[inline(always)]
+    fn as_native(s: &[Self]) -> Option<&[T]> {
+        Some(s)
+    }
+    #[inline(always)]
+    fn as_native_mut(s: &mut [Self]) -> Option<&mut [T]> {
+        Some(s)
+    }
+    #[inline(always)]
+    fn load(self) -> T {
+        self
+    }
+    #[inline(always)]
+    fn store(x: T) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn load_block<S: Simd>(_simd: S, src: &[Self; LANES]) -> [T; LANES] {
+        *src
+    }
+    #[inline(always)]
+    fn store_block<S: Simd>(_simd: S, src: &[T; LANES], dst: &mut [Self; LANES]) {
+        *dst = *src;
+    }
+}
+
+impl Store<f32> for Bf16 {
+    #[inline(always)]
+    fn load(self) -> f32 {
+        self.to_f32()
+    }
+    #[inline(always)]
+    fn store(x: f32) -> Self {
+        Bf16::from_f32(x)
+    }
+}
+
+impl Store<f32> for F16 {
+    #[inline(always)]
+    fn load(self) -> f32 {
+        self.to_f32()
+    }
+    #[inline(always)]
+    fn store(x: f32) -> Self {
+        F16::from_f32(x)
+    }
+    #[inline(always)]
+    fn load_block<S: Simd>(_simd: S, src: &[Self; LANES]) -> [f32; LANES] {
+        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+        if S::ISA == Isa::Avx512 {
+            use std::arch::x86_64::{__m512, _mm256_loadu_si256, _mm512_cvtph_ps};
+            // SAFETY: an AVX-512 token is made only inside `simd::dispatch`'s function
+            // compiled with AVX-512F, after checking that the CPU has it; the
+            // unaligned load reads the 16 values of `src`, and one `__m512` is
+            // sixteen `f32` (same size, every bit pattern valid).
+            unsafe {
+                let h = _mm256_loadu_si256(src.as_ptr().cast());
+                return std::mem::transmute::<__m512, [f32; LANES]>(_mm512_cvtph_ps(h));
+            }
+        }
+        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+        if S::ISA != Isa::Baseline {
+            use std::arch::x86_64::{__m256, _mm256_cvtph_ps, _mm_loadu_si128};
+            // SAFETY: a token of an instruction set above the baseline is made only
+            // inside `simd::dispatch`'s functions compiled with F16C, after checking
+            // that the CPU has it; the two unaligned loads read the 16 values of
+            // `src`, and two `__m256` are sixteen `f32` (same size, every bit
+            // pattern valid).
+            unsafe {
+                let p = src.as_ptr().cast::<u16>();
+                let lo = _mm256_cvtph_ps(_mm_loadu_si128(p.cast()));
+                let hi = _mm256_cvtph_ps(_mm_loadu_si128(p.add(8).cast()));
+                return std::mem::transmute::<[__m256; 2], [f32; LANES]>([lo, hi]);
+            }
+        }
+        std::array::from_fn(|k| src[k].to_f32())
+    }
+    #[inline(always)]
+    fn store_block<S: Simd>(_simd: S, src: &[f32; LANES], dst: &mut [Self; LANES]) {
+        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+        if S::ISA == Isa::Avx512 {
+            use std::arch::x86_64::{
+                __m256i, __m512, _mm512_cvtps_ph, _MM_FROUND_NO_EXC, _MM_FROUND_TO_NEAREST_INT,
+            };
+            const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+            // SAFETY: as in `load_block` (AVX-512F enabled and present); sixteen
+            // `f32` are one `__m512`, and one `__m256i` is sixteen `u16`, the layout
+            // of `F16` (`#[repr(transparent)]`), every bit pattern valid.
+            unsafe {
+                let x = std::mem::transmute::<[f32; LANES], __m512>(*src);
+                let h = _mm512_cvtps_ph::<NEAREST>(x);
+                *dst = std::mem::transmute::<__m256i, [F16; LANES]>(h);
+            }
+            return;
+        }
+        #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
+        if S::ISA != Isa::Baseline {
+            use std::arch::x86_64::{__m128i, __m256, _mm256_cvtps_ph, _MM_FROUND_TO_NEAREST_INT};
+            // SAFETY: as in `load_block` (F16C enabled and present); sixteen `f32`
+            // are two `__m256`, and two `__m128i` are sixteen `u16`, the layout of
+            // `F16` (`#[repr(transparent)]`), every bit pattern valid.
+            unsafe {
+                let [lo, hi] = std::mem::transmute::<[f32; LANES], [__m256; 2]>(*src);
+                let h = [
+                    _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(lo),
+                    _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(hi),
+                ];
+                *dst = std::mem::transmute::<[__m128i; 2], [F16; LANES]>(h);
+            }
+            return;
+        }
+        for k in 0..LANES {
+            dst[k] = F16::from_f32(src[k]);
+        }
+    }
 }
 
 #[cfg(test)]

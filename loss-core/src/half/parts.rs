@@ -27,7 +27,7 @@
 //! process-wide free list and returned to it, so that later calls allocate nothing
 //! once the list holds as many buffers, as large, as they use at once.
 
-use super::{narrow, widen, Half};
+use super::{narrow, widen, Half, HalfDense};
 use crate::error::{ensure_shape, LossError, Result};
 use crate::kernels::threads;
 use crate::kernels::tree::{tree_sum, Strided};
@@ -60,6 +60,66 @@ pub enum HalfTargets<'a, H> {
     },
 }
 
+/// The shape checks of a dense half call (those of every `f32` call).
+pub(crate) fn check_dense<H>(d: &HalfDense<'_, H>) -> Result<()> {
+    check_common(
+        d.y_pred.len(),
+        d.batch,
+        d.dim,
+        d.sample_weight,
+        d.reduction,
+        d.loss_out.len(),
+        d.grad_out.as_deref().map(<[H]>::len),
+    )?;
+    ensure_shape(d.y_true.len() == d.y_pred.len(), || {
+        format!(
+            "y_true has {} values, y_pred [{}, {}]",
+            d.y_true.len(),
+            d.batch,
+            d.dim
+        )
+    })
+}
+
+/// The checks every half call shares; returns `batch * dim`.
+fn check_common(
+    y_pred: usize,
+    batch: usize,
+    dim: usize,
+    sample_weight: Option<&[f32]>,
+    reduction: Reduction,
+    loss_out: usize,
+    grad_out: Option<usize>,
+) -> Result<usize> {
+    ensure_shape(batch > 0 && dim > 0, || {
+        format!("y_pred is [{batch}, {dim}]: sizes must be non-zero")
+    })?;
+    let n = batch
+        .checked_mul(dim)
+        .ok_or_else(|| LossError::Shape(format!("[{batch}, {dim}] overflows")))?;
+    ensure_shape(y_pred == n, || {
+        format!("y_pred has {y_pred} values for [{batch}, {dim}]")
+    })?;
+    if let Some(w) = sample_weight {
+        ensure_shape(w.len() == batch, || {
+            format!(
+                "sample_weight has {} values for a batch of {batch}",
+                w.len()
+            )
+        })?;
+    }
+    let want = reduction.output_len(batch);
+    ensure_shape(loss_out == want, || {
+        format!("loss_out has {loss_out} values, {reduction:?} needs {want}")
+    })?;
+    if let Some(g) = grad_out {
+        ensure_shape(g == n, || {
+            format!("grad_out has {g} values for [{batch}, {dim}]")
+        })?;
+    }
+    Ok(n)
+}
+
 /// Computes `loss` on half-precision `y_pred` (`[batch, dim]`) against `targets`,
 /// writing the reduced loss to `loss_out` (`reduction.output_len(batch)` values) and,
 /// when given, the gradient of the reduced loss to `grad_out` (`[batch, dim]`), each
@@ -82,35 +142,15 @@ pub fn compute_in_parts<H: Half, L: Loss<f32>>(
     loss_out: &mut [f32],
     grad_out: Option<&mut [H]>,
 ) -> Result<()> {
-    ensure_shape(batch > 0 && dim > 0, || {
-        format!("y_pred is [{batch}, {dim}]: sizes must be non-zero")
-    })?;
-    let n = batch
-        .checked_mul(dim)
-        .ok_or_else(|| LossError::Shape(format!("[{batch}, {dim}] overflows")))?;
-    ensure_shape(y_pred.len() == n, || {
-        format!("y_pred has {} values for [{batch}, {dim}]", y_pred.len())
-    })?;
-    if let Some(w) = sample_weight {
-        ensure_shape(w.len() == batch, || {
-            format!(
-                "sample_weight has {} values for a batch of {batch}",
-                w.len()
-            )
-        })?;
-    }
-    let want = reduction.output_len(batch);
-    ensure_shape(loss_out.len() == want, || {
-        format!(
-            "loss_out has {} values, {reduction:?} needs {want}",
-            loss_out.len()
-        )
-    })?;
-    if let Some(g) = &grad_out {
-        ensure_shape(g.len() == n, || {
-            format!("grad_out has {} values for [{batch}, {dim}]", g.len())
-        })?;
-    }
+    let n = check_common(
+        y_pred.len(),
+        batch,
+        dim,
+        sample_weight,
+        reduction,
+        loss_out.len(),
+        grad_out.as_deref().map(<[H]>::len),
+    )?;
     match targets {
         HalfTargets::Dense(y_true) => {
             ensure_shape(y_true.len() == n, || {

@@ -38,10 +38,12 @@ macro_rules! add_by {
     }};
 }
 
-/// `Lane` for `$t`, whose AVX2 vectors hold `$w256` values and SSE2 vectors `$w128`,
-/// with those widths' unaligned load, add and store intrinsics.
+/// `Lane` for `$t`, whose AVX-512 vectors hold `$w512` values, AVX2 vectors `$w256`
+/// and SSE2 vectors `$w128`, with those widths' unaligned load, add and store
+/// intrinsics.
 macro_rules! impl_lane {
-    ($t:ty, $w256:literal, $l256:ident, $a256:ident, $s256:ident,
+    ($t:ty, $w512:literal, $l512:ident, $a512:ident, $s512:ident,
+     $w256:literal, $l256:ident, $a256:ident, $s256:ident,
      $w128:literal, $l128:ident, $a128:ident, $s128:ident) => {
         impl Lane for $t {
             const NEG_ZERO: $t = -0.0;
@@ -52,10 +54,11 @@ macro_rules! impl_lane {
                 let _ = simd;
                 #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
                 match S::ISA {
-                    // AVX-512 adds as AVX2 does: its intrinsics need Rust 1.89 (the
-                    // crate supports 1.82), and one addition per 16 values is not what
-                    // bounds a loop.
-                    Isa::Avx512 | Isa::Avx2 => add_by!(acc, x, $w256, $l256, $a256, $s256),
+                    // Whole 512-bit vectors: adding a 512-bit value through two
+                    // 256-bit halves makes the loops store it and load it back in
+                    // halves, a stall on every block.
+                    Isa::Avx512 => add_by!(acc, x, $w512, $l512, $a512, $s512),
+                    Isa::Avx2 => add_by!(acc, x, $w256, $l256, $a256, $s256),
                     Isa::Baseline => add_by!(acc, x, $w128, $l128, $a128, $s128),
                 }
                 #[cfg(not(all(target_arch = "x86_64", not(loss_portable))))]
@@ -69,6 +72,10 @@ macro_rules! impl_lane {
 
 impl_lane!(
     f32,
+    16,
+    _mm512_loadu_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps,
     8,
     _mm256_loadu_ps,
     _mm256_add_ps,
@@ -80,6 +87,10 @@ impl_lane!(
 );
 impl_lane!(
     f64,
+    8,
+    _mm512_loadu_pd,
+    _mm512_add_pd,
+    _mm512_storeu_pd,
     4,
     _mm256_loadu_pd,
     _mm256_add_pd,

@@ -40,11 +40,11 @@ mod sealed {
 #[derive(Clone, Copy, Debug)]
 pub struct OnBaseline(());
 
-/// AVX2 and FMA (x86-64).
+/// AVX2, FMA and F16C (x86-64; every AVX2 processor has F16C).
 #[derive(Clone, Copy, Debug)]
 pub struct OnAvx2(());
 
-/// AVX-512 F/BW/DQ/VL, with AVX2 and FMA (x86-64).
+/// AVX-512 F/BW/DQ/VL, with AVX2, FMA and F16C (x86-64).
 #[derive(Clone, Copy, Debug)]
 pub struct OnAvx512(());
 
@@ -125,9 +125,13 @@ fn detect_cpu() -> Isa {
         && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx2")
         && is_x86_feature_detected!("fma")
+        && is_x86_feature_detected!("f16c")
     {
         Isa::Avx512
-    } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+    } else if is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+        && is_x86_feature_detected!("f16c")
+    {
         Isa::Avx2
     } else {
         Isa::Baseline
@@ -155,11 +159,11 @@ pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
         if isa as u8 <= Isa::detected() as u8 {
             match isa {
                 // SAFETY: `isa` is at most the detected instruction set (checked just
-                // above), so the CPU has every AVX-512 feature, AVX2 and FMA, the
+                // above), so the CPU has every AVX-512 feature, AVX2, FMA and F16C, the
                 // features `run_avx512` enables.
                 Isa::Avx512 => return unsafe { run_avx512(k) },
                 // SAFETY: `isa` is at most the detected instruction set, so the CPU has
-                // AVX2 and FMA, the features `run_avx2` enables.
+                // AVX2, FMA and F16C, the features `run_avx2` enables.
                 Isa::Avx2 => return unsafe { run_avx2(k) },
                 Isa::Baseline => {}
             }
@@ -170,13 +174,13 @@ pub fn dispatch_with<K: Kernel>(isa: Isa, k: K) -> K::Output {
 }
 
 #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")]
 unsafe fn run_avx512<K: Kernel>(k: K) -> K::Output {
     k.run(OnAvx512(()))
 }
 
 #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn run_avx2<K: Kernel>(k: K) -> K::Output {
     k.run(OnAvx2(()))
 }

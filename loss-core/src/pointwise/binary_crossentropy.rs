@@ -3,7 +3,8 @@
 use super::{compute_pointwise, tf_clip, Pointwise};
 use crate::error::{check_epsilon, check_label_smoothing, non_negative, Result};
 use crate::kernels::math;
-use crate::loss::Targets;
+use crate::half::HalfCall;
+use crate::loss::{Loss, Targets};
 use crate::real::Real;
 use crate::reduction::Reduction;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -146,5 +147,34 @@ fn compute<T: Real>(
     }
 }
 
-// Its Loss impl: the fused single pass of every elementwise kernel, one per form.
-crate::loss::impl_loss!(compute: BinaryCrossentropy<T>);
+// Its Loss impl: the fused single pass of every elementwise kernel, one per form
+// (also on half data).
+impl<T: Real> Loss<T> for BinaryCrossentropy<T> {
+    fn compute(
+        &self,
+        targets: Targets<'_, T>,
+        y_pred: ArrayView2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+        grad_out: Option<ArrayViewMut2<'_, T>>,
+    ) -> Result<()> {
+        compute(
+            self,
+            targets,
+            y_pred,
+            sample_weight,
+            reduction,
+            loss_out,
+            grad_out,
+        )
+    }
+
+    fn compute_half(&self, call: &mut HalfCall<'_>) -> Option<Result<()>> {
+        match (self.from_logits, self.pos_weight != T::one()) {
+            (false, _) => T::pointwise_half(&Form::<T, false, false>(*self), call),
+            (true, false) => T::pointwise_half(&Form::<T, true, false>(*self), call),
+            (true, true) => T::pointwise_half(&Form::<T, true, true>(*self), call),
+        }
+    }
+}

@@ -92,4 +92,4 @@ impl<T: Real> Pointwise<T> for BinaryFocalCrossentropy<T> {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: BinaryFocalCrossentropy<T>);
+crate::loss::impl_loss!(pointwise: BinaryFocalCrossentropy<T>);

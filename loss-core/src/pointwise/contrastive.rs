@@ -38,4 +38,4 @@ impl<T: Real> Pointwise<T> for Contrastive<T> {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: Contrastive<T>);
+crate::loss::impl_loss!(pointwise: Contrastive<T>);

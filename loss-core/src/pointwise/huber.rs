@@ -54,4 +54,4 @@ impl<T: Real> Pointwise<T> for Huber<T> {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: Huber<T>);
+crate::loss::impl_loss!(pointwise: Huber<T>);

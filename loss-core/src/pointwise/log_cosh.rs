@@ -29,4 +29,4 @@ impl<T: Real> Pointwise<T> for LogCosh {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: LogCosh);
+crate::loss::impl_loss!(pointwise: LogCosh);

@@ -21,4 +21,4 @@ impl<T: Real> Pointwise<T> for MeanAbsoluteError {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: MeanAbsoluteError);
+crate::loss::impl_loss!(pointwise: MeanAbsoluteError);

@@ -39,4 +39,4 @@ impl<T: Real> Pointwise<T> for MeanAbsolutePercentageError<T> {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: MeanAbsolutePercentageError<T>);
+crate::loss::impl_loss!(pointwise: MeanAbsolutePercentageError<T>);

@@ -22,4 +22,4 @@ impl<T: Real> Pointwise<T> for MeanSquaredError {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: MeanSquaredError);
+crate::loss::impl_loss!(pointwise: MeanSquaredError);

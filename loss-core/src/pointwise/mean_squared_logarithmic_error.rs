@@ -44,4 +44,4 @@ impl<T: Real> Pointwise<T> for MeanSquaredLogarithmicError<T> {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: MeanSquaredLogarithmicError<T>);
+crate::loss::impl_loss!(pointwise: MeanSquaredLogarithmicError<T>);

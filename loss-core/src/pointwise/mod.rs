@@ -1,7 +1,7 @@
 //! Elementwise losses: each is one [`Pointwise`] kernel (the value of one element and
 //! its derivative) in a file of its own; this module turns each of them into a
 //! [`Loss`](crate::Loss) with a fused single pass (its file implements `Loss` with
-//! `impl_loss!(super::compute_pointwise: ..)`; build.rs declares the module).
+//! `impl_loss!(pointwise: ..)`; build.rs declares the module).
 //!
 //! The per-sample loss is the mean over the row (`l_i = 1/dim Σ_j f(t_ij, p_ij)`), or
 //! the sum for kernels with [`Pointwise::ROW_SUM`].
@@ -23,6 +23,7 @@ pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
 pub use poisson::Poisson;
 
 use crate::error::Result;
+use crate::half::{Half, HalfCall, HalfDense, Store};
 use crate::kernels::simd::dispatch;
 use crate::kernels::simd::LANES;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
@@ -48,22 +49,24 @@ pub trait Pointwise<T: Real>: Sync + Copy {
     fn value_and_derivative(&self, t: T, p: T) -> (T, T);
 }
 
-/// Rows of an elementwise loss as a [`SampleKernel`].
-struct Rows<'a, T, K> {
+/// Rows of an elementwise loss as a [`SampleKernel`], its inputs and gradient stored
+/// as `E` (`T`, or a half type for `T = f32`).
+struct Rows<'a, T, K, E = T> {
     kernel: &'a K,
-    y_true: &'a [T],
-    y_pred: &'a [T],
+    y_true: &'a [E],
+    y_pred: &'a [E],
     dim: usize,
+    _float: std::marker::PhantomData<T>,
 }
 
-impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
+impl<T: Real, K: Pointwise<T>, E: Store<T>> Rows<'_, T, K, E> {
     /// `sums[r] = Σ_j f` over columns `cols` of rows `first..first + sums.len()`,
     /// writing `scales[r] * f'` to their part of `grad`, in one dispatch.
     fn columns(
         &self,
         first: usize,
         cols: Range<usize>,
-        grad: Option<&mut [T]>,
+        grad: Option<&mut [E]>,
         scales: &[T],
         sums: &mut [T],
     ) {
@@ -102,16 +105,16 @@ impl<T: Real, K: Pointwise<T>> Rows<'_, T, K> {
     }
 }
 
-impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
+impl<T: Real, K: Pointwise<T>, E: Store<T>> SampleKernel<T, [E]> for Rows<'_, T, K, E> {
     fn grad_len(&self) -> usize {
         self.dim
     }
 
-    fn sample(&self, i: usize, grad: Option<&mut [T]>, scale: T, parallel: bool) -> T {
+    fn sample(&self, i: usize, grad: Option<&mut [E]>, scale: T, parallel: bool) -> T {
         let scale = self.row_scale(scale);
         // Long rows are themselves cut into leaves so that one huge sample still
         // spreads over the threads, with the same fixed tree.
-        let leaf = |r: Range<usize>, mut g: Strided<'_, T>| {
+        let leaf = |r: Range<usize>, mut g: Strided<'_, E>| {
             let mut sum = [T::zero()];
             self.columns(i, r, g.data.take(), &[scale], &mut sum);
             sum[0]
@@ -144,7 +147,7 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
         &self,
         first: usize,
         n: usize,
-        grad: Option<&mut [T]>,
+        grad: Option<&mut [E]>,
         scale: T,
         lanes: &mut [T; LANES],
     ) {
@@ -159,7 +162,7 @@ impl<T: Real, K: Pointwise<T>> SampleKernel<T> for Rows<'_, T, K> {
         });
     }
 
-    fn block(&self, first: usize, grads: Option<&mut [T]>, scales: &[T], losses: &mut [T]) {
+    fn block(&self, first: usize, grads: Option<&mut [E]>, scales: &[T], losses: &mut [T]) {
         // What `sample` computes for each row, which is one leaf. Sums and scales
         // of summed rows and of rows of one element are the rows' own (`x / 1` is
         // `x`): no pass over them.
@@ -196,9 +199,41 @@ pub(crate) fn compute_pointwise<T: Real, K: Pointwise<T>>(
             y_true,
             y_pred: c.y_pred,
             dim: c.dim,
+            _float: std::marker::PhantomData,
         };
         Ok((rows, c.sample_weight))
     })
+}
+
+/// [`crate::Loss::compute_half`] of any elementwise kernel: the fused pass of
+/// [`compute_pointwise`] with the 16-bit values widened in registers and each
+/// gradient element rounded once from its `f32` value; the loss and the unrounded
+/// gradient are the `f32` pass's, bit for bit.
+pub(crate) fn compute_half<K: Pointwise<f32>>(kernel: &K, call: &mut HalfCall<'_>) -> Result<()> {
+    match call {
+        HalfCall::Bf16(d) => half_rows(kernel, d),
+        HalfCall::F16(d) => half_rows(kernel, d),
+    }
+}
+
+fn half_rows<K: Pointwise<f32>, H: Half>(kernel: &K, d: &mut HalfDense<'_, H>) -> Result<()> {
+    crate::half::parts::check_dense(d)?;
+    let rows = Rows {
+        kernel,
+        y_true: d.y_true,
+        y_pred: d.y_pred,
+        dim: d.dim,
+        _float: std::marker::PhantomData,
+    };
+    crate::reduction::reduce(
+        &rows,
+        &d.sample_weight,
+        d.batch,
+        d.reduction,
+        d.loss_out,
+        d.grad_out.as_deref_mut(),
+    );
+    Ok(())
 }
 
 /// `max(x, floor)` as TensorFlow's `maximum`: NaN propagates to the value, and the

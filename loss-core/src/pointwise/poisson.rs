@@ -57,4 +57,4 @@ impl<T: Real> Pointwise<T> for Poisson<T> {
 }
 
 // Its Loss impl: the fused single pass of every elementwise kernel.
-crate::loss::impl_loss!(super::compute_pointwise: Poisson<T>);
+crate::loss::impl_loss!(pointwise: Poisson<T>);
