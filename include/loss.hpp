@@ -1,10 +1,11 @@
 /*
  * loss.hpp: a header-only C++17 front end of libloss over the C ABI of loss.h.
  *
- * Nothing here computes a loss: every function forwards to its `loss_*_f32` or
- * `loss_*_f64` twin, chosen by the element type (`float` or `double`), so results
- * are bit-identical to the C functions. loss.h documents the formulas, layouts and
- * errors of every function; this header documents only what it adds.
+ * Nothing here computes a loss: every function forwards to its `loss_*_f32`,
+ * `loss_*_f64`, `loss_*_bf16` or `loss_*_f16` twin, chosen by the element type
+ * (`float`, `double`, `loss::bf16` or `loss::f16`), so results are bit-identical to
+ * the C functions. loss.h documents the formulas, layouts and errors of every
+ * function; this header documents only what it adds.
  *
  * Two ways to call:
  *
@@ -35,6 +36,21 @@
  * call must have (or, for scalars, convert to) that type. `nullptr` is accepted
  * wherever loss.h says "nullable". Integer labels are `std::int32_t`.
  *
+ * Half precision: the functions of the losses that have `_bf16` / `_f16` twins in
+ * loss.h (every dense-target loss, `sparse_categorical_crossentropy` and
+ * `categorical_generalized_cross_entropy`) also take `T` = `loss::bf16` or
+ * `loss::f16`, 16-bit storage types convertible to `float`. Then the data
+ * (`y_true`, `y_pred`, the gradient) is of type `T`, while `sample_weight`,
+ * `class_weight` and the loss are `float`: `loss::real_t<T>` names that type (`T`
+ * itself for `float` and `double`). The other functions (CTC, sequence
+ * cross-entropy, the losses of several inputs, clipping, weighted sums) have no
+ * half twin in loss.h and do not accept half types (a compile error):
+ *
+ *     std::vector<loss::bf16> t(tf.begin(), tf.end()), p(pf.begin(), pf.end());  // rounded
+ *     loss::output<loss::bf16> o = loss::huber(t, p, batch);
+ *     float l = o.value();                  // the loss, float
+ *     float g0 = o.grad[0];                 // the gradient, bf16 (converts to float)
+ *
  * Thread safety: as the C functions (every call may run concurrently on disjoint
  * outputs); `loss::options`, `loss::term` and `loss::output` are plain values.
  */
@@ -43,6 +59,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <new>
@@ -63,6 +80,82 @@
 #endif
 
 namespace loss {
+
+// The half-precision storage types are the same with and without exceptions, so they
+// are outside the inline namespace below: a buffer of them can be shared by code
+// compiled either way.
+
+/**
+ * bfloat16 storage (loss.h `loss_bf16`): the upper 16 bits of an IEEE binary32, so
+ * `float`'s range with 8 significant bits. A trivially copyable, standard-layout
+ * 2-byte type holding those bits, layout-compatible with `loss_bf16` (an array of
+ * `loss::bf16` is passed to the C functions as `loss_bf16*`). No arithmetic: it
+ * converts to `float` implicitly and exactly, so `h + 1.0f` and `h < x` are `float`
+ * expressions. The conversion from `float` rounds (to nearest even, as
+ * `loss_f32_to_bf16`, which is what every `_bf16` function does to its gradient),
+ * hence explicit: `loss::bf16(0.5f)`, `std::vector<loss::bf16>(f.begin(), f.end())`.
+ * A `double` is converted to `float` first. Default construction leaves the bits
+ * uninitialized, as for `float` (`loss::bf16{}` and vector elements are +0).
+ */
+class bf16 {
+ public:
+  /** Uninitialized (value-initialized: +0). */
+  bf16() = default;
+  /** `x` rounded to the nearest bfloat16 (`loss_f32_to_bf16`: ties to even, NaN stays NaN). */
+  explicit bf16(float x) noexcept : bits_(loss_f32_to_bf16(x)) {}
+  /** The value of these bits. */
+  static constexpr bf16 from_bits(std::uint16_t bits) noexcept { return bf16(bits, tag()); }
+  /** The bits. */
+  constexpr std::uint16_t bits() const noexcept { return bits_; }
+  /** The exact `float` value (`loss_bf16_to_f32`: the bits shifted into the upper half). */
+  operator float() const noexcept {  // NOLINT: implicit on purpose
+    const std::uint32_t wide = static_cast<std::uint32_t>(bits_) << 16;
+    float x;
+    std::memcpy(&x, &wide, sizeof x);
+    return x;
+  }
+
+ private:
+  struct tag {};
+  constexpr bf16(std::uint16_t bits, tag) noexcept : bits_(bits) {}
+  std::uint16_t bits_;
+};
+
+/**
+ * IEEE 754 binary16 storage (loss.h `loss_f16`): 11 significant bits, largest finite
+ * 65504. As `loss::bf16` (same layout and conversions), with `loss_f32_to_f16` and
+ * `loss_f16_to_f32`: a `float` of magnitude 65520 or more becomes `±inf`, subnormals
+ * are kept. `f16(65504.f)` is the largest finite value, `f16(65520.f)` is +inf.
+ */
+class f16 {
+ public:
+  /** Uninitialized (value-initialized: +0). */
+  f16() = default;
+  /** `x` rounded to the nearest binary16 (`loss_f32_to_f16`: ties to even, `±inf` beyond
+   * the range, NaN stays NaN). */
+  explicit f16(float x) noexcept : bits_(loss_f32_to_f16(x)) {}
+  /** The value of these bits. */
+  static constexpr f16 from_bits(std::uint16_t bits) noexcept { return f16(bits, tag()); }
+  /** The bits. */
+  constexpr std::uint16_t bits() const noexcept { return bits_; }
+  /** The exact `float` value (`loss_f16_to_f32`; a signalling NaN is quietened). */
+  operator float() const noexcept { return loss_f16_to_f32(bits_); }  // NOLINT: implicit on purpose
+
+ private:
+  struct tag {};
+  constexpr f16(std::uint16_t bits, tag) noexcept : bits_(bits) {}
+  std::uint16_t bits_;
+};
+
+// What lets the wrappers pass a buffer of them to the C functions as it is.
+static_assert(sizeof(bf16) == sizeof(loss_bf16) && alignof(bf16) == alignof(loss_bf16) &&
+                  std::is_standard_layout<bf16>::value && std::is_trivially_copyable<bf16>::value &&
+                  std::is_trivially_default_constructible<bf16>::value,
+              "loss::bf16 must have the layout of loss_bf16 (2 bytes)");
+static_assert(sizeof(f16) == sizeof(loss_f16) && alignof(f16) == alignof(loss_f16) &&
+                  std::is_standard_layout<f16>::value && std::is_trivially_copyable<f16>::value &&
+                  std::is_trivially_default_constructible<f16>::value,
+              "loss::f16 must have the layout of loss_f16 (2 bytes)");
 
 // Code compiled with and without exceptions may be linked into one program: the
 // inline namespace gives the two variants of every inline function distinct symbols
@@ -204,6 +297,31 @@ class options {
   loss_options raw_;
 };
 
+namespace detail {
+
+// `real<T>::type`: the type of the weights and the loss of a call on T data.
+template <class T>
+struct real {
+  using type = T;
+};
+template <>
+struct real<bf16> {
+  using type = float;
+};
+template <>
+struct real<f16> {
+  using type = float;
+};
+
+}  // namespace detail
+
+/**
+ * The type of `sample_weight`, `class_weight` and the loss of a call whose data is
+ * `T`: `T` for `float` and `double`, `float` for `loss::bf16` and `loss::f16`.
+ */
+template <class T>
+using real_t = typename detail::real<T>::type;
+
 /**
  * The outcome of a `loss::nothrow` call: `LOSS_OK` and an empty message, or the
  * error's status and message (libloss's `loss_last_error_message()`, copied at once,
@@ -223,13 +341,14 @@ struct [[nodiscard]] result {
 /** What a `std::vector` form of a loss returns. */
 template <class T>
 struct output {
-  /** One value, or `batch` values for `reduction::none` (see each function). */
-  std::vector<T> loss;
-  /** The gradient, shaped as the predictions (activations for CTC); empty when it
-   * was not asked for. */
+  /** One value, or `batch` values for `reduction::none` (see each function); `float`
+   * for half-precision data (`real_t<T>`). */
+  std::vector<real_t<T>> loss;
+  /** The gradient, shaped as the predictions (activations for CTC), in the data's
+   * type `T`; empty when it was not asked for. */
   std::vector<T> grad;
   /** The first loss value: the reduced loss unless the reduction is `none`. */
-  T value() const { return loss.at(0); }
+  real_t<T> value() const { return loss.at(0); }
 };
 
 #if LOSS_HPP_EXCEPTIONS
@@ -263,9 +382,17 @@ struct identity {
 // literals of another type are accepted where T is deduced from another argument.
 template <class T>
 using same_t = typename identity<T>::type;
-// Enables a template for float and double only.
+// Enables a template for float and double only (the functions without half twins).
 template <class T>
 using if_real = std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, double>::value, int>;
+// float, double, bf16 or f16: the element types of the functions with half twins.
+template <class T>
+struct is_element
+    : std::integral_constant<bool, std::is_same<T, float>::value || std::is_same<T, double>::value ||
+                                       std::is_same<T, bf16>::value || std::is_same<T, f16>::value> {};
+// Enables a template for those four.
+template <class T>
+using if_element = std::enable_if_t<is_element<T>::value, int>;
 
 // The `_f32` twin for float, the `_f64` one for double.
 template <class T, class F32, class F64>
@@ -276,6 +403,28 @@ constexpr auto pick(F32 f32, F64 f64) noexcept {
     return f64;
   }
 }
+// The same with the `_bf16` twin for bf16 and the `_f16` one for f16.
+template <class T, class F32, class F64, class BF16, class F16>
+constexpr auto pick(F32 f32, F64 f64, BF16 half_bf16, F16 half_f16) noexcept {
+  if constexpr (std::is_same<T, bf16>::value) {
+    return half_bf16;
+  } else if constexpr (std::is_same<T, f16>::value) {
+    return half_f16;
+  } else {
+    return pick<T>(f32, f64);
+  }
+}
+
+// A buffer as the C function takes it: float and double (and NULL) as they are,
+// bf16 and f16 as their bits (same layout, see the static_asserts above).
+template <class T>
+constexpr T* c_data(T* p) noexcept {
+  return p;
+}
+inline const loss_bf16* c_data(const bf16* p) noexcept { return reinterpret_cast<const loss_bf16*>(p); }
+inline loss_bf16* c_data(bf16* p) noexcept { return reinterpret_cast<loss_bf16*>(p); }
+inline const loss_f16* c_data(const f16* p) noexcept { return reinterpret_cast<const loss_f16*>(p); }
+inline loss_f16* c_data(f16* p) noexcept { return reinterpret_cast<loss_f16*>(p); }
 
 // The result of a C call: the message is copied before anything else can reset it.
 inline result from_status(loss_status s) {
@@ -326,7 +475,7 @@ inline std::size_t n_loss(const options& o, std::size_t batch) noexcept {
 // Vector form of a dense-target loss.
 template <class T, class F>
 result dense(const char* fn, F f, output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred,
-             std::size_t batch, const options& o, bool want_grad, const std::vector<T>* sample_weight) {
+             std::size_t batch, const options& o, bool want_grad, const std::vector<real_t<T>>* sample_weight) {
   const std::size_t n = y_pred.size();
   if (batch == 0 || n == 0 || n % batch != 0)
     return shape_error(fn, "y_pred has " + sz(n) + " values, not a positive multiple of batch " + sz(batch));
@@ -334,9 +483,9 @@ result dense(const char* fn, F f, output<T>& out, const std::vector<T>& y_true, 
     return shape_error(fn, "y_true has " + sz(y_true.size()) + " values, y_pred " + sz(n));
   if (!size_is(sample_weight, batch))
     return shape_error(fn, "sample_weight must have batch = " + sz(batch) + " values");
-  return produce(out, n_loss(o, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
-    return f(y_true.data(), y_pred.data(), batch, n / batch, data_or_null(sample_weight), &o.raw(), loss_out,
-             grad_out);
+  return produce(out, n_loss(o, batch), n, want_grad, [&](real_t<T>* loss_out, T* grad_out) {
+    return f(c_data(y_true.data()), c_data(y_pred.data()), batch, n / batch, data_or_null(sample_weight),
+             &o.raw(), loss_out, c_data(grad_out));
   });
 }
 
@@ -375,6 +524,9 @@ using custom_fn = std::function<loss_status(const T* y_true, const T* y_pred, st
  */
 template <class T>
 class term {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "loss::term<T>: T is float or double (weighted sums have no half-precision twin)");
+
  public:
   /** The C struct. */
   using raw_type = std::conditional_t<std::is_same<T, float>::value, loss_term_f32, loss_term_f64>;
@@ -512,7 +664,7 @@ loss_status trampoline(void* user_data, const T* y_true, const T* y_pred, std::s
 template <class T, class F>
 result labels(const char* fn_name, F fn, output<T>& out, const std::vector<std::int32_t>& labels,
               const std::vector<T>& y_pred, const options& opts, bool want_grad,
-              const std::vector<T>* sample_weight, const std::vector<T>* class_weight) {
+              const std::vector<real_t<T>>* sample_weight, const std::vector<real_t<T>>* class_weight) {
   const std::size_t batch = labels.size(), n = y_pred.size();
   if (batch == 0 || n == 0 || n % batch != 0)
     return shape_error(fn_name, "y_pred has " + sz(n) + " values, not a positive multiple of " + sz(batch) +
@@ -522,9 +674,9 @@ result labels(const char* fn_name, F fn, output<T>& out, const std::vector<std::
     return shape_error(fn_name, "sample_weight must have batch = " + sz(batch) + " values");
   if (!size_is(class_weight, classes))
     return shape_error(fn_name, "class_weight must have classes = " + sz(classes) + " values");
-  return produce(out, n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
-    return fn(labels.data(), y_pred.data(), batch, classes, data_or_null(sample_weight),
-              data_or_null(class_weight), &opts.raw(), loss_out, grad_out);
+  return produce(out, n_loss(opts, batch), n, want_grad, [&](real_t<T>* loss_out, T* grad_out) {
+    return fn(labels.data(), c_data(y_pred.data()), batch, classes, data_or_null(sample_weight),
+              data_or_null(class_weight), &opts.raw(), loss_out, c_data(grad_out));
   });
 }
 
@@ -534,35 +686,40 @@ result labels(const char* fn_name, F fn, output<T>& out, const std::vector<std::
 namespace nothrow {
 
 /*
- * The dense-target losses (loss.h: `loss_<name>_f32/_f64`; same formulas, options
- * and errors). loss.h's `LOSS_DENSE_LOSSES(X)` expands `X(name, kind)` for each of
- * them (an X-macro generated from libloss's registry: usable in your code, e.g. to
- * test or register every one); this wrapper defines its functions from it, so it
- * always has every dense loss of the header it is compiled with. For each `name`:
+ * The dense-target losses (loss.h: `loss_<name>_f32/_f64/_bf16/_f16`; same formulas,
+ * options and errors). loss.h's `LOSS_DENSE_LOSSES(X)` expands `X(name, kind)` for
+ * each of them (an X-macro generated from libloss's registry: usable in your code,
+ * e.g. to test or register every one); this wrapper defines its functions from it,
+ * so it always has every dense loss of the header it is compiled with. For each
+ * `name`, with `T` one of `float`, `double`, `loss::bf16`, `loss::f16` and `R` =
+ * `real_t<T>` (`T`, or `float` for the half types):
  *
  *   result name(const T* y_true, const T* y_pred, size_t batch, size_t dim,
- *               const T* sample_weight, const options& opts, T* loss_out, T* grad_out);
+ *               const R* sample_weight, const options& opts, R* loss_out, T* grad_out);
  *   result name(output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred,
  *               size_t batch, const options& opts = {}, bool want_grad = true,
- *               const std::vector<T>* sample_weight = nullptr);
+ *               const std::vector<R>* sample_weight = nullptr);
  *
  * In the vector form `dim = y_pred.size() / batch`; `y_true` must have y_pred's
  * size and `sample_weight` `batch` values.
  */
 #define LOSS_HPP_NOTHROW_DENSE(name, kind)                                                                       \
-  template <class T, detail::if_real<T> = 0>                                                                 \
+  template <class T, detail::if_element<T> = 0>                                                              \
   result name(const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch, std::size_t dim,          \
-              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,      \
+              const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,                      \
               detail::same_t<T>* grad_out) {                                                                 \
-    return detail::from_status(detail::pick<T>(loss_##name##_f32, loss_##name##_f64)(                        \
-        y_true, y_pred, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));                        \
+    return detail::from_status(                                                                              \
+        detail::pick<T>(loss_##name##_f32, loss_##name##_f64, loss_##name##_bf16, loss_##name##_f16)(        \
+            detail::c_data(y_true), detail::c_data(y_pred), batch, dim, sample_weight, &opts.raw(), loss_out, \
+            detail::c_data(grad_out)));                                                                      \
   }                                                                                                          \
-  template <class T, detail::if_real<T> = 0>                                                                 \
+  template <class T, detail::if_element<T> = 0>                                                              \
   result name(output<T>& out, const std::vector<T>& y_true, const std::vector<T>& y_pred, std::size_t batch, \
               const options& opts = options(), bool want_grad = true,                                        \
-              const std::vector<detail::same_t<T>>* sample_weight = nullptr) {                               \
-    return detail::dense(#name, detail::pick<T>(loss_##name##_f32, loss_##name##_f64), out, y_true, y_pred,  \
-                         batch, opts, want_grad, sample_weight);                                             \
+              const std::vector<real_t<T>>* sample_weight = nullptr) {                                       \
+    return detail::dense(                                                                                    \
+        #name, detail::pick<T>(loss_##name##_f32, loss_##name##_f64, loss_##name##_bf16, loss_##name##_f16), \
+        out, y_true, y_pred, batch, opts, want_grad, sample_weight);                                         \
   }
 LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
 #undef LOSS_HPP_NOTHROW_DENSE
@@ -570,39 +727,44 @@ LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
 /*
  * The label losses: integer `labels` `[batch]` against `y_pred` `[batch, classes]`,
  * nullable `sample_weight` `[batch]` and `class_weight` `[classes]` (loss.h: the
- * signature of `loss_sparse_categorical_crossentropy_*`). `X(name, f32, f64)` for
- * each, with its two C functions. For each `name`:
+ * signature of `loss_sparse_categorical_crossentropy_*`). `X(name, f32, f64, bf16,
+ * f16)` for each, with its four C functions. For each `name`, with `T` one of
+ * `float`, `double`, `loss::bf16`, `loss::f16` and `R` = `real_t<T>`:
  *
  *   result name(const int32_t* labels, const T* y_pred, size_t batch, size_t classes,
- *               const T* sample_weight, const T* class_weight, const options& opts,
- *               T* loss_out, T* grad_out);
+ *               const R* sample_weight, const R* class_weight, const options& opts,
+ *               R* loss_out, T* grad_out);
  *   result name(output<T>& out, const std::vector<int32_t>& labels,
  *               const std::vector<T>& y_pred, const options& opts = {},
- *               bool want_grad = true, const std::vector<T>* sample_weight = nullptr,
- *               const std::vector<T>* class_weight = nullptr);
+ *               bool want_grad = true, const std::vector<R>* sample_weight = nullptr,
+ *               const std::vector<R>* class_weight = nullptr);
  *
  * In the vector form `batch = labels.size()`, `classes = y_pred.size() / batch`.
  */
 #define LOSS_HPP_LABEL_LOSSES(X)                                                                            \
   X(sparse_categorical_crossentropy, loss_sparse_categorical_crossentropy_f32,                              \
-    loss_sparse_categorical_crossentropy_f64)                                                                \
+    loss_sparse_categorical_crossentropy_f64, loss_sparse_categorical_crossentropy_bf16,                    \
+    loss_sparse_categorical_crossentropy_f16)                                                                \
   X(categorical_generalized_cross_entropy, loss_categorical_generalized_cross_entropy_f32,                  \
-    loss_categorical_generalized_cross_entropy_f64)
+    loss_categorical_generalized_cross_entropy_f64, loss_categorical_generalized_cross_entropy_bf16,        \
+    loss_categorical_generalized_cross_entropy_f16)
 
-#define LOSS_HPP_NOTHROW_LABELS(name, f32, f64)                                                              \
-  template <class T, detail::if_real<T> = 0>                                                                \
+#define LOSS_HPP_NOTHROW_LABELS(name, f32, f64, bf16, f16)                                                   \
+  template <class T, detail::if_element<T> = 0>                                                             \
   result name(const std::int32_t* labels, const T* y_pred, std::size_t batch, std::size_t classes,          \
-              const detail::same_t<T>* sample_weight, const detail::same_t<T>* class_weight,               \
-              const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {              \
-    return detail::from_status(detail::pick<T>(f32, f64)(labels, y_pred, batch, classes, sample_weight,     \
-                                                         class_weight, &opts.raw(), loss_out, grad_out));   \
+              const real_t<T>* sample_weight, const real_t<T>* class_weight, const options& opts,          \
+              real_t<T>* loss_out, detail::same_t<T>* grad_out) {                                           \
+    return detail::from_status(detail::pick<T>(f32, f64, bf16, f16)(labels, detail::c_data(y_pred), batch,  \
+                                                                    classes, sample_weight, class_weight,  \
+                                                                    &opts.raw(), loss_out,                  \
+                                                                    detail::c_data(grad_out)));             \
   }                                                                                                         \
-  template <class T, detail::if_real<T> = 0>                                                                \
+  template <class T, detail::if_element<T> = 0>                                                             \
   result name(output<T>& out, const std::vector<std::int32_t>& labels, const std::vector<T>& y_pred,        \
               const options& opts = options(), bool want_grad = true,                                       \
-              const std::vector<detail::same_t<T>>* sample_weight = nullptr,                                \
-              const std::vector<detail::same_t<T>>* class_weight = nullptr) {                               \
-    return detail::labels(#name, detail::pick<T>(f32, f64), out, labels, y_pred, opts, want_grad,           \
+              const std::vector<real_t<T>>* sample_weight = nullptr,                                        \
+              const std::vector<real_t<T>>* class_weight = nullptr) {                                       \
+    return detail::labels(#name, detail::pick<T>(f32, f64, bf16, f16), out, labels, y_pred, opts, want_grad, \
                           sample_weight, class_weight);                                                     \
   }
 LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
@@ -924,8 +1086,9 @@ result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
 
 namespace detail {
 
-// The float type of a vector form's arguments: that of its first `std::vector<T>`,
-// `std::vector<term<T>>` or `std::vector<std::vector<T>*>` (void when there is none).
+// The element type of a vector form's arguments: that of its first `std::vector<T>`
+// (`T` float, double, bf16 or f16), `std::vector<term<T>>` or
+// `std::vector<std::vector<T>*>` (void when there is none).
 template <class... A>
 struct value_of {
   using type = void;
@@ -934,8 +1097,7 @@ template <class A, class... R>
 struct value_of<A, R...> : value_of<R...> {};
 template <class T, class... R>
 struct value_of<std::vector<T>, R...>
-    : std::conditional_t<std::is_same<T, float>::value || std::is_same<T, double>::value, identity<T>,
-                         value_of<R...>> {};
+    : std::conditional_t<is_element<T>::value, identity<T>, value_of<R...>> {};
 template <class T, class... R>
 struct value_of<std::vector<term<T>>, R...> : identity<T> {};
 template <class T, class... R>
@@ -978,7 +1140,7 @@ using value_t = typename value_of<std::decay_t<A>...>::type;
 #define LOSS_HPP_THROWING_DENSE(name, kind) LOSS_HPP_THROWING(name, output<T>)
 LOSS_DENSE_LOSSES(LOSS_HPP_THROWING_DENSE)
 #undef LOSS_HPP_THROWING_DENSE
-#define LOSS_HPP_THROWING_LABELS(name, f32, f64) LOSS_HPP_THROWING(name, output<T>)
+#define LOSS_HPP_THROWING_LABELS(name, f32, f64, bf16, f16) LOSS_HPP_THROWING(name, output<T>)
 LOSS_HPP_LABEL_LOSSES(LOSS_HPP_THROWING_LABELS)
 #undef LOSS_HPP_THROWING_LABELS
 LOSS_HPP_THROWING(margin_ranking, output<T>)

@@ -4,8 +4,10 @@
 // error must throw loss::error with the C status and message and leave the outputs
 // untouched. The nothrow API without exceptions is tested by test_loss_hpp_noexcept.cpp.
 #include <algorithm>
+#include <cmath>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 
 #include "check.hpp"
 
@@ -13,7 +15,41 @@ namespace {
 
 template <class T>
 const char* type_name() {
+  if (std::is_same<T, loss::bf16>::value) return "bf16";
+  if (std::is_same<T, loss::f16>::value) return "f16";
   return sizeof(T) == 4 ? "float" : "double";
+}
+
+// The weights' and loss's type of a call on T data: T, or float for the half types.
+template <class T>
+using real = loss::real_t<T>;
+
+// A buffer of the wrapper's element type as the C function takes it: a half buffer as
+// its bits (the test's own cast, not the header's), anything else as it is.
+template <class P>
+P bits_of(P p) {
+  return p;
+}
+const loss_bf16* bits_of(const loss::bf16* p) { return reinterpret_cast<const loss_bf16*>(p); }
+loss_bf16* bits_of(loss::bf16* p) { return reinterpret_cast<loss_bf16*>(p); }
+const loss_f16* bits_of(const loss::f16* p) { return reinterpret_cast<const loss_f16*>(p); }
+loss_f16* bits_of(loss::f16* p) { return reinterpret_cast<loss_f16*>(p); }
+
+// The C function of type T among its four twins (chosen here, not by the header's
+// detail::pick), called with the wrapper's buffers.
+template <class T, class F32, class F64, class BF16, class F16>
+auto c_twin(F32 f32, F64 f64, BF16 bf16, F16 f16) {
+  auto call = [](auto f) { return [f](auto... args) { return f(bits_of(args)...); }; };
+  if constexpr (std::is_same<T, float>::value) {
+    return call(f32);
+  } else if constexpr (std::is_same<T, double>::value) {
+    return call(f64);
+  } else if constexpr (std::is_same<T, loss::bf16>::value) {
+    return call(bf16);
+  } else {
+    static_assert(std::is_same<T, loss::f16>::value, "float, double, bf16 or f16");
+    return call(f16);
+  }
 }
 
 // Runs `f`, which must throw loss::error with `status` and a message equal to
@@ -102,34 +138,39 @@ void test_options() {
         static_cast<int>(loss::reduction::sum_over_batch_size) == LOSS_REDUCTION_SUM_OVER_BATCH_SIZE);
 }
 
-// One dense loss in type T: every form of the wrapper against the C function `c`
-// (pointer and vector, throwing and nothrow, with and without weights and gradient,
-// under three reductions), then errors.
+// One dense loss in type T (float, double, bf16, f16; weights and loss of type
+// real<T>): every form of the wrapper against the C function `c` (pointer and vector,
+// throwing and nothrow, with and without weights and gradient, under three
+// reductions), then errors.
 template <class T, class C, class Ptr, class Vec, class NtPtr, class NtVec>
 void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt_vec) {
+  using W = real<T>;
   context() = std::string(name) + " " + type_name<T>();
   const std::size_t B = 3, D = 4, N = B * D;
   // Values in (0, 1) suit every dense loss (probabilities, rates, labels, distances).
-  const std::vector<T> t = values<T>(N, 0.05, 0.95, 1), p = values<T>(N, 0.05, 0.95, 2),
-                       w = values<T>(B, 0.5, 2, 3);
+  const std::vector<T> t = values<T>(N, 0.05, 0.95, 1), p = values<T>(N, 0.05, 0.95, 2);
+  const std::vector<W> w = values<W>(B, 0.5, 2, 3);
   const loss::options opts[] = {loss::options(), loss::options().reduction(loss::reduction::none),
                                 loss::options().reduction(loss::reduction::mean)};
   for (const loss::options& o : opts) {
     const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
     for (bool weighted : {false, true}) {
-      const T* wp = weighted ? w.data() : nullptr;
-      const std::vector<T>* wv = weighted ? &w : nullptr;
-      std::vector<T> cl(nl, T(sentinel)), cg(N, T(sentinel));
+      const W* wp = weighted ? w.data() : nullptr;
+      const std::vector<W>* wv = weighted ? &w : nullptr;
+      std::vector<W> cl(nl, W(sentinel));
+      std::vector<T> cg(N, T(sentinel));
       CHECK(c(t.data(), p.data(), B, D, wp, &o.raw(), cl.data(), cg.data()) == LOSS_OK);
 
-      std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+      std::vector<W> l(nl, W(sentinel));
+      std::vector<T> g(N, T(sentinel));
       ptr(t.data(), p.data(), B, D, wp, o, l.data(), g.data());
       CHECK(same(l, cl) && same(g, cg));
-      std::vector<T> l2(nl, T(sentinel));
+      std::vector<W> l2(nl, W(sentinel));
       ptr(t.data(), p.data(), B, D, wp, o, l2.data(), nullptr);
       CHECK(same(l2, cl));
 
-      std::vector<T> l3(nl, T(sentinel)), g3(N, T(sentinel));
+      std::vector<W> l3(nl, W(sentinel));
+      std::vector<T> g3(N, T(sentinel));
       loss::result r = nt_ptr(t.data(), p.data(), B, D, wp, o, l3.data(), g3.data());
       CHECK(r.ok() && r && r.status == LOSS_OK && r.message.empty() && same(l3, cl) && same(g3, cg));
 
@@ -143,15 +184,19 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
     }
   }
   // Vector form defaults: default options, gradient, no weights = C with NULL options.
-  std::vector<T> cl(1), cg(N);
+  std::vector<W> cl(1);
+  std::vector<T> cg(N);
   CHECK(c(t.data(), p.data(), B, D, nullptr, nullptr, cl.data(), cg.data()) == LOSS_OK);
   const loss::output<T> def = vec(t, p, B, loss::options(), true, nullptr);
   CHECK(same(def.loss, cl) && same(def.grad, cg));
 
-  // Errors: NULL y_pred and a bad option (label smoothing outside [0, 1], checked for
-  // every loss) come from libloss, with its status and message; nothing written.
-  std::vector<T> l(1, T(sentinel)), g(N, T(sentinel));
-  const std::vector<T> l0 = l, g0 = g;
+  // Errors: NULL y_pred, a zero batch and a bad option (label smoothing outside
+  // [0, 1], checked for every loss) come from libloss, with its status and message;
+  // nothing written.
+  std::vector<W> l(1, W(sentinel));
+  std::vector<T> g(N, T(sentinel));
+  const std::vector<W> l0 = l;
+  const std::vector<T> g0 = g;
   CHECK(c(t.data(), nullptr, B, D, nullptr, nullptr, l.data(), g.data()) == LOSS_ERROR_NULL_POINTER);
   const std::string null_msg = c_message();
   CHECK(null_msg.find(std::string("loss_") + name) == 0);
@@ -161,6 +206,14 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
       },
       LOSS_ERROR_NULL_POINTER, null_msg);
   CHECK(same(l, l0) && same(g, g0));
+  const std::size_t zero = 0;
+  CHECK(c(t.data(), p.data(), zero, D, nullptr, nullptr, l.data(), g.data()) == LOSS_ERROR_SHAPE);
+  const std::string zero_msg = c_message();
+  expect_error([&] { ptr(t.data(), p.data(), zero, D, nullptr, loss::options(), l.data(), g.data()); },
+               LOSS_ERROR_SHAPE, zero_msg);
+  loss::result r = nt_ptr(t.data(), p.data(), B, zero, nullptr, loss::options(), l.data(), g.data());
+  CHECK(!r && r.status == LOSS_ERROR_SHAPE && r.message.find(std::string("loss_") + name) == 0);
+  CHECK(same(l, l0) && same(g, g0));
   loss_options bad = loss_options_default();
   bad.label_smoothing = 2;
   CHECK(c(t.data(), p.data(), B, D, nullptr, &bad, l.data(), g.data()) == LOSS_ERROR_INVALID_ARGUMENT);
@@ -168,7 +221,7 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
   expect_error([&] { ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data()); },
                LOSS_ERROR_INVALID_ARGUMENT, bad_msg);
   CHECK(same(l, l0) && same(g, g0));
-  loss::result r = nt_ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data());
+  r = nt_ptr(t.data(), p.data(), B, D, nullptr, bad, l.data(), g.data());
   CHECK(!r && r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == bad_msg && same(l, l0) && same(g, g0));
   loss::output<T> kept;
   kept.loss = l0;
@@ -183,51 +236,305 @@ void check_dense(const char* name, C c, Ptr ptr, Vec vec, NtPtr nt_ptr, NtVec nt
   expect_error([&] { vec(t, p, 0, loss::options(), true, nullptr); }, LOSS_ERROR_SHAPE, prefix, true);
   const std::vector<T> short_t(t.begin(), t.end() - 1);
   expect_error([&] { vec(short_t, p, B, loss::options(), true, nullptr); }, LOSS_ERROR_SHAPE, prefix, true);
-  const std::vector<T> short_w(w.begin(), w.end() - 1);
+  const std::vector<W> short_w(w.begin(), w.end() - 1);
   expect_error([&] { vec(t, p, B, loss::options(), true, &short_w); }, LOSS_ERROR_SHAPE, prefix, true);
   r = nt_vec(kept, t, p, 5, loss::options(), true, nullptr);
   CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind(prefix, 0) == 0 && same(kept.loss, l0) &&
         same(kept.grad, g0));
 }
 
+// Every loss of LOSS_DENSE_LOSSES in type T, against its `_f32`, `_f64`, `_bf16` or
+// `_f16` C function.
 template <class T>
 void test_dense() {
-#define DENSE_CASE(name, kind)                                                                      \
-  check_dense<T>(                                                                                 \
-      #name, loss::detail::pick<T>(loss_##name##_f32, loss_##name##_f64),                         \
-      [](auto&&... a) { return loss::name(a...); }, [](auto&&... a) { return loss::name(a...); }, \
-      [](auto&&... a) { return loss::nothrow::name(a...); },                                      \
+#define DENSE_CASE(name, kind)                                                                        \
+  check_dense<T>(                                                                                   \
+      #name, c_twin<T>(loss_##name##_f32, loss_##name##_f64, loss_##name##_bf16, loss_##name##_f16), \
+      [](auto&&... a) { return loss::name(a...); }, [](auto&&... a) { return loss::name(a...); },   \
+      [](auto&&... a) { return loss::nothrow::name(a...); },                                        \
       [](auto&&... a) { return loss::nothrow::name(a...); });
   LOSS_DENSE_LOSSES(DENSE_CASE)
 #undef DENSE_CASE
 }
 
-// Every label loss of LOSS_HPP_LABEL_LOSSES: pointer, vector, nothrow and throwing
-// forms give the C function's values; a bad label throws its status.
+// Every label loss of LOSS_HPP_LABEL_LOSSES in type T: pointer, vector, nothrow and
+// throwing forms give the C function's values; a bad label or a zero size throws the
+// C function's status and message.
 template <class T>
 void test_label_losses() {
+  using W = real<T>;
   const std::size_t B = 3, K = 4;
   const std::vector<std::int32_t> labels = {3, 0, 1};
-  const std::vector<T> probs = values<T>(B * K, 0.05, 0.9, 11), w = values<T>(B, 0.5, 2, 12),
-                       cw = {1, 2, 0.5, 3};
+  const std::vector<T> probs = values<T>(B * K, 0.05, 0.9, 11);
+  const std::vector<W> w = values<W>(B, 0.5, 2, 12), cw = {1, 2, 0.5, 3};
   const loss::options o = loss::options().reduction(loss::reduction::mean).q(0.7);
-#define LOSS_TEST_LABEL(name, f32, f64)                                                                    \
+#define LOSS_TEST_LABEL(name, f32, f64, bf16, f16)                                                         \
   {                                                                                                        \
     context() = std::string(#name " ") + type_name<T>();                                                   \
-    std::vector<T> cl(1), cg(B * K), l(1, T(sentinel)), g(B * K, T(sentinel));                              \
-    CHECK(loss::detail::pick<T>(f32, f64)(labels.data(), probs.data(), B, K, w.data(), cw.data(), &o.raw(), \
-                                          cl.data(), cg.data()) == LOSS_OK);                               \
+    auto c = c_twin<T>(f32, f64, bf16, f16);                                                               \
+    std::vector<W> cl(1), l(1, W(sentinel));                                                               \
+    std::vector<T> cg(B * K), g(B * K, T(sentinel));                                                       \
+    CHECK(c(labels.data(), probs.data(), B, K, w.data(), cw.data(), &o.raw(), cl.data(), cg.data()) ==     \
+          LOSS_OK);                                                                                        \
     loss::name(labels.data(), probs.data(), B, K, w.data(), cw.data(), o, l.data(), g.data());             \
     CHECK(same(l, cl) && same(g, cg));                                                                     \
+    std::vector<W> l2(1, W(sentinel));                                                                     \
+    std::vector<T> g2(B * K, T(sentinel));                                                                 \
+    CHECK(loss::nothrow::name(labels.data(), probs.data(), B, K, w.data(), cw.data(), o, l2.data(),        \
+                              g2.data())                                                                   \
+              .ok());                                                                                      \
+    CHECK(same(l2, cl) && same(g2, cg));                                                                   \
     const loss::output<T> out = loss::name(labels, probs, o, true, &w, &cw);                               \
-    CHECK(same(out.loss, cl) && same(out.grad, cg));                                                       \
+    CHECK(same(out.loss, cl) && same(out.grad, cg) && same_bits(out.value(), cl[0]));                      \
     loss::output<T> out2;                                                                                  \
-    CHECK(loss::nothrow::name(out2, labels, probs, o, true, &w, &cw).ok() && same(out2.loss, cl));         \
+    CHECK(loss::nothrow::name(out2, labels, probs, o, true, &w, &cw).ok() && same(out2.loss, cl) &&        \
+          same(out2.grad, cg));                                                                            \
     const std::vector<std::int32_t> bad = {3, 4, 1};                                                       \
-    expect_error([&] { loss::name(bad, probs, o); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, "loss_" #name, true);  \
+    CHECK(c(bad.data(), probs.data(), B, K, nullptr, nullptr, &o.raw(), l.data(), g.data()) ==             \
+          LOSS_ERROR_LABEL_OUT_OF_RANGE);                                                                  \
+    const std::string bad_msg = c_message();                                                               \
+    CHECK(bad_msg.rfind("loss_" #name, 0) == 0);                                                           \
+    expect_error([&] { loss::name(bad, probs, o); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, bad_msg);              \
+    expect_error(                                                                                          \
+        [&] { loss::name(bad.data(), probs.data(), B, K, nullptr, nullptr, o, l.data(), g.data()); },      \
+        LOSS_ERROR_LABEL_OUT_OF_RANGE, bad_msg);                                                           \
+    CHECK(same(l, cl) && same(g, cg));                                                                     \
+    const std::size_t zero = 0;                                                                            \
+    CHECK(c(labels.data(), probs.data(), zero, K, nullptr, nullptr, &o.raw(), l.data(), g.data()) ==       \
+          LOSS_ERROR_SHAPE);                                                                               \
+    const std::string zero_msg = c_message();                                                              \
+    expect_error(                                                                                          \
+        [&] { loss::name(labels.data(), probs.data(), zero, K, nullptr, nullptr, o, l.data(), g.data()); }, \
+        LOSS_ERROR_SHAPE, zero_msg);                                                                       \
+    CHECK(same(l, cl) && same(g, cg));                                                                     \
+    expect_error([&] { loss::name(labels, std::vector<T>(), o); }, LOSS_ERROR_SHAPE,                       \
+                 "loss::" #name ": shape: ", true);                                                        \
   }
   LOSS_HPP_LABEL_LOSSES(LOSS_TEST_LABEL)
 #undef LOSS_TEST_LABEL
+}
+
+// The half-precision storage types: layout, conversions (the bits of the C
+// conversion functions), and which functions take them.
+static_assert(sizeof(loss::bf16) == 2 && sizeof(loss::f16) == 2, "2 bytes");
+static_assert(alignof(loss::bf16) == alignof(std::uint16_t) && alignof(loss::f16) == alignof(std::uint16_t),
+              "aligned as uint16_t");
+static_assert(std::is_trivially_copyable<loss::bf16>::value && std::is_trivially_copyable<loss::f16>::value,
+              "trivially copyable");
+static_assert(std::is_standard_layout<loss::bf16>::value && std::is_standard_layout<loss::f16>::value,
+              "standard layout");
+static_assert(std::is_trivial<loss::bf16>::value && std::is_trivial<loss::f16>::value, "trivial");
+static_assert(!std::is_same<loss::bf16, loss::f16>::value &&
+                  !std::is_convertible<loss::bf16, loss::f16>::value &&
+                  !std::is_convertible<loss::f16, loss::bf16>::value,
+              "two distinct types");
+static_assert(std::is_nothrow_constructible<loss::bf16, float>::value &&
+                  std::is_nothrow_constructible<loss::f16, float>::value,
+              "constructible from float");
+static_assert(!std::is_convertible<float, loss::bf16>::value && !std::is_convertible<float, loss::f16>::value,
+              "rounding is explicit");
+static_assert(std::is_convertible<loss::bf16, float>::value && std::is_convertible<loss::f16, float>::value,
+              "widening is implicit");
+static_assert(loss::bf16::from_bits(0x3F80).bits() == 0x3F80 && loss::f16::from_bits(0x7C00).bits() == 0x7C00,
+              "from_bits and bits() are constexpr");
+static_assert(std::is_same<loss::real_t<loss::bf16>, float>::value &&
+                  std::is_same<loss::real_t<loss::f16>, float>::value &&
+                  std::is_same<loss::real_t<float>, float>::value &&
+                  std::is_same<loss::real_t<double>, double>::value,
+              "weights and loss: float for the half types");
+static_assert(std::is_same<decltype(loss::output<loss::f16>::loss), std::vector<float>>::value &&
+                  std::is_same<decltype(loss::output<loss::f16>::grad), std::vector<loss::f16>>::value &&
+                  std::is_same<decltype(std::declval<loss::output<loss::bf16>>().value()), float>::value,
+              "output<half>: float loss, half gradient");
+
+// `compiles<Op, A...>`: whether `Op<A...>` (a decltype of a call) is well-formed.
+template <class, template <class...> class Op, class... A>
+struct detect : std::false_type {};
+template <template <class...> class Op, class... A>
+struct detect<std::void_t<Op<A...>>, Op, A...> : std::true_type {};
+template <template <class...> class Op, class... A>
+constexpr bool compiles = detect<void, Op, A...>::value;
+
+template <class T>
+using ptr = T*;
+template <class T>
+using cptr = const T*;
+template <class T>
+const std::vector<T>& cvec();
+template <class T>
+std::vector<T>& mvec();
+using i32p = const std::int32_t*;
+using sz = std::size_t;
+
+// Dense and label losses: data T, weights W, loss L, gradient G.
+template <class T, class W, class L, class G>
+using dense_ptr_call = decltype(loss::huber(cptr<T>(), cptr<T>(), sz(), sz(), cptr<W>(), loss::options(),
+                                            ptr<L>(), ptr<G>()));
+template <class T, class W, class L, class G>
+using dense_ptr_nothrow_call = decltype(loss::nothrow::tversky(cptr<T>(), cptr<T>(), sz(), sz(), cptr<W>(),
+                                                               loss::options(), ptr<L>(), ptr<G>()));
+template <class T, class W>
+using dense_vec_call =
+    decltype(loss::mean_squared_error(cvec<T>(), cvec<T>(), sz(), loss::options(), true, &cvec<W>()));
+template <class T, class W, class L, class G>
+using label_ptr_call =
+    decltype(loss::sparse_categorical_crossentropy(i32p(), cptr<T>(), sz(), sz(), cptr<W>(), cptr<W>(),
+                                                   loss::options(), ptr<L>(), ptr<G>()));
+template <class T, class W>
+using label_vec_call = decltype(loss::categorical_generalized_cross_entropy(
+    cvec<std::int32_t>(), cvec<T>(), loss::options(), true, &cvec<W>(), &cvec<W>()));
+
+template <class T, class R = loss::real_t<T>>
+constexpr bool dense_and_labels_take() {
+  return compiles<dense_ptr_call, T, R, R, T> && compiles<dense_ptr_nothrow_call, T, R, R, T> &&
+         compiles<dense_vec_call, T, R> && compiles<label_ptr_call, T, R, R, T> &&
+         compiles<label_vec_call, T, R>;
+}
+static_assert(dense_and_labels_take<float>() && dense_and_labels_take<double>() &&
+                  dense_and_labels_take<loss::bf16>() && dense_and_labels_take<loss::f16>(),
+              "the losses with half twins take every element type");
+static_assert(std::is_same<dense_vec_call<loss::bf16, float>, loss::output<loss::bf16>>::value,
+              "the throwing vector form returns output<bf16>");
+// Half data takes float weights and loss, and one half type throughout.
+static_assert(!compiles<dense_ptr_call, loss::bf16, loss::bf16, float, loss::bf16> &&
+                  !compiles<dense_ptr_call, loss::bf16, float, loss::bf16, loss::bf16> &&
+                  !compiles<dense_ptr_call, loss::f16, double, double, loss::f16> &&
+                  !compiles<dense_ptr_call, loss::bf16, float, float, loss::f16> &&
+                  !compiles<dense_ptr_call, float, float, float, loss::bf16> &&
+                  !compiles<dense_ptr_call, loss::f16, float, float, float> &&
+                  !compiles<dense_vec_call, loss::bf16, loss::bf16> &&
+                  !compiles<label_ptr_call, loss::f16, loss::f16, float, loss::f16> &&
+                  !compiles<label_vec_call, loss::f16, loss::f16>,
+              "no mixed types");
+
+// The functions without half twins: the same call compiles for float only.
+template <class T, class R = loss::real_t<T>>
+using ctc_ptr_call = decltype(loss::ctc(cptr<T>(), i32p(), i32p(), i32p(), sz(), sz(), sz(), loss::options(),
+                                        ptr<R>(), ptr<T>()));
+template <class T>
+using ctc_vec_call = decltype(loss::ctc(cvec<T>(), cvec<std::int32_t>(), cvec<std::int32_t>(),
+                                        cvec<std::int32_t>(), sz()));
+template <class T, class R = loss::real_t<T>>
+using ctc_ws_call = decltype(loss::nothrow::ctc_with_workspace(
+    cptr<T>(), i32p(), i32p(), i32p(), sz(), sz(), sz(), loss::options(), ptr<R>(), ptr<T>(), ptr<void>(),
+    sz()));
+template <class T, class R = loss::real_t<T>>
+using sequence_ptr_call = decltype(loss::sequence_crossentropy(i32p(), cptr<T>(), i32p(), sz(), sz(), sz(),
+                                                               cptr<R>(), loss::options(), ptr<R>(), ptr<T>()));
+template <class T>
+using sequence_vec_call = decltype(loss::sequence_crossentropy(cvec<std::int32_t>(), cvec<T>(), sz()));
+template <class T, class R = loss::real_t<T>>
+using margin_ranking_call = decltype(loss::margin_ranking(cptr<T>(), cptr<T>(), cptr<T>(), sz(), cptr<R>(),
+                                                          loss::options(), ptr<R>(), ptr<T>(), ptr<T>()));
+template <class T, class R = loss::real_t<T>>
+using cosine_embedding_call =
+    decltype(loss::nothrow::cosine_embedding(cptr<T>(), cptr<T>(), cptr<T>(), sz(), sz(), cptr<R>(),
+                                             loss::options(), ptr<R>(), ptr<T>(), ptr<T>()));
+template <class T, class R = loss::real_t<T>>
+using triplet_margin_call =
+    decltype(loss::triplet_margin(cptr<T>(), cptr<T>(), cptr<T>(), sz(), sz(), cptr<R>(), loss::options(),
+                                  ptr<R>(), ptr<T>(), ptr<T>(), ptr<T>()));
+template <class T, class R = loss::real_t<T>>
+using ntxent_call =
+    decltype(loss::ntxent(cptr<T>(), i32p(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>()));
+template <class T, class R = loss::real_t<T>>
+using circle_call =
+    decltype(loss::circle(i32p(), cptr<T>(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>()));
+template <class T>
+using clip_value_call = decltype(loss::clip_by_value(mvec<T>(), 0.0f, 1.0f));
+template <class T>
+using clip_value_ptr_call = decltype(loss::nothrow::clip_by_value(ptr<T>(), sz(), 0.0f, 1.0f));
+template <class T>
+using clip_norm_call = decltype(loss::clip_by_norm(mvec<T>(), 1.0f));
+template <class T, class R = loss::real_t<T>>
+using clip_global_call = decltype(loss::clip_by_global_norm(ptr<T* const>(), cptr<sz>(), sz(), 1.0f, ptr<R>()));
+template <class T>
+using class_weights_call = decltype(loss::class_weights_to_sample_weights(cvec<std::int32_t>(), cvec<T>()));
+template <class T>
+using make_term_call = decltype(loss::make_term(LOSS_KIND_HUBER, cptr<T>(), cptr<T>(), sz(), sz()));
+template <class T>
+using sparse_term_call = decltype(loss::sparse_term(i32p(), cptr<T>(), sz(), sz()));
+
+template <template <class...> class Op>
+constexpr bool float_only = compiles<Op, float> && !compiles<Op, loss::bf16> && !compiles<Op, loss::f16>;
+static_assert(float_only<ctc_ptr_call> && float_only<ctc_vec_call> && float_only<ctc_ws_call> &&
+                  float_only<sequence_ptr_call> && float_only<sequence_vec_call> &&
+                  float_only<margin_ranking_call> && float_only<cosine_embedding_call> &&
+                  float_only<triplet_margin_call> && float_only<ntxent_call> && float_only<circle_call> &&
+                  float_only<clip_value_call> && float_only<clip_value_ptr_call> &&
+                  float_only<clip_norm_call> &&
+                  float_only<clip_global_call> && float_only<class_weights_call> &&
+                  float_only<make_term_call> && float_only<sparse_term_call>,
+              "the functions without half twins reject the half types");
+
+// The bits of `x`.
+std::uint32_t float_bits(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+float from_float_bits(std::uint32_t u) {
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+void test_half_types() {
+  context() = "half types";
+  // The examples of the issue and of the documentation.
+  CHECK(float(loss::bf16(1.0f)) == 1.0f && loss::bf16(1.0f).bits() == 0x3F80);
+  const loss::f16 max(65504.f), inf(65520.f), below(65519.f);
+  CHECK(std::isfinite(float(max)) && float(max) == 65504.f && max.bits() == 0x7BFF);
+  CHECK(std::isinf(float(inf)) && float(inf) > 0 && inf.bits() == 0x7C00);
+  CHECK(loss::f16(-65520.f).bits() == 0xFC00 && below.bits() == 0x7BFF);
+  // bfloat16 has float's range.
+  CHECK(std::isfinite(float(loss::bf16(3.0e38f))) && loss::bf16(std::ldexp(1.0f, 127)).bits() == 0x7F00);
+  // Ties to even: 1 + 2^-8 lies halfway between 1 and the next bfloat16.
+  CHECK(loss::bf16(1.0f + std::ldexp(1.0f, -8)).bits() == 0x3F80);
+  CHECK(loss::bf16(1.0f + 3 * std::ldexp(1.0f, -8)).bits() == 0x3F82);
+  CHECK(loss::f16(1.0f + std::ldexp(1.0f, -11)).bits() == 0x3C00);
+  CHECK(loss::f16(1.0f + 3 * std::ldexp(1.0f, -11)).bits() == 0x3C02);
+  // Subnormals are kept; NaN stays NaN.
+  CHECK(loss::f16(std::ldexp(1.0f, -24)).bits() == 0x0001 &&
+        float(loss::f16::from_bits(0x0001)) == std::ldexp(1.0f, -24));
+  CHECK(float(loss::bf16::from_bits(0x0001)) == std::ldexp(1.0f, -133));
+  CHECK(std::isnan(float(loss::bf16(std::nanf("")))) && std::isnan(float(loss::f16(std::nanf("")))));
+  // Implicit, exact widening; value-initialization is +0.
+  const loss::bf16 h(0.75f);
+  const float as_float = h;
+  const double as_double = h;
+  CHECK(as_float == 0.75f && as_double == 0.75 && h + 1.0f == 1.75f && h < 1.0f);
+  CHECK(loss::bf16{}.bits() == 0 && loss::f16{}.bits() == 0);
+  const std::vector<loss::f16> zeros(3);
+  CHECK(zeros[0].bits() == 0 && zeros[2].bits() == 0);
+  // Converting ranges: the vector's range constructor rounds each element.
+  const std::vector<float> f = {0.1f, -2.5f, 1e-3f};
+  const std::vector<loss::bf16> hb(f.begin(), f.end());
+  const std::vector<float> back(hb.begin(), hb.end());
+  CHECK(hb.size() == 3 && hb[0].bits() == loss_f32_to_bf16(0.1f) && back[1] == -2.5f);
+
+  // Every half value: widening gives the C function's bits, and rounding it back
+  // gives the same half (NaN: a NaN).
+  int widen_bf16 = 0, widen_f16 = 0, back_bf16 = 0, back_f16 = 0;
+  for (std::uint32_t b = 0; b <= 0xFFFF; ++b) {
+    const std::uint16_t bits = static_cast<std::uint16_t>(b);
+    const float xb = loss::bf16::from_bits(bits), xf = loss::f16::from_bits(bits);
+    widen_bf16 += float_bits(xb) != float_bits(loss_bf16_to_f32(bits));
+    widen_f16 += float_bits(xf) != float_bits(loss_f16_to_f32(bits));
+    back_bf16 += std::isnan(xb) ? !std::isnan(float(loss::bf16(xb))) : loss::bf16(xb).bits() != bits;
+    back_f16 += std::isnan(xf) ? !std::isnan(float(loss::f16(xf))) : loss::f16(xf).bits() != bits;
+  }
+  CHECK(widen_bf16 == 0 && widen_f16 == 0 && back_bf16 == 0 && back_f16 == 0);
+  // Rounding: the C function's bits, on random float bit patterns.
+  int round_bf16 = 0, round_f16 = 0;
+  std::uint32_t s = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    s = s * 1664525u + 1013904223u;
+    const float x = from_float_bits(s);
+    round_bf16 += loss::bf16(x).bits() != loss_f32_to_bf16(x);
+    round_f16 += loss::f16(x).bits() != loss_f32_to_f16(x);
+  }
+  CHECK(round_bf16 == 0 && round_f16 == 0);
 }
 
 // The losses of several inputs: pointer forms, nothrow and throwing, equal the C
@@ -272,24 +579,28 @@ void test_pairs() {
 
 template <class T>
 void test_sparse() {
+  using W = real<T>;
   context() = std::string("sparse_categorical_crossentropy ") + type_name<T>();
-  auto c = loss::detail::pick<T>(loss_sparse_categorical_crossentropy_f32,
-                                 loss_sparse_categorical_crossentropy_f64);
+  auto c = c_twin<T>(loss_sparse_categorical_crossentropy_f32, loss_sparse_categorical_crossentropy_f64,
+                     loss_sparse_categorical_crossentropy_bf16, loss_sparse_categorical_crossentropy_f16);
   const std::size_t B = 4, K = 3;
   const std::vector<std::int32_t> labels = {2, 0, 1, 2};
-  const std::vector<T> logits = values<T>(B * K, -2, 2, 7), w = values<T>(B, 0.5, 2, 8), cw = {1, 2, 0.5};
+  const std::vector<T> logits = values<T>(B * K, -2, 2, 7);
+  const std::vector<W> w = values<W>(B, 0.5, 2, 8), cw = {1, 2, 0.5};
   for (auto o :
        {loss::options().from_logits(true), loss::options().from_logits(true).reduction(loss::reduction::none),
         loss::options().from_logits(true).reduction(loss::reduction::mean).label_smoothing(0.1)}) {
     const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
-    std::vector<T> cl(nl), cg(B * K);
+    std::vector<W> cl(nl);
+    std::vector<T> cg(B * K);
     CHECK(c(labels.data(), logits.data(), B, K, w.data(), cw.data(), &o.raw(), cl.data(), cg.data()) ==
           LOSS_OK);
-    std::vector<T> l(nl, T(sentinel)), g(B * K, T(sentinel));
+    std::vector<W> l(nl, W(sentinel));
+    std::vector<T> g(B * K, T(sentinel));
     loss::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(), cw.data(), o,
                                           l.data(), g.data());
     CHECK(same(l, cl) && same(g, cg));
-    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(l.begin(), l.end(), W(sentinel));
     std::fill(g.begin(), g.end(), T(sentinel));
     CHECK(loss::nothrow::sparse_categorical_crossentropy(labels.data(), logits.data(), B, K, w.data(),
                                                          cw.data(), o, l.data(), g.data())
@@ -302,7 +613,7 @@ void test_sparse() {
     CHECK(same(out2.loss, cl) && same(out2.grad, cg));
   }
   // Unweighted, default options, pointer form with NULLs.
-  std::vector<T> cl(1), l(1, T(sentinel));
+  std::vector<W> cl(1), l(1, W(sentinel));
   const std::vector<T> probs = values<T>(B * K, 0.1, 0.9, 9);
   CHECK(c(labels.data(), probs.data(), B, K, nullptr, nullptr, nullptr, cl.data(), nullptr) == LOSS_OK);
   loss::sparse_categorical_crossentropy(labels.data(), probs.data(), B, K, nullptr, nullptr, loss::options(),
@@ -313,7 +624,8 @@ void test_sparse() {
   // A label out of range: libloss's status and message, nothing written.
   const std::vector<std::int32_t> bad = {2, 0, 3, 2};
   std::vector<T> g(B * K, T(sentinel));
-  const std::vector<T> l0 = l, g0 = g;
+  const std::vector<W> l0 = l;
+  const std::vector<T> g0 = g;
   CHECK(c(bad.data(), logits.data(), B, K, nullptr, nullptr, nullptr, l.data(), g.data()) ==
         LOSS_ERROR_LABEL_OUT_OF_RANGE);
   const std::string msg = c_message();
@@ -331,7 +643,7 @@ void test_sparse() {
   const std::vector<T> short_logits(logits.begin(), logits.end() - 1);
   expect_error([&] { loss::sparse_categorical_crossentropy(labels, short_logits); }, LOSS_ERROR_SHAPE, prefix,
                true);
-  const std::vector<T> short_cw = {1, 2};
+  const std::vector<W> short_cw = {1, 2};
   expect_error(
       [&] {
         loss::sparse_categorical_crossentropy(labels, logits, loss::options(), true, nullptr, &short_cw);
@@ -824,12 +1136,19 @@ void test_weighted_sum() {
 extern "C" int loss_cpp_test_main(void) {
   test_misc();
   test_options();
+  test_half_types();
   test_dense<float>();
   test_dense<double>();
+  test_dense<loss::bf16>();
+  test_dense<loss::f16>();
   test_sparse<float>();
   test_sparse<double>();
+  test_sparse<loss::bf16>();
+  test_sparse<loss::f16>();
   test_label_losses<float>();
   test_label_losses<double>();
+  test_label_losses<loss::bf16>();
+  test_label_losses<loss::f16>();
   test_pairs<float>();
   test_pairs<double>();
   test_sequence<float>();

@@ -94,6 +94,44 @@ void test_sequence_and_ctc() {
   CHECK(same_bits(ctc_out.value(), c_loss));
 }
 
+void test_half() {
+  context() = "noexcept half";
+  // bf16 dense, f16 label loss: the C function's loss and gradient bits.
+  const std::vector<float> tf = values<float>(6, 0, 1, 36), pf = values<float>(6, 0.05, 0.95, 37);
+  const std::vector<loss::bf16> t(tf.begin(), tf.end()), p(pf.begin(), pf.end());
+  const std::vector<float> w = {0.5f, 2};
+  float cl = 0;
+  std::vector<loss::bf16> cg(6);
+  CHECK(loss_binary_crossentropy_bf16(reinterpret_cast<const loss_bf16*>(t.data()),
+                                      reinterpret_cast<const loss_bf16*>(p.data()), 2, 3, w.data(), nullptr,
+                                      &cl, reinterpret_cast<loss_bf16*>(cg.data())) == LOSS_OK);
+  loss::output<loss::bf16> out;
+  loss::result r = loss::nothrow::binary_crossentropy(out, t, p, 2, loss::options(), true, &w);
+  CHECK(r.ok() && same_bits(out.value(), cl) && same(out.grad, cg));
+
+  const std::vector<std::int32_t> labels = {2, 0};
+  const std::vector<loss::f16> logits(pf.begin(), pf.end());
+  const loss::options o = loss::options().from_logits(true);
+  float cl2 = 0, l2 = sentinel;
+  std::vector<loss::f16> cg2(6), g2(6);
+  CHECK(loss_sparse_categorical_crossentropy_f16(labels.data(),
+                                                 reinterpret_cast<const loss_f16*>(logits.data()), 2, 3,
+                                                 nullptr, nullptr, &o.raw(), &cl2,
+                                                 reinterpret_cast<loss_f16*>(cg2.data())) == LOSS_OK);
+  r = loss::nothrow::sparse_categorical_crossentropy(labels.data(), logits.data(), 2, 3, nullptr, nullptr, o,
+                                                     &l2, g2.data());
+  CHECK(r.ok() && same_bits(l2, cl2) && same(g2, cg2));
+
+  // A bad label: the C status and message, nothing written.
+  const std::vector<std::int32_t> bad = {2, 3};
+  const std::vector<loss::f16> g0 = g2;
+  r = loss::nothrow::sparse_categorical_crossentropy(bad.data(), logits.data(), 2, 3, nullptr, nullptr, o,
+                                                     &l2, g2.data());
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE &&
+        r.message.rfind("loss_sparse_categorical_crossentropy_f16", 0) == 0);
+  CHECK(same_bits(l2, cl2) && same(g2, g0));
+}
+
 void test_weighted_sum() {
   context() = "noexcept weighted_sum";
   const std::vector<double> t = {0, 1, 2, 3}, p = {1, 1, 1, 1};
@@ -139,6 +177,7 @@ extern "C" int loss_cpp_noexcept_test_main(void) {
   test_dense();
   test_sparse_and_clip();
   test_sequence_and_ctc();
+  test_half();
   test_weighted_sum();
   std::printf("loss.hpp without exceptions: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
   return cpptest::failures();
