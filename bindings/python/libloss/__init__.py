@@ -9,10 +9,21 @@ Conventions:
 - Inputs are NumPy arrays (or anything ``np.asarray`` takes). The element type of
   the predictions (activations for CTC; the first buffer for clipping and weighted
   sums) picks the C function: float32 -> ``loss_*_f32``, float64 (and integer or
-  Python-number data) -> ``loss_*_f64``. Any other floating type (float16, bfloat16,
-  long double) or complex data is a TypeError, never a silent conversion. The other
-  float inputs are converted to the chosen type; buffers that must share one type
-  (clipping several arrays, weighted-sum terms) and do not are a TypeError.
+  Python-number data) -> ``loss_*_f64``. Any other floating type (long double) or
+  complex data is a TypeError, never a silent conversion. The other float inputs are
+  converted to the chosen type; buffers that must share one type (clipping several
+  arrays, weighted-sum terms) and do not are a TypeError.
+- Half precision: the dense losses and the label losses
+  (:func:`sparse_categorical_crossentropy`,
+  :func:`categorical_generalized_cross_entropy`) also take float16 data (->
+  ``loss_*_f16``) and ``ml_dtypes.bfloat16`` data (-> ``loss_*_bf16``; ml_dtypes is an
+  optional dependency, ``pip install libloss[bfloat16]``, imported only when such an
+  array is seen). A dense loss is half precision when ``y_pred`` or ``y_true`` is;
+  both must then be of that one dtype (``y_true`` may also be integers or booleans
+  exactly representable in it: converted), anything else is a TypeError naming both
+  dtypes. ``sample_weight`` and ``class_weight`` are used as float32. The loss is
+  float32, the gradient of the half dtype. Every other function refuses float16 and
+  bfloat16 arrays with a TypeError (it has no half-precision version).
 - An input that already is a C-contiguous array of the right type (int32 for labels)
   is passed to C as is, without a copy; any other input (a list, another dtype, a
   transposed or sliced view) is first copied into one. Outputs are new arrays, except
@@ -22,8 +33,9 @@ Conventions:
   the defaults of :func:`default_options`. A name that is not an option is a
   TypeError; a bad value is rejected by libloss (:class:`InvalidArgumentError`).
 - Losses return ``LossResult(loss, grad)``: ``loss`` a scalar of the input's dtype
-  (an array of ``batch`` values with ``reduction="none"``), ``grad`` the gradient of
-  the loss with respect to ``y_pred``, shaped like it, or None with ``grad=False``.
+  (float32 for half-precision inputs; an array of ``batch`` values with
+  ``reduction="none"``), ``grad`` the gradient of the loss with respect to
+  ``y_pred``, shaped and typed like it, or None with ``grad=False``.
 - Errors raise :class:`LossError` (``.status``, ``.message``), as the subclass for
   the status (:class:`ShapeError`, :class:`InvalidArgumentError`, ...).
 

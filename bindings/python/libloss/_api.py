@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import functools
 import inspect
 from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Union
 
 import numpy as np
 
 from ._errors import LabelOutOfRangeError, LossError, ShapeError, Status, InvalidArgumentError
-from ._library import CUSTOM_FN, Library, Options, Term as _CTerm, find_library
+from ._library import CUSTOM_FN, HALF_LOSSES, Library, Options, Term as _CTerm, find_library
 from ._registry import Kind
 
 _lib = Library(find_library())
@@ -34,10 +35,11 @@ class Reduction(enum.IntEnum):
 class LossResult(NamedTuple):
     """What a loss returns.
 
-    ``loss``: the reduced value as a NumPy scalar of the input's dtype, or, with
-    ``reduction="none"``, an array of ``batch`` values. ``grad``: the gradient of the
-    reduced value, an array shaped and typed as ``y_pred`` (the activations for CTC),
-    or None when called with ``grad=False``.
+    ``loss``: the reduced value as a NumPy scalar of the input's dtype (float32 for
+    float16 and bfloat16 inputs), or, with ``reduction="none"``, an array of
+    ``batch`` values of that dtype. ``grad``: the gradient of the reduced value, an
+    array shaped and typed as ``y_pred`` (float16 or bfloat16 too; the activations for
+    CTC), or None when called with ``grad=False``.
     """
 
     loss: Any
@@ -134,18 +136,69 @@ def _shape_error(fn: str, what: str) -> ShapeError:
 # ------------------------------------------------------------------ array conversion
 
 
+#: The functions with half-precision twins, by their Python name (``libloss.<name>``).
+_HALF_FUNCTIONS = frozenset(f"libloss.{name}" for name in HALF_LOSSES)
+
+
+@functools.lru_cache(maxsize=None)
+def _bfloat16() -> Optional[np.dtype]:
+    """``ml_dtypes.bfloat16`` as a NumPy dtype, or None when ml_dtypes is not
+    installed (then no bfloat16 array can exist). Imported on first need only."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def _half(dt: np.dtype) -> Optional[str]:
+    """``"f16"`` for float16, ``"bf16"`` for ``ml_dtypes.bfloat16``, else None."""
+    if dt == np.float16:
+        return "f16"
+    if dt.name == "bfloat16":  # ml_dtypes is imported only for a dtype of that name
+        bf = _bfloat16()
+        if bf is not None and dt == bf:
+            return "bf16"
+    return None
+
+
+def _half_dtype(kind: str) -> np.dtype:
+    return np.dtype(np.float16) if kind == "f16" else _bfloat16()
+
+
 def _real(a: np.ndarray, fn: str = "libloss") -> np.dtype:
     """float32 arrays use the _f32 functions, float64 arrays and integer, boolean or
-    Python-number data the _f64 ones. Any other floating type (float16, bfloat16,
-    long double) or complex data is a TypeError, never a silent conversion."""
+    Python-number data the _f64 ones. Any other floating type or complex data is a
+    TypeError, never a silent conversion, whose message names the dtypes ``fn``
+    takes. (float16 and bfloat16 data of the losses with half twins never get here:
+    they check :func:`_half` first; their weights in a float32/float64 call do.)"""
     dt = a.dtype
     if dt == np.float32:
         return np.dtype(np.float32)
     if dt == np.float64 or dt.kind in "biu":
         return np.dtype(np.float64)
+    has_half = fn.split(":")[0] in _HALF_FUNCTIONS
+    if has_half and _half(dt):
+        # Only a weight gets here: half data picks the half-precision call before.
+        raise TypeError(
+            f"{fn}: arrays of dtype {dt} are not accepted in a float32/float64 call: its weights are "
+            "float32 or float64 too (a half-precision call is chosen by float16 or bfloat16 data)"
+        )
+    if has_half:
+        raise TypeError(
+            f"{fn}: arrays of dtype {dt} are not accepted: use float32 (the _f32 functions), "
+            "float64 (the _f64 functions), float16 (_f16) or ml_dtypes.bfloat16 (_bf16)"
+        )
+    if _half(dt):
+        raise TypeError(
+            f"{fn}: arrays of dtype {dt} are not accepted: this function takes float32 (the _f32 "
+            "functions) or float64 (the _f64 functions) only, it has no half-precision version "
+            "(only the dense losses, sparse_categorical_crossentropy and categorical_generalized_cross_entropy "
+            "do); convert explicitly, e.g. with .astype(np.float32)"
+        )
     raise TypeError(
         f"{fn}: arrays of dtype {dt} are not accepted: use float32 (the _f32 functions) "
-        "or float64 (the _f64 functions); half precision is not in this version"
+        "or float64 (the _f64 functions)"
     )
 
 
@@ -156,6 +209,61 @@ def _floats(x, dt: np.dtype, fn: str = "libloss") -> np.ndarray:
     a = np.asarray(x)
     _real(a, fn)
     return np.ascontiguousarray(a, dtype=dt)
+
+
+def _half_data(x, hdt: np.dtype, fn: str, what: str, other: str, other_dt: np.dtype) -> np.ndarray:
+    """A data array of a half-precision call as a C-contiguous ``hdt`` array: it must
+    be of ``hdt`` already; ``y_true`` (``what``) may also be integers or booleans, which
+    are converted when every value is exactly representable in ``hdt`` (integers of
+    magnitude below 2**53 only). Anything else is a TypeError naming both dtypes."""
+    a = np.asarray(x)
+    if a.dtype == hdt:
+        return np.ascontiguousarray(a)
+    if what == "y_true" and a.dtype.kind in "biu":
+        if a.dtype.kind == "b":
+            return np.ascontiguousarray(a, dtype=hdt)
+        wide = a.astype(np.float64)  # exact below 2**53, checked first
+        with np.errstate(over="ignore", invalid="ignore"):
+            h = np.ascontiguousarray(wide, dtype=hdt)
+            exact = bool(np.all(np.abs(wide) < 2.0**53)) and np.array_equal(h.astype(np.float64), wide)
+        if exact:
+            return h
+        raise TypeError(
+            f"{fn}: y_true is {a.dtype} with values not exactly representable in {hdt} "
+            f"(y_pred is {other_dt}): convert them yourself, or call in float32"
+        )
+    raise TypeError(
+        f"{fn}: {what} is {a.dtype} and {other} is {other_dt}: a half-precision call takes both data "
+        f"arrays in one half dtype ({hdt} here; y_true may also be integers or booleans exactly "
+        "representable in it), mixing is never converted silently"
+    )
+
+
+def _weights32(x, shape, fn: str, name: str) -> Optional[np.ndarray]:
+    """``sample_weight`` / ``class_weight`` of a half-precision call: a C-contiguous
+    float32 array (float16 and bfloat16 are widened exactly, float64 is rounded to
+    float32 as for the _f32 functions), or None."""
+    if x is None:
+        return None
+    a = np.asarray(x)
+    if not (_half(a.dtype) or a.dtype in (np.float32, np.float64) or a.dtype.kind in "biu"):
+        raise TypeError(f"{fn}: {name} of dtype {a.dtype} is not accepted: use float32 (or float64, "
+                        "float16, bfloat16, integers: converted to float32)")
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if a.shape != shape:
+        raise _shape_error(fn, f"{name} has shape {a.shape}, expected {shape}")
+    return a
+
+
+def _half_outputs(o: Options, batch: int, like: np.ndarray, grad: bool):
+    """The loss (float32) and gradient (``like``'s half dtype) of a half-precision call."""
+    n = batch if o.reduction == Reduction.NONE else 1
+    return np.empty(n, np.float32), (np.empty(like.shape, like.dtype) if grad else None)
+
+
+def _u16(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """A half array as the uint16 storage the C functions take (same memory)."""
+    return None if a is None else a.view(np.uint16)
 
 
 def _optional(x, dt, shape, fn: str, name: str) -> Optional[np.ndarray]:
@@ -240,9 +348,12 @@ def _set(options: dict) -> dict:
 def _make_dense(name: str, formula: str) -> DenseLoss:
     def loss(y_true, y_pred, *, sample_weight=None, grad: bool = True, **options) -> LossResult:
         fn = f"libloss.{name}"
-        p0 = np.asarray(y_pred)
+        p0, t0 = np.asarray(y_pred), np.asarray(y_true)
+        kind = _half(p0.dtype) or _half(t0.dtype)
+        if kind:
+            return _dense_half(name, kind, t0, p0, sample_weight, grad, options)
         dt = _real(p0, fn)
-        p, t = _floats(p0, dt, fn), _floats(y_true, dt, fn)
+        p, t = _floats(p0, dt, fn), _floats(t0, dt, fn)
         if p.ndim == 0:
             raise _shape_error(fn, "y_pred must have a batch axis")
         if t.shape != p.shape:
@@ -258,13 +369,38 @@ def _make_dense(name: str, formula: str) -> DenseLoss:
 
     loss.__name__ = loss.__qualname__ = name
     loss.__signature__ = _DENSE_SIGNATURE  # type: ignore[attr-defined]
-    loss.__doc__ = f"""``loss_{name}_f32/_f64``: per-sample loss {formula}.
+    loss.__doc__ = f"""``loss_{name}_f32/_f64/_f16/_bf16``: per-sample loss {formula}.
 
     ``y_pred`` is ``[batch, ...]`` (a 1-D array is ``batch`` samples of one value);
     ``y_true`` has its shape; ``sample_weight`` is None or ``[batch]``. Options are
     keyword arguments named as ``loss_options`` fields (see :func:`default_options`).
-    Returns :class:`LossResult` ``(loss, grad)``."""
+    Returns :class:`LossResult` ``(loss, grad)``.
+
+    Half precision: float16 data calls ``_f16``, ``ml_dtypes.bfloat16`` data ``_bf16``;
+    ``y_true`` and ``y_pred`` must then share that dtype (``y_true`` may be integers or
+    booleans exactly representable in it), the loss is float32 and the gradient of
+    the half dtype; ``sample_weight`` is used as float32."""
     return loss  # type: ignore[return-value]
+
+
+def _dense_half(name: str, kind: str, t0: np.ndarray, p0: np.ndarray, sample_weight, grad: bool,
+                options: dict) -> LossResult:
+    """A dense loss in half precision (``kind`` ``"f16"`` or ``"bf16"``)."""
+    fn = f"libloss.{name}"
+    hdt = _half_dtype(kind)
+    p = _half_data(p0, hdt, fn, "y_pred", "y_true", t0.dtype)
+    t = _half_data(t0, hdt, fn, "y_true", "y_pred", p0.dtype)
+    if p.ndim == 0:
+        raise _shape_error(fn, "y_pred must have a batch axis")
+    if t.shape != p.shape:
+        raise _shape_error(fn, f"y_true has shape {t.shape}, y_pred {p.shape}")
+    batch = p.shape[0]
+    dim = int(np.prod(p.shape[1:], dtype=np.int64))
+    w = _weights32(sample_weight, (batch,), fn, "sample_weight")
+    o = _options(fn, _set(options))
+    out, g = _half_outputs(o, batch, p, grad)
+    _check(_lib.fn(name, kind)(_u16(t), _u16(p), batch, dim, w, ctypes.byref(o), out, _u16(g)))
+    return _result(o, out, g)
 
 
 # The dense-target functions themselves are in _dense.py, generated from the registry.
@@ -284,13 +420,15 @@ def sparse_categorical_crossentropy(
     ignore_index: Optional[int] = None,
     **options,
 ) -> LossResult:
-    """``loss_sparse_categorical_crossentropy_f32/_f64``: ``-log softmax(p)[label]``.
+    """``loss_sparse_categorical_crossentropy_f32/_f64/_f16/_bf16``: ``-log softmax(p)[label]``.
 
     ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]`` (logits with
     ``from_logits=True``, else probabilities); ``sample_weight`` ``[batch]`` and
     ``class_weight`` ``[classes]`` are optional. Options: ``from_logits``,
     ``label_smoothing``, ``ignore_index`` (None = no label ignored), ``epsilon``,
-    ``reduction``. Returns :class:`LossResult`."""
+    ``reduction``. Returns :class:`LossResult`. A float16 ``y_pred`` calls ``_f16``, an
+    ``ml_dtypes.bfloat16`` one ``_bf16``: the loss is then float32, the gradient of
+    ``y_pred``'s dtype, and the weights are used as float32."""
     return _label_loss("sparse_categorical_crossentropy", labels, y_pred, sample_weight, class_weight, grad,
                        {**_set(dict(options, reduction=reduction, from_logits=from_logits,
                                     label_smoothing=label_smoothing, epsilon=epsilon)),
@@ -309,13 +447,14 @@ def categorical_generalized_cross_entropy(
     ignore_index: Optional[int] = None,
     **options,
 ) -> LossResult:
-    """``loss_categorical_generalized_cross_entropy_f32/_f64`` (Keras
+    """``loss_categorical_generalized_cross_entropy_f32/_f64/_f16/_bf16`` (Keras
     ``CategoricalGeneralizedCrossEntropy``): ``(1 - p[label]^q) / q``.
 
     ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]`` probabilities;
     ``sample_weight`` ``[batch]`` and ``class_weight`` ``[classes]`` are optional.
     Options: ``q`` (in (0, 1], default 0.5), ``ignore_index`` (None = no label
-    ignored), ``reduction``. Returns :class:`LossResult`."""
+    ignored), ``reduction``. Returns :class:`LossResult`. Half precision (``_f16``,
+    ``_bf16``) as for :func:`sparse_categorical_crossentropy`."""
     return _label_loss("categorical_generalized_cross_entropy", labels, y_pred, sample_weight, class_weight,
                        grad, {**_set(dict(options, reduction=reduction, q=q)), "ignore_index": ignore_index})
 
@@ -324,13 +463,21 @@ def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bo
     """A label loss (the signature of ``loss_sparse_categorical_crossentropy_*``)."""
     fn = f"libloss.{name}"
     p0 = np.asarray(y_pred)
-    dt = _real(p0, fn)
-    p, lab = _floats(p0, dt), _int32(labels, fn, "labels")
+    kind = _half(p0.dtype)
+    dt = _half_dtype(kind) if kind else _real(p0, fn)
+    p, lab = np.ascontiguousarray(p0, dtype=dt), _int32(labels, fn, "labels")
     if p.ndim != 2:
         raise _shape_error(fn, f"y_pred must be [batch, classes], got shape {p.shape}")
     batch, classes = p.shape
     if lab.shape != (batch,):
         raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
+    if kind:
+        w = _weights32(sample_weight, (batch,), fn, "sample_weight")
+        cw = _weights32(class_weight, (classes,), fn, "class_weight")
+        o = _options(fn, kw)
+        out, g = _half_outputs(o, batch, p, grad)
+        _check(_lib.fn(name, kind)(lab, _u16(p), batch, classes, w, cw, ctypes.byref(o), out, _u16(g)))
+        return _result(o, out, g)
     w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
     cw = _optional(class_weight, dt, (classes,), fn, "class_weight")
     o = _options(fn, kw)
@@ -605,6 +752,8 @@ def class_weights_to_sample_weights(labels, class_weight) -> np.ndarray:
 def _grad_buffer(grad, fn: str, inplace: bool, dt=None) -> np.ndarray:
     """The buffer a clipping function works on: ``grad`` itself (``inplace``), else a copy."""
     if inplace:
+        if isinstance(grad, np.ndarray) and _half(grad.dtype):
+            _real(grad, fn)  # the TypeError that names the dtypes taken
         if not isinstance(grad, np.ndarray) or grad.dtype not in (np.float32, np.float64):
             raise TypeError(f"{fn}: inplace needs a float32 or float64 numpy array")
         if dt is not None and grad.dtype != dt:
@@ -728,13 +877,13 @@ def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResu
             c.labels, c.class_weight = lab.ctypes.data, _ptr(cw)
             keep += [lab, cw]
         else:
-            t = None if term.y_true is None else _floats(term.y_true, dt)  # None: libloss reports it
+            t = None if term.y_true is None else _floats(term.y_true, dt, where)  # None: libloss reports it
             if t is not None and t.shape != p.shape:
                 raise _shape_error(where, f"y_true has shape {t.shape}, y_pred {p.shape}")
             c.y_true = _ptr(t)
             keep.append(t)
             if term.class_weight is not None:
-                cw = _floats(term.class_weight, dt)
+                cw = _floats(term.class_weight, dt, where)
                 c.class_weight = cw.ctypes.data  # libloss reports it (no class weights here)
                 keep.append(cw)
         w = _optional(term.sample_weight, dt, (batch,), where, "sample_weight")

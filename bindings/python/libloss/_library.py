@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ._registry import DENSE
 
 if sys.platform == "darwin":
@@ -155,8 +157,54 @@ _TYPED = {
 }
 
 
+#: The losses that also have half-precision twins, ``loss_<name>_bf16`` and ``_f16``:
+#: every dense-target loss and the two label losses.
+HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy")
+
+
+class _Buffer:
+    """An argument type for one C buffer type: accepts None (``NULL``) or a C-contiguous
+    NumPy array of exactly ``dtype`` (anything else is a ``ctypes.ArgumentError``),
+    passed as its address. Used by the half-precision twins, whose signature mixes
+    16-bit data buffers with ``float`` weights and losses, so that a buffer of the
+    wrong element size cannot reach C."""
+
+    dtype: np.dtype
+
+    @classmethod
+    def from_param(cls, obj):
+        if obj is None:
+            return None
+        if not isinstance(obj, np.ndarray) or obj.dtype != cls.dtype or not obj.flags.c_contiguous:
+            what = f"{obj.dtype} array" if isinstance(obj, np.ndarray) else type(obj).__name__
+            raise TypeError(f"expected a C-contiguous {cls.dtype} array or None, got a {what}")
+        return ctypes.c_void_p(obj.ctypes.data)
+
+
+def _buffer(dtype) -> type:
+    return type(f"{np.dtype(dtype).name}_buffer", (_Buffer,), {"dtype": np.dtype(dtype)})
+
+
+_U16 = _buffer(np.uint16)  # const loss_bf16* / loss_f16*: the half data as raw uint16 storage
+_F32 = _buffer(np.float32)  # const float* / float*: sample_weight, class_weight, loss_out
+_I32 = _buffer(np.int32)  # const int32_t*: labels
+
+# Argument types of the half twins (the same for _bf16 and _f16): y_true, y_pred and
+# grad_out are loss_bf16/loss_f16 buffers (uint16 views of the half arrays),
+# sample_weight, class_weight and loss_out float buffers, options as usual.
+_HALF_TYPED = {
+    **{name: [_U16, _U16, _S, _S, _F32, _P, _F32, _U16] for name in DENSE_LOSSES},
+    "sparse_categorical_crossentropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
+    "categorical_generalized_cross_entropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
+}
+assert set(_HALF_TYPED) == set(HALF_LOSSES)
+
+# The suffix of a typed function, by what fn() is given: a NumPy dtype char or the suffix.
+_SUFFIX = {"f": "f32", "d": "f64", "f32": "f32", "f64": "f64", "bf16": "bf16", "f16": "f16"}
+
+
 class Library:
-    """The loaded library: ``fn(name, dtype_char)`` gives ``loss_<name>_f32/_f64``."""
+    """The loaded library: ``fn(name, real)`` gives ``loss_<name>_f32/_f64/_bf16/_f16``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -182,16 +230,35 @@ class Library:
         d.loss_get_num_threads.argtypes = []
         d.loss_max_num_threads.restype = _S
         d.loss_max_num_threads.argtypes = []
+        # One value's rounding to / widening from the half types, exactly as the _bf16 /
+        # _f16 functions convert (the tests check NumPy's and ml_dtypes' casts against them).
+        for f in (d.loss_f32_to_bf16, d.loss_f32_to_f16):
+            f.restype, f.argtypes = ctypes.c_uint16, [ctypes.c_float]
+        for f in (d.loss_bf16_to_f32, d.loss_f16_to_f32):
+            f.restype, f.argtypes = ctypes.c_float, [ctypes.c_uint16]
         self._typed: dict[tuple[str, str], object] = {}
 
     def fn(self, name: str, real: str):
-        """``loss_<name>_f32`` (``real == "f"``) or ``_f64`` (``"d"``), prototyped."""
-        key = (name, real)
+        """``loss_<name>_f32`` (``real`` ``"f"`` or ``"f32"``), ``_f64`` (``"d"`` or
+        ``"f64"``), ``_bf16`` (``"bf16"``) or ``_f16`` (``"f16"``), prototyped.
+
+        The ``_f32``/``_f64`` functions take buffer addresses (``c_void_p``); the half
+        twins (only those of :data:`HALF_LOSSES`, else a TypeError) take NumPy arrays,
+        checked by type: ``uint16`` for the data, ``float32`` for weights and losses,
+        ``int32`` for labels (None for a nullable one)."""
+        suffix = _SUFFIX[real]
+        key = (name, suffix)
         f = self._typed.get(key)
         if f is None:
-            f = getattr(self.dll, f"loss_{name}_{'f32' if real == 'f' else 'f64'}")
-            scalar = ctypes.c_float if real == "f" else ctypes.c_double
-            f.argtypes = [scalar if a is None else a for a in _TYPED[name]]
+            if suffix in ("bf16", "f16"):
+                if name not in _HALF_TYPED:
+                    raise TypeError(f"libloss: loss_{name} has no half-precision (_bf16, _f16) version")
+                argtypes = list(_HALF_TYPED[name])
+            else:
+                scalar = ctypes.c_float if suffix == "f32" else ctypes.c_double
+                argtypes = [scalar if a is None else a for a in _TYPED[name]]
+            f = getattr(self.dll, f"loss_{name}_{suffix}")
+            f.argtypes = argtypes
             f.restype = ctypes.c_int
             self._typed[key] = f
         return f
