@@ -1,6 +1,7 @@
 //! No dense-target loss, sparse or sequence cross-entropy call allocates: a counting
 //! global allocator watches the calling thread (libloss set to 1 thread, so all the
-//! work happens there) during calls of every dense loss, both types, every
+//! work happens there) during calls of every dense loss, all four types (the half
+//! twins after their first calls, which may take their staging buffers), every
 //! reduction, with and without weights and gradient, on inputs large enough to cut
 //! rows into several leaves of the reduction tree.
 
@@ -80,6 +81,70 @@ fn check<T: Copy + From<f32>>(name: &str, f: DenseFn<T>, from_logits: bool) {
     }
 }
 
+/// [`check`] for a half twin: its first call may take a staging buffer (kept for the
+/// later calls, docs/API.md "Half precision"), so one call of each shape comes first.
+fn check_half<H: Copy + Default>(
+    name: &str,
+    f: DenseHalfFn<H>,
+    round: extern "C" fn(f32) -> H,
+    from_logits: bool,
+) {
+    let n = BATCH * DIM;
+    let t: Vec<H> = (0..n)
+        .map(|i| round(((i % 3) as f32) * 0.25 + 0.125))
+        .collect();
+    let p: Vec<H> = (0..n)
+        .map(|i| round(((i % 7) as f32) * 0.1 + 0.05))
+        .collect();
+    let w: Vec<f32> = (0..BATCH).map(|i| i as f32 * 0.5).collect();
+    let mut loss = vec![0f32; BATCH];
+    let mut grad = vec![H::default(); n];
+    for warm in [true, false] {
+        for reduction in reductions() {
+            for weighted in [false, true] {
+                for with_grad in [false, true] {
+                    let mut o = loss_options_default();
+                    o.reduction = reduction;
+                    o.from_logits = from_logits;
+                    let wp = if weighted {
+                        w.as_ptr()
+                    } else {
+                        std::ptr::null()
+                    };
+                    let gp = if with_grad {
+                        grad.as_mut_ptr()
+                    } else {
+                        std::ptr::null_mut()
+                    };
+                    let mut st = loss_status::LOSS_OK;
+                    let allocs = allocations_during(|| {
+                        // SAFETY: as in `check`: `t`, `p`, `grad` hold `BATCH * DIM`
+                        // values, `w` and `loss` `BATCH`.
+                        st = unsafe {
+                            f(
+                                t.as_ptr(),
+                                p.as_ptr(),
+                                BATCH,
+                                DIM,
+                                wp,
+                                &o,
+                                loss.as_mut_ptr(),
+                                gp,
+                            )
+                        };
+                    });
+                    assert_eq!(st, loss_status::LOSS_OK, "{name}");
+                    assert!(
+                        warm || allocs == 0,
+                        "{name} {reduction:?} weighted={weighted} grad={with_grad} allocated \
+                         after its first calls"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn dense_sparse_and_sequence_calls_do_not_allocate() {
     loss_set_num_threads(1);
@@ -107,6 +172,8 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         for logits in [false, true] {
             check::<f32>(d.name, d.f32, logits);
             check::<f64>(d.name, d.f64, logits);
+            check_half(d.name, d.bf16, loss_f32_to_bf16, logits);
+            check_half(d.name, d.f16, loss_f32_to_f16, logits);
         }
     }
 
@@ -146,6 +213,36 @@ fn dense_sparse_and_sequence_calls_do_not_allocate() {
         });
         assert_eq!(st, loss_status::LOSS_OK);
         assert_eq!(allocs, 0, "sparse CE {reduction:?} allocated");
+        // The half twins of every label loss, after a first call.
+        let logits16: Vec<loss_f16> = logits.iter().map(|&x| loss_f32_to_f16(x)).collect();
+        let mut grad16 = vec![loss_f16::default(); batch * classes];
+        for l in LABELS {
+            for warm in [true, false] {
+                let allocs = allocations_during(|| {
+                    // SAFETY: as the sparse CE call above, with 16-bit `logits16`
+                    // and `grad16` of `batch * classes` values.
+                    st = unsafe {
+                        (l.f16)(
+                            labels.as_ptr(),
+                            logits16.as_ptr(),
+                            batch,
+                            classes,
+                            std::ptr::null(),
+                            cw.as_ptr(),
+                            &o,
+                            loss.as_mut_ptr(),
+                            grad16.as_mut_ptr(),
+                        )
+                    };
+                });
+                assert_eq!(st, loss_status::LOSS_OK, "{}_f16", l.name);
+                assert!(
+                    warm || allocs == 0,
+                    "{}_f16 {reduction:?} allocated",
+                    l.name
+                );
+            }
+        }
         // Every other label loss (its probabilities: the logits squashed into (0, 1)).
         let probs: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect();
         for l in LABELS

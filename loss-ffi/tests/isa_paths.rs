@@ -293,6 +293,84 @@ fn digest() -> u64 {
             d.f64s(&g64);
         }
     }
+    // The half twins of every dense loss (elementwise: converted in the kernel's
+    // loop; the others: staged) and of the label losses.
+    let b16: Vec<loss_bf16> = prob32.iter().map(|&x| loss_f32_to_bf16(x)).collect();
+    let tb16: Vec<loss_bf16> = t32.iter().map(|&x| loss_f32_to_bf16(x)).collect();
+    let h16: Vec<loss_f16> = prob32.iter().map(|&x| loss_f32_to_f16(x)).collect();
+    let th16: Vec<loss_f16> = t32.iter().map(|&x| loss_f32_to_f16(x)).collect();
+    let labels: Vec<i32> = (0..batch).map(|i| (i * 389 % dim) as i32).collect();
+    for r in [
+        loss_reduction::LOSS_REDUCTION_MEAN,
+        loss_reduction::LOSS_REDUCTION_NONE,
+    ] {
+        let mut o = loss_options_default();
+        o.reduction = r;
+        let mut loss = vec![0f32; batch];
+        let (mut gb, mut gh) = (vec![loss_bf16::default(); n], vec![loss_f16::default(); n]);
+        for dl in DENSE {
+            // SAFETY: every buffer holds `batch * dim` values (`loss` and `w32`
+            // at least `batch`).
+            unsafe {
+                (dl.bf16)(
+                    tb16.as_ptr(),
+                    b16.as_ptr(),
+                    batch,
+                    dim,
+                    w32.as_ptr(),
+                    &o,
+                    loss.as_mut_ptr(),
+                    gb.as_mut_ptr(),
+                );
+                d.f32s(&loss);
+                (dl.f16)(
+                    th16.as_ptr(),
+                    h16.as_ptr(),
+                    batch,
+                    dim,
+                    w32.as_ptr(),
+                    &o,
+                    loss.as_mut_ptr(),
+                    gh.as_mut_ptr(),
+                );
+                d.f32s(&loss);
+            }
+            gb.iter().for_each(|g| d.add(u64::from(g.0)));
+            gh.iter().for_each(|g| d.add(u64::from(g.0)));
+        }
+        for l in LABELS {
+            // SAFETY: `labels` and `w32` hold at least `batch` values, `b16`/`h16`
+            // and the gradients `batch * dim`, `loss` `batch`.
+            unsafe {
+                (l.bf16)(
+                    labels.as_ptr(),
+                    b16.as_ptr(),
+                    batch,
+                    dim,
+                    w32.as_ptr(),
+                    std::ptr::null(),
+                    &o,
+                    loss.as_mut_ptr(),
+                    gb.as_mut_ptr(),
+                );
+                d.f32s(&loss);
+                (l.f16)(
+                    labels.as_ptr(),
+                    h16.as_ptr(),
+                    batch,
+                    dim,
+                    w32.as_ptr(),
+                    std::ptr::null(),
+                    &o,
+                    loss.as_mut_ptr(),
+                    gh.as_mut_ptr(),
+                );
+                d.f32s(&loss);
+            }
+            gb.iter().for_each(|g| d.add(u64::from(g.0)));
+            gh.iter().for_each(|g| d.add(u64::from(g.0)));
+        }
+    }
     d.0
 }
 
