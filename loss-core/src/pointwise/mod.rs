@@ -105,6 +105,29 @@ impl<T: Real, K: Pointwise<T>, E: Store<T>> Rows<'_, T, K, E> {
     }
 }
 
+impl<T: Real, K: Pointwise<T>, E: Store<T>> Rows<'_, T, K, E> {
+    /// [`SampleKernel::block`] of mean rows, with the row scales in a buffer of `N`
+    /// (at least the block's rows): small for the few long rows of a leaf.
+    #[inline(always)]
+    fn scaled_block<const N: usize>(
+        &self,
+        first: usize,
+        grads: Option<&mut [E]>,
+        scales: &[T],
+        losses: &mut [T],
+    ) {
+        let mut row_scales = [T::zero(); N];
+        for (s, &scale) in row_scales.iter_mut().zip(scales) {
+            *s = self.row_scale(scale);
+        }
+        let n = losses.len();
+        self.columns(first, 0..self.dim, grads, &row_scales[..n], losses);
+        for l in losses.iter_mut() {
+            *l = self.row_loss(*l);
+        }
+    }
+}
+
 impl<T: Real, K: Pointwise<T>, E: Store<T>> SampleKernel<T, [E]> for Rows<'_, T, K, E> {
     fn grad_len(&self) -> usize {
         self.dim
@@ -169,14 +192,10 @@ impl<T: Real, K: Pointwise<T>, E: Store<T>> SampleKernel<T, [E]> for Rows<'_, T,
         if K::ROW_SUM || self.dim == 1 {
             return self.columns(first, 0..self.dim, grads, scales, losses);
         }
-        let mut row_scales = [T::zero(); MAX_BLOCK];
-        for (s, &scale) in row_scales.iter_mut().zip(scales) {
-            *s = self.row_scale(scale);
-        }
-        let n = losses.len();
-        self.columns(first, 0..self.dim, grads, &row_scales[..n], losses);
-        for l in losses.iter_mut() {
-            *l = self.row_loss(*l);
+        if losses.len() <= LANES {
+            self.scaled_block::<LANES>(first, grads, scales, losses);
+        } else {
+            self.scaled_block::<MAX_BLOCK>(first, grads, scales, losses);
         }
     }
 }
