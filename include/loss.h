@@ -577,6 +577,125 @@ typedef uint16_t loss_bf16;
  */
 typedef uint16_t loss_f16;
 
+/**
+ * One term of `loss_weighted_sum_bf16`: the fields of `loss_term_f32`, with
+ * `y_true`, `y_pred` and `grad_out` in bfloat16. A `LOSS_KIND_CUSTOM` term's callback
+ * is a `loss_custom_fn_f32`: it receives the widened `float` data and fills `float`
+ * temporaries, as in `loss_weighted_sum_f32`.
+ */
+typedef struct loss_term_bf16 {
+  /**
+   * Which loss (a `loss_kind` value).
+   */
+  enum loss_kind kind;
+  /**
+   * The term's weight in the total: finite, >= 0 and at most `FLT_MAX`.
+   */
+  double weight;
+  /**
+   * Targets, `[batch, dim]`: required except for the label losses.
+   */
+  const loss_bf16 *y_true;
+  /**
+   * Class labels, `[batch]`: required for the label losses.
+   */
+  const int32_t *labels;
+  /**
+   * Predictions, `[batch, dim]`: required.
+   */
+  const loss_bf16 *y_pred;
+  /**
+   * Number of samples, > 0.
+   */
+  size_t batch;
+  /**
+   * Values per sample (classes for the label losses), > 0.
+   */
+  size_t dim;
+  /**
+   * Nullable, `[batch]`.
+   */
+  const float *sample_weight;
+  /**
+   * Nullable, `[dim]`: label losses only.
+   */
+  const float *class_weight;
+  /**
+   * Nullable: the term's options.
+   */
+  const struct loss_options *options;
+  /**
+   * The callback of a `LOSS_KIND_CUSTOM` term, on widened `float` data.
+   */
+  loss_custom_fn_f32 custom;
+  /**
+   * Passed to `custom` unchanged.
+   */
+  void *user_data;
+  /**
+   * Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`, rounded once.
+   */
+  loss_bf16 *grad_out;
+} loss_term_bf16;
+
+/**
+ * One term of `loss_weighted_sum_f16`: `loss_term_bf16` with binary16 buffers.
+ */
+typedef struct loss_term_f16 {
+  /**
+   * Which loss (a `loss_kind` value).
+   */
+  enum loss_kind kind;
+  /**
+   * The term's weight in the total: finite, >= 0 and at most `FLT_MAX`.
+   */
+  double weight;
+  /**
+   * Targets, `[batch, dim]`: required except for the label losses.
+   */
+  const loss_f16 *y_true;
+  /**
+   * Class labels, `[batch]`: required for the label losses.
+   */
+  const int32_t *labels;
+  /**
+   * Predictions, `[batch, dim]`: required.
+   */
+  const loss_f16 *y_pred;
+  /**
+   * Number of samples, > 0.
+   */
+  size_t batch;
+  /**
+   * Values per sample (classes for the label losses), > 0.
+   */
+  size_t dim;
+  /**
+   * Nullable, `[batch]`.
+   */
+  const float *sample_weight;
+  /**
+   * Nullable, `[dim]`: label losses only.
+   */
+  const float *class_weight;
+  /**
+   * Nullable: the term's options.
+   */
+  const struct loss_options *options;
+  /**
+   * The callback of a `LOSS_KIND_CUSTOM` term, on widened `float` data.
+   */
+  loss_custom_fn_f32 custom;
+  /**
+   * Passed to `custom` unchanged.
+   */
+  void *user_data;
+  /**
+   * Nullable, `[batch, dim]`: receives `weight * d(term)/d(y_pred)`, rounded once.
+   */
+  loss_f16 *grad_out;
+} loss_term_f16;
+
 
 
 #ifdef __cplusplus
@@ -2922,6 +3041,34 @@ enum loss_status loss_categorical_generalized_cross_entropy_f16(const int32_t *l
                                                                 const struct loss_options *options,
                                                                 float *loss_out,
                                                                 loss_f16 *grad_out);
+
+/**
+ * The weighted sum of half-precision terms: `loss_weighted_sum_f32` on the widened
+ * inputs, with the same rules, errors and order, each term's gradient
+ * `weight * dL/dy_pred` rounded once to bfloat16. `total_out` and `per_term_out`
+ * are `float`. Temporaries: the widened `y_true`, `y_pred` and gradient of every term
+ * (`float`), for the call.
+ *
+ * # Safety
+ * `terms` points to `n_terms` readable terms whose non-NULL buffers hold as many
+ * values as their sizes say; `total_out` to one writable `float`, a non-NULL
+ * `per_term_out` to `n_terms`; outputs must not overlap inputs.
+ */
+enum loss_status loss_weighted_sum_bf16(const struct loss_term_bf16 *terms,
+                                        size_t n_terms,
+                                        float *total_out,
+                                        float *per_term_out);
+
+/**
+ * `loss_weighted_sum_bf16` with IEEE binary16 terms (`loss_term_f16`).
+ *
+ * # Safety
+ * As `loss_weighted_sum_bf16`.
+ */
+enum loss_status loss_weighted_sum_f16(const struct loss_term_f16 *terms,
+                                       size_t n_terms,
+                                       float *total_out,
+                                       float *per_term_out);
 
 /**
  * The workspace, in bytes, that `loss_ctc_with_workspace_f32` and `_f64` need for

@@ -297,6 +297,170 @@ TEST(label_error_paths_write_nothing) {
   return true;
 }
 
+/* A custom loss for the weighted sums: l_i = sum_j y_pred^2 / 2, gradient y_pred. */
+static loss_status half_custom(void *user, const float *t, const float *p, size_t batch,
+                               size_t dim, float *l, float *g) {
+  (void)t;
+  *(int *)user += 1;
+  for (size_t i = 0; i < batch; i++) {
+    l[i] = 0;
+    for (size_t j = 0; j < dim; j++) {
+      l[i] += 0.5f * p[i * dim + j] * p[i * dim + j];
+      if (g) g[i * dim + j] = p[i * dim + j];
+    }
+  }
+  return LOSS_OK;
+}
+
+TEST(weighted_sum_of_half_terms_is_the_f32_sum_rounded) {
+  /* Three heads in f16: MSE (dense), sparse CE (labels, class weights, MEAN) and a
+   * custom term; the same sum in f32 on the widened inputs gives the same total and
+   * values, and each 16-bit gradient is the f32 one rounded once. */
+  loss_f16 t[6], p[6], lp[12], g0[6], g1[12], g2[6];
+  float tw[6], pw[6], lpw[12], f0[6], f1[12], f2[6];
+  for (int i = 0; i < 6; i++) {
+    t[i] = loss_f32_to_f16(T6[i]);
+    p[i] = loss_f32_to_f16(P6[i]);
+    tw[i] = loss_f16_to_f32(t[i]);
+    pw[i] = loss_f16_to_f32(p[i]);
+  }
+  for (int i = 0; i < 12; i++) {
+    lp[i] = loss_f32_to_f16(SP[i]);
+    lpw[i] = loss_f16_to_f32(lp[i]);
+  }
+  loss_options ce = loss_options_default();
+  ce.from_logits = true;
+  ce.reduction = LOSS_REDUCTION_MEAN;
+  ce.ignore_index = -100;
+  const float cw[3] = {0.5f, 2.0f, 1.0f};
+  int calls16 = 0, calls32 = 0;
+  loss_term_f16 h[3];
+  loss_term_f32 f[3];
+  memset(h, 0, sizeof h);
+  memset(f, 0, sizeof f);
+  h[0].kind = f[0].kind = LOSS_KIND_MEAN_SQUARED_ERROR;
+  h[0].weight = f[0].weight = 0.3;
+  h[0].y_true = t, f[0].y_true = tw;
+  h[0].y_pred = p, f[0].y_pred = pw;
+  h[0].batch = f[0].batch = 2;
+  h[0].dim = f[0].dim = 3;
+  h[0].grad_out = g0, f[0].grad_out = f0;
+  h[1].kind = f[1].kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
+  h[1].weight = f[1].weight = 0.7;
+  h[1].labels = f[1].labels = LAB;
+  h[1].y_pred = lp, f[1].y_pred = lpw;
+  h[1].batch = f[1].batch = 4;
+  h[1].dim = f[1].dim = 3;
+  h[1].class_weight = f[1].class_weight = cw;
+  h[1].options = f[1].options = &ce;
+  h[1].grad_out = g1, f[1].grad_out = f1;
+  h[2].kind = f[2].kind = LOSS_KIND_CUSTOM;
+  h[2].weight = f[2].weight = 2.0;
+  h[2].y_true = t, f[2].y_true = tw;
+  h[2].y_pred = p, f[2].y_pred = pw;
+  h[2].batch = f[2].batch = 2;
+  h[2].dim = f[2].dim = 3;
+  h[2].custom = f[2].custom = half_custom;
+  h[2].user_data = &calls16, f[2].user_data = &calls32;
+  h[2].grad_out = g2, f[2].grad_out = f2;
+  float total16 = 0, total32 = 0, per16[3], per32[3];
+  CHECK_OK(loss_weighted_sum_f32(f, 3, &total32, per32));
+  CHECK_OK(loss_weighted_sum_f16(h, 3, &total16, per16));
+  CHECK(calls16 == 1 && calls32 == 1);
+  CHECK(total16 == total32);
+  for (int k = 0; k < 3; k++) CHECK(per16[k] == per32[k]);
+  for (int i = 0; i < 6; i++) CHECK(g0[i] == loss_f32_to_f16(f0[i]) && g2[i] == loss_f32_to_f16(f2[i]));
+  for (int i = 0; i < 12; i++) CHECK(g1[i] == loss_f32_to_f16(f1[i]));
+  /* bf16, the MSE term alone, per_term_out NULL. */
+  loss_bf16 tb[6], pb[6], gb[6];
+  for (int i = 0; i < 6; i++) {
+    tb[i] = loss_f32_to_bf16(T6[i]);
+    pb[i] = loss_f32_to_bf16(P6[i]);
+    tw[i] = loss_bf16_to_f32(tb[i]);
+    pw[i] = loss_bf16_to_f32(pb[i]);
+  }
+  loss_term_bf16 b;
+  memset(&b, 0, sizeof b);
+  b.kind = LOSS_KIND_MEAN_SQUARED_ERROR;
+  b.weight = 0.3;
+  b.y_true = tb;
+  b.y_pred = pb;
+  b.batch = 2;
+  b.dim = 3;
+  b.grad_out = gb;
+  CHECK_OK(loss_weighted_sum_f32(f, 1, &total32, NULL));
+  CHECK_OK(loss_weighted_sum_bf16(&b, 1, &total16, NULL));
+  CHECK(total16 == total32);
+  for (int i = 0; i < 6; i++) CHECK(gb[i] == loss_f32_to_bf16(f0[i]));
+  return true;
+}
+
+TEST(weighted_sum_of_half_terms_error_paths_write_nothing) {
+  loss_f16 t[6], p[6], g[6];
+  for (int i = 0; i < 6; i++) {
+    t[i] = loss_f32_to_f16(T6[i]);
+    p[i] = loss_f32_to_f16(P6[i]);
+    g[i] = 0xABCD;
+  }
+  loss_term_f16 h[2];
+  memset(h, 0, sizeof h);
+  for (int k = 0; k < 2; k++) {
+    h[k].kind = LOSS_KIND_HUBER;
+    h[k].weight = 1.0;
+    h[k].y_true = t;
+    h[k].y_pred = p;
+    h[k].batch = 2;
+    h[k].dim = 3;
+  }
+  h[0].grad_out = g;
+  float total = -777.0f, per[2] = {-777.0f, -777.0f};
+#define UNTOUCHED() (total == -777.0f && per[0] == -777.0f && per[1] == -777.0f && all_u16(g, 6, 0xABCD))
+  CHECK_STATUS(loss_weighted_sum_f16(NULL, 2, &total, per), LOSS_ERROR_NULL_POINTER);
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, NULL, per), LOSS_ERROR_NULL_POINTER);
+  CHECK_STATUS(loss_weighted_sum_f16(h, 0, &total, per), LOSS_ERROR_SHAPE);
+  CHECK(UNTOUCHED() && strstr(loss_last_error_message(), "loss_weighted_sum_f16: ") != NULL);
+  h[1].kind = (loss_kind)999;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK(UNTOUCHED() && strstr(loss_last_error_message(), "term 1") != NULL);
+  h[1].kind = LOSS_KIND_HUBER;
+  h[1].y_pred = NULL;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_NULL_POINTER);
+  h[1].y_pred = p;
+  h[1].batch = SIZE_MAX / 2;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_SHAPE);
+  h[1].batch = 2;
+  h[1].weight = -1.0;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_INVALID_ARGUMENT);
+  h[1].weight = 1.0;
+  loss_options bad = loss_options_default();
+  bad.delta = -1.0;
+  h[1].options = &bad;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_INVALID_ARGUMENT);
+  h[1].options = NULL;
+  CHECK(UNTOUCHED());
+  /* A gradient overlapping an input (the 16-bit y_pred of the other term). */
+  h[1].grad_out = p + 3;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK(UNTOUCHED() && strstr(loss_last_error_message(), "overlaps") != NULL);
+  /* Two terms' gradients sharing memory. */
+  h[1].grad_out = g + 2;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_INVALID_ARGUMENT);
+  h[1].grad_out = NULL;
+  /* A label out of range in a label term. */
+  const int32_t bad_labels[2] = {0, 7};
+  h[1].kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
+  h[1].labels = bad_labels;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  CHECK(UNTOUCHED());
+  /* A callback's failure is returned as is. */
+  h[1].kind = LOSS_KIND_CUSTOM;
+  h[1].custom = NULL;
+  CHECK_STATUS(loss_weighted_sum_f16(h, 2, &total, per), LOSS_ERROR_NULL_POINTER);
+  CHECK(UNTOUCHED());
+#undef UNTOUCHED
+  return true;
+}
+
 SUITE(half) {
   RUN(conversions_round_to_nearest_even);
   RUN(dense_twins_round_the_f32_gradient_once);
@@ -305,4 +469,6 @@ SUITE(half) {
   RUN(dense_bad_options_match_f32);
   RUN(label_twins_round_the_f32_gradient_once);
   RUN(label_error_paths_write_nothing);
+  RUN(weighted_sum_of_half_terms_is_the_f32_sum_rounded);
+  RUN(weighted_sum_of_half_terms_error_paths_write_nothing);
 }

@@ -60,7 +60,7 @@ pub type loss_custom_fn<F> = Option<
 /// "C-unwind"` that panics) unwinds through libloss to the panic boundary, which
 /// returns `LOSS_ERROR_PANIC` and writes nothing, rather than being undefined
 /// behaviour (tests/custom_panic.rs).
-type RawCustomFn<F> = unsafe extern "C-unwind" fn(
+pub(crate) type RawCustomFn<F> = unsafe extern "C-unwind" fn(
     *mut c_void,
     *const F,
     *const F,
@@ -119,20 +119,20 @@ pub struct loss_term<F> {
 }
 
 /// A term's fields, read from C memory without assuming that enums hold valid values.
-struct RawTerm<F> {
-    kind: i32,
-    weight: f64,
-    y_true: *const F,
-    labels: *const i32,
-    y_pred: *const F,
-    batch: usize,
-    dim: usize,
-    sample_weight: *const F,
-    class_weight: *const F,
-    options: *const loss_options,
-    custom: Option<RawCustomFn<F>>,
-    user_data: *mut c_void,
-    grad_out: *mut F,
+pub(crate) struct RawTerm<F> {
+    pub(crate) kind: i32,
+    pub(crate) weight: f64,
+    pub(crate) y_true: *const F,
+    pub(crate) labels: *const i32,
+    pub(crate) y_pred: *const F,
+    pub(crate) batch: usize,
+    pub(crate) dim: usize,
+    pub(crate) sample_weight: *const F,
+    pub(crate) class_weight: *const F,
+    pub(crate) options: *const loss_options,
+    pub(crate) custom: Option<RawCustomFn<F>>,
+    pub(crate) user_data: *mut c_void,
+    pub(crate) grad_out: *mut F,
 }
 
 impl<F> RawTerm<F> {
@@ -140,7 +140,7 @@ impl<F> RawTerm<F> {
     ///
     /// # Safety
     /// `t` points to a readable `loss_term<F>` that outlives the returned value.
-    unsafe fn read(t: *const loss_term<F>) -> Self {
+    pub(crate) unsafe fn read(t: *const loss_term<F>) -> Self {
         // SAFETY: the caller guarantees that `t` points to a readable (and aligned:
         // `weighted_sum_call` checks it) `loss_term<F>`, so every field place below is
         // in bounds and aligned; each is copied out with `read` through `addr_of!`,
@@ -261,10 +261,10 @@ impl<T: Real> Callback<'_, T> {
 }
 
 /// A term whose kind, pointers, sizes, weight and options are valid.
-struct Checked<F> {
-    raw: RawTerm<F>,
-    kind: loss_kind,
-    n: usize,
+pub(crate) struct Checked<F> {
+    pub(crate) raw: RawTerm<F>,
+    pub(crate) kind: loss_kind,
+    pub(crate) n: usize,
     opts: Options,
 }
 
@@ -298,7 +298,7 @@ impl<F> Checked<F> {
 ///
 /// # Safety
 /// `raw.options` points to a readable `loss_options`.
-unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> {
+pub(crate) unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> {
     let kind = loss_kind::from_raw(raw.kind)
         .ok_or_else(|| invalid(format!("kind is {}: not a loss_kind", raw.kind)))?;
     non_null(raw.y_pred, "y_pred")?;
@@ -333,12 +333,12 @@ unsafe fn check_term<F: CustomLossFloat>(raw: RawTerm<F>) -> Result<Checked<F>> 
 }
 
 /// `e` with its message prefixed by the index of the term it concerns.
-fn in_term(k: usize, e: Error) -> Error {
+pub(crate) fn in_term(k: usize, e: Error) -> Error {
     Error::new(e.status, format!("term {k}: {}", e.message))
 }
 
 /// Fails when two outputs share memory: each output must have its own.
-fn outputs_disjoint(outputs: &[(String, Range<usize>)]) -> Result<()> {
+pub(crate) fn outputs_disjoint(outputs: &[(String, Range<usize>)]) -> Result<()> {
     for (i, (a, ra)) in outputs.iter().enumerate() {
         for (b, rb) in &outputs[..i] {
             if ra.start < rb.end && rb.start < ra.end {
@@ -363,6 +363,23 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
     per_term_out: *mut T,
 ) -> loss_status {
     boundary("loss_weighted_sum", T::NAME, || {
+        // SAFETY: this function's contract is `weighted_sum_body`'s.
+        unsafe { weighted_sum_body(terms, n_terms, total_out, per_term_out) }
+    })
+}
+
+/// [`weighted_sum_call`] without its panic boundary (also the body of the
+/// half-precision sums, `composite_half.rs`, on widened copies of their terms).
+///
+/// # Safety
+/// As the exported function.
+pub(crate) unsafe fn weighted_sum_body<T: CustomLossFloat>(
+    terms: *const loss_term<T>,
+    n_terms: usize,
+    total_out: *mut T,
+    per_term_out: *mut T,
+) -> Result<()> {
+    {
         non_null(terms, "terms")?;
         non_null(total_out, "total_out")?;
         let n_terms = elements::<loss_term<T>>(&[("n_terms", n_terms)])?;
@@ -456,7 +473,7 @@ unsafe fn weighted_sum_call<T: CustomLossFloat>(
             out.copy_from_slice(&values);
         }
         Ok(())
-    })
+    }
 }
 
 /// The parts of a core [`Term`] besides its loss and weight.
