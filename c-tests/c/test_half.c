@@ -461,6 +461,25 @@ TEST(weighted_sum_of_half_terms_error_paths_write_nothing) {
   return true;
 }
 
+TEST(mean_of_zero_weights_is_zero_even_with_nan) {
+  /* Found by the half fuzz target: MEAN with every weight 0 is 0 in _f32 whatever
+   * the losses; the staged half path summed 0 * NaN. */
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_MEAN;
+  o.from_logits = true;
+  const int32_t lab[1] = {0};
+  const float zero[1] = {0.0f};
+  const loss_f16 p[2] = {loss_f32_to_f16(NAN), loss_f32_to_f16(1.0f)};
+  const loss_bf16 pb[2] = {loss_f32_to_bf16(NAN), loss_f32_to_bf16(1.0f)};
+  const float pw[2] = {NAN, 1.0f};
+  float l16 = -1, lb = -1, l32 = -1;
+  CHECK_OK(loss_sparse_categorical_crossentropy_f32(lab, pw, 1, 2, zero, NULL, &o, &l32, NULL));
+  CHECK_OK(loss_sparse_categorical_crossentropy_f16(lab, p, 1, 2, zero, NULL, &o, &l16, NULL));
+  CHECK_OK(loss_categorical_crossentropy_bf16(pb, pb, 1, 2, zero, &o, &lb, NULL));
+  CHECK(l32 == 0.0f && l16 == 0.0f && lb == 0.0f);
+  return true;
+}
+
 SUITE(half) {
   RUN(conversions_round_to_nearest_even);
   RUN(dense_twins_round_the_f32_gradient_once);
@@ -471,4 +490,5 @@ SUITE(half) {
   RUN(label_error_paths_write_nothing);
   RUN(weighted_sum_of_half_terms_is_the_f32_sum_rounded);
   RUN(weighted_sum_of_half_terms_error_paths_write_nothing);
+  RUN(mean_of_zero_weights_is_zero_even_with_nan);
 }

@@ -23,6 +23,7 @@ pub mod buf;
 pub mod domains;
 pub mod float;
 pub mod gen;
+pub mod half;
 pub mod opts;
 pub mod oracle;
 

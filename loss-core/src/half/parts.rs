@@ -305,7 +305,14 @@ impl<H: Half, L: Loss<f32>> Staged<'_, H, L> {
                 ),
                 Strided::new(grad_out, dim),
             );
-            tree_sum(0..batch, rows_per_leaf, parallel, out, &leaf)
+            let sum = tree_sum(0..batch, rows_per_leaf, parallel, out, &leaf);
+            // MEAN of weights summing to 0 is 0, whatever the losses (NaN
+            // included), as `reduce` makes it: here the terms are `0 * l_i`.
+            if reduction == Reduction::Mean && denom == 0.0 {
+                0.0
+            } else {
+                sum
+            }
         });
         if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
