@@ -141,25 +141,25 @@ impl Kernel for NarrowF16<'_> {
     }
 }
 
-/// Scalar ends of the vector loops (and the reference the tests compare with).
-#[inline]
-fn widen_f16_scalar(src: &[u16], dst: &mut [f32]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = F16(s).to_f32();
-    }
-}
-
-#[inline]
-fn narrow_f16_scalar(src: &[f32], dst: &mut [u16]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = F16::from_f32(s).0;
-    }
-}
-
 #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
 mod x86 {
-    use super::{narrow_f16_scalar, widen_f16_scalar, Isa};
+    use super::{Half, Isa, F16};
     use std::arch::x86_64::*;
+
+    /// Scalar ends of the vector loops (and the reference the tests compare with).
+    #[inline]
+    fn widen_f16_scalar(src: &[u16], dst: &mut [f32]) {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = F16(s).to_f32();
+        }
+    }
+
+    #[inline]
+    fn narrow_f16_scalar(src: &[f32], dst: &mut [u16]) {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = F16::from_f32(s).0;
+        }
+    }
 
     fn has_f16c() -> bool {
         is_x86_feature_detected!("f16c") && is_x86_feature_detected!("avx")
