@@ -2,7 +2,9 @@
 //! the `_bf16` / `_f16` functions, which run each loss's `f32` kernel on widened
 //! leaves of the batch (`loss_core::half::parts`).
 
-use crate::args::{elements, input, non_null, optional_input, optional_output, output, span};
+use crate::args::{
+    elements, input, non_null, optional_input, optional_output, optional_span, output, span,
+};
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status, Error, Result};
 use loss_core::half::parts::{compute_in_parts, HalfTargets};
@@ -40,11 +42,6 @@ impl HalfType for loss_bf16 {
 impl HalfType for loss_f16 {
     type Core = F16;
     const NAME: &'static str = "f16";
-}
-
-/// The byte range of `len` values at `p` (NULL: empty).
-fn bytes<T>(p: *const T, len: usize) -> (Range<usize>, bool) {
-    (span(p, if p.is_null() { 0 } else { len }), !p.is_null())
 }
 
 /// Fails with `LOSS_ERROR_INVALID_ARGUMENT` when an output overlaps an input or
@@ -100,10 +97,10 @@ unsafe fn check<'a, H: HalfType>(
     let inputs = [
         (targets.0, span(targets.1, target_len)),
         ("y_pred", span(y_pred, n)),
-        ("sample_weight", bytes(sample_weight, batch).0),
-        ("class_weight", bytes(class_weight, dim).0),
+        ("sample_weight", optional_span(sample_weight, batch)),
+        ("class_weight", optional_span(class_weight, dim)),
     ];
-    let (grad_span, _) = bytes(grad_out as *const H, n);
+    let grad_span = optional_span(grad_out.cast_const(), n);
     disjoint(
         &[("loss_out", span(loss_out, n_out)), ("grad_out", grad_span)],
         &inputs,
