@@ -232,6 +232,18 @@ typedef enum loss_reduction {
 } loss_reduction;
 
 /**
+ * A bfloat16 value as its 16 bits: the upper half of an IEEE binary32 (`float`).
+ * Convert with `(uint32_t)bits << 16` (exact) or `loss_f32_to_bf16`.
+ */
+typedef uint16_t loss_bf16;
+
+/**
+ * An IEEE 754 binary16 value as its 16 bits (largest finite 65504). Convert with
+ * `loss_f16_to_f32` / `loss_f32_to_f16`, or the compiler's `_Float16` where it has one.
+ */
+typedef uint16_t loss_f16;
+
+/**
  * Options of every loss, passed by pointer; `NULL` means `loss_options_default()`.
  * Start from `loss_options_default()` (or `LOSS_OPTIONS_INIT`) and change the fields
  * you need.
@@ -566,18 +578,6 @@ typedef struct loss_term_f64 {
 } loss_term_f64;
 
 /**
- * A bfloat16 value as its 16 bits: the upper half of an IEEE binary32 (`float`).
- * Convert with `(uint32_t)bits << 16` (exact) or `loss_f32_to_bf16`.
- */
-typedef uint16_t loss_bf16;
-
-/**
- * An IEEE 754 binary16 value as its 16 bits (largest finite 65504). Convert with
- * `loss_f16_to_f32` / `loss_f32_to_f16`, or the compiler's `_Float16` where it has one.
- */
-typedef uint16_t loss_f16;
-
-/**
  * One term of `loss_weighted_sum_bf16`: the fields of `loss_term_f32`, with
  * `y_true`, `y_pred` and `grad_out` in bfloat16. A `LOSS_KIND_CUSTOM` term's callback
  * is a `loss_custom_fn_f32`: it receives the widened `float` data and fills `float`
@@ -853,6 +853,71 @@ enum loss_status loss_clip_by_global_norm_f64(double *const *grads,
                                               double *global_norm_out);
 
 /**
+ * `loss_clip_by_value_f32` on 16-bit values (`loss_bf16` or `loss_f16`) with
+ * `float` bounds: each element is compared as a `float`, and one beyond a bound
+ * becomes that bound rounded once to nearest even (so, for a bound the half
+ * type cannot hold, up to half a unit beyond it). Errors as the `_f32` function.
+ */
+enum loss_status loss_clip_by_value_bf16(loss_bf16 *grad, size_t n, float clip_min, float clip_max);
+
+/**
+ * `loss_clip_by_norm_f32` on 16-bit values (`loss_bf16` or `loss_f16`): the norm
+ * is accumulated in double precision from the widened values, and each clipped
+ * element is the `_f32` result on the widened value, rounded once to nearest
+ * even; `clip_norm` and `*norm_out` are `float`. A buffer whose norm does not
+ * exceed `clip_norm` is left bit-for-bit unchanged. Errors as the `_f32`
+ * function.
+ */
+enum loss_status loss_clip_by_norm_bf16(loss_bf16 *grad,
+                                        size_t n,
+                                        float clip_norm,
+                                        float *norm_out);
+
+/**
+ * `loss_clip_by_global_norm_f32` on 16-bit buffers (`loss_bf16` or
+ * `loss_f16`): the global norm is accumulated in double precision from the
+ * widened values, each clipped element is the `_f32` result rounded once to
+ * nearest even; `clip_norm` and `*global_norm_out` are `float`. Errors as the
+ * `_f32` function.
+ */
+enum loss_status loss_clip_by_global_norm_bf16(loss_bf16 *const *grads,
+                                               const size_t *lengths,
+                                               size_t count,
+                                               float clip_norm,
+                                               float *global_norm_out);
+
+/**
+ * `loss_clip_by_value_f32` on 16-bit values (`loss_bf16` or `loss_f16`) with
+ * `float` bounds: each element is compared as a `float`, and one beyond a bound
+ * becomes that bound rounded once to nearest even (so, for a bound the half
+ * type cannot hold, up to half a unit beyond it). Errors as the `_f32` function.
+ */
+enum loss_status loss_clip_by_value_f16(loss_f16 *grad, size_t n, float clip_min, float clip_max);
+
+/**
+ * `loss_clip_by_norm_f32` on 16-bit values (`loss_bf16` or `loss_f16`): the norm
+ * is accumulated in double precision from the widened values, and each clipped
+ * element is the `_f32` result on the widened value, rounded once to nearest
+ * even; `clip_norm` and `*norm_out` are `float`. A buffer whose norm does not
+ * exceed `clip_norm` is left bit-for-bit unchanged. Errors as the `_f32`
+ * function.
+ */
+enum loss_status loss_clip_by_norm_f16(loss_f16 *grad, size_t n, float clip_norm, float *norm_out);
+
+/**
+ * `loss_clip_by_global_norm_f32` on 16-bit buffers (`loss_bf16` or
+ * `loss_f16`): the global norm is accumulated in double precision from the
+ * widened values, each clipped element is the `_f32` result rounded once to
+ * nearest even; `clip_norm` and `*global_norm_out` are `float`. Errors as the
+ * `_f32` function.
+ */
+enum loss_status loss_clip_by_global_norm_f16(loss_f16 *const *grads,
+                                              const size_t *lengths,
+                                              size_t count,
+                                              float clip_norm,
+                                              float *global_norm_out);
+
+/**
  * The weighted sum of several losses, each over its own inputs (the heads of a
  * multi-task model), with every term's gradient, in one call:
  * `*total_out = sum_k weight_k * L_k`, where `L_k` is term `k`'s reduced value
@@ -1087,6 +1152,88 @@ enum loss_status loss_ctc_with_workspace_f64(const double *activations,
                                              const struct loss_options *options,
                                              double *loss_out,
                                              double *grad_out,
+                                             void *workspace,
+                                             size_t workspace_bytes);
+
+/**
+ * `loss_ctc_f32` in half precision: `activations` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `loss_out` is `float`. Each sample's
+ * frames are widened into a pooled `float` buffer (`input_lengths[b] *
+ * alphabet` values, plus `time * alphabet` for the gradient, per thread at
+ * work; allocated on first use and reused), computed by the `_f32` kernel, and
+ * the gradient rounded once to nearest even: the `_f32` results on the widened
+ * activations (docs/API.md, "loss_bf16 precision"). Errors as the `_f32` function.
+ */
+enum loss_status loss_ctc_bf16(const loss_bf16 *activations,
+                               const int32_t *labels,
+                               const int32_t *label_lengths,
+                               const int32_t *input_lengths,
+                               size_t time,
+                               size_t batch,
+                               size_t alphabet,
+                               const struct loss_options *options,
+                               float *loss_out,
+                               loss_bf16 *grad_out);
+
+/**
+ * `loss_ctc_with_workspace_f32` in half precision: as `loss_ctc_bf16` /
+ * `_f16`, working in the caller's workspace (`loss_ctc_workspace_size` gives a
+ * sufficient size, as for `_f32`). Besides the workspace, the call stages each
+ * sample's frames in libloss's pooled buffers (see `loss_ctc_bf16`): the first
+ * calls allocate them, later calls of no larger sizes on one thread allocate
+ * nothing.
+ */
+enum loss_status loss_ctc_with_workspace_bf16(const loss_bf16 *activations,
+                                              const int32_t *labels,
+                                              const int32_t *label_lengths,
+                                              const int32_t *input_lengths,
+                                              size_t time,
+                                              size_t batch,
+                                              size_t alphabet,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              loss_bf16 *grad_out,
+                                              void *workspace,
+                                              size_t workspace_bytes);
+
+/**
+ * `loss_ctc_f32` in half precision: `activations` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `loss_out` is `float`. Each sample's
+ * frames are widened into a pooled `float` buffer (`input_lengths[b] *
+ * alphabet` values, plus `time * alphabet` for the gradient, per thread at
+ * work; allocated on first use and reused), computed by the `_f32` kernel, and
+ * the gradient rounded once to nearest even: the `_f32` results on the widened
+ * activations (docs/API.md, "loss_f16 precision"). Errors as the `_f32` function.
+ */
+enum loss_status loss_ctc_f16(const loss_f16 *activations,
+                              const int32_t *labels,
+                              const int32_t *label_lengths,
+                              const int32_t *input_lengths,
+                              size_t time,
+                              size_t batch,
+                              size_t alphabet,
+                              const struct loss_options *options,
+                              float *loss_out,
+                              loss_f16 *grad_out);
+
+/**
+ * `loss_ctc_with_workspace_f32` in half precision: as `loss_ctc_bf16` /
+ * `_f16`, working in the caller's workspace (`loss_ctc_workspace_size` gives a
+ * sufficient size, as for `_f32`). Besides the workspace, the call stages each
+ * sample's frames in libloss's pooled buffers (see `loss_ctc_bf16`): the first
+ * calls allocate them, later calls of no larger sizes on one thread allocate
+ * nothing.
+ */
+enum loss_status loss_ctc_with_workspace_f16(const loss_f16 *activations,
+                                             const int32_t *labels,
+                                             const int32_t *label_lengths,
+                                             const int32_t *input_lengths,
+                                             size_t time,
+                                             size_t batch,
+                                             size_t alphabet,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             loss_f16 *grad_out,
                                              void *workspace,
                                              size_t workspace_bytes);
 
@@ -2757,6 +2904,178 @@ enum loss_status loss_circle_f64(const int32_t *labels,
                                  double *grad_out);
 
 /**
+ * `loss_margin_ranking_f32` in half precision: `x1`, `x2`, `y` and the
+ * gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+ * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
+ * (staged in a pooled `float` buffer of `5 * batch` values), each gradient
+ * element rounded once to nearest even (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_margin_ranking_bf16(const loss_bf16 *x1,
+                                          const loss_bf16 *x2,
+                                          const loss_bf16 *y,
+                                          size_t batch,
+                                          const float *sample_weight,
+                                          const struct loss_options *options,
+                                          float *loss_out,
+                                          loss_bf16 *grad_x1,
+                                          loss_bf16 *grad_x2);
+
+/**
+ * `loss_cosine_embedding_f32` in half precision: `x1`, `x2`, `y` and the
+ * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
+ * Computed by the `_f32` function on the widened inputs (staged in a pooled
+ * `float` buffer of `4 * batch * dim + batch` values), each gradient element
+ * rounded once to nearest even (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_cosine_embedding_bf16(const loss_bf16 *x1,
+                                            const loss_bf16 *x2,
+                                            const loss_bf16 *y,
+                                            size_t batch,
+                                            size_t dim,
+                                            const float *sample_weight,
+                                            const struct loss_options *options,
+                                            float *loss_out,
+                                            loss_bf16 *grad_x1,
+                                            loss_bf16 *grad_x2);
+
+/**
+ * `loss_triplet_margin_f32` in half precision: the three inputs and their
+ * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
+ * Computed by the `_f32` function on the widened inputs (staged in a pooled
+ * `float` buffer of `6 * batch * dim` values), each gradient element rounded
+ * once to nearest even (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_triplet_margin_bf16(const loss_bf16 *anchor,
+                                          const loss_bf16 *positive,
+                                          const loss_bf16 *negative,
+                                          size_t batch,
+                                          size_t dim,
+                                          const float *sample_weight,
+                                          const struct loss_options *options,
+                                          float *loss_out,
+                                          loss_bf16 *grad_anchor,
+                                          loss_bf16 *grad_positive,
+                                          loss_bf16 *grad_negative);
+
+/**
+ * `loss_ntxent_f32` in half precision: `embeddings` and `grad_out` hold 16-bit
+ * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
+ * function on the widened embeddings (staged in a pooled `float` buffer of
+ * `2 * batch * dim` values), each gradient element rounded once to nearest even
+ * (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_ntxent_bf16(const loss_bf16 *embeddings,
+                                  const int32_t *labels,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  loss_bf16 *grad_out);
+
+/**
+ * `loss_circle_f32` in half precision: `embeddings` and `grad_out` hold 16-bit
+ * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
+ * function on the widened embeddings (staged in a pooled `float` buffer of
+ * `2 * batch * dim` values), each gradient element rounded once to nearest even
+ * (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_circle_bf16(const int32_t *labels,
+                                  const loss_bf16 *embeddings,
+                                  size_t batch,
+                                  size_t dim,
+                                  const float *sample_weight,
+                                  const struct loss_options *options,
+                                  float *loss_out,
+                                  loss_bf16 *grad_out);
+
+/**
+ * `loss_margin_ranking_f32` in half precision: `x1`, `x2`, `y` and the
+ * gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+ * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
+ * (staged in a pooled `float` buffer of `5 * batch` values), each gradient
+ * element rounded once to nearest even (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_margin_ranking_f16(const loss_f16 *x1,
+                                         const loss_f16 *x2,
+                                         const loss_f16 *y,
+                                         size_t batch,
+                                         const float *sample_weight,
+                                         const struct loss_options *options,
+                                         float *loss_out,
+                                         loss_f16 *grad_x1,
+                                         loss_f16 *grad_x2);
+
+/**
+ * `loss_cosine_embedding_f32` in half precision: `x1`, `x2`, `y` and the
+ * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
+ * Computed by the `_f32` function on the widened inputs (staged in a pooled
+ * `float` buffer of `4 * batch * dim + batch` values), each gradient element
+ * rounded once to nearest even (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_cosine_embedding_f16(const loss_f16 *x1,
+                                           const loss_f16 *x2,
+                                           const loss_f16 *y,
+                                           size_t batch,
+                                           size_t dim,
+                                           const float *sample_weight,
+                                           const struct loss_options *options,
+                                           float *loss_out,
+                                           loss_f16 *grad_x1,
+                                           loss_f16 *grad_x2);
+
+/**
+ * `loss_triplet_margin_f32` in half precision: the three inputs and their
+ * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
+ * Computed by the `_f32` function on the widened inputs (staged in a pooled
+ * `float` buffer of `6 * batch * dim` values), each gradient element rounded
+ * once to nearest even (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_triplet_margin_f16(const loss_f16 *anchor,
+                                         const loss_f16 *positive,
+                                         const loss_f16 *negative,
+                                         size_t batch,
+                                         size_t dim,
+                                         const float *sample_weight,
+                                         const struct loss_options *options,
+                                         float *loss_out,
+                                         loss_f16 *grad_anchor,
+                                         loss_f16 *grad_positive,
+                                         loss_f16 *grad_negative);
+
+/**
+ * `loss_ntxent_f32` in half precision: `embeddings` and `grad_out` hold 16-bit
+ * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
+ * function on the widened embeddings (staged in a pooled `float` buffer of
+ * `2 * batch * dim` values), each gradient element rounded once to nearest even
+ * (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_ntxent_f16(const loss_f16 *embeddings,
+                                 const int32_t *labels,
+                                 size_t batch,
+                                 size_t dim,
+                                 const float *sample_weight,
+                                 const struct loss_options *options,
+                                 float *loss_out,
+                                 loss_f16 *grad_out);
+
+/**
+ * `loss_circle_f32` in half precision: `embeddings` and `grad_out` hold 16-bit
+ * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
+ * function on the widened embeddings (staged in a pooled `float` buffer of
+ * `2 * batch * dim` values), each gradient element rounded once to nearest even
+ * (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_circle_f16(const int32_t *labels,
+                                 const loss_f16 *embeddings,
+                                 size_t batch,
+                                 size_t dim,
+                                 const float *sample_weight,
+                                 const struct loss_options *options,
+                                 float *loss_out,
+                                 loss_f16 *grad_out);
+
+/**
  * Sequence (autoregressive, next-token) cross-entropy: sparse categorical
  * cross-entropy per token, summed per sequence, with padding by `lengths` and
  * `options->ignore_index`.
@@ -2855,6 +3174,44 @@ enum loss_status loss_sequence_crossentropy_f64(const int32_t *targets,
                                                 const struct loss_options *options,
                                                 double *loss_out,
                                                 double *grad_out);
+
+/**
+ * `loss_sequence_crossentropy_f32` in half precision: `y_pred` and `grad_out`
+ * hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+ * `loss_out` are `float`. Each token's row is widened into a pooled `float`
+ * buffer (`2 * vocab` values per thread at work, allocated once and reused),
+ * computed by the `_f32` kernel, and its gradient rounded once to nearest even:
+ * the `_f32` results on the widened inputs (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_sequence_crossentropy_bf16(const int32_t *targets,
+                                                 const loss_bf16 *y_pred,
+                                                 const int32_t *lengths,
+                                                 size_t batch,
+                                                 size_t time,
+                                                 size_t vocab,
+                                                 const float *sample_weight,
+                                                 const struct loss_options *options,
+                                                 float *loss_out,
+                                                 loss_bf16 *grad_out);
+
+/**
+ * `loss_sequence_crossentropy_f32` in half precision: `y_pred` and `grad_out`
+ * hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+ * `loss_out` are `float`. Each token's row is widened into a pooled `float`
+ * buffer (`2 * vocab` values per thread at work, allocated once and reused),
+ * computed by the `_f32` kernel, and its gradient rounded once to nearest even:
+ * the `_f32` results on the widened inputs (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_sequence_crossentropy_f16(const int32_t *targets,
+                                                const loss_f16 *y_pred,
+                                                const int32_t *lengths,
+                                                size_t batch,
+                                                size_t time,
+                                                size_t vocab,
+                                                const float *sample_weight,
+                                                const struct loss_options *options,
+                                                float *loss_out,
+                                                loss_f16 *grad_out);
 
 /**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with

@@ -24,6 +24,7 @@
 //! bounds must not be NaN and `clip_min <= clip_max` (infinite bounds are allowed).
 
 use crate::error::{ensure_arg, ensure_shape, Result};
+use crate::half::Store;
 use crate::kernels::threads;
 use crate::kernels::tree::{tree_sum, Strided, LEAF_ELEMENTS};
 use crate::real::Real;
@@ -42,21 +43,41 @@ pub fn clip_by_value<T: Real, D: Dimension>(
     clip_min: T,
     clip_max: T,
 ) -> Result<()> {
+    check_bounds(clip_min, clip_max)?;
+    clip_by_value_stored(contiguous(&mut grad, "grad")?, clip_min, clip_max)
+}
+
+fn check_bounds<T: Real>(clip_min: T, clip_max: T) -> Result<()> {
     ensure_arg(!clip_min.is_nan() && !clip_max.is_nan(), || {
         format!("clip bounds must not be NaN, got [{clip_min}, {clip_max}]")
     })?;
     ensure_arg(clip_min <= clip_max, || {
         format!("clip_min {clip_min} is greater than clip_max {clip_max}")
-    })?;
-    let g = contiguous(&mut grad, "grad")?;
-    for_each_chunk(g, |chunk| {
+    })
+}
+
+/// [`clip_by_value`] of values stored as `E` (`T` itself, or a half type whose
+/// values are compared as `T`): an element beyond a bound becomes the bound rounded
+/// to `E` once (for a half type, possibly just beyond the bound).
+///
+/// # Errors
+/// As [`clip_by_value`].
+pub fn clip_by_value_stored<T: Real, E: Store<T>>(
+    grad: &mut [E],
+    clip_min: T,
+    clip_max: T,
+) -> Result<()> {
+    check_bounds(clip_min, clip_max)?;
+    ensure_shape(!grad.is_empty(), || "grad is empty".into())?;
+    let (lo, hi) = (E::store(clip_min), E::store(clip_max));
+    for_each_chunk(grad, |chunk| {
         for x in chunk {
             // Comparisons with NaN are false: a NaN element is kept.
-            if *x > clip_max {
-                *x = clip_max;
-            }
-            if *x < clip_min {
-                *x = clip_min;
+            let v = x.load();
+            if v > clip_max {
+                *x = hi;
+            } else if v < clip_min {
+                *x = lo;
             }
         }
     });
@@ -78,8 +99,19 @@ pub fn clip_by_norm<T: Real, D: Dimension>(
     clip_norm: T,
 ) -> Result<T> {
     check_clip_norm(clip_norm)?;
-    let g = contiguous(&mut grad, "grad")?;
-    let parts = l2_norm(&[&*g]);
+    clip_by_norm_stored(contiguous(&mut grad, "grad")?, clip_norm)
+}
+
+/// [`clip_by_norm`] of values stored as `E` (`T` itself, or a half type widened to
+/// `T`): each clipped element is the `T` result rounded once to `E`.
+///
+/// # Errors
+/// [`LossError::Shape`] when `grad` is empty; [`LossError::InvalidArgument`] unless
+/// `clip_norm` is finite and `> 0`.
+pub fn clip_by_norm_stored<T: Real, E: Store<T>>(grad: &mut [E], clip_norm: T) -> Result<T> {
+    check_clip_norm(clip_norm)?;
+    ensure_shape(!grad.is_empty(), || "grad is empty".into())?;
+    let parts = l2_norm::<T, E>(&[&*grad]);
     let norm = parts.value();
     let scale = if norm.is_nan() {
         Scale::Mul(f64::NAN)
@@ -88,7 +120,7 @@ pub fn clip_by_norm<T: Real, D: Dimension>(
     } else {
         Scale::of(parts, clip_norm.to_f64_lossless())
     };
-    scale.apply(g);
+    scale.apply::<T, E>(grad);
     Ok(T::of(norm))
 }
 
@@ -107,9 +139,27 @@ pub fn clip_by_global_norm<T: Real>(grads: &mut [ArrayViewMutD<'_, T>], clip_nor
     for (k, g) in grads.iter_mut().enumerate() {
         slices.push(contiguous(g, &format!("grads[{k}]"))?);
     }
+    clip_by_global_norm_stored(&mut slices, clip_norm)
+}
+
+/// [`clip_by_global_norm`] of buffers stored as `E` (`T` itself, or a half type
+/// widened to `T`): each clipped element is the `T` result rounded once to `E`.
+///
+/// # Errors
+/// [`LossError::Shape`] when `grads` is empty or a buffer is empty;
+/// [`LossError::InvalidArgument`] unless `clip_norm` is finite and `> 0`.
+pub fn clip_by_global_norm_stored<T: Real, E: Store<T>>(
+    grads: &mut [&mut [E]],
+    clip_norm: T,
+) -> Result<T> {
+    check_clip_norm(clip_norm)?;
+    ensure_shape(!grads.is_empty(), || "no gradient buffers given".into())?;
+    if let Some(k) = grads.iter().position(|g| g.is_empty()) {
+        return Err(LossError::Shape(format!("grads[{k}] is empty")));
+    }
     let parts = {
-        let views: Vec<&[T]> = slices.iter().map(|s| &**s).collect();
-        l2_norm(&views)
+        let views: Vec<&[E]> = grads.iter().map(|s| &**s).collect();
+        l2_norm::<T, E>(&views)
     };
     let norm = parts.value();
     let scale = if norm.is_finite() {
@@ -117,8 +167,8 @@ pub fn clip_by_global_norm<T: Real>(grads: &mut [ArrayViewMutD<'_, T>], clip_nor
     } else {
         Scale::Mul(f64::NAN)
     };
-    for s in slices {
-        scale.apply(s);
+    for s in grads.iter_mut() {
+        scale.apply::<T, E>(s);
     }
     Ok(T::of(norm))
 }
@@ -168,17 +218,17 @@ impl Scale {
     }
 
     /// `g ← g · scale`.
-    fn apply<T: Real>(self, g: &mut [T]) {
+    fn apply<T: Real, E: Store<T>>(self, g: &mut [E]) {
         match self {
             Scale::Mul(1.0) => {}
             Scale::Mul(s) => for_each_chunk(g, |chunk| {
                 for x in chunk {
-                    *x = T::of(x.to_f64_lossless() * s);
+                    *x = E::store(T::of(x.load().to_f64_lossless() * s));
                 }
             }),
             Scale::Split(s, k) => for_each_chunk(g, |chunk| {
                 for x in chunk {
-                    *x = T::of(mul_scaled(x.to_f64_lossless(), s, k));
+                    *x = E::store(T::of(mul_scaled(x.load().to_f64_lossless(), s, k)));
                 }
             }),
         }
@@ -186,10 +236,10 @@ impl Scale {
 }
 
 /// Runs `f` over fixed chunks of `data`, on the library's threads when it is large.
-fn for_each_chunk<T: Real>(data: &mut [T], f: impl Fn(&mut [T]) + Sync) {
+fn for_each_chunk<E: Send>(data: &mut [E], f: impl Fn(&mut [E]) + Sync) {
     let n = data.len();
     threads::run(n, |parallel| {
-        let leaf = |_: Range<usize>, mut out: Strided<'_, T>| {
+        let leaf = |_: Range<usize>, mut out: Strided<'_, E>| {
             if let Some(chunk) = out.data.take() {
                 f(chunk);
             }
@@ -206,12 +256,12 @@ fn for_each_chunk<T: Real>(data: &mut [T], f: impl Fn(&mut [T]) + Sync) {
 }
 
 /// `Σ (x · scale)²` over `x`, in `f64`, in the fixed tree.
-fn sum_of_squares<T: Real>(x: &[T], scale: f64) -> f64 {
+fn sum_of_squares<T: Real, E: Store<T>>(x: &[E], scale: f64) -> f64 {
     threads::run(x.len(), |parallel| {
         let leaf = |r: Range<usize>, _: ()| {
             let mut acc = 0.0_f64;
             for &v in &x[r] {
-                let y = v.to_f64_lossless() * scale;
+                let y = v.load().to_f64_lossless() * scale;
                 acc += y * y;
             }
             acc
@@ -279,10 +329,10 @@ fn mul_scaled(x: f64, s: f64, k: i32) -> f64 {
 /// `f64` input whose sum of squares overflows, or is so small that squares may have
 /// underflowed, is summed again scaled by a power of two (exact) chosen from the
 /// largest magnitude.
-pub(crate) fn l2_norm<T: Real>(bufs: &[&[T]]) -> Norm {
+pub(crate) fn l2_norm<T: Real, E: Store<T>>(bufs: &[&[E]]) -> Norm {
     let sum = |scale: f64| {
         bufs.iter()
-            .fold(0.0_f64, |acc, b| acc + sum_of_squares(b, scale))
+            .fold(0.0_f64, |acc, b| acc + sum_of_squares::<T, E>(b, scale))
     };
     let plain = sum(1.0);
     let unscaled = |root: f64| Norm { root, exp: 0 };
@@ -294,7 +344,7 @@ pub(crate) fn l2_norm<T: Real>(bufs: &[&[T]]) -> Norm {
     let max_abs = bufs
         .iter()
         .flat_map(|b| b.iter())
-        .fold(0.0_f64, |m, &v| m.max(v.to_f64_lossless().abs()));
+        .fold(0.0_f64, |m, &v| m.max(v.load().to_f64_lossless().abs()));
     if max_abs == 0.0 || max_abs.is_infinite() {
         return unscaled(max_abs);
     }

@@ -82,10 +82,10 @@ pub fn optional_span<T>(p: *const T, len: usize) -> Range<usize> {
 
 /// Fails with `LOSS_ERROR_INVALID_ARGUMENT` when `loss_out` (`n_out` values) or a
 /// non-NULL `grad_out` (`n_grad` values) overlaps any input, or one another.
-pub fn outputs_disjoint<T>(
+pub fn outputs_disjoint<T, G>(
     loss_out: *const T,
     n_out: usize,
-    grad_out: *const T,
+    grad_out: *const G,
     n_grad: usize,
     inputs: &[(&str, Range<usize>)],
 ) -> Result<()> {

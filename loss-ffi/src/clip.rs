@@ -1,10 +1,11 @@
 //! Gradient clipping, in place, with TensorFlow's semantics.
 
 use crate::args::{elements, input, no_overlap, non_null, optional_output, output, span};
+use crate::half::HalfType;
 use crate::status::{boundary, loss_status, Error, Result};
-use loss_core::clip::{clip_by_global_norm, clip_by_norm, clip_by_value};
+use loss_core::clip::{clip_by_global_norm_stored, clip_by_norm_stored, clip_by_value_stored};
+use loss_core::half::Store;
 use loss_core::Real;
-use ndarray::{ArrayViewMut1, ArrayViewMutD, IxDyn};
 
 /// The gradient buffer of `n` elements, checked: not NULL, `n` non-zero.
 ///
@@ -22,24 +23,28 @@ unsafe fn grad_buffer<'a, T>(grad: *mut T, n: usize, name: &str) -> Result<&'a m
 ///
 /// # Safety
 /// As the exported function.
-unsafe fn clip_by_norm_call<T: Real>(
-    grad: *mut T,
+unsafe fn clip_by_norm_call<T: Real, E: Store<T>>(
+    ty: &str,
+    grad: *mut E,
     n: usize,
     clip_norm: T,
     norm_out: *mut T,
 ) -> loss_status {
-    boundary("loss_clip_by_norm", T::NAME, || {
+    boundary("loss_clip_by_norm", ty, || {
         // SAFETY: the exported function's contract: a non-NULL `grad` points to `n`
         // writable elements that nothing else accesses during the call.
         let g = unsafe { grad_buffer(grad, n, "grad") }?;
         if !norm_out.is_null() {
-            no_overlap(("norm_out", span(norm_out, 1)), &[("grad", span(grad, n))])?;
+            no_overlap(
+                ("norm_out", span(norm_out, 1)),
+                &[("grad", span(grad.cast_const(), n))],
+            )?;
         }
         // SAFETY: by the exported function's contract a non-NULL `norm_out` points to
         // one writable value, and it was just checked not to overlap `grad`, so the
         // two mutable slices are disjoint.
         let norm_out = unsafe { optional_output(norm_out, 1, "norm_out") }?;
-        let norm = clip_by_norm(ArrayViewMut1::from(g), clip_norm)?;
+        let norm = clip_by_norm_stored(g, clip_norm)?;
         if let Some(o) = norm_out {
             o[0] = norm;
         }
@@ -51,17 +56,18 @@ unsafe fn clip_by_norm_call<T: Real>(
 ///
 /// # Safety
 /// As the exported function.
-unsafe fn clip_by_global_norm_call<T: Real>(
-    grads: *const *mut T,
+unsafe fn clip_by_global_norm_call<T: Real, E: Store<T>>(
+    ty: &str,
+    grads: *const *mut E,
     lengths: *const usize,
     count: usize,
     clip_norm: T,
     global_norm_out: *mut T,
 ) -> loss_status {
-    boundary("loss_clip_by_global_norm", T::NAME, || {
+    boundary("loss_clip_by_global_norm", ty, || {
         non_null(grads, "grads")?;
         non_null(lengths, "lengths")?;
-        let count = elements::<*mut T>(&[("count", count)])?;
+        let count = elements::<*mut E>(&[("count", count)])?;
         // SAFETY: `grads` and `lengths` are non-NULL (checked above) and, by the
         // exported function's contract, point to `count` readable pointers and sizes
         // that stay unchanged during the call (only the buffers they describe are
@@ -77,7 +83,7 @@ unsafe fn clip_by_global_norm_call<T: Real>(
         }
         let mut spans = Vec::with_capacity(count);
         for (k, &len) in lens.iter().enumerate() {
-            let len = elements::<T>(&[(&format!("lengths[{k}]"), len)])?;
+            let len = elements::<E>(&[(&format!("lengths[{k}]"), len)])?;
             spans.push((format!("grads[{k}]"), span(ptrs[k].cast_const(), len)));
         }
         // The buffers are written: they may not overlap each other, the arrays that
@@ -117,9 +123,9 @@ unsafe fn clip_by_global_norm_call<T: Real>(
             // checks above made every buffer disjoint from the others, from `grads`,
             // `lengths` and `global_norm_out`, so no two slices alias.
             let g = unsafe { output(p, len, &format!("grads[{k}]")) }?;
-            views.push(ArrayViewMutD::from_shape(IxDyn(&[len]), g).expect("1-d"));
+            views.push(g);
         }
-        let norm = clip_by_global_norm(&mut views, clip_norm)?;
+        let norm = clip_by_global_norm_stored(&mut views, clip_norm)?;
         if let Some(o) = norm_out {
             o[0] = norm;
         }
@@ -145,7 +151,7 @@ twins! {
             // SAFETY: this function's `# Safety` contract: a non-NULL `grad` points
             // to `n` writable elements that nothing else accesses during the call.
             let g = unsafe { grad_buffer(grad, n, "grad") }?;
-            clip_by_value(ArrayViewMut1::from(g), clip_min, clip_max).map_err(Error::from)
+            clip_by_value_stored(g, clip_min, clip_max).map_err(Error::from)
         })
     }
 
@@ -177,7 +183,7 @@ twins! {
         // SAFETY: the caller upholds this function's `# Safety` contract (`grad`
         // valid for `n` writable elements, a non-NULL `norm_out` for one), which is
         // the contract of `clip_by_norm_call`.
-        unsafe { clip_by_norm_call(grad, n, clip_norm, norm_out) }
+        unsafe { clip_by_norm_call(Float::NAME, grad, n, clip_norm, norm_out) }
     }
 
     /// Rescales `count` gradient buffers together (`tf.clip_by_global_norm`): buffer
@@ -207,6 +213,88 @@ twins! {
         // `lengths` valid for `count` values, each `grads[k]` for `lengths[k]`
         // writable elements, a non-NULL `global_norm_out` for one), which is the
         // contract of `clip_by_global_norm_call`.
-        unsafe { clip_by_global_norm_call(grads, lengths, count, clip_norm, global_norm_out) }
+        unsafe {
+            clip_by_global_norm_call(Float::NAME, grads, lengths, count, clip_norm, global_norm_out)
+        }
+    }
+}
+
+halves! {
+    /// `loss_clip_by_value_f32` on 16-bit values (`loss_bf16` or `loss_f16`) with
+    /// `float` bounds: each element is compared as a `float`, and one beyond a bound
+    /// becomes that bound rounded once to nearest even (so, for a bound the half
+    /// type cannot hold, up to half a unit beyond it). Errors as the `_f32` function.
+    pub unsafe extern "C" fn loss_clip_by_value(
+        grad: *mut Half,
+        n: usize,
+        clip_min: f32,
+        clip_max: f32,
+    ) -> loss_status {
+        boundary("loss_clip_by_value", <Half as HalfType>::NAME, || {
+            // SAFETY: this function's `# Safety` contract: a non-NULL `grad` points
+            // to `n` writable 16-bit elements that nothing else accesses during the
+            // call; `Half` and its core type are both `#[repr(transparent)]` over
+            // `u16`.
+            let g = unsafe {
+                grad_buffer(grad.cast::<<Half as HalfType>::Core>(), n, "grad")
+            }?;
+            clip_by_value_stored(g, clip_min, clip_max).map_err(Error::from)
+        })
+    }
+
+    /// `loss_clip_by_norm_f32` on 16-bit values (`loss_bf16` or `loss_f16`): the norm
+    /// is accumulated in double precision from the widened values, and each clipped
+    /// element is the `_f32` result on the widened value, rounded once to nearest
+    /// even; `clip_norm` and `*norm_out` are `float`. A buffer whose norm does not
+    /// exceed `clip_norm` is left bit-for-bit unchanged. Errors as the `_f32`
+    /// function.
+    pub unsafe extern "C" fn loss_clip_by_norm(
+        grad: *mut Half,
+        n: usize,
+        clip_norm: f32,
+        norm_out: *mut f32,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (`grad`
+        // valid for `n` writable 16-bit elements, a non-NULL `norm_out` for one
+        // `float`), which is the contract of `clip_by_norm_call`; the core type has
+        // the layout of `Half`.
+        unsafe {
+            clip_by_norm_call(
+                <Half as HalfType>::NAME,
+                grad.cast::<<Half as HalfType>::Core>(),
+                n,
+                clip_norm,
+                norm_out,
+            )
+        }
+    }
+
+    /// `loss_clip_by_global_norm_f32` on 16-bit buffers (`loss_bf16` or
+    /// `loss_f16`): the global norm is accumulated in double precision from the
+    /// widened values, each clipped element is the `_f32` result rounded once to
+    /// nearest even; `clip_norm` and `*global_norm_out` are `float`. Errors as the
+    /// `_f32` function.
+    pub unsafe extern "C" fn loss_clip_by_global_norm(
+        grads: *const *mut Half,
+        lengths: *const usize,
+        count: usize,
+        clip_norm: f32,
+        global_norm_out: *mut f32,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (`grads`
+        // and `lengths` valid for `count` values, each `grads[k]` for `lengths[k]`
+        // writable 16-bit elements, a non-NULL `global_norm_out` for one `float`),
+        // which is the contract of `clip_by_global_norm_call`; the core type has the
+        // layout of `Half`.
+        unsafe {
+            clip_by_global_norm_call(
+                <Half as HalfType>::NAME,
+                grads.cast::<*mut <Half as HalfType>::Core>(),
+                lengths,
+                count,
+                clip_norm,
+                global_norm_out,
+            )
+        }
     }
 }

@@ -1,10 +1,13 @@
 //! Connectionist temporal classification (CTC): `loss_ctc_*`.
 
 use crate::args::{elements, input, no_overlap, non_null, optional_output, output, span};
+use crate::half::HalfType;
 use crate::options::{loss_options, read_options};
 use crate::status::{boundary, loss_status, Error};
 use loss_core::ctc::{check_blank, check_lengths, Ctc, CtcLabels};
+use loss_core::half::Half;
 use loss_core::kernels::logexp::LogExp;
+use loss_core::Real;
 use ndarray::{ArrayView3, ArrayViewMut1, ArrayViewMut3};
 use std::ffi::c_void;
 use std::mem::{align_of, size_of};
@@ -48,14 +51,44 @@ unsafe fn carve<'a, T>(p: *mut c_void, bytes: usize) -> &'a mut [T] {
     unsafe { std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len) }
 }
 
+/// A checked CTC call, handed to the computation of its type.
+struct Run<'a, T, E> {
+    ctc: Ctc,
+    x: ArrayView3<'a, E>,
+    labels: CtcLabels<'a>,
+    reduction: loss_core::Reduction,
+    loss_out: ArrayViewMut1<'a, T>,
+    grad: Option<ArrayViewMut3<'a, E>>,
+    workspace: Option<&'a mut [T]>,
+}
+
+/// The `_f32` / `_f64` computation.
+fn compute_float<T: LogExp>(r: Run<'_, T, T>) -> loss_core::error::Result<()> {
+    match r.workspace {
+        None => r
+            .ctc
+            .compute(r.x, r.labels, r.reduction, r.loss_out, r.grad),
+        Some(ws) => {
+            r.ctc
+                .compute_with_workspace(r.x, r.labels, r.reduction, r.loss_out, r.grad, ws)
+        }
+    }
+}
+
+/// The half-precision computation.
+fn compute_half<H: Half>(r: Run<'_, f32, H>) -> loss_core::error::Result<()> {
+    r.ctc
+        .compute_half(r.x, r.labels, r.reduction, r.loss_out, r.grad, r.workspace)
+}
+
 /// The body of every CTC function: validate, build views, compute.
 ///
 /// # Safety
 /// As the exported functions.
 #[allow(clippy::too_many_arguments)]
-unsafe fn ctc_call<T: LogExp>(
-    function: &str,
-    activations: *const T,
+unsafe fn ctc_call<T: LogExp, E: Copy>(
+    (function, ty): (&str, &str),
+    activations: *const E,
     labels: *const i32,
     label_lengths: *const i32,
     input_lengths: *const i32,
@@ -64,10 +97,11 @@ unsafe fn ctc_call<T: LogExp>(
     alphabet: usize,
     options: *const loss_options,
     loss_out: *mut T,
-    grad_out: *mut T,
+    grad_out: *mut E,
     workspace: Workspace,
+    compute: impl FnOnce(Run<'_, T, E>) -> loss_core::error::Result<()>,
 ) -> loss_status {
-    boundary(function, T::NAME, || {
+    boundary(function, ty, || {
         non_null(activations, "activations")?;
         non_null(labels, "labels")?;
         non_null(label_lengths, "label_lengths")?;
@@ -148,8 +182,17 @@ unsafe fn ctc_call<T: LogExp>(
         let labels = CtcLabels::new(labels, label_lengths, input_lengths);
         let ctc = Ctc::new(opts.blank as usize, opts.from_logits, opts.zero_infinity);
         let loss_out = ArrayViewMut1::from(loss_out);
+        let run = |workspace| Run {
+            ctc,
+            x,
+            labels,
+            reduction: opts.reduction,
+            loss_out,
+            grad,
+            workspace,
+        };
         match workspace {
-            Workspace::Allocate => ctc.compute(x, labels, opts.reduction, loss_out, grad)?,
+            Workspace::Allocate => compute(run(None))?,
             Workspace::Caller(p, bytes) => {
                 let need = Ctc::workspace_len(time, batch, summary.max_label_length)
                     .and_then(|v| v.checked_mul(size_of::<T>()))
@@ -166,7 +209,7 @@ unsafe fn ctc_call<T: LogExp>(
                         align_of::<T>()
                     )));
                 }
-                ctc.compute_with_workspace(x, labels, opts.reduction, loss_out, grad, ws)?
+                compute(run(Some(ws)))?
             }
         }
         Ok(())
@@ -273,8 +316,9 @@ twins! {
         // from inputs), which is the contract of `ctc_call`.
         unsafe {
             ctc_call(
-                "loss_ctc", activations, labels, label_lengths, input_lengths, time, batch,
-                alphabet, options, loss_out, grad_out, Workspace::Allocate,
+                ("loss_ctc", Float::NAME), activations, labels, label_lengths, input_lengths,
+                time, batch, alphabet, options, loss_out, grad_out, Workspace::Allocate,
+                compute_float,
             )
         }
     }
@@ -312,9 +356,74 @@ twins! {
         // the contract of `ctc_call`.
         unsafe {
             ctc_call(
-                "loss_ctc_with_workspace", activations, labels, label_lengths,
-                input_lengths, time, batch, alphabet, options, loss_out, grad_out,
-                Workspace::Caller(workspace, workspace_bytes),
+                ("loss_ctc_with_workspace", Float::NAME), activations, labels,
+                label_lengths, input_lengths, time, batch, alphabet, options, loss_out,
+                grad_out, Workspace::Caller(workspace, workspace_bytes), compute_float,
+            )
+        }
+    }
+}
+
+halves! {
+    /// `loss_ctc_f32` in half precision: `activations` and `grad_out` hold 16-bit
+    /// values (`loss_bf16` or `loss_f16`), `loss_out` is `float`. Each sample's
+    /// frames are widened into a pooled `float` buffer (`input_lengths[b] *
+    /// alphabet` values, plus `time * alphabet` for the gradient, per thread at
+    /// work; allocated on first use and reused), computed by the `_f32` kernel, and
+    /// the gradient rounded once to nearest even: the `_f32` results on the widened
+    /// activations (docs/API.md, "Half precision"). Errors as the `_f32` function.
+    pub unsafe extern "C" fn loss_ctc(
+        activations: *const Half,
+        labels: *const i32,
+        label_lengths: *const i32,
+        input_lengths: *const i32,
+        time: usize,
+        batch: usize,
+        alphabet: usize,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // `loss_ctc_f32` with 16-bit activations and gradient), which is the contract
+        // of `ctc_call`; the core half type has the layout of `Half`.
+        unsafe {
+            ctc_call::<f32, <Half as HalfType>::Core>(
+                ("loss_ctc", <Half as HalfType>::NAME), activations.cast(), labels,
+                label_lengths, input_lengths, time, batch, alphabet, options, loss_out,
+                grad_out.cast(), Workspace::Allocate, compute_half,
+            )
+        }
+    }
+
+    /// `loss_ctc_with_workspace_f32` in half precision: as `loss_ctc_bf16` /
+    /// `_f16`, working in the caller's workspace (`loss_ctc_workspace_size` gives a
+    /// sufficient size, as for `_f32`). Besides the workspace, the call stages each
+    /// sample's frames in libloss's pooled buffers (see `loss_ctc_bf16`): the first
+    /// calls allocate them, later calls of no larger sizes on one thread allocate
+    /// nothing.
+    pub unsafe extern "C" fn loss_ctc_with_workspace(
+        activations: *const Half,
+        labels: *const i32,
+        label_lengths: *const i32,
+        input_lengths: *const i32,
+        time: usize,
+        batch: usize,
+        alphabet: usize,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+        workspace: *mut c_void,
+        workspace_bytes: usize,
+    ) -> loss_status {
+        // SAFETY: as `loss_ctc_bf16`'s, with `workspace` valid for `workspace_bytes`
+        // writable bytes that overlap no other argument.
+        unsafe {
+            ctc_call::<f32, <Half as HalfType>::Core>(
+                ("loss_ctc_with_workspace", <Half as HalfType>::NAME), activations.cast(),
+                labels, label_lengths, input_lengths, time, batch, alphabet, options,
+                loss_out, grad_out.cast(), Workspace::Caller(workspace, workspace_bytes),
+                compute_half,
             )
         }
     }

@@ -6,20 +6,24 @@ use crate::args::{
     elements, input, no_overlap, non_null, optional_input, optional_output, optional_span, output,
     span,
 };
+use crate::half::HalfType;
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status};
+use loss_core::half::parts::with_scratch;
+use loss_core::half::{narrow, widen, Half};
 use loss_core::pairs::{Circle, CosineEmbedding, MarginRanking, NtXent, TripletMargin};
 use loss_core::{LossError, Real};
 use std::ops::Range;
 
-/// The checked buffers of a call, handed to its loss.
-struct Views<'a, T, const N: usize> {
-    inputs: [&'a [T]; N],
-    y: &'a [T],
-    labels: &'a [i32],
-    sample_weight: Option<&'a [T]>,
-    loss_out: &'a mut [T],
-    grads: [Option<&'a mut [T]>; N],
+/// The checked buffers of a call, handed to its loss: data of element type `E`
+/// (`T`, or a half type), weights and losses of type `T`.
+pub(crate) struct Views<'a, T, E, const N: usize> {
+    pub inputs: [&'a [E]; N],
+    pub y: &'a [E],
+    pub labels: &'a [i32],
+    pub sample_weight: Option<&'a [T]>,
+    pub loss_out: &'a mut [T],
+    pub grads: [Option<&'a mut [E]>; N],
 }
 
 /// The body of the pair functions: validate (NULLs, sizes, options, overlaps,
@@ -29,20 +33,20 @@ struct Views<'a, T, const N: usize> {
 /// # Safety
 /// As the exported functions: every non-NULL pointer valid for the sizes given.
 #[allow(clippy::too_many_arguments)]
-unsafe fn pairs_call<T: Real, const N: usize>(
-    name: &'static str,
-    inputs: [(&'static str, *const T); N],
-    y: Option<*const T>,
+unsafe fn pairs_call<T: Real, E: Copy, const N: usize>(
+    (name, ty): (&'static str, &'static str),
+    inputs: [(&'static str, *const E); N],
+    y: Option<*const E>,
     labels: Option<*const i32>,
     batch: usize,
     dim: usize,
     sample_weight: *const T,
     options: *const loss_options,
     loss_out: *mut T,
-    grads: [(&'static str, *mut T); N],
-    compute: impl FnOnce(&Options, Views<'_, T, N>) -> std::result::Result<(), LossError>,
+    grads: [(&'static str, *mut E); N],
+    compute: impl FnOnce(&Options, Views<'_, T, E, N>) -> std::result::Result<(), LossError>,
 ) -> loss_status {
-    boundary(name, T::NAME, || {
+    boundary(name, ty, || {
         for (n, p) in inputs {
             non_null(p, n)?;
         }
@@ -86,11 +90,11 @@ unsafe fn pairs_call<T: Real, const N: usize>(
         // reduction), and the outputs overlap no input and each other (checked
         // above), so the mutable slices alias nothing.
         let views = unsafe {
-            let mut ins: [&[T]; N] = [&[]; N];
+            let mut ins: [&[E]; N] = [&[]; N];
             for (k, &(n_, p)) in inputs.iter().enumerate() {
                 ins[k] = input(p, n, n_)?;
             }
-            let mut gs: [Option<&mut [T]>; N] = std::array::from_fn(|_| None);
+            let mut gs: [Option<&mut [E]>; N] = std::array::from_fn(|_| None);
             for (k, &(g, p)) in grads.iter().enumerate() {
                 gs[k] = optional_output(p, n, g)?;
             }
@@ -110,6 +114,166 @@ unsafe fn pairs_call<T: Real, const N: usize>(
             }
         };
         compute(&opts, views)?;
+        Ok(())
+    })
+}
+
+/// The `loss_margin_ranking` computation on checked views.
+fn margin_ranking<T: Real>(
+    o: &Options,
+    v: Views<'_, T, T, 2>,
+    _batch: usize,
+    _dim: usize,
+) -> std::result::Result<(), LossError> {
+    let [a, b] = v.inputs;
+    let [g1, g2] = v.grads;
+    MarginRanking::new(o.ranking_margin)?.compute(
+        a,
+        b,
+        v.y,
+        v.sample_weight,
+        o.reduction,
+        v.loss_out,
+        g1,
+        g2,
+    )
+}
+
+/// The `loss_cosine_embedding` computation on checked views.
+fn cosine_embedding<T: Real>(
+    o: &Options,
+    v: Views<'_, T, T, 2>,
+    batch: usize,
+    dim: usize,
+) -> std::result::Result<(), LossError> {
+    let [a, b] = v.inputs;
+    let [g1, g2] = v.grads;
+    CosineEmbedding::new(o.cosine_margin)?.compute(
+        a,
+        b,
+        v.y,
+        batch,
+        dim,
+        v.sample_weight,
+        o.reduction,
+        v.loss_out,
+        g1,
+        g2,
+    )
+}
+
+/// The `loss_triplet_margin` computation on checked views.
+fn triplet_margin<T: Real>(
+    o: &Options,
+    v: Views<'_, T, T, 3>,
+    batch: usize,
+    dim: usize,
+) -> std::result::Result<(), LossError> {
+    let [a, p, n] = v.inputs;
+    TripletMargin::new(o.margin, o.norm_degree, o.norm_eps, o.swap)?.compute(
+        a,
+        p,
+        n,
+        batch,
+        dim,
+        v.sample_weight,
+        o.reduction,
+        v.loss_out,
+        v.grads,
+    )
+}
+
+/// The `loss_ntxent` computation on checked views.
+fn ntxent<T: Real>(
+    o: &Options,
+    v: Views<'_, T, T, 1>,
+    batch: usize,
+    dim: usize,
+) -> std::result::Result<(), LossError> {
+    let [e] = v.inputs;
+    NtXent::new(o.temperature)?.compute(
+        e,
+        v.labels,
+        batch,
+        dim,
+        v.sample_weight,
+        o.reduction,
+        v.loss_out,
+        v.grads.into_iter().next().flatten(),
+    )
+}
+
+/// The `loss_circle` computation on checked views.
+fn circle<T: Real>(
+    o: &Options,
+    v: Views<'_, T, T, 1>,
+    batch: usize,
+    dim: usize,
+) -> std::result::Result<(), LossError> {
+    let [e] = v.inputs;
+    Circle::new(o.circle_gamma, o.circle_margin, o.remove_diagonal)?.compute(
+        e,
+        v.labels,
+        batch,
+        dim,
+        v.sample_weight,
+        o.reduction,
+        v.loss_out,
+        v.grads.into_iter().next().flatten(),
+    )
+}
+
+/// A half call computed by the `f32` loss `f`: the inputs (and `y`) widened into
+/// one staging buffer of the pool (`loss_core::half::parts::with_scratch`), the
+/// gradients computed there and rounded once into the caller's buffers, only when
+/// `f` succeeds (nothing written on error).
+fn staged<H: Half, const N: usize>(
+    v: Views<'_, f32, H, N>,
+    f: impl FnOnce(Views<'_, f32, f32, N>) -> std::result::Result<(), LossError>,
+) -> std::result::Result<(), LossError> {
+    let n = v.inputs[0].len();
+    let want: [bool; N] = std::array::from_fn(|k| v.grads[k].is_some());
+    let grads_len = want.iter().filter(|&&w| w).count() * n;
+    let need = N * n + v.y.len() + grads_len;
+    let Views {
+        inputs,
+        y,
+        labels,
+        sample_weight,
+        loss_out,
+        grads,
+    } = v;
+    with_scratch(need, |buf| {
+        let (ins, rest) = buf.split_at_mut(N * n);
+        let (yw, gs) = rest.split_at_mut(y.len());
+        for (src, dst) in inputs.iter().zip(ins.chunks_exact_mut(n)) {
+            widen(src, dst);
+        }
+        widen(y, yw);
+        let ins: &[f32] = ins;
+        let mut wide_inputs: [&[f32]; N] = [&[]; N];
+        for (k, w) in wide_inputs.iter_mut().enumerate() {
+            *w = &ins[k * n..(k + 1) * n];
+        }
+        let mut chunks = gs.chunks_exact_mut(n.max(1));
+        let mut wide_grads: [Option<&mut [f32]>; N] = std::array::from_fn(|_| None);
+        for (k, g) in wide_grads.iter_mut().enumerate() {
+            if want[k] {
+                *g = chunks.next();
+            }
+        }
+        f(Views {
+            inputs: wide_inputs,
+            y: yw,
+            labels,
+            sample_weight,
+            loss_out,
+            grads: wide_grads,
+        })?;
+        let mut wide = gs.chunks_exact(n.max(1));
+        for g in grads.into_iter().flatten() {
+            narrow(wide.next().expect("one staged gradient per output"), g);
+        }
         Ok(())
     })
 }
@@ -143,15 +307,9 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_margin_ranking", [("x1", x1), ("x2", x2)], Some(y), None, batch, 1,
+                ("loss_margin_ranking", Float::NAME), [("x1", x1), ("x2", x2)], Some(y), None, batch, 1,
                 sample_weight, options, loss_out, [("grad_x1", grad_x1), ("grad_x2", grad_x2)],
-                |o, v| {
-                    let [a, b] = v.inputs;
-                    let [g1, g2] = v.grads;
-                    MarginRanking::new(o.ranking_margin)?.compute(
-                        a, b, v.y, v.sample_weight, o.reduction, v.loss_out, g1, g2,
-                    )
-                },
+                |o, v| margin_ranking(o, v, batch, 1),
             )
         }
     }
@@ -184,15 +342,9 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_cosine_embedding", [("x1", x1), ("x2", x2)], Some(y), None, batch, dim,
+                ("loss_cosine_embedding", Float::NAME), [("x1", x1), ("x2", x2)], Some(y), None, batch, dim,
                 sample_weight, options, loss_out, [("grad_x1", grad_x1), ("grad_x2", grad_x2)],
-                |o, v| {
-                    let [a, b] = v.inputs;
-                    let [g1, g2] = v.grads;
-                    CosineEmbedding::new(o.cosine_margin)?.compute(
-                        a, b, v.y, batch, dim, v.sample_weight, o.reduction, v.loss_out, g1, g2,
-                    )
-                },
+                |o, v| cosine_embedding(o, v, batch, dim),
             )
         }
     }
@@ -226,7 +378,7 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_triplet_margin",
+                ("loss_triplet_margin", Float::NAME),
                 [("anchor", anchor), ("positive", positive), ("negative", negative)],
                 None, None, batch, dim, sample_weight, options, loss_out,
                 [
@@ -234,12 +386,7 @@ twins! {
                     ("grad_positive", grad_positive),
                     ("grad_negative", grad_negative),
                 ],
-                |o, v| {
-                    let [a, p, n] = v.inputs;
-                    TripletMargin::new(o.margin, o.norm_degree, o.norm_eps, o.swap)?.compute(
-                        a, p, n, batch, dim, v.sample_weight, o.reduction, v.loss_out, v.grads,
-                    )
-                },
+                |o, v| triplet_margin(o, v, batch, dim),
             )
         }
     }
@@ -274,15 +421,9 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_ntxent", [("embeddings", embeddings)], None, Some(labels), batch, dim,
+                ("loss_ntxent", Float::NAME), [("embeddings", embeddings)], None, Some(labels), batch, dim,
                 sample_weight, options, loss_out, [("grad_out", grad_out)],
-                |o, v| {
-                    let [e] = v.inputs;
-                    NtXent::new(o.temperature)?.compute(
-                        e, v.labels, batch, dim, v.sample_weight, o.reduction, v.loss_out,
-                        v.grads.into_iter().next().flatten(),
-                    )
-                },
+                |o, v| ntxent(o, v, batch, dim),
             )
         }
     }
@@ -318,15 +459,160 @@ twins! {
         // contract of `pairs_call`.
         unsafe {
             pairs_call(
-                "loss_circle", [("embeddings", embeddings)], None, Some(labels), batch, dim,
+                ("loss_circle", Float::NAME), [("embeddings", embeddings)], None, Some(labels), batch, dim,
                 sample_weight, options, loss_out, [("grad_out", grad_out)],
-                |o, v| {
-                    let [e] = v.inputs;
-                    Circle::new(o.circle_gamma, o.circle_margin, o.remove_diagonal)?.compute(
-                        e, v.labels, batch, dim, v.sample_weight, o.reduction, v.loss_out,
-                        v.grads.into_iter().next().flatten(),
-                    )
-                },
+                |o, v| circle(o, v, batch, dim),
+            )
+        }
+    }
+}
+
+halves! {
+    /// `loss_margin_ranking_f32` in half precision: `x1`, `x2`, `y` and the
+    /// gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+    /// `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
+    /// (staged in a pooled `float` buffer of `5 * batch` values), each gradient
+    /// element rounded once to nearest even (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_margin_ranking(
+        x1: *const Half,
+        x2: *const Half,
+        y: *const Half,
+        batch: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_x1: *mut Half,
+        grad_x2: *mut Half,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // the `_f32` function with 16-bit data), which is the contract of
+        // `pairs_call`; the core half type has the layout of `Half`.
+        unsafe {
+            pairs_call::<f32, <Half as HalfType>::Core, 2>(
+                ("loss_margin_ranking", <Half as HalfType>::NAME),
+                [("x1", x1.cast()), ("x2", x2.cast())], Some(y.cast()), None, batch, 1,
+                sample_weight, options, loss_out,
+                [("grad_x1", grad_x1.cast()), ("grad_x2", grad_x2.cast())],
+                |o, v| staged(v, |v| margin_ranking(o, v, batch, 1)),
+            )
+        }
+    }
+
+    /// `loss_cosine_embedding_f32` in half precision: `x1`, `x2`, `y` and the
+    /// gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
+    /// Computed by the `_f32` function on the widened inputs (staged in a pooled
+    /// `float` buffer of `4 * batch * dim + batch` values), each gradient element
+    /// rounded once to nearest even (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_cosine_embedding(
+        x1: *const Half,
+        x2: *const Half,
+        y: *const Half,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_x1: *mut Half,
+        grad_x2: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_margin_ranking_bf16`'s.
+        unsafe {
+            pairs_call::<f32, <Half as HalfType>::Core, 2>(
+                ("loss_cosine_embedding", <Half as HalfType>::NAME),
+                [("x1", x1.cast()), ("x2", x2.cast())], Some(y.cast()), None, batch, dim,
+                sample_weight, options, loss_out,
+                [("grad_x1", grad_x1.cast()), ("grad_x2", grad_x2.cast())],
+                |o, v| staged(v, |v| cosine_embedding(o, v, batch, dim)),
+            )
+        }
+    }
+
+    /// `loss_triplet_margin_f32` in half precision: the three inputs and their
+    /// gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
+    /// Computed by the `_f32` function on the widened inputs (staged in a pooled
+    /// `float` buffer of `6 * batch * dim` values), each gradient element rounded
+    /// once to nearest even (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_triplet_margin(
+        anchor: *const Half,
+        positive: *const Half,
+        negative: *const Half,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_anchor: *mut Half,
+        grad_positive: *mut Half,
+        grad_negative: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_margin_ranking_bf16`'s.
+        unsafe {
+            pairs_call::<f32, <Half as HalfType>::Core, 3>(
+                ("loss_triplet_margin", <Half as HalfType>::NAME),
+                [
+                    ("anchor", anchor.cast()),
+                    ("positive", positive.cast()),
+                    ("negative", negative.cast()),
+                ],
+                None, None, batch, dim, sample_weight, options, loss_out,
+                [
+                    ("grad_anchor", grad_anchor.cast()),
+                    ("grad_positive", grad_positive.cast()),
+                    ("grad_negative", grad_negative.cast()),
+                ],
+                |o, v| staged(v, |v| triplet_margin(o, v, batch, dim)),
+            )
+        }
+    }
+
+    /// `loss_ntxent_f32` in half precision: `embeddings` and `grad_out` hold 16-bit
+    /// values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
+    /// function on the widened embeddings (staged in a pooled `float` buffer of
+    /// `2 * batch * dim` values), each gradient element rounded once to nearest even
+    /// (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_ntxent(
+        embeddings: *const Half,
+        labels: *const i32,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_margin_ranking_bf16`'s.
+        unsafe {
+            pairs_call::<f32, <Half as HalfType>::Core, 1>(
+                ("loss_ntxent", <Half as HalfType>::NAME),
+                [("embeddings", embeddings.cast())], None, Some(labels), batch, dim,
+                sample_weight, options, loss_out, [("grad_out", grad_out.cast())],
+                |o, v| staged(v, |v| ntxent(o, v, batch, dim)),
+            )
+        }
+    }
+
+    /// `loss_circle_f32` in half precision: `embeddings` and `grad_out` hold 16-bit
+    /// values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
+    /// function on the widened embeddings (staged in a pooled `float` buffer of
+    /// `2 * batch * dim` values), each gradient element rounded once to nearest even
+    /// (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_circle(
+        labels: *const i32,
+        embeddings: *const Half,
+        batch: usize,
+        dim: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_margin_ranking_bf16`'s.
+        unsafe {
+            pairs_call::<f32, <Half as HalfType>::Core, 1>(
+                ("loss_circle", <Half as HalfType>::NAME),
+                [("embeddings", embeddings.cast())], None, Some(labels), batch, dim,
+                sample_weight, options, loss_out, [("grad_out", grad_out.cast())],
+                |o, v| staged(v, |v| circle(o, v, batch, dim)),
             )
         }
     }

@@ -4,20 +4,48 @@ use crate::args::{
     elements, input, non_null, optional_input, optional_output, optional_span, output,
     outputs_disjoint, span,
 };
+use crate::half::HalfType;
 use crate::options::{loss_options, read_options};
 use crate::status::{boundary, loss_status};
 use loss_core::rows::SequenceCrossentropy;
 use loss_core::Real;
 use ndarray::{ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut3};
 
+/// A checked call's buffers.
+struct Call<'a, T, E> {
+    loss: SequenceCrossentropy<'a, T>,
+    targets: &'a [i32],
+    y_pred: &'a [E],
+    shape: (usize, usize, usize),
+    sample_weight: Option<&'a [T]>,
+    reduction: loss_core::Reduction,
+    loss_out: &'a mut [T],
+    grad_out: Option<&'a mut [E]>,
+}
+
+/// The `_f32` / `_f64` computation of a checked call.
+fn compute_float<T: Real>(c: Call<'_, T, T>) -> loss_core::error::Result<()> {
+    let shape = c.shape;
+    c.loss.compute_sequences(
+        ArrayView2::from_shape((shape.0, shape.1), c.targets).expect("sized above"),
+        ArrayView3::from_shape(shape, c.y_pred).expect("sized above"),
+        c.sample_weight.map(ArrayView1::from),
+        c.reduction,
+        ArrayViewMut1::from(c.loss_out),
+        c.grad_out
+            .map(|g| ArrayViewMut3::from_shape(shape, g).expect("sized above")),
+    )
+}
+
 /// The body of the sequence functions: validate, build views, compute.
 ///
 /// # Safety
 /// As the exported functions: pointers valid for the sizes given.
 #[allow(clippy::too_many_arguments)]
-unsafe fn sequence_call<T: Real>(
+unsafe fn sequence_call<T: Real, E: Copy>(
+    ty: &str,
     targets: *const i32,
-    y_pred: *const T,
+    y_pred: *const E,
     lengths: *const i32,
     batch: usize,
     time: usize,
@@ -25,9 +53,10 @@ unsafe fn sequence_call<T: Real>(
     sample_weight: *const T,
     options: *const loss_options,
     loss_out: *mut T,
-    grad_out: *mut T,
+    grad_out: *mut E,
+    compute: impl FnOnce(Call<'_, T, E>) -> loss_core::error::Result<()>,
 ) -> loss_status {
-    boundary("loss_sequence_crossentropy", T::NAME, || {
+    boundary("loss_sequence_crossentropy", ty, || {
         non_null(targets, "targets")?;
         non_null(y_pred, "y_pred")?;
         non_null(loss_out, "loss_out")?;
@@ -73,15 +102,16 @@ unsafe fn sequence_call<T: Real>(
             None => loss,
             Some(l) => loss.with_lengths(ArrayView1::from(l)),
         };
-        let shape = (batch, time, vocab);
-        loss.compute_sequences(
-            ArrayView2::from_shape((batch, time), targets).expect("sized above"),
-            ArrayView3::from_shape(shape, y_pred).expect("sized above"),
-            sample_weight.map(ArrayView1::from),
-            opts.reduction,
-            ArrayViewMut1::from(loss_out),
-            grad_out.map(|g| ArrayViewMut3::from_shape(shape, g).expect("sized above")),
-        )?;
+        compute(Call {
+            loss,
+            targets,
+            y_pred,
+            shape: (batch, time, vocab),
+            sample_weight,
+            reduction: opts.reduction,
+            loss_out,
+            grad_out,
+        })?;
         Ok(())
     })
 }
@@ -141,8 +171,45 @@ twins! {
         // from inputs), which is the contract of `sequence_call`.
         unsafe {
             sequence_call(
-                targets, y_pred, lengths, batch, time, vocab, sample_weight, options,
-                loss_out, grad_out,
+                Float::NAME, targets, y_pred, lengths, batch, time, vocab, sample_weight,
+                options, loss_out, grad_out, compute_float,
+            )
+        }
+    }
+}
+
+halves! {
+    /// `loss_sequence_crossentropy_f32` in half precision: `y_pred` and `grad_out`
+    /// hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+    /// `loss_out` are `float`. Each token's row is widened into a pooled `float`
+    /// buffer (`2 * vocab` values per thread at work, allocated once and reused),
+    /// computed by the `_f32` kernel, and its gradient rounded once to nearest even:
+    /// the `_f32` results on the widened inputs (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_sequence_crossentropy(
+        targets: *const i32,
+        y_pred: *const Half,
+        lengths: *const i32,
+        batch: usize,
+        time: usize,
+        vocab: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // the `_f32` function with 16-bit `y_pred` and `grad_out`), which is the
+        // contract of `sequence_call`; the core half type has the layout of `Half`.
+        unsafe {
+            sequence_call::<f32, <Half as HalfType>::Core>(
+                <Half as HalfType>::NAME, targets, y_pred.cast(), lengths, batch, time,
+                vocab, sample_weight, options, loss_out, grad_out.cast(),
+                |c| {
+                    c.loss.compute_sequences_half(
+                        c.targets, c.y_pred, c.shape, c.sample_weight, c.reduction,
+                        c.loss_out, c.grad_out,
+                    )
+                },
             )
         }
     }

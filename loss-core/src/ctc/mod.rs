@@ -52,13 +52,16 @@ pub mod workspace;
 pub use check::{check_blank, check_labels, check_lengths, LengthSummary};
 
 use crate::error::{ensure_shape, Result};
+use crate::half::parts::with_scratch;
+use crate::half::Half;
 use crate::kernels::logexp::LogExp;
 use crate::loss::loss_out_slice;
 use crate::reduction::{reduce_into, Reduction, Unweighted};
 use crate::LossError;
 use ndarray::{ArrayView1, ArrayView3, ArrayViewMut1, ArrayViewMut3};
-use sample::CtcKernel;
+use sample::{CtcKernel, HalfCtcKernel};
 use slots::Slots;
+use std::sync::Mutex;
 
 /// The CTC loss with its options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,12 +106,12 @@ impl<'a> CtcLabels<'a> {
 }
 
 /// A checked call, ready to run.
-struct Call<'a, T> {
-    kernel: CtcKernel<'a, T>,
+struct Call<'a, T, E = T> {
+    kernel: CtcKernel<'a, E>,
     batch: usize,
     reduction: Reduction,
     loss_out: &'a mut [T],
-    grad_out: Option<ArrayViewMut3<'a, T>>,
+    grad_out: Option<ArrayViewMut3<'a, E>>,
     per_sample: usize,
 }
 
@@ -197,37 +200,82 @@ impl Ctc {
             grad_out.as_mut().map(|g| g.view_mut()),
         )?;
         let need = call.per_sample * call.batch;
-        match workspace {
-            Some(workspace) => {
-                ensure_shape(workspace.len() >= need, || {
-                    format!(
-                        "the workspace holds {} values; this call needs {need}",
-                        workspace.len()
-                    )
-                })?;
-                run(call, &mut workspace[..need]);
+        in_workspace(need, workspace, |w| {
+            run(call, w);
+            Ok(())
+        })
+    }
+
+    /// [`Ctc::compute`] (or, with a `workspace`, [`Ctc::compute_with_workspace`]) on
+    /// half-precision activations and gradient, with `f32` losses and workspace:
+    /// each sample's frames are widened into a staging buffer from the pool
+    /// ([`crate::half::parts::with_scratch`]: `input_lengths[b] × alphabet` floats,
+    /// plus `time × alphabet` for the gradient, per thread at work; allocated once and
+    /// reused), computed by the `f32` kernel, and the gradient rounded once to nearest
+    /// even. The values are the `f32` function's on the widened activations, bit for
+    /// bit.
+    ///
+    /// # Errors
+    /// As [`Ctc::compute`], plus [`LossError::Allocation`] when the staging buffer
+    /// cannot be had; nothing has been written then.
+    pub fn compute_half<H: Half>(
+        &self,
+        activations: ArrayView3<'_, H>,
+        labels: CtcLabels<'_>,
+        reduction: Reduction,
+        mut loss_out: ArrayViewMut1<'_, f32>,
+        mut grad_out: Option<ArrayViewMut3<'_, H>>,
+        workspace: Option<&mut [f32]>,
+    ) -> Result<()> {
+        let call = self.check::<f32, H>(
+            activations.view(),
+            labels.slices()?,
+            reduction,
+            &mut loss_out,
+            grad_out.as_mut().map(|g| g.view_mut()),
+        )?;
+        let need = call.per_sample * call.batch;
+        let (_, time, alphabet) = call.kernel.activations.dim();
+        let frames = call.kernel.input_lengths.iter().map(|&f| f as usize).max();
+        let staging = (frames.unwrap_or(0) + if call.grad_out.is_some() { time } else { 0 })
+            .saturating_mul(alphabet);
+        // The staging fails only when the buffer cannot be allocated: take it once
+        // before anything is written.
+        with_scratch(staging, |_| Ok(()))?;
+        in_workspace(need, workspace, |w| {
+            let slots = Slots::new(call.grad_out, w, call.per_sample, call.kernel.label_lengths);
+            let kernel = HalfCtcKernel {
+                batch: call.kernel,
+                failed: Mutex::new(None),
+            };
+            reduce_into(
+                &kernel,
+                &Unweighted,
+                call.batch,
+                call.reduction,
+                call.loss_out,
+                slots,
+            );
+            match kernel
+                .failed
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+            {
+                Some(e) => Err(e),
+                None => Ok(()),
             }
-            None => {
-                let mut workspace = Vec::new();
-                workspace.try_reserve_exact(need).map_err(|_| {
-                    LossError::Allocation(format!("{need} workspace values for CTC"))
-                })?;
-                workspace.resize(need, T::zero());
-                run(call, &mut workspace);
-            }
-        }
-        Ok(())
+        })
     }
 
     /// Validates every input (shapes, blank, lengths, labels) and the outputs.
-    fn check<'a, T: LogExp>(
+    fn check<'a, T: LogExp, E>(
         &self,
-        activations: ArrayView3<'a, T>,
+        activations: ArrayView3<'a, E>,
         [flat, label_lengths, input_lengths]: [&'a [i32]; 3],
         reduction: Reduction,
         loss_out: &'a mut ArrayViewMut1<'_, T>,
-        grad_out: Option<ArrayViewMut3<'a, T>>,
-    ) -> Result<Call<'a, T>> {
+        grad_out: Option<ArrayViewMut3<'a, E>>,
+    ) -> Result<Call<'a, T, E>> {
         let (batch, time, alphabet) = activations.dim();
         ensure_shape(batch > 0 && time > 0 && alphabet > 0, || {
             format!("activations are [batch {batch}, time {time}, alphabet {alphabet}]: sizes must be non-zero")
@@ -283,6 +331,34 @@ impl Ctc {
             grad_out,
             per_sample,
         })
+    }
+}
+
+/// `f` on the caller's `workspace` (at least `need` values, else
+/// [`LossError::Shape`]) cut to `need`, or on `need` values allocated here.
+fn in_workspace<T: LogExp>(
+    need: usize,
+    workspace: Option<&mut [T]>,
+    f: impl FnOnce(&mut [T]) -> Result<()>,
+) -> Result<()> {
+    match workspace {
+        Some(workspace) => {
+            ensure_shape(workspace.len() >= need, || {
+                format!(
+                    "the workspace holds {} values; this call needs {need}",
+                    workspace.len()
+                )
+            })?;
+            f(&mut workspace[..need])
+        }
+        None => {
+            let mut workspace = Vec::new();
+            workspace
+                .try_reserve_exact(need)
+                .map_err(|_| LossError::Allocation(format!("{need} workspace values for CTC")))?;
+            workspace.resize(need, T::zero());
+            f(&mut workspace)
+        }
     }
 }
 

@@ -4,10 +4,14 @@
 use super::lattice::Lattice;
 use super::slots::Slot;
 use super::workspace::Scratch;
+use crate::half::parts::with_scratch;
+use crate::half::{narrow, widen, Half};
 use crate::kernels::logexp::{log_sum_exp, softmax_row, LogExp};
 use crate::kernels::simd::{dispatch, Kernel, Simd};
 use crate::reduction::SampleKernel;
-use ndarray::{ArrayView3, ArrayViewMut2, Axis};
+use crate::LossError;
+use ndarray::{ArrayView2, ArrayView3, ArrayViewMut2, Axis};
+use std::sync::Mutex;
 
 /// The whole batch, read-only; each call of [`SampleKernel::sample`] handles one
 /// sample with the [`Slot`] it is given.
@@ -36,58 +40,190 @@ fn zero_frames<T: LogExp>(
 
 impl<'o, T: LogExp> SampleKernel<T, Slot<'o, T>> for CtcKernel<'_, T> {
     fn grad_len(&self) -> usize {
-        let (_, time, alphabet) = self.activations.dim();
-        time * alphabet
+        self.sizes().grad_len()
     }
 
-    /// A frame costs its softmax (`alphabet`) plus about eight elementwise
-    /// operations' worth per lattice state (two passes of a three-way log-add-exp).
     fn cost(&self) -> usize {
-        let (_, time, alphabet) = self.activations.dim();
-        let states = self.max_label_length.saturating_mul(2).saturating_add(1);
-        time.saturating_mul(alphabet.saturating_add(states.saturating_mul(8)))
+        self.sizes().cost()
     }
 
     fn sample(&self, i: usize, slot: Option<&mut Slot<'o, T>>, scale: T, _parallel: bool) -> T {
         let slot = slot.expect("reduce_into hands every sample its slot");
+        let length = self.label_lengths[i] as usize;
         dispatch(OneSample {
-            batch: self,
-            i,
-            slot,
+            flags: self.flags(),
+            x: self.activations.index_axis(Axis(0), i),
+            frames: self.input_lengths[i] as usize,
+            time: self.activations.dim().1,
+            labels: &self.labels[slot.label_start..slot.label_start + length],
+            grad: slot.grad.as_mut(),
+            scratch: slot.scratch,
             scale,
         })
     }
 }
 
+impl<T> CtcKernel<'_, T> {
+    fn sizes(&self) -> Sizes {
+        let (_, time, alphabet) = self.activations.dim();
+        Sizes {
+            time,
+            alphabet,
+            max_label_length: self.max_label_length,
+        }
+    }
+
+    fn flags(&self) -> Flags {
+        Flags {
+            blank: self.blank,
+            from_logits: self.from_logits,
+            zero_infinity: self.zero_infinity,
+        }
+    }
+}
+
+/// [`CtcKernel`] on half-precision activations and gradients: each sample's frames
+/// are widened into a staging buffer from the pool
+/// ([`crate::half::parts::with_scratch`]: `frames × alphabet` floats, and
+/// `time × alphabet` more for the gradient, per thread at work), computed by the `f32`
+/// sample, and the gradient rounded once into the caller's buffer: the `f32`
+/// results on the widened activations, bit for bit.
+pub(crate) struct HalfCtcKernel<'a, H> {
+    pub batch: CtcKernel<'a, H>,
+    /// The first staging failure (an allocation), reported after the call.
+    pub failed: Mutex<Option<LossError>>,
+}
+
+impl<'o, H: Half> SampleKernel<f32, Slot<'o, f32, H>> for HalfCtcKernel<'_, H> {
+    fn grad_len(&self) -> usize {
+        self.batch.sizes().grad_len()
+    }
+
+    fn cost(&self) -> usize {
+        self.batch.sizes().cost()
+    }
+
+    fn sample(&self, i: usize, slot: Option<&mut Slot<'o, f32, H>>, scale: f32, _: bool) -> f32 {
+        let slot = slot.expect("reduce_into hands every sample its slot");
+        let k = &self.batch;
+        let (_, time, alphabet) = k.activations.dim();
+        let frames = k.input_lengths[i] as usize;
+        let length = k.label_lengths[i] as usize;
+        let labels = &k.labels[slot.label_start..slot.label_start + length];
+        let staged_g = if slot.grad.is_some() {
+            time * alphabet
+        } else {
+            0
+        };
+        let x_half = k.activations.index_axis(Axis(0), i);
+        let run = with_scratch(frames * alphabet + staged_g, |buf| {
+            let (xs, gs) = buf.split_at_mut(frames * alphabet);
+            for (t, dst) in xs.chunks_exact_mut(alphabet.max(1)).enumerate() {
+                let row = x_half.row(t);
+                widen(
+                    row.as_slice().expect("frames are contiguous (checked)"),
+                    dst,
+                );
+            }
+            let x = ArrayView2::from_shape((frames, alphabet), &*xs).expect("sized above");
+            let mut g = if staged_g > 0 {
+                Some(ArrayViewMut2::from_shape((time, alphabet), gs).expect("sized above"))
+            } else {
+                None
+            };
+            let loss = dispatch(OneSample {
+                flags: k.flags(),
+                x,
+                frames,
+                time,
+                labels,
+                grad: g.as_mut(),
+                scratch: &mut *slot.scratch,
+                scale,
+            });
+            if let (Some(g), Some(dst)) = (g, slot.grad.as_mut()) {
+                for (src, mut dst) in g.outer_iter().zip(dst.outer_iter_mut()) {
+                    narrow(
+                        src.to_slice().expect("staged rows are contiguous"),
+                        dst.as_slice_mut()
+                            .expect("gradient rows are contiguous (checked)"),
+                    );
+                }
+            }
+            Ok(loss)
+        });
+        run.unwrap_or_else(|e| {
+            let mut f = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            f.get_or_insert(e);
+            0.0
+        })
+    }
+}
+
+/// The sizes behind [`SampleKernel::grad_len`] and [`SampleKernel::cost`].
+struct Sizes {
+    time: usize,
+    alphabet: usize,
+    max_label_length: usize,
+}
+
+impl Sizes {
+    fn grad_len(&self) -> usize {
+        self.time * self.alphabet
+    }
+
+    /// A frame costs its softmax (`alphabet`) plus about eight elementwise
+    /// operations' worth per lattice state (two passes of a three-way log-add-exp).
+    fn cost(&self) -> usize {
+        let states = self.max_label_length.saturating_mul(2).saturating_add(1);
+        self.time
+            .saturating_mul(self.alphabet.saturating_add(states.saturating_mul(8)))
+    }
+}
+
+/// The options a sample is computed with.
+#[derive(Clone, Copy)]
+struct Flags {
+    blank: usize,
+    from_logits: bool,
+    zero_infinity: bool,
+}
+
 /// One sample's computation, compiled for the best instruction set of the CPU by
 /// [`dispatch`] (everything it calls is `#[inline(always)]`).
-struct OneSample<'k, 'a, 's, 'o, T> {
-    batch: &'k CtcKernel<'a, T>,
-    i: usize,
-    slot: &'s mut Slot<'o, T>,
+struct OneSample<'x, 'g, 'v, T> {
+    flags: Flags,
+    /// The sample's frames, `[at least frames, alphabet]`, rows contiguous.
+    x: ArrayView2<'x, T>,
+    frames: usize,
+    time: usize,
+    labels: &'x [i32],
+    /// `[time, alphabet]`, rows contiguous.
+    grad: Option<&'g mut ArrayViewMut2<'v, T>>,
+    scratch: &'g mut [T],
     scale: T,
 }
 
-impl<T: LogExp> Kernel for OneSample<'_, '_, '_, '_, T> {
+impl<T: LogExp> Kernel for OneSample<'_, '_, '_, T> {
     type Output = T;
 
     #[inline(always)]
     fn run<S: Simd>(self, _: S) -> T {
         let OneSample {
-            batch,
-            i,
-            slot,
+            flags,
+            x,
+            frames,
+            time,
+            labels,
+            mut grad,
+            scratch,
             scale,
         } = self;
-        let frames = batch.input_lengths[i] as usize;
-        let length = batch.label_lengths[i] as usize;
-        let labels = &batch.labels[slot.label_start..slot.label_start + length];
-        let mut grad = slot.grad.as_mut();
-        let time = batch.activations.dim().1;
+        let length = labels.len();
         zero_frames(&mut grad, frames..time);
 
         let repeats = labels.windows(2).filter(|w| w[0] == w[1]).count();
-        let impossible = if batch.zero_infinity {
+        let impossible = if flags.zero_infinity {
             T::zero()
         } else {
             T::infinity()
@@ -101,10 +237,9 @@ impl<T: LogExp> Kernel for OneSample<'_, '_, '_, '_, T> {
             return T::zero(); // the empty label sequence over no frames: p = 1
         }
 
-        let x = batch.activations.index_axis(Axis(0), i);
-        let sc = Scratch::carve(slot.scratch, frames, length);
+        let sc = Scratch::carve(scratch, frames, length);
         for (t, n) in sc.norm.iter_mut().enumerate() {
-            *n = if batch.from_logits {
+            *n = if flags.from_logits {
                 let row = x.row(t);
                 let row = row.to_slice().expect("frames are contiguous (checked)");
                 match grad.as_deref_mut() {
@@ -121,7 +256,7 @@ impl<T: LogExp> Kernel for OneSample<'_, '_, '_, '_, T> {
                 T::zero()
             };
         }
-        if !batch.from_logits {
+        if !flags.from_logits {
             zero_frames(&mut grad, 0..frames);
         }
 
@@ -129,7 +264,7 @@ impl<T: LogExp> Kernel for OneSample<'_, '_, '_, '_, T> {
             x,
             norm: sc.norm,
             labels,
-            blank: batch.blank,
+            blank: flags.blank,
             frames,
         };
         lattice.fill_skip(sc.skip);

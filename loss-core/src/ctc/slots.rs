@@ -8,9 +8,10 @@ use crate::reduction::SampleOutputs;
 use ndarray::{ArrayViewMut2, ArrayViewMut3, Axis};
 
 /// One sample's share.
-pub(crate) struct Slot<'a, T> {
-    /// `d l_b / d x_b` scaled, `[time, alphabet]`; `None` when not requested.
-    pub grad: Option<ArrayViewMut2<'a, T>>,
+pub(crate) struct Slot<'a, T, G = T> {
+    /// `d l_b / d x_b` scaled, `[time, alphabet]`, stored as `G` (`T`, or a half
+    /// type); `None` when not requested.
+    pub grad: Option<ArrayViewMut2<'a, G>>,
     /// The sample's workspace region.
     pub scratch: &'a mut [T],
     /// Index of the sample's first label in the concatenated labels.
@@ -18,22 +19,22 @@ pub(crate) struct Slot<'a, T> {
 }
 
 /// The shares of a contiguous range of samples.
-pub(crate) struct Slots<'a, T> {
+pub(crate) struct Slots<'a, T, G = T> {
     /// `[samples, time, alphabet]`, any strides.
-    grads: Option<ArrayViewMut3<'a, T>>,
+    grads: Option<ArrayViewMut3<'a, G>>,
     scratch: &'a mut [T],
     per_sample: usize,
     /// The label lengths of these samples.
     label_lengths: &'a [i32],
     label_start: usize,
-    current: Option<Slot<'a, T>>,
+    current: Option<Slot<'a, T, G>>,
     taken: usize,
 }
 
-impl<'a, T> Slots<'a, T> {
+impl<'a, T, G> Slots<'a, T, G> {
     /// The shares of a whole batch: `scratch` holds `per_sample` values per sample.
     pub fn new(
-        grads: Option<ArrayViewMut3<'a, T>>,
+        grads: Option<ArrayViewMut3<'a, G>>,
         scratch: &'a mut [T],
         per_sample: usize,
         label_lengths: &'a [i32],
@@ -54,7 +55,7 @@ fn labels_in(lengths: &[i32]) -> usize {
     lengths.iter().map(|&l| l as usize).sum()
 }
 
-impl<T: Send> SplitOut for Slots<'_, T> {
+impl<T: Send, G: Send> SplitOut for Slots<'_, T, G> {
     fn split_at(self, items: usize) -> (Self, Self) {
         debug_assert_eq!(self.taken, 0, "split after use");
         let (g0, g1) = match self.grads {
@@ -74,15 +75,15 @@ impl<T: Send> SplitOut for Slots<'_, T> {
     }
 }
 
-impl<T> Slots<'_, T> {
+impl<T, G> Slots<'_, T, G> {
     fn starting_at(mut self, label_start: usize) -> Self {
         self.label_start = label_start;
         self
     }
 }
 
-impl<'a, T: Send> SampleOutputs<Slot<'a, T>> for Slots<'a, T> {
-    fn item(&mut self, k: usize) -> Option<&mut Slot<'a, T>> {
+impl<'a, T: Send, G: Send> SampleOutputs<Slot<'a, T, G>> for Slots<'a, T, G> {
+    fn item(&mut self, k: usize) -> Option<&mut Slot<'a, T, G>> {
         assert_eq!(k, self.taken, "slots are handed out in order");
         self.taken += 1;
         let grad = match self.grads.take() {

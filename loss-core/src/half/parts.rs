@@ -329,9 +329,14 @@ impl<H: Half, L: Loss<f32>> Staged<'_, H, L> {
 /// (calls from thread and process teardown stay safe; `include/loss.h`).
 static FREE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 
-/// `f` on `len` floats of a staging buffer taken from the free list (grown if
-/// needed) and returned to it afterwards.
-fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> Result<R>) -> Result<R> {
+/// `f` on `len` floats of a staging buffer taken from the process-wide free list
+/// (grown if needed) and returned to it afterwards: once the list holds buffers as
+/// large as a caller uses at once, that caller allocates nothing. The content on
+/// entry is unspecified.
+///
+/// # Errors
+/// [`LossError::Allocation`] when the buffer cannot be grown; `f`'s own errors.
+pub fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> Result<R>) -> Result<R> {
     let lock = || FREE.lock().unwrap_or_else(|p| p.into_inner());
     let mut v = lock().pop().unwrap_or_default();
     if v.len() < len {

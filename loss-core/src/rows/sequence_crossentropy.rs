@@ -1,12 +1,16 @@
 //! Sequence (autoregressive) cross-entropy: sparse categorical cross-entropy per
 //! token over `[batch, time, vocab]`, with sequence lengths and an ignored label.
 
-use super::{RowKernel, RowTargets, SoftmaxCrossEntropy, SparseCategoricalCrossentropy};
+use super::{
+    RowKernel, RowTarget, RowTargets, SoftmaxCrossEntropy, SparseCategoricalCrossentropy,
+};
+use crate::half::parts::with_scratch;
+use crate::half::{narrow, widen, Half};
 use crate::error::{ensure_shape, LossError, Result};
 use crate::kernels::tree::{leaf_items, tree_sum, Strided};
 use crate::loss::{checked_reduce, contiguity, impl_loss, Loss, Targets};
 use crate::real::Real;
-use crate::reduction::{Reduction, SampleKernel, SampleWeights};
+use crate::reduction::{reduce, Reduction, SampleKernel, SampleWeights};
 use crate::weights::check_labels;
 use ndarray::{ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, ArrayViewMut3};
 use std::ops::Range;
@@ -146,6 +150,117 @@ impl<'l, T: Real> SequenceCrossentropy<'l, T> {
     }
 }
 
+impl<T: Real> SequenceCrossentropy<'_, T> {
+    /// Which tokens of `targets` (`[batch, time]`) count, after checking the lengths
+    /// and the targets within them.
+    fn counted<'a>(
+        &'a self,
+        targets: &'a [i32],
+        batch: usize,
+        time: usize,
+        vocab: usize,
+    ) -> Result<Counted<'a>> {
+        let ignore = self.ignore_index;
+        let lengths = match &self.lengths {
+            None => None,
+            Some(l) => Some(check_lengths(l, batch, time)?),
+        };
+        let counted = Counted {
+            targets,
+            lengths,
+            time,
+            ignore,
+        };
+        for b in 0..batch {
+            check_labels(counted.targets(b), vocab, ignore).map_err(|e| match e {
+                LossError::LabelOutOfRange {
+                    index,
+                    label,
+                    classes,
+                } => LossError::LabelOutOfRange {
+                    index: b * time + index,
+                    label,
+                    classes,
+                },
+                e => e,
+            })?;
+        }
+        Ok(counted)
+    }
+}
+
+impl SequenceCrossentropy<'_, f32> {
+    /// [`Self::compute_sequences`] on half-precision `y_pred` and `grad_out`
+    /// (`[batch, time, vocab]`, flat), with `f32` weights and losses: each token's
+    /// row is widened into a pooled `f32` buffer ([`with_scratch`]: `2 * vocab`
+    /// values per thread at work), computed by the `f32` row kernel with the whole
+    /// call's gradient scale, and its gradient rounded once to nearest even. The
+    /// values are the `f32` function's on the widened inputs, bit for bit.
+    ///
+    /// # Errors
+    /// As [`Self::compute_sequences`], plus [`LossError::Allocation`] when the
+    /// staging buffer cannot be had; nothing has been written then.
+    #[allow(clippy::too_many_arguments)]
+    pub fn compute_sequences_half<H: Half>(
+        &self,
+        targets: &[i32],
+        y_pred: &[H],
+        (batch, time, vocab): (usize, usize, usize),
+        sample_weight: Option<&[f32]>,
+        reduction: Reduction,
+        loss_out: &mut [f32],
+        grad_out: Option<&mut [H]>,
+    ) -> Result<()> {
+        ensure_shape(batch > 0 && time > 0 && vocab > 0, || {
+            format!("y_pred is [{batch}, {time}, {vocab}]: sizes must be non-zero")
+        })?;
+        let n = batch
+            .checked_mul(time)
+            .and_then(|s| s.checked_mul(vocab))
+            .ok_or_else(|| LossError::Shape(format!("[{batch}, {time}, {vocab}] overflows")))?;
+        ensure_shape(y_pred.len() == n, || {
+            format!("y_pred has {} values for [{batch}, {time}, {vocab}]", y_pred.len())
+        })?;
+        ensure_shape(targets.len() == batch * time, || {
+            format!("targets has {} values for [{batch}, {time}]", targets.len())
+        })?;
+        if let Some(w) = sample_weight {
+            ensure_shape(w.len() == batch, || {
+                format!("sample_weight has {} values for a batch of {batch}", w.len())
+            })?;
+        }
+        let want = reduction.output_len(batch);
+        ensure_shape(loss_out.len() == want, || {
+            format!("loss_out has {} values, {reduction:?} needs {want}", loss_out.len())
+        })?;
+        if let Some(g) = &grad_out {
+            ensure_shape(g.len() == n, || {
+                format!("grad_out has {} values for [{batch}, {time}, {vocab}]", g.len())
+            })?;
+        }
+        let counted = self.counted(targets, batch, time, vocab)?;
+        let kernel = HalfSequenceKernel {
+            ce: &self.ce,
+            y_pred,
+            vocab,
+            counted,
+            failed: std::sync::Mutex::new(None),
+        };
+        let weights = SequenceWeights {
+            sample_weight,
+            counted,
+        };
+        // Staging fails only when a buffer cannot be allocated; take one first so
+        // that a failure leaves the outputs untouched.
+        with_scratch(2 * vocab, |_| Ok(()))?;
+        reduce(&kernel, &weights, batch, reduction, loss_out, grad_out);
+        match kernel.failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Which tokens count: `t < lengths[b]` and a target other than `ignore`.
 #[derive(Clone, Copy)]
 struct Counted<'a> {
@@ -236,6 +351,68 @@ impl<T: Real> SampleKernel<T> for SequenceKernel<'_, T> {
     }
 }
 
+/// [`SequenceKernel`] on half-precision rows: each token's row is widened into a
+/// staging buffer, computed in `f32`, and its gradient narrowed.
+struct HalfSequenceKernel<'a, H> {
+    ce: &'a SoftmaxCrossEntropy<f32>,
+    y_pred: &'a [H],
+    vocab: usize,
+    counted: Counted<'a>,
+    /// The first staging failure (an allocation), reported after the call.
+    failed: std::sync::Mutex<Option<LossError>>,
+}
+
+impl<H: Half> SampleKernel<f32, [H]> for HalfSequenceKernel<'_, H> {
+    fn grad_len(&self) -> usize {
+        self.counted.time * self.vocab
+    }
+
+    fn cost(&self) -> usize {
+        self.counted.time * 4 * self.vocab
+    }
+
+    /// As [`SequenceKernel::sample`]: the same rows, scales and tree, so the same
+    /// bits as the `f32` kernel on the widened rows.
+    fn sample(&self, b: usize, grad: Option<&mut [H]>, scale: f32, parallel: bool) -> f32 {
+        let (time, len, vocab) = (self.counted.time, self.counted.len(b), self.vocab);
+        let targets = self.counted.targets;
+        let leaf = |steps: Range<usize>, mut g: Strided<'_, H>| {
+            let staged = with_scratch(2 * vocab, |buf| {
+                let (x, gw) = buf.split_at_mut(vocab);
+                let mut acc = 0.0_f32;
+                for (k, t) in steps.enumerate() {
+                    let g = g.item(k);
+                    let label = targets[b * time + t];
+                    if t >= len || Some(label) == self.counted.ignore {
+                        if let Some(g) = g {
+                            g.fill(H::from_f32(0.0));
+                        }
+                        continue;
+                    }
+                    let row = (b * time + t) * vocab;
+                    widen(&self.y_pred[row..row + vocab], x);
+                    let target = RowTarget::Index(label as usize);
+                    match g {
+                        Some(g) => {
+                            acc += self.ce.row(x, target, Some(&mut *gw), scale);
+                            narrow(gw, g);
+                        }
+                        None => acc += self.ce.row(x, target, None, scale),
+                    }
+                }
+                Ok(acc)
+            });
+            staged.unwrap_or_else(|e| {
+                let mut f = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+                f.get_or_insert(e);
+                0.0
+            })
+        };
+        let out = Strided::new(grad, vocab);
+        tree_sum(0..time, leaf_items(4 * vocab), parallel, out, &leaf)
+    }
+}
+
 fn compute<T: Real>(
     loss: &SequenceCrossentropy<'_, T>,
     targets: Targets<'_, T>,
@@ -271,30 +448,7 @@ fn compute<T: Real>(
             )
         })?;
         let vocab = c.dim / time;
-        let lengths = match &loss.lengths {
-            None => None,
-            Some(l) => Some(check_lengths(l, c.batch, time)?),
-        };
-        let counted = Counted {
-            targets,
-            lengths,
-            time,
-            ignore,
-        };
-        for b in 0..c.batch {
-            check_labels(counted.targets(b), vocab, ignore).map_err(|e| match e {
-                LossError::LabelOutOfRange {
-                    index,
-                    label,
-                    classes,
-                } => LossError::LabelOutOfRange {
-                    index: b * time + index,
-                    label,
-                    classes,
-                },
-                e => e,
-            })?;
-        }
+        let counted = loss.counted(targets, c.batch, time, vocab)?;
         let tokens = RowKernel {
             loss: &loss.ce,
             targets: RowTargets::Labels {
