@@ -60,10 +60,10 @@ impl HalfNum for loss_f16 {
 }
 
 /// The outputs of one call, the loss widened to `f64`.
-struct Outs<G> {
-    status: loss_status,
-    loss: Vec<f64>,
-    grad: Vec<G>,
+pub struct Outs<G> {
+    pub status: loss_status,
+    pub loss: Vec<f64>,
+    pub grad: Vec<G>,
 }
 
 /// Differences of the half outputs from the `_f64` ones (see the module docs).
@@ -114,7 +114,7 @@ fn against_f64<H: HalfNum>(loss: &[f64], grad: &[f64], f64o: &Outs<f64>) -> Vec<
 /// - Against `_f64`, as the module docs say; unless the `_f32` twin, rounded the
 ///   same way, misses `_f64` there too (its own `f32` semantics, e.g. Keras' `1 - eps`
 ///   rounded to `float`): then the first point is what holds.
-fn judge<H: HalfNum>(
+pub fn judge<H: HalfNum>(
     half: Outs<H>,
     f32o: Outs<f32>,
     f64o: Outs<f64>,
@@ -173,19 +173,19 @@ fn outs<G: Default + Clone>(opts: &loss_options, batch: usize, n: usize) -> (Vec
     )
 }
 
-fn wide<T: Num>(v: Vec<T>) -> Vec<f64> {
+pub fn wide<T: Num>(v: Vec<T>) -> Vec<f64> {
     v.into_iter().map(Num::to_f64).collect()
 }
 
 /// Exact widenings, to `f32` and `f64`, of half values.
-fn widened<H: HalfNum>(v: &[H]) -> (Vec<f32>, Vec<f64>) {
+pub fn widened<H: HalfNum>(v: &[H]) -> (Vec<f32>, Vec<f64>) {
     let w: Vec<f32> = v.iter().map(|x| x.widen()).collect();
     let d = w.iter().map(|&x| f64::from(x)).collect();
     (w, d)
 }
 
 /// An optional list of `f32` values and its widening.
-fn weights(v: Option<&Value>) -> (Option<Vec<f32>>, Option<Vec<f64>>) {
+pub fn weights(v: Option<&Value>) -> (Option<Vec<f32>>, Option<Vec<f64>>) {
     let w: Option<Vec<f32>> = v.map(floats);
     let d = w
         .as_ref()
@@ -357,7 +357,8 @@ pub fn run_sparse_half<H: HalfNum>(
     )
 }
 
-/// The half runs of a case, both types; `None` for signatures without half twins.
+/// The half runs of a case, both types (CTC, sequence, the pair losses and clipping
+/// in `half_more.rs`); `None` for signatures without half twins.
 pub fn run_case_half(case: &Value, f32_rule: &mut usize) -> Option<Vec<String>> {
     let function = case["function"].as_str().unwrap();
     match case["signature"].as_str().unwrap() {
@@ -373,6 +374,6 @@ pub fn run_case_half(case: &Value, f32_rule: &mut usize) -> Option<Vec<String>> 
             bad.extend(run_sparse_half(case, l, l.f16, f32_rule));
             Some(bad)
         }
-        _ => None,
+        _ => super::half_more::run_case_half_more(case, f32_rule),
     }
 }
