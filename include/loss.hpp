@@ -36,20 +36,27 @@
  * call must have (or, for scalars, convert to) that type. `nullptr` is accepted
  * wherever loss.h says "nullable". Integer labels are `std::int32_t`.
  *
- * Half precision: the functions of the losses that have `_bf16` / `_f16` twins in
- * loss.h (every dense-target loss, `sparse_categorical_crossentropy` and
- * `categorical_generalized_cross_entropy`) also take `T` = `loss::bf16` or
- * `loss::f16`, 16-bit storage types convertible to `float`. Then the data
- * (`y_true`, `y_pred`, the gradient) is of type `T`, while `sample_weight`,
- * `class_weight` and the loss are `float`: `loss::real_t<T>` names that type (`T`
- * itself for `float` and `double`). The other functions (CTC, sequence
- * cross-entropy, the losses of several inputs, clipping, weighted sums) have no
- * half twin in loss.h and do not accept half types (a compile error):
+ * Half precision: every function whose C functions have `_bf16` / `_f16` twins in
+ * loss.h (the dense-target losses, both label losses, CTC, sequence cross-entropy,
+ * the losses of several inputs, clipping and weighted sums: all but
+ * `class_weights_to_sample_weights`) also takes `T` = `loss::bf16` or `loss::f16`,
+ * 16-bit storage types convertible to `float`. Then the data (`y_true`, `y_pred`,
+ * `activations`, `x1`, `x2`, `y`, `anchor`, `positive`, `negative`, `embeddings`,
+ * every gradient, the buffers clipped) is of type `T`, while `sample_weight`,
+ * `class_weight`, the loss, the clipping bounds and norms and a weighted sum's
+ * total are `float`: `loss::real_t<T>` names that type (`T` itself for `float` and
+ * `double`). `T` is then deduced from the data (for `clip_by_norm`,
+ * `clip_by_global_norm` and `weighted_sum` of vectors, from the vectors, not from
+ * the norm or total). A custom term of a half weighted sum (`loss::term<loss::bf16>`)
+ * computes on the widened `float` data, as loss.h's `loss_custom_fn_f32`.
+ * `class_weights_to_sample_weights` has no half twin and rejects half types (a
+ * compile error):
  *
  *     std::vector<loss::bf16> t(tf.begin(), tf.end()), p(pf.begin(), pf.end());  // rounded
  *     loss::output<loss::bf16> o = loss::huber(t, p, batch);
  *     float l = o.value();                  // the loss, float
  *     float g0 = o.grad[0];                 // the gradient, bf16 (converts to float)
+ *     float norm = loss::clip_by_norm(o.grad, 1.0f);  // clipped in place, norm float
  *
  * Thread safety: as the C functions (every call may run concurrently on disjoint
  * outputs); `loss::options`, `loss::term` and `loss::output` are plain values.
@@ -313,11 +320,32 @@ struct real<f16> {
   using type = float;
 };
 
+// `c_term<T>::type`: the C struct of a weighted sum's term on T data.
+template <class T>
+struct c_term;
+template <>
+struct c_term<float> {
+  using type = loss_term_f32;
+};
+template <>
+struct c_term<double> {
+  using type = loss_term_f64;
+};
+template <>
+struct c_term<bf16> {
+  using type = loss_term_bf16;
+};
+template <>
+struct c_term<f16> {
+  using type = loss_term_f16;
+};
+
 }  // namespace detail
 
 /**
- * The type of `sample_weight`, `class_weight` and the loss of a call whose data is
- * `T`: `T` for `float` and `double`, `float` for `loss::bf16` and `loss::f16`.
+ * The type of `sample_weight`, `class_weight`, the loss, clipping bounds and norms
+ * and a weighted sum's total of a call whose data is `T`: `T` for `float` and
+ * `double`, `float` for `loss::bf16` and `loss::f16`.
  */
 template <class T>
 using real_t = typename detail::real<T>::type;
@@ -382,10 +410,11 @@ struct identity {
 // literals of another type are accepted where T is deduced from another argument.
 template <class T>
 using same_t = typename identity<T>::type;
-// Enables a template for float and double only (the functions without half twins).
+// Enables a template for float and double only (`class_weights_to_sample_weights`,
+// the one function without half twins).
 template <class T>
 using if_real = std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, double>::value, int>;
-// float, double, bf16 or f16: the element types of the functions with half twins.
+// float, double, bf16 or f16: the element types of every other function.
 template <class T>
 struct is_element
     : std::integral_constant<bool, std::is_same<T, float>::value || std::is_same<T, double>::value ||
@@ -425,6 +454,10 @@ inline const loss_bf16* c_data(const bf16* p) noexcept { return reinterpret_cast
 inline loss_bf16* c_data(bf16* p) noexcept { return reinterpret_cast<loss_bf16*>(p); }
 inline const loss_f16* c_data(const f16* p) noexcept { return reinterpret_cast<const loss_f16*>(p); }
 inline loss_f16* c_data(f16* p) noexcept { return reinterpret_cast<loss_f16*>(p); }
+// An array of buffers (`clip_by_global_norm`): the pointers as the C function reads
+// them (a pointer to a layout-compatible type, the same representation).
+inline loss_bf16* const* c_data(bf16* const* p) noexcept { return reinterpret_cast<loss_bf16* const*>(p); }
+inline loss_f16* const* c_data(f16* const* p) noexcept { return reinterpret_cast<loss_f16* const*>(p); }
 
 // The result of a C call: the message is copied before anything else can reset it.
 inline result from_status(loss_status s) {
@@ -510,26 +543,31 @@ inline void check(result r) {
  * (`[batch]`) and `grad` (nullable `[batch, dim]`, `d l_i / d y_pred_i`); returns
  * `LOSS_OK` or the error status that aborts the call (see loss.h). Any callable with
  * these parameters returning `loss_status` or `void` (= `LOSS_OK`) is accepted by
- * `custom_term`, e.g. a capturing lambda.
+ * `custom_term`, e.g. a capturing lambda. `T` is `float` or `double`: the callable
+ * of a term on half-precision data is a `custom_fn<float>` and sees the widened data.
  */
 template <class T>
 using custom_fn = std::function<loss_status(const T* y_true, const T* y_pred, std::size_t batch,
                                             std::size_t dim, T* per_sample_loss, T* grad)>;
 
 /**
- * One term of `weighted_sum` (a `loss_term_f32` or `loss_term_f64`), made by
- * `make_term`, `sparse_term` or `custom_term` and refined by chainable setters.
- * A term only points to your buffers: they must outlive the `weighted_sum` call.
- * A custom term holds its callable; copying the term copies it.
+ * One term of `weighted_sum` (a `loss_term_f32`, `loss_term_f64`, `loss_term_bf16` or
+ * `loss_term_f16` for `T` = `float`, `double`, `loss::bf16`, `loss::f16`), made by
+ * `make_term`, `sparse_term` or `custom_term` and refined by chainable setters. The
+ * data and gradient are `T`, the weights `real_t<T>` (`float` for the half types),
+ * and a custom term's callable a `custom_fn<real_t<T>>`. A term only points to your
+ * buffers: they must outlive the `weighted_sum` call. A custom term holds its
+ * callable; copying the term copies it.
  */
 template <class T>
 class term {
-  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
-                "loss::term<T>: T is float or double (weighted sums have no half-precision twin)");
+  static_assert(detail::is_element<T>::value, "loss::term<T>: T is float, double, loss::bf16 or loss::f16");
 
  public:
   /** The C struct. */
-  using raw_type = std::conditional_t<std::is_same<T, float>::value, loss_term_f32, loss_term_f64>;
+  using raw_type = typename detail::c_term<T>::type;
+  /** The type of the weights, of the total and of a custom callable's data. */
+  using real_type = real_t<T>;
 
   /** A term of kind `kind` (weight 1, default options, nothing else set). */
   explicit term(loss_kind kind) noexcept : raw_(), opts_(loss_options_default()) {
@@ -543,12 +581,12 @@ class term {
     return *this;
   }
   /** Nullable `[batch]` sample weights. */
-  term& sample_weight(const T* w) noexcept {
+  term& sample_weight(const real_t<T>* w) noexcept {
     raw_.sample_weight = w;
     return *this;
   }
-  /** Nullable `[dim]` class weights (sparse cross-entropy only). */
-  term& class_weight(const T* w) noexcept {
+  /** Nullable `[dim]` class weights (the label losses only). */
+  term& class_weight(const real_t<T>* w) noexcept {
     raw_.class_weight = w;
     return *this;
   }
@@ -561,7 +599,7 @@ class term {
   const loss_options& opts() const noexcept { return opts_; }
   /** Nullable `[batch, dim]`: receives `weight * d(term)/d(y_pred)`. */
   term& grad_out(T* g) noexcept {
-    raw_.grad_out = g;
+    raw_.grad_out = detail::c_data(g);
     return *this;
   }
 
@@ -570,9 +608,9 @@ class term {
   /** The C struct, mutable. */
   raw_type& raw() noexcept { return raw_; }
   /** The callable of a custom term (empty otherwise). */
-  const custom_fn<T>& callback() const noexcept { return fn_; }
+  const custom_fn<real_t<T>>& callback() const noexcept { return fn_; }
   /** Sets the callable (makes sense for `LOSS_KIND_CUSTOM` only). */
-  term& callback(custom_fn<T> fn) {
+  term& callback(custom_fn<real_t<T>> fn) {
     fn_ = std::move(fn);
     return *this;
   }
@@ -580,28 +618,29 @@ class term {
  private:
   raw_type raw_;
   loss_options opts_;
-  custom_fn<T> fn_;
+  custom_fn<real_t<T>> fn_;
 };
 
-/** A term of a built-in dense-target loss `kind` (not sparse CE, not custom). */
-template <class T, detail::if_real<T> = 0>
+/** A term of a built-in dense-target loss `kind` (not a label loss, not custom). */
+template <class T, detail::if_element<T> = 0>
 term<T> make_term(loss_kind kind, const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch,
                   std::size_t dim) noexcept {
   term<T> t(kind);
-  t.raw().y_true = y_true;
-  t.raw().y_pred = y_pred;
+  t.raw().y_true = detail::c_data(y_true);
+  t.raw().y_pred = detail::c_data(y_pred);
   t.raw().batch = batch;
   t.raw().dim = dim;
   return t;
 }
 
-/** A sparse categorical cross-entropy term: `labels` `[batch]`, `y_pred` `[batch, classes]`. */
-template <class T, detail::if_real<T> = 0>
+/** A sparse categorical cross-entropy term: `labels` `[batch]`, `y_pred` `[batch, classes]`
+ * (for the other label loss, set `raw().kind`). */
+template <class T, detail::if_element<T> = 0>
 term<T> sparse_term(const std::int32_t* labels, const T* y_pred, std::size_t batch,
                     std::size_t classes) noexcept {
   term<T> t(LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY);
   t.raw().labels = labels;
-  t.raw().y_pred = y_pred;
+  t.raw().y_pred = detail::c_data(y_pred);
   t.raw().batch = batch;
   t.raw().dim = classes;
   return t;
@@ -610,17 +649,21 @@ term<T> sparse_term(const std::int32_t* labels, const T* y_pred, std::size_t bat
 /**
  * A custom term: `fn` (see `custom_fn`) computes the per-sample losses and their
  * gradient; libloss applies sample weights and the reduction as for a built-in loss.
+ * On half-precision data (`T` = `loss::bf16`, `loss::f16`) `fn` takes `float`
+ * buffers: libloss widens `y_true` and `y_pred` for it and rounds the weighted
+ * gradient once into the term's `grad_out`.
  * An exception escaping `fn` is caught before it reaches the C library and aborts
  * the call: a `loss::error` with its status, `std::bad_alloc` as
  * `LOSS_ERROR_ALLOCATION`, anything else as `LOSS_ERROR_PANIC`; the exception's
  * `what()` is appended to the message.
  */
-template <class T, class F, detail::if_real<T> = 0>
+template <class T, class F, detail::if_element<T> = 0>
 term<T> custom_term(F fn, const T* y_true, const detail::same_t<T>* y_pred, std::size_t batch,
                     std::size_t dim) {
+  using R = real_t<T>;
   term<T> t = make_term(LOSS_KIND_CUSTOM, y_true, y_pred, batch, dim);
-  t.callback([fn = std::move(fn)](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l,
-                                  T* g) mutable -> loss_status {
+  t.callback([fn = std::move(fn)](const R* yt, const R* yp, std::size_t b, std::size_t d, R* l,
+                                  R* g) mutable -> loss_status {
     if constexpr (std::is_void<decltype(fn(yt, yp, b, d, l, g))>::value) {
       fn(yt, yp, b, d, l, g);
       return LOSS_OK;
@@ -770,16 +813,25 @@ LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
 LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
 #undef LOSS_HPP_NOTHROW_LABELS
 
+/*
+ * The losses of several inputs, CTC, sequence cross-entropy and clipping below take
+ * `T` = `float`, `double`, `loss::bf16` or `loss::f16` (their `_f32`, `_f64`, `_bf16`
+ * or `_f16` C function), with `R` = `real_t<T>` for the weights, losses, bounds and
+ * norms (`float` for the half types).
+ */
+
 /**
  * Margin ranking loss (`loss_margin_ranking_*`): `x1`, `x2`, `y` (each 1 or -1) and
  * nullable `sample_weight` `[batch]`; nullable `grad_x1`, `grad_x2` `[batch]`.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result margin_ranking(const T* x1, const detail::same_t<T>* x2, const detail::same_t<T>* y, std::size_t batch,
-                      const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+                      const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,
                       detail::same_t<T>* grad_x1, detail::same_t<T>* grad_x2) {
-  return detail::from_status(detail::pick<T>(loss_margin_ranking_f32, loss_margin_ranking_f64)(
-      x1, x2, y, batch, sample_weight, &opts.raw(), loss_out, grad_x1, grad_x2));
+  return detail::from_status(detail::pick<T>(loss_margin_ranking_f32, loss_margin_ranking_f64,
+                                             loss_margin_ranking_bf16, loss_margin_ranking_f16)(
+      detail::c_data(x1), detail::c_data(x2), detail::c_data(y), batch, sample_weight, &opts.raw(), loss_out,
+      detail::c_data(grad_x1), detail::c_data(grad_x2)));
 }
 
 /**
@@ -787,12 +839,14 @@ result margin_ranking(const T* x1, const detail::same_t<T>* x2, const detail::sa
  * `y` (each 1 or -1) and nullable `sample_weight` `[batch]`; nullable `grad_x1`,
  * `grad_x2` `[batch, dim]`.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result cosine_embedding(const T* x1, const detail::same_t<T>* x2, const detail::same_t<T>* y, std::size_t batch,
-                        std::size_t dim, const detail::same_t<T>* sample_weight, const options& opts,
-                        detail::same_t<T>* loss_out, detail::same_t<T>* grad_x1, detail::same_t<T>* grad_x2) {
-  return detail::from_status(detail::pick<T>(loss_cosine_embedding_f32, loss_cosine_embedding_f64)(
-      x1, x2, y, batch, dim, sample_weight, &opts.raw(), loss_out, grad_x1, grad_x2));
+                        std::size_t dim, const real_t<T>* sample_weight, const options& opts,
+                        real_t<T>* loss_out, detail::same_t<T>* grad_x1, detail::same_t<T>* grad_x2) {
+  return detail::from_status(detail::pick<T>(loss_cosine_embedding_f32, loss_cosine_embedding_f64,
+                                             loss_cosine_embedding_bf16, loss_cosine_embedding_f16)(
+      detail::c_data(x1), detail::c_data(x2), detail::c_data(y), batch, dim, sample_weight, &opts.raw(),
+      loss_out, detail::c_data(grad_x1), detail::c_data(grad_x2)));
 }
 
 /**
@@ -800,14 +854,16 @@ result cosine_embedding(const T* x1, const detail::same_t<T>* x2, const detail::
  * `negative` `[batch, dim]`, nullable `sample_weight` `[batch]`; a nullable gradient
  * `[batch, dim]` for each input.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result triplet_margin(const T* anchor, const detail::same_t<T>* positive, const detail::same_t<T>* negative,
-                      std::size_t batch, std::size_t dim, const detail::same_t<T>* sample_weight,
-                      const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_anchor,
-                      detail::same_t<T>* grad_positive, detail::same_t<T>* grad_negative) {
-  return detail::from_status(detail::pick<T>(loss_triplet_margin_f32, loss_triplet_margin_f64)(
-      anchor, positive, negative, batch, dim, sample_weight, &opts.raw(), loss_out, grad_anchor, grad_positive,
-      grad_negative));
+                      std::size_t batch, std::size_t dim, const real_t<T>* sample_weight, const options& opts,
+                      real_t<T>* loss_out, detail::same_t<T>* grad_anchor, detail::same_t<T>* grad_positive,
+                      detail::same_t<T>* grad_negative) {
+  return detail::from_status(detail::pick<T>(loss_triplet_margin_f32, loss_triplet_margin_f64,
+                                             loss_triplet_margin_bf16, loss_triplet_margin_f16)(
+      detail::c_data(anchor), detail::c_data(positive), detail::c_data(negative), batch, dim, sample_weight,
+      &opts.raw(), loss_out, detail::c_data(grad_anchor), detail::c_data(grad_positive),
+      detail::c_data(grad_negative)));
 }
 
 /**
@@ -815,24 +871,28 @@ result triplet_margin(const T* anchor, const detail::same_t<T>* positive, const 
  * label = positive pair), nullable `sample_weight` `[batch]` and `grad_out`
  * `[batch, dim]`.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result ntxent(const T* embeddings, const std::int32_t* labels, std::size_t batch, std::size_t dim,
-              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+              const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,
               detail::same_t<T>* grad_out) {
-  return detail::from_status(detail::pick<T>(loss_ntxent_f32, loss_ntxent_f64)(
-      embeddings, labels, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));
+  return detail::from_status(
+      detail::pick<T>(loss_ntxent_f32, loss_ntxent_f64, loss_ntxent_bf16, loss_ntxent_f16)(
+          detail::c_data(embeddings), labels, batch, dim, sample_weight, &opts.raw(), loss_out,
+          detail::c_data(grad_out)));
 }
 
 /**
  * Circle loss (`loss_circle_*`): `labels` `[batch]`, `embeddings` `[batch, dim]`,
  * nullable `sample_weight` `[batch]` and `grad_out` `[batch, dim]`.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result circle(const std::int32_t* labels, const T* embeddings, std::size_t batch, std::size_t dim,
-              const detail::same_t<T>* sample_weight, const options& opts, detail::same_t<T>* loss_out,
+              const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,
               detail::same_t<T>* grad_out) {
-  return detail::from_status(detail::pick<T>(loss_circle_f32, loss_circle_f64)(
-      labels, embeddings, batch, dim, sample_weight, &opts.raw(), loss_out, grad_out));
+  return detail::from_status(
+      detail::pick<T>(loss_circle_f32, loss_circle_f64, loss_circle_bf16, loss_circle_f16)(
+          labels, detail::c_data(embeddings), batch, dim, sample_weight, &opts.raw(), loss_out,
+          detail::c_data(grad_out)));
 }
 
 /**
@@ -841,13 +901,16 @@ result circle(const std::int32_t* labels, const T* embeddings, std::size_t batch
  * `sample_weight` (`[batch]` each); `loss_out` holds `batch` per-sequence sums for
  * `reduction::none`, else 1 value.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const std::int32_t* lengths,
                              std::size_t batch, std::size_t time, std::size_t vocab,
-                             const detail::same_t<T>* sample_weight, const options& opts,
-                             detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
-  return detail::from_status(detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
-      targets, y_pred, lengths, batch, time, vocab, sample_weight, &opts.raw(), loss_out, grad_out));
+                             const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,
+                             detail::same_t<T>* grad_out) {
+  return detail::from_status(
+      detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64,
+                      loss_sequence_crossentropy_bf16, loss_sequence_crossentropy_f16)(
+          targets, detail::c_data(y_pred), lengths, batch, time, vocab, sample_weight, &opts.raw(), loss_out,
+          detail::c_data(grad_out)));
 }
 
 /**
@@ -855,11 +918,11 @@ result sequence_crossentropy(const std::int32_t* targets, const T* y_pred, const
  * `vocab = y_pred.size() / targets.size()`; `lengths` and `sample_weight` (`batch`
  * values each) may be NULL.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& targets,
                              const std::vector<T>& y_pred, std::size_t batch, const options& opts = options(),
                              bool want_grad = true, const std::vector<std::int32_t>* lengths = nullptr,
-                             const std::vector<detail::same_t<T>>* sample_weight = nullptr) {
+                             const std::vector<real_t<T>>* sample_weight = nullptr) {
   const char* fn = "sequence_crossentropy";
   const std::size_t tokens = targets.size(), n = y_pred.size();
   if (batch == 0 || tokens == 0 || tokens % batch != 0)
@@ -872,10 +935,11 @@ result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& ta
   if (!detail::size_is(lengths, batch) || !detail::size_is(sample_weight, batch))
     return detail::shape_error(
         fn, "lengths and sample_weight must have batch = " + detail::sz(batch) + " values");
-  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
-    return detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64)(
-        targets.data(), y_pred.data(), detail::data_or_null(lengths), batch, tokens / batch, n / tokens,
-        detail::data_or_null(sample_weight), &opts.raw(), loss_out, grad_out);
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](real_t<T>* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64,
+                           loss_sequence_crossentropy_bf16, loss_sequence_crossentropy_f16)(
+        targets.data(), detail::c_data(y_pred.data()), detail::data_or_null(lengths), batch, tokens / batch,
+        n / tokens, detail::data_or_null(sample_weight), &opts.raw(), loss_out, detail::c_data(grad_out));
   });
 }
 
@@ -885,13 +949,13 @@ result sequence_crossentropy(output<T>& out, const std::vector<std::int32_t>& ta
  * `label_lengths` and `input_lengths` `[batch]`; `loss_out` holds `batch` values for
  * `reduction::none`, else 1.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result ctc(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
            const std::int32_t* input_lengths, std::size_t time, std::size_t batch, std::size_t alphabet,
-           const options& opts, detail::same_t<T>* loss_out, detail::same_t<T>* grad_out) {
-  return detail::from_status(detail::pick<T>(loss_ctc_f32, loss_ctc_f64)(activations, labels, label_lengths,
-                                                                         input_lengths, time, batch, alphabet,
-                                                                         &opts.raw(), loss_out, grad_out));
+           const options& opts, real_t<T>* loss_out, detail::same_t<T>* grad_out) {
+  return detail::from_status(detail::pick<T>(loss_ctc_f32, loss_ctc_f64, loss_ctc_bf16, loss_ctc_f16)(
+      detail::c_data(activations), labels, label_lengths, input_lengths, time, batch, alphabet, &opts.raw(),
+      loss_out, detail::c_data(grad_out)));
 }
 
 /**
@@ -899,14 +963,15 @@ result ctc(const T* activations, const std::int32_t* labels, const std::int32_t*
  * `workspace_bytes` bytes, at least `ctc_workspace_size(...)`; with one libloss thread
  * the call allocates nothing.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result ctc_with_workspace(const T* activations, const std::int32_t* labels, const std::int32_t* label_lengths,
                           const std::int32_t* input_lengths, std::size_t time, std::size_t batch,
-                          std::size_t alphabet, const options& opts, detail::same_t<T>* loss_out,
+                          std::size_t alphabet, const options& opts, real_t<T>* loss_out,
                           detail::same_t<T>* grad_out, void* workspace, std::size_t workspace_bytes) {
-  return detail::from_status(detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64)(
-      activations, labels, label_lengths, input_lengths, time, batch, alphabet, &opts.raw(), loss_out,
-      grad_out, workspace, workspace_bytes));
+  return detail::from_status(detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64,
+                                             loss_ctc_with_workspace_bf16, loss_ctc_with_workspace_f16)(
+      detail::c_data(activations), labels, label_lengths, input_lengths, time, batch, alphabet, &opts.raw(),
+      loss_out, detail::c_data(grad_out), workspace, workspace_bytes));
 }
 
 /** The workspace bytes of `ctc_with_workspace` (`loss_ctc_workspace_size`), into `*bytes`. */
@@ -920,7 +985,7 @@ inline result ctc_workspace_size(std::size_t time, std::size_t batch, std::size_
  * `alphabet = activations.size() / (time * batch)`; `labels` must hold exactly
  * `sum(label_lengths)` values (it may be empty).
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result ctc(output<T>& out, const std::vector<T>& activations, const std::vector<std::int32_t>& labels,
            const std::vector<std::int32_t>& label_lengths, const std::vector<std::int32_t>& input_lengths,
            std::size_t time, const options& opts = options(), bool want_grad = true) {
@@ -944,10 +1009,10 @@ result ctc(output<T>& out, const std::vector<T>& activations, const std::vector<
     return detail::shape_error(fn, "labels has " + detail::sz(labels.size()) +
                                        " values, label_lengths sum to " + std::to_string(total));
   static const std::int32_t no_label = 0;  // `labels` may not be NULL, even when empty
-  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](T* loss_out, T* grad_out) {
-    return detail::pick<T>(loss_ctc_f32, loss_ctc_f64)(
-        activations.data(), labels.empty() ? &no_label : labels.data(), label_lengths.data(),
-        input_lengths.data(), time, batch, n / (time * batch), &opts.raw(), loss_out, grad_out);
+  return detail::produce(out, detail::n_loss(opts, batch), n, want_grad, [&](real_t<T>* loss_out, T* grad_out) {
+    return detail::pick<T>(loss_ctc_f32, loss_ctc_f64, loss_ctc_bf16, loss_ctc_f16)(
+        detail::c_data(activations.data()), labels.empty() ? &no_label : labels.data(), label_lengths.data(),
+        input_lengths.data(), time, batch, n / (time * batch), &opts.raw(), loss_out, detail::c_data(grad_out));
   });
 }
 
@@ -974,40 +1039,45 @@ result class_weights_to_sample_weights(std::vector<T>& out, const std::vector<st
   return r;
 }
 
-/** Clips in place into `[clip_min, clip_max]` (`loss_clip_by_value_*`). */
-template <class T, detail::if_real<T> = 0>
-result clip_by_value(T* grad, std::size_t n, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
-  return detail::from_status(
-      detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64)(grad, n, clip_min, clip_max));
+/** Clips in place into `[clip_min, clip_max]` (`loss_clip_by_value_*`; for the half
+ * types, an element beyond a bound becomes the bound rounded once). */
+template <class T, detail::if_element<T> = 0>
+result clip_by_value(T* grad, std::size_t n, real_t<T> clip_min, real_t<T> clip_max) {
+  return detail::from_status(detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64,
+                                             loss_clip_by_value_bf16, loss_clip_by_value_f16)(
+      detail::c_data(grad), n, clip_min, clip_max));
 }
 
 /** Clips a vector in place into `[clip_min, clip_max]` (an empty vector is a shape error). */
-template <class T, detail::if_real<T> = 0>
-result clip_by_value(std::vector<T>& grad, detail::same_t<T> clip_min, detail::same_t<T> clip_max) {
+template <class T, detail::if_element<T> = 0>
+result clip_by_value(std::vector<T>& grad, real_t<T> clip_min, real_t<T> clip_max) {
   if (grad.empty()) return detail::shape_error("clip_by_value", "grad is empty");
   return nothrow::clip_by_value(grad.data(), grad.size(), clip_min, clip_max);
 }
 
 /** Rescales in place to a 2-norm of at most `clip_norm` (`loss_clip_by_norm_*`). */
-template <class T, detail::if_real<T> = 0>
-result clip_by_norm(T* grad, std::size_t n, detail::same_t<T> clip_norm, detail::same_t<T>* norm_out) {
-  return detail::from_status(
-      detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64)(grad, n, clip_norm, norm_out));
+template <class T, detail::if_element<T> = 0>
+result clip_by_norm(T* grad, std::size_t n, real_t<T> clip_norm, real_t<T>* norm_out) {
+  return detail::from_status(detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64,
+                                             loss_clip_by_norm_bf16, loss_clip_by_norm_f16)(
+      detail::c_data(grad), n, clip_norm, norm_out));
 }
 
-/** Rescales a vector in place; `norm` receives its norm before clipping. */
-template <class T, detail::if_real<T> = 0>
-result clip_by_norm(T& norm, std::vector<detail::same_t<T>>& grad, detail::same_t<T> clip_norm) {
+/** Rescales a vector in place; `norm` receives its norm before clipping (`T` is the
+ * vector's element type, `norm` a `real_t<T>`). */
+template <class T, detail::if_element<T> = 0>
+result clip_by_norm(real_t<T>& norm, std::vector<T>& grad, real_t<T> clip_norm) {
   if (grad.empty()) return detail::shape_error("clip_by_norm", "grad is empty");
   return nothrow::clip_by_norm(grad.data(), grad.size(), clip_norm, &norm);
 }
 
 /** Rescales several buffers by their global norm (`loss_clip_by_global_norm_*`). */
-template <class T, detail::if_real<T> = 0>
-result clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::size_t count,
-                           detail::same_t<T> clip_norm, detail::same_t<T>* global_norm_out) {
-  return detail::from_status(detail::pick<T>(loss_clip_by_global_norm_f32, loss_clip_by_global_norm_f64)(
-      grads, lengths, count, clip_norm, global_norm_out));
+template <class T, detail::if_element<T> = 0>
+result clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::size_t count, real_t<T> clip_norm,
+                           real_t<T>* global_norm_out) {
+  return detail::from_status(detail::pick<T>(loss_clip_by_global_norm_f32, loss_clip_by_global_norm_f64,
+                                             loss_clip_by_global_norm_bf16, loss_clip_by_global_norm_f16)(
+      detail::c_data(grads), lengths, count, clip_norm, global_norm_out));
 }
 
 /**
@@ -1015,9 +1085,9 @@ result clip_by_global_norm(T* const* grads, const std::size_t* lengths, std::siz
  * (before clipping). A NULL or empty vector is an error of the wrapper
  * (`LOSS_ERROR_NULL_POINTER` / `LOSS_ERROR_SHAPE`).
  */
-template <class T, detail::if_real<T> = 0>
-result clip_by_global_norm(T& global_norm, const std::vector<std::vector<T>*>& grads,
-                           detail::same_t<T> clip_norm) {
+template <class T, detail::if_element<T> = 0>
+result clip_by_global_norm(real_t<T>& global_norm, const std::vector<std::vector<T>*>& grads,
+                           real_t<T> clip_norm) {
   std::vector<T*> ptrs;
   std::vector<std::size_t> lengths;
   for (std::vector<T>* g : grads) {
@@ -1031,10 +1101,11 @@ result clip_by_global_norm(T& global_norm, const std::vector<std::vector<T>*>& g
   return nothrow::clip_by_global_norm(ptrs.data(), lengths.data(), ptrs.size(), clip_norm, &global_norm);
 }
 
-/** The same for a braced list: `clip_by_global_norm(norm, {&g1, &g2}, 5.0f)`. */
-template <class T, detail::if_real<T> = 0>
-result clip_by_global_norm(T& global_norm, std::initializer_list<std::vector<detail::same_t<T>>*> grads,
-                           detail::same_t<T> clip_norm) {
+/** The same for a braced list: `clip_by_global_norm(norm, {&g1, &g2}, 5.0f)` (`T`
+ * deduced from the list's vectors). */
+template <class T, detail::if_element<T> = 0>
+result clip_by_global_norm(real_t<T>& global_norm, std::initializer_list<std::vector<T>*> grads,
+                           real_t<T> clip_norm) {
   return nothrow::clip_by_global_norm(global_norm, std::vector<std::vector<T>*>(grads), clip_norm);
 }
 
@@ -1042,12 +1113,13 @@ result clip_by_global_norm(T& global_norm, std::initializer_list<std::vector<det
  * The weighted sum of several losses (`loss_weighted_sum_*`): `*total_out = sum_k
  * weight_k L_k`, every term's gradient into its `grad_out`, and `per_term_out`
  * (nullable, `[n_terms]`) the `L_k`. Custom terms call their C++ callable through a
- * trampoline. Nothing is written on error.
+ * trampoline. Nothing is written on error. For terms on half-precision data the
+ * total and values are `float` (`real_t<T>`).
  */
-template <class T, detail::if_real<T> = 0>
-result weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>* total_out,
-                    detail::same_t<T>* per_term_out) {
+template <class T, detail::if_element<T> = 0>
+result weighted_sum(const term<T>* terms, std::size_t n_terms, real_t<T>* total_out, real_t<T>* per_term_out) {
   using raw_type = typename term<T>::raw_type;
+  using R = real_t<T>;
   std::vector<raw_type> raw;
   if (terms != nullptr) {
     raw.reserve(n_terms);
@@ -1055,15 +1127,16 @@ result weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>
       raw.push_back(terms[k].raw());
       if (raw.back().options == nullptr) raw.back().options = &terms[k].opts();
       if (terms[k].callback()) {
-        raw.back().custom = &detail::trampoline<T>;
+        raw.back().custom = &detail::trampoline<R>;
         // The trampoline only reads the callable (const); the C field is void*.
-        raw.back().user_data = const_cast<custom_fn<T>*>(&terms[k].callback());
+        raw.back().user_data = const_cast<custom_fn<R>*>(&terms[k].callback());
       }
     }
   }
   detail::callback_message().clear();
-  result r = detail::from_status(detail::pick<T>(loss_weighted_sum_f32, loss_weighted_sum_f64)(
-      terms ? raw.data() : nullptr, n_terms, total_out, per_term_out));
+  result r = detail::from_status(
+      detail::pick<T>(loss_weighted_sum_f32, loss_weighted_sum_f64, loss_weighted_sum_bf16, loss_weighted_sum_f16)(
+          terms ? raw.data() : nullptr, n_terms, total_out, per_term_out));
   if (!r.ok() && !detail::callback_message().empty()) {
     r.message += " (callback: " + detail::callback_message() + ")";
     detail::callback_message().clear();
@@ -1072,10 +1145,9 @@ result weighted_sum(const term<T>* terms, std::size_t n_terms, detail::same_t<T>
 }
 
 /** The weighted sum of a vector of terms; `total` receives the total, `per_term_out`
- * (nullable) `terms.size()` values. */
-template <class T, detail::if_real<T> = 0>
-result weighted_sum(T& total, const std::vector<term<detail::same_t<T>>>& terms,
-                    detail::same_t<T>* per_term_out = nullptr) {
+ * (nullable) `terms.size()` values (`T` deduced from the terms). */
+template <class T, detail::if_element<T> = 0>
+result weighted_sum(real_t<T>& total, const std::vector<term<T>>& terms, real_t<T>* per_term_out = nullptr) {
   if (terms.empty()) return detail::shape_error("weighted_sum", "no terms");
   return nothrow::weighted_sum(terms.data(), terms.size(), &total, per_term_out);
 }
@@ -1116,8 +1188,9 @@ using value_t = typename value_of<std::decay_t<A>...>::type;
  *   of a vector) returns void;
  * - a vector form, whose `nothrow` version assigns its result to a first argument,
  *   is called without that argument and returns the result: `output<T>` for the
- *   losses, `std::vector<T>` for `class_weights_to_sample_weights`, `T` for
- *   `clip_by_norm`, `clip_by_global_norm` and `weighted_sum`. For example
+ *   losses, `std::vector<T>` for `class_weights_to_sample_weights`, `real_t<T>`
+ *   (`T`, or `float` for the half types) for `clip_by_norm`, `clip_by_global_norm`
+ *   and `weighted_sum`. For example
  *
  *     loss::output<float> o = loss::mean_squared_error(y_true, y_pred, batch);
  *     float norm = loss::clip_by_norm(grad, 1.0f);
@@ -1154,9 +1227,9 @@ LOSS_HPP_THROWING(ctc_with_workspace, output<T>)
 LOSS_HPP_THROWING(ctc_workspace_size, output<T>)
 LOSS_HPP_THROWING(class_weights_to_sample_weights, std::vector<T>)
 LOSS_HPP_THROWING(clip_by_value, T)
-LOSS_HPP_THROWING(clip_by_norm, T)
-LOSS_HPP_THROWING(clip_by_global_norm, T)
-LOSS_HPP_THROWING(weighted_sum, T)
+LOSS_HPP_THROWING(clip_by_norm, real_t<T>)
+LOSS_HPP_THROWING(clip_by_global_norm, real_t<T>)
+LOSS_HPP_THROWING(weighted_sum, real_t<T>)
 #undef LOSS_HPP_THROWING
 
 /** The workspace bytes of `ctc_with_workspace`, returned. */
@@ -1169,8 +1242,8 @@ inline std::size_t ctc_workspace_size(std::size_t time, std::size_t batch, std::
 
 /** Global-norm clipping of a braced list, `loss::clip_by_global_norm({&g1, &g2}, 5.0f)`:
  * returns the norm before clipping (a braced list cannot be forwarded). */
-template <class T, detail::if_real<T> = 0>
-T clip_by_global_norm(std::initializer_list<std::vector<T>*> grads, detail::same_t<T> clip_norm) {
+template <class T, detail::if_element<T> = 0>
+real_t<T> clip_by_global_norm(std::initializer_list<std::vector<T>*> grads, real_t<T> clip_norm) {
   return loss::clip_by_global_norm(std::vector<std::vector<T>*>(grads), clip_norm);
 }
 

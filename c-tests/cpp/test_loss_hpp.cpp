@@ -34,6 +34,17 @@ const loss_bf16* bits_of(const loss::bf16* p) { return reinterpret_cast<const lo
 loss_bf16* bits_of(loss::bf16* p) { return reinterpret_cast<loss_bf16*>(p); }
 const loss_f16* bits_of(const loss::f16* p) { return reinterpret_cast<const loss_f16*>(p); }
 loss_f16* bits_of(loss::f16* p) { return reinterpret_cast<loss_f16*>(p); }
+// Arrays of half buffers (clip_by_global_norm).
+loss_bf16* const* bits_of(loss::bf16** p) { return reinterpret_cast<loss_bf16* const*>(p); }
+loss_f16* const* bits_of(loss::f16** p) { return reinterpret_cast<loss_f16* const*>(p); }
+
+// The suffix of T's C functions.
+template <class T>
+std::string suffix() {
+  if (std::is_same<T, loss::bf16>::value) return "bf16";
+  if (std::is_same<T, loss::f16>::value) return "f16";
+  return sizeof(T) == 4 ? "f32" : "f64";
+}
 
 // The C function of type T among its four twins (chosen here, not by the header's
 // detail::pick), called with the wrapper's buffers.
@@ -407,7 +418,9 @@ static_assert(!compiles<dense_ptr_call, loss::bf16, loss::bf16, float, loss::bf1
                   !compiles<label_vec_call, loss::f16, loss::f16>,
               "no mixed types");
 
-// The functions without half twins: the same call compiles for float only.
+// The functions whose half twins came with CTC, sequence CE, the losses of several
+// inputs, clipping and weighted sums: the same call compiles for every element type,
+// with `real_t<T>` weights, losses and norms.
 template <class T, class R = loss::real_t<T>>
 using ctc_ptr_call = decltype(loss::ctc(cptr<T>(), i32p(), i32p(), i32p(), sz(), sz(), sz(), loss::options(),
                                         ptr<R>(), ptr<T>()));
@@ -447,25 +460,75 @@ using clip_value_ptr_call = decltype(loss::nothrow::clip_by_value(ptr<T>(), sz()
 template <class T>
 using clip_norm_call = decltype(loss::clip_by_norm(mvec<T>(), 1.0f));
 template <class T, class R = loss::real_t<T>>
+using clip_norm_ptr_call = decltype(loss::clip_by_norm(ptr<T>(), sz(), 1.0f, ptr<R>()));
+template <class T, class R = loss::real_t<T>>
 using clip_global_call = decltype(loss::clip_by_global_norm(ptr<T* const>(), cptr<sz>(), sz(), 1.0f, ptr<R>()));
+template <class T>
+using clip_global_vec_call = decltype(loss::clip_by_global_norm(cvec<std::vector<T>*>(), 1.0f));
+template <class T>
+using clip_global_list_call = decltype(loss::clip_by_global_norm({ptr<std::vector<T>>()}, 1.0f));
 template <class T>
 using class_weights_call = decltype(loss::class_weights_to_sample_weights(cvec<std::int32_t>(), cvec<T>()));
 template <class T>
 using make_term_call = decltype(loss::make_term(LOSS_KIND_HUBER, cptr<T>(), cptr<T>(), sz(), sz()));
 template <class T>
 using sparse_term_call = decltype(loss::sparse_term(i32p(), cptr<T>(), sz(), sz()));
+// A custom loss on R data that does nothing.
+template <class R>
+struct no_op_loss {
+  void operator()(const R*, const R*, sz, sz, R*, R*) const {}
+};
+template <class T>
+using custom_term_call =
+    decltype(loss::custom_term(no_op_loss<loss::real_t<T>>(), cptr<T>(), cptr<T>(), sz(), sz()));
+template <class T>
+using weighted_sum_vec_call = decltype(loss::weighted_sum(cvec<loss::term<T>>()));
+template <class T, class R = loss::real_t<T>>
+using weighted_sum_ptr_call = decltype(loss::nothrow::weighted_sum(cptr<loss::term<T>>(), sz(), ptr<R>(), ptr<R>()));
 
 template <template <class...> class Op>
-constexpr bool float_only = compiles<Op, float> && !compiles<Op, loss::bf16> && !compiles<Op, loss::f16>;
-static_assert(float_only<ctc_ptr_call> && float_only<ctc_vec_call> && float_only<ctc_ws_call> &&
-                  float_only<sequence_ptr_call> && float_only<sequence_vec_call> &&
-                  float_only<margin_ranking_call> && float_only<cosine_embedding_call> &&
-                  float_only<triplet_margin_call> && float_only<ntxent_call> && float_only<circle_call> &&
-                  float_only<clip_value_call> && float_only<clip_value_ptr_call> &&
-                  float_only<clip_norm_call> &&
-                  float_only<clip_global_call> && float_only<class_weights_call> &&
-                  float_only<make_term_call> && float_only<sparse_term_call>,
-              "the functions without half twins reject the half types");
+constexpr bool every_type = compiles<Op, float> && compiles<Op, double> && compiles<Op, loss::bf16> &&
+                            compiles<Op, loss::f16>;
+static_assert(every_type<ctc_ptr_call> && every_type<ctc_vec_call> && every_type<ctc_ws_call> &&
+                  every_type<sequence_ptr_call> && every_type<sequence_vec_call> &&
+                  every_type<margin_ranking_call> && every_type<cosine_embedding_call> &&
+                  every_type<triplet_margin_call> && every_type<ntxent_call> && every_type<circle_call> &&
+                  every_type<clip_value_call> && every_type<clip_value_ptr_call> && every_type<clip_norm_call> &&
+                  every_type<clip_norm_ptr_call> && every_type<clip_global_call> &&
+                  every_type<clip_global_vec_call> && every_type<clip_global_list_call> &&
+                  every_type<make_term_call> && every_type<sparse_term_call> && every_type<custom_term_call> &&
+                  every_type<weighted_sum_vec_call> && every_type<weighted_sum_ptr_call>,
+              "the functions with half twins take every element type");
+// What the throwing vector forms return for half data: output<T>, and float norms and totals.
+static_assert(std::is_same<ctc_vec_call<loss::bf16>, loss::output<loss::bf16>>::value &&
+                  std::is_same<sequence_vec_call<loss::f16>, loss::output<loss::f16>>::value &&
+                  std::is_same<clip_norm_call<loss::bf16>, float>::value &&
+                  std::is_same<clip_global_vec_call<loss::f16>, float>::value &&
+                  std::is_same<clip_global_list_call<loss::bf16>, float>::value &&
+                  std::is_same<weighted_sum_vec_call<loss::f16>, float>::value &&
+                  std::is_same<clip_norm_call<double>, double>::value &&
+                  std::is_same<weighted_sum_vec_call<double>, double>::value &&
+                  std::is_same<loss::term<loss::bf16>::raw_type, loss_term_bf16>::value &&
+                  std::is_same<loss::term<loss::f16>::raw_type, loss_term_f16>::value &&
+                  std::is_same<loss::term<loss::f16>::real_type, float>::value,
+              "half data: output<T>, float norms and totals");
+// Half data takes float weights, losses and norms, and one half type throughout.
+static_assert(!compiles<ctc_ptr_call, loss::bf16, loss::bf16> && !compiles<ctc_ptr_call, loss::f16, double> &&
+                  !compiles<ctc_ws_call, loss::f16, loss::f16> &&
+                  !compiles<sequence_ptr_call, loss::bf16, loss::bf16> &&
+                  !compiles<margin_ranking_call, loss::f16, loss::f16> &&
+                  !compiles<cosine_embedding_call, loss::bf16, double> &&
+                  !compiles<triplet_margin_call, loss::f16, loss::bf16> &&
+                  !compiles<ntxent_call, loss::bf16, loss::bf16> && !compiles<circle_call, loss::f16, double> &&
+                  !compiles<clip_norm_ptr_call, loss::bf16, loss::bf16> &&
+                  !compiles<clip_global_call, loss::f16, loss::f16> &&
+                  !compiles<weighted_sum_ptr_call, loss::bf16, loss::bf16> &&
+                  !compiles<weighted_sum_ptr_call, loss::f16, double>,
+              "no mixed types");
+// class_weights_to_sample_weights has no half twin.
+static_assert(compiles<class_weights_call, float> && compiles<class_weights_call, double> &&
+                  !compiles<class_weights_call, loss::bf16> && !compiles<class_weights_call, loss::f16>,
+              "class_weights_to_sample_weights rejects the half types");
 
 // The bits of `x`.
 std::uint32_t float_bits(float x) {
@@ -537,44 +600,86 @@ void test_half_types() {
   CHECK(round_bf16 == 0 && round_f16 == 0);
 }
 
-// The losses of several inputs: pointer forms, nothrow and throwing, equal the C
-// functions; a bad y throws its status.
+// The losses of several inputs in type T (weights and loss of type real<T>): pointer
+// forms, nothrow and throwing, equal the C functions; a bad y or option throws (or
+// returns) the C function's status and message, nothing written.
 template <class T>
 void test_pairs() {
+  using W = real<T>;
   context() = std::string("pairs ") + type_name<T>();
   const std::size_t B = 3, D = 4;
   const std::vector<T> a = values<T>(B * D, -1, 1, 13), p = values<T>(B * D, -1, 1, 14),
-                       n = values<T>(B * D, -1, 1, 15), y = {1, -1, 1}, w = values<T>(B, 0.5, 2, 16);
+                       n = values<T>(B * D, -1, 1, 15), y = {T(1), T(-1), T(1)};
+  const std::vector<W> w = values<W>(B, 0.5, 2, 16);
   const loss::options o = loss::options().reduction(loss::reduction::mean).cosine_margin(0.1).swap(true);
-  std::vector<T> cl(1), l(1), c1(B * D), c2(B * D), c3(B * D), g1(B * D), g2(B * D), g3(B * D);
-  auto f = loss::detail::pick<T>(loss_cosine_embedding_f32, loss_cosine_embedding_f64);
+  std::vector<W> cl(1), l(1, W(sentinel));
+  std::vector<T> c1(B * D), c2(B * D), c3(B * D), g1(B * D, T(sentinel)), g2(B * D, T(sentinel)),
+      g3(B * D, T(sentinel));
+  auto f = c_twin<T>(loss_cosine_embedding_f32, loss_cosine_embedding_f64, loss_cosine_embedding_bf16,
+                     loss_cosine_embedding_f16);
   CHECK(f(a.data(), p.data(), y.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data(), c2.data()) == LOSS_OK);
   loss::cosine_embedding(a.data(), p.data(), y.data(), B, D, w.data(), o, l.data(), g1.data(), g2.data());
   CHECK(same(l, cl) && same(g1, c1) && same(g2, c2));
-  auto t = loss::detail::pick<T>(loss_triplet_margin_f32, loss_triplet_margin_f64);
+  auto t = c_twin<T>(loss_triplet_margin_f32, loss_triplet_margin_f64, loss_triplet_margin_bf16,
+                     loss_triplet_margin_f16);
   CHECK(t(a.data(), p.data(), n.data(), B, D, nullptr, &o.raw(), cl.data(), c1.data(), c2.data(), c3.data()) ==
         LOSS_OK);
   CHECK(loss::nothrow::triplet_margin(a.data(), p.data(), n.data(), B, D, nullptr, o, l.data(), g1.data(),
                                       g2.data(), g3.data())
             .ok());
   CHECK(same(l, cl) && same(g1, c1) && same(g2, c2) && same(g3, c3));
-  auto r = loss::detail::pick<T>(loss_margin_ranking_f32, loss_margin_ranking_f64);
-  CHECK(r(a.data(), p.data(), y.data(), B, nullptr, &o.raw(), cl.data(), c1.data(), nullptr) == LOSS_OK);
-  loss::margin_ranking(a.data(), p.data(), y.data(), B, nullptr, o, l.data(), g1.data(), nullptr);
-  CHECK(same(l, cl) && std::equal(c1.begin(), c1.begin() + B, g1.begin()));
+  auto r = c_twin<T>(loss_margin_ranking_f32, loss_margin_ranking_f64, loss_margin_ranking_bf16,
+                     loss_margin_ranking_f16);
+  const loss::options none = loss::options().reduction(loss::reduction::none).ranking_margin(0.25);
+  std::vector<W> cln(B), ln(B, W(sentinel));
+  CHECK(r(a.data(), p.data(), y.data(), B, nullptr, &none.raw(), cln.data(), c1.data(), nullptr) == LOSS_OK);
+  loss::margin_ranking(a.data(), p.data(), y.data(), B, nullptr, none, ln.data(), g1.data(), nullptr);
+  CHECK(same(ln, cln) && std::memcmp(c1.data(), g1.data(), B * sizeof(T)) == 0);
   const std::vector<std::int32_t> labels = {0, 1, 0};
-  auto x = loss::detail::pick<T>(loss_ntxent_f32, loss_ntxent_f64);
+  auto x = c_twin<T>(loss_ntxent_f32, loss_ntxent_f64, loss_ntxent_bf16, loss_ntxent_f16);
   CHECK(x(a.data(), labels.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data()) == LOSS_OK);
   loss::ntxent(a.data(), labels.data(), B, D, w.data(), o, l.data(), g1.data());
   CHECK(same(l, cl) && same(g1, c1));
-  auto ci = loss::detail::pick<T>(loss_circle_f32, loss_circle_f64);
+  auto ci = c_twin<T>(loss_circle_f32, loss_circle_f64, loss_circle_bf16, loss_circle_f16);
   CHECK(ci(labels.data(), a.data(), B, D, w.data(), &o.raw(), cl.data(), c1.data()) == LOSS_OK);
   CHECK(loss::nothrow::circle(labels.data(), a.data(), B, D, w.data(), o, l.data(), g1.data()).ok());
   CHECK(same(l, cl) && same(g1, c1));
-  const std::vector<T> bad_y = {1, 0, -1};
-  expect_error([&] { loss::margin_ranking(a.data(), p.data(), bad_y.data(), B, nullptr, o, l.data(), nullptr,
+
+  // Errors: libloss's status and message (named with T's suffix), outputs untouched.
+  const std::vector<W> l0 = l;
+  const std::vector<T> g10 = g1, g20 = g2;
+  const std::vector<T> bad_y = {T(1), T(0), T(-1)};
+  CHECK(r(a.data(), p.data(), bad_y.data(), B, nullptr, &o.raw(), l.data(), nullptr, nullptr) ==
+        LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  std::string msg = c_message();
+  CHECK(msg.rfind("loss_margin_ranking_" + suffix<T>() + ": ", 0) == 0);
+  expect_error([&] { loss::margin_ranking(a.data(), p.data(), bad_y.data(), B, nullptr, o, l.data(), g1.data(),
+                                          g2.data()); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(same(l, l0) && same(g1, g10) && same(g2, g20));
+  expect_error([&] { loss::cosine_embedding(a.data(), p.data(), bad_y.data(), B, D, nullptr, o, l.data(),
+                                            g1.data(), g2.data()); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, "loss_cosine_embedding_" + suffix<T>() + ": ", true);
+  CHECK(same(l, l0) && same(g1, g10) && same(g2, g20));
+  const loss::options bad_degree = loss::options().norm_degree(0);
+  CHECK(t(a.data(), p.data(), n.data(), B, D, nullptr, &bad_degree.raw(), l.data(), nullptr, nullptr, nullptr) ==
+        LOSS_ERROR_INVALID_ARGUMENT);
+  msg = c_message();
+  loss::result res = loss::nothrow::triplet_margin(a.data(), p.data(), n.data(), B, D, nullptr, bad_degree,
+                                                   l.data(), g1.data(), g2.data(), nullptr);
+  CHECK(!res && res.status == LOSS_ERROR_INVALID_ARGUMENT && res.message == msg);
+  CHECK(same(l, l0) && same(g1, g10) && same(g2, g20));
+  const std::vector<std::int32_t> bad_labels = {0, -1, 0};
+  expect_error([&] { loss::ntxent(a.data(), bad_labels.data(), B, D, nullptr, o, l.data(), g1.data()); },
+               LOSS_ERROR_LABEL_OUT_OF_RANGE, "loss_ntxent_" + suffix<T>() + ": ", true);
+  res = loss::nothrow::circle(bad_labels.data(), a.data(), B, D, nullptr, o, l.data(), g1.data());
+  CHECK(res.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && res.message.rfind("loss_circle_" + suffix<T>(), 0) == 0);
+  // A gradient over an input.
+  std::vector<T> x1 = a;
+  expect_error([&] { loss::margin_ranking(x1.data(), p.data(), y.data(), B, nullptr, o, l.data(), x1.data(),
                                           nullptr); },
-               LOSS_ERROR_LABEL_OUT_OF_RANGE, "loss_margin_ranking_f", true);
+               LOSS_ERROR_INVALID_ARGUMENT, "loss_margin_ranking_" + suffix<T>() + ": ", true);
+  CHECK(same(l, l0) && same(g1, g10) && same(x1, a));
 }
 
 template <class T>
@@ -656,12 +761,15 @@ void test_sparse() {
 
 template <class T>
 void test_sequence() {
+  using W = real<T>;
   context() = std::string("sequence_crossentropy ") + type_name<T>();
-  auto c = loss::detail::pick<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64);
+  auto c = c_twin<T>(loss_sequence_crossentropy_f32, loss_sequence_crossentropy_f64,
+                     loss_sequence_crossentropy_bf16, loss_sequence_crossentropy_f16);
   const std::size_t B = 3, L = 4, V = 5, N = B * L * V;
   const std::vector<std::int32_t> targets = {1, 4, 0, 2, 3, -1, 2, 2, 0, 1, 1, 4};
   const std::vector<std::int32_t> lengths = {4, 3, 0};
-  const std::vector<T> logits = values<T>(N, -2, 2, 41), w = values<T>(B, 0.5, 2, 42);
+  const std::vector<T> logits = values<T>(N, -2, 2, 41);
+  const std::vector<W> w = values<W>(B, 0.5, 2, 42);
   for (auto o : {loss::options().from_logits(true).ignore_index(-1),
                  loss::options().from_logits(true).ignore_index(-1).reduction(loss::reduction::none),
                  loss::options()
@@ -670,14 +778,16 @@ void test_sequence() {
                      .reduction(loss::reduction::mean)
                      .label_smoothing(0.2)}) {
     const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
-    std::vector<T> cl(nl), cg(N);
+    std::vector<W> cl(nl);
+    std::vector<T> cg(N);
     CHECK(c(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), &o.raw(), cl.data(),
             cg.data()) == LOSS_OK);
-    std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+    std::vector<W> l(nl, W(sentinel));
+    std::vector<T> g(N, T(sentinel));
     loss::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V, w.data(), o, l.data(),
                                 g.data());
     CHECK(same(l, cl) && same(g, cg));
-    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(l.begin(), l.end(), W(sentinel));
     CHECK(loss::nothrow::sequence_crossentropy(targets.data(), logits.data(), lengths.data(), B, L, V,
                                                w.data(), o, l.data(), nullptr)
               .ok());
@@ -691,7 +801,7 @@ void test_sequence() {
   // NULL lengths and weights, default options (probabilities).
   const std::vector<std::int32_t> full = {1, 4, 0, 2, 3, 0, 2, 2, 0, 1, 1, 4};
   const std::vector<T> probs = values<T>(N, 0.05, 0.95, 43);
-  std::vector<T> cl(1), l(1, T(sentinel));
+  std::vector<W> cl(1), l(1, W(sentinel));
   CHECK(c(full.data(), probs.data(), nullptr, B, L, V, nullptr, nullptr, cl.data(), nullptr) == LOSS_OK);
   loss::sequence_crossentropy(full.data(), probs.data(), nullptr, B, L, V, nullptr, loss::options(), l.data(),
                               nullptr);
@@ -699,10 +809,12 @@ void test_sequence() {
 
   // A target out of range (-1 is not ignored by default): libloss's error, nothing written.
   std::vector<T> g(N, T(sentinel));
-  const std::vector<T> l0 = l, g0 = g;
+  const std::vector<W> l0 = l;
+  const std::vector<T> g0 = g;
   CHECK(c(targets.data(), logits.data(), nullptr, B, L, V, nullptr, nullptr, l.data(), g.data()) ==
         LOSS_ERROR_LABEL_OUT_OF_RANGE);
   const std::string msg = c_message();
+  CHECK(msg.rfind("loss_sequence_crossentropy_" + suffix<T>() + ": ", 0) == 0);
   expect_error(
       [&] {
         loss::sequence_crossentropy(targets.data(), logits.data(), nullptr, B, L, V, nullptr, loss::options(),
@@ -719,13 +831,30 @@ void test_sequence() {
   const std::vector<std::int32_t> short_lengths = {4, 3};
   expect_error([&] { loss::sequence_crossentropy(full, logits, B, loss::options(), true, &short_lengths); },
                LOSS_ERROR_SHAPE, prefix, true);
+  const std::vector<W> short_w = {1, 2};
+  loss::output<T> kept;
+  kept.loss = l0;
+  const loss::result r =
+      loss::nothrow::sequence_crossentropy(kept, full, logits, B, loss::options(), true, nullptr, &short_w);
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind(prefix, 0) == 0 && same(kept.loss, l0) &&
+        kept.grad.empty());
+  // A bad option: libloss's error through the nothrow pointer form.
+  const loss::options bad = loss::options().label_smoothing(2);
+  CHECK(c(full.data(), probs.data(), nullptr, B, L, V, nullptr, &bad.raw(), l.data(), g.data()) ==
+        LOSS_ERROR_INVALID_ARGUMENT);
+  const std::string bad_msg = c_message();
+  const loss::result rb = loss::nothrow::sequence_crossentropy(full.data(), probs.data(), nullptr, B, L, V,
+                                                               nullptr, bad, l.data(), g.data());
+  CHECK(rb.status == LOSS_ERROR_INVALID_ARGUMENT && rb.message == bad_msg && same(l, l0) && same(g, g0));
 }
 
 template <class T>
 void test_ctc() {
+  using W = real<T>;
   context() = std::string("ctc ") + type_name<T>();
-  auto c = loss::detail::pick<T>(loss_ctc_f32, loss_ctc_f64);
-  auto cw = loss::detail::pick<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64);
+  auto c = c_twin<T>(loss_ctc_f32, loss_ctc_f64, loss_ctc_bf16, loss_ctc_f16);
+  auto cw = c_twin<T>(loss_ctc_with_workspace_f32, loss_ctc_with_workspace_f64, loss_ctc_with_workspace_bf16,
+                      loss_ctc_with_workspace_f16);
   const std::size_t L = 6, B = 2, A = 4, N = L * B * A;
   const std::vector<std::int32_t> labels = {1, 2, 3, 3}, label_lengths = {2, 2}, input_lengths = {6, 5};
   const std::vector<T> acts = values<T>(N, -2, 2, 51);  // [time, batch, alphabet]
@@ -747,14 +876,16 @@ void test_ctc() {
     const std::vector<std::int32_t>& lab = o.blank() == 3 ? std::vector<std::int32_t>{1, 2, 2, 1} : labels;
     const std::vector<T>& x = o.batch_first() ? acts_bf : acts;
     const std::size_t nl = o.reduction() == loss::reduction::none ? B : 1;
-    std::vector<T> cl(nl), cg(N);
+    std::vector<W> cl(nl);
+    std::vector<T> cg(N);
     CHECK(c(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, &o.raw(), cl.data(),
             cg.data()) == LOSS_OK);
-    std::vector<T> l(nl, T(sentinel)), g(N, T(sentinel));
+    std::vector<W> l(nl, W(sentinel));
+    std::vector<T> g(N, T(sentinel));
     loss::ctc(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o, l.data(),
               g.data());
     CHECK(same(l, cl) && same(g, cg));
-    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(l.begin(), l.end(), W(sentinel));
     CHECK(loss::nothrow::ctc(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o,
                              l.data(), nullptr)
               .ok());
@@ -765,10 +896,11 @@ void test_ctc() {
     CHECK(loss::nothrow::ctc(out2, x, lab, label_lengths, input_lengths, L, o, false).ok());
     CHECK(same(out2.loss, cl) && out2.grad.empty());
     // With a workspace: the wrapper equals the C call with the same workspace.
-    std::vector<T> wl(nl), wg(N);
+    std::vector<W> wl(nl);
+    std::vector<T> wg(N);
     CHECK(cw(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, &o.raw(), wl.data(),
              wg.data(), ws.data(), ws.size()) == LOSS_OK);
-    std::fill(l.begin(), l.end(), T(sentinel));
+    std::fill(l.begin(), l.end(), W(sentinel));
     std::fill(g.begin(), g.end(), T(sentinel));
     loss::ctc_with_workspace(x.data(), lab.data(), label_lengths.data(), input_lengths.data(), L, B, A, o,
                              l.data(), g.data(), ws.data(), ws.size());
@@ -780,7 +912,7 @@ void test_ctc() {
   }
   // No labels at all: the vector form passes a valid pointer for the empty vector.
   const std::vector<std::int32_t> none = {}, zero = {0, 0};
-  std::vector<T> cl(1);
+  std::vector<W> cl(1);
   const std::int32_t dummy = 0;
   const loss::options logits = loss::options().from_logits(true);
   CHECK(c(acts.data(), &dummy, zero.data(), input_lengths.data(), L, B, A, &logits.raw(), cl.data(),
@@ -789,11 +921,14 @@ void test_ctc() {
 
   // Errors from libloss: a label equal to the blank; too small a workspace.
   const std::vector<std::int32_t> blank_label = {1, 0, 3, 3};
-  std::vector<T> l(1, T(sentinel)), g(N, T(sentinel));
-  const std::vector<T> l0 = l, g0 = g;
+  std::vector<W> l(1, W(sentinel));
+  std::vector<T> g(N, T(sentinel));
+  const std::vector<W> l0 = l;
+  const std::vector<T> g0 = g;
   CHECK(c(acts.data(), blank_label.data(), label_lengths.data(), input_lengths.data(), L, B, A, nullptr,
           l.data(), g.data()) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
   std::string msg = c_message();
+  CHECK(msg.rfind("loss_ctc_" + suffix<T>() + ": ", 0) == 0);
   expect_error(
       [&] {
         loss::ctc(acts.data(), blank_label.data(), label_lengths.data(), input_lengths.data(), L, B, A,
@@ -827,8 +962,21 @@ void test_ctc() {
                prefix, true);
   // A negative length is libloss's shape error, not the wrapper's.
   const std::vector<std::int32_t> negative = {-1, 2};
-  expect_error([&] { loss::ctc(acts, labels, negative, input_lengths, L); }, LOSS_ERROR_SHAPE, "loss_ctc_f",
-               true);
+  expect_error([&] { loss::ctc(acts, labels, negative, input_lengths, L); }, LOSS_ERROR_SHAPE,
+               "loss_ctc_" + suffix<T>() + ": ", true);
+  loss::output<T> kept;
+  kept.loss = l0;
+  kept.grad = g0;
+  const loss::result r = loss::nothrow::ctc(kept, acts, labels, negative, input_lengths, L);
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind("loss_ctc_" + suffix<T>() + ": ", 0) == 0 &&
+        same(kept.loss, l0) && same(kept.grad, g0));
+  // The gradient over the activations (a copy): libloss's overlap error, nothing written.
+  std::vector<T> x = acts;
+  const loss::result ro = loss::nothrow::ctc_with_workspace(
+      x.data(), labels.data(), label_lengths.data(), input_lengths.data(), L, B, A, loss::options(), l.data(),
+      x.data(), ws.data(), ws.size());
+  CHECK(ro.status == LOSS_ERROR_INVALID_ARGUMENT && ro.message.find("overlaps") != std::string::npos &&
+        same(x, acts) && same(l, l0));
 }
 
 template <class T>
@@ -864,20 +1012,23 @@ void test_class_weights() {
 
 template <class T>
 void test_clip() {
+  using W = real<T>;
   context() = std::string("clip ") + type_name<T>();
   const std::vector<T> g0 = values<T>(6, -3, 3, 11);
   // clip_by_value
   {
-    auto c = loss::detail::pick<T>(loss_clip_by_value_f32, loss_clip_by_value_f64);
+    auto c = c_twin<T>(loss_clip_by_value_f32, loss_clip_by_value_f64, loss_clip_by_value_bf16,
+                       loss_clip_by_value_f16);
     std::vector<T> ref = g0, a = g0, b = g0, d = g0;
-    CHECK(c(ref.data(), ref.size(), T(-1), T(0.5)) == LOSS_OK);
-    loss::clip_by_value(a.data(), a.size(), -1, 0.5);  // literals convert to T
-    loss::clip_by_value(b, -1, 0.5);
-    CHECK(loss::nothrow::clip_by_value(d, -1, 0.5).ok());
+    CHECK(c(ref.data(), ref.size(), W(-1), W(0.3)) == LOSS_OK);
+    loss::clip_by_value(a.data(), a.size(), -1, 0.3);  // literals convert to real_t<T>
+    loss::clip_by_value(b, -1, 0.3);
+    CHECK(loss::nothrow::clip_by_value(d, -1, 0.3).ok());
     CHECK(same(a, ref) && same(b, ref) && same(d, ref) && !same(ref, g0));
     std::vector<T> e = g0;
-    CHECK(c(e.data(), e.size(), T(1), T(0)) == LOSS_ERROR_INVALID_ARGUMENT);
+    CHECK(c(e.data(), e.size(), W(1), W(0)) == LOSS_ERROR_INVALID_ARGUMENT);
     const std::string msg = c_message();
+    CHECK(msg.rfind("loss_clip_by_value_" + suffix<T>() + ": ", 0) == 0);
     expect_error([&] { loss::clip_by_value(e, 1, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
     expect_error([&] { loss::clip_by_value(e.data(), e.size(), 1, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
     CHECK(same(e, g0));
@@ -887,67 +1038,80 @@ void test_clip() {
   }
   // clip_by_norm
   {
-    auto c = loss::detail::pick<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64);
+    auto c = c_twin<T>(loss_clip_by_norm_f32, loss_clip_by_norm_f64, loss_clip_by_norm_bf16,
+                       loss_clip_by_norm_f16);
     std::vector<T> ref = g0, a = g0, b = g0, d = g0;
-    T ref_norm = T(sentinel), a_norm = T(sentinel), d_norm = T(sentinel);
-    CHECK(c(ref.data(), ref.size(), T(1.5), &ref_norm) == LOSS_OK);
+    W ref_norm = W(sentinel), a_norm = W(sentinel), d_norm = W(sentinel);
+    CHECK(c(ref.data(), ref.size(), W(1.5), &ref_norm) == LOSS_OK);
     loss::clip_by_norm(a.data(), a.size(), 1.5, &a_norm);
-    const T b_norm = loss::clip_by_norm(b, 1.5);
+    const W b_norm = loss::clip_by_norm(b, 1.5);
     CHECK(loss::nothrow::clip_by_norm(d_norm, d, 1.5).ok());
     CHECK(same(a, ref) && same(b, ref) && same(d, ref) && !same(ref, g0));
     CHECK(same_bits(a_norm, ref_norm) && same_bits(b_norm, ref_norm) && same_bits(d_norm, ref_norm));
     std::vector<T> e = g0;
-    T norm = T(sentinel);
-    CHECK(c(e.data(), e.size(), T(0), &norm) == LOSS_ERROR_INVALID_ARGUMENT);
+    W norm = W(sentinel);
+    CHECK(c(e.data(), e.size(), W(0), &norm) == LOSS_ERROR_INVALID_ARGUMENT);
     const std::string msg = c_message();
     expect_error([&] { loss::clip_by_norm(e.data(), e.size(), 0, &norm); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
     expect_error([&] { loss::clip_by_norm(e, 0); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
     const loss::result r = loss::nothrow::clip_by_norm(norm, e, 0);
     CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg);
-    CHECK(same(e, g0) && same_bits(norm, T(sentinel)));
+    CHECK(same(e, g0) && same_bits(norm, W(sentinel)));
+    std::vector<T> empty;
+    expect_error([&] { loss::clip_by_norm(empty, 1); }, LOSS_ERROR_SHAPE, "loss::clip_by_norm: shape: ", true);
   }
   // clip_by_global_norm
   {
-    auto c = loss::detail::pick<T>(loss_clip_by_global_norm_f32, loss_clip_by_global_norm_f64);
+    auto c = c_twin<T>(loss_clip_by_global_norm_f32, loss_clip_by_global_norm_f64,
+                       loss_clip_by_global_norm_bf16, loss_clip_by_global_norm_f16);
     const std::vector<T> h0 = values<T>(3, -4, 4, 12);
     std::vector<T> r1 = g0, r2 = h0;
     T* ptrs[2] = {r1.data(), r2.data()};
     const std::size_t lens[2] = {r1.size(), r2.size()};
-    T ref_norm = T(sentinel);
-    CHECK(c(ptrs, lens, 2, T(2), &ref_norm) == LOSS_OK);
+    W ref_norm = W(sentinel);
+    CHECK(c(ptrs, lens, 2, W(2), &ref_norm) == LOSS_OK);
 
     std::vector<T> a1 = g0, a2 = h0;
     T* aptrs[2] = {a1.data(), a2.data()};
-    T a_norm = T(sentinel);
+    W a_norm = W(sentinel);
     loss::clip_by_global_norm(aptrs, lens, 2, 2, &a_norm);
     CHECK(same(a1, r1) && same(a2, r2) && same_bits(a_norm, ref_norm));
 
     std::vector<T> b1 = g0, b2 = h0;
-    const T b_norm = loss::clip_by_global_norm({&b1, &b2}, 2);
+    const W b_norm = loss::clip_by_global_norm({&b1, &b2}, 2);
     CHECK(same(b1, r1) && same(b2, r2) && same_bits(b_norm, ref_norm));
 
     std::vector<T> d1 = g0, d2 = h0;
     const std::vector<std::vector<T>*> list = {&d1, &d2};
-    const T d_norm = loss::clip_by_global_norm(list, 2);
+    const W d_norm = loss::clip_by_global_norm(list, 2);
     CHECK(same(d1, r1) && same(d2, r2) && same_bits(d_norm, ref_norm));
 
     std::vector<T> e1 = g0, e2 = h0;
-    T e_norm = T(sentinel);
+    W e_norm = W(sentinel);
     CHECK(loss::nothrow::clip_by_global_norm(e_norm, {&e1, &e2}, 2).ok());
     CHECK(same(e1, r1) && same(e2, r2) && same_bits(e_norm, ref_norm));
 
-    // Errors: a bad clip_norm (libloss), a NULL or empty buffer (the wrapper).
+    // Errors: a bad clip_norm, buffers sharing memory (libloss), a NULL or empty
+    // buffer (the wrapper).
     std::vector<T> f1 = g0, f2 = h0;
     T* fptrs[2] = {f1.data(), f2.data()};
-    T f_norm = T(sentinel);
-    CHECK(c(fptrs, lens, 2, T(-1), &f_norm) == LOSS_ERROR_INVALID_ARGUMENT);
-    const std::string msg = c_message();
+    W f_norm = W(sentinel);
+    CHECK(c(fptrs, lens, 2, W(-1), &f_norm) == LOSS_ERROR_INVALID_ARGUMENT);
+    std::string msg = c_message();
     expect_error([&] { loss::clip_by_global_norm(fptrs, lens, 2, -1, &f_norm); }, LOSS_ERROR_INVALID_ARGUMENT,
                  msg);
     expect_error([&] { loss::clip_by_global_norm({&f1, &f2}, -1); }, LOSS_ERROR_INVALID_ARGUMENT, msg);
-    const loss::result r = loss::nothrow::clip_by_global_norm(f_norm, {&f1, &f2}, -1);
+    loss::result r = loss::nothrow::clip_by_global_norm(f_norm, {&f1, &f2}, -1);
     CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg);
-    CHECK(same(f1, g0) && same(f2, h0) && same_bits(f_norm, T(sentinel)));
+    CHECK(same(f1, g0) && same(f2, h0) && same_bits(f_norm, W(sentinel)));
+    T* shared[2] = {f1.data(), f1.data() + 1};
+    const std::size_t shared_lens[2] = {2, 2};
+    CHECK(c(shared, shared_lens, 2, W(1), &f_norm) == LOSS_ERROR_INVALID_ARGUMENT);
+    msg = c_message();
+    CHECK(msg.rfind("loss_clip_by_global_norm_" + suffix<T>() + ": ", 0) == 0);
+    r = loss::nothrow::clip_by_global_norm(shared, shared_lens, 2, 1, &f_norm);
+    CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg);
+    CHECK(same(f1, g0) && same_bits(f_norm, W(sentinel)));
     std::vector<T> empty;
     expect_error([&] { loss::clip_by_global_norm({&f1, &empty}, 1); }, LOSS_ERROR_SHAPE,
                  "loss::clip_by_global_norm: shape: ", true);
@@ -977,55 +1141,61 @@ loss_status c_style_sse(void* calls, const T* y_true, const T* y_pred, std::size
 
 template <class T>
 void test_weighted_sum() {
+  // T: the data and gradients; W: the weights, total and values, and a custom term's
+  // data (the widened data for the half types).
+  using W = real<T>;
   context() = std::string("weighted_sum ") + type_name<T>();
   using raw_term = typename loss::term<T>::raw_type;
-  auto c = loss::detail::pick<T>(loss_weighted_sum_f32, loss_weighted_sum_f64);
+  auto c = c_twin<T>(loss_weighted_sum_f32, loss_weighted_sum_f64, loss_weighted_sum_bf16, loss_weighted_sum_f16);
   const std::size_t B = 3, D = 2, K = 4;
-  const std::vector<T> t = values<T>(B * D, -1, 1, 21), p = values<T>(B * D, -1, 1, 22),
-                       w = values<T>(B, 0.5, 2, 23);
-  const std::vector<T> logits = values<T>(B * K, -2, 2, 24), cw = {1, 2, T(0.5), 1};
+  const std::vector<T> t = values<T>(B * D, -1, 1, 21), p = values<T>(B * D, -1, 1, 22);
+  const std::vector<W> w = values<W>(B, 0.5, 2, 23);
+  const std::vector<T> logits = values<T>(B * K, -2, 2, 24);
+  const std::vector<W> cw = {1, 2, W(0.5), 1};
   const std::vector<std::int32_t> labels = {3, 0, 1};
   const loss::options huber_opts = loss::options().delta(0.5).reduction(loss::reduction::mean);
   const loss::options sparse_opts = loss::options().from_logits(true);
 
   // The C call.
-  std::vector<T> cg0(B * D, T(sentinel)), cg1(B * K, T(sentinel)), cg2(B * D, T(sentinel)), cper(3);
+  std::vector<T> cg0(B * D, T(sentinel)), cg1(B * K, T(sentinel)), cg2(B * D, T(sentinel));
+  std::vector<W> cper(3);
   int c_calls = 0;
   raw_term raw[3] = {};
   raw[0].kind = LOSS_KIND_HUBER;
   raw[0].weight = 0.5;
-  raw[0].y_true = t.data();
-  raw[0].y_pred = p.data();
+  raw[0].y_true = bits_of(t.data());
+  raw[0].y_pred = bits_of(p.data());
   raw[0].batch = B;
   raw[0].dim = D;
   raw[0].sample_weight = w.data();
   raw[0].options = &huber_opts.raw();
-  raw[0].grad_out = cg0.data();
+  raw[0].grad_out = bits_of(cg0.data());
   raw[1].kind = LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY;
   raw[1].weight = 2;
   raw[1].labels = labels.data();
-  raw[1].y_pred = logits.data();
+  raw[1].y_pred = bits_of(logits.data());
   raw[1].batch = B;
   raw[1].dim = K;
   raw[1].class_weight = cw.data();
   raw[1].options = &sparse_opts.raw();
-  raw[1].grad_out = cg1.data();
+  raw[1].grad_out = bits_of(cg1.data());
   raw[2].kind = LOSS_KIND_CUSTOM;
   raw[2].weight = 1.5;
-  raw[2].y_true = t.data();
-  raw[2].y_pred = p.data();
+  raw[2].y_true = bits_of(t.data());
+  raw[2].y_pred = bits_of(p.data());
   raw[2].batch = B;
   raw[2].dim = D;
   raw[2].options = nullptr;
-  raw[2].custom = &c_style_sse<T>;
+  raw[2].custom = &c_style_sse<W>;
   raw[2].user_data = &c_calls;
-  raw[2].grad_out = cg2.data();
-  T ctotal = T(sentinel);
+  raw[2].grad_out = bits_of(cg2.data());
+  W ctotal = W(sentinel);
   CHECK(c(raw, 3, &ctotal, cper.data()) == LOSS_OK);
   CHECK(c_calls == 1);
 
   // The same through the wrapper: a capturing lambda as the custom loss.
-  std::vector<T> g0(B * D, T(sentinel)), g1(B * K, T(sentinel)), g2(B * D, T(sentinel)), per(3);
+  std::vector<T> g0(B * D, T(sentinel)), g1(B * K, T(sentinel)), g2(B * D, T(sentinel));
+  std::vector<W> per(3);
   int calls = 0;
   const std::vector<loss::term<T>> terms = {
       loss::make_term(LOSS_KIND_HUBER, t.data(), p.data(), B, D)
@@ -1038,18 +1208,18 @@ void test_weighted_sum() {
           .class_weight(cw.data())
           .opts(sparse_opts)
           .grad_out(g1.data()),
-      loss::custom_term([&calls](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l,
-                                 T* g) { return c_style_sse<T>(&calls, yt, yp, b, d, l, g); },
+      loss::custom_term([&calls](const W* yt, const W* yp, std::size_t b, std::size_t d, W* l,
+                                 W* g) { return c_style_sse<W>(&calls, yt, yp, b, d, l, g); },
                         t.data(), p.data(), B, D)
           .weight(1.5)
           .grad_out(g2.data())};
-  const T total = loss::weighted_sum(terms, per.data());
+  const W total = loss::weighted_sum(terms, per.data());
   CHECK(calls == 1);
   CHECK(same_bits(total, ctotal) && same(per, cper) && same(g0, cg0) && same(g1, cg1) && same(g2, cg2));
-  T total2 = T(sentinel);
+  W total2 = W(sentinel);
   loss::weighted_sum(terms.data(), terms.size(), &total2, nullptr);
   CHECK(same_bits(total2, ctotal) && calls == 2);
-  T total3 = T(sentinel);
+  W total3 = W(sentinel);
   CHECK(loss::nothrow::weighted_sum(total3, terms).ok() && same_bits(total3, ctotal) && calls == 3);
   // A term is a value: a copy computes the same (its callable is copied along).
   const std::vector<loss::term<T>> copies = terms;
@@ -1057,25 +1227,26 @@ void test_weighted_sum() {
 
   // A lambda returning void (= LOSS_OK) equals the C callback alone (C term 2, weight 1.5).
   const loss::term<T> void_term = loss::custom_term(
-      [](const T* yt, const T* yp, std::size_t b, std::size_t d, T* l, T* g) {
+      [](const W* yt, const W* yp, std::size_t b, std::size_t d, W* l, W* g) {
         int ignored = 0;
-        (void)c_style_sse<T>(&ignored, yt, yp, b, d, l, g);
+        (void)c_style_sse<W>(&ignored, yt, yp, b, d, l, g);
       },
       t.data(), p.data(), B, D);
-  T ctotal1 = T(sentinel);
+  W ctotal1 = W(sentinel);
   CHECK(c(&raw[2], 1, &ctotal1, nullptr) == LOSS_OK);
   loss::term<T> void_term_w = void_term;
   void_term_w.weight(1.5);
   CHECK(same_bits(loss::weighted_sum(std::vector<loss::term<T>>{void_term_w}), ctotal1));
 
   // Errors. Outputs of every term untouched on any error.
-  const std::vector<T> g0_before = g0, g1_before = g1, g2_before = g2, per_before = per;
+  const std::vector<T> g0_before = g0, g1_before = g1, g2_before = g2;
+  const std::vector<W> per_before = per;
   auto untouched = [&] {
     return same(g0, g0_before) && same(g1, g1_before) && same(g2, g2_before) && same(per, per_before);
   };
   // (1) The callback returns a status: it comes back with libloss's message.
   int c_fail_calls = 0;
-  raw[2].custom = [](void* n, const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
+  raw[2].custom = [](void* n, const W*, const W*, std::size_t, std::size_t, W*, W*) -> loss_status {
     ++*static_cast<int*>(n);
     return LOSS_ERROR_LABEL_OUT_OF_RANGE;
   };
@@ -1084,30 +1255,30 @@ void test_weighted_sum() {
   const std::string c_msg = c_message();
   std::vector<loss::term<T>> failing = terms;
   failing[2].callback(
-      [](const T*, const T*, std::size_t, std::size_t, T*, T*) { return LOSS_ERROR_LABEL_OUT_OF_RANGE; });
-  T kept = T(sentinel);
+      [](const W*, const W*, std::size_t, std::size_t, W*, W*) { return LOSS_ERROR_LABEL_OUT_OF_RANGE; });
+  W kept = W(sentinel);
   expect_error([&] { kept = loss::weighted_sum(failing, per.data()); }, LOSS_ERROR_LABEL_OUT_OF_RANGE, c_msg);
-  CHECK(untouched() && same_bits(kept, T(sentinel)));
+  CHECK(untouched() && same_bits(kept, W(sentinel)));
   loss::result r = loss::nothrow::weighted_sum(kept, failing, per.data());
   CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message == c_msg && untouched() &&
-        same_bits(kept, T(sentinel)));
+        same_bits(kept, W(sentinel)));
   // (2) The callback throws: caught in the trampoline; loss::error keeps its status,
   // bad_alloc is ALLOCATION, anything else PANIC; what() is appended.
   failing[2] =
-      loss::custom_term([](const T*, const T*, std::size_t, std::size_t, T*,
-                           T*) -> loss_status { throw loss::error(LOSS_ERROR_SHAPE, "rows do not match"); },
+      loss::custom_term([](const W*, const W*, std::size_t, std::size_t, W*,
+                           W*) -> loss_status { throw loss::error(LOSS_ERROR_SHAPE, "rows do not match"); },
                         t.data(), p.data(), B, D);
   expect_error([&] { loss::weighted_sum(failing, per.data()); }, LOSS_ERROR_SHAPE,
-               "loss_weighted_sum_f" + std::string(sizeof(T) == 4 ? "32" : "64") + ": term 2: ", true);
+               "loss_weighted_sum_" + suffix<T>() + ": term 2: ", true);
   r = loss::nothrow::weighted_sum(kept, failing, per.data());
   CHECK(r.status == LOSS_ERROR_SHAPE && r.message.find("(callback: rows do not match)") != std::string::npos);
-  CHECK(untouched() && same_bits(kept, T(sentinel)));
+  CHECK(untouched() && same_bits(kept, W(sentinel)));
   failing[2].callback(
-      [](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status { throw std::bad_alloc(); });
+      [](const W*, const W*, std::size_t, std::size_t, W*, W*) -> loss_status { throw std::bad_alloc(); });
   r = loss::nothrow::weighted_sum(kept, failing, per.data());
   CHECK(r.status == LOSS_ERROR_ALLOCATION && r.message.find("(callback: ") != std::string::npos &&
         untouched());
-  failing[2].callback([](const T*, const T*, std::size_t, std::size_t, T*, T*) -> loss_status {
+  failing[2].callback([](const W*, const W*, std::size_t, std::size_t, W*, W*) -> loss_status {
     throw std::logic_error("oops");
   });
   r = loss::nothrow::weighted_sum(kept, failing, per.data());
@@ -1127,7 +1298,7 @@ void test_weighted_sum() {
   const std::string null_msg = c_message();
   expect_error([&] { loss::weighted_sum(static_cast<const loss::term<T>*>(nullptr), 0, &kept, nullptr); },
                LOSS_ERROR_NULL_POINTER, null_msg);
-  CHECK(same_bits(kept, T(sentinel)));
+  CHECK(same_bits(kept, W(sentinel)));
 }
 
 }  // namespace
@@ -1151,16 +1322,26 @@ extern "C" int loss_cpp_test_main(void) {
   test_label_losses<loss::f16>();
   test_pairs<float>();
   test_pairs<double>();
+  test_pairs<loss::bf16>();
+  test_pairs<loss::f16>();
   test_sequence<float>();
   test_sequence<double>();
+  test_sequence<loss::bf16>();
+  test_sequence<loss::f16>();
   test_ctc<float>();
   test_ctc<double>();
+  test_ctc<loss::bf16>();
+  test_ctc<loss::f16>();
   test_class_weights<float>();
   test_class_weights<double>();
   test_clip<float>();
   test_clip<double>();
+  test_clip<loss::bf16>();
+  test_clip<loss::f16>();
   test_weighted_sum<float>();
   test_weighted_sum<double>();
+  test_weighted_sum<loss::bf16>();
+  test_weighted_sum<loss::f16>();
   std::printf("loss.hpp: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
   return cpptest::failures();
 }

@@ -132,6 +132,96 @@ void test_half() {
   CHECK(same_bits(l2, cl2) && same(g2, g0));
 }
 
+// The half twins of CTC, sequence CE, a pair loss, clipping and weighted sums through
+// loss::nothrow: the C function's bits; an error's status and message, nothing written.
+void test_half_functions() {
+  context() = "noexcept half functions";
+  const loss::options o = loss::options().from_logits(true);
+  // CTC, f16: 3 frames, 1 sample, alphabet {blank, a}, label "a".
+  const std::vector<float> af = values<float>(6, -1, 1, 38);
+  const std::vector<loss::f16> acts(af.begin(), af.end());
+  const std::int32_t label = 1, label_length = 1, input_length = 3;
+  float c_loss = 0;
+  std::vector<loss::f16> c_grad(6);
+  CHECK(loss_ctc_f16(reinterpret_cast<const loss_f16*>(acts.data()), &label, &label_length, &input_length, 3, 1,
+                     2, &o.raw(), &c_loss, reinterpret_cast<loss_f16*>(c_grad.data())) == LOSS_OK);
+  loss::output<loss::f16> ctc_out;
+  CHECK(loss::nothrow::ctc(ctc_out, acts, {1}, {1}, {3}, 3, o).ok());
+  CHECK(same_bits(ctc_out.value(), c_loss) && same(ctc_out.grad, c_grad));
+  const loss::output<loss::f16> ctc_kept = ctc_out;
+  loss::result r = loss::nothrow::ctc(ctc_out, acts, {0}, {1}, {3}, 3, o);  // the blank as a label
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message.rfind("loss_ctc_f16: ", 0) == 0);
+  CHECK(same(ctc_out.loss, ctc_kept.loss) && same(ctc_out.grad, ctc_kept.grad));
+
+  // Sequence cross-entropy, bf16.
+  const std::vector<std::int32_t> targets = {1, 2, 0, 2};
+  const std::vector<float> lf = values<float>(12, -1, 1, 39);
+  const std::vector<loss::bf16> logits(lf.begin(), lf.end());
+  float s_loss = 0;
+  std::vector<loss::bf16> s_grad(12);
+  CHECK(loss_sequence_crossentropy_bf16(targets.data(), reinterpret_cast<const loss_bf16*>(logits.data()),
+                                        nullptr, 2, 2, 3, nullptr, &o.raw(), &s_loss,
+                                        reinterpret_cast<loss_bf16*>(s_grad.data())) == LOSS_OK);
+  loss::output<loss::bf16> seq_out;
+  CHECK(loss::nothrow::sequence_crossentropy(seq_out, targets, logits, 2, o).ok());
+  CHECK(same_bits(seq_out.value(), s_loss) && same(seq_out.grad, s_grad));
+
+  // Margin ranking, f16: a y that is not ±1.
+  const std::vector<loss::f16> x1(af.begin(), af.begin() + 2), x2(af.begin() + 2, af.begin() + 4),
+      y = {loss::f16(1.0f), loss::f16(0.5f)};
+  float m_loss = sentinel;
+  std::vector<loss::f16> g1(2, loss::f16(7.0f));
+  r = loss::nothrow::margin_ranking(x1.data(), x2.data(), y.data(), 2, nullptr, o, &m_loss, g1.data(), nullptr);
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message.rfind("loss_margin_ranking_f16: ", 0) == 0);
+  CHECK(same_bits(m_loss, float(sentinel)) && g1[0].bits() == loss::f16(7.0f).bits());
+
+  // Clipping, bf16: the norm is float; a bad clip_norm changes nothing.
+  std::vector<loss::bf16> a = {loss::bf16(3.0f), loss::bf16(4.0f)}, b = {loss::bf16(12.0f)};
+  float norm = 0;
+  CHECK(loss::nothrow::clip_by_global_norm(norm, {&a, &b}, 6.5f).ok());
+  CHECK(norm == 13 && float(a[0]) == 1.5f && float(a[1]) == 2 && float(b[0]) == 6);
+  CHECK(loss::nothrow::clip_by_norm(norm, a, 1.25f).ok() && norm == 2.5f);
+  CHECK(float(a[0]) == 0.75f && float(a[1]) == 1);
+  const std::vector<loss::bf16> a0 = a;
+  r = loss::nothrow::clip_by_norm(norm, a, -1.0f);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.rfind("loss_clip_by_norm_bf16: ", 0) == 0);
+  CHECK(same(a, a0) && norm == 2.5f);
+  CHECK(loss::nothrow::clip_by_value(a, 0.0f, 0.8f).ok() && float(a[1]) == float(loss::bf16(0.8f)));
+
+  // A weighted sum of f16 terms: MSE and a custom term on the widened float data.
+  const std::vector<loss::f16> t = {loss::f16(0.0f), loss::f16(1.0f), loss::f16(2.0f), loss::f16(3.0f)},
+                               p(4, loss::f16(1.0f));
+  std::vector<loss::f16> mse_grad(4), custom_grad(4);
+  int calls = 0;
+  std::vector<loss::term<loss::f16>> terms = {
+      loss::make_term(LOSS_KIND_MEAN_SQUARED_ERROR, t.data(), p.data(), 2, 2).grad_out(mse_grad.data()),
+      loss::custom_term(
+          [&calls](const float* yt, const float* yp, std::size_t bt, std::size_t d, float* l, float* g) {
+            ++calls;
+            for (std::size_t i = 0; i < bt; ++i) {
+              l[i] = 0;
+              for (std::size_t j = 0; j < d; ++j) {
+                const float e = yp[i * d + j] - yt[i * d + j];
+                l[i] += 0.5f * e * e;
+                if (g) g[i * d + j] = e;
+              }
+            }
+          },
+          t.data(), p.data(), 2, 2)
+          .weight(2)
+          .grad_out(custom_grad.data())};
+  float total = 0, per[2] = {0, 0};
+  CHECK(loss::nothrow::weighted_sum(total, terms, per).ok() && calls == 1);
+  // e = p - t = {1, 0, -1, -2}: MSE (1 + 0 + 1 + 4) / 4 = 1.5; custom (0.5 + 2.5) / 2 = 1.5.
+  CHECK(per[0] == 1.5f && per[1] == 1.5f && total == 4.5f);
+  CHECK(float(custom_grad[0]) == 1 && float(custom_grad[3]) == -2 && float(mse_grad[3]) == -1);
+  terms[0].weight(-1);
+  float kept = sentinel;
+  r = loss::nothrow::weighted_sum(kept, terms);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.rfind("loss_weighted_sum_f16: ", 0) == 0);
+  CHECK(same_bits(kept, float(sentinel)) && calls == 1);
+}
+
 void test_weighted_sum() {
   context() = "noexcept weighted_sum";
   const std::vector<double> t = {0, 1, 2, 3}, p = {1, 1, 1, 1};
@@ -178,6 +268,7 @@ extern "C" int loss_cpp_noexcept_test_main(void) {
   test_sparse_and_clip();
   test_sequence_and_ctc();
   test_half();
+  test_half_functions();
   test_weighted_sum();
   std::printf("loss.hpp without exceptions: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
   return cpptest::failures();

@@ -13,17 +13,19 @@ Conventions:
   complex data is a TypeError, never a silent conversion. The other float inputs are
   converted to the chosen type; buffers that must share one type (clipping several
   arrays, weighted-sum terms) and do not are a TypeError.
-- Half precision: the dense losses and the label losses
-  (:func:`sparse_categorical_crossentropy`,
-  :func:`categorical_generalized_cross_entropy`) also take float16 data (->
-  ``loss_*_f16``) and ``ml_dtypes.bfloat16`` data (-> ``loss_*_bf16``; ml_dtypes is an
-  optional dependency, ``pip install libloss[bfloat16]``, imported only when such an
-  array is seen). A dense loss is half precision when ``y_pred`` or ``y_true`` is;
-  both must then be of that one dtype (``y_true`` may also be integers or booleans
-  exactly representable in it: converted), anything else is a TypeError naming both
-  dtypes. ``sample_weight`` and ``class_weight`` are used as float32. The loss is
-  float32, the gradient of the half dtype. Every other function refuses float16 and
-  bfloat16 arrays with a TypeError (it has no half-precision version).
+- Half precision: every function but :func:`class_weights_to_sample_weights` (the
+  dense and label losses, CTC, sequence cross-entropy, the losses of several inputs,
+  clipping and weighted sums) also takes float16 data (-> ``loss_*_f16``) and
+  ``ml_dtypes.bfloat16`` data (-> ``loss_*_bf16``; ml_dtypes is an optional dependency,
+  ``pip install libloss[bfloat16]``, imported only when such an array is seen). A call
+  is half precision when one of its data arrays is (a dense loss's ``y_pred`` or
+  ``y_true``, a pair loss's inputs or ``y``, a weighted sum's first ``y_pred``); its data
+  arrays must then all be of that one dtype (``y_true`` and ``y`` may also be integers
+  or booleans exactly representable in it: converted), anything else is a TypeError
+  naming both dtypes. ``sample_weight`` and ``class_weight`` are used as float32. The
+  loss, norms and totals are float32, every gradient (and clipped array) of the half
+  dtype. :func:`class_weights_to_sample_weights` refuses float16 and bfloat16 arrays
+  with a TypeError (it has no half-precision version).
 - An input that already is a C-contiguous array of the right type (int32 for labels)
   is passed to C as is, without a copy; any other input (a list, another dtype, a
   transposed or sliced view) is first copied into one. Outputs are new arrays, except

@@ -11,7 +11,7 @@ from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Unio
 import numpy as np
 
 from ._errors import LabelOutOfRangeError, LossError, ShapeError, Status, InvalidArgumentError
-from ._library import CUSTOM_FN, HALF_LOSSES, Library, Options, Term as _CTerm, find_library
+from ._library import CUSTOM_FN, HALF_FUNCTIONS, Library, Options, Term as _CTerm, find_library
 from ._registry import Kind
 
 _lib = Library(find_library())
@@ -39,7 +39,7 @@ class LossResult(NamedTuple):
     float16 and bfloat16 inputs), or, with ``reduction="none"``, an array of
     ``batch`` values of that dtype. ``grad``: the gradient of the reduced value, an
     array shaped and typed as ``y_pred`` (float16 or bfloat16 too; the activations for
-    CTC), or None when called with ``grad=False``.
+    CTC, the embeddings for NT-Xent and Circle), or None when called with ``grad=False``.
     """
 
     loss: Any
@@ -48,8 +48,9 @@ class LossResult(NamedTuple):
 
 class WeightedSumResult(NamedTuple):
     """What :func:`weighted_sum` returns: the ``total``, every term's reduced value
-    ``per_term`` (array), and every term's ``grads`` (``weight * dL/dy_pred``, shaped as
-    its ``y_pred``; None without ``grad=True``)."""
+    ``per_term`` (array), and every term's ``grads`` (``weight * dL/dy_pred``, shaped and
+    typed as its ``y_pred``; None without ``grad=True``). ``total`` and ``per_term`` are
+    float32 for terms of float16 or bfloat16 data."""
 
     total: Any
     per_term: np.ndarray
@@ -136,8 +137,9 @@ def _shape_error(fn: str, what: str) -> ShapeError:
 # ------------------------------------------------------------------ array conversion
 
 
-#: The functions with half-precision twins, by their Python name (``libloss.<name>``).
-_HALF_FUNCTIONS = frozenset(f"libloss.{name}" for name in HALF_LOSSES)
+#: The functions with half-precision twins, by their Python name (``libloss.<name>``):
+#: every function but :func:`class_weights_to_sample_weights`.
+_HALF_FUNCTIONS = frozenset(f"libloss.{name}" for name in HALF_FUNCTIONS)
 
 
 @functools.lru_cache(maxsize=None)
@@ -170,7 +172,7 @@ def _real(a: np.ndarray, fn: str = "libloss") -> np.dtype:
     """float32 arrays use the _f32 functions, float64 arrays and integer, boolean or
     Python-number data the _f64 ones. Any other floating type or complex data is a
     TypeError, never a silent conversion, whose message names the dtypes ``fn``
-    takes. (float16 and bfloat16 data of the losses with half twins never get here:
+    takes. (float16 and bfloat16 data of the functions with half twins never get here:
     they check :func:`_half` first; their weights in a float32/float64 call do.)"""
     dt = a.dtype
     if dt == np.float32:
@@ -192,9 +194,8 @@ def _real(a: np.ndarray, fn: str = "libloss") -> np.dtype:
     if _half(dt):
         raise TypeError(
             f"{fn}: arrays of dtype {dt} are not accepted: this function takes float32 (the _f32 "
-            "functions) or float64 (the _f64 functions) only, it has no half-precision version "
-            "(only the dense losses, sparse_categorical_crossentropy and categorical_generalized_cross_entropy "
-            "do); convert explicitly, e.g. with .astype(np.float32)"
+            "functions) or float64 (the _f64 functions) only, it has no half-precision version; "
+            "convert explicitly, e.g. with .astype(np.float32)"
         )
     raise TypeError(
         f"{fn}: arrays of dtype {dt} are not accepted: use float32 (the _f32 functions) "
@@ -211,15 +212,18 @@ def _floats(x, dt: np.dtype, fn: str = "libloss") -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dt)
 
 
-def _half_data(x, hdt: np.dtype, fn: str, what: str, other: str, other_dt: np.dtype) -> np.ndarray:
-    """A data array of a half-precision call as a C-contiguous ``hdt`` array: it must
-    be of ``hdt`` already; ``y_true`` (``what``) may also be integers or booleans, which
-    are converted when every value is exactly representable in ``hdt`` (integers of
-    magnitude below 2**53 only). Anything else is a TypeError naming both dtypes."""
+def _half_data(x, hdt: np.dtype, fn: str, what: str, other: str, other_dt: np.dtype, *,
+               ints: bool = False) -> np.ndarray:
+    """A data array ``what`` of a half-precision call (chosen by ``other``, of dtype
+    ``other_dt``) as a C-contiguous ``hdt`` array: it must be of ``hdt`` already; with
+    ``ints`` (a dense loss's ``y_true``, a pair loss's ``y``) it may also be integers or
+    booleans, which are converted when every value is exactly representable in ``hdt``
+    (integers of magnitude below 2**53 only). Anything else is a TypeError naming both
+    dtypes."""
     a = np.asarray(x)
     if a.dtype == hdt:
         return np.ascontiguousarray(a)
-    if what == "y_true" and a.dtype.kind in "biu":
+    if ints and a.dtype.kind in "biu":
         if a.dtype.kind == "b":
             return np.ascontiguousarray(a, dtype=hdt)
         wide = a.astype(np.float64)  # exact below 2**53, checked first
@@ -229,13 +233,13 @@ def _half_data(x, hdt: np.dtype, fn: str, what: str, other: str, other_dt: np.dt
         if exact:
             return h
         raise TypeError(
-            f"{fn}: y_true is {a.dtype} with values not exactly representable in {hdt} "
-            f"(y_pred is {other_dt}): convert them yourself, or call in float32"
+            f"{fn}: {what} is {a.dtype} with values not exactly representable in {hdt} "
+            f"({other} is {other_dt}): convert them yourself, or call in float32"
         )
+    also = f"; {what} may also be integers or booleans exactly representable in it" if ints else ""
     raise TypeError(
-        f"{fn}: {what} is {a.dtype} and {other} is {other_dt}: a half-precision call takes both data "
-        f"arrays in one half dtype ({hdt} here; y_true may also be integers or booleans exactly "
-        "representable in it), mixing is never converted silently"
+        f"{fn}: {what} is {a.dtype} and {other} is {other_dt}: a half-precision call takes all its data "
+        f"arrays in one half dtype ({hdt} here{also}), mixing is never converted silently"
     )
 
 
@@ -253,12 +257,6 @@ def _weights32(x, shape, fn: str, name: str) -> Optional[np.ndarray]:
     if a.shape != shape:
         raise _shape_error(fn, f"{name} has shape {a.shape}, expected {shape}")
     return a
-
-
-def _half_outputs(o: Options, batch: int, like: np.ndarray, grad: bool):
-    """The loss (float32) and gradient (``like``'s half dtype) of a half-precision call."""
-    n = batch if o.reduction == Reduction.NONE else 1
-    return np.empty(n, np.float32), (np.empty(like.shape, like.dtype) if grad else None)
 
 
 def _u16(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
@@ -294,8 +292,38 @@ def _ptr(a: Optional[np.ndarray]) -> Optional[int]:
 
 
 def _outputs(o: Options, batch: int, like: np.ndarray, grad: bool):
+    """The loss (of ``like``'s dtype, float32 for a half one) and gradient (shaped and
+    typed as ``like``) of a call."""
     n = batch if o.reduction == Reduction.NONE else 1
-    return np.empty(n, like.dtype), (np.empty(like.shape, like.dtype) if grad else None)
+    loss_dt = np.float32 if _half(like.dtype) else like.dtype
+    return np.empty(n, loss_dt), (np.empty(like.shape, like.dtype) if grad else None)
+
+
+def _data(x, fn: str):
+    """The data array that picks a call's C function, and that choice: a float16 or
+    bfloat16 array picks the half twin, anything else the _f32/_f64 one (:func:`_real`).
+    Returns ``(C-contiguous array, kind, dtype)``, ``kind`` "f16", "bf16" or None."""
+    a = np.asarray(x)
+    kind = _half(a.dtype)
+    if kind:
+        return np.ascontiguousarray(a), kind, a.dtype
+    dt = _real(a, fn)
+    return _floats(a, dt, fn), None, dt
+
+
+def _weights(kind: Optional[str], x, dt: np.dtype, shape, fn: str, name: str) -> Optional[np.ndarray]:
+    """A weight array (or None) of a call: float32 (:func:`_weights32`) for a half
+    twin (``kind``), else of the call's ``dt``."""
+    return _weights32(x, shape, fn, name) if kind else _optional(x, dt, shape, fn, name)
+
+
+def _c_args(kind: Optional[str], *arrays: Optional[np.ndarray]) -> list:
+    """The C arguments of buffers: for a half twin (``kind``) the arrays themselves, the
+    half ones as their uint16 storage (its argument types check every dtype); for an
+    _f32/_f64 function their addresses. None (NULL) stays None."""
+    if kind:
+        return [None if a is None else (_u16(a) if _half(a.dtype) else a) for a in arrays]
+    return [_ptr(a) for a in arrays]
 
 
 def _result(o: Options, loss: np.ndarray, grad: Optional[np.ndarray]) -> LossResult:
@@ -389,7 +417,7 @@ def _dense_half(name: str, kind: str, t0: np.ndarray, p0: np.ndarray, sample_wei
     fn = f"libloss.{name}"
     hdt = _half_dtype(kind)
     p = _half_data(p0, hdt, fn, "y_pred", "y_true", t0.dtype)
-    t = _half_data(t0, hdt, fn, "y_true", "y_pred", p0.dtype)
+    t = _half_data(t0, hdt, fn, "y_true", "y_pred", p0.dtype, ints=True)
     if p.ndim == 0:
         raise _shape_error(fn, "y_pred must have a batch axis")
     if t.shape != p.shape:
@@ -398,7 +426,7 @@ def _dense_half(name: str, kind: str, t0: np.ndarray, p0: np.ndarray, sample_wei
     dim = int(np.prod(p.shape[1:], dtype=np.int64))
     w = _weights32(sample_weight, (batch,), fn, "sample_weight")
     o = _options(fn, _set(options))
-    out, g = _half_outputs(o, batch, p, grad)
+    out, g = _outputs(o, batch, p, grad)
     _check(_lib.fn(name, kind)(_u16(t), _u16(p), batch, dim, w, ctypes.byref(o), out, _u16(g)))
     return _result(o, out, g)
 
@@ -475,7 +503,7 @@ def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bo
         w = _weights32(sample_weight, (batch,), fn, "sample_weight")
         cw = _weights32(class_weight, (classes,), fn, "class_weight")
         o = _options(fn, kw)
-        out, g = _half_outputs(o, batch, p, grad)
+        out, g = _outputs(o, batch, p, grad)
         _check(_lib.fn(name, kind)(lab, _u16(p), batch, classes, w, cw, ctypes.byref(o), out, _u16(g)))
         return _result(o, out, g)
     w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
@@ -494,8 +522,15 @@ def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bo
 class PairsResult(NamedTuple):
     """What a loss of several inputs returns (:func:`margin_ranking`,
     :func:`cosine_embedding`, :func:`triplet_margin`): ``loss`` as in
-    :class:`LossResult`; ``grads``: one gradient per input, in the order of the
-    arguments, each shaped and typed as its input, or None with ``grad=False``."""
+    :class:`LossResult` (float32 for half-precision inputs); ``grads``: one gradient per
+    input, in the order of the arguments, each shaped and typed as its input, or None
+    with ``grad=False``.
+
+    Half precision (these functions, :func:`ntxent` and :func:`circle`): float16 data
+    calls ``_f16``, ``ml_dtypes.bfloat16`` data ``_bf16``. The call is half precision when
+    any data array (the inputs, and ``y``) is; every input must then be of that dtype
+    (``y`` may also be integers or booleans, all exact), ``sample_weight`` is used as
+    float32, the loss is float32 and each gradient of the half dtype."""
 
     loss: Any
     grads: Optional[tuple]
@@ -504,7 +539,7 @@ class PairsResult(NamedTuple):
 def margin_ranking(x1, x2, y, *, sample_weight=None, grad: bool = True,
                    reduction: Optional[ReductionLike] = None, ranking_margin: Optional[float] = None,
                    **options) -> PairsResult:
-    """``loss_margin_ranking_f32/_f64`` (torch ``MarginRankingLoss``):
+    """``loss_margin_ranking_f32/_f64/_f16/_bf16`` (torch ``MarginRankingLoss``):
     ``max(0, -y (x1 - x2) + ranking_margin)`` for scores ``x1``, ``x2`` and ``y`` in
     {1, -1}, each ``[batch]``. Returns :class:`PairsResult` with the gradients of
     ``x1`` and ``x2``."""
@@ -515,7 +550,7 @@ def margin_ranking(x1, x2, y, *, sample_weight=None, grad: bool = True,
 def cosine_embedding(x1, x2, y, *, sample_weight=None, grad: bool = True,
                      reduction: Optional[ReductionLike] = None, cosine_margin: Optional[float] = None,
                      **options) -> PairsResult:
-    """``loss_cosine_embedding_f32/_f64`` (torch ``CosineEmbeddingLoss``): ``1 - cos``
+    """``loss_cosine_embedding_f32/_f64/_f16/_bf16`` (torch ``CosineEmbeddingLoss``): ``1 - cos``
     for ``y = 1``, ``max(0, cos - cosine_margin)`` for ``y = -1``, rows ``x1``, ``x2``
     ``[batch, dim]``, ``y`` ``[batch]``. Returns :class:`PairsResult` with the
     gradients of ``x1`` and ``x2``."""
@@ -527,7 +562,7 @@ def triplet_margin(anchor, positive, negative, *, sample_weight=None, grad: bool
                    reduction: Optional[ReductionLike] = None, margin: Optional[float] = None,
                    norm_degree: Optional[float] = None, norm_eps: Optional[float] = None,
                    swap: Optional[bool] = None, **options) -> PairsResult:
-    """``loss_triplet_margin_f32/_f64`` (torch ``TripletMarginLoss``):
+    """``loss_triplet_margin_f32/_f64/_f16/_bf16`` (torch ``TripletMarginLoss``):
     ``max(d(a, p) - d(a, n) + margin, 0)`` with ``d(u, v) = ||u - v + norm_eps||_norm_degree``
     (``swap``: the smaller of d(a, n) and d(p, n)), rows ``[batch, dim]``. Returns
     :class:`PairsResult` with the gradients of the anchor, positive and negative."""
@@ -539,59 +574,68 @@ def triplet_margin(anchor, positive, negative, *, sample_weight=None, grad: bool
 
 def ntxent(embeddings, labels, *, sample_weight=None, grad: bool = True, reduction: Optional[ReductionLike] = None,
            temperature: Optional[float] = None, **options) -> LossResult:
-    """``loss_ntxent_f32/_f64`` (optax ``losses.ntxent``, SimCLR's NT-Xent):
+    """``loss_ntxent_f32/_f64/_f16/_bf16`` (optax ``losses.ntxent``, SimCLR's NT-Xent):
     ``embeddings`` ``[batch, dim]``, integer ``labels`` ``[batch]`` (same label = a
     positive pair), ``temperature`` (default 0.07). ``reduction="mean"`` is optax's
     value (the mean over positive pairs). Returns :class:`LossResult` with the
-    gradient of the embeddings."""
+    gradient of the embeddings. float16 / ``ml_dtypes.bfloat16`` embeddings call the
+    half twin: loss float32, gradient of their dtype, ``sample_weight`` float32."""
     fn = "libloss.ntxent"
-    e0 = np.asarray(embeddings)
-    dt = _real(e0, fn)
-    e, lab = _floats(e0, dt, fn), _int32(labels, fn, "labels")
+    e, kind, dt = _data(embeddings, fn)
+    lab = _int32(labels, fn, "labels")
     if e.ndim != 2:
         raise _shape_error(fn, f"embeddings must be [batch, dim], got shape {e.shape}")
     batch, dim = e.shape
     if lab.shape != (batch,):
         raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
-    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    w = _weights(kind, sample_weight, dt, (batch,), fn, "sample_weight")
     o = _options(fn, _set(dict(options, reduction=reduction, temperature=temperature)))
     out, g = _outputs(o, batch, e, grad)
-    _check(_lib.fn("ntxent", dt.char)(e.ctypes.data, lab.ctypes.data, batch, dim, _ptr(w), ctypes.byref(o),
-                                      out.ctypes.data, _ptr(g)))
+    _check(_lib.fn("ntxent", kind or dt.char)(*_c_args(kind, e, lab), batch, dim, *_c_args(kind, w),
+                                              ctypes.byref(o), *_c_args(kind, out, g)))
     return _result(o, out, g)
 
 
 def circle(labels, embeddings, *, sample_weight=None, grad: bool = True, reduction: Optional[ReductionLike] = None,
            circle_gamma: Optional[float] = None, circle_margin: Optional[float] = None,
            remove_diagonal: Optional[bool] = None, **options) -> LossResult:
-    """``loss_circle_f32/_f64`` (Keras ``Circle``): integer ``labels`` ``[batch]``,
+    """``loss_circle_f32/_f64/_f16/_bf16`` (Keras ``Circle``): integer ``labels`` ``[batch]``,
     ``embeddings`` ``[batch, dim]`` (L2-normalised by the caller, as Keras expects),
     ``circle_gamma`` (80), ``circle_margin`` (0.4), ``remove_diagonal`` (True).
-    Returns :class:`LossResult` with the gradient of the embeddings."""
+    Returns :class:`LossResult` with the gradient of the embeddings. Half precision as
+    for :func:`ntxent`."""
     fn = "libloss.circle"
-    e0 = np.asarray(embeddings)
-    dt = _real(e0, fn)
-    e, lab = _floats(e0, dt, fn), _int32(labels, fn, "labels")
+    e, kind, dt = _data(embeddings, fn)
+    lab = _int32(labels, fn, "labels")
     if e.ndim != 2:
         raise _shape_error(fn, f"embeddings must be [batch, dim], got shape {e.shape}")
     batch, dim = e.shape
     if lab.shape != (batch,):
         raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({batch},)")
-    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    w = _weights(kind, sample_weight, dt, (batch,), fn, "sample_weight")
     o = _options(fn, _set(dict(options, reduction=reduction, circle_gamma=circle_gamma,
                                circle_margin=circle_margin, remove_diagonal=remove_diagonal)))
     out, g = _outputs(o, batch, e, grad)
-    _check(_lib.fn("circle", dt.char)(lab.ctypes.data, e.ctypes.data, batch, dim, _ptr(w), ctypes.byref(o),
-                                      out.ctypes.data, _ptr(g)))
+    _check(_lib.fn("circle", kind or dt.char)(*_c_args(kind, lab, e), batch, dim, *_c_args(kind, w),
+                                              ctypes.byref(o), *_c_args(kind, out, g)))
     return _result(o, out, g)
 
 
 def _pairs(name: str, named, y, sample_weight, grad: bool, kw: dict, rows: bool = True) -> PairsResult:
-    """A loss of several inputs: ``[batch, dim]`` rows (``rows``) or ``[batch]`` scores."""
+    """A loss of several inputs: ``[batch, dim]`` rows (``rows``) or ``[batch]`` scores.
+    The first half-precision array among the inputs and ``y`` picks the half twin."""
     fn = f"libloss.{name}"
-    first = np.asarray(named[0][1])
-    dt = _real(first, fn)
-    xs = [_floats(x, dt, fn) for _, x in named]
+    arrays = [(n, np.asarray(x)) for n, x in named]
+    y0 = None if y is None else np.asarray(y)
+    chooser = next(((n, a.dtype) for n, a in arrays + [("y", y0)] if a is not None and _half(a.dtype)), None)
+    kind = chooser and _half(chooser[1])
+    if chooser:
+        dt = chooser[1]
+        xs = [_half_data(x, dt, fn, n, *chooser) for n, x in arrays]
+    else:
+        dt = _real(arrays[0][1], fn)
+        xs = [_floats(x, dt, fn) for _, x in arrays]
+    first = arrays[0][1]
     want = 2 if rows else 1
     if first.ndim != want:
         raise _shape_error(fn, f"{named[0][0]} must be {'[batch, dim]' if rows else '[batch]'}, "
@@ -601,19 +645,26 @@ def _pairs(name: str, named, y, sample_weight, grad: bool, kw: dict, rows: bool 
             raise _shape_error(fn, f"{n} has shape {x.shape}, {named[0][0]} {xs[0].shape}")
     batch = xs[0].shape[0]
     dim = xs[0].shape[1] if rows else 1
-    yy = None if y is None else _optional(y, dt, (batch,), fn, "y")
-    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    if y0 is None:
+        yy = None
+    elif kind:
+        yy = _half_data(y0, dt, fn, "y", *chooser, ints=True)
+        if yy.shape != (batch,):
+            raise _shape_error(fn, f"y has shape {yy.shape}, expected ({batch},)")
+    else:
+        yy = _optional(y0, dt, (batch,), fn, "y")
+    w = _weights(kind, sample_weight, dt, (batch,), fn, "sample_weight")
     o = _options(fn, kw)
-    out = np.empty(batch if o.reduction == Reduction.NONE else 1, dt)
+    out = np.empty(batch if o.reduction == Reduction.NONE else 1, np.float32 if kind else dt)
     gs = [np.empty(x.shape, dt) for x in xs] if grad else [None] * len(xs)
-    args = [x.ctypes.data for x in xs]
+    args = _c_args(kind, *xs)
     if yy is not None:
-        args.append(yy.ctypes.data)
+        args += _c_args(kind, yy)
     args.append(batch)
     if rows:
         args.append(dim)
-    args += [_ptr(w), ctypes.byref(o), out.ctypes.data] + [_ptr(g) for g in gs]
-    _check(_lib.fn(name, dt.char)(*args))
+    args += [*_c_args(kind, w), ctypes.byref(o), *_c_args(kind, out, *gs)]
+    _check(_lib.fn(name, kind or dt.char)(*args))
     return PairsResult(out if o.reduction == Reduction.NONE else out[0], tuple(gs) if grad else None)
 
 
@@ -631,17 +682,18 @@ def sequence_crossentropy(
     ignore_index: Optional[int] = None,
     **options,
 ) -> LossResult:
-    """``loss_sequence_crossentropy_f32/_f64``: token cross-entropy of sequences.
+    """``loss_sequence_crossentropy_f32/_f64/_f16/_bf16``: token cross-entropy of sequences.
 
     ``targets`` is ``[batch, time]`` integers, ``y_pred`` ``[batch, time, vocab]``;
     ``lengths`` (``[batch]`` integers: steps ``t < lengths[b]`` count) and
     ``sample_weight`` (``[batch]``) are optional. With ``reduction="none"`` the loss
     holds one (weighted) sum per sequence; ``"mean"`` averages over counted tokens.
-    Returns :class:`LossResult`."""
+    Returns :class:`LossResult`. A float16 ``y_pred`` calls ``_f16``, an
+    ``ml_dtypes.bfloat16`` one ``_bf16``: the loss is then float32, the gradient of
+    ``y_pred``'s dtype, and ``sample_weight`` is used as float32."""
     fn = "libloss.sequence_crossentropy"
-    p0 = np.asarray(y_pred)
-    dt = _real(p0, fn)
-    p, tg = _floats(p0, dt), _int32(targets, fn, "targets")
+    p, kind, dt = _data(y_pred, fn)
+    tg = _int32(targets, fn, "targets")
     if p.ndim != 3:
         raise _shape_error(fn, f"y_pred must be [batch, time, vocab], got shape {p.shape}")
     batch, time, vocab = p.shape
@@ -650,15 +702,15 @@ def sequence_crossentropy(
     ln = None if lengths is None else _int32(lengths, fn, "lengths")
     if ln is not None and ln.shape != (batch,):
         raise _shape_error(fn, f"lengths has shape {ln.shape}, expected ({batch},)")
-    w = _optional(sample_weight, dt, (batch,), fn, "sample_weight")
+    w = _weights(kind, sample_weight, dt, (batch,), fn, "sample_weight")
     o = _options(fn, {**_set(dict(options, reduction=reduction, from_logits=from_logits,
                                   label_smoothing=label_smoothing, epsilon=epsilon)),
                       "ignore_index": ignore_index})
     out, g = _outputs(o, batch, p, grad)
     _check(
-        _lib.fn("sequence_crossentropy", dt.char)(
-            tg.ctypes.data, p.ctypes.data, _ptr(ln), batch, time, vocab, _ptr(w), ctypes.byref(o), out.ctypes.data,
-            _ptr(g)
+        _lib.fn("sequence_crossentropy", kind or dt.char)(
+            *_c_args(kind, tg, p, ln), batch, time, vocab, *_c_args(kind, w), ctypes.byref(o),
+            *_c_args(kind, out, g)
         )
     )
     return _result(o, out, g)
@@ -679,7 +731,7 @@ def ctc(
     batch_first: Optional[bool] = None,
     **options,
 ) -> LossResult:
-    """``loss_ctc_f32/_f64``: connectionist temporal classification loss.
+    """``loss_ctc_f32/_f64/_f16/_bf16``: connectionist temporal classification loss.
 
     ``activations`` is ``[time, batch, alphabet]`` (``[batch, time, alphabet]`` with
     ``batch_first=True``): logits with ``from_logits=True``, else log-probabilities.
@@ -689,11 +741,11 @@ def ctc(
     ``blank``, ``from_logits``, ``zero_infinity``, ``batch_first``, ``reduction``.
     ``workspace`` (optional): a writable C-contiguous byte buffer (e.g.
     ``np.empty(ctc_workspace_size(...), np.uint8)``) used instead of allocating
-    (``loss_ctc_with_workspace_*``). Returns :class:`LossResult`."""
+    (``loss_ctc_with_workspace_*``). Returns :class:`LossResult`. float16 activations
+    call ``_f16``, ``ml_dtypes.bfloat16`` ones ``_bf16``: the loss is then float32, the
+    gradient of the activations' dtype."""
     fn = "libloss.ctc"
-    a0 = np.asarray(activations)
-    dt = _real(a0, fn)
-    a = _floats(a0, dt)
+    a, kind, dt = _data(activations, fn)
     if a.ndim != 3:
         raise _shape_error(fn, f"activations must be 3-D, got shape {a.shape}")
     o = _options(fn, _set(dict(options, reduction=reduction, blank=blank, from_logits=from_logits,
@@ -712,15 +764,14 @@ def ctc(
     if lab.size == 0:
         lab = np.zeros(1, np.int32)  # labels may not be NULL even when no label is read
     out, g = _outputs(o, batch, a, grad)
-    args = [a.ctypes.data, lab.ctypes.data, ll.ctypes.data, il.ctypes.data, time, batch, alphabet, ctypes.byref(o),
-            out.ctypes.data, _ptr(g)]
+    args = [*_c_args(kind, a, lab, ll, il), time, batch, alphabet, ctypes.byref(o), *_c_args(kind, out, g)]
     if workspace is None:
-        _check(_lib.fn("ctc", dt.char)(*args))
+        _check(_lib.fn("ctc", kind or dt.char)(*args))
     else:
         ws = np.frombuffer(workspace, dtype=np.uint8) if not isinstance(workspace, np.ndarray) else workspace
         if not (ws.flags.c_contiguous and ws.flags.writeable):
             raise TypeError(f"{fn}: workspace must be a writable C-contiguous buffer")
-        _check(_lib.fn("ctc_with_workspace", dt.char)(*args, ws.ctypes.data, ws.nbytes))
+        _check(_lib.fn("ctc_with_workspace", kind or dt.char)(*args, ws.ctypes.data, ws.nbytes))
     return _result(o, out, g)
 
 
@@ -749,63 +800,75 @@ def class_weights_to_sample_weights(labels, class_weight) -> np.ndarray:
     return out
 
 
+def _grad_dtype(a: np.ndarray, fn: str) -> np.dtype:
+    """The dtype a clipping function works in for ``a``: its own for float16 and
+    bfloat16 (the half twins), else float32 or float64 (:func:`_real`)."""
+    return a.dtype if _half(a.dtype) else _real(a, fn)
+
+
 def _grad_buffer(grad, fn: str, inplace: bool, dt=None) -> np.ndarray:
     """The buffer a clipping function works on: ``grad`` itself (``inplace``), else a copy."""
     if inplace:
-        if isinstance(grad, np.ndarray) and _half(grad.dtype):
-            _real(grad, fn)  # the TypeError that names the dtypes taken
-        if not isinstance(grad, np.ndarray) or grad.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{fn}: inplace needs a float32 or float64 numpy array")
+        if not isinstance(grad, np.ndarray) or not (grad.dtype in (np.float32, np.float64) or _half(grad.dtype)):
+            raise TypeError(f"{fn}: inplace needs a float32, float64, float16 or bfloat16 numpy array")
         if dt is not None and grad.dtype != dt:
             raise TypeError(f"{fn}: inplace buffers must share one dtype")
         if not (grad.flags.c_contiguous and grad.flags.writeable):
             raise TypeError(f"{fn}: inplace needs a writable C-contiguous array")
         return grad
     g0 = np.asarray(grad)
-    return np.array(g0, dtype=dt or _real(g0, fn), order="C", copy=True)
+    return np.array(g0, dtype=dt or _grad_dtype(g0, fn), order="C", copy=True)
 
 
 def clip_by_value(grad, clip_min: float, clip_max: float, *, inplace: bool = False) -> np.ndarray:
     """``tf.clip_by_value`` (``loss_clip_by_value_*``): returns the clipped array, a new
-    one unless ``inplace=True`` (then ``grad``, a writable C-contiguous float32/float64
-    array, is clipped in place and returned; untouched on error)."""
+    one unless ``inplace=True`` (then ``grad``, a writable C-contiguous array, is
+    clipped in place and returned; untouched on error). float32 and float64 arrays call
+    ``_f32``/``_f64``, float16 and ``ml_dtypes.bfloat16`` ones ``_f16``/``_bf16`` (the bounds
+    as float32; an element beyond a bound becomes the bound rounded once)."""
     g = _grad_buffer(grad, "libloss.clip_by_value", inplace)
-    _check(_lib.fn("clip_by_value", g.dtype.char)(g.ctypes.data, g.size, clip_min, clip_max))
+    kind = _half(g.dtype)
+    _check(_lib.fn("clip_by_value", kind or g.dtype.char)(*_c_args(kind, g), g.size, clip_min, clip_max))
     return g
 
 
 def clip_by_norm(grad, clip_norm: float, *, inplace: bool = False):
     """``tf.clip_by_norm`` (``loss_clip_by_norm_*``): returns ``(clipped, norm)``,
-    ``norm`` being the 2-norm before clipping. ``inplace`` as in :func:`clip_by_value`."""
+    ``norm`` being the 2-norm before clipping (float32 for a half array, whose elements
+    are each rounded once). ``inplace`` and dtypes as in :func:`clip_by_value`."""
     g = _grad_buffer(grad, "libloss.clip_by_norm", inplace)
-    norm = np.zeros(1, g.dtype)
-    _check(_lib.fn("clip_by_norm", g.dtype.char)(g.ctypes.data, g.size, clip_norm, norm.ctypes.data))
+    kind = _half(g.dtype)
+    norm = np.zeros(1, np.float32 if kind else g.dtype)
+    _check(_lib.fn("clip_by_norm", kind or g.dtype.char)(*_c_args(kind, g), g.size, clip_norm, *_c_args(kind, norm)))
     return g, norm[0]
 
 
 def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = False):
     """``tf.clip_by_global_norm`` (``loss_clip_by_global_norm_*``): returns
     ``(list of clipped arrays, global_norm)``. The dtype is the first array's (float32,
-    else float64); with ``inplace=True`` every array must be a writable C-contiguous
-    array of that dtype, clipped in place (none touched on error)."""
+    float16 or bfloat16, else float64), shared by every array (else a TypeError); the
+    norm is float32 for the half types. With ``inplace=True`` every array must be a
+    writable C-contiguous array of that dtype, clipped in place (none touched on error)."""
     fn = "libloss.clip_by_global_norm"
     grads = list(grads)
     if not grads:
         raise _shape_error(fn, "no buffers")
     first = grads[0]
-    dt = first.dtype if inplace and isinstance(first, np.ndarray) else _real(np.asarray(first), fn)
+    dt = first.dtype if inplace and isinstance(first, np.ndarray) else _grad_dtype(np.asarray(first), fn)
     if not inplace:
-        kinds = {_real(np.asarray(g), fn) for g in grads}
+        kinds = {_grad_dtype(np.asarray(g), fn) for g in grads}
         if len(kinds) > 1:
             raise TypeError(
                 f"{fn}: the buffers mix dtypes ({', '.join(sorted(k.name for k in kinds))}): "
-                "all must be float32, or all float64"
+                "all must be of one dtype (float32, float64, float16 or bfloat16)"
             )
     bufs = [_grad_buffer(g, fn, inplace, dt) for g in grads]
+    kind = _half(np.dtype(dt))
     ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
     lengths = (ctypes.c_size_t * len(bufs))(*[b.size for b in bufs])
-    norm = np.zeros(1, dt)
-    _check(_lib.fn("clip_by_global_norm", np.dtype(dt).char)(ptrs, lengths, len(bufs), clip_norm, norm.ctypes.data))
+    norm = np.zeros(1, np.float32 if kind else dt)
+    _check(_lib.fn("clip_by_global_norm", kind or np.dtype(dt).char)(ptrs, lengths, len(bufs), clip_norm,
+                                                                     *_c_args(kind, norm)))
     return bufs, norm[0]
 
 
@@ -827,7 +890,9 @@ class Term:
     during the call only, and returns the per-sample losses (``[batch]``) or a tuple
     ``(losses, grad)`` with ``grad`` ``[batch, dim]`` (``d l_i / d y_pred_i``;
     required when gradients are asked for). ``weight`` (default 1), ``sample_weight``
-    and option keywords as for the loss itself.
+    and option keywords as for the loss itself. In a half-precision sum ``fn`` gets the
+    data widened to float32 (libloss's ``loss_custom_fn_f32``) and its results are used
+    as float32.
     """
 
     def __init__(self, loss, y_pred, y_true=None, *, labels=None, fn=None, weight: float = 1.0,
@@ -841,10 +906,13 @@ class Term:
 
 
 def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResult:
-    """``loss_weighted_sum_f32/_f64``: ``total = sum_k weight_k L_k`` over the terms,
-    with every term's value and (``grad=True``) gradient. The dtype is the first
-    term's ``y_pred``'s (float32, else float64); every term runs in it. Returns
-    :class:`WeightedSumResult`. An exception raised by a custom ``fn`` aborts the call
+    """``loss_weighted_sum_f32/_f64/_f16/_bf16``: ``total = sum_k weight_k L_k`` over the
+    terms, with every term's value and (``grad=True``) gradient. The dtype is the first
+    term's ``y_pred``'s (float32, float16 or ``ml_dtypes.bfloat16``, else float64); every
+    term runs in it. In half precision every ``y_pred`` must be of that dtype, a
+    ``y_true`` too (or integers or booleans, all exact), the weights are used as
+    float32, ``total`` and ``per_term`` are float32 and each gradient of the half dtype.
+    Returns :class:`WeightedSumResult`. An exception raised by a custom ``fn`` aborts the call
     (nothing is returned): it is re-raised as the :class:`LossError` of the status
     libloss returns (a LossError's own status, ``ALLOCATION`` for MemoryError, else
     ``PANIC``), chained to it (``__cause__``); KeyboardInterrupt and SystemExit are
@@ -853,16 +921,18 @@ def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResu
     terms = list(terms)
     if not terms:
         raise _shape_error(fn_name, "no terms")
-    dt = _real(terms[0].y_pred, fn_name)
+    first = terms[0].y_pred
+    kind = _half(first.dtype)
+    dt = first.dtype if kind else _real(first, fn_name)
     raw = (_CTerm * len(terms))()
     keep: list = []  # every array and callback the C structs point to
     grads: list = []
     raised: list = []
     for k, (term, c) in enumerate(zip(terms, raw)):
         where = f"{fn_name}: term {k}"
-        if _real(term.y_pred, where) != dt:
+        if (term.y_pred.dtype if _half(term.y_pred.dtype) else _real(term.y_pred, where)) != dt:
             raise TypeError(f"{where}: y_pred is {term.y_pred.dtype}, term 0's is {dt}: every term must have one dtype")
-        p = _floats(term.y_pred, dt, where)
+        p = np.ascontiguousarray(term.y_pred) if kind else _floats(term.y_pred, dt, where)
         if p.ndim == 0:
             raise _shape_error(where, "y_pred must have a batch axis")
         batch = p.shape[0]
@@ -873,35 +943,42 @@ def weighted_sum(terms: Sequence[Term], *, grad: bool = True) -> WeightedSumResu
             lab = _int32(term.labels, where, "labels")
             if lab.shape != (batch,):
                 raise _shape_error(where, f"labels has shape {lab.shape}, expected ({batch},)")
-            cw = _optional(term.class_weight, dt, (dim,), where, "class_weight")
+            cw = _weights(kind, term.class_weight, dt, (dim,), where, "class_weight")
             c.labels, c.class_weight = lab.ctypes.data, _ptr(cw)
             keep += [lab, cw]
         else:
-            t = None if term.y_true is None else _floats(term.y_true, dt, where)  # None: libloss reports it
+            if term.y_true is None:
+                t = None  # libloss reports it
+            elif kind:
+                t = _half_data(term.y_true, dt, where, "y_true", "y_pred", p.dtype, ints=True)
+            else:
+                t = _floats(term.y_true, dt, where)
             if t is not None and t.shape != p.shape:
                 raise _shape_error(where, f"y_true has shape {t.shape}, y_pred {p.shape}")
             c.y_true = _ptr(t)
             keep.append(t)
             if term.class_weight is not None:
-                cw = _floats(term.class_weight, dt, where)
+                cw0 = np.asarray(term.class_weight)
+                cw = _weights(kind, cw0, dt, cw0.shape, where, "class_weight")
                 c.class_weight = cw.ctypes.data  # libloss reports it (no class weights here)
                 keep.append(cw)
-        w = _optional(term.sample_weight, dt, (batch,), where, "sample_weight")
+        w = _weights(kind, term.sample_weight, dt, (batch,), where, "sample_weight")
         c.sample_weight = _ptr(w)
         keep.append(w)
         o = _options(fn_name, term.options)
         c.options = ctypes.pointer(o)
         keep.append(o)
         if term.kind == Kind.CUSTOM and term.fn is not None:
-            cb = CUSTOM_FN(_trampoline(term.fn, dt, raised))
+            cb = CUSTOM_FN(_trampoline(term.fn, np.dtype(np.float32) if kind else dt, raised))
             c.custom = cb
             keep.append(cb)
         g = np.empty(p.shape, dt) if grad else None
         c.grad_out = _ptr(g)
         grads.append(g)
-    total = np.zeros(1, dt)
-    per_term = np.empty(len(terms), dt)
-    status = _lib.fn("weighted_sum", dt.char)(raw, len(terms), total.ctypes.data, per_term.ctypes.data)
+    real = np.float32 if kind else dt
+    total = np.zeros(1, real)
+    per_term = np.empty(len(terms), real)
+    status = _lib.fn("weighted_sum", kind or dt.char)(raw, len(terms), *_c_args(kind, total, per_term))
     if status != Status.OK:
         message = _lib.last_error()
         if raised:

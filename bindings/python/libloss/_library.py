@@ -93,6 +93,7 @@ class Options(ctypes.Structure):
         ("circle_margin", ctypes.c_double),
         ("swap", ctypes.c_bool),
         ("remove_diagonal", ctypes.c_bool),
+        ("z_loss", ctypes.c_double),
     ]
 
 
@@ -110,7 +111,8 @@ CUSTOM_FN = ctypes.CFUNCTYPE(
 
 
 class Term(ctypes.Structure):
-    """``loss_term_f32`` / ``loss_term_f64`` (the same layout: every buffer is a pointer)."""
+    """``loss_term_f32`` / ``_f64`` / ``_bf16`` / ``_f16`` (the same layout: every buffer is a
+    pointer; a half term's ``custom`` is a ``loss_custom_fn_f32``)."""
 
     _fields_ = [
         ("kind", ctypes.c_int),
@@ -161,6 +163,25 @@ _TYPED = {
 #: every dense-target loss and the two label losses.
 HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy")
 
+#: Every typed function with half-precision twins: the half losses, CTC, sequence
+#: cross-entropy, the losses of several inputs, clipping and weighted sums (all but
+#: ``class_weights_to_sample_weights``).
+HALF_FUNCTIONS = (
+    *HALF_LOSSES,
+    "ctc",
+    "ctc_with_workspace",
+    "sequence_crossentropy",
+    "margin_ranking",
+    "cosine_embedding",
+    "triplet_margin",
+    "ntxent",
+    "circle",
+    "clip_by_value",
+    "clip_by_norm",
+    "clip_by_global_norm",
+    "weighted_sum",
+)
+
 
 class _Buffer:
     """An argument type for one C buffer type: accepts None (``NULL``) or a C-contiguous
@@ -189,15 +210,32 @@ _U16 = _buffer(np.uint16)  # const loss_bf16* / loss_f16*: the half data as raw 
 _F32 = _buffer(np.float32)  # const float* / float*: sample_weight, class_weight, loss_out
 _I32 = _buffer(np.int32)  # const int32_t*: labels
 
-# Argument types of the half twins (the same for _bf16 and _f16): y_true, y_pred and
-# grad_out are loss_bf16/loss_f16 buffers (uint16 views of the half arrays),
-# sample_weight, class_weight and loss_out float buffers, options as usual.
+_F = ctypes.c_float  # float scalars: clipping bounds and norms
+
+# Argument types of the half twins (the same for _bf16 and _f16): the data buffers
+# (y_true, y_pred, activations, x1, x2, y, the triplet, embeddings, every gradient and
+# the buffers clipped) are loss_bf16/loss_f16 buffers (uint16 views of the half
+# arrays), sample_weight, class_weight, loss_out and the norms float buffers, labels,
+# targets and lengths int32 buffers, options as usual. Arrays of terms or of buffer
+# pointers, the CTC workspace and clipping's lengths are addresses.
 _HALF_TYPED = {
     **{name: [_U16, _U16, _S, _S, _F32, _P, _F32, _U16] for name in DENSE_LOSSES},
     "sparse_categorical_crossentropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "categorical_generalized_cross_entropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
+    "ctc": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16],
+    "ctc_with_workspace": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16, _P, _S],
+    "sequence_crossentropy": [_I32, _U16, _I32, _S, _S, _S, _F32, _P, _F32, _U16],
+    "margin_ranking": [_U16, _U16, _U16, _S, _F32, _P, _F32, _U16, _U16],
+    "cosine_embedding": [_U16, _U16, _U16, _S, _S, _F32, _P, _F32, _U16, _U16],
+    "triplet_margin": [_U16, _U16, _U16, _S, _S, _F32, _P, _F32, _U16, _U16, _U16],
+    "ntxent": [_U16, _I32, _S, _S, _F32, _P, _F32, _U16],
+    "circle": [_I32, _U16, _S, _S, _F32, _P, _F32, _U16],
+    "clip_by_value": [_U16, _S, _F, _F],
+    "clip_by_norm": [_U16, _S, _F, _F32],
+    "clip_by_global_norm": [_P, _P, _S, _F, _F32],
+    "weighted_sum": [_P, _S, _F32, _F32],
 }
-assert set(_HALF_TYPED) == set(HALF_LOSSES)
+assert set(_HALF_TYPED) == set(HALF_FUNCTIONS) and set(HALF_FUNCTIONS) <= set(_TYPED)
 
 # The suffix of a typed function, by what fn() is given: a NumPy dtype char or the suffix.
 _SUFFIX = {"f": "f32", "d": "f64", "f32": "f32", "f64": "f64", "bf16": "bf16", "f16": "f16"}
@@ -243,9 +281,11 @@ class Library:
         ``"f64"``), ``_bf16`` (``"bf16"``) or ``_f16`` (``"f16"``), prototyped.
 
         The ``_f32``/``_f64`` functions take buffer addresses (``c_void_p``); the half
-        twins (only those of :data:`HALF_LOSSES`, else a TypeError) take NumPy arrays,
-        checked by type: ``uint16`` for the data, ``float32`` for weights and losses,
-        ``int32`` for labels (None for a nullable one)."""
+        twins (only those of :data:`HALF_FUNCTIONS`, else a TypeError) take NumPy arrays,
+        checked by type: ``uint16`` for the data, ``float32`` for weights, losses and
+        norms, ``int32`` for labels, targets and lengths (None for a nullable one), and
+        addresses for arrays of terms or pointers, clipping's lengths and the CTC
+        workspace."""
         suffix = _SUFFIX[real]
         key = (name, suffix)
         f = self._typed.get(key)

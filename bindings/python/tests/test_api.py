@@ -74,6 +74,7 @@ def test_default_options_match_the_header():
         "circle_margin": 0.4,
         "swap": False,
         "remove_diagonal": True,
+        "z_loss": 0.0,
     }
 
 
@@ -355,10 +356,11 @@ def test_sequence_crossentropy_shapes_and_errors():
 
 
 def test_other_dtypes_are_refused_with_the_accepted_dtypes_named():
-    # float16 is accepted by the losses with half twins (tests/test_half.py), refused by the others.
+    # float16 is accepted by the functions with half twins (tests/test_half.py), refused by
+    # class_weights_to_sample_weights, the one without.
     t = np.zeros((2, 2), np.float16)
     with pytest.raises(TypeError, match=r"float16 are not accepted: this function takes float32 .* or float64"):
-        libloss.clip_by_value(t, -1.0, 1.0)
+        libloss.class_weights_to_sample_weights([0, 1], t[0])
     with pytest.raises(TypeError, match="y_true is float32 and y_pred is float16"):
         libloss.huber(np.zeros((2, 2), np.float32), t)  # y_pred float16, y_true float32: no mixing
     with pytest.raises(TypeError, match="y_pred is float32 and y_true is float16"):
@@ -370,6 +372,8 @@ def test_other_dtypes_are_refused_with_the_accepted_dtypes_named():
     with pytest.raises(TypeError, match=r"longdouble|float128"):
         libloss.sparse_categorical_crossentropy([0, 1], np.zeros((2, 2), np.longdouble))
     with pytest.raises(TypeError, match=r"complex128 are not accepted: use float32 \(the _f32 functions\) or float64"):
+        libloss.class_weights_to_sample_weights([0], np.zeros(2, complex))
+    with pytest.raises(TypeError, match=r"complex128 are not accepted: use float32 .*float64 .*float16 .*bfloat16"):
         libloss.ctc(np.zeros((2, 1, 3), complex), [1], [1], [2])
     # Integers and Python numbers run in float64, as before.
     loss, grad = libloss.mean_squared_error([[0, 1]], [[1, 1]])

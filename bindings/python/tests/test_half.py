@@ -13,8 +13,14 @@ generated batches (several of the library's leaves) with every reduction:
 - ``grad=False`` gives the same loss and no gradient.
 
 And the error paths: mixed dtypes, inexact integer targets, shapes, labels, options
-(each the binding's exception), and a TypeError for float16/bfloat16 input from every
-function that has no half-precision version.
+(each the binding's exception), and a TypeError for float16/bfloat16 input from the
+function that has no half-precision version (class_weights_to_sample_weights).
+
+The other half twins (CTC with and without a workspace, sequence cross-entropy, the
+losses of several inputs, clipping and weighted sums) are checked on generated inputs
+against the float32 call on the widened inputs: the loss, norms and totals are float32
+and equal to it bit for bit, every gradient and clipped array has the half dtype and
+is the float32 result rounded once; then their dtype rules and error paths.
 """
 
 from __future__ import annotations
@@ -408,39 +414,14 @@ def test_label_and_option_errors(half):
         libloss.huber(h, h, sample_weight=np.ones(2, complex))
 
 
-def test_functions_without_half_twins_refuse_half_arrays(half):
-    h2, h3 = np.zeros((2, 3), half), np.zeros((2, 1, 3), half)
-    f2 = np.zeros((2, 3), np.float32)
-    refused = {
-        "ctc": lambda: libloss.ctc(h3, [1], [1, 0], [2, 2]),
-        "sequence_crossentropy": lambda: libloss.sequence_crossentropy([[0], [1]], h3),
-        "margin_ranking": lambda: libloss.margin_ranking(h2[:, 0], h2[:, 1], [1, -1]),
-        "cosine_embedding": lambda: libloss.cosine_embedding(h2, h2, [1, -1]),
-        "triplet_margin": lambda: libloss.triplet_margin(h2, h2, h2),
-        "ntxent": lambda: libloss.ntxent(h2, [0, 0]),
-        "circle": lambda: libloss.circle([0, 0], h2),
-        "clip_by_value": lambda: libloss.clip_by_value(h2, -1, 1),
-        "clip_by_value inplace": lambda: libloss.clip_by_value(h2, -1, 1, inplace=True),
-        "clip_by_norm": lambda: libloss.clip_by_norm(h2, 1.0),
-        "clip_by_norm inplace": lambda: libloss.clip_by_norm(h2, 1.0, inplace=True),
-        "clip_by_global_norm": lambda: libloss.clip_by_global_norm([h2, h2], 1.0),
-        "clip_by_global_norm inplace": lambda: libloss.clip_by_global_norm([h2], 1.0, inplace=True),
-        "weighted_sum": lambda: libloss.weighted_sum([libloss.Term("huber", h2, h2)]),
-        "weighted_sum y_true": lambda: libloss.weighted_sum([libloss.Term("huber", f2, h2)]),
-        "weighted_sum label": lambda: libloss.weighted_sum([libloss.Term("sparse_categorical_crossentropy", h2,
-                                                                         labels=[0, 1])]),
-        "class_weights_to_sample_weights": lambda: libloss.class_weights_to_sample_weights([0, 1], h2[0]),
-    }
-    for what, call in refused.items():
-        with pytest.raises(TypeError) as info:
-            call()
-        message = str(info.value)
-        assert f"dtype {half} are not accepted" in message, (what, message)
-        assert re.search(r"takes float32 .* or float64 .* only, it has no half-precision version", message), (what,
-                                                                                                              message)
-    # The mixed pairs loss: half in a later argument too.
-    with pytest.raises(TypeError, match="no half-precision version"):
-        libloss.cosine_embedding(f2, h2, [1, -1])
+def test_class_weights_to_sample_weights_refuses_half_arrays(half):
+    """The one function without half twins: a TypeError saying it takes float32 or float64."""
+    h = np.zeros(3, half)
+    with pytest.raises(TypeError) as info:
+        libloss.class_weights_to_sample_weights([0, 1], h)
+    message = str(info.value)
+    assert f"dtype {half} are not accepted" in message, message
+    assert re.search(r"takes float32 .* or float64 .* only, it has no half-precision version", message), message
 
 
 def test_half_weights_in_a_float32_call_are_refused(half):
@@ -465,8 +446,23 @@ def test_half_twins_are_prototyped_with_typed_buffers(half):
         f(t, t, 1, 2, None, ctypes.byref(o), np.zeros(1), None)
     with pytest.raises(ctypes.ArgumentError):  # an address instead of an array
         f(t.ctypes.data, t, 1, 2, None, ctypes.byref(o), out, None)
-    with pytest.raises(TypeError, match="loss_ctc has no half-precision"):
-        _lib.fn("ctc", suffix(half))
+    with pytest.raises(TypeError, match="loss_class_weights_to_sample_weights has no half-precision"):
+        _lib.fn("class_weights_to_sample_weights", suffix(half))
+    # The twins of the other families are typed too: 16-bit data, float losses and norms.
+    ctc = _lib.fn("ctc", suffix(half))
+    x = np.zeros((2, 1, 3), half).view(np.uint16)
+    one = np.ones(1, np.int32)
+    two = np.full(1, 2, np.int32)
+    assert ctc(x, one, one, two, 2, 1, 3, ctypes.byref(o), out, None) == Status.OK
+    with pytest.raises(ctypes.ArgumentError):  # int64 labels where int32 is expected
+        ctc(x, np.ones(1, np.int64), one, two, 2, 1, 3, ctypes.byref(o), out, None)
+    with pytest.raises(ctypes.ArgumentError):  # float32 activations
+        ctc(np.zeros((2, 1, 3), np.float32), one, one, two, 2, 1, 3, ctypes.byref(o), out, None)
+    clip = _lib.fn("clip_by_norm", suffix(half))
+    g = np.ones(4, half).view(np.uint16)
+    assert clip(g, 4, 10.0, out) == Status.OK and out[0] == 2.0
+    with pytest.raises(ctypes.ArgumentError):  # a float64 norm
+        clip(g, 4, 10.0, np.zeros(1))
 
 
 def test_ml_dtypes_is_optional_and_imported_lazily():
@@ -494,3 +490,398 @@ def test_ml_dtypes_is_optional_and_imported_lazily():
             "print('ml_dtypes' in sys.modules)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd)
     assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
+
+
+# ------------------------------- CTC, sequence CE, pair losses, clipping, sums
+
+
+def exact_loss(actual, expected32, reduction_none: bool) -> list[str]:
+    """A loss, norm or total: float32, shaped as the float32 call's, and equal to it bit
+    for bit (NaN matches NaN): these twins run the _f32 kernel on the widened data."""
+    a, e = np.asarray(actual), np.asarray(expected32)
+    bad = []
+    if a.dtype != np.float32:
+        bad.append(f"loss dtype {a.dtype}, expected float32")
+    if reduction_none != (a.ndim == 1) or a.shape != e.shape:
+        return bad + [f"loss shape {a.shape}, expected {e.shape}"]
+    a1, e1 = a.reshape(-1), e.astype(np.float32).reshape(-1)
+    differ = (a1.view(np.uint32) != e1.view(np.uint32)) & ~(np.isnan(a1) & np.isnan(e1))
+    return bad + [f"loss[{i}] = {a1[i]!r}, float32 call {e1[i]!r}" for i in np.flatnonzero(differ)[:3]]
+
+
+def grads_of(res) -> tuple:
+    """The gradients of a LossResult or PairsResult (none when not asked for)."""
+    g = res.grads if isinstance(res, libloss.PairsResult) else (res.grad,)
+    return () if g is None else tuple(x for x in g if x is not None)
+
+
+def compare_exact(call, hdt: np.dtype, reduction_none: bool) -> list[str]:
+    """``call(data_dtype, grad)`` on half data (``hdt``) against the same call on the
+    widened data (``np.float32``): the loss bit for bit, every gradient rounded once."""
+    ref, res, nograd = call(np.float32, True), call(hdt, True), call(hdt, False)
+    bad = exact_loss(res.loss, ref.loss, reduction_none)
+    if len(grads_of(res)) != len(grads_of(ref)) or not grads_of(res):
+        bad.append(f"{len(grads_of(res))} gradients, the float32 call {len(grads_of(ref))}")
+    for k, (h, r) in enumerate(zip(grads_of(res), grads_of(ref))):
+        bad += [f"grad {k}: {b}" for b in same_bits(h, r, hdt)]
+    if grads_of(nograd):
+        bad.append("grad=False returned a gradient")
+    bad += [f"(no grad) {b}" for b in exact_loss(nograd.loss, res.loss, reduction_none)]
+    return bad
+
+
+def unit_rows(x) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+CTC_T, CTC_B, CTC_A = 20, 6, 9
+CTC_CASES = ("logits", "none", "blank", "batch_first", "log_probs", "infeasible", "zero_infinity", "workspace")
+
+
+@pytest.mark.parametrize("case", CTC_CASES)
+def test_ctc_in_half_precision(case, half):
+    rng = np.random.default_rng(zlib.crc32(f"ctc {case}".encode()))
+    opts = dict(from_logits=True, reduction="mean")
+    if case == "none":
+        opts["reduction"] = "none"
+    elif case == "blank":
+        opts.update(blank=CTC_A - 1, reduction="sum")
+    elif case == "batch_first":
+        opts["batch_first"] = True
+    elif case == "log_probs":
+        opts.update(from_logits=False, reduction="none")
+    elif case in ("infeasible", "zero_infinity"):
+        opts.update(reduction="none", zero_infinity=case == "zero_infinity")
+    blank = opts.get("blank", 0)
+    shape = (CTC_B, CTC_T, CTC_A) if opts.get("batch_first") else (CTC_T, CTC_B, CTC_A)
+    x32 = rng.normal(scale=2, size=shape)
+    if not opts["from_logits"]:  # log-probabilities
+        x32 = x32 - np.log(np.exp(x32).sum(axis=-1, keepdims=True))
+    x = rounded(x32, half)
+    label_lengths = rng.integers(1, 6, size=CTC_B)
+    labels = rng.choice([a for a in range(CTC_A) if a != blank], size=int(label_lengths.sum()))
+    input_lengths = rng.integers(2 * label_lengths + 1, CTC_T + 1)
+    if case in ("infeasible", "zero_infinity"):
+        label_lengths[0], input_lengths[0] = 1, 0  # no frame for a label: +inf, or 0
+        labels = rng.choice([a for a in range(CTC_A) if a != blank], size=int(label_lengths.sum()))
+    ws = None
+    if case == "workspace":
+        ws = np.empty(libloss.ctc_workspace_size(CTC_T, CTC_B, CTC_A, int(label_lengths.max())), np.uint8)
+
+    def call(dt, g):
+        return libloss.ctc(x if dt == half else widened(x), labels, label_lengths, input_lengths, grad=g,
+                           workspace=ws, **opts)
+
+    bad = compare_exact(call, half, opts["reduction"] == "none")
+    assert not bad, "; ".join(bad)
+    res = call(half, True)
+    assert res.grad.dtype == half and res.grad.shape == shape
+    if case == "infeasible":
+        assert np.isinf(res.loss[0]) and np.all(np.isfinite(res.loss[1:]))
+    if case == "zero_infinity":
+        assert res.loss[0] == 0 and not np.any(widened(res.grad)[:, 0])  # [time, batch, alphabet]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_sequence_crossentropy_in_half_precision(reduction, from_logits, half):
+    rng = np.random.default_rng(zlib.crc32(f"sequence {reduction} {from_logits}".encode()))
+    B, T, V = 7, 11, 300
+    targets = rng.integers(0, V, size=(B, T))
+    targets[rng.random((B, T)) < 0.15] = -100  # ignored
+    lengths = rng.integers(0, T + 1, size=B)
+    for b in range(B):
+        targets[b, lengths[b]:] = V + 5  # padding: never read
+    w = rng.uniform(0, 2, size=B).astype(np.float32)
+    if from_logits:
+        p = rounded(rng.normal(scale=3, size=(B, T, V)), half)
+    else:
+        p = rounded(rng.dirichlet(np.ones(V), size=(B, T)), half)
+
+    def call(dt, g):
+        return libloss.sequence_crossentropy(targets, p if dt == half else widened(p), lengths=lengths,
+                                             sample_weight=w, grad=g, reduction=reduction,
+                                             from_logits=from_logits, ignore_index=-100, label_smoothing=0.1)
+
+    bad = compare_exact(call, half, reduction == "none")
+    assert not bad, "; ".join(bad)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_pair_losses_in_half_precision(reduction, half):
+    rng = np.random.default_rng(zlib.crc32(f"pairs {reduction}".encode()))
+    B, D = 37, 19
+    x1, x2, x3 = (rounded(rng.normal(size=(B, D)), half) for _ in range(3))
+    y = np.where(rng.random(B) < 0.5, 1, -1)
+    w = rng.uniform(0, 2, size=B).astype(np.float32)
+    cv = {np.float32: widened}
+    calls = {
+        "margin_ranking": lambda dt, g: libloss.margin_ranking(
+            cv.get(dt, np.asarray)(x1[:, 0]), cv.get(dt, np.asarray)(x2[:, 0]), y, sample_weight=w, grad=g,
+            reduction=reduction, ranking_margin=0.1),
+        "cosine_embedding": lambda dt, g: libloss.cosine_embedding(
+            cv.get(dt, np.asarray)(x1), cv.get(dt, np.asarray)(x2), y, sample_weight=w, grad=g, reduction=reduction,
+            cosine_margin=0.2),
+        "triplet_margin": lambda dt, g: libloss.triplet_margin(
+            cv.get(dt, np.asarray)(x1), cv.get(dt, np.asarray)(x2), cv.get(dt, np.asarray)(x3), sample_weight=w,
+            grad=g, reduction=reduction, swap=True, margin=0.5),
+        "triplet_margin p=1": lambda dt, g: libloss.triplet_margin(
+            cv.get(dt, np.asarray)(x1), cv.get(dt, np.asarray)(x2), cv.get(dt, np.asarray)(x3), grad=g,
+            reduction=reduction, norm_degree=1),
+    }
+    for name, call in calls.items():
+        bad = compare_exact(call, half, reduction == "none")
+        assert not bad, f"{name}: " + "; ".join(bad)
+    # y as the half dtype, or as any exact integers or booleans: the same call.
+    base = libloss.margin_ranking(x1[:, 0], x2[:, 0], y)
+    for yy in (y.astype(half), y.astype(np.int8), y.tolist()):
+        other = libloss.margin_ranking(x1[:, 0], x2[:, 0], yy)
+        assert other.loss == base.loss
+        assert all(np.array_equal(a.view(np.uint16), b.view(np.uint16)) for a, b in zip(other.grads, base.grads))
+    assert type(base.loss) is np.float32 and all(g.dtype == half for g in base.grads)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ntxent_and_circle_in_half_precision(reduction, half):
+    rng = np.random.default_rng(zlib.crc32(f"ntxent {reduction}".encode()))
+    B, D = 40, 16
+    e = rounded(unit_rows(rng.normal(size=(B, D))), half)
+    labels = rng.integers(0, 6, size=B)
+    w = rng.uniform(0, 2, size=B).astype(np.float32)
+    for name, call in {
+        "ntxent": lambda dt, g: libloss.ntxent(e if dt == half else widened(e), labels, sample_weight=w, grad=g,
+                                               reduction=reduction, temperature=0.5),
+        "circle": lambda dt, g: libloss.circle(labels, e if dt == half else widened(e), sample_weight=w, grad=g,
+                                               reduction=reduction, circle_gamma=32),
+        "circle, the diagonal kept": lambda dt, g: libloss.circle(labels, e if dt == half else widened(e), grad=g,
+                                                                  reduction=reduction, remove_diagonal=False),
+    }.items():
+        bad = compare_exact(call, half, reduction == "none")
+        assert not bad, f"{name}: " + "; ".join(bad)
+
+
+def test_clipping_in_half_precision(half):
+    rng = np.random.default_rng(21)
+    g = rounded(rng.normal(scale=3, size=(50, 7)), half)
+    g_bits = g.view(np.uint16).copy()
+    special = g.copy()
+    special[0, 0], special[1, 1], special[2, 2] = np.nan, np.inf, -np.inf
+
+    def same_norm(n, n32):
+        return type(n) is np.float32 and np.array([n]).view(np.uint32)[0] == np.array([n32], np.float32).view(
+            np.uint32)[0] or (np.isnan(n) and np.isnan(n32))
+
+    # clip_by_value: the float32 result on the widened values, rounded once (bounds the
+    # half type cannot hold, infinite bounds, and a bound beyond float16's range).
+    for lo, hi in [(-1.0, 0.5), (0.1, 0.3), (-np.inf, 0.0), (-1.0, np.inf), (-70000.0, 70000.0)]:
+        for src in (g, special):
+            res = libloss.clip_by_value(src, lo, hi)
+            ref = libloss.clip_by_value(widened(src), lo, hi)
+            bad = same_bits(res, ref, half)
+            assert not bad, f"clip_by_value({lo}, {hi}): " + "; ".join(bad)
+            inplace = src.copy()
+            assert libloss.clip_by_value(inplace, lo, hi, inplace=True) is inplace
+            assert np.array_equal(inplace.view(np.uint16), res.view(np.uint16))
+    assert np.array_equal(g.view(np.uint16), g_bits)  # not in place: a copy
+    # clip_by_norm: the norm (float32) bit for bit, the elements rounded once; a norm
+    # below clip_norm leaves the bits as they are.
+    for clip in (1.0, 0.1, 1e6):
+        for src in (g, special):
+            res, n = libloss.clip_by_norm(src, clip)
+            ref, n32 = libloss.clip_by_norm(widened(src), clip)
+            assert same_norm(n, n32), (clip, n, n32)
+            bad = same_bits(res, ref, half)
+            assert not bad, f"clip_by_norm({clip}): " + "; ".join(bad)
+        res, n = libloss.clip_by_norm(g, clip)
+        assert np.array_equal(res.view(np.uint16), g_bits) == (clip == 1e6)
+        inplace = g.copy()
+        out, n2 = libloss.clip_by_norm(inplace, clip, inplace=True)
+        assert out is inplace and np.array_equal(inplace.view(np.uint16), res.view(np.uint16)) and n2 == n
+    # clip_by_global_norm, of buffers of several shapes.
+    h = rounded(rng.normal(size=(3, 4, 5)), half)
+    for clip in (2.0, 0.5, 1e6):
+        for bufs in ([g, h], [special, h], [h]):
+            res, n = libloss.clip_by_global_norm(bufs, clip)
+            ref, n32 = libloss.clip_by_global_norm([widened(b) for b in bufs], clip)
+            assert same_norm(n, n32), (clip, n, n32)
+            for r, f in zip(res, ref):
+                bad = same_bits(r, f, half)
+                assert not bad, f"clip_by_global_norm({clip}): " + "; ".join(bad)
+            copies = [b.copy() for b in bufs]
+            out, n2 = libloss.clip_by_global_norm(copies, clip, inplace=True)
+            assert all(o is c for o, c in zip(out, copies)) and (n2 == n or np.isnan(n))
+            assert all(np.array_equal(c.view(np.uint16), r.view(np.uint16)) for c, r in zip(copies, res))
+
+
+def l1_loss(seen: list):
+    """A custom loss, sum_j |p - t| per sample, that records the dtypes it is given."""
+
+    def fn(t, p):
+        seen.append((t.dtype, p.dtype))
+        return np.abs(p - t).sum(axis=1), np.sign(p - t)
+
+    return fn
+
+
+def test_weighted_sum_in_half_precision(half):
+    """Terms of every kind (elementwise, staged, normalised, both label losses, custom)
+    against the float32 sum on the widened data: the total and the values bit for bit,
+    each gradient rounded once; a custom term sees float32 data in both."""
+    rng = np.random.default_rng(31)
+    B, D = 9, 13
+    t01 = rounded(rng.integers(0, 2, size=(B, D)), half)
+    onehot = rounded(np.eye(D)[rng.integers(0, D, size=B)], half)
+    logits = rounded(rng.normal(scale=3, size=(B, D)), half)
+    probs = rounded(rng.dirichlet(np.ones(D), size=B), half)
+    targets = rounded(rng.uniform(-1, 1, size=(B, D)), half)
+    labels = rng.integers(0, D, size=B)
+    labels[3] = -1
+    labels2 = rng.integers(0, D, size=B)
+    w = rng.uniform(0, 2, size=B).astype(np.float32)
+    cw = rng.uniform(0.5, 2, size=D).astype(np.float32)
+
+    def terms(dt, seen):
+        cv = (lambda a: a) if dt == half else widened
+        return [
+            libloss.Term("binary_focal_crossentropy", cv(logits), cv(t01), weight=0.3, sample_weight=w,
+                         from_logits=True, apply_class_balancing=True),
+            libloss.Term("categorical_crossentropy", cv(logits), cv(onehot), from_logits=True, label_smoothing=0.1,
+                         reduction="mean"),
+            libloss.Term("cosine_similarity", cv(probs), cv(targets), weight=0.25, reduction="none"),
+            libloss.Term("sparse_categorical_crossentropy", cv(logits), labels=labels, class_weight=cw, weight=0.7,
+                         from_logits=True, ignore_index=-1, reduction="mean"),
+            libloss.Term("categorical_generalized_cross_entropy", cv(probs), labels=labels2, sample_weight=w,
+                         weight=2.0, q=0.7, reduction="sum"),
+            libloss.Term("custom", cv(logits), cv(targets), fn=l1_loss(seen), weight=0.125),
+        ]
+
+    seen32, seen16 = [], []
+    ref = libloss.weighted_sum(terms(np.float32, seen32))
+    res = libloss.weighted_sum(terms(half, seen16))
+    assert type(res.total) is np.float32 and res.per_term.dtype == np.float32
+    bad = exact_loss(res.total, ref.total, False) + exact_loss(res.per_term, ref.per_term, True)
+    for k, (h, r) in enumerate(zip(res.grads, ref.grads)):
+        bad += [f"term {k}: {b}" for b in same_bits(h, r, half)]
+    assert not bad, "; ".join(bad)
+    assert seen16 == seen32 == [(np.float32, np.float32)]
+    assert np.all(widened(res.grads[3])[3] == 0)  # the ignored sample
+    nograd = libloss.weighted_sum(terms(half, []), grad=False)
+    assert nograd.grads is None and nograd.total == res.total
+    # Integer targets of a dense term are converted when exact, as for the loss itself.
+    ints = rng.integers(0, 2, size=(B, D))
+    a = libloss.weighted_sum([libloss.Term("hinge", logits, ints)])
+    b = libloss.weighted_sum([libloss.Term("hinge", logits, rounded(ints, half))])
+    assert a.total == b.total and np.array_equal(a.grads[0].view(np.uint16), b.grads[0].view(np.uint16))
+
+
+def test_new_half_functions_refuse_mixed_dtypes(half):
+    h, f = np.zeros((3, 4), half), np.zeros((3, 4), np.float32)
+    y = [1, -1, 1]
+    with pytest.raises(TypeError, match=f"x2 is float32 and x1 is {half}"):
+        libloss.margin_ranking(h[:, 0], f[:, 0], y)
+    with pytest.raises(TypeError, match=f"x1 is float32 and y is {half}"):
+        libloss.margin_ranking(f[:, 0], f[:, 0], np.array(y, half))
+    with pytest.raises(TypeError, match=f"y is float64 and x1 is {half}"):
+        libloss.margin_ranking(h[:, 0], h[:, 0], [1.0, -1.0, 1.0])  # Python floats: never converted
+    with pytest.raises(TypeError, match=f"x1 is float32 and x2 is {half}"):
+        libloss.cosine_embedding(f, h, y)
+    with pytest.raises(TypeError, match=f"negative is float32 and anchor is {half}"):
+        libloss.triplet_margin(h, h, f)
+    with pytest.raises(TypeError, match="mix dtypes"):
+        libloss.clip_by_global_norm([h, f], 1.0)
+    with pytest.raises(TypeError, match="share one dtype"):
+        libloss.clip_by_global_norm([h, f], 1.0, inplace=True)
+    with pytest.raises(TypeError, match=f"term 1: y_pred is float32, term 0's is {half}"):
+        libloss.weighted_sum([libloss.Term("huber", h, h), libloss.Term("huber", f, f)])
+    with pytest.raises(TypeError, match=f"term 1: y_pred is {half}, term 0's is float32"):
+        libloss.weighted_sum([libloss.Term("huber", f, f), libloss.Term("huber", h, h)])
+    with pytest.raises(TypeError, match=f"term 0: y_true is float32 and y_pred is {half}"):
+        libloss.weighted_sum([libloss.Term("huber", h, f)])
+    with pytest.raises(TypeError, match=f"{half} are not accepted in a float32/float64 call"):
+        libloss.ntxent(f, [0, 0, 1], sample_weight=np.ones(3, half))
+    # Weights of a half call: any real dtype, used as float32.
+    e = rounded(unit_rows(np.arange(12.0).reshape(3, 4) + 1), half)
+    a = libloss.ntxent(e, [0, 0, 1], sample_weight=np.array([0.5, 1, 2]))
+    b = libloss.ntxent(e, [0, 0, 1], sample_weight=np.array([0.5, 1, 2], half))
+    assert a.loss == b.loss and np.array_equal(a.grad.view(np.uint16), b.grad.view(np.uint16))
+
+
+def test_new_half_functions_do_not_mix_float16_and_bfloat16():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    f, b = np.zeros((2, 3), np.float16), np.zeros((2, 3), ml_dtypes.bfloat16)
+    with pytest.raises(TypeError, match="x2 is bfloat16 and x1 is float16"):
+        libloss.cosine_embedding(f, b, [1, -1])
+    with pytest.raises(TypeError, match="mix dtypes"):
+        libloss.clip_by_global_norm([b, f], 1.0)
+    with pytest.raises(TypeError, match="term 1: y_pred is float16, term 0's is bfloat16"):
+        libloss.weighted_sum([libloss.Term("huber", b, b), libloss.Term("huber", f, f)])
+
+
+def test_new_half_functions_report_libloss_errors(half):
+    s = suffix(half)
+    rng = np.random.default_rng(41)
+    x = rounded(rng.normal(size=(4, 2, 3)), half)
+    L, S, I = libloss.LabelOutOfRangeError, libloss.ShapeError, libloss.InvalidArgumentError
+    # CTC: a label equal to the blank; a workspace too small; a bad blank.
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.ctc(x, [0, 1], [1, 1], [4, 4], from_logits=True),
+           f"loss_ctc_{s}: ")
+    expect(S, Status.SHAPE, lambda: libloss.ctc(x, [1, 1], [1, 1], [4, 4], workspace=np.empty(8, np.uint8)),
+           f"loss_ctc_with_workspace_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.ctc(x, [1, 1], [1, 1], [4, 4], blank=3), f"loss_ctc_{s}: ")
+    expect(S, Status.SHAPE, lambda: libloss.ctc(x, [1, 1], [1, 1], [5, 4]), f"loss_ctc_{s}: ")
+    # Sequence cross-entropy: a target out of range, a bad option, lengths past time.
+    p = rounded(rng.normal(size=(2, 3, 4)), half)
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.sequence_crossentropy([[0, 1, 4], [0, 0, 0]], p),
+           f"loss_sequence_crossentropy_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.sequence_crossentropy([[0, 1, 2], [0, 0, 0]], p,
+                                                                             label_smoothing=2),
+           f"loss_sequence_crossentropy_{s}: ")
+    expect(S, Status.SHAPE, lambda: libloss.sequence_crossentropy([[0, 1, 2], [0, 0, 0]], p, lengths=[3, 4]),
+           f"loss_sequence_crossentropy_{s}: ")
+    # The losses of several inputs.
+    h = rounded(rng.normal(size=(3, 4)), half)
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.margin_ranking(h[:, 0], h[:, 1], [1, 0, -1]),
+           f"loss_margin_ranking_{s}: ")
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.margin_ranking(h[:, 0], h[:, 1], np.array([1, 2, -1], half)),
+           f"loss_margin_ranking_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.margin_ranking(h[:, 0], h[:, 1], [1, 1, -1],
+                                                                      ranking_margin=np.nan),
+           f"loss_margin_ranking_{s}: ")
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.cosine_embedding(h, h, [1, -1, 0]),
+           f"loss_cosine_embedding_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.cosine_embedding(h, h, [1, -1, 1], cosine_margin=2),
+           f"loss_cosine_embedding_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.triplet_margin(h, h, h, norm_degree=0),
+           f"loss_triplet_margin_{s}: ")
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.ntxent(h, [0, -1, 0]), f"loss_ntxent_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.ntxent(h, [0, 1, 0], temperature=0), f"loss_ntxent_{s}: ")
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.circle([0, -1, 0], h), f"loss_circle_{s}: ")
+    expect(S, Status.SHAPE, lambda: libloss.circle(np.zeros(0, np.int32), np.zeros((0, 4), half)),
+           f"loss_circle_{s}: ")
+    expect(S, Status.SHAPE, lambda: libloss.margin_ranking(h[:, 0], h[:, 1], [1, -1]), "libloss.margin_ranking: ")
+    expect(S, Status.SHAPE, lambda: libloss.triplet_margin(h, h, h[:2]), "libloss.triplet_margin: ")
+    # Clipping: bad bounds and norms; an in-place buffer is left as it was.
+    kept = h.copy()
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.clip_by_value(kept, 1.0, 0.0, inplace=True),
+           f"loss_clip_by_value_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.clip_by_norm(kept, 0.0, inplace=True),
+           f"loss_clip_by_norm_{s}: ")
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.clip_by_global_norm([kept, h], np.nan, inplace=True),
+           f"loss_clip_by_global_norm_{s}: ")
+    expect(S, Status.SHAPE, lambda: libloss.clip_by_norm(np.zeros(0, half), 1.0), f"loss_clip_by_norm_{s}: ")
+    assert np.array_equal(kept.view(np.uint16), h.view(np.uint16))
+    with pytest.raises(TypeError, match="inplace needs a writable C-contiguous array"):
+        libloss.clip_by_value(h.T, 0.0, 1.0, inplace=True)
+    # Weighted sums: a bad weight, a label out of range, a custom term's exception.
+    expect(I, Status.INVALID_ARGUMENT, lambda: libloss.weighted_sum([libloss.Term("huber", h, h, weight=-1)]),
+           f"loss_weighted_sum_{s}: ")
+    expect(L, Status.LABEL_OUT_OF_RANGE, lambda: libloss.weighted_sum([
+        libloss.Term("sparse_categorical_crossentropy", h, labels=[0, 4, 1])]), f"loss_weighted_sum_{s}: ")
+
+    def boom(t, p):
+        raise ValueError("no such loss")
+
+    err = expect(libloss.PanicError, Status.PANIC, lambda: libloss.weighted_sum([
+        libloss.Term("huber", h, h), libloss.Term("custom", h, h, fn=boom)]), f"loss_weighted_sum_{s}: ")
+    assert "(callback: ValueError: no such loss)" in err.message and isinstance(err.__cause__, ValueError)
