@@ -385,6 +385,11 @@ typedef struct loss_options {
    * Circle: a sample is not its own positive pair. Default true (Keras).
    */
   bool remove_diagonal;
+  /**
+   * Linear cross-entropy: the z-loss coefficient `c` of `c * logsumexp(z)^2` per
+   * sample (PaLM: 1e-4), default 0 (none), finite and >= 0.
+   */
+  double z_loss;
 } loss_options;
 
 /**
@@ -2646,6 +2651,176 @@ enum loss_status loss_tversky_f16(const loss_f16 *y_true,
                                   loss_f16 *grad_out);
 
 /**
+ * Cross-entropy of a linear layer's output, without building the logits (the
+ * "fused linear cross-entropy" of a language model's head): exactly torch's
+ * `F.cross_entropy(F.linear(hidden, weight, bias), labels, ignore_index=,
+ * label_smoothing=, reduction=)`, plus an optional z-loss.
+ *
+ * With `z_i = weight · hidden_i + bias` (`[v]` logits of sample i),
+ * `lse_i = log Σ_j exp(z_ij)`, `ε = options->label_smoothing` and
+ * `c = options->z_loss`:
+ * `l_i = (1 - ε) (lse_i - z_i,y_i) + ε (lse_i - Σ_j z_ij / v) + c · lse_i²`,
+ * weighted by `w_i = sample_weight[i]` (1 when NULL; 0 when `labels[i] ==
+ * options->ignore_index`) and reduced by `options->reduction` (MEAN divides by
+ * `Σ w_i`, torch's `mean` over the non-ignored samples; SUM_OVER_BATCH_SIZE by
+ * `n`; NONE gives `w_i l_i`, 0 for ignored samples).
+ *
+ * - `hidden`: `[n, h]` row-major; `weight`: `[v, h]` (torch `nn.Linear.weight`);
+ *   `bias`: nullable `[v]`; `labels`: `[n]`, each in `[0, v)` or
+ *   `options->ignore_index`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `sample_weight`: nullable `[n]`;
+ * - `loss_out`: `n` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_hidden` `[n, h]`, `grad_weight` `[v, h]`, `grad_bias` `[v]`: each
+ *   nullable, the gradient of the reduced value, **written** (not accumulated).
+ *
+ * The `[n, v]` logits are never built: rows are taken in chunks whose logits
+ * fit in 32 MiB (`⌊32 MiB / (v · sizeof)⌋` rows), each chunk's logits are
+ * computed by a matrix product, turned in place into their scaled gradient, and
+ * multiplied back into the three gradients. Extra memory: that chunk (a
+ * workspace of `loss_linear_cross_entropy_workspace_size` bytes, allocated here
+ * or given to `loss_linear_cross_entropy_with_workspace_*`) and the matrix
+ * products' packing buffers (a few MiB per thread at work). Three products of
+ * `2 n h v` flops when every gradient is asked for, one for the loss alone.
+ *
+ * The results do not depend on the number of libloss threads (chunks and sums
+ * in a fixed order, products split by output rows); unlike the other functions
+ * they may differ in the last bits between CPUs with different vector
+ * instructions (the products use FMA and AVX-512 where present).
+ *
+ * Options read: `reduction`, `label_smoothing`, `ignore_index`, `z_loss`.
+ *
+ * Errors (nothing written): NULL `hidden`, `weight`, `labels` or `loss_out`
+ * (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero or overflowing
+ * (`LOSS_ERROR_SHAPE`); a bad option or overlapping buffers
+ * (`LOSS_ERROR_INVALID_ARGUMENT`); a bad label
+ * (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory for the chunk
+ * (`LOSS_ERROR_ALLOCATION`).
+ */
+enum loss_status loss_linear_cross_entropy_f32(const float *hidden,
+                                               const float *weight,
+                                               const float *bias,
+                                               const int32_t *labels,
+                                               size_t n,
+                                               size_t h,
+                                               size_t v,
+                                               const float *sample_weight,
+                                               const struct loss_options *options,
+                                               float *loss_out,
+                                               float *grad_hidden,
+                                               float *grad_weight,
+                                               float *grad_bias);
+
+/**
+ * `loss_linear_cross_entropy_f32` / `_f64` working in caller-provided memory:
+ * `workspace` (not NULL, any alignment, overlapping no other argument) holds
+ * `workspace_bytes` bytes, at least what
+ * `loss_linear_cross_entropy_workspace_size(n, h, v, &bytes)` gives (too small
+ * is `LOSS_ERROR_SHAPE`). libloss then allocates nothing itself; the matrix
+ * products still take their packing buffers from the system allocator.
+ * Everything else as `loss_linear_cross_entropy_f32` / `_f64`.
+ */
+enum loss_status loss_linear_cross_entropy_with_workspace_f32(const float *hidden,
+                                                              const float *weight,
+                                                              const float *bias,
+                                                              const int32_t *labels,
+                                                              size_t n,
+                                                              size_t h,
+                                                              size_t v,
+                                                              const float *sample_weight,
+                                                              const struct loss_options *options,
+                                                              float *loss_out,
+                                                              float *grad_hidden,
+                                                              float *grad_weight,
+                                                              float *grad_bias,
+                                                              void *workspace,
+                                                              size_t workspace_bytes);
+
+/**
+ * Cross-entropy of a linear layer's output, without building the logits (the
+ * "fused linear cross-entropy" of a language model's head): exactly torch's
+ * `F.cross_entropy(F.linear(hidden, weight, bias), labels, ignore_index=,
+ * label_smoothing=, reduction=)`, plus an optional z-loss.
+ *
+ * With `z_i = weight · hidden_i + bias` (`[v]` logits of sample i),
+ * `lse_i = log Σ_j exp(z_ij)`, `ε = options->label_smoothing` and
+ * `c = options->z_loss`:
+ * `l_i = (1 - ε) (lse_i - z_i,y_i) + ε (lse_i - Σ_j z_ij / v) + c · lse_i²`,
+ * weighted by `w_i = sample_weight[i]` (1 when NULL; 0 when `labels[i] ==
+ * options->ignore_index`) and reduced by `options->reduction` (MEAN divides by
+ * `Σ w_i`, torch's `mean` over the non-ignored samples; SUM_OVER_BATCH_SIZE by
+ * `n`; NONE gives `w_i l_i`, 0 for ignored samples).
+ *
+ * - `hidden`: `[n, h]` row-major; `weight`: `[v, h]` (torch `nn.Linear.weight`);
+ *   `bias`: nullable `[v]`; `labels`: `[n]`, each in `[0, v)` or
+ *   `options->ignore_index`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+ * - `sample_weight`: nullable `[n]`;
+ * - `loss_out`: `n` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_hidden` `[n, h]`, `grad_weight` `[v, h]`, `grad_bias` `[v]`: each
+ *   nullable, the gradient of the reduced value, **written** (not accumulated).
+ *
+ * The `[n, v]` logits are never built: rows are taken in chunks whose logits
+ * fit in 32 MiB (`⌊32 MiB / (v · sizeof)⌋` rows), each chunk's logits are
+ * computed by a matrix product, turned in place into their scaled gradient, and
+ * multiplied back into the three gradients. Extra memory: that chunk (a
+ * workspace of `loss_linear_cross_entropy_workspace_size` bytes, allocated here
+ * or given to `loss_linear_cross_entropy_with_workspace_*`) and the matrix
+ * products' packing buffers (a few MiB per thread at work). Three products of
+ * `2 n h v` flops when every gradient is asked for, one for the loss alone.
+ *
+ * The results do not depend on the number of libloss threads (chunks and sums
+ * in a fixed order, products split by output rows); unlike the other functions
+ * they may differ in the last bits between CPUs with different vector
+ * instructions (the products use FMA and AVX-512 where present).
+ *
+ * Options read: `reduction`, `label_smoothing`, `ignore_index`, `z_loss`.
+ *
+ * Errors (nothing written): NULL `hidden`, `weight`, `labels` or `loss_out`
+ * (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero or overflowing
+ * (`LOSS_ERROR_SHAPE`); a bad option or overlapping buffers
+ * (`LOSS_ERROR_INVALID_ARGUMENT`); a bad label
+ * (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory for the chunk
+ * (`LOSS_ERROR_ALLOCATION`).
+ */
+enum loss_status loss_linear_cross_entropy_f64(const double *hidden,
+                                               const double *weight,
+                                               const double *bias,
+                                               const int32_t *labels,
+                                               size_t n,
+                                               size_t h,
+                                               size_t v,
+                                               const double *sample_weight,
+                                               const struct loss_options *options,
+                                               double *loss_out,
+                                               double *grad_hidden,
+                                               double *grad_weight,
+                                               double *grad_bias);
+
+/**
+ * `loss_linear_cross_entropy_f32` / `_f64` working in caller-provided memory:
+ * `workspace` (not NULL, any alignment, overlapping no other argument) holds
+ * `workspace_bytes` bytes, at least what
+ * `loss_linear_cross_entropy_workspace_size(n, h, v, &bytes)` gives (too small
+ * is `LOSS_ERROR_SHAPE`). libloss then allocates nothing itself; the matrix
+ * products still take their packing buffers from the system allocator.
+ * Everything else as `loss_linear_cross_entropy_f32` / `_f64`.
+ */
+enum loss_status loss_linear_cross_entropy_with_workspace_f64(const double *hidden,
+                                                              const double *weight,
+                                                              const double *bias,
+                                                              const int32_t *labels,
+                                                              size_t n,
+                                                              size_t h,
+                                                              size_t v,
+                                                              const double *sample_weight,
+                                                              const struct loss_options *options,
+                                                              double *loss_out,
+                                                              double *grad_hidden,
+                                                              double *grad_weight,
+                                                              double *grad_bias,
+                                                              void *workspace,
+                                                              size_t workspace_bytes);
+
+/**
  * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and
  * `y[i] = 1` (x1 should rank higher) or `-1` (x2 should),
  * `l_i = max(0, -y (x1 - x2) + margin)`, `margin = options->ranking_margin`
@@ -3502,6 +3677,23 @@ size_t loss_get_num_threads(void);
 size_t loss_max_num_threads(void);
 
 /**
+ * The workspace, in bytes, that `loss_linear_cross_entropy_with_workspace_f32` and
+ * `_f64` need for calls of up to `n` samples and a vocabulary of `v` (any hidden
+ * size `h`), written to `*bytes`: a chunk of at most 32 MiB of logits plus one
+ * value per chunk row, for either type, plus room to align the pointer.
+ *
+ * Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero, or a size
+ * overflowing `size_t` (`LOSS_ERROR_SHAPE`). On error `*bytes` is unchanged.
+ *
+ * # Safety
+ * A non-NULL `bytes` must point to a writable `size_t`.
+ */
+enum loss_status loss_linear_cross_entropy_workspace_size(size_t n,
+                                                          size_t h,
+                                                          size_t v,
+                                                          size_t *bytes);
+
+/**
  * Fills the first `struct_size` bytes at `options` with the default options of the
  * layout of that size, `struct_size` included: pass `sizeof(loss_options)` (what the
  * header's `loss_options_default()` does). A size larger than this library's
@@ -3586,7 +3778,7 @@ static inline loss_options loss_options_default(void) {
   {                                                                                    \
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
-        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true               \
+        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0          \
   }
 
 #endif  /* LOSS_H */

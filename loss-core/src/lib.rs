@@ -38,6 +38,7 @@ pub mod ctc;
 pub mod error;
 pub mod half;
 pub mod kernels;
+pub mod linear;
 pub mod loss;
 pub mod pairs;
 pub mod pointwise;

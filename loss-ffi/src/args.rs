@@ -164,3 +164,20 @@ pub unsafe fn optional_output<'a, T>(
         unsafe { output(p, len, name) }.map(Some)
     }
 }
+
+/// The caller's workspace as `T` values, from its first suitably aligned byte.
+///
+/// # Safety
+/// `p` points to `bytes` writable bytes that nothing else accesses during the call.
+pub(crate) unsafe fn carve<'a, T>(p: *mut std::ffi::c_void, bytes: usize) -> &'a mut [T] {
+    let p = p.cast::<u8>();
+    let pad = p.align_offset(align_of::<T>());
+    if pad >= bytes {
+        return &mut [];
+    }
+    let len = (bytes - pad).min(isize::MAX as usize) / size_of::<T>();
+    // SAFETY: the caller guarantees `bytes` writable bytes at `p` that nothing else
+    // accesses; `pad < bytes`, so `p.add(pad)` stays inside them and is aligned for
+    // `T`, and `len` values of `T` fill at most the `bytes - pad` bytes after it.
+    unsafe { std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len) }
+}

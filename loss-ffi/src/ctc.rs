@@ -33,24 +33,6 @@ fn workspace_bytes(time: usize, batch: usize, max_label_length: usize) -> Option
         .filter(|&b| b <= isize::MAX as usize)
 }
 
-/// The caller's workspace as `T` values, from its first suitably aligned byte.
-///
-/// # Safety
-/// `p` points to `bytes` writable bytes that nothing else accesses during the call.
-unsafe fn carve<'a, T>(p: *mut c_void, bytes: usize) -> &'a mut [T] {
-    let p = p.cast::<u8>();
-    let pad = p.align_offset(align_of::<T>());
-    if pad >= bytes {
-        return &mut [];
-    }
-    let len = (bytes - pad).min(isize::MAX as usize) / size_of::<T>();
-    // SAFETY: the caller guarantees `bytes` writable bytes at `p` that nothing else
-    // accesses; `pad < bytes`, so `p.add(pad)` stays inside them and is aligned for
-    // `T` (what `align_offset` computed), and `len` values of `T` fill at most the
-    // `bytes - pad` bytes after it (and at most `isize::MAX` bytes).
-    unsafe { std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len) }
-}
-
 /// A checked CTC call, handed to the computation of its type.
 struct Run<'a, T, E> {
     ctc: Ctc,
@@ -201,7 +183,7 @@ unsafe fn ctc_call<T: LogExp, E: Copy>(
                 // `loss_ctc_with_workspace_*`, points to `bytes` writable bytes; it was
                 // checked above to overlap no other argument, so nothing else
                 // accesses them during the call.
-                let ws = unsafe { carve::<T>(p, bytes) };
+                let ws = unsafe { crate::args::carve::<T>(p, bytes) };
                 if std::mem::size_of_val(ws) < need {
                     return Err(shape(format!(
                         "workspace_bytes is {bytes}: this call needs {need} bytes after \

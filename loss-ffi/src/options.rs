@@ -113,6 +113,9 @@ pub struct loss_options {
     pub swap: bool,
     /// Circle: a sample is not its own positive pair. Default true (Keras).
     pub remove_diagonal: bool,
+    /// Linear cross-entropy: the z-loss coefficient `c` of `c * logsumexp(z)^2` per
+    /// sample (PaLM: 1e-4), default 0 (none), finite and >= 0.
+    pub z_loss: f64,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -169,6 +172,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         circle_margin: 0.4,
         swap: false,
         remove_diagonal: true,
+        z_loss: 0.0,
     }
 }
 
@@ -289,6 +293,8 @@ pub struct Options {
     pub swap: bool,
     /// See [`loss_options::remove_diagonal`].
     pub remove_diagonal: bool,
+    /// See [`loss_options::z_loss`].
+    pub z_loss: f64,
 }
 
 fn invalid(msg: String) -> Error {
@@ -424,6 +430,7 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             circle_margin: addr_of!((*o).circle_margin).read(),
             swap: read_bool(addr_of!((*o).swap), "swap")?,
             remove_diagonal: read_bool(addr_of!((*o).remove_diagonal), "remove_diagonal")?,
+            z_loss: addr_of!((*o).z_loss).read(),
         }
     };
     opts.validate()?;
@@ -472,6 +479,7 @@ impl Options {
             ("tversky_alpha", self.tversky_alpha),
             ("tversky_beta", self.tversky_beta),
             ("norm_eps", self.norm_eps),
+            ("z_loss", self.z_loss),
         ] {
             check(v >= 0.0 && v.is_finite(), || {
                 format!("options.{name} is {v}: must be finite and >= 0")
@@ -518,7 +526,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 176]);
+        assert_eq!(LAYOUTS, [88, 184]);
     }
 
     #[test]

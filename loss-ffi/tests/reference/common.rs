@@ -92,6 +92,7 @@ pub fn options(case: &Value) -> loss_options {
             "temperature" => o.temperature = num(v),
             "circle_gamma" => o.circle_gamma = num(v),
             "circle_margin" => o.circle_margin = num(v),
+            "z_loss" => o.z_loss = num(v),
             "remove_diagonal" => o.remove_diagonal = v.as_bool().unwrap(),
             "swap" => o.swap = v.as_bool().unwrap(),
             "ignore_index" => o.ignore_index = v.as_i64().unwrap() as i32,

@@ -9,6 +9,7 @@ mod ctc;
 mod dense;
 mod half;
 mod half_more;
+mod linear;
 mod pairs;
 mod sequence;
 mod sparse;
@@ -63,6 +64,14 @@ fn run_case(case: &Value) -> Vec<String> {
             case,
             loss::loss_ctc_f64,
             loss::loss_ctc_with_workspace_f64,
+        )),
+        ("linear_cross_entropy", "f32") => Some(linear::run_linear(
+            case,
+            loss::loss_linear_cross_entropy_f32,
+        )),
+        ("linear_cross_entropy", "f64") => Some(linear::run_linear(
+            case,
+            loss::loss_linear_cross_entropy_f64,
         )),
         _ => None,
     }

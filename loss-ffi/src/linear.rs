@@ -1,0 +1,283 @@
+//! Cross-entropy of a linear layer's output without its logits:
+//! `loss_linear_cross_entropy_*` (loss-core's `linear`).
+
+use crate::args::{
+    elements, input, no_overlap, non_null, optional_input, optional_span, output, span,
+};
+use crate::options::{loss_options, read_options};
+use crate::status::{boundary, loss_status, Error};
+use loss_core::linear::{LinearCrossEntropy, LinearInputs, LinearOutputs, LinearReal};
+use std::ffi::c_void;
+use std::mem::{align_of, size_of};
+use std::ops::Range;
+
+fn shape(msg: String) -> Error {
+    Error::new(loss_status::LOSS_ERROR_SHAPE, msg)
+}
+
+/// Where a call works: in memory it allocates, or in the caller's.
+#[derive(Clone, Copy)]
+enum Workspace {
+    Allocate,
+    Caller(*mut c_void, usize),
+}
+
+/// The bytes `loss_linear_cross_entropy_workspace_size` reports: enough for either
+/// type, plus room to align the pointer.
+fn workspace_bytes(n: usize, v: usize) -> Option<usize> {
+    let f32_bytes = LinearCrossEntropy::<f32>::workspace_len(n, v)?.checked_mul(4)?;
+    let f64_bytes = LinearCrossEntropy::<f64>::workspace_len(n, v)?.checked_mul(8)?;
+    f32_bytes
+        .max(f64_bytes)
+        .checked_add(align_of::<f64>())
+        .filter(|&b| b <= isize::MAX as usize)
+}
+
+/// The body of every linear cross-entropy function: validate, build slices, compute.
+///
+/// # Safety
+/// As the exported functions.
+#[allow(clippy::too_many_arguments)]
+unsafe fn linear_call<T: LinearReal>(
+    function: &str,
+    hidden: *const T,
+    weight: *const T,
+    bias: *const T,
+    labels: *const i32,
+    (n, h, v): (usize, usize, usize),
+    sample_weight: *const T,
+    options: *const loss_options,
+    loss_out: *mut T,
+    (grad_hidden, grad_weight, grad_bias): (*mut T, *mut T, *mut T),
+    workspace: Workspace,
+) -> loss_status {
+    boundary(function, T::NAME, || {
+        non_null(hidden, "hidden")?;
+        non_null(weight, "weight")?;
+        non_null(labels, "labels")?;
+        non_null(loss_out, "loss_out")?;
+        if let Workspace::Caller(p, _) = workspace {
+            non_null(p, "workspace")?;
+        }
+        let nh = elements::<T>(&[("n", n), ("h", h)])?;
+        let vh = elements::<T>(&[("v", v), ("h", h)])?;
+        // SAFETY: by the exported function's contract `options` is NULL or points to
+        // a readable `loss_options` of `options->struct_size` bytes.
+        let opts = unsafe { read_options(options) }?;
+        let n_out = opts.reduction.output_len(n);
+        let inputs: [(&str, Range<usize>); 5] = [
+            ("hidden", span(hidden, nh)),
+            ("weight", span(weight, vh)),
+            ("bias", optional_span(bias, v)),
+            ("labels", span(labels, n)),
+            ("sample_weight", optional_span(sample_weight, n)),
+        ];
+        let outputs: [(&str, Range<usize>); 4] = [
+            ("loss_out", span(loss_out, n_out)),
+            ("grad_hidden", optional_span(grad_hidden.cast_const(), nh)),
+            ("grad_weight", optional_span(grad_weight.cast_const(), vh)),
+            ("grad_bias", optional_span(grad_bias.cast_const(), v)),
+        ];
+        for (k, o) in outputs.iter().enumerate() {
+            no_overlap(o.clone(), &inputs)?;
+            no_overlap(o.clone(), &outputs[..k])?;
+        }
+        if let Workspace::Caller(p, bytes) = workspace {
+            let w = ("workspace", span(p.cast::<u8>().cast_const(), bytes));
+            no_overlap(w.clone(), &inputs)?;
+            no_overlap(w, &outputs)?;
+        }
+        // SAFETY: the required pointers are non-NULL (checked above); by the exported
+        // function's contract every non-NULL pointer points to the elements its sizes
+        // give (the lengths passed here), and the outputs were checked above to
+        // overlap no input, each other or the workspace, so the mutable slices alias
+        // nothing.
+        let (x, out) = unsafe {
+            (
+                LinearInputs {
+                    hidden: input(hidden, nh, "hidden")?,
+                    weight: input(weight, vh, "weight")?,
+                    bias: optional_input(bias, v, "bias")?,
+                    labels: input(labels, n, "labels")?,
+                    sample_weight: optional_input(sample_weight, n, "sample_weight")?,
+                    n,
+                    h,
+                    v,
+                },
+                LinearOutputs {
+                    loss: output(loss_out, n_out, "loss_out")?,
+                    grad_hidden: crate::args::optional_output(grad_hidden, nh, "grad_hidden")?,
+                    grad_weight: crate::args::optional_output(grad_weight, vh, "grad_weight")?,
+                    grad_bias: crate::args::optional_output(grad_bias, v, "grad_bias")?,
+                },
+            )
+        };
+        let loss =
+            LinearCrossEntropy::<T>::new(opts.label_smoothing, opts.ignore_index, opts.z_loss)?;
+        match workspace {
+            Workspace::Allocate => loss.compute(x, opts.reduction, out, None)?,
+            Workspace::Caller(p, bytes) => {
+                let need = LinearCrossEntropy::<T>::workspace_len(n, v)
+                    .and_then(|l| l.checked_mul(size_of::<T>()))
+                    .ok_or_else(|| shape("the workspace size overflows size_t".into()))?;
+                // SAFETY: `p` is non-NULL (checked above) and, by the contract of the
+                // `_with_workspace` functions, points to `bytes` writable bytes that
+                // overlap no other argument (checked above).
+                let ws = unsafe { crate::args::carve::<T>(p, bytes) };
+                if std::mem::size_of_val(ws) < need {
+                    return Err(shape(format!(
+                        "workspace_bytes is {bytes}: this call needs {need} bytes after \
+                         aligning the pointer to {} (see \
+                         loss_linear_cross_entropy_workspace_size)",
+                        align_of::<T>()
+                    )));
+                }
+                loss.compute(x, opts.reduction, out, Some(ws))?
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The workspace, in bytes, that `loss_linear_cross_entropy_with_workspace_f32` and
+/// `_f64` need for calls of up to `n` samples and a vocabulary of `v` (any hidden
+/// size `h`), written to `*bytes`: a chunk of at most 32 MiB of logits plus one
+/// value per chunk row, for either type, plus room to align the pointer.
+///
+/// Errors: `bytes` NULL (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero, or a size
+/// overflowing `size_t` (`LOSS_ERROR_SHAPE`). On error `*bytes` is unchanged.
+///
+/// # Safety
+/// A non-NULL `bytes` must point to a writable `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn loss_linear_cross_entropy_workspace_size(
+    n: usize,
+    h: usize,
+    v: usize,
+    bytes: *mut usize,
+) -> loss_status {
+    boundary("loss_linear_cross_entropy_workspace_size", "", || {
+        non_null(bytes, "bytes")?;
+        elements::<f64>(&[("n", n), ("h", h)])?;
+        elements::<f64>(&[("v", v), ("h", h)])?;
+        let size = workspace_bytes(n, v).ok_or_else(|| {
+            shape(format!(
+                "the linear cross-entropy workspace for n = {n}, v = {v} overflows size_t"
+            ))
+        })?;
+        // SAFETY: `bytes` is non-NULL (checked above) and, by this function's
+        // contract, points to a writable `size_t`.
+        unsafe { output(bytes, 1, "bytes") }?[0] = size;
+        Ok(())
+    })
+}
+
+twins! {
+    /// Cross-entropy of a linear layer's output, without building the logits (the
+    /// "fused linear cross-entropy" of a language model's head): exactly torch's
+    /// `F.cross_entropy(F.linear(hidden, weight, bias), labels, ignore_index=,
+    /// label_smoothing=, reduction=)`, plus an optional z-loss.
+    ///
+    /// With `z_i = weight · hidden_i + bias` (`[v]` logits of sample i),
+    /// `lse_i = log Σ_j exp(z_ij)`, `ε = options->label_smoothing` and
+    /// `c = options->z_loss`:
+    /// `l_i = (1 - ε) (lse_i - z_i,y_i) + ε (lse_i - Σ_j z_ij / v) + c · lse_i²`,
+    /// weighted by `w_i = sample_weight[i]` (1 when NULL; 0 when `labels[i] ==
+    /// options->ignore_index`) and reduced by `options->reduction` (MEAN divides by
+    /// `Σ w_i`, torch's `mean` over the non-ignored samples; SUM_OVER_BATCH_SIZE by
+    /// `n`; NONE gives `w_i l_i`, 0 for ignored samples).
+    ///
+    /// - `hidden`: `[n, h]` row-major; `weight`: `[v, h]` (torch `nn.Linear.weight`);
+    ///   `bias`: nullable `[v]`; `labels`: `[n]`, each in `[0, v)` or
+    ///   `options->ignore_index`, else LOSS_ERROR_LABEL_OUT_OF_RANGE;
+    /// - `sample_weight`: nullable `[n]`;
+    /// - `loss_out`: `n` values for LOSS_REDUCTION_NONE, else 1;
+    /// - `grad_hidden` `[n, h]`, `grad_weight` `[v, h]`, `grad_bias` `[v]`: each
+    ///   nullable, the gradient of the reduced value, **written** (not accumulated).
+    ///
+    /// The `[n, v]` logits are never built: rows are taken in chunks whose logits
+    /// fit in 32 MiB (`⌊32 MiB / (v · sizeof)⌋` rows), each chunk's logits are
+    /// computed by a matrix product, turned in place into their scaled gradient, and
+    /// multiplied back into the three gradients. Extra memory: that chunk (a
+    /// workspace of `loss_linear_cross_entropy_workspace_size` bytes, allocated here
+    /// or given to `loss_linear_cross_entropy_with_workspace_*`) and the matrix
+    /// products' packing buffers (a few MiB per thread at work). Three products of
+    /// `2 n h v` flops when every gradient is asked for, one for the loss alone.
+    ///
+    /// The results do not depend on the number of libloss threads (chunks and sums
+    /// in a fixed order, products split by output rows); unlike the other functions
+    /// they may differ in the last bits between CPUs with different vector
+    /// instructions (the products use FMA and AVX-512 where present).
+    ///
+    /// Options read: `reduction`, `label_smoothing`, `ignore_index`, `z_loss`.
+    ///
+    /// Errors (nothing written): NULL `hidden`, `weight`, `labels` or `loss_out`
+    /// (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero or overflowing
+    /// (`LOSS_ERROR_SHAPE`); a bad option or overlapping buffers
+    /// (`LOSS_ERROR_INVALID_ARGUMENT`); a bad label
+    /// (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory for the chunk
+    /// (`LOSS_ERROR_ALLOCATION`).
+    pub unsafe extern "C" fn loss_linear_cross_entropy(
+        hidden: *const Float,
+        weight: *const Float,
+        bias: *const Float,
+        labels: *const i32,
+        n: usize,
+        h: usize,
+        v: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_hidden: *mut Float,
+        grad_weight: *mut Float,
+        grad_bias: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (every
+        // non-NULL pointer valid for the sizes documented above), which is the
+        // contract of `linear_call`.
+        unsafe {
+            linear_call(
+                "loss_linear_cross_entropy", hidden, weight, bias, labels, (n, h, v),
+                sample_weight, options, loss_out, (grad_hidden, grad_weight, grad_bias),
+                Workspace::Allocate,
+            )
+        }
+    }
+
+    /// `loss_linear_cross_entropy_f32` / `_f64` working in caller-provided memory:
+    /// `workspace` (not NULL, any alignment, overlapping no other argument) holds
+    /// `workspace_bytes` bytes, at least what
+    /// `loss_linear_cross_entropy_workspace_size(n, h, v, &bytes)` gives (too small
+    /// is `LOSS_ERROR_SHAPE`). libloss then allocates nothing itself; the matrix
+    /// products still take their packing buffers from the system allocator.
+    /// Everything else as `loss_linear_cross_entropy_f32` / `_f64`.
+    pub unsafe extern "C" fn loss_linear_cross_entropy_with_workspace(
+        hidden: *const Float,
+        weight: *const Float,
+        bias: *const Float,
+        labels: *const i32,
+        n: usize,
+        h: usize,
+        v: usize,
+        sample_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_hidden: *mut Float,
+        grad_weight: *mut Float,
+        grad_bias: *mut Float,
+        workspace: *mut c_void,
+        workspace_bytes: usize,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (as
+        // `loss_linear_cross_entropy_f32`'s, and `workspace` valid for
+        // `workspace_bytes` writable bytes), which is the contract of `linear_call`.
+        unsafe {
+            linear_call(
+                "loss_linear_cross_entropy_with_workspace", hidden, weight, bias, labels,
+                (n, h, v), sample_weight, options, loss_out,
+                (grad_hidden, grad_weight, grad_bias),
+                Workspace::Caller(workspace, workspace_bytes),
+            )
+        }
+    }
+}

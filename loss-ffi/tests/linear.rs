@@ -1,0 +1,343 @@
+//! `loss_linear_cross_entropy_*` through the C ABI: its three gradients equal central
+//! finite differences of its value (f64, every reduction, smoothing, z-loss, ignored
+//! labels, sample weights); the workspace variant gives the same bits; results do not
+//! depend on the thread count; chunked calls (more rows than one chunk holds) equal the
+//! definition computed with the logits built.
+
+use loss::*;
+
+type LinearFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> loss_status;
+
+/// One problem: sizes and inputs.
+struct Problem<T> {
+    n: usize,
+    h: usize,
+    v: usize,
+    hidden: Vec<T>,
+    weight: Vec<T>,
+    bias: Vec<T>,
+    labels: Vec<i32>,
+    sw: Vec<T>,
+}
+
+fn problem(n: usize, h: usize, v: usize, seed: u64) -> Problem<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    let hidden = (0..n * h).map(|_| next()).collect();
+    let weight = (0..v * h).map(|_| next() * 0.5).collect();
+    let bias = (0..v).map(|_| next() * 0.1).collect();
+    let labels = (0..n).map(|i| ((i * 7 + 3) % v) as i32).collect();
+    let sw = (0..n).map(|_| 1.0 + next() * 0.5).collect();
+    Problem {
+        n,
+        h,
+        v,
+        hidden,
+        weight,
+        bias,
+        labels,
+        sw,
+    }
+}
+
+/// Outputs of one call: status, loss values, the three gradients.
+type Outs<T> = (loss_status, Vec<T>, Vec<T>, Vec<T>, Vec<T>);
+
+fn call<T: Copy + Default>(
+    f: LinearFn<T>,
+    p: &Problem<T>,
+    with_bias: bool,
+    with_sw: bool,
+    o: &loss_options,
+) -> Outs<T> {
+    let n_out = if o.reduction == loss_reduction::LOSS_REDUCTION_NONE {
+        p.n
+    } else {
+        1
+    };
+    let mut loss = vec![T::default(); n_out];
+    let (mut gh, mut gw, mut gb) = (
+        vec![T::default(); p.n * p.h],
+        vec![T::default(); p.v * p.h],
+        vec![T::default(); p.v],
+    );
+    // SAFETY: every buffer holds the values its sizes give: hidden n*h, weight v*h,
+    // bias v, labels n, sample weights n, loss n_out, the gradients as their inputs.
+    let st = unsafe {
+        f(
+            p.hidden.as_ptr(),
+            p.weight.as_ptr(),
+            if with_bias {
+                p.bias.as_ptr()
+            } else {
+                std::ptr::null()
+            },
+            p.labels.as_ptr(),
+            p.n,
+            p.h,
+            p.v,
+            if with_sw {
+                p.sw.as_ptr()
+            } else {
+                std::ptr::null()
+            },
+            o,
+            loss.as_mut_ptr(),
+            gh.as_mut_ptr(),
+            gw.as_mut_ptr(),
+            if with_bias {
+                gb.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            },
+        )
+    };
+    (st, loss, gh, gw, gb)
+}
+
+const REDUCTIONS: [loss_reduction; 4] = [
+    loss_reduction::LOSS_REDUCTION_NONE,
+    loss_reduction::LOSS_REDUCTION_SUM,
+    loss_reduction::LOSS_REDUCTION_MEAN,
+    loss_reduction::LOSS_REDUCTION_SUM_OVER_BATCH_SIZE,
+];
+
+#[test]
+fn gradients_are_the_finite_differences_of_the_value() {
+    let mut p = problem(5, 4, 6, 1);
+    p.labels[2] = -100;
+    let mut checked = 0;
+    for reduction in REDUCTIONS {
+        for (ls, z, ignore, with_bias, with_sw) in [
+            (0.0, 0.0, LOSS_NO_IGNORE, true, false),
+            (0.1, 0.01, -100, true, true),
+            (0.3, 0.0, -100, false, true),
+            (0.0, 0.2, -100, true, false),
+        ] {
+            let mut o = loss_options_default();
+            o.reduction = reduction;
+            o.label_smoothing = ls;
+            o.z_loss = z;
+            o.ignore_index = ignore;
+            if ignore == LOSS_NO_IGNORE && p.labels[2] < 0 {
+                p.labels[2] = 1;
+            } else if ignore != LOSS_NO_IGNORE {
+                p.labels[2] = -100;
+            }
+            let (st, _, gh, gw, gb) =
+                call(loss_linear_cross_entropy_f64, &p, with_bias, with_sw, &o);
+            assert_eq!(st, loss_status::LOSS_OK);
+            let total = |q: &Problem<f64>| {
+                let (st, l, ..) = call(loss_linear_cross_entropy_f64, q, with_bias, with_sw, &o);
+                assert_eq!(st, loss_status::LOSS_OK);
+                l.iter().sum::<f64>()
+            };
+            let what = format!("{reduction:?} ls={ls} z={z} ignore={ignore}");
+            let mut check =
+                |get: &dyn Fn(&mut Problem<f64>) -> &mut Vec<f64>, g: &[f64], name: &str| {
+                    for (k, &gk) in g.iter().enumerate() {
+                        let h = 1e-6;
+                        let x0 = get(&mut p)[k];
+                        get(&mut p)[k] = x0 + h;
+                        let up = total(&p);
+                        get(&mut p)[k] = x0 - h;
+                        let down = total(&p);
+                        get(&mut p)[k] = x0;
+                        let fd = (up - down) / (2.0 * h);
+                        assert!(
+                            (fd - gk).abs() <= 1e-7 * fd.abs().max(1.0),
+                            "{what}: d/d{name}[{k}] = {gk}, finite difference {fd}"
+                        );
+                        checked += 1;
+                    }
+                };
+            check(&|q| &mut q.hidden, &gh, "hidden");
+            check(&|q| &mut q.weight, &gw, "weight");
+            if with_bias {
+                check(&|q| &mut q.bias, &gb, "bias");
+            }
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
+
+fn to_f32(p: &Problem<f64>) -> Problem<f32> {
+    let c = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
+    Problem {
+        n: p.n,
+        h: p.h,
+        v: p.v,
+        hidden: c(&p.hidden),
+        weight: c(&p.weight),
+        bias: c(&p.bias),
+        labels: p.labels.clone(),
+        sw: c(&p.sw),
+    }
+}
+
+fn bits(o: &Outs<f32>) -> Vec<u32> {
+    [&o.1, &o.2, &o.3, &o.4]
+        .iter()
+        .flat_map(|v| v.iter().map(|x| x.to_bits()))
+        .collect()
+}
+
+#[test]
+fn many_chunks_threads_and_the_workspace_give_the_same_bits() {
+    // v = 40000 floats a row: 209 rows a chunk, so 450 rows are three chunks.
+    let p = to_f32(&problem(450, 24, 40_000, 7));
+    let mut o = loss_options_default();
+    o.reduction = loss_reduction::LOSS_REDUCTION_MEAN;
+    o.label_smoothing = 0.1;
+    o.z_loss = 1e-4;
+    let mut seen = Vec::new();
+    for threads in [1, 2, 3] {
+        loss_set_num_threads(threads);
+        let out = call(loss_linear_cross_entropy_f32, &p, true, true, &o);
+        assert_eq!(out.0, loss_status::LOSS_OK);
+        seen.push(bits(&out));
+    }
+    loss_set_num_threads(0);
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "thread counts differ"
+    );
+
+    // The workspace variant, with a pointer off by one byte.
+    let mut bytes = 0usize;
+    // SAFETY: `bytes` is a local usize.
+    let st = unsafe { loss_linear_cross_entropy_workspace_size(p.n, p.h, p.v, &mut bytes) };
+    assert_eq!(st, loss_status::LOSS_OK);
+    let mut ws = vec![0u8; bytes + 1];
+    let mut loss = vec![0f32; 1];
+    let (mut gh, mut gw, mut gb) = (
+        vec![0f32; p.n * p.h],
+        vec![0f32; p.v * p.h],
+        vec![0f32; p.v],
+    );
+    // SAFETY: the buffers have the sizes the call gives; `ws[1..]` holds `bytes` bytes.
+    let st = unsafe {
+        loss_linear_cross_entropy_with_workspace_f32(
+            p.hidden.as_ptr(),
+            p.weight.as_ptr(),
+            p.bias.as_ptr(),
+            p.labels.as_ptr(),
+            p.n,
+            p.h,
+            p.v,
+            p.sw.as_ptr(),
+            &o,
+            loss.as_mut_ptr(),
+            gh.as_mut_ptr(),
+            gw.as_mut_ptr(),
+            gb.as_mut_ptr(),
+            ws.as_mut_ptr().add(1).cast(),
+            bytes,
+        )
+    };
+    assert_eq!(st, loss_status::LOSS_OK);
+    assert_eq!(bits(&(st, loss, gh, gw, gb)), seen[0]);
+
+    // The f32 result against the f64 function on the same inputs.
+    let wide = Problem {
+        n: p.n,
+        h: p.h,
+        v: p.v,
+        hidden: p.hidden.iter().map(|&x| f64::from(x)).collect(),
+        weight: p.weight.iter().map(|&x| f64::from(x)).collect(),
+        bias: p.bias.iter().map(|&x| f64::from(x)).collect(),
+        labels: p.labels.clone(),
+        sw: p.sw.iter().map(|&x| f64::from(x)).collect(),
+    };
+    let d = call(loss_linear_cross_entropy_f64, &wide, true, true, &o);
+    let s = call(loss_linear_cross_entropy_f32, &p, true, true, &o);
+    let rel = (f64::from(s.1[0]) - d.1[0]).abs() / d.1[0].abs();
+    assert!(rel < 1e-5, "loss f32 {} f64 {}", s.1[0], d.1[0]);
+    for (name, a, b) in [
+        ("hidden", &s.2, &d.2),
+        ("weight", &s.3, &d.3),
+        ("bias", &s.4, &d.4),
+    ] {
+        let scale = b.iter().fold(0f64, |m, x| m.max(x.abs()));
+        for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+            assert!(
+                (f64::from(*x) - y).abs() <= 1e-4 * scale,
+                "grad_{name}[{k}] f32 {x} f64 {y}"
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_write_nothing() {
+    let p = to_f32(&problem(3, 2, 4, 3));
+    let o = loss_options_default();
+    let sentinel = -7.5f32;
+    let run = |labels: &[i32], n: usize, o: &loss_options, hidden: *const f32| {
+        let mut loss = vec![sentinel; 8];
+        let (mut gh, mut gw) = (vec![sentinel; 64], vec![sentinel; 64]);
+        // SAFETY: every buffer is at least as long as the sizes of the call.
+        let st = unsafe {
+            loss_linear_cross_entropy_f32(
+                hidden,
+                p.weight.as_ptr(),
+                std::ptr::null(),
+                labels.as_ptr(),
+                n,
+                p.h,
+                p.v,
+                std::ptr::null(),
+                o,
+                loss.as_mut_ptr(),
+                gh.as_mut_ptr(),
+                gw.as_mut_ptr(),
+                std::ptr::null_mut(),
+            )
+        };
+        let untouched = loss.iter().chain(&gh).chain(&gw).all(|&x| x == sentinel);
+        (st, untouched)
+    };
+    assert_eq!(
+        run(&[0, 1, 4], 3, &o, p.hidden.as_ptr()),
+        (loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE, true)
+    );
+    assert_eq!(
+        run(&[0, 1, 2], 0, &o, p.hidden.as_ptr()),
+        (loss_status::LOSS_ERROR_SHAPE, true)
+    );
+    assert_eq!(
+        run(&[0, 1, 2], 3, &o, std::ptr::null()),
+        (loss_status::LOSS_ERROR_NULL_POINTER, true)
+    );
+    let mut bad = loss_options_default();
+    bad.z_loss = -1.0;
+    assert_eq!(
+        run(&[0, 1, 2], 3, &bad, p.hidden.as_ptr()),
+        (loss_status::LOSS_ERROR_INVALID_ARGUMENT, true)
+    );
+    assert_eq!(
+        run(&[0, 1, 2], usize::MAX / 2, &o, p.hidden.as_ptr()),
+        (loss_status::LOSS_ERROR_SHAPE, true)
+    );
+}
