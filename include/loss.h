@@ -3283,7 +3283,9 @@ enum loss_status loss_circle_f16(const int32_t *labels,
  * - `sample_weight`: nullable `[batch]`;
  * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
  * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
- *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`); may be `y_pred`
+ *   itself (in place: the gradient overwrites the logits, saving a buffer;
+ *   docs/API.md, "In place"), but may not overlap it partly.
  *
  * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
  * overflowing), options, overlapping or misaligned buffers, `lengths`, then
@@ -3333,7 +3335,9 @@ enum loss_status loss_sequence_crossentropy_f32(const int32_t *targets,
  * - `sample_weight`: nullable `[batch]`;
  * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
  * - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
- *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+ *   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`); may be `y_pred`
+ *   itself (in place: the gradient overwrites the logits, saving a buffer;
+ *   docs/API.md, "In place"), but may not overlap it partly.
  *
  * Checked in this order, nothing written on error: NULL pointers, sizes (0 or
  * overflowing), options, overlapping or misaligned buffers, `lengths`, then
@@ -3412,7 +3416,9 @@ enum loss_status loss_sequence_crossentropy_f16(const int32_t *targets,
  * - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
  * - `class_weight`: nullable `[classes]`;
  * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
- * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+ * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value;
+ *   may be `y_pred` itself (in place: the gradient overwrites the predictions,
+ *   saving a buffer; docs/API.md, "In place"), but may not overlap it partly.
  */
 enum loss_status loss_sparse_categorical_crossentropy_f32(const int32_t *labels,
                                                           const float *y_pred,
@@ -3474,7 +3480,9 @@ enum loss_status loss_categorical_generalized_cross_entropy_f32(const int32_t *l
  * - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
  * - `class_weight`: nullable `[classes]`;
  * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
- * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+ * - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value;
+ *   may be `y_pred` itself (in place: the gradient overwrites the predictions,
+ *   saving a buffer; docs/API.md, "In place"), but may not overlap it partly.
  */
 enum loss_status loss_sparse_categorical_crossentropy_f64(const int32_t *labels,
                                                           const double *y_pred,

@@ -439,14 +439,28 @@ TEST(dense_error_paths_write_nothing) {
   return true;
 }
 
+/* Outputs may not alias inputs: a partial overlap never, grad_out == y_pred only for
+   categorical cross-entropy (in place, docs/API.md "In place"). */
 TEST(dense_outputs_may_not_alias_inputs) {
   for (size_t k = 0; k < N_DENSE; k++) {
-    double t[6], p[6], l = -5;
+    double t[6], p[7], l = -5;
     memcpy(t, T6, sizeof t);
-    memcpy(p, P6, sizeof p);
-    CHECK_STATUS(DENSE[k].f64(t, p, 2, 3, NULL, NULL, &l, p), LOSS_ERROR_INVALID_ARGUMENT);
-    CHECK(l == -5 && memcmp(p, P6, sizeof p) == 0);
+    memcpy(p, P6, sizeof P6);
+    p[6] = 0.5;
+    CHECK_STATUS(DENSE[k].f64(t, p, 2, 3, NULL, NULL, &l, p + 1), LOSS_ERROR_INVALID_ARGUMENT);
+    CHECK(l == -5 && memcmp(p, P6, sizeof P6) == 0);
     CHECK_MESSAGE_HAS("grad_out overlaps y_pred");
+    if (strcmp(DENSE[k].name, "categorical_crossentropy") == 0) {
+      double g[6], l2 = -5;
+      CHECK_OK(DENSE[k].f64(t, P6, 2, 3, NULL, NULL, &l2, g));
+      CHECK_OK(DENSE[k].f64(t, p, 2, 3, NULL, NULL, &l, p));
+      CHECK(l == l2 && memcmp(p, g, sizeof g) == 0);
+    } else {
+      CHECK_STATUS(DENSE[k].f64(t, p, 2, 3, NULL, NULL, &l, p), LOSS_ERROR_INVALID_ARGUMENT);
+      CHECK(l == -5 && memcmp(p, P6, sizeof P6) == 0);
+      CHECK_MESSAGE_HAS("grad_out overlaps y_pred");
+      CHECK_MESSAGE_HAS("no in-place form");
+    }
   }
   return true;
 }
@@ -495,14 +509,16 @@ TEST(sparse_error_paths_write_nothing) {
   /* Options are checked before labels. */
   o.epsilon = -1;
   CHECK(sparse_error(big, LOGITS, 3, 2, NULL, &o, true, LOSS_ERROR_INVALID_ARGUMENT, "epsilon"));
-  /* Outputs may not alias inputs, the class weights included. */
-  double x[6], l = -5;
-  memcpy(x, LOGITS, sizeof x);
+  /* Outputs may not alias inputs, the class weights included; grad_out == y_pred is
+     the in-place form, a partial overlap an error. */
+  double x[7], l = -5;
+  memcpy(x, LOGITS, 6 * sizeof x[0]);
+  x[6] = 0;
   o = loss_options_default();
   o.ignore_index = -100;
-  CHECK_STATUS(loss_sparse_categorical_crossentropy_f64(LABELS, x, 3, 2, NULL, NULL, &o, &l, x),
+  CHECK_STATUS(loss_sparse_categorical_crossentropy_f64(LABELS, x, 3, 2, NULL, NULL, &o, &l, x + 1),
                LOSS_ERROR_INVALID_ARGUMENT);
-  CHECK(l == -5 && memcmp(x, LOGITS, sizeof x) == 0);
+  CHECK(l == -5 && memcmp(x, LOGITS, 6 * sizeof x[0]) == 0);
   CHECK_MESSAGE_HAS("grad_out overlaps y_pred");
   CHECK_STATUS(loss_sparse_categorical_crossentropy_f64(LABELS, x, 3, 2, NULL, cw, &o, &cw[1], NULL),
                LOSS_ERROR_INVALID_ARGUMENT);

@@ -138,13 +138,19 @@ TEST(gce_error_paths_write_nothing) {
                LOSS_ERROR_INVALID_ARGUMENT);
   CHECK(l32 == -5.0f && ctest_all_f32(g32, 9, -5.0f));
   CHECK_MESSAGE_HAS("q");
-  /* Outputs may not alias inputs. */
-  double x[9], l = -5;
-  memcpy(x, P, sizeof x);
-  CHECK_STATUS(loss_categorical_generalized_cross_entropy_f64(LAB, x, 3, 3, NULL, NULL, NULL, &l, x),
+  /* Outputs may not overlap inputs partly (grad_out == y_pred is the in-place form:
+     the same loss and gradient). */
+  double x[10], l = -5;
+  memcpy(x, P, 9 * sizeof x[0]);
+  x[9] = 0.5;
+  CHECK_STATUS(loss_categorical_generalized_cross_entropy_f64(LAB, x, 3, 3, NULL, NULL, NULL, &l, x + 1),
                LOSS_ERROR_INVALID_ARGUMENT);
-  CHECK(l == -5 && memcmp(x, P, sizeof x) == 0);
+  CHECK(l == -5 && memcmp(x, P, 9 * sizeof x[0]) == 0);
   CHECK_MESSAGE_HAS("grad_out overlaps y_pred");
+  double g[9], l2 = -5;
+  CHECK_OK(loss_categorical_generalized_cross_entropy_f64(LAB, P, 3, 3, NULL, NULL, NULL, &l2, g));
+  CHECK_OK(loss_categorical_generalized_cross_entropy_f64(LAB, x, 3, 3, NULL, NULL, NULL, &l, x));
+  CHECK(l == l2 && memcmp(x, g, sizeof g) == 0);
   return true;
 }
 

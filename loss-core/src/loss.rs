@@ -38,6 +38,22 @@ pub trait Loss<T: Real>: Sync {
         grad_out: Option<ArrayViewMut2<'_, T>>,
     ) -> Result<()>;
 
+    /// Computes the reduced loss with the gradient written over the predictions: `y`
+    /// holds `y_pred` on entry and the gradient of the reduced loss on return (the
+    /// llm.c pattern, which saves a `[batch, dim]` buffer). `None` when the loss has
+    /// no in-place form (the cross-entropies of logits and probabilities have one).
+    fn compute_in_place(
+        &self,
+        targets: Targets<'_, T>,
+        y: ArrayViewMut2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+    ) -> Option<Result<()>> {
+        let _ = (targets, y, sample_weight, reduction, loss_out);
+        None
+    }
+
     /// Whether the loss reads a property of the whole call's `y_true` rather than of
     /// each sample's row alone: whether every value is 0 or 1 (hinge's label
     /// mapping). A caller that computes one call in parts of its batch
@@ -223,7 +239,8 @@ pub(crate) fn contiguity(name: &str) -> crate::LossError {
 /// Implements [`Loss<T>`] for every `T: Real` for each listed type, by forwarding to
 /// a generic function `compute(&self, targets, y_pred, sample_weight, reduction,
 /// loss_out, grad_out)`: `impl_loss!(path::to::compute: TypeA, TypeB<T>);` (`T` names
-/// the float type). `impl_loss!(pointwise: Type<T>)` is the form of an elementwise
+/// the float type); `impl_loss!(compute, in_place: compute_in_place: Type<T>)` also
+/// forwards [`Loss::compute_in_place`]. `impl_loss!(pointwise: Type<T>)` is the form of an elementwise
 /// kernel: the fused pass of [`crate::pointwise`], in `f32`, `f64` and on half data
 /// ([`Loss::compute_half`]).
 ///
@@ -255,6 +272,34 @@ macro_rules! impl_loss {
                 T::pointwise_half(self, call)
             }
         }
+    };
+    ($compute:path, in_place: $in_place:path: $($ty:ty),+ $(,)?) => {
+        $(
+            impl<T: $crate::real::Real> $crate::loss::Loss<T> for $ty {
+                fn compute(
+                    &self,
+                    targets: $crate::loss::Targets<'_, T>,
+                    y_pred: ndarray::ArrayView2<'_, T>,
+                    sample_weight: Option<ndarray::ArrayView1<'_, T>>,
+                    reduction: $crate::reduction::Reduction,
+                    loss_out: ndarray::ArrayViewMut1<'_, T>,
+                    grad_out: Option<ndarray::ArrayViewMut2<'_, T>>,
+                ) -> $crate::error::Result<()> {
+                    $compute(self, targets, y_pred, sample_weight, reduction, loss_out, grad_out)
+                }
+
+                fn compute_in_place(
+                    &self,
+                    targets: $crate::loss::Targets<'_, T>,
+                    y: ndarray::ArrayViewMut2<'_, T>,
+                    sample_weight: Option<ndarray::ArrayView1<'_, T>>,
+                    reduction: $crate::reduction::Reduction,
+                    loss_out: ndarray::ArrayViewMut1<'_, T>,
+                ) -> Option<$crate::error::Result<()>> {
+                    Some($in_place(self, targets, y, sample_weight, reduction, loss_out))
+                }
+            }
+        )+
     };
     ($compute:path: $($ty:ty),+ $(,)?) => {
         $(

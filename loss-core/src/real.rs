@@ -26,6 +26,7 @@ pub trait Real:
     + Default
     + Debug
     + Display
+    + crate::half::parts::Pooled
     + crate::kernels::math::VecMath
     + crate::kernels::lanes::Lane
     + 'static

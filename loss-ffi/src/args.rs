@@ -181,3 +181,22 @@ pub(crate) unsafe fn carve<'a, T>(p: *mut std::ffi::c_void, bytes: usize) -> &'a
     // `T`, and `len` values of `T` fill at most the `bytes - pad` bytes after it.
     unsafe { std::slice::from_raw_parts_mut(p.add(pad).cast::<T>(), len) }
 }
+
+/// Whether `grad_out` is `y_pred` itself: the in-place form of the cross-entropies
+/// (the gradient overwrites the predictions). Only the same address counts; a
+/// partial overlap stays an error.
+pub fn in_place<T>(y_pred: *const T, grad_out: *mut T) -> bool {
+    !grad_out.is_null() && std::ptr::eq(grad_out.cast_const(), y_pred)
+}
+
+/// The error of an in-place call (`grad_out == y_pred`) to a function without an
+/// in-place form.
+pub fn no_in_place(function: &str) -> crate::status::Error {
+    crate::status::Error::new(
+        crate::status::loss_status::LOSS_ERROR_INVALID_ARGUMENT,
+        format!(
+            "grad_out overlaps y_pred: outputs may not alias inputs ({function} has no \
+             in-place form; the cross-entropies of labels and logits have one)"
+        ),
+    )
+}

@@ -3,8 +3,8 @@
 //! The functions themselves are declared by the registry (`registry.rs`).
 
 use crate::args::{
-    elements, input, non_null, optional_input, optional_output, optional_span, output,
-    outputs_disjoint, span,
+    elements, in_place, input, no_in_place, non_null, optional_input, optional_output,
+    optional_span, output, outputs_disjoint, span,
 };
 use crate::options::{loss_options, read_options, Options};
 use crate::status::{boundary, loss_status};
@@ -38,12 +38,42 @@ pub(crate) unsafe fn dense_call<T: Real, L: Loss<T>>(
         // `read_options` requires.
         let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(batch);
+        let in_place = in_place(y_pred, grad_out);
         let inputs = [
             ("y_true", span(y_true, n)),
-            ("y_pred", span(y_pred, n)),
             ("sample_weight", optional_span(sample_weight, batch)),
+            ("y_pred", span(y_pred, n)),
         ];
-        outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
+        // In place, `y_pred` is the gradient output: it is checked as that.
+        let inputs = if in_place { &inputs[..2] } else { &inputs[..] };
+        outputs_disjoint(loss_out, n_out, grad_out, n, inputs)?;
+        let loss = make(&opts)?;
+        let shape = (batch, dim);
+        if in_place {
+            // SAFETY: `y_true`, `loss_out` and `grad_out` (= `y_pred`) are non-NULL
+            // (checked above); by the exported function's contract they point to the
+            // elements their sizes give (`y_true` and `grad_out` `n`, `sample_weight`
+            // `batch`, `loss_out` `n_out`), and `outputs_disjoint` checked that the
+            // outputs overlap each other and every other input nowhere.
+            let (y_true, sample_weight, loss_out, y) = unsafe {
+                (
+                    input(y_true, n, "y_true")?,
+                    optional_input(sample_weight, batch, "sample_weight")?,
+                    output(loss_out, n_out, "loss_out")?,
+                    output(grad_out, n, "grad_out")?,
+                )
+            };
+            return loss
+                .compute_in_place(
+                    Targets::Dense(ArrayView2::from_shape(shape, y_true).expect("sized above")),
+                    ArrayViewMut2::from_shape(shape, y).expect("sized above"),
+                    sample_weight.map(ArrayView1::from),
+                    opts.reduction,
+                    ArrayViewMut1::from(loss_out),
+                )
+                .ok_or_else(|| no_in_place(function))?
+                .map_err(Into::into);
+        }
         // SAFETY: `y_true`, `y_pred` and `loss_out` are non-NULL (checked above); by
         // the exported function's contract each non-NULL pointer points to the
         // elements its sizes give, which are the lengths passed here (`y_true`,
@@ -60,8 +90,6 @@ pub(crate) unsafe fn dense_call<T: Real, L: Loss<T>>(
                 optional_output(grad_out, n, "grad_out")?,
             )
         };
-        let loss = make(&opts)?;
-        let shape = (batch, dim);
         loss.compute(
             Targets::Dense(ArrayView2::from_shape(shape, y_true).expect("sized above")),
             ArrayView2::from_shape(shape, y_pred).expect("sized above"),

@@ -1,7 +1,7 @@
 //! Sequence (autoregressive) cross-entropy: integer targets per step, lengths.
 
 use crate::args::{
-    elements, input, non_null, optional_input, optional_output, optional_span, output,
+    elements, in_place, input, non_null, optional_input, optional_output, optional_span, output,
     outputs_disjoint, span,
 };
 use crate::half::HalfType;
@@ -11,29 +11,48 @@ use loss_core::rows::SequenceCrossentropy;
 use loss_core::Real;
 use ndarray::{ArrayView1, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut3};
 
+/// The predictions and the gradient of a call.
+enum Data<'a, E> {
+    /// `y_pred`, and `grad_out` when asked for.
+    Apart(&'a [E], Option<&'a mut [E]>),
+    /// `grad_out == y_pred`: the predictions, overwritten by the gradient.
+    InPlace(&'a mut [E]),
+}
+
 /// A checked call's buffers.
 struct Call<'a, T, E> {
     loss: SequenceCrossentropy<'a, T>,
     targets: &'a [i32],
-    y_pred: &'a [E],
+    data: Data<'a, E>,
     shape: (usize, usize, usize),
     sample_weight: Option<&'a [T]>,
     reduction: loss_core::Reduction,
     loss_out: &'a mut [T],
-    grad_out: Option<&'a mut [E]>,
 }
 
 /// The `_f32` / `_f64` computation of a checked call.
 fn compute_float<T: Real>(c: Call<'_, T, T>) -> loss_core::error::Result<()> {
     let shape = c.shape;
+    let (y_pred, grad_out) = match c.data {
+        Data::InPlace(y) => {
+            return c.loss.compute_sequences_in_place(
+                c.targets,
+                y,
+                shape,
+                c.sample_weight,
+                c.reduction,
+                c.loss_out,
+            )
+        }
+        Data::Apart(y_pred, grad_out) => (y_pred, grad_out),
+    };
     c.loss.compute_sequences(
         ArrayView2::from_shape((shape.0, shape.1), c.targets).expect("sized above"),
-        ArrayView3::from_shape(shape, c.y_pred).expect("sized above"),
+        ArrayView3::from_shape(shape, y_pred).expect("sized above"),
         c.sample_weight.map(ArrayView1::from),
         c.reduction,
         ArrayViewMut1::from(c.loss_out),
-        c.grad_out
-            .map(|g| ArrayViewMut3::from_shape(shape, g).expect("sized above")),
+        grad_out.map(|g| ArrayViewMut3::from_shape(shape, g).expect("sized above")),
     )
 }
 
@@ -68,28 +87,38 @@ unsafe fn sequence_call<T: Real, E: Copy>(
         // `read_options` requires.
         let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(batch);
+        let in_place = in_place(y_pred, grad_out);
         let inputs = [
             ("targets", span(targets, steps)),
-            ("y_pred", span(y_pred, n)),
             ("lengths", optional_span(lengths, batch)),
             ("sample_weight", optional_span(sample_weight, batch)),
+            ("y_pred", span(y_pred, n)),
         ];
-        outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
+        // In place, `y_pred` is the gradient output: it is checked as that.
+        let inputs = if in_place { &inputs[..3] } else { &inputs[..] };
+        outputs_disjoint(loss_out, n_out, grad_out, n, inputs)?;
         // SAFETY: `targets`, `y_pred` and `loss_out` are non-NULL (checked above); by
         // the exported function's contract each non-NULL pointer points to the
         // elements its sizes give, which are the lengths passed here (`targets`
         // `batch * time`, `y_pred` and `grad_out` `batch * time * vocab` = `n`,
         // `lengths` and `sample_weight` `batch`, `loss_out` `n_out` for the
         // reduction), and `outputs_disjoint` checked that the outputs overlap no
-        // input and each other, so the mutable slices alias nothing.
-        let (targets, y_pred, lengths, sample_weight, loss_out, grad_out) = unsafe {
+        // other input and each other; in place, `y_pred` is only viewed through the
+        // mutable `grad_out`, so no two slices alias.
+        let (targets, lengths, sample_weight, loss_out, data) = unsafe {
             (
                 input(targets, steps, "targets")?,
-                input(y_pred, n, "y_pred")?,
                 optional_input(lengths, batch, "lengths")?,
                 optional_input(sample_weight, batch, "sample_weight")?,
                 output(loss_out, n_out, "loss_out")?,
-                optional_output(grad_out, n, "grad_out")?,
+                if in_place {
+                    Data::InPlace(output(grad_out, n, "grad_out")?)
+                } else {
+                    Data::Apart(
+                        input(y_pred, n, "y_pred")?,
+                        optional_output(grad_out, n, "grad_out")?,
+                    )
+                },
             )
         };
         let loss = SequenceCrossentropy::new(
@@ -105,12 +134,11 @@ unsafe fn sequence_call<T: Real, E: Copy>(
         compute(Call {
             loss,
             targets,
-            y_pred,
+            data,
             shape: (batch, time, vocab),
             sample_weight,
             reduction: opts.reduction,
             loss_out,
-            grad_out,
         })?;
         Ok(())
     })
@@ -149,7 +177,9 @@ twins! {
     /// - `sample_weight`: nullable `[batch]`;
     /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
     /// - `grad_out`: nullable `[batch, time, vocab]`, the gradient of the reduced value
-    ///   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`).
+    ///   (with NONE: row (b, t) holds `w_b * d l_bt / d y_pred[b, t]`); may be `y_pred`
+    ///   itself (in place: the gradient overwrites the logits, saving a buffer;
+    ///   docs/API.md, "In place"), but may not overlap it partly.
     ///
     /// Checked in this order, nothing written on error: NULL pointers, sizes (0 or
     /// overflowing), options, overlapping or misaligned buffers, `lengths`, then
@@ -204,11 +234,16 @@ halves! {
             sequence_call::<f32, <Half as HalfType>::Core>(
                 <Half as HalfType>::NAME, targets, y_pred.cast(), lengths, batch, time,
                 vocab, sample_weight, options, loss_out, grad_out.cast(),
-                |c| {
-                    c.loss.compute_sequences_half(
-                        c.targets, c.y_pred, c.shape, c.sample_weight, c.reduction,
-                        c.loss_out, c.grad_out,
-                    )
+                |c| match c.data {
+                    Data::Apart(y_pred, grad_out) => c.loss.compute_sequences_half(
+                        c.targets, y_pred, c.shape, c.sample_weight, c.reduction,
+                        c.loss_out, grad_out,
+                    ),
+                    Data::InPlace(_) => Err(loss_core::LossError::InvalidArgument(
+                        "grad_out overlaps y_pred: outputs may not alias inputs (the half twins \
+                         have no in-place form)"
+                            .into(),
+                    )),
                 },
             )
         }

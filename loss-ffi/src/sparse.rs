@@ -5,8 +5,8 @@
 //! from the options by [`labels_built_in`], once.
 
 use crate::args::{
-    elements, input, non_null, optional_input, optional_output, optional_span, output,
-    outputs_disjoint, span,
+    elements, in_place, input, no_in_place, non_null, optional_input, optional_output,
+    optional_span, output, outputs_disjoint, span,
 };
 use crate::half::{half_label_call, loss_bf16, loss_f16};
 use crate::options::{loss_options, read_options, Options};
@@ -124,6 +124,22 @@ impl<T: Real> Loss<T> for Built<'_, T> {
             ),
         }
     }
+
+    fn compute_in_place(
+        &self,
+        targets: Targets<'_, T>,
+        y: ArrayViewMut2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: loss_core::Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+    ) -> Option<std::result::Result<(), loss_core::LossError>> {
+        match self {
+            Built::Sparse(l) => l.compute_in_place(targets, y, sample_weight, reduction, loss_out),
+            Built::Generalized(l) => {
+                l.compute_in_place(targets, y, sample_weight, reduction, loss_out)
+            }
+        }
+    }
 }
 
 /// The label loss of `kind` built from `o` with the class weights `class_weight`, as
@@ -184,13 +200,45 @@ unsafe fn sparse_call<T: Real>(
         // `read_options` requires.
         let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(batch);
+        let in_place = in_place(y_pred, grad_out);
         let inputs = [
             ("labels", span(labels, batch)),
-            ("y_pred", span(y_pred, n)),
             ("sample_weight", optional_span(sample_weight, batch)),
             ("class_weight", optional_span(class_weight, classes)),
+            ("y_pred", span(y_pred, n)),
         ];
-        outputs_disjoint(loss_out, n_out, grad_out, n, &inputs)?;
+        // In place, `y_pred` is the gradient output: it is checked as that.
+        let inputs = if in_place { &inputs[..3] } else { &inputs[..] };
+        outputs_disjoint(loss_out, n_out, grad_out, n, inputs)?;
+        let shape = (batch, classes);
+        if in_place {
+            // SAFETY: `labels`, `loss_out` and `grad_out` (= `y_pred`) are non-NULL
+            // (checked above); by the exported function's contract each non-NULL
+            // pointer points to the elements its sizes give (`labels` and
+            // `sample_weight` `batch`, `grad_out` `n`, `class_weight` `classes`,
+            // `loss_out` `n_out`), and `outputs_disjoint` checked that the outputs
+            // overlap each other and every other input nowhere.
+            let (labels, sample_weight, class_weight, loss_out, y) = unsafe {
+                (
+                    input(labels, batch, "labels")?,
+                    optional_input(sample_weight, batch, "sample_weight")?,
+                    optional_input(class_weight, classes, "class_weight")?,
+                    output(loss_out, n_out, "loss_out")?,
+                    output(grad_out, n, "grad_out")?,
+                )
+            };
+            let loss = labels_built_in(kind, &opts, class_weight).expect("a label kind")?;
+            return loss
+                .compute_in_place(
+                    Targets::Labels(ArrayView1::from(labels)),
+                    ArrayViewMut2::from_shape(shape, y).expect("sized above"),
+                    sample_weight.map(ArrayView1::from),
+                    opts.reduction,
+                    ArrayViewMut1::from(loss_out),
+                )
+                .ok_or_else(|| no_in_place(name))?
+                .map_err(Into::into);
+        }
         // SAFETY: `labels`, `y_pred` and `loss_out` are non-NULL (checked above); by
         // the exported function's contract each non-NULL pointer points to the
         // elements its sizes give, which are the lengths passed here (`labels` and
@@ -209,7 +257,6 @@ unsafe fn sparse_call<T: Real>(
             )
         };
         let loss = labels_built_in(kind, &opts, class_weight).expect("a label kind")?;
-        let shape = (batch, classes);
         loss.compute(
             Targets::Labels(ArrayView1::from(labels)),
             ArrayView2::from_shape(shape, y_pred).expect("sized above"),
@@ -246,7 +293,9 @@ twins! {
     /// - `y_pred`: `[batch, classes]`; `sample_weight`: nullable `[batch]`;
     /// - `class_weight`: nullable `[classes]`;
     /// - `loss_out`: `batch` values for LOSS_REDUCTION_NONE (`w_i l_i`), else 1;
-    /// - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value.
+    /// - `grad_out`: nullable `[batch, classes]`, the gradient of the reduced value;
+    ///   may be `y_pred` itself (in place: the gradient overwrites the predictions,
+    ///   saving a buffer; docs/API.md, "In place"), but may not overlap it partly.
     pub unsafe extern "C" fn loss_sparse_categorical_crossentropy(
         labels: *const i32,
         y_pred: *const Float,

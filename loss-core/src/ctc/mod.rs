@@ -241,7 +241,7 @@ impl Ctc {
             .saturating_mul(alphabet);
         // The staging fails only when the buffer cannot be allocated: take it once
         // before anything is written.
-        with_scratch(staging, |_| Ok(()))?;
+        with_scratch::<f32, _>(staging, |_| Ok(()))?;
         in_workspace(need, workspace, |w| {
             let slots = Slots::new(call.grad_out, w, call.per_sample, call.kernel.label_lengths);
             let kernel = HalfCtcKernel {

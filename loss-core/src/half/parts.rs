@@ -324,25 +324,43 @@ impl<H: Half, L: Loss<f32>> Staged<'_, H, L> {
     }
 }
 
-/// Staging buffers not in use, kept for later calls: a process-wide free list rather
-/// than thread-locals, so that libloss keeps no per-thread state with a destructor
-/// (calls from thread and process teardown stay safe; `include/loss.h`).
-static FREE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+/// The element types of the staging pools: each has its process-wide free list of
+/// buffers not in use, kept for later calls; a free list rather than thread-locals,
+/// so that libloss keeps no per-thread state with a destructor (calls from thread and
+/// process teardown stay safe; `include/loss.h`).
+pub trait Pooled: Copy + Default + Send + 'static {
+    /// This type's free list.
+    fn free_list() -> &'static Mutex<Vec<Vec<Self>>>;
+}
 
-/// `f` on `len` floats of a staging buffer taken from the process-wide free list
+impl Pooled for f32 {
+    fn free_list() -> &'static Mutex<Vec<Vec<f32>>> {
+        static FREE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+        &FREE
+    }
+}
+
+impl Pooled for f64 {
+    fn free_list() -> &'static Mutex<Vec<Vec<f64>>> {
+        static FREE: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
+        &FREE
+    }
+}
+
+/// `f` on `len` values of a staging buffer taken from `T`'s process-wide free list
 /// (grown if needed) and returned to it afterwards: once the list holds buffers as
 /// large as a caller uses at once, that caller allocates nothing. The content on
 /// entry is unspecified.
 ///
 /// # Errors
 /// [`LossError::Allocation`] when the buffer cannot be grown; `f`'s own errors.
-pub fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> Result<R>) -> Result<R> {
-    let lock = || FREE.lock().unwrap_or_else(|p| p.into_inner());
+pub fn with_scratch<T: Pooled, R>(len: usize, f: impl FnOnce(&mut [T]) -> Result<R>) -> Result<R> {
+    let lock = || T::free_list().lock().unwrap_or_else(|p| p.into_inner());
     let mut v = lock().pop().unwrap_or_default();
     if v.len() < len {
         v.try_reserve_exact(len - v.len())
-            .map_err(|_| LossError::Allocation(format!("a staging buffer of {len} floats")))?;
-        v.resize(len, 0.0);
+            .map_err(|_| LossError::Allocation(format!("a staging buffer of {len} values")))?;
+        v.resize(len, T::default());
     }
     let r = f(&mut v[..len]);
     lock().push(v);

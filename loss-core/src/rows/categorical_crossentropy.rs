@@ -1,5 +1,6 @@
 //! Categorical cross-entropy.
 
+use super::in_place::compute_dense_in_place;
 use super::{compute_dense, Input, RowLoss, RowTarget, SoftmaxCrossEntropy};
 use crate::error::Result;
 use crate::loss::impl_loss;
@@ -37,4 +38,4 @@ impl<T: Real> RowLoss<T> for CategoricalCrossentropy<T> {
     }
 }
 
-impl_loss!(compute_dense: CategoricalCrossentropy<T>);
+impl_loss!(compute_dense, in_place: compute_dense_in_place: CategoricalCrossentropy<T>);

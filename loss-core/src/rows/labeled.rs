@@ -1,5 +1,6 @@
 //! Any row loss against integer labels: class weights and an ignored label.
 
+use super::in_place::reduce_in_place;
 use super::{RowKernel, RowLoss, RowTargets};
 use crate::error::{ensure_shape, Result};
 use crate::loss::{checked_reduce, contiguity, label_targets, Loss, Targets};
@@ -83,5 +84,37 @@ impl<T: Real, R: RowLoss<T>> Loss<T> for Labeled<'_, T, R> {
             };
             Ok((kernel, weights))
         })
+    }
+
+    fn compute_in_place(
+        &self,
+        targets: Targets<'_, T>,
+        y: ArrayViewMut2<'_, T>,
+        sample_weight: Option<ArrayView1<'_, T>>,
+        reduction: Reduction,
+        loss_out: ArrayViewMut1<'_, T>,
+    ) -> Option<Result<()>> {
+        let ignore = self.ignore_index;
+        let targets = &targets;
+        Some(reduce_in_place(&self.row, y, &sample_weight, reduction, loss_out, |c| {
+            let labels = label_targets(targets, c.batch)?;
+            let class_weight = match &self.class_weight {
+                None => None,
+                Some(cw) => {
+                    ensure_shape(cw.len() == c.dim, || {
+                        format!("class_weight has {} values for {} classes", cw.len(), c.dim)
+                    })?;
+                    Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
+                }
+            };
+            check_labels(labels, c.dim, ignore)?;
+            let weights = LabelWeights {
+                labels,
+                sample_weight: c.sample_weight,
+                class_weight,
+                ignore,
+            };
+            Ok((RowTargets::Labels { labels, ignore }, weights))
+        }))
     }
 }

@@ -189,6 +189,87 @@ impl<T: Real> SequenceCrossentropy<'_, T> {
     }
 }
 
+impl<T: Real> SequenceCrossentropy<'_, T> {
+    /// [`Self::compute_sequences`] in place: `y` (`[batch, time, vocab]`, flat)
+    /// holds the predictions on entry and the gradient of the reduced loss on return
+    /// (the llm.c pattern). Each token's row is copied into a pooled staging buffer
+    /// (`vocab` values per thread at work) and computed by the same row kernel with
+    /// the same scales and order as the out-of-place call: the same bits.
+    ///
+    /// # Errors
+    /// As [`Self::compute_sequences`], plus [`LossError::Allocation`] when the
+    /// staging buffer cannot be had; nothing has been written then.
+    pub fn compute_sequences_in_place(
+        &self,
+        targets: &[i32],
+        y: &mut [T],
+        (batch, time, vocab): (usize, usize, usize),
+        sample_weight: Option<&[T]>,
+        reduction: Reduction,
+        loss_out: &mut [T],
+    ) -> Result<()> {
+        check_sequence_shapes(
+            targets.len(),
+            y.len(),
+            (batch, time, vocab),
+            sample_weight.map(<[T]>::len),
+            reduction,
+            loss_out.len(),
+        )?;
+        let counted = self.counted(targets, batch, time, vocab)?;
+        let kernel = InPlaceSequenceKernel {
+            ce: &self.ce,
+            vocab,
+            counted,
+            failed: std::sync::Mutex::new(None),
+        };
+        let weights = SequenceWeights {
+            sample_weight,
+            counted,
+        };
+        with_scratch::<T, _>(vocab, |_| Ok(()))?;
+        reduce(&kernel, &weights, batch, reduction, loss_out, Some(y));
+        match kernel.failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The shape checks of the sequence calls that take flat buffers (half precision,
+/// in place): sizes non-zero and not overflowing, every buffer's length.
+fn check_sequence_shapes(
+    targets: usize,
+    y_pred: usize,
+    (batch, time, vocab): (usize, usize, usize),
+    sample_weight: Option<usize>,
+    reduction: Reduction,
+    loss_out: usize,
+) -> Result<()> {
+    ensure_shape(batch > 0 && time > 0 && vocab > 0, || {
+        format!("y_pred is [{batch}, {time}, {vocab}]: sizes must be non-zero")
+    })?;
+    let n = batch
+        .checked_mul(time)
+        .and_then(|s| s.checked_mul(vocab))
+        .ok_or_else(|| LossError::Shape(format!("[{batch}, {time}, {vocab}] overflows")))?;
+    ensure_shape(y_pred == n, || {
+        format!("y_pred has {y_pred} values for [{batch}, {time}, {vocab}]")
+    })?;
+    ensure_shape(targets == batch * time, || {
+        format!("targets has {targets} values for [{batch}, {time}]")
+    })?;
+    if let Some(w) = sample_weight {
+        ensure_shape(w == batch, || {
+            format!("sample_weight has {w} values for a batch of {batch}")
+        })?;
+    }
+    let want = reduction.output_len(batch);
+    ensure_shape(loss_out == want, || {
+        format!("loss_out has {loss_out} values, {reduction:?} needs {want}")
+    })
+}
+
 impl SequenceCrossentropy<'_, f32> {
     /// [`Self::compute_sequences`] on half-precision `y_pred` and `grad_out`
     /// (`[batch, time, vocab]`, flat), with `f32` weights and losses: each token's
@@ -211,30 +292,16 @@ impl SequenceCrossentropy<'_, f32> {
         loss_out: &mut [f32],
         grad_out: Option<&mut [H]>,
     ) -> Result<()> {
-        ensure_shape(batch > 0 && time > 0 && vocab > 0, || {
-            format!("y_pred is [{batch}, {time}, {vocab}]: sizes must be non-zero")
-        })?;
-        let n = batch
-            .checked_mul(time)
-            .and_then(|s| s.checked_mul(vocab))
-            .ok_or_else(|| LossError::Shape(format!("[{batch}, {time}, {vocab}] overflows")))?;
-        ensure_shape(y_pred.len() == n, || {
-            format!("y_pred has {} values for [{batch}, {time}, {vocab}]", y_pred.len())
-        })?;
-        ensure_shape(targets.len() == batch * time, || {
-            format!("targets has {} values for [{batch}, {time}]", targets.len())
-        })?;
-        if let Some(w) = sample_weight {
-            ensure_shape(w.len() == batch, || {
-                format!("sample_weight has {} values for a batch of {batch}", w.len())
-            })?;
-        }
-        let want = reduction.output_len(batch);
-        ensure_shape(loss_out.len() == want, || {
-            format!("loss_out has {} values, {reduction:?} needs {want}", loss_out.len())
-        })?;
+        check_sequence_shapes(
+            targets.len(),
+            y_pred.len(),
+            (batch, time, vocab),
+            sample_weight.map(<[f32]>::len),
+            reduction,
+            loss_out.len(),
+        )?;
         if let Some(g) = &grad_out {
-            ensure_shape(g.len() == n, || {
+            ensure_shape(g.len() == y_pred.len(), || {
                 format!("grad_out has {} values for [{batch}, {time}, {vocab}]", g.len())
             })?;
         }
@@ -252,7 +319,7 @@ impl SequenceCrossentropy<'_, f32> {
         };
         // Staging fails only when a buffer cannot be allocated; take one first so
         // that a failure leaves the outputs untouched.
-        with_scratch(2 * vocab, |_| Ok(()))?;
+        with_scratch::<f32, _>(2 * vocab, |_| Ok(()))?;
         reduce(&kernel, &weights, batch, reduction, loss_out, grad_out);
         match kernel.failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
@@ -406,6 +473,56 @@ impl<H: Half> SampleKernel<f32, [H]> for HalfSequenceKernel<'_, H> {
                 let mut f = self.failed.lock().unwrap_or_else(|p| p.into_inner());
                 f.get_or_insert(e);
                 0.0
+            })
+        };
+        let out = Strided::new(grad, vocab);
+        tree_sum(0..time, leaf_items(4 * vocab), parallel, out, &leaf)
+    }
+}
+
+/// [`SequenceKernel`] computed in place: each token's row is read from the gradient
+/// buffer itself (which holds the predictions on entry), copied into a staging
+/// buffer, and its gradient written back over it.
+struct InPlaceSequenceKernel<'a, T> {
+    ce: &'a SoftmaxCrossEntropy<T>,
+    vocab: usize,
+    counted: Counted<'a>,
+    /// The first staging failure (an allocation), reported after the call.
+    failed: std::sync::Mutex<Option<LossError>>,
+}
+
+impl<T: Real> SampleKernel<T> for InPlaceSequenceKernel<'_, T> {
+    fn grad_len(&self) -> usize {
+        self.counted.time * self.vocab
+    }
+
+    fn cost(&self) -> usize {
+        self.counted.time * 4 * self.vocab
+    }
+
+    /// As [`SequenceKernel::sample`]: the same rows, scales and tree.
+    fn sample(&self, b: usize, grad: Option<&mut [T]>, scale: T, parallel: bool) -> T {
+        let (time, len, vocab) = (self.counted.time, self.counted.len(b), self.vocab);
+        let targets = self.counted.targets;
+        let leaf = |steps: Range<usize>, mut g: Strided<'_, T>| {
+            let staged = with_scratch(vocab, |x: &mut [T]| {
+                let mut acc = T::zero();
+                for (k, t) in steps.enumerate() {
+                    let g = g.item(k).expect("an in-place call always writes the gradient");
+                    let label = targets[b * time + t];
+                    if t >= len || Some(label) == self.counted.ignore {
+                        g.fill(T::zero());
+                        continue;
+                    }
+                    x.copy_from_slice(g);
+                    acc += self.ce.row(x, RowTarget::Index(label as usize), Some(g), scale);
+                }
+                Ok(acc)
+            });
+            staged.unwrap_or_else(|e| {
+                let mut f = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+                f.get_or_insert(e);
+                T::zero()
             })
         };
         let out = Strided::new(grad, vocab);

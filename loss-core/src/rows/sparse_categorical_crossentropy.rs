@@ -83,4 +83,23 @@ fn compute<T: Real>(
     labeled.compute(targets, y_pred, sample_weight, reduction, loss_out, grad_out)
 }
 
-impl_loss!(compute: SparseCategoricalCrossentropy<'_, T>);
+/// [`compute`] with the gradient written over `y` ([`Labeled`]'s in-place form).
+fn compute_in_place<T: Real>(
+    loss: &SparseCategoricalCrossentropy<'_, T>,
+    targets: Targets<'_, T>,
+    y: ArrayViewMut2<'_, T>,
+    sample_weight: Option<ArrayView1<'_, T>>,
+    reduction: Reduction,
+    loss_out: ArrayViewMut1<'_, T>,
+) -> Result<()> {
+    let labeled = Labeled::new(loss.ce, loss.ignore_index);
+    let labeled = match loss.class_weight {
+        Some(cw) => labeled.with_class_weight(cw),
+        None => labeled,
+    };
+    labeled
+        .compute_in_place(targets, y, sample_weight, reduction, loss_out)
+        .expect("a labelled row loss computes in place")
+}
+
+impl_loss!(compute, in_place: compute_in_place: SparseCategoricalCrossentropy<'_, T>);
