@@ -39,18 +39,18 @@
  * Half precision: every function whose C functions have `_bf16` / `_f16` twins in
  * loss.h (the dense-target losses, both label losses, CTC, sequence cross-entropy,
  * the losses of several inputs, clipping and weighted sums: all but
- * `class_weights_to_sample_weights`) also takes `T` = `loss::bf16` or `loss::f16`,
- * 16-bit storage types convertible to `float`. Then the data (`y_true`, `y_pred`,
- * `activations`, `x1`, `x2`, `y`, `anchor`, `positive`, `negative`, `embeddings`,
- * every gradient, the buffers clipped) is of type `T`, while `sample_weight`,
- * `class_weight`, the loss, the clipping bounds and norms and a weighted sum's
- * total are `float`: `loss::real_t<T>` names that type (`T` itself for `float` and
- * `double`). `T` is then deduced from the data (for `clip_by_norm`,
+ * `class_weights_to_sample_weights` and `linear_cross_entropy`) also takes `T` =
+ * `loss::bf16` or `loss::f16`, 16-bit storage types convertible to `float`. Then the
+ * data (`y_true`, `y_pred`, `activations`, `x1`, `x2`, `y`, `anchor`, `positive`,
+ * `negative`, `embeddings`, every gradient, the buffers clipped) is of type `T`,
+ * while `sample_weight`, `class_weight`, the loss, the clipping bounds and norms and
+ * a weighted sum's total are `float`: `loss::real_t<T>` names that type (`T` itself
+ * for `float` and `double`). `T` is then deduced from the data (for `clip_by_norm`,
  * `clip_by_global_norm` and `weighted_sum` of vectors, from the vectors, not from
  * the norm or total). A custom term of a half weighted sum (`loss::term<loss::bf16>`)
  * computes on the widened `float` data, as loss.h's `loss_custom_fn_f32`.
- * `class_weights_to_sample_weights` has no half twin and rejects half types (a
- * compile error):
+ * `class_weights_to_sample_weights` and `linear_cross_entropy` (and its workspace
+ * variant) have no half twins and reject half types (a compile error):
  *
  *     std::vector<loss::bf16> t(tf.begin(), tf.end()), p(pf.begin(), pf.end());  // rounded
  *     loss::output<loss::bf16> o = loss::huber(t, p, batch);
@@ -298,6 +298,8 @@ class options {
   LOSS_HPP_OPTION(bool, swap)
   /** Circle: a sample is not its own positive (default true). */
   LOSS_HPP_OPTION(bool, remove_diagonal)
+  /** Linear cross-entropy: the z-loss coefficient, finite and >= 0 (default 0: none). */
+  LOSS_HPP_OPTION(double, z_loss)
 #undef LOSS_HPP_OPTION
 
  private:
@@ -817,7 +819,8 @@ LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
  * The losses of several inputs, CTC, sequence cross-entropy and clipping below take
  * `T` = `float`, `double`, `loss::bf16` or `loss::f16` (their `_f32`, `_f64`, `_bf16`
  * or `_f16` C function), with `R` = `real_t<T>` for the weights, losses, bounds and
- * norms (`float` for the half types).
+ * norms (`float` for the half types). `linear_cross_entropy` (with its workspace
+ * variant) and `class_weights_to_sample_weights` take `float` and `double` only.
  */
 
 /**
@@ -1014,6 +1017,54 @@ result ctc(output<T>& out, const std::vector<T>& activations, const std::vector<
         detail::c_data(activations.data()), labels.empty() ? &no_label : labels.data(), label_lengths.data(),
         input_lengths.data(), time, batch, n / (time * batch), &opts.raw(), loss_out, detail::c_data(grad_out));
   });
+}
+
+/**
+ * Cross-entropy of a linear layer's output without its logits (the fused LM head,
+ * `loss_linear_cross_entropy_*`; `T` is `float` or `double` only, there are no half
+ * twins): `hidden` `[n, h]`, `weight` `[v, h]`, nullable `bias` `[v]`, `labels` `[n]`
+ * (each in `[0, v)` or `ignore_index`), nullable `sample_weight` `[n]`; `loss_out`
+ * holds `n` values for `reduction::none`, else 1; nullable `grad_hidden` `[n, h]`,
+ * `grad_weight` `[v, h]` and `grad_bias` `[v]` are written (not accumulated).
+ * Options read: `reduction`, `label_smoothing`, `ignore_index`, `z_loss`.
+ */
+template <class T, detail::if_real<T> = 0>
+result linear_cross_entropy(const T* hidden, const detail::same_t<T>* weight, const detail::same_t<T>* bias,
+                            const std::int32_t* labels, std::size_t n, std::size_t h, std::size_t v,
+                            const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,
+                            detail::same_t<T>* grad_hidden, detail::same_t<T>* grad_weight,
+                            detail::same_t<T>* grad_bias) {
+  return detail::from_status(detail::pick<T>(loss_linear_cross_entropy_f32, loss_linear_cross_entropy_f64)(
+      hidden, weight, bias, labels, n, h, v, sample_weight, &opts.raw(), loss_out, grad_hidden, grad_weight,
+      grad_bias));
+}
+
+/**
+ * Linear cross-entropy in caller-provided memory
+ * (`loss_linear_cross_entropy_with_workspace_*`): `workspace` (any alignment) holds
+ * `workspace_bytes` bytes, at least `linear_cross_entropy_workspace_size(...)`; libloss
+ * then allocates nothing itself (the matrix products still take their packing
+ * buffers from the system allocator).
+ */
+template <class T, detail::if_real<T> = 0>
+result linear_cross_entropy_with_workspace(const T* hidden, const detail::same_t<T>* weight,
+                                           const detail::same_t<T>* bias, const std::int32_t* labels,
+                                           std::size_t n, std::size_t h, std::size_t v,
+                                           const real_t<T>* sample_weight, const options& opts,
+                                           real_t<T>* loss_out, detail::same_t<T>* grad_hidden,
+                                           detail::same_t<T>* grad_weight, detail::same_t<T>* grad_bias,
+                                           void* workspace, std::size_t workspace_bytes) {
+  return detail::from_status(
+      detail::pick<T>(loss_linear_cross_entropy_with_workspace_f32, loss_linear_cross_entropy_with_workspace_f64)(
+          hidden, weight, bias, labels, n, h, v, sample_weight, &opts.raw(), loss_out, grad_hidden, grad_weight,
+          grad_bias, workspace, workspace_bytes));
+}
+
+/** The workspace bytes of `linear_cross_entropy_with_workspace` for up to `n` samples
+ * (`loss_linear_cross_entropy_workspace_size`; either type), into `*bytes`. */
+inline result linear_cross_entropy_workspace_size(std::size_t n, std::size_t h, std::size_t v,
+                                                  std::size_t* bytes) {
+  return detail::from_status(loss_linear_cross_entropy_workspace_size(n, h, v, bytes));
 }
 
 /** Per-sample weights from class weights (`loss_class_weights_to_sample_weights_*`). */
@@ -1225,6 +1276,9 @@ LOSS_HPP_THROWING(sequence_crossentropy, output<T>)
 LOSS_HPP_THROWING(ctc, output<T>)
 LOSS_HPP_THROWING(ctc_with_workspace, output<T>)
 LOSS_HPP_THROWING(ctc_workspace_size, output<T>)
+LOSS_HPP_THROWING(linear_cross_entropy, output<T>)
+LOSS_HPP_THROWING(linear_cross_entropy_with_workspace, output<T>)
+LOSS_HPP_THROWING(linear_cross_entropy_workspace_size, output<T>)
 LOSS_HPP_THROWING(class_weights_to_sample_weights, std::vector<T>)
 LOSS_HPP_THROWING(clip_by_value, T)
 LOSS_HPP_THROWING(clip_by_norm, real_t<T>)
@@ -1237,6 +1291,13 @@ inline std::size_t ctc_workspace_size(std::size_t time, std::size_t batch, std::
                                       std::size_t max_label_length) {
   std::size_t bytes = 0;
   loss::ctc_workspace_size(time, batch, alphabet, max_label_length, &bytes);
+  return bytes;
+}
+
+/** The workspace bytes of `linear_cross_entropy_with_workspace`, returned. */
+inline std::size_t linear_cross_entropy_workspace_size(std::size_t n, std::size_t h, std::size_t v) {
+  std::size_t bytes = 0;
+  loss::linear_cross_entropy_workspace_size(n, h, v, &bytes);
   return bytes;
 }
 

@@ -139,6 +139,10 @@ void test_options() {
         s.blank() == 2 && s.zero_infinity() && s.batch_first());
   s.reduction(LOSS_REDUCTION_MEAN);
   CHECK(s.reduction() == loss::reduction::mean && s.raw().reduction == LOSS_REDUCTION_MEAN);
+  // The linear cross-entropy's z-loss (0.3.0 layout).
+  CHECK(o.z_loss() == d.z_loss && o.z_loss() == 0.0);
+  s.z_loss(1e-4);
+  CHECK(s.z_loss() == 1e-4 && s.raw().z_loss == 1e-4);
   loss_options custom = loss_options_default();
   custom.margin = 7;
   const loss::options from_c = custom;  // implicit: C options go anywhere loss::options do
@@ -529,6 +533,32 @@ static_assert(!compiles<ctc_ptr_call, loss::bf16, loss::bf16> && !compiles<ctc_p
 static_assert(compiles<class_weights_call, float> && compiles<class_weights_call, double> &&
                   !compiles<class_weights_call, loss::bf16> && !compiles<class_weights_call, loss::f16>,
               "class_weights_to_sample_weights rejects the half types");
+// Nor has linear_cross_entropy (nor its workspace variant); one type throughout.
+template <class T, class R = T>
+using linear_call = decltype(loss::linear_cross_entropy(cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(),
+                                                        sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>(),
+                                                        ptr<T>(), ptr<T>()));
+template <class T, class R = T>
+using linear_nothrow_call = decltype(loss::nothrow::linear_cross_entropy(
+    cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>(),
+    ptr<T>(), ptr<T>()));
+template <class T, class R = T>
+using linear_ws_call = decltype(loss::linear_cross_entropy_with_workspace(
+    cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>(),
+    ptr<T>(), ptr<T>(), ptr<void>(), sz()));
+static_assert(compiles<linear_call, float> && compiles<linear_call, double> &&
+                  compiles<linear_nothrow_call, float> && compiles<linear_nothrow_call, double> &&
+                  compiles<linear_ws_call, float> && compiles<linear_ws_call, double> &&
+                  !compiles<linear_call, loss::bf16, float> && !compiles<linear_call, loss::f16, float> &&
+                  !compiles<linear_nothrow_call, loss::bf16, float> &&
+                  !compiles<linear_ws_call, loss::f16, float> && !compiles<linear_call, float, double> &&
+                  !compiles<linear_ws_call, double, float>,
+              "linear_cross_entropy takes float or double, one type throughout");
+static_assert(std::is_same<linear_call<float>, void>::value &&
+                  std::is_same<linear_nothrow_call<double>, loss::result>::value &&
+                  std::is_same<decltype(loss::linear_cross_entropy_workspace_size(sz(), sz(), sz())),
+                               std::size_t>::value,
+              "the throwing pointer form returns void; the size is returned");
 
 // The bits of `x`.
 std::uint32_t float_bits(float x) {
@@ -979,6 +1009,144 @@ void test_ctc() {
         same(x, acts) && same(l, l0));
 }
 
+// Linear cross-entropy in type T (float or double): the pointer forms, throwing and
+// nothrow, with and without a workspace, equal the C functions bit for bit; errors
+// carry the C status and message and write nothing.
+template <class T>
+void test_linear() {
+  context() = std::string("linear_cross_entropy ") + type_name<T>();
+  auto c = loss::detail::pick<T>(loss_linear_cross_entropy_f32, loss_linear_cross_entropy_f64);
+  auto cw = loss::detail::pick<T>(loss_linear_cross_entropy_with_workspace_f32,
+                                  loss_linear_cross_entropy_with_workspace_f64);
+  const std::size_t N = 4, H = 5, V = 7;
+  const std::vector<T> hidden = values<T>(N * H, -1, 1, 61), weight = values<T>(V * H, -1, 1, 62),
+                       bias = values<T>(V, -0.5, 0.5, 63), w = values<T>(N, 0.5, 2, 64);
+  const std::vector<std::int32_t> labels = {6, 0, -100, 3};
+  std::size_t bytes = 0, c_bytes = 0;
+  CHECK(loss_linear_cross_entropy_workspace_size(N, H, V, &c_bytes) == LOSS_OK && c_bytes > 0);
+  loss::linear_cross_entropy_workspace_size(N, H, V, &bytes);
+  CHECK(bytes == c_bytes && loss::linear_cross_entropy_workspace_size(N, H, V) == c_bytes);
+  bytes = 0;
+  CHECK(loss::nothrow::linear_cross_entropy_workspace_size(N, H, V, &bytes).ok() && bytes == c_bytes);
+  std::vector<unsigned char> ws(bytes + 1);
+
+  for (auto o : {loss::options().ignore_index(-100),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::none).z_loss(1e-2),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::mean).label_smoothing(0.1).z_loss(
+                     1e-4)}) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? N : 1;
+    for (bool with_bias : {false, true}) {
+      const T* b = with_bias ? bias.data() : nullptr;
+      std::vector<T> cl(nl), cgh(N * H), cgw(V * H), cgb(V);
+      CHECK(c(hidden.data(), weight.data(), b, labels.data(), N, H, V, w.data(), &o.raw(), cl.data(),
+              cgh.data(), cgw.data(), cgb.data()) == LOSS_OK);
+      std::vector<T> l(nl, T(sentinel)), gh(N * H, T(sentinel)), gw(V * H, T(sentinel)), gb(V, T(sentinel));
+      loss::linear_cross_entropy(hidden.data(), weight.data(), b, labels.data(), N, H, V, w.data(), o, l.data(),
+                                 gh.data(), gw.data(), gb.data());
+      CHECK(same(l, cl) && same(gh, cgh) && same(gw, cgw) && same(gb, cgb));
+      // nothrow; only some gradients (the others untouched), NULL weights.
+      std::vector<T> cl2(nl), cgw2(V * H);
+      CHECK(c(hidden.data(), weight.data(), b, labels.data(), N, H, V, nullptr, &o.raw(), cl2.data(), nullptr,
+              cgw2.data(), nullptr) == LOSS_OK);
+      std::fill(l.begin(), l.end(), T(sentinel));
+      std::fill(gh.begin(), gh.end(), T(sentinel));
+      const std::vector<T> gh0 = gh;
+      const loss::result r = loss::nothrow::linear_cross_entropy(hidden.data(), weight.data(), b, labels.data(),
+                                                                 N, H, V, nullptr, o, l.data(), nullptr,
+                                                                 gw.data(), nullptr);
+      CHECK(r.ok() && r.message.empty() && same(l, cl2) && same(gw, cgw2) && same(gh, gh0));
+      // With a workspace (misaligned): the C function's bits, which are the
+      // allocating call's.
+      std::vector<T> wl(nl), wgh(N * H), wgw(V * H), wgb(V);
+      CHECK(cw(hidden.data(), weight.data(), b, labels.data(), N, H, V, w.data(), &o.raw(), wl.data(),
+               wgh.data(), wgw.data(), wgb.data(), ws.data() + 1, bytes) == LOSS_OK);
+      CHECK(same(wl, cl) && same(wgh, cgh) && same(wgw, cgw) && same(wgb, cgb));
+      std::fill(l.begin(), l.end(), T(sentinel));
+      std::fill(gh.begin(), gh.end(), T(sentinel));
+      loss::linear_cross_entropy_with_workspace(hidden.data(), weight.data(), b, labels.data(), N, H, V,
+                                                w.data(), o, l.data(), gh.data(), gw.data(), gb.data(),
+                                                ws.data() + 1, bytes);
+      CHECK(same(l, cl) && same(gh, cgh) && same(gw, cgw) && same(gb, cgb));
+      std::fill(l.begin(), l.end(), T(sentinel));
+      CHECK(loss::nothrow::linear_cross_entropy_with_workspace(hidden.data(), weight.data(), b, labels.data(),
+                                                               N, H, V, w.data(), o, l.data(), nullptr,
+                                                               nullptr, nullptr, ws.data(), bytes)
+                .ok());
+      CHECK(same(l, cl));
+    }
+  }
+
+  // Errors: libloss's status and message (named with T's suffix), nothing written.
+  std::vector<T> l(N, T(sentinel)), gh(N * H, T(sentinel)), gw(V * H, T(sentinel));
+  const std::vector<T> l0 = l, gh0 = gh, gw0 = gw;
+  auto untouched = [&] { return same(l, l0) && same(gh, gh0) && same(gw, gw0); };
+  // (1) A label outside [0, v) (-100 is not ignored by default).
+  CHECK(c(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr, nullptr, l.data(), gh.data(),
+          gw.data(), nullptr) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  std::string msg = c_message();
+  CHECK(msg.rfind("loss_linear_cross_entropy_" + suffix<T>() + ": ", 0) == 0);
+  expect_error(
+      [&] {
+        loss::linear_cross_entropy(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr,
+                                   loss::options(), l.data(), gh.data(), gw.data(), nullptr);
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(untouched());
+  // (2) A bad z_loss, through the setter.
+  const loss::options bad = loss::options().ignore_index(-100).z_loss(-1);
+  CHECK(c(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr, &bad.raw(), l.data(),
+          gh.data(), gw.data(), nullptr) == LOSS_ERROR_INVALID_ARGUMENT);
+  msg = c_message();
+  CHECK(msg.find("z_loss") != std::string::npos);
+  loss::result r = loss::nothrow::linear_cross_entropy(hidden.data(), weight.data(), nullptr, labels.data(), N,
+                                                       H, V, nullptr, bad, l.data(), gh.data(), gw.data(),
+                                                       nullptr);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg && untouched());
+  // (3) NULL hidden.
+  CHECK(c(nullptr, weight.data(), nullptr, labels.data(), N, H, V, nullptr, nullptr, l.data(), nullptr, nullptr,
+          nullptr) == LOSS_ERROR_NULL_POINTER);
+  msg = c_message();
+  expect_error(
+      [&] {
+        loss::linear_cross_entropy(static_cast<const T*>(nullptr), weight.data(), nullptr, labels.data(), N, H,
+                                   V, nullptr, loss::options(), l.data(), gh.data(), gw.data(), nullptr);
+      },
+      LOSS_ERROR_NULL_POINTER, msg);
+  CHECK(untouched());
+  // (4) Too small a workspace.
+  const loss::options ok_opts = loss::options().ignore_index(-100);
+  CHECK(cw(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr, &ok_opts.raw(), l.data(),
+           gh.data(), gw.data(), nullptr, ws.data(), 8) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  CHECK(msg.find("workspace_bytes is 8") != std::string::npos);
+  expect_error(
+      [&] {
+        loss::linear_cross_entropy_with_workspace(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V,
+                                                  nullptr, ok_opts, l.data(), gh.data(), gw.data(), nullptr,
+                                                  ws.data(), 8);
+      },
+      LOSS_ERROR_SHAPE, msg);
+  r = loss::nothrow::linear_cross_entropy_with_workspace(hidden.data(), weight.data(), nullptr, labels.data(),
+                                                         N, H, V, nullptr, ok_opts, l.data(), gh.data(),
+                                                         gw.data(), nullptr, ws.data(), 8);
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message == msg && untouched());
+  // (5) The workspace size of a zero size, and of a NULL result.
+  CHECK(loss_linear_cross_entropy_workspace_size(N, 0, V, &bytes) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error([&] { loss::linear_cross_entropy_workspace_size(N, 0, V); }, LOSS_ERROR_SHAPE, msg);
+  std::size_t kept = 777;
+  r = loss::nothrow::linear_cross_entropy_workspace_size(N, 0, V, &kept);
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message == msg && kept == 777);
+  r = loss::nothrow::linear_cross_entropy_workspace_size(N, H, V, nullptr);
+  CHECK(r.status == LOSS_ERROR_NULL_POINTER && r.message.find("bytes is NULL") != std::string::npos);
+  // (6) A gradient over its input (a copy): the overlap error.
+  std::vector<T> x = hidden;
+  r = loss::nothrow::linear_cross_entropy(x.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr,
+                                          ok_opts, l.data(), x.data(), nullptr, nullptr);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT &&
+        r.message.find("grad_hidden overlaps hidden") != std::string::npos && same(x, hidden) && same(l, l0));
+}
+
 template <class T>
 void test_class_weights() {
   context() = std::string("class_weights_to_sample_weights ") + type_name<T>();
@@ -1332,6 +1500,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_ctc<double>();
   test_ctc<loss::bf16>();
   test_ctc<loss::f16>();
+  test_linear<float>();
+  test_linear<double>();
   test_class_weights<float>();
   test_class_weights<double>();
   test_clip<float>();

@@ -1,6 +1,8 @@
 // include/loss.hpp in code built with -fno-exceptions (build.rs compiles this file so,
 // with -std=c++17 -Wall -Wextra -Wpedantic -Werror): only loss::nothrow exists, and
 // every family works through it. Run by `cargo test -p c-tests` (tests/cpp.rs).
+#include <cmath>
+
 #include "check.hpp"
 
 static_assert(LOSS_HPP_EXCEPTIONS == 0, "this file must be compiled with -fno-exceptions");
@@ -260,6 +262,37 @@ void test_weighted_sum() {
   CHECK(same_bits(kept, sentinel) && grad == grad0);
 }
 
+void test_linear() {
+  context() = "noexcept linear_cross_entropy";
+  // n = 2, h = 2, v = 3, W = 0 and no bias: every logit is 0, so each loss is log 3.
+  const std::vector<float> hidden = {1, 0, 0.5f, -1}, zero(6, 0.0f);
+  const std::vector<std::int32_t> labels = {0, 2};
+  const loss::options o = loss::options().reduction(loss::reduction::none).z_loss(0);
+  std::vector<float> l(2, static_cast<float>(sentinel)), gw(6);
+  CHECK(loss::nothrow::linear_cross_entropy(hidden.data(), zero.data(), nullptr, labels.data(), 2, 2, 3, nullptr,
+                                            o, l.data(), nullptr, gw.data(), nullptr)
+            .ok());
+  CHECK(std::fabs(l[0] - std::log(3.0f)) < 1e-6f && std::fabs(l[1] - std::log(3.0f)) < 1e-6f);
+  // The same bits with a workspace.
+  std::size_t bytes = 0;
+  CHECK(loss::nothrow::linear_cross_entropy_workspace_size(2, 2, 3, &bytes).ok() && bytes > 0);
+  std::vector<unsigned char> ws(bytes);
+  std::vector<float> lw(2), gww(6);
+  CHECK(loss::nothrow::linear_cross_entropy_with_workspace(hidden.data(), zero.data(), nullptr, labels.data(), 2,
+                                                           2, 3, nullptr, o, lw.data(), nullptr, gww.data(),
+                                                           nullptr, ws.data(), ws.size())
+            .ok());
+  CHECK(same(lw, l) && same(gww, gw));
+  // A label out of range: the C status and message, nothing written.
+  const std::vector<std::int32_t> bad = {0, 3};
+  const std::vector<float> l0 = l, gw0 = gw;
+  const loss::result r = loss::nothrow::linear_cross_entropy(hidden.data(), zero.data(), nullptr, bad.data(), 2,
+                                                             2, 3, nullptr, o, l.data(), nullptr, gw.data(),
+                                                             nullptr);
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message.rfind("loss_linear_cross_entropy_f32: ", 0) == 0);
+  CHECK(same(l, l0) && same(gw, gw0));
+}
+
 }  // namespace
 
 /// Runs every test; returns the number of failed checks (0 = success).
@@ -270,6 +303,7 @@ extern "C" int loss_cpp_noexcept_test_main(void) {
   test_half();
   test_half_functions();
   test_weighted_sum();
+  test_linear();
   std::printf("loss.hpp without exceptions: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
   return cpptest::failures();
 }

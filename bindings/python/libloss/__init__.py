@@ -13,19 +13,21 @@ Conventions:
   complex data is a TypeError, never a silent conversion. The other float inputs are
   converted to the chosen type; buffers that must share one type (clipping several
   arrays, weighted-sum terms) and do not are a TypeError.
-- Half precision: every function but :func:`class_weights_to_sample_weights` (the
-  dense and label losses, CTC, sequence cross-entropy, the losses of several inputs,
-  clipping and weighted sums) also takes float16 data (-> ``loss_*_f16``) and
-  ``ml_dtypes.bfloat16`` data (-> ``loss_*_bf16``; ml_dtypes is an optional dependency,
-  ``pip install libloss[bfloat16]``, imported only when such an array is seen). A call
+- Half precision: every function but :func:`class_weights_to_sample_weights` and
+  :func:`linear_cross_entropy` (the dense and label losses, CTC, sequence
+  cross-entropy, the losses of several inputs, clipping and weighted sums) also takes
+  float16 data (-> ``loss_*_f16``) and ``ml_dtypes.bfloat16`` data (-> ``loss_*_bf16``;
+  ml_dtypes is an optional dependency, ``pip install libloss[bfloat16]``, imported
+  only when such an array is seen). A call
   is half precision when one of its data arrays is (a dense loss's ``y_pred`` or
   ``y_true``, a pair loss's inputs or ``y``, a weighted sum's first ``y_pred``); its data
   arrays must then all be of that one dtype (``y_true`` and ``y`` may also be integers
   or booleans exactly representable in it: converted), anything else is a TypeError
   naming both dtypes. ``sample_weight`` and ``class_weight`` are used as float32. The
   loss, norms and totals are float32, every gradient (and clipped array) of the half
-  dtype. :func:`class_weights_to_sample_weights` refuses float16 and bfloat16 arrays
-  with a TypeError (it has no half-precision version).
+  dtype. :func:`class_weights_to_sample_weights` and :func:`linear_cross_entropy`
+  refuse float16 and bfloat16 arrays with a TypeError (they have no half-precision
+  version).
 - An input that already is a C-contiguous array of the right type (int32 for labels)
   is passed to C as is, without a copy; any other input (a list, another dtype, a
   transposed or sliced view) is first copied into one. Outputs are new arrays, except
@@ -37,7 +39,9 @@ Conventions:
 - Losses return ``LossResult(loss, grad)``: ``loss`` a scalar of the input's dtype
   (float32 for half-precision inputs; an array of ``batch`` values with
   ``reduction="none"``), ``grad`` the gradient of the loss with respect to
-  ``y_pred``, shaped and typed like it, or None with ``grad=False``.
+  ``y_pred``, shaped and typed like it, or None with ``grad=False``. The losses of
+  several inputs return ``PairsResult(loss, grads)`` and :func:`linear_cross_entropy`
+  ``LinearResult(loss, grads)``: one gradient per input, in a tuple.
 - Errors raise :class:`LossError` (``.status``, ``.message``), as the subclass for
   the status (:class:`ShapeError`, :class:`InvalidArgumentError`, ...).
 
@@ -51,6 +55,7 @@ from . import _dense
 from ._api import (
     DenseLoss,
     NO_IGNORE,
+    LinearResult,
     LossResult,
     PairsResult,
     Reduction,
@@ -69,6 +74,8 @@ from ._api import (
     get_num_threads,
     max_num_threads,
     library_path,
+    linear_cross_entropy,
+    linear_cross_entropy_workspace_size,
     margin_ranking,
     ntxent,
     sequence_crossentropy,
@@ -101,6 +108,7 @@ __all__ = [
     "InvalidArgumentError",
     "Kind",
     "LabelOutOfRangeError",
+    "LinearResult",
     "LossError",
     "LossResult",
     "PairsResult",
@@ -125,6 +133,8 @@ __all__ = [
     "get_num_threads",
     "max_num_threads",
     "library_path",
+    "linear_cross_entropy",
+    "linear_cross_entropy_workspace_size",
     "margin_ranking",
     "ntxent",
     "sequence_crossentropy",

@@ -768,11 +768,18 @@ def ctc(
     if workspace is None:
         _check(_lib.fn("ctc", kind or dt.char)(*args))
     else:
-        ws = np.frombuffer(workspace, dtype=np.uint8) if not isinstance(workspace, np.ndarray) else workspace
-        if not (ws.flags.c_contiguous and ws.flags.writeable):
-            raise TypeError(f"{fn}: workspace must be a writable C-contiguous buffer")
+        ws = _workspace(workspace, fn)
         _check(_lib.fn("ctc_with_workspace", kind or dt.char)(*args, ws.ctypes.data, ws.nbytes))
     return _result(o, out, g)
+
+
+def _workspace(workspace, fn: str) -> np.ndarray:
+    """A caller's workspace (a NumPy array or any writable buffer) as the array whose
+    memory and size (``nbytes``) the ``_with_workspace`` functions get."""
+    ws = np.frombuffer(workspace, dtype=np.uint8) if not isinstance(workspace, np.ndarray) else workspace
+    if not (ws.flags.c_contiguous and ws.flags.writeable):
+        raise TypeError(f"{fn}: workspace must be a writable C-contiguous buffer")
+    return ws
 
 
 def ctc_workspace_size(time: int, batch: int, alphabet: int, max_label_length: int) -> int:
@@ -781,6 +788,111 @@ def ctc_workspace_size(time: int, batch: int, alphabet: int, max_label_length: i
     n = ctypes.c_size_t(0)
     _check(f(time, batch, alphabet, max_label_length, ctypes.byref(n)))
     return n.value
+
+
+# ------------------------------------------------------------ linear cross-entropy
+
+
+class LinearResult(NamedTuple):
+    """What :func:`linear_cross_entropy` returns: ``loss`` as in :class:`LossResult` (a
+    scalar of the inputs' dtype, or ``n`` values with ``reduction="none"``); ``grads``:
+    ``(grad_hidden, grad_weight, grad_bias)``, shaped and typed as ``hidden``, ``weight``
+    and ``bias`` (``grad_bias`` is None without a ``bias``), or None with ``grad=False``.
+    The gradients are also properties: ``.grad_hidden``, ``.grad_weight``,
+    ``.grad_bias`` (None with ``grad=False``)."""
+
+    loss: Any
+    grads: Optional[tuple]
+
+    @property
+    def grad_hidden(self) -> Optional[np.ndarray]:
+        """The gradient of ``hidden`` (``[n, h]``), or None."""
+        return None if self.grads is None else self.grads[0]
+
+    @property
+    def grad_weight(self) -> Optional[np.ndarray]:
+        """The gradient of ``weight`` (``[v, h]``), or None."""
+        return None if self.grads is None else self.grads[1]
+
+    @property
+    def grad_bias(self) -> Optional[np.ndarray]:
+        """The gradient of ``bias`` (``[v]``), or None (also when there is no bias)."""
+        return None if self.grads is None else self.grads[2]
+
+
+def linear_cross_entropy(
+    hidden,
+    weight,
+    labels,
+    bias=None,
+    sample_weight=None,
+    *,
+    grad: bool = True,
+    workspace=None,
+    reduction: Optional[ReductionLike] = None,
+    label_smoothing: Optional[float] = None,
+    ignore_index: Optional[int] = None,
+    z_loss: Optional[float] = None,
+    **options,
+) -> LinearResult:
+    """``loss_linear_cross_entropy_f32/_f64``: the cross-entropy of a linear layer's
+    output without building the logits (a language model's head, "fused linear
+    cross-entropy"): torch's ``F.cross_entropy(F.linear(hidden, weight, bias), labels,
+    ignore_index=, label_smoothing=)`` plus ``z_loss * logsumexp(z)**2`` per sample.
+
+    ``hidden`` is ``[n, h]``, ``weight`` ``[v, h]`` (torch ``nn.Linear.weight``), ``bias``
+    None or ``[v]``, ``labels`` ``[n]`` integers (each in ``[0, v)`` or ``ignore_index``),
+    ``sample_weight`` None or ``[n]``. Options: ``reduction`` (``"mean"`` divides by the
+    summed weight of the non-ignored samples, and gives 0, not torch's NaN, when that is
+    0), ``label_smoothing``, ``ignore_index`` (None = no label ignored), ``z_loss``
+    (default 0). ``workspace`` (optional): a writable C-contiguous byte buffer of at
+    least :func:`linear_cross_entropy_workspace_size` bytes used instead of allocating
+    (``loss_linear_cross_entropy_with_workspace_*``; any alignment). Returns
+    :class:`LinearResult`.
+
+    ``hidden``'s dtype picks the C function (float32 -> ``_f32``, float64 -> ``_f64``);
+    the other float inputs are converted to it. There is no half-precision version:
+    float16 and bfloat16 arrays are a TypeError."""
+    fn = "libloss.linear_cross_entropy"
+    h0 = np.asarray(hidden)
+    dt = _real(h0, fn)
+    x, w = _floats(h0, dt, fn), _floats(weight, dt, fn)
+    if x.ndim != 2:
+        raise _shape_error(fn, f"hidden must be [n, h], got shape {x.shape}")
+    n, h = x.shape
+    if w.ndim != 2 or w.shape[1] != h:
+        raise _shape_error(fn, f"weight must be [v, h] with h = {h}, got shape {w.shape}")
+    v = w.shape[0]
+    lab = _int32(labels, fn, "labels")
+    if lab.shape != (n,):
+        raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({n},)")
+    b = _optional(bias, dt, (v,), fn, "bias")
+    sw = _optional(sample_weight, dt, (n,), fn, "sample_weight")
+    o = _options(fn, {**_set(dict(options, reduction=reduction, label_smoothing=label_smoothing, z_loss=z_loss)),
+                      "ignore_index": ignore_index})
+    out = np.empty(n if o.reduction == Reduction.NONE else 1, dt)
+    if grad:
+        gs = (np.empty((n, h), dt), np.empty((v, h), dt), None if b is None else np.empty(v, dt))
+    else:
+        gs = (None, None, None)
+    args = [x.ctypes.data, w.ctypes.data, _ptr(b), lab.ctypes.data, n, h, v, _ptr(sw), ctypes.byref(o),
+            out.ctypes.data, *[_ptr(g) for g in gs]]
+    if workspace is None:
+        _check(_lib.fn("linear_cross_entropy", dt.char)(*args))
+    else:
+        ws = _workspace(workspace, fn)
+        _check(_lib.fn("linear_cross_entropy_with_workspace", dt.char)(*args, ws.ctypes.data, ws.nbytes))
+    return LinearResult(out if o.reduction == Reduction.NONE else out[0], gs if grad else None)
+
+
+def linear_cross_entropy_workspace_size(n: int, h: int, v: int) -> int:
+    """``loss_linear_cross_entropy_workspace_size``: the bytes of workspace
+    :func:`linear_cross_entropy` needs for up to ``n`` samples, hidden size ``h`` and
+    vocabulary ``v`` (either dtype; it does not depend on ``h``)."""
+    f = _lib.untyped("linear_cross_entropy_workspace_size", [ctypes.c_size_t] * 3 + [ctypes.c_void_p])
+    size = ctypes.c_size_t(0)
+    _check(f(n, h, v, ctypes.byref(size)))
+    return size.value
 
 
 # ----------------------------------------------------------------- weights, clipping

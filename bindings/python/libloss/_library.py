@@ -151,6 +151,10 @@ _TYPED = {
     "sequence_crossentropy": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P],
     "ctc": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P],
     "ctc_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _S],
+    # hidden, weight, bias, labels, n, h, v, sample_weight, options, loss_out,
+    # grad_hidden, grad_weight, grad_bias (+ workspace, workspace_bytes). No half twins.
+    "linear_cross_entropy": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P, _P],
+    "linear_cross_entropy_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P, _P, _P, _S],
     "class_weights_to_sample_weights": [_P, _S, _P, _S, _P],
     "clip_by_value": [_P, _S, None, None],
     "clip_by_norm": [_P, _S, None, _P],
@@ -165,7 +169,7 @@ HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_ge
 
 #: Every typed function with half-precision twins: the half losses, CTC, sequence
 #: cross-entropy, the losses of several inputs, clipping and weighted sums (all but
-#: ``class_weights_to_sample_weights``).
+#: ``class_weights_to_sample_weights`` and the linear cross-entropy).
 HALF_FUNCTIONS = (
     *HALF_LOSSES,
     "ctc",

@@ -174,6 +174,40 @@ def run(case) -> list[str]:
         bad += [f"(workspace) {x}" for x in compare(case, "loss", res.loss, case["expected"]["loss"])]
         bad += [f"(workspace) {x}" for x in compare(case, "grad", res.grad, case["expected"]["grad"])]
         return bad
+    if sig == "linear_cross_entropy":
+        n, h, v = shape["n"], shape["h"], shape["v"]
+        x = floats(case, inputs["hidden"]).reshape(n, h)
+        w = floats(case, inputs["weight"]).reshape(v, h)
+        b = opt_floats("bias")
+        labels = np.array(inputs["labels"], dtype=np.int32)
+        sw = opt_floats("sample_weight")
+        expected = case["expected"]
+        res = libloss.linear_cross_entropy(x, w, labels, b, sw, **opts)
+        bad = compare(case, "loss", res.loss, expected["loss"])
+        names = ["grad_hidden", "grad_weight"] + (["grad_bias"] if b is not None else [])
+        for name in names:
+            g = getattr(res, name)
+            bad += compare(case, name, g, expected[name])
+            if g.dtype != dtype:
+                bad.append(f"{name} dtype {g.dtype}, expected {dtype}")
+        if b is None and res.grad_bias is not None:
+            bad.append("a grad_bias without a bias")
+        if np.asarray(res.loss).dtype != dtype:
+            bad.append(f"loss dtype {np.asarray(res.loss).dtype}, expected {dtype}")
+        # Without gradients, and in a workspace (misaligned): the same bits.
+        res2 = libloss.linear_cross_entropy(x, w, labels, b, sw, grad=False, **opts)
+        if res2.grads is not None:
+            bad.append("grad=False returned gradients")
+        if np.asarray(res2.loss).tobytes() != np.asarray(res.loss).tobytes():
+            bad.append(f"(no grad) loss {res2.loss} differs from {res.loss}")
+        ws = np.empty(libloss.linear_cross_entropy_workspace_size(n, h, v) + 1, np.uint8)[1:]
+        res3 = libloss.linear_cross_entropy(x, w, labels, b, sw, workspace=ws, **opts)
+        if np.asarray(res3.loss).tobytes() != np.asarray(res.loss).tobytes():
+            bad.append("(workspace) loss differs")
+        for name in names:
+            if getattr(res3, name).tobytes() != getattr(res, name).tobytes():
+                bad.append(f"(workspace) {name} differs")
+        return bad
     if sig == "clip_by_value":
         g = floats(case, inputs["grad"])
         out = libloss.clip_by_value(g, dtype(num(inputs["clip_min"])), dtype(num(inputs["clip_max"])))

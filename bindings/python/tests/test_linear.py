@@ -1,0 +1,176 @@
+"""libloss.linear_cross_entropy (the fused linear cross-entropy): values and the three
+gradients against a NumPy computation of the logits, the result object, the
+workspace, and the errors (status, message, found in Python or by libloss)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import libloss
+from libloss import Status
+
+
+def reference(x, w, labels, b=None, sw=None, *, reduction="sum_over_batch_size", label_smoothing=0.0,
+              ignore_index=None, z_loss=0.0):
+    """loss.h's formula in float64 NumPy: the loss and the gradients of hidden, weight
+    and bias (of the sum for reduction="none")."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    n, v = x.shape[0], w.shape[0]
+    z = x @ w.T + (0.0 if b is None else np.asarray(b, np.float64))
+    m = z.max(axis=1, keepdims=True)
+    lse = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+    p = np.exp(z - lse[:, None])
+    ignored = np.asarray(labels) == ignore_index if ignore_index is not None else np.zeros(n, bool)
+    y = np.where(ignored, 0, labels)
+    weights = np.where(ignored, 0.0, 1.0 if sw is None else np.asarray(sw, np.float64))
+    e = label_smoothing
+    per = (1 - e) * (lse - z[np.arange(n), y]) + e * (lse - z.mean(axis=1)) + z_loss * lse**2
+    wl = weights * np.where(ignored, 0.0, per)
+    onehot = np.eye(v)[y]
+    dz = weights[:, None] * (p * (1 + 2 * z_loss * lse[:, None]) - (1 - e) * onehot - e / v)
+    if reduction == "none":
+        loss, scale = wl, 1.0
+    elif reduction == "sum":
+        loss, scale = wl.sum(), 1.0
+    elif reduction == "mean":
+        total = weights.sum()
+        loss, scale = (0.0, 0.0) if total == 0 else (wl.sum() / total, 1.0 / total)
+    else:
+        loss, scale = wl.sum() / n, 1.0 / n
+    dz = dz * scale
+    return loss, dz @ w, dz.T @ x, dz.sum(axis=0)
+
+
+rng = np.random.default_rng(7)
+N, H, V = 6, 5, 9
+X = rng.standard_normal((N, H))
+W = rng.standard_normal((V, H)) * 0.5
+B = rng.standard_normal(V) * 0.1
+LABELS = np.array([0, 8, 3, -100, 3, 1], np.int32)
+SW = rng.uniform(0.5, 2.0, N)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean", "sum_over_batch_size"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"z_loss": 1e-2},
+                                     {"label_smoothing": 0.1, "z_loss": 1e-4}])
+def test_values_and_gradients_match_numpy(reduction, bias, options):
+    b = B if bias else None
+    res = libloss.linear_cross_entropy(X, W, LABELS, b, SW, reduction=reduction, ignore_index=-100, **options)
+    loss, gh, gw, gb = reference(X, W, LABELS, b, SW, reduction=reduction, ignore_index=-100, **options)
+    np.testing.assert_allclose(res.loss, loss, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(res.grad_hidden, gh, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(res.grad_weight, gw, rtol=1e-11, atol=1e-13)
+    if bias:
+        np.testing.assert_allclose(res.grad_bias, gb, rtol=1e-11, atol=1e-13)
+    else:
+        assert res.grad_bias is None
+    # The ignored sample: loss 0 (none) and a zero gradient row.
+    assert np.all(res.grad_hidden[3] == 0)
+    if reduction == "none":
+        assert res.loss.shape == (N,) and res.loss[3] == 0
+
+
+def test_result_object_and_dtypes():
+    res = libloss.linear_cross_entropy(X, W, LABELS, B, ignore_index=-100)
+    loss, (gh, gw, gb) = res  # unpacks like PairsResult
+    assert isinstance(res, libloss.LinearResult) and isinstance(loss, np.float64)
+    assert gh is res.grad_hidden and gw is res.grad_weight and gb is res.grad_bias
+    assert gh.shape == (N, H) and gw.shape == (V, H) and gb.shape == (V,)
+    # float32 hidden picks _f32; the other float inputs are converted to float32.
+    r32 = libloss.linear_cross_entropy(X.astype(np.float32), W, LABELS, B, SW, ignore_index=-100)
+    assert isinstance(r32.loss, np.float32)
+    assert all(g.dtype == np.float32 for g in r32.grads)
+    ref = libloss.linear_cross_entropy(X.astype(np.float32), W.astype(np.float32), LABELS,
+                                       B.astype(np.float32), SW.astype(np.float32), ignore_index=-100)
+    assert r32.loss.tobytes() == ref.loss.tobytes()
+    assert r32.grad_weight.tobytes() == ref.grad_weight.tobytes()
+    r64 = libloss.linear_cross_entropy(X, W, LABELS, B, SW, ignore_index=-100)
+    np.testing.assert_allclose(r32.loss, r64.loss, rtol=1e-5)
+    # grad=False: no gradients, the same loss bits.
+    r = libloss.linear_cross_entropy(X, W, LABELS, B, ignore_index=-100, grad=False)
+    assert r.grads is None and r.grad_hidden is None and r.grad_bias is None
+    assert r.loss.tobytes() == res.loss.tobytes()
+    # Lists and integer labels of another dtype are accepted (copied).
+    r = libloss.linear_cross_entropy(X.tolist(), W.tolist(), LABELS.astype(np.int64), ignore_index=-100)
+    assert r.loss == libloss.linear_cross_entropy(X, W, LABELS, ignore_index=-100).loss
+
+
+def test_by_hand():
+    # W = 0, no bias: every logit is 0, so the loss is log v whatever the label;
+    # z-loss adds c * (log v)^2.
+    x = np.array([[1.0, 0.0], [0.5, -1.0]])
+    w = np.zeros((3, 2))
+    res = libloss.linear_cross_entropy(x, w, [0, 2], reduction="none", z_loss=0.5)
+    np.testing.assert_allclose(res.loss, np.log(3) + 0.5 * np.log(3) ** 2, rtol=1e-15)
+    assert np.all(res.grad_hidden == 0)
+
+
+def test_mean_with_every_label_ignored_is_zero():
+    res = libloss.linear_cross_entropy(X, W, np.full(N, -1), B, reduction="mean", ignore_index=-1,
+                                       label_smoothing=0.1, z_loss=1e-3)
+    assert res.loss == 0 and not np.isnan(res.loss)
+    assert all(np.all(g == 0) for g in res.grads)
+
+
+def test_workspace_gives_the_same_bits():
+    size = libloss.linear_cross_entropy_workspace_size(N, H, V)
+    assert size > 0 and size == libloss.linear_cross_entropy_workspace_size(N, 1000, V)
+    res = libloss.linear_cross_entropy(X, W, LABELS, B, SW, ignore_index=-100, z_loss=1e-3)
+    for ws in (np.empty(size, np.uint8), np.empty(size + 1, np.uint8)[1:], bytearray(size)):
+        r = libloss.linear_cross_entropy(X, W, LABELS, B, SW, ignore_index=-100, z_loss=1e-3, workspace=ws)
+        assert r.loss.tobytes() == res.loss.tobytes()
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(r.grads, res.grads))
+    # Too small: libloss's shape error.
+    with pytest.raises(libloss.ShapeError, match="workspace_bytes is 8"):
+        libloss.linear_cross_entropy(X, W, LABELS, ignore_index=-100, workspace=np.empty(8, np.uint8))
+    # Read-only: refused in Python.
+    with pytest.raises(TypeError, match="workspace must be a writable C-contiguous buffer"):
+        libloss.linear_cross_entropy(X, W, LABELS, ignore_index=-100, workspace=bytes(size))
+
+
+def test_errors_from_libloss():
+    # A label outside [0, v): -100 is not ignored by default (ignore_index None).
+    with pytest.raises(libloss.LabelOutOfRangeError) as e:
+        libloss.linear_cross_entropy(X, W, LABELS)
+    assert e.value.status == Status.LABEL_OUT_OF_RANGE
+    assert e.value.message.startswith("loss_linear_cross_entropy_f64: label -100 at index 3")
+    with pytest.raises(libloss.LabelOutOfRangeError, match="label 9 at index 0 is outside"):
+        libloss.linear_cross_entropy(X.astype(np.float32), W, [9, 0, 0, 0, 0, 0])
+    # Bad options.
+    for bad in ({"z_loss": -1.0}, {"z_loss": float("nan")}, {"z_loss": float("inf")},
+                {"label_smoothing": 1.5}):
+        with pytest.raises(libloss.InvalidArgumentError, match=next(iter(bad))):
+            libloss.linear_cross_entropy(X, W, LABELS, ignore_index=-100, **bad)
+    # A zero size (found by libloss).
+    with pytest.raises(libloss.ShapeError, match="loss_linear_cross_entropy_f64: n is 0"):
+        libloss.linear_cross_entropy(np.zeros((0, H)), W, np.zeros(0, np.int32))
+    # The workspace size.
+    with pytest.raises(libloss.ShapeError, match="v is 0"):
+        libloss.linear_cross_entropy_workspace_size(N, H, 0)
+    with pytest.raises(libloss.ShapeError, match="overflows"):
+        libloss.linear_cross_entropy_workspace_size(2**62, 4, V)
+
+
+def test_errors_found_in_python():
+    fn = "libloss.linear_cross_entropy"
+    with pytest.raises(libloss.ShapeError, match=f"{fn}: hidden must be \\[n, h\\]"):
+        libloss.linear_cross_entropy(X[0], W, [0])
+    with pytest.raises(libloss.ShapeError, match="weight must be \\[v, h\\] with h = 5"):
+        libloss.linear_cross_entropy(X, W[:, :4], LABELS)
+    with pytest.raises(libloss.ShapeError, match="labels has shape \\(5,\\), expected \\(6,\\)"):
+        libloss.linear_cross_entropy(X, W, LABELS[:5])
+    with pytest.raises(libloss.ShapeError, match="bias has shape"):
+        libloss.linear_cross_entropy(X, W, LABELS, B[:4])
+    with pytest.raises(libloss.ShapeError, match="sample_weight has shape"):
+        libloss.linear_cross_entropy(X, W, LABELS, sample_weight=SW[:2])
+    with pytest.raises(TypeError, match="labels must be integers"):
+        libloss.linear_cross_entropy(X, W, LABELS.astype(np.float64))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z_los'"):
+        libloss.linear_cross_entropy(X, W, LABELS, z_los=1.0)
+    # No half-precision version: float16 (and bfloat16) arrays are refused, not converted.
+    with pytest.raises(TypeError, match="float16 are not accepted: this function takes float32 .* or float64"):
+        libloss.linear_cross_entropy(X.astype(np.float16), W, LABELS)
+    with pytest.raises(TypeError, match="float16 are not accepted"):
+        libloss.linear_cross_entropy(X, W.astype(np.float16), LABELS)
