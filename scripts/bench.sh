@@ -13,9 +13,16 @@
 #   bash scripts/bench.sh                       # every case, 21 rounds, 1 and 2 threads
 #   bash scripts/bench.sh --rounds 5 --cases ctc --threads 1 --json target/bench/ctc.json
 #   LOSS_BENCH_PYTHON=.venv-reference/bin/python bash scripts/bench.sh   # reuse a torch
+#   bash scripts/bench.sh linear [--rounds 5] [--threads 1,2]   # tools/bench/linear.py:
+#                                  the fused linear cross-entropy against torch
 set -euo pipefail
 
 caller_pwd=$PWD
+script=tools/bench/compare.py
+if [ "${1:-}" = linear ]; then
+  shift
+  script=tools/bench/linear.py
+fi
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -72,5 +79,5 @@ fi
 # 4. Run. PASSIVE before Python starts: torch's OpenMP workers otherwise spin after
 # every call and take the second core from libloss's 2-thread calls.
 export OMP_WAIT_POLICY=PASSIVE
-echo "== $python tools/bench/compare.py $*" >&2
-LIBLOSS_PATH="$libloss" exec "$python" tools/bench/compare.py --libloss "$libloss" --stream "$stream" "$@"
+echo "== $python $script $*" >&2
+LIBLOSS_PATH="$libloss" exec "$python" "$script" --libloss "$libloss" --stream "$stream" "$@"
