@@ -3,6 +3,8 @@
 //!
 //! In "tame" cases (every option in its tame range, weights in [0, 1e3], values in
 //! the domains of `loss_fuzz::domains`), loss and gradient must be finite.
+//! `grad_out == y_pred` is accepted by categorical cross-entropy only
+//! (`loss_fuzz::in_place`): its result is then checked against the out-of-place call.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,6 +12,7 @@ use loss_fuzz::buf::{any_overlap, misaligned};
 use loss_fuzz::domains::{dense_domains, dense_finite};
 use loss_fuzz::float::DENSE;
 use loss_fuzz::gen;
+use loss_fuzz::in_place::{check_in_place, dense_in_place};
 use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
 
@@ -78,13 +81,19 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         _ => {}
     }
 
+    // `grad_out == y_pred`, which categorical cross-entropy accepts.
+    let in_place = !go.is_null() && go.cast_const() == y_pred.ptr() && dense_in_place(which);
+    let before = y_pred.values();
     let mut e = Expect {
         null: y_true.ptr().is_null() || y_pred.ptr().is_null() || lo.is_null(),
         shape: !sizes.fit(),
         ..Expect::default()
     };
     if sizes.fit() {
-        let inputs = [y_true.span(n), y_pred.span(n), sw.span(batch)];
+        let mut inputs = vec![y_true.span(n), sw.span(batch)];
+        if !in_place {
+            inputs.push(y_pred.span(n));
+        }
         let outputs = [buf::span(lo, n_out), buf::span(go, n)];
         e.invalid = o.invalid().is_some()
             || opts.misaligned()
@@ -108,18 +117,10 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     loss::loss_set_num_threads(1);
     // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim
     // (or the sizes overflow and must be rejected first).
-    let st = unsafe {
-        f(
-            y_true.ptr(),
-            y_pred.ptr(),
-            batch,
-            dim,
-            sw.ptr(),
-            opts.ptr(),
-            lo,
-            go,
-        )
+    let call = |yp: *const T, lo: *mut T, go: *mut T| unsafe {
+        f(y_true.ptr(), yp, batch, dim, sw.ptr(), opts.ptr(), lo, go)
     };
+    let st = call(y_pred.ptr(), lo, go);
     check_call(&function, st, e.status(), &case);
 
     let finite = tame && dense_finite(which, &o);
@@ -135,9 +136,16 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             passed: !go.is_null() && go.cast_const() == grad.ptr(),
         },
     ];
-    let inputs = y_true.untouched() && y_pred.untouched() && sw.untouched();
+    let in_place_ok = in_place && st == OK;
+    let inputs = y_true.untouched() && (in_place_ok || y_pred.untouched()) && sw.untouched();
     check_effects(&function, st, inputs, &outs, finite, &case);
     if st != OK {
+        return Ok(());
+    }
+    if in_place_ok {
+        check_in_place(
+            &function, &y_pred, &before, &loss_out, dim, finite, call, &case,
+        );
         return Ok(());
     }
     let (outs, grads) = (loss_out.values(), grad.values());
@@ -146,19 +154,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         loss::loss_set_num_threads(2);
         let mut lo2 = Buf::filled(n_out, Place::Valid, T::sentinel());
         let mut go2 = Buf::filled(n, places[4], T::sentinel());
-        // SAFETY: as above.
-        let st2 = unsafe {
-            f(
-                y_true.ptr(),
-                y_pred.ptr(),
-                batch,
-                dim,
-                sw.ptr(),
-                opts.ptr(),
-                lo2.mut_ptr(),
-                go2.mut_ptr(),
-            )
-        };
+        let st2 = call(y_pred.ptr(), lo2.mut_ptr(), go2.mut_ptr());
         loss::loss_set_num_threads(1);
         assert_eq!(st2, OK);
         assert!(

@@ -8,7 +8,9 @@
 //! `label_domain`, cut to the type's finite range) rounded to the half type.
 //! Checks, besides those of every target (`check_call`, `check_effects`):
 //! - the half call's status is the `_f32` call's, which is the status the contract
-//!   predicts (sizes checked as `float` sizes);
+//!   predicts (sizes checked as `float` sizes); but `grad_out == y_pred`, which the
+//!   `_f32` cross-entropies accept (in place, `loss_fuzz::in_place`) and the half
+//!   twins reject (LOSS_ERROR_INVALID_ARGUMENT, after pointers and sizes);
 //! - on error, no output of either call is touched;
 //! - on success: each gradient element is the `_f32` gradient element rounded by
 //!   `loss_f32_to_bf16` / `loss_f32_to_f16` (same bits; NaN matches NaN), and those
@@ -28,9 +30,12 @@ use loss_fuzz::buf::{any_overlap, misaligned};
 use loss_fuzz::domains::{dense_domains, dense_finite};
 use loss_fuzz::float::{label_domain, label_rejects, DENSE, LABELS};
 use loss_fuzz::gen;
-use loss_fuzz::half::{check_conversions, next_down, next_up, round, widen, Data, HalfFmt};
+use loss_fuzz::half::{
+    check_conversions, check_half_grad, fit, half_bits, round, widen, Data, HalfFmt,
+};
+use loss_fuzz::in_place::{dense_in_place, labels_in_place};
 use loss_fuzz::opts::NO_IGNORE;
-use loss_fuzz::oracle::OK;
+use loss_fuzz::oracle::{INVALID_ARGUMENT, NULL_POINTER, OK};
 use loss_fuzz::*;
 use std::ops::Range;
 
@@ -124,41 +129,6 @@ impl<T: Data> Args<T> {
             },
         }
     }
-}
-
-/// `d` cut to the finite values of `H`.
-fn fit<H: HalfFmt>(d: Dom) -> Dom {
-    let m = H::MAX as f64;
-    Dom::new(d.lo.max(-m), d.hi.min(m))
-}
-
-/// One 16-bit input: in wild cases, a third of the time a raw pattern (special or
-/// arbitrary bits); else a value of `d` (or, wild, anything `Values::float` gives)
-/// rounded to `H`, kept inside `d` in tame cases.
-fn half_bits<H: HalfFmt>(v: &mut Values<'_, '_>, d: Dom) -> u16 {
-    if v.wild && v.byte() % 3 == 0 {
-        let b = v.byte();
-        return if b & 1 == 0 {
-            H::SPECIAL[(b >> 1) as usize % H::SPECIAL.len()]
-        } else {
-            v.u32() as u16
-        };
-    }
-    let mut b = round::<H>(v.float::<f32>(d));
-    if !v.wild {
-        // Rounding may leave the interval by an ulp: step back in.
-        for _ in 0..4 {
-            let x = H::of_bits(b).to_f32() as f64;
-            if x > d.hi {
-                b = next_down(b);
-            } else if x < d.lo {
-                b = next_up(b);
-            } else {
-                break;
-            }
-        }
-    }
-    b
 }
 
 fn case<H: HalfFmt>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
@@ -328,7 +298,18 @@ fn case<H: HalfFmt>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         ..Expect::default()
     };
     if sizes.fit() {
-        let mut inputs = vec![target.1.clone(), y_pred_s.span(n), sw.span(batch)];
+        // In place (`grad_out == y_pred`), `_f32`'s cross-entropies take `y_pred` as
+        // the gradient output: not an input the gradient overlaps.
+        let in_place_s = !go_s.is_null()
+            && go_s.cast_const() == y_pred_s.ptr()
+            && match kind {
+                Kind::Dense(w) => dense_in_place(w),
+                Kind::Label(_) => labels_in_place(),
+            };
+        let mut inputs = vec![target.1.clone(), sw.span(batch)];
+        if !in_place_s {
+            inputs.push(y_pred_s.span(n));
+        }
         let mut floats = vec![
             y_pred_s.ptr(),
             sw.ptr(),
@@ -378,8 +359,10 @@ fn case<H: HalfFmt>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             Kind::Dense(w) => dense_finite(w, &o),
             Kind::Label(_) => true,
         };
+    // (In place, `_f32` wrote its gradient over `y_pred`.)
+    let in_place = !go_h.is_null() && go_h.cast_const() == y_pred.ptr();
     let inputs_s = y_true_s.untouched()
-        && y_pred_s.untouched()
+        && (y_pred_s.untouched() || (in_place && st_s == OK))
         && labels.untouched()
         && sw.untouched()
         && cw.untouched();
@@ -391,7 +374,13 @@ fn case<H: HalfFmt>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
 
     // SAFETY: as above, with the half buffers.
     let st_h = unsafe { args_h.call(lo_h, go_h) };
-    check_call(&function, st_h, st_s, &case);
+    // The half twins have no in-place form: after pointers and sizes, it is an error.
+    let want_h = if in_place && st_s != NULL_POINTER && sizes.fit() {
+        INVALID_ARGUMENT
+    } else {
+        st_s
+    };
+    check_call(&function, st_h, want_h, &case);
     let inputs_h = y_true.untouched()
         && y_pred.untouched()
         && labels.untouched()
@@ -492,34 +481,6 @@ fn out(buf: &Buf<f32>, len: usize, p: *const f32) -> Out<'_, f32> {
         len,
         passed: !p.is_null() && p == buf.ptr(),
     }
-}
-
-/// What a call did to its 16-bit gradient buffer: untouched on error or when not
-/// passed; else every element written (no sentinel left: a signalling NaN, which the
-/// library never writes) and nothing past them.
-fn check_half_grad<H: HalfFmt>(
-    function: &str,
-    status: i32,
-    grad: &Buf<H>,
-    n: usize,
-    passed: bool,
-    case: &Case,
-) {
-    if status != OK || !passed {
-        assert!(
-            grad.untouched(),
-            "{function}: grad_out written (status {status}); case {case:?}"
-        );
-        return;
-    }
-    assert!(
-        grad.only_prefix_written(n),
-        "{function}: grad_out written past its {n} elements; case {case:?}"
-    );
-    assert!(
-        grad.values().iter().all(|g| g.bits() != H::SENTINEL),
-        "{function}: grad_out not fully written; case {case:?}"
-    );
 }
 
 /// Additions a term goes through in the library's sum of `m` per-sample terms: in

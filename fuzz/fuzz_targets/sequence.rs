@@ -10,11 +10,15 @@
 //!
 //! Finite domain (tame cases): logits or probabilities in [-B, B] (probabilities are
 //! clipped), sample weights in [0, 1e3].
+//!
+//! `grad_out == y_pred` is accepted (`loss_fuzz::in_place`): the result is then
+//! checked against the out-of-place call, and its padding rows are 0 too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use loss_fuzz::buf::{any_overlap, misaligned};
 use loss_fuzz::gen::{self, ANY};
+use loss_fuzz::in_place::{check_in_place, labels_in_place};
 use loss_fuzz::opts::NO_IGNORE;
 use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
@@ -124,18 +128,19 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         _ => {}
     }
 
+    // `grad_out == y_pred`: in place.
+    let in_place = !go.is_null() && go.cast_const() == y_pred.ptr() && labels_in_place();
+    let before = y_pred.values();
     let mut e = Expect {
         null: targets.ptr().is_null() || y_pred.ptr().is_null() || lo.is_null(),
         shape: !fit,
         ..Expect::default()
     };
     if fit {
-        let inputs = [
-            targets.span(steps),
-            y_pred.span(n),
-            lengths_buf.span(batch),
-            sw.span(batch),
-        ];
+        let mut inputs = vec![targets.span(steps), lengths_buf.span(batch), sw.span(batch)];
+        if !in_place {
+            inputs.push(y_pred.span(n));
+        }
         let outputs = [buf::span(lo, n_out), buf::span(go, n)];
         e.invalid = o.invalid().is_some()
             || opts.misaligned()
@@ -183,10 +188,10 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     loss::loss_set_num_threads(1);
     // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim
     // (or the sizes overflow and must be rejected first).
-    let st = unsafe {
+    let call = |yp: *const T, lo: *mut T, go: *mut T| unsafe {
         T::sequence()(
             targets.ptr(),
-            y_pred.ptr(),
+            yp,
             lengths_buf.ptr(),
             batch,
             time,
@@ -197,6 +202,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             go,
         )
     };
+    let st = call(y_pred.ptr(), lo, go);
     check_call(&function, st, want, &case);
     let outs = [
         Out {
@@ -210,12 +216,24 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             passed: !go.is_null() && go.cast_const() == grad.ptr(),
         },
     ];
-    let inputs =
-        targets.untouched() && y_pred.untouched() && lengths_buf.untouched() && sw.untouched();
+    let in_place_ok = in_place && st == OK;
+    let inputs = targets.untouched()
+        && (in_place_ok || y_pred.untouched())
+        && lengths_buf.untouched()
+        && sw.untouched();
     check_effects(&function, st, inputs, &outs, tame, &case);
-    if st == OK && outs[1].passed {
+    if in_place_ok {
+        check_in_place(
+            &function, &y_pred, &before, &loss_out, vocab, tame, call, &case,
+        );
+    }
+    if st == OK && (outs[1].passed || in_place_ok) {
         // Steps that do not count (padding, ignored targets) get gradient 0.
-        let g = grad.values();
+        let g = if in_place_ok {
+            y_pred.values()
+        } else {
+            grad.values()
+        };
         for b in 0..batch {
             for t in 0..time {
                 let ignored = t < len_of(b) && Some(target_values[b * time + t]) == ignore;

@@ -7,12 +7,16 @@
 //! probabilities in [-B, B], probabilities clipped to [eps, 1 - eps] with eps >=
 //! 1e-7; generalized cross-entropy: probabilities in [1e-3, 1]), sample and class
 //! weights in [0, 1e3].
+//!
+//! `grad_out == y_pred` is accepted (`loss_fuzz::in_place`): the result is then
+//! checked against the out-of-place call.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use loss_fuzz::buf::{any_overlap, misaligned};
 use loss_fuzz::float::{label_domain, label_rejects, LABELS};
 use loss_fuzz::gen;
+use loss_fuzz::in_place::{check_in_place, labels_in_place};
 use loss_fuzz::opts::NO_IGNORE;
 use loss_fuzz::oracle::OK;
 use loss_fuzz::*;
@@ -91,18 +95,19 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         _ => {}
     }
 
+    // `grad_out == y_pred`: in place.
+    let in_place = !go.is_null() && go.cast_const() == y_pred.ptr() && labels_in_place();
+    let before = y_pred.values();
     let mut e = Expect {
         null: labels.ptr().is_null() || y_pred.ptr().is_null() || lo.is_null(),
         shape: !sizes.fit(),
         ..Expect::default()
     };
     if sizes.fit() {
-        let inputs = [
-            labels.span(batch),
-            y_pred.span(n),
-            sw.span(batch),
-            cw.span(classes),
-        ];
+        let mut inputs = vec![labels.span(batch), sw.span(batch), cw.span(classes)];
+        if !in_place {
+            inputs.push(y_pred.span(n));
+        }
         let outputs = [buf::span(lo, n_out), buf::span(go, n)];
         e.invalid = o.invalid().is_some()
             || label_rejects(which, &o, T::BYTES)
@@ -130,10 +135,10 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     loss::loss_set_num_threads(1);
     // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim
     // (or the sizes overflow and must be rejected first).
-    let call = |lo: *mut T, go: *mut T| unsafe {
+    let call = |yp: *const T, lo: *mut T, go: *mut T| unsafe {
         f(
             labels.ptr(),
-            y_pred.ptr(),
+            yp,
             batch,
             classes,
             sw.ptr(),
@@ -143,7 +148,7 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             go,
         )
     };
-    let st = call(lo, go);
+    let st = call(y_pred.ptr(), lo, go);
     check_call(&function, st, e.status(), &case);
     let outs = [
         Out {
@@ -157,8 +162,18 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             passed: !go.is_null() && go.cast_const() == grad.ptr(),
         },
     ];
-    let inputs = labels.untouched() && y_pred.untouched() && sw.untouched() && cw.untouched();
+    let in_place_ok = in_place && st == OK;
+    let inputs = labels.untouched()
+        && (in_place_ok || y_pred.untouched())
+        && sw.untouched()
+        && cw.untouched();
     check_effects(&function, st, inputs, &outs, tame, &case);
+    if in_place_ok {
+        check_in_place(
+            &function, &y_pred, &before, &loss_out, classes, tame, call, &case,
+        );
+        return Ok(());
+    }
     if st != OK || n < POOL {
         return Ok(());
     }
@@ -166,7 +181,11 @@ fn case<T: Api>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     loss::loss_set_num_threads(2);
     let mut lo2 = Buf::filled(n_out, Place::Valid, T::sentinel());
     let mut go2 = Buf::filled(n, places[5], T::sentinel());
-    let st2 = call(lo2.mut_ptr(), if go.is_null() { go } else { go2.mut_ptr() });
+    let st2 = call(
+        y_pred.ptr(),
+        lo2.mut_ptr(),
+        if go.is_null() { go } else { go2.mut_ptr() },
+    );
     loss::loss_set_num_threads(1);
     assert_eq!(st2, OK);
     let bits = |b: &Buf<T>| b.values().iter().map(|x| x.bits()).collect::<Vec<_>>();

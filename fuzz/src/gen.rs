@@ -134,7 +134,7 @@ pub fn sizes(
 }
 
 /// `k` non-zero sizes whose product in bytes exceeds `isize::MAX`.
-fn overflowing(u: &mut Unstructured<'_>, k: usize, elem_bytes: usize) -> Result<Vec<usize>> {
+pub fn overflowing(u: &mut Unstructured<'_>, k: usize, elem_bytes: usize) -> Result<Vec<usize>> {
     if u.ratio(1, 4)? {
         let d: Vec<usize> = (0..k)
             .map(|_| u.arbitrary::<usize>().map(|x| x.max(1)))
@@ -205,6 +205,18 @@ impl<'a, 'b> Values<'a, 'b> {
         // SplitMix64.
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// 64 bits derived from the generator's state and `salt`, consuming nothing:
+    /// neither the fuzzer's bytes nor the PRNG's sequence, so what is drawn after it
+    /// is what it was without it (for fields added to a generator whose existing
+    /// corpus inputs must keep decoding as they did).
+    pub fn peek(&self, salt: u64) -> u64 {
+        let mut z = (self.state ^ salt.wrapping_mul(0xd1b5_4a32_d192_ed03))
+            .wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)

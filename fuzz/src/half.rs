@@ -4,8 +4,13 @@
 //! conversions written here from the IEEE formats, and the C functions of each type
 //! with the status read as a plain `int`.
 
+use crate::buf::Buf;
 use crate::float::{DENSE, LABELS};
+use crate::gen::{Dom, Values};
+use crate::oracle::OK;
 use loss::{loss_bf16, loss_f16, loss_options, loss_status};
+use std::ffi::c_void;
+use std::fmt::Debug;
 use std::sync::Once;
 
 /// A dense-target function whose data and gradient are `T` and whose weights and
@@ -335,3 +340,340 @@ pub fn next_down(b: u16) -> u16 {
         _ => b - 1,
     }
 }
+
+/// `d` cut to the finite values of `H`.
+pub fn fit<H: HalfFmt>(d: Dom) -> Dom {
+    let m = H::MAX as f64;
+    Dom::new(d.lo.max(-m), d.hi.min(m))
+}
+
+/// One 16-bit input: in wild cases, a third of the time a raw pattern (special or
+/// arbitrary bits); else a value of `d` (or, wild, anything `Values::float` gives)
+/// rounded to `H`, kept inside `d` in tame cases.
+pub fn half_bits<H: HalfFmt>(v: &mut Values<'_, '_>, d: Dom) -> u16 {
+    if v.wild && v.byte() % 3 == 0 {
+        let b = v.byte();
+        return if b & 1 == 0 {
+            H::SPECIAL[(b >> 1) as usize % H::SPECIAL.len()]
+        } else {
+            v.u32() as u16
+        };
+    }
+    let mut b = round::<H>(v.float::<f32>(d));
+    if !v.wild {
+        // Rounding may leave the interval by an ulp: step back in.
+        for _ in 0..4 {
+            let x = H::of_bits(b).to_f32() as f64;
+            if x > d.hi {
+                b = next_down(b);
+            } else if x < d.lo {
+                b = next_up(b);
+            } else {
+                break;
+            }
+        }
+    }
+    b
+}
+
+/// A buffer of `n` values of `H` from [`half_bits`] over `d` (guards: the sentinel).
+pub fn half_buf<H: HalfFmt>(
+    v: &mut Values<'_, '_>,
+    n: usize,
+    place: crate::buf::Place,
+    d: Dom,
+) -> Buf<H> {
+    Buf::new(n, place, H::of_bits(H::SENTINEL), |_| {
+        H::of_bits(half_bits::<H>(v, d))
+    })
+}
+
+/// The same values widened (`loss_<type>_to_f32`, checked against the format), as
+/// the `_f32` twin gets them, placed as `place`.
+pub fn widened<H: HalfFmt>(b: &Buf<H>, place: crate::buf::Place) -> Buf<f32> {
+    Buf::new(b.len(), place, <f32 as crate::float::Fl>::sentinel(), |i| {
+        widen::<H>(b.get(i).bits())
+    })
+}
+
+/// What a call did to a 16-bit output buffer: untouched on error or when not
+/// passed; else every element written (no sentinel left: a signalling NaN, which the
+/// library never writes) and nothing past them.
+pub fn check_half_grad<H: HalfFmt>(
+    function: &str,
+    status: i32,
+    grad: &Buf<H>,
+    n: usize,
+    passed: bool,
+    case: &dyn Debug,
+) {
+    if status != OK || !passed {
+        assert!(
+            grad.untouched(),
+            "{function}: grad_out written (status {status}); case {case:?}"
+        );
+        return;
+    }
+    assert!(
+        grad.only_prefix_written(n),
+        "{function}: grad_out written past its {n} elements; case {case:?}"
+    );
+    assert!(
+        grad.values().iter().all(|g| g.bits() != H::SENTINEL),
+        "{function}: grad_out not fully written; case {case:?}"
+    );
+}
+
+/// Checks that every element of a 16-bit result is the `_f32` twin's element
+/// rounded once (`loss_f32_to_<type>`, checked against the format): the same bits,
+/// or NaN where that is NaN.
+pub fn check_rounded<H: HalfFmt>(
+    function: &str,
+    what: &str,
+    half: &[H],
+    single: &[f32],
+    case: &dyn Debug,
+) {
+    assert_eq!(half.len(), single.len());
+    for (i, (h, &s)) in half.iter().zip(single).enumerate() {
+        let want = round::<H>(s);
+        let got = h.bits();
+        assert!(
+            got == want || (H::is_nan_bits(got) && H::is_nan_bits(want)),
+            "{function}: {what} element {i} is {got:#06x} ({:e}), the _f32 twin's {s:e} rounds to {want:#06x}; case {case:?}",
+            h.to_f32()
+        );
+    }
+}
+
+/// Checks that `float` results (losses, norms) of a half call are the `_f32` twin's,
+/// bit for bit (NaN matching NaN: payloads are not promised).
+pub fn check_same_f32(function: &str, what: &str, half: &[f32], single: &[f32], case: &dyn Debug) {
+    assert_eq!(half.len(), single.len());
+    for (i, (h, s)) in half.iter().zip(single).enumerate() {
+        assert!(
+            h.to_bits() == s.to_bits() || (h.is_nan() && s.is_nan()),
+            "{function}: {what} {i} is {h:e} ({:#010x}), the _f32 twin gives {s:e} ({:#010x}); case {case:?}",
+            h.to_bits(),
+            s.to_bits()
+        );
+    }
+}
+
+/// `loss_ctc_<T>` with `float` losses: `(activations, labels, label_lengths,
+/// input_lengths, time, batch, alphabet, options, loss_out, grad_out)`.
+pub type CtcXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    *const i32,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+) -> i32;
+/// `loss_ctc_with_workspace_<T>`: as [`CtcXFn`], then `(workspace, workspace_bytes)`.
+pub type CtcWsXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    *const i32,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+    *mut c_void,
+    usize,
+) -> i32;
+/// `loss_sequence_crossentropy_<T>`: `(targets, y_pred, lengths, batch, time, vocab,
+/// sample_weight, options, loss_out, grad_out)`.
+pub type SequenceXFn<T> = unsafe extern "C" fn(
+    *const i32,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+) -> i32;
+/// `loss_margin_ranking_<T>`.
+pub type RankingXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+    *mut T,
+) -> i32;
+/// `loss_cosine_embedding_<T>`.
+pub type CosineXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+    *mut T,
+) -> i32;
+/// `loss_triplet_margin_<T>`.
+pub type TripletXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> i32;
+/// `loss_ntxent_<T>`: `(embeddings, labels, batch, dim, sample_weight, options,
+/// loss_out, grad_out)`.
+pub type NtXentXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+) -> i32;
+/// `loss_circle_<T>`: `(labels, embeddings, batch, dim, sample_weight, options,
+/// loss_out, grad_out)`.
+pub type CircleXFn<T> = unsafe extern "C" fn(
+    *const i32,
+    *const T,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+) -> i32;
+/// `loss_clip_by_value_<T>` (`float` bounds).
+pub type ClipValueXFn<T> = unsafe extern "C" fn(*mut T, usize, f32, f32) -> i32;
+/// `loss_clip_by_norm_<T>` (`float` norm).
+pub type ClipNormXFn<T> = unsafe extern "C" fn(*mut T, usize, f32, *mut f32) -> i32;
+/// `loss_clip_by_global_norm_<T>` (`float` norm).
+pub type ClipGlobalXFn<T> =
+    unsafe extern "C" fn(*const *mut T, *const usize, usize, f32, *mut f32) -> i32;
+
+/// The functions with 16-bit (or, for `f32`, `float`) data and `float` weights,
+/// losses and parameters besides the dense and label losses: CTC, sequence
+/// cross-entropy, the pair losses and clipping. With `T = f32` they are the `_f32`
+/// twins the half functions are compared with.
+pub trait Others: Copy + 'static {
+    /// `loss_ctc_<T>`.
+    fn ctc() -> CtcXFn<Self>;
+    /// `loss_ctc_with_workspace_<T>`.
+    fn ctc_with_workspace() -> CtcWsXFn<Self>;
+    /// `loss_sequence_crossentropy_<T>`.
+    fn sequence() -> SequenceXFn<Self>;
+    /// `loss_margin_ranking_<T>`.
+    fn ranking() -> RankingXFn<Self>;
+    /// `loss_cosine_embedding_<T>`.
+    fn cosine() -> CosineXFn<Self>;
+    /// `loss_triplet_margin_<T>`.
+    fn triplet() -> TripletXFn<Self>;
+    /// `loss_ntxent_<T>`.
+    fn ntxent() -> NtXentXFn<Self>;
+    /// `loss_circle_<T>`.
+    fn circle() -> CircleXFn<Self>;
+    /// `loss_clip_by_value_<T>`.
+    fn clip_by_value() -> ClipValueXFn<Self>;
+    /// `loss_clip_by_norm_<T>`.
+    fn clip_by_norm() -> ClipNormXFn<Self>;
+    /// `loss_clip_by_global_norm_<T>`.
+    fn clip_by_global_norm() -> ClipGlobalXFn<Self>;
+}
+
+/// Reinterprets an exported function (returning `loss_status`) as returning `i32`.
+macro_rules! as_int {
+    ($f:path, $to:ident<$t:ty>, ($($arg:ty),*)) => {{
+        type From = unsafe extern "C" fn($($arg),*) -> loss_status;
+        let f: From = $f;
+        // SAFETY: same arguments; the return types are both a C int.
+        unsafe { std::mem::transmute::<From, $to<$t>>(f) }
+    }};
+}
+
+macro_rules! others {
+    ($t:ty, $suffix:ident) => {
+        paste::paste! {
+            impl Others for $t {
+                fn ctc() -> CtcXFn<$t> {
+                    as_int!(loss::[<loss_ctc_ $suffix>], CtcXFn<$t>, (
+                        *const $t, *const i32, *const i32, *const i32, usize, usize, usize,
+                        *const loss_options, *mut f32, *mut $t))
+                }
+                fn ctc_with_workspace() -> CtcWsXFn<$t> {
+                    as_int!(loss::[<loss_ctc_with_workspace_ $suffix>], CtcWsXFn<$t>, (
+                        *const $t, *const i32, *const i32, *const i32, usize, usize, usize,
+                        *const loss_options, *mut f32, *mut $t, *mut c_void, usize))
+                }
+                fn sequence() -> SequenceXFn<$t> {
+                    as_int!(loss::[<loss_sequence_crossentropy_ $suffix>], SequenceXFn<$t>, (
+                        *const i32, *const $t, *const i32, usize, usize, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t))
+                }
+                fn ranking() -> RankingXFn<$t> {
+                    as_int!(loss::[<loss_margin_ranking_ $suffix>], RankingXFn<$t>, (
+                        *const $t, *const $t, *const $t, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t, *mut $t))
+                }
+                fn cosine() -> CosineXFn<$t> {
+                    as_int!(loss::[<loss_cosine_embedding_ $suffix>], CosineXFn<$t>, (
+                        *const $t, *const $t, *const $t, usize, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t, *mut $t))
+                }
+                fn triplet() -> TripletXFn<$t> {
+                    as_int!(loss::[<loss_triplet_margin_ $suffix>], TripletXFn<$t>, (
+                        *const $t, *const $t, *const $t, usize, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t, *mut $t, *mut $t))
+                }
+                fn ntxent() -> NtXentXFn<$t> {
+                    as_int!(loss::[<loss_ntxent_ $suffix>], NtXentXFn<$t>, (
+                        *const $t, *const i32, usize, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t))
+                }
+                fn circle() -> CircleXFn<$t> {
+                    as_int!(loss::[<loss_circle_ $suffix>], CircleXFn<$t>, (
+                        *const i32, *const $t, usize, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t))
+                }
+                fn clip_by_value() -> ClipValueXFn<$t> {
+                    as_int!(loss::[<loss_clip_by_value_ $suffix>], ClipValueXFn<$t>, (
+                        *mut $t, usize, f32, f32))
+                }
+                fn clip_by_norm() -> ClipNormXFn<$t> {
+                    as_int!(loss::[<loss_clip_by_norm_ $suffix>], ClipNormXFn<$t>, (
+                        *mut $t, usize, f32, *mut f32))
+                }
+                fn clip_by_global_norm() -> ClipGlobalXFn<$t> {
+                    as_int!(loss::[<loss_clip_by_global_norm_ $suffix>], ClipGlobalXFn<$t>, (
+                        *const *mut $t, *const usize, usize, f32, *mut f32))
+                }
+            }
+        }
+    };
+}
+
+others!(f32, f32);
+others!(loss_bf16, bf16);
+others!(loss_f16, f16);

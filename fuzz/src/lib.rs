@@ -24,6 +24,7 @@ pub mod domains;
 pub mod float;
 pub mod gen;
 pub mod half;
+pub mod in_place;
 pub mod opts;
 pub mod oracle;
 

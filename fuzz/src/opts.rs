@@ -47,6 +47,8 @@ pub struct RawOpts {
     pub circle_margin: f64,
     pub swap: u8,
     pub remove_diagonal: u8,
+    // 0.3.0, linear cross-entropy
+    pub z_loss: f64,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -86,6 +88,7 @@ impl Default for RawOpts {
             circle_margin: 0.4,
             swap: 0,
             remove_diagonal: 1,
+            z_loss: 0.0,
         }
     }
 }
@@ -93,8 +96,8 @@ impl Default for RawOpts {
 impl RawOpts {
     /// Options: with `tame`, valid values in ranges where every loss is finite
     /// (`epsilon >= 1e-7`, `delta`, `margin`, `pos_weight` at most 1e3, `gamma` at
-    /// most 10); otherwise, each field now and then replaced by anything (NaN, Inf,
-    /// negative, huge, garbage bool bytes and enum values).
+    /// most 10, `z_loss` at most 1); otherwise, each field now and then replaced by
+    /// anything (NaN, Inf, negative, huge, garbage bool bytes and enum values).
     pub fn gen(v: &mut Values<'_, '_>, tame: bool) -> RawOpts {
         let mut o = RawOpts::default();
         let frac = |v: &mut Values<'_, '_>| v.u32() as f64 / u32::MAX as f64;
@@ -148,6 +151,14 @@ impl RawOpts {
         }
         if v.byte() & 3 == 0 {
             o.temperature = [0.07, 1.0, 0.05 + 2.0 * frac(v)][v.int(0, 2) as usize];
+        }
+        // `z_loss` (appended in 0.3) from `Values::peek`, which consumes no byte: every
+        // other field, and everything drawn after the options, decodes from a corpus
+        // input as before it existed. (The `linear` target sets it from its own bytes.)
+        let r = v.peek(1);
+        if r & 3 == 0 {
+            let f = (r >> 32) as f64 / u32::MAX as f64;
+            o.z_loss = [1e-4, 0.0, 1e-2 * f, f][((r >> 2) & 3) as usize];
         }
         if tame {
             return o;
@@ -204,6 +215,23 @@ impl RawOpts {
                 *b = v.byte();
             }
         }
+        // `z_loss` anything now and then, consuming no byte (see above).
+        let r = v.peek(2);
+        if r % 6 == 0 {
+            o.z_loss = match (r >> 8) % 12 {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => f64::NEG_INFINITY,
+                3 => -1.0,
+                4 => 0.0,
+                5 => -0.0,
+                6 => 1e39,
+                7 => 1e300,
+                8 => 5e-324,
+                9 => 2.0,
+                _ => f64::from_bits(r.rotate_left(17)),
+            };
+        }
         if v.byte() % 12 == 0 {
             o.reduction = match v.byte() % 4 {
                 0 => -1,
@@ -216,9 +244,10 @@ impl RawOpts {
             o.blank = v.u32() as i32;
         }
         if v.byte() % 16 == 0 {
-            // A zeroed struct, an impossible or a newer layout (the store behind the
-            // options holds 16 more bytes, garbage: a newer layout with fields this
-            // library does not know set), far beyond any layout (rejected before
+            // A zeroed struct, an impossible layout (`n - 8` is the 0.3 struct
+            // before `z_loss` was appended, never released), a newer layout (the
+            // store behind the options holds 16 more bytes, garbage: a newer layout
+            // with fields this library does not know set), far beyond any layout (rejected before
             // anything past the struct is read), or the 0.2 layout (its 0.3 fields,
             // whatever they hold, are not read: see `effective`).
             let n = std::mem::size_of::<loss_options>();
@@ -250,6 +279,7 @@ impl RawOpts {
             circle_margin: d.circle_margin,
             swap: d.swap,
             remove_diagonal: d.remove_diagonal,
+            z_loss: d.z_loss,
             ..*self
         }
     }
@@ -291,7 +321,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 27] = [
+        let checks: [(bool, &str); 28] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -340,6 +370,7 @@ impl RawOpts {
             (o.circle_margin.is_finite(), "circle_margin"),
             (b(o.remove_diagonal), "remove_diagonal"),
             (b(o.swap), "swap"),
+            (o.z_loss.is_finite() && o.z_loss >= 0.0, "z_loss"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -405,6 +436,7 @@ impl RawOpts {
             .cast::<u8>()
             .write(self.remove_diagonal);
         addr_of_mut!((*dst).swap).cast::<u8>().write(self.swap);
+        addr_of_mut!((*dst).z_loss).write(self.z_loss);
     }
 }
 

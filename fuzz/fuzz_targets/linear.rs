@@ -1,0 +1,904 @@
+//! Fused linear cross-entropy: `loss_linear_cross_entropy_{f32,f64}`,
+//! `loss_linear_cross_entropy_with_workspace_{f32,f64}` and
+//! `loss_linear_cross_entropy_workspace_size`.
+//!
+//! Each case makes the four calls on the same inputs (`float` values, widened
+//! exactly for `_f64`): small sizes (`n`, `h`, `v` up to 40; now and then up to
+//! 128, 64, 512), zero and overflowing ones, NULL optional pointers (`bias`,
+//! `sample_weight`, `options`, each gradient), NULL, misaligned and aliased required
+//! ones, every option (`z_loss` and `label_smoothing` among them, invalid values
+//! too), `ignore_index` labels and out-of-range ones, and caller workspaces of the
+//! reported size, of less than the call's values, or near the boundary. Checks:
+//! - every status is the one the documented order gives: NULL pointers (the
+//!   workspace included), sizes, options, overlapping or misaligned buffers (the
+//!   workspace overlapping anything), a workspace too small (LOSS_ERROR_SHAPE), then
+//!   the labels; so `_f32` and `_f64` agree, and the workspace variant agrees with
+//!   the allocating one but for its workspace's faults. A workspace of the reported
+//!   size always suffices, one smaller than the call's chunk (`min(n, ⌊32 MiB /
+//!   (v · sizeof)⌋)` rows of `v + 1` values) never does; in between either answer
+//!   is right;
+//! - the common checks (`check_call`, `check_effects`): inputs unchanged, nothing
+//!   written on error, every output written on success and nothing past it, nothing
+//!   written past the workspace;
+//! - with a workspace that suffices, the same bits as the allocating call;
+//! - tame cases (inputs in [-8, 8], sample weights in [0, 10], valid options with
+//!   `z_loss <= 1`): every output finite in both types, and the `_f32` results within
+//!   a bound of the `_f64` ones derived from the rounding of the logits' matrix
+//!   product (`(h + 2) u Σ_k |w_jk h_ik|` per logit, `u = 2^-24`) carried through the
+//!   row's loss and gradient and the products back, times 16;
+//! - now and then, the same bits on 2 threads as on 1.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use loss::loss_options;
+use loss_fuzz::buf::{any_overlap, misaligned, overlaps, span};
+use loss_fuzz::gen::{self, SizeKind, Sizes};
+use loss_fuzz::opts::NO_IGNORE;
+use loss_fuzz::oracle::{INVALID_ARGUMENT, LABEL_OUT_OF_RANGE, NULL_POINTER, OK, SHAPE};
+use loss_fuzz::*;
+use std::ffi::c_void;
+use std::ops::Range;
+
+/// Whether `loss_linear_cross_entropy_f32` rejects a `z_loss` that is finite as a
+/// `double` but overflows `float` (the rule of the other `_f32` functions' loss
+/// parameters, RELIABILITY.md finding 6). Before the fix this target found
+/// (RELIABILITY.md finding 16), `z_loss = 1e300` was accepted, rounded to `+inf`,
+/// and the loss was `+inf` (NaN when `lse = 0`) where `_f64` gives a finite value.
+const Z_LOSS_F32_RANGE_CHECKED: bool = true;
+
+/// Data (hidden, weight, bias) of tame cases.
+const DATA: Dom = Dom::new(-8.0, 8.0);
+/// Sample weights of tame cases.
+const WEIGHTS: Dom = Dom::new(0.0, 10.0);
+/// The chunk's bytes of logits (docs: `⌊32 MiB / (v · sizeof)⌋` rows).
+const CHUNK_BYTES: usize = 32 << 20;
+/// The unit roundoff of `float`.
+const U: f64 = 1.0 / (1u64 << 24) as f64;
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = Unstructured::new(data);
+    let _ = workspace_size(&mut u);
+    let _ = case(&mut u);
+});
+
+type LceFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> i32;
+type LceWsFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut c_void,
+    usize,
+) -> i32;
+
+/// The functions of one type.
+trait Lin: Fl {
+    fn lce() -> LceFn<Self>;
+    fn lce_ws() -> LceWsFn<Self>;
+}
+
+macro_rules! lin {
+    ($t:ident) => {
+        paste::paste! {
+            impl Lin for $t {
+                fn lce() -> LceFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, *const i32, usize, usize, usize,
+                        *const $t, *const loss_options, *mut $t, *mut $t, *mut $t, *mut $t,
+                    ) -> loss::loss_status;
+                    let f: From = loss::[<loss_linear_cross_entropy_ $t>];
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, LceFn<$t>>(f) }
+                }
+                fn lce_ws() -> LceWsFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, *const i32, usize, usize, usize,
+                        *const $t, *const loss_options, *mut $t, *mut $t, *mut $t, *mut $t,
+                        *mut c_void, usize,
+                    ) -> loss::loss_status;
+                    let f: From = loss::[<loss_linear_cross_entropy_with_workspace_ $t>];
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, LceWsFn<$t>>(f) }
+                }
+            }
+        }
+    };
+}
+
+lin!(f32);
+lin!(f64);
+
+/// Rows of a chunk and the values a call of `T` works in (the documentation:
+/// `⌊32 MiB / (v · sizeof)⌋` rows, at least 1, at most `n`, of `v` logits plus one
+/// value each), in u128.
+fn chunk_values(n: usize, v: usize, size: usize) -> u128 {
+    let per_row = (v as u128) * size as u128;
+    let rows = (CHUNK_BYTES as u128 / per_row.max(1)).clamp(1, n.max(1) as u128);
+    rows * (v as u128 + 1)
+}
+
+/// Whether `dims` are non-zero and each of `n * h` and `v * h` fits in `isize` bytes
+/// of `size`-byte elements.
+fn fits(n: usize, h: usize, v: usize, size: usize) -> bool {
+    gen::fits(&[n, h], size) && gen::fits(&[v, h], size)
+}
+
+/// `loss_linear_cross_entropy_workspace_size(n, h, v, bytes)`.
+fn workspace_size(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+    let mode: u8 = u.int_in_range(0..=7)?;
+    let mut d = [0usize; 3];
+    for x in d.iter_mut() {
+        *x = match mode {
+            0 => u.arbitrary()?,
+            1 => u.int_in_range(0..=4)?,
+            2 => 1usize << u.int_in_range(0..=63)?,
+            _ => u.int_in_range(1..=1 << 16)?,
+        };
+    }
+    let (n, h, v) = (d[0], d[1], d[2]);
+    let null = u.ratio(1, 16)?;
+    let mut bytes = usize::MAX - 1;
+    let p: *mut usize = if null {
+        std::ptr::null_mut()
+    } else {
+        &mut bytes
+    };
+    // SAFETY: p is NULL or points to a usize.
+    let st = unsafe { loss::loss_linear_cross_entropy_workspace_size(n, h, v, p) } as i32;
+    // Enough for either type at any alignment.
+    let need = [(4u128, 4u128), (8, 8)]
+        .iter()
+        .map(|&(size, align)| chunk_values(n, v, size as usize) * size + align - 1)
+        .max()
+        .unwrap();
+    let want = if null {
+        Some(NULL_POINTER)
+    } else if !fits(n, h, v, 8) {
+        Some(SHAPE)
+    } else if need <= (isize::MAX as u128) / 2 {
+        Some(OK)
+    } else {
+        None // near the limit: either
+    };
+    let case = (n, h, v, null);
+    let w = want.unwrap_or(if st == OK { OK } else { SHAPE });
+    check_call("loss_linear_cross_entropy_workspace_size", st, w, &case);
+    if st == OK {
+        assert!(
+            bytes as u128 >= need,
+            "workspace {bytes} < {need}; {case:?}"
+        );
+    } else if !null {
+        assert_eq!(bytes, usize::MAX - 1, "bytes written on error; {case:?}");
+    }
+    Ok(())
+}
+
+/// `options->z_loss` from this target's own bytes (`RawOpts::gen` draws it without
+/// any): mostly 0, PaLM's 1e-4, or up to 1; when not `tame`, also NaN, infinities,
+/// negative, the edges of `float`'s range (3.4e38 is finite there, 3.5e38 and 1e300
+/// are not), values that round to 0 in `float`, and anything.
+fn z_loss(v: &mut Values<'_, '_>, tame: bool) -> f64 {
+    let b = v.byte();
+    let frac = v.u32() as f64 / u32::MAX as f64;
+    match b % 16 {
+        0..=5 => 0.0,
+        6..=7 => 1e-4,
+        8..=9 => 1e-2 * frac,
+        10..=11 => frac,
+        _ if tame => frac,
+        12 => [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            -1e-300,
+        ][b as usize % 6],
+        13 => [3.4e38, 3.5e38, 1e39, 1e300, f64::MAX][b as usize % 5],
+        14 => [5e-324, 1e-300, 1e-46, 1e3][b as usize % 4],
+        _ => v.wild_float::<f64>(),
+    }
+}
+
+/// Sizes `[n, h, v]`: small, now and then larger, a zero (1 in 32), or a product
+/// `n * h` or `v * h` whose `float` bytes overflow (1 in 32; so do its `double`
+/// bytes).
+fn sizes(u: &mut Unstructured<'_>) -> arbitrary::Result<Sizes> {
+    let mode: u8 = u.int_in_range(0..=63)?;
+    match mode {
+        0..=1 => {
+            let mut d = Vec::with_capacity(3);
+            for _ in 0..3 {
+                d.push(if u.ratio(1, 4)? {
+                    u.arbitrary::<usize>()?
+                } else {
+                    u.int_in_range(0..=40)?
+                });
+            }
+            let z = u.choose_index(3)?;
+            d[z] = 0;
+            Ok(Sizes {
+                dims: d,
+                kind: SizeKind::Zero,
+            })
+        }
+        2..=3 => {
+            // The overflowing pair: (n, h) or (v, h); the third size small, or
+            // anything.
+            let pair = gen::overflowing(u, 2, 4)?;
+            let other: usize = if u.ratio(1, 4)? {
+                u.arbitrary::<usize>()?.max(1)
+            } else {
+                u.int_in_range(1..=40)?
+            };
+            let dims = if u.arbitrary::<bool>()? {
+                vec![pair[0], pair[1], other]
+            } else {
+                vec![other, pair[1], pair[0]]
+            };
+            Ok(Sizes {
+                dims,
+                kind: SizeKind::Overflow,
+            })
+        }
+        _ => {
+            let big = mode == 4 && u.ratio(1, 4)?;
+            let (nm, hm, vm) = if big { (128, 64, 512) } else { (40, 40, 40) };
+            Ok(Sizes {
+                dims: vec![
+                    u.int_in_range(1..=nm)?,
+                    u.int_in_range(1..=hm)?,
+                    u.int_in_range(1..=vm)?,
+                ],
+                kind: SizeKind::Fit,
+            })
+        }
+    }
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug in failure messages
+struct Case {
+    sizes: Sizes,
+    /// hidden, weight, bias, labels, sample_weight, loss_out, grad_hidden,
+    /// grad_weight, grad_bias, options, workspace.
+    places: [Place; 11],
+    alias: u8,
+    ws_mode: [u8; 2],
+    opts: RawOpts,
+    tame: bool,
+}
+
+/// The buffers of one type, one set of outputs per variant (allocating, workspace).
+struct Side<T> {
+    hidden: Buf<T>,
+    weight: Buf<T>,
+    bias: Buf<T>,
+    sw: Buf<T>,
+    loss: [Buf<T>; 2],
+    gh: [Buf<T>; 2],
+    gw: [Buf<T>; 2],
+    gb: [Buf<T>; 2],
+    ws: Buf<u8>,
+    ws_bytes: usize,
+}
+
+/// The pointers of one call (after the case's fault).
+#[derive(Clone, Copy)]
+struct Ptrs<T> {
+    hidden: *const T,
+    weight: *const T,
+    bias: *const T,
+    labels: *const i32,
+    sw: *const T,
+    lo: *mut T,
+    gh: *mut T,
+    gw: *mut T,
+    gb: *mut T,
+    wp: *mut c_void,
+}
+
+/// The lengths of a call's buffers (1 each for sizes that must be rejected).
+#[derive(Clone, Copy, Debug)]
+struct Lens {
+    nh: usize,
+    vh: usize,
+    n: usize,
+    v: usize,
+    n_out: usize,
+}
+
+/// What the harness generated, in `float`.
+struct Master {
+    hidden: Vec<f32>,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    sw: Vec<f32>,
+}
+
+impl<T: Lin> Side<T> {
+    fn new(m: &Master, lens: Lens, places: &[Place; 11], ws_bytes: usize) -> Self {
+        let wide =
+            |x: &[f32], p: Place| Buf::new(x.len(), p, T::sentinel(), |i| T::of(x[i] as f64));
+        let out = |len: usize, p: Place| Buf::filled(len, p, T::sentinel());
+        Side {
+            hidden: wide(&m.hidden, places[0]),
+            weight: wide(&m.weight, places[1]),
+            bias: wide(&m.bias, places[2]),
+            sw: wide(&m.sw, places[4]),
+            loss: [out(lens.n_out, places[5]), out(lens.n_out, places[5])],
+            gh: [out(lens.nh, places[6]), out(lens.nh, places[6])],
+            gw: [out(lens.vh, places[7]), out(lens.vh, places[7])],
+            gb: [out(lens.v, places[8]), out(lens.v, places[8])],
+            ws: Buf::<u8>::filled(ws_bytes, places[10], 0x5c),
+            ws_bytes,
+        }
+    }
+
+    /// The pointers of variant `k` (0 allocating, 1 workspace) with fault `alias`.
+    fn ptrs(&mut self, k: usize, labels: *const i32, alias: u8) -> Ptrs<T> {
+        let mut p = Ptrs {
+            hidden: self.hidden.ptr(),
+            weight: self.weight.ptr(),
+            bias: self.bias.ptr(),
+            labels,
+            sw: self.sw.ptr(),
+            lo: self.loss[k].mut_ptr(),
+            gh: self.gh[k].mut_ptr(),
+            gw: self.gw[k].mut_ptr(),
+            gb: self.gb[k].mut_ptr(),
+            wp: self.ws.mut_ptr().cast(),
+        };
+        match alias {
+            1 => p.gh = p.hidden as *mut T,
+            2 if !labels.is_null() => p.lo = labels as *mut T,
+            3 if !p.gh.is_null() => p.gw = p.gh,
+            4 if !p.bias.is_null() => p.gb = p.bias as *mut T,
+            5 => p.wp = p.hidden as *mut c_void,
+            6 if !p.lo.is_null() => p.wp = p.lo.cast(),
+            7 if !p.sw.is_null() => p.lo = p.sw as *mut T,
+            _ => {}
+        }
+        p
+    }
+
+    /// Whether the inputs are unchanged.
+    fn inputs_untouched(&self) -> bool {
+        self.hidden.untouched()
+            && self.weight.untouched()
+            && self.bias.untouched()
+            && self.sw.untouched()
+    }
+}
+
+/// Calls variant `ws` (with the workspace) of `T`.
+///
+/// # Safety
+/// Every non-NULL pointer addresses as many elements as the sizes claim (or the
+/// sizes must be rejected first).
+unsafe fn call<T: Lin>(
+    ws: bool,
+    p: &Ptrs<T>,
+    dims: &[usize],
+    opts: *const loss_options,
+    ws_bytes: usize,
+) -> i32 {
+    let (n, h, v) = (dims[0], dims[1], dims[2]);
+    // SAFETY: the caller's contract is the function's.
+    unsafe {
+        if ws {
+            T::lce_ws()(
+                p.hidden, p.weight, p.bias, p.labels, n, h, v, p.sw, opts, p.lo, p.gh, p.gw, p.gb,
+                p.wp, ws_bytes,
+            )
+        } else {
+            T::lce()(
+                p.hidden, p.weight, p.bias, p.labels, n, h, v, p.sw, opts, p.lo, p.gh, p.gw, p.gb,
+            )
+        }
+    }
+}
+
+/// The statuses the documented order allows for variant `ws` of `T`: the status,
+/// and whether LOSS_ERROR_SHAPE is right too (a workspace between the call's values
+/// and the reported size).
+#[allow(clippy::too_many_arguments)]
+fn expected<T: Lin>(
+    ws: bool,
+    p: &Ptrs<T>,
+    sizes: &Sizes,
+    lens: Lens,
+    o: &RawOpts,
+    opts: &OptsBuf,
+    labels: &[i32],
+    ws_bytes: usize,
+) -> (i32, bool) {
+    if p.hidden.is_null()
+        || p.weight.is_null()
+        || p.labels.is_null()
+        || p.lo.is_null()
+        || (ws && p.wp.is_null())
+    {
+        return (NULL_POINTER, false);
+    }
+    if !sizes.fit() {
+        return (SHAPE, false);
+    }
+    let z_loss_overflows = T::BYTES == 4 && !(o.z_loss as f32).is_finite();
+    if o.invalid().is_some() || opts.misaligned() || (Z_LOSS_F32_RANGE_CHECKED && z_loss_overflows)
+    {
+        return (INVALID_ARGUMENT, false);
+    }
+    let inputs: [Range<usize>; 5] = [
+        span(p.hidden, lens.nh),
+        span(p.weight, lens.vh),
+        span(p.bias, lens.v),
+        span(p.labels, lens.n),
+        span(p.sw, lens.n),
+    ];
+    let outputs: [Range<usize>; 4] = [
+        span(p.lo, lens.n_out),
+        span(p.gh, lens.nh),
+        span(p.gw, lens.vh),
+        span(p.gb, lens.v),
+    ];
+    let wspan = span(p.wp as *const u8, ws_bytes);
+    let ws_overlap = ws && inputs.iter().chain(&outputs).any(|r| overlaps(&wspan, r));
+    let mis = misaligned(p.hidden)
+        || misaligned(p.weight)
+        || misaligned(p.bias)
+        || misaligned(p.labels)
+        || misaligned(p.sw)
+        || misaligned(p.lo)
+        || misaligned(p.gh)
+        || misaligned(p.gw)
+        || misaligned(p.gb);
+    if any_overlap(&outputs, &inputs) || ws_overlap || mis {
+        return (INVALID_ARGUMENT, false);
+    }
+    let ignore = (o.ignore_index != NO_IGNORE).then_some(o.ignore_index);
+    let v = sizes.dims[2];
+    let rest = if labels
+        .iter()
+        .any(|&l| Some(l) != ignore && !(l >= 0 && (l as usize) < v))
+    {
+        LABEL_OUT_OF_RANGE
+    } else {
+        OK
+    };
+    if ws {
+        let (n, h) = (sizes.dims[0], sizes.dims[1]);
+        let values = chunk_values(n, v, T::BYTES);
+        if (ws_bytes as u128) < values * T::BYTES as u128 {
+            return (SHAPE, false);
+        }
+        let mut reported = 0usize;
+        // SAFETY: writes one usize.
+        let st = unsafe { loss::loss_linear_cross_entropy_workspace_size(n, h, v, &mut reported) };
+        if st as i32 != OK || ws_bytes < reported {
+            return (rest, true);
+        }
+    }
+    (rest, false)
+}
+
+fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+    let tame = u.ratio(2, 3)?;
+    let fault = u.ratio(1, 4)?;
+    let sizes = sizes(u)?;
+    let (n, h, v) = (sizes.dims[0], sizes.dims[1], sizes.dims[2]);
+    let places = [
+        gen::place(u, fault, false)?, // hidden
+        gen::place(u, fault, false)?, // weight
+        gen::place(u, fault, true)?,  // bias
+        gen::place(u, fault, false)?, // labels
+        gen::place(u, fault, true)?,  // sample_weight
+        gen::place(u, fault, false)?, // loss_out
+        gen::place(u, fault, true)?,  // grad_hidden
+        gen::place(u, fault, true)?,  // grad_weight
+        gen::place(u, fault, true)?,  // grad_bias
+        gen::place(u, fault, true)?,  // options
+        gen::place(u, fault, false)?, // workspace (any alignment is fine)
+    ];
+    let alias: u8 = if fault { u.int_in_range(0..=7)? } else { 0 };
+    let ws_mode: [u8; 2] = [u.int_in_range(0..=7)?, u.int_in_range(0..=7)?];
+    let ignore_mode: u8 = u.int_in_range(0..=3)?;
+    let threads2 = u.int_in_range(0..=3u8)? == 3;
+    let mut vals = Values::new(u, !tame)?;
+    let mut raw = RawOpts::gen(&mut vals, tame);
+    raw.z_loss = z_loss(&mut vals, tame);
+    let fit = sizes.fit();
+    let lens = if fit {
+        Lens {
+            nh: n * h,
+            vh: v * h,
+            n,
+            v,
+            n_out: 0,
+        }
+    } else {
+        Lens {
+            nh: 1,
+            vh: 1,
+            n: 1,
+            v: 1,
+            n_out: 1,
+        }
+    };
+    raw.ignore_index = match ignore_mode {
+        0 | 1 => NO_IGNORE,
+        2 => -100,
+        _ => vals.int(-1, lens.v.min(1000) as i64) as i32,
+    };
+    let opts = OptsBuf::new(raw, places[9]);
+    let o = opts.effective();
+    let lens = Lens {
+        n_out: if fit { o.out_len(n) } else { 1 },
+        ..lens
+    };
+    let ignore = (o.ignore_index != NO_IGNORE).then_some(o.ignore_index);
+    let m = Master {
+        hidden: vals.floats(lens.nh, DATA),
+        weight: vals.floats(lens.vh, DATA),
+        bias: vals.floats(lens.v, DATA),
+        sw: vals.floats(lens.n, WEIGHTS),
+    };
+    let label_values: Vec<i32> = (0..lens.n).map(|_| vals.label(lens.v, ignore)).collect();
+    let labels = Buf::of(&label_values, places[3], -9);
+
+    // The workspace of each type: the reported size, less than the call's values, or
+    // around that boundary.
+    let ws_for = |mode: u8, size: usize, vals: &mut Values<'_, '_>| -> usize {
+        let mut reported = 0usize;
+        // SAFETY: writes one usize.
+        let st = unsafe { loss::loss_linear_cross_entropy_workspace_size(n, h, v, &mut reported) };
+        let values = (chunk_values(lens.n, lens.v, size) * size as u128).min(1 << 26) as usize;
+        match (st as i32, mode) {
+            (0, 0..=4) => reported,
+            (_, 5) => values.saturating_sub(vals.int(1, 64) as usize),
+            (_, 6) => values + vals.int(0, 8) as usize,
+            _ => vals.int(0, 8) as usize,
+        }
+        .min(1 << 26)
+    };
+    let ws32 = ws_for(ws_mode[0], 4, &mut vals);
+    let ws64 = ws_for(ws_mode[1], 8, &mut vals);
+    let mut s32 = Side::<f32>::new(&m, lens, &places, ws32);
+    let mut s64 = Side::<f64>::new(&m, lens, &places, ws64);
+    let case = Case {
+        sizes: sizes.clone(),
+        places,
+        alias,
+        ws_mode,
+        opts: o,
+        tame,
+    };
+
+    loss::loss_set_num_threads(1);
+    let st32 = run(
+        &mut s32,
+        &labels,
+        &label_values,
+        &sizes,
+        lens,
+        &opts,
+        alias,
+        &case,
+    );
+    let st64 = run(
+        &mut s64,
+        &labels,
+        &label_values,
+        &sizes,
+        lens,
+        &opts,
+        alias,
+        &case,
+    );
+    if st32[0] != OK || st64[0] != OK {
+        return Ok(());
+    }
+    if tame {
+        close(&s32, &s64, &m, &label_values, &sizes, &o, &case);
+    }
+    if threads2 {
+        // The same call on the pool: bit-identical.
+        loss::loss_set_num_threads(2);
+        let mut again = Side::<f32>::new(&m, lens, &places, 0);
+        let p = again.ptrs(0, labels.ptr(), alias);
+        let st = unsafe { call(false, &p, &sizes.dims, opts.ptr(), 0) };
+        loss::loss_set_num_threads(1);
+        assert_eq!(
+            st, OK,
+            "loss_linear_cross_entropy_f32: fails on 2 threads; {case:?}"
+        );
+        let bits = |b: &Buf<f32>| b.values().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert!(
+            bits(&again.loss[0]) == bits(&s32.loss[0])
+                && bits(&again.gh[0]) == bits(&s32.gh[0])
+                && bits(&again.gw[0]) == bits(&s32.gw[0])
+                && bits(&again.gb[0]) == bits(&s32.gb[0]),
+            "loss_linear_cross_entropy_f32: differs on 2 threads; {case:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Makes both calls of type `T` (allocating, workspace), checks their statuses and
+/// effects, and, when both succeed with the same outputs passed, that they wrote the
+/// same bits. Returns the two statuses.
+#[allow(clippy::too_many_arguments)]
+fn run<T: Lin>(
+    s: &mut Side<T>,
+    labels: &Buf<i32>,
+    label_values: &[i32],
+    sizes: &Sizes,
+    lens: Lens,
+    opts: &OptsBuf,
+    alias: u8,
+    case: &Case,
+) -> [i32; 2] {
+    let mut st = [OK; 2];
+    let mut ptrs = Vec::with_capacity(2);
+    for k in 0..2 {
+        let ws = k == 1;
+        let function = format!(
+            "loss_linear_cross_entropy{}_{}",
+            if ws { "_with_workspace" } else { "" },
+            T::NAME
+        );
+        let p = s.ptrs(k, labels.ptr(), alias);
+        let o = opts.effective();
+        let (want, shape_too) = expected(ws, &p, sizes, lens, &o, opts, label_values, s.ws_bytes);
+        // SAFETY: every non-NULL pointer addresses as many elements as the sizes
+        // claim (or they must be rejected first).
+        st[k] = unsafe { call(ws, &p, &sizes.dims, opts.ptr(), s.ws_bytes) };
+        let w = if shape_too && st[k] == SHAPE {
+            SHAPE
+        } else {
+            want
+        };
+        check_call(&function, st[k], w, case);
+        let passed = |b: &Buf<T>, q: *mut T| !q.is_null() && q.cast_const() == b.ptr();
+        let outs = [
+            Out {
+                buf: &s.loss[k],
+                len: lens.n_out,
+                passed: passed(&s.loss[k], p.lo),
+            },
+            Out {
+                buf: &s.gh[k],
+                len: lens.nh,
+                passed: passed(&s.gh[k], p.gh),
+            },
+            Out {
+                buf: &s.gw[k],
+                len: lens.vh,
+                passed: passed(&s.gw[k], p.gw),
+            },
+            Out {
+                buf: &s.gb[k],
+                len: lens.v,
+                passed: passed(&s.gb[k], p.gb),
+            },
+        ];
+        let finite = case.tame && st[k] == OK;
+        check_effects(
+            &function,
+            st[k],
+            s.inputs_untouched() && labels.untouched(),
+            &outs,
+            finite,
+            case,
+        );
+        if ws && p.wp == s.ws.mut_ptr().cast() {
+            assert!(
+                s.ws.only_prefix_written(s.ws_bytes),
+                "{function}: wrote past the workspace; {case:?}"
+            );
+        } else {
+            assert!(s.ws.untouched(), "{function}: workspace written; {case:?}");
+        }
+        ptrs.push(p);
+    }
+    // Both succeeded: the same bits (outputs passed alike unless a workspace fault
+    // moved one; the workspace pointer is the only pointer the variants differ in).
+    if st == [OK, OK] {
+        let bits = |b: &Buf<T>| b.values().iter().map(|x| x.bits()).collect::<Vec<_>>();
+        for (name, a, b) in [
+            ("loss", &s.loss[0], &s.loss[1]),
+            ("grad_hidden", &s.gh[0], &s.gh[1]),
+            ("grad_weight", &s.gw[0], &s.gw[1]),
+            ("grad_bias", &s.gb[0], &s.gb[1]),
+        ] {
+            assert!(
+                bits(a) == bits(b),
+                "loss_linear_cross_entropy_with_workspace_{}: {name} differs from the allocating call's; {case:?}",
+                T::NAME
+            );
+        }
+    }
+    st
+}
+
+/// The `_f32` results against the `_f64` ones on the same inputs (see the module
+/// documentation for the bound).
+fn close(
+    s32: &Side<f32>,
+    s64: &Side<f64>,
+    m: &Master,
+    labels: &[i32],
+    sizes: &Sizes,
+    o: &RawOpts,
+    case: &Case,
+) {
+    let (n, h, v) = (sizes.dims[0], sizes.dims[1], sizes.dims[2]);
+    let f = |x: f32| x as f64;
+    let hid: Vec<f64> = m.hidden.iter().copied().map(f).collect();
+    let wt: Vec<f64> = m.weight.iter().copied().map(f).collect();
+    let bias: Option<Vec<f64>> =
+        (!s64.bias.ptr().is_null()).then(|| m.bias.iter().copied().map(f).collect());
+    let sw: Option<Vec<f64>> =
+        (!s64.sw.ptr().is_null()).then(|| m.sw.iter().copied().map(f).collect());
+    let ignore = (o.ignore_index != NO_IGNORE).then_some(o.ignore_index);
+    let (eps, c) = (o.label_smoothing, o.z_loss);
+    let vf = v as f64;
+    // Effective weights and the reduction's factor per sample.
+    let w: Vec<f64> = (0..n)
+        .map(|i| {
+            if Some(labels[i]) == ignore {
+                0.0
+            } else {
+                sw.as_ref().map_or(1.0, |s| s[i])
+            }
+        })
+        .collect();
+    let total_w: f64 = w.iter().sum();
+    let mean = o.reduction == 2;
+    let factor: Vec<f64> = w
+        .iter()
+        .map(|&wi| match o.reduction {
+            2 if total_w == 0.0 => 0.0,
+            2 => wi / total_w,
+            3 => wi / n as f64,
+            _ => wi,
+        })
+        .collect();
+    // Per sample: the logits' magnitude S_i, the bound on the logit error dz_i, the
+    // loss l_i, the per-sample loss error bound dl_i, the gradient row G_i (f64) and
+    // its error and magnitude bounds e_i, g_i.
+    let mut dl = vec![0.0; n];
+    let mut l = vec![0.0; n];
+    let mut e = vec![0.0; n];
+    let mut g = vec![0.0; n * v];
+    for i in 0..n {
+        let hi = &hid[i * h..(i + 1) * h];
+        let mut z = vec![0.0; v];
+        let mut s_i: f64 = 0.0;
+        for j in 0..v {
+            let wj = &wt[j * h..(j + 1) * h];
+            let b = bias.as_ref().map_or(0.0, |b| b[j]);
+            z[j] = wj.iter().zip(hi).map(|(a, b)| a * b).sum::<f64>() + b;
+            s_i = s_i.max(wj.iter().zip(hi).map(|(a, b)| (a * b).abs()).sum::<f64>() + b.abs());
+        }
+        if factor[i] == 0.0 {
+            continue;
+        }
+        let y = labels[i] as usize;
+        let mx = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let se: f64 = z.iter().map(|x| (x - mx).exp()).sum();
+        let lse = mx + se.ln();
+        let mean_z = z.iter().sum::<f64>() / vf;
+        l[i] = (1.0 - eps) * (lse - z[y]) + eps * (lse - mean_z) + c * lse * lse;
+        let big_l = 2.0 * s_i + vf.ln() + 1.0;
+        let dz = (h as f64 + 2.0) * U * s_i;
+        // (The sums over the row: `Σ e^{z - m}` relative, `Σ (m - z)` absolute.)
+        dl[i] = 4.0 * dz
+            + 8.0 * U * big_l
+            + 2.0 * vf * U
+            + 2.0 * vf * U * s_i
+            + c * (2.0 * big_l * (2.0 * dz + 8.0 * U * big_l) + 4.0 * U * big_l * big_l);
+        let fi = factor[i].abs();
+        let gi = fi * (3.0 + 2.0 * c * big_l);
+        e[i] = fi
+            * ((4.0 * dz + 8.0 * U + 2.0 * vf * U) * (1.0 + 2.0 * c * big_l)
+                + 2.0 * c * (2.0 * dz + 8.0 * U * big_l)
+                + 8.0 * U * (3.0 + 2.0 * c * big_l))
+            + (n as f64 + 2.0) * U * gi;
+        for j in 0..v {
+            let p = (z[j] - lse).exp();
+            let t = if j == y { 1.0 - eps } else { 0.0 } + eps / vf;
+            g[i * v + j] = factor[i] * (p * (1.0 + 2.0 * c * lse) - t);
+        }
+    }
+    const SAFETY: f64 = 16.0;
+    const TINY: f64 = 1e-30;
+    let check = |what: &str, i: usize, a: f32, b: f64, tol: f64| {
+        let diff = (a as f64 - b).abs();
+        assert!(
+            diff <= SAFETY * tol + TINY,
+            "loss_linear_cross_entropy_f32: {what}[{i}] = {a:e}, _f64 gives {b:e}: differ by {diff:e} > {:e}; {case:?}",
+            SAFETY * tol + TINY
+        );
+    };
+    let (l32, l64) = (s32.loss[0].values(), s64.loss[0].values());
+    if mean && total_w == 0.0 {
+        assert!(
+            l32[0] == 0.0 && l64[0] == 0.0,
+            "MEAN of zero weights: {} and {}; {case:?}",
+            l32[0],
+            l64[0]
+        );
+    } else if o.reduction == 0 {
+        for i in 0..n {
+            check(
+                "loss",
+                i,
+                l32[i],
+                l64[i],
+                w[i].abs() * dl[i] + 2.0 * U * (w[i] * l[i]).abs(),
+            );
+        }
+    } else {
+        let tol = (0..n)
+            .map(|i| {
+                factor[i].abs() * dl[i] + (2.0 * n as f64 + 4.0) * U * (factor[i] * l[i]).abs()
+            })
+            .sum::<f64>();
+        check("loss", 0, l32[0], l64[0], tol);
+    }
+    if !s32.gh[0].ptr().is_null() {
+        let (a, b) = (s32.gh[0].values(), s64.gh[0].values());
+        for i in 0..n {
+            for k in 0..h {
+                let wmax = (0..v).map(|j| wt[j * h + k].abs()).fold(0.0, f64::max);
+                let sum: f64 = (0..v).map(|j| (g[i * v + j] * wt[j * h + k]).abs()).sum();
+                let tol = wmax * e[i] + (vf + 1.0) * U * sum;
+                check("grad_hidden", i * h + k, a[i * h + k], b[i * h + k], tol);
+            }
+        }
+    }
+    if !s32.gw[0].ptr().is_null() {
+        let (a, b) = (s32.gw[0].values(), s64.gw[0].values());
+        for j in 0..v {
+            for k in 0..h {
+                let err: f64 = (0..n).map(|i| e[i] * hid[i * h + k].abs()).sum();
+                let sum: f64 = (0..n).map(|i| (g[i * v + j] * hid[i * h + k]).abs()).sum();
+                let tol = err + (n as f64 + 1.0) * U * sum;
+                check("grad_weight", j * h + k, a[j * h + k], b[j * h + k], tol);
+            }
+        }
+    }
+    if !s32.gb[0].ptr().is_null() {
+        let (a, b) = (s32.gb[0].values(), s64.gb[0].values());
+        let err: f64 = e.iter().sum();
+        for j in 0..v {
+            let sum: f64 = (0..n).map(|i| g[i * v + j].abs()).sum();
+            check("grad_bias", j, a[j], b[j], err + (n as f64 + 1.0) * U * sum);
+        }
+    }
+}
