@@ -7,13 +7,16 @@ use loss_core::clip::{clip_by_global_norm_stored, clip_by_norm_stored, clip_by_v
 use loss_core::half::Store;
 use loss_core::Real;
 
-/// The gradient buffer of `n` elements, checked: not NULL, `n` non-zero.
+/// The gradient buffer of `n` elements, checked: not NULL, `n` non-zero and not
+/// overflowing as `S` values.
 ///
 /// # Safety
 /// A non-NULL `grad` points to `n` writable elements.
-unsafe fn grad_buffer<'a, T>(grad: *mut T, n: usize, name: &str) -> Result<&'a mut [T]> {
+unsafe fn grad_buffer<'a, S, T>(grad: *mut T, n: usize, name: &str) -> Result<&'a mut [T]> {
     non_null(grad, name)?;
-    let n = elements::<T>(&[("n", n)])?;
+    // Sized as the computation type `S` (`float` for the half twins), so that every
+    // twin accepts the same sizes as its `_f32` function.
+    let n = elements::<S>(&[("n", n)])?;
     // SAFETY: `grad` is non-NULL (checked above) and, by this function's contract,
     // points to `n` writable elements; `elements` returned `n` unchanged.
     unsafe { output(grad, n, name) }
@@ -33,7 +36,7 @@ unsafe fn clip_by_norm_call<T: Real, E: Store<T>>(
     boundary("loss_clip_by_norm", ty, || {
         // SAFETY: the exported function's contract: a non-NULL `grad` points to `n`
         // writable elements that nothing else accesses during the call.
-        let g = unsafe { grad_buffer(grad, n, "grad") }?;
+        let g = unsafe { grad_buffer::<T, E>(grad, n, "grad") }?;
         if !norm_out.is_null() {
             no_overlap(
                 ("norm_out", span(norm_out, 1)),
@@ -83,7 +86,7 @@ unsafe fn clip_by_global_norm_call<T: Real, E: Store<T>>(
         }
         let mut spans = Vec::with_capacity(count);
         for (k, &len) in lens.iter().enumerate() {
-            let len = elements::<E>(&[(&format!("lengths[{k}]"), len)])?;
+            let len = elements::<T>(&[(&format!("lengths[{k}]"), len)])?;
             spans.push((format!("grads[{k}]"), span(ptrs[k].cast_const(), len)));
         }
         // The buffers are written: they may not overlap each other, the arrays that
@@ -150,7 +153,7 @@ twins! {
         boundary("loss_clip_by_value", Float::NAME, || {
             // SAFETY: this function's `# Safety` contract: a non-NULL `grad` points
             // to `n` writable elements that nothing else accesses during the call.
-            let g = unsafe { grad_buffer(grad, n, "grad") }?;
+            let g = unsafe { grad_buffer::<Float, Float>(grad, n, "grad") }?;
             clip_by_value_stored(g, clip_min, clip_max).map_err(Error::from)
         })
     }
@@ -236,7 +239,7 @@ halves! {
             // call; `Half` and its core type are both `#[repr(transparent)]` over
             // `u16`.
             let g = unsafe {
-                grad_buffer(grad.cast::<<Half as HalfType>::Core>(), n, "grad")
+                grad_buffer::<f32, _>(grad.cast::<<Half as HalfType>::Core>(), n, "grad")
             }?;
             clip_by_value_stored(g, clip_min, clip_max).map_err(Error::from)
         })

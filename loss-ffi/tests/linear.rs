@@ -336,6 +336,12 @@ fn errors_write_nothing() {
         run(&[0, 1, 2], 3, &bad, p.hidden.as_ptr()),
         (loss_status::LOSS_ERROR_INVALID_ARGUMENT, true)
     );
+    // Finite as a double, infinite as a float (RELIABILITY.md finding 16).
+    bad.z_loss = 1e300;
+    assert_eq!(
+        run(&[0, 1, 2], 3, &bad, p.hidden.as_ptr()),
+        (loss_status::LOSS_ERROR_INVALID_ARGUMENT, true)
+    );
     assert_eq!(
         run(&[0, 1, 2], usize::MAX / 2, &o, p.hidden.as_ptr()),
         (loss_status::LOSS_ERROR_SHAPE, true)

@@ -114,13 +114,17 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
     /// (0: none; PaLM uses 1e-4).
     ///
     /// # Errors
-    /// [`LossError::InvalidArgument`] for a parameter outside its range.
+    /// [`LossError::InvalidArgument`] for a parameter outside its range, or a
+    /// `z_loss` that overflows `T`.
     pub fn new(label_smoothing: f64, ignore_index: Option<i32>, z_loss: f64) -> Result<Self> {
         ensure_arg((0.0..=1.0).contains(&label_smoothing), || {
             format!("label_smoothing must be in [0, 1], got {label_smoothing}")
         })?;
         ensure_arg(z_loss.is_finite() && z_loss >= 0.0, || {
             format!("z_loss must be finite and >= 0, got {z_loss}")
+        })?;
+        ensure_arg(T::of(z_loss).is_finite(), || {
+            format!("z_loss {z_loss} overflows {}", T::NAME)
         })?;
         Ok(LinearCrossEntropy {
             smoothing: T::of(label_smoothing),
