@@ -28,10 +28,13 @@ for f in "$lib/libloss.so.$version" "$lib/libloss.a"; do
 done
 readelf -S -W "$lib/libloss.so.$version" | grep -q '\.gnu_debuglink' || fail "no debuglink"
 readelf -S -W "$lib/.debug/libloss.so.$version.debug" | grep -q '\.debug_info' || fail "the debug file has no debug info"
+# Size guards against accidental bloat (debug info left in, a dependency pulled in
+# whole). Raised for 0.3's half twins of every function and the linear
+# cross-entropy's GEMM (matrixmultiply's AVX-512/AVX2/SSE kernels): 8.4 MB and 19 MB.
 size=$(stat -c %s "$lib/libloss.so.$version")
-[ "$size" -lt 8000000 ] || fail "libloss.so.$version is $size bytes"
+[ "$size" -lt 10000000 ] || fail "libloss.so.$version is $size bytes"
 asize=$(stat -c %s "$lib/libloss.a")
-[ "$asize" -lt 20000000 ] || fail "libloss.a is $asize bytes"
+[ "$asize" -lt 24000000 ] || fail "libloss.a is $asize bytes"
 echo "  libloss.so.$version ($size bytes, SONAME $soname), libloss.so.$major, libloss.so, libloss.a ($(stat -c %s "$lib/libloss.a") bytes), no debug info"
 
 echo "== pkg-config consumers, built and run as the README says"
