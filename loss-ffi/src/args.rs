@@ -4,7 +4,8 @@ use crate::status::{loss_status, Error, Result};
 use std::mem::{align_of, size_of};
 use std::ops::Range;
 
-fn shape(msg: String) -> Error {
+/// A `LOSS_ERROR_SHAPE` error.
+pub(crate) fn shape(msg: String) -> Error {
     Error::new(loss_status::LOSS_ERROR_SHAPE, msg)
 }
 
@@ -199,4 +200,12 @@ pub fn no_in_place(function: &str) -> crate::status::Error {
              in-place form; the cross-entropies of labels and logits have one)"
         ),
     )
+}
+
+/// Where a call with a workspace variant works: in memory it allocates, or in the
+/// caller's (`ptr`, `bytes`).
+#[derive(Clone, Copy)]
+pub(crate) enum Workspace {
+    Allocate,
+    Caller(*mut std::ffi::c_void, usize),
 }

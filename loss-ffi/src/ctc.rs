@@ -1,9 +1,10 @@
 //! Connectionist temporal classification (CTC): `loss_ctc_*`.
 
 use crate::args::{elements, input, no_overlap, non_null, optional_output, output, span};
+use crate::args::{shape, Workspace};
 use crate::half::HalfType;
 use crate::options::{loss_options, read_options};
-use crate::status::{boundary, loss_status, Error};
+use crate::status::{boundary, loss_status};
 use loss_core::ctc::{check_blank, check_lengths, Ctc, CtcLabels};
 use loss_core::half::Half;
 use loss_core::kernels::logexp::LogExp;
@@ -12,17 +13,6 @@ use ndarray::{ArrayView3, ArrayViewMut1, ArrayViewMut3};
 use std::ffi::c_void;
 use std::mem::{align_of, size_of};
 use std::ops::Range;
-
-/// Where a call works: in memory it allocates, or in the caller's.
-#[derive(Clone, Copy)]
-enum Workspace {
-    Allocate,
-    Caller(*mut c_void, usize),
-}
-
-fn shape(msg: String) -> Error {
-    Error::new(loss_status::LOSS_ERROR_SHAPE, msg)
-}
 
 /// The bytes `loss_ctc_workspace_size` reports: enough `double`s for the largest
 /// call the sizes allow, plus room to align a pointer of any alignment.

@@ -4,23 +4,13 @@
 use crate::args::{
     elements, input, no_overlap, non_null, optional_input, optional_span, output, span,
 };
+use crate::args::{shape, Workspace};
 use crate::options::{loss_options, read_options};
-use crate::status::{boundary, loss_status, Error};
+use crate::status::{boundary, loss_status};
 use loss_core::linear::{LinearCrossEntropy, LinearInputs, LinearOutputs, LinearReal};
 use std::ffi::c_void;
 use std::mem::{align_of, size_of};
 use std::ops::Range;
-
-fn shape(msg: String) -> Error {
-    Error::new(loss_status::LOSS_ERROR_SHAPE, msg)
-}
-
-/// Where a call works: in memory it allocates, or in the caller's.
-#[derive(Clone, Copy)]
-enum Workspace {
-    Allocate,
-    Caller(*mut c_void, usize),
-}
 
 /// The bytes `loss_linear_cross_entropy_workspace_size` reports: enough for either
 /// type, plus room to align the pointer.

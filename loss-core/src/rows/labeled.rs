@@ -46,6 +46,38 @@ impl<'w, T: Real, R: RowLoss<T>> Labeled<'w, T, R> {
     }
 }
 
+impl<'w, T: Real, R> Labeled<'w, T, R> {
+    /// The labels of a call, checked against `dim` classes, with the weights they
+    /// give (sample weight × class weight, 0 for the ignored label): what the
+    /// out-of-place and in-place forms share.
+    fn weights<'a>(
+        &'a self,
+        targets: &'a Targets<'_, T>,
+        batch: usize,
+        dim: usize,
+        sample_weight: Option<&'a [T]>,
+    ) -> Result<LabelWeights<'a, T>> {
+        let ignore = self.ignore_index;
+        let labels = label_targets(targets, batch)?;
+        let class_weight = match &self.class_weight {
+            None => None,
+            Some(cw) => {
+                ensure_shape(cw.len() == dim, || {
+                    format!("class_weight has {} values for {dim} classes", cw.len())
+                })?;
+                Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
+            }
+        };
+        check_labels(labels, dim, ignore)?;
+        Ok(LabelWeights {
+            labels,
+            sample_weight,
+            class_weight,
+            ignore,
+        })
+    }
+}
+
 impl<T: Real, R: RowLoss<T>> Loss<T> for Labeled<'_, T, R> {
     fn compute(
         &self,
@@ -59,28 +91,15 @@ impl<T: Real, R: RowLoss<T>> Loss<T> for Labeled<'_, T, R> {
         let ignore = self.ignore_index;
         let (w, out, grad) = (&sample_weight, &mut loss_out, &mut grad_out);
         checked_reduce(&y_pred, w, reduction, out, grad, |c| {
-            let labels = label_targets(&targets, c.batch)?;
-            let class_weight = match &self.class_weight {
-                None => None,
-                Some(cw) => {
-                    ensure_shape(cw.len() == c.dim, || {
-                        format!("class_weight has {} values for {} classes", cw.len(), c.dim)
-                    })?;
-                    Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
-                }
-            };
-            check_labels(labels, c.dim, ignore)?;
+            let weights = self.weights(&targets, c.batch, c.dim, c.sample_weight)?;
             let kernel = RowKernel {
                 loss: &self.row,
-                targets: RowTargets::Labels { labels, ignore },
+                targets: RowTargets::Labels {
+                    labels: weights.labels,
+                    ignore,
+                },
                 y_pred: c.y_pred,
                 dim: c.dim,
-            };
-            let weights = LabelWeights {
-                labels,
-                sample_weight: c.sample_weight,
-                class_weight,
-                ignore,
             };
             Ok((kernel, weights))
         })
@@ -97,23 +116,8 @@ impl<T: Real, R: RowLoss<T>> Loss<T> for Labeled<'_, T, R> {
         let ignore = self.ignore_index;
         let targets = &targets;
         Some(reduce_in_place(&self.row, y, &sample_weight, reduction, loss_out, |c| {
-            let labels = label_targets(targets, c.batch)?;
-            let class_weight = match &self.class_weight {
-                None => None,
-                Some(cw) => {
-                    ensure_shape(cw.len() == c.dim, || {
-                        format!("class_weight has {} values for {} classes", cw.len(), c.dim)
-                    })?;
-                    Some(cw.as_slice().ok_or_else(|| contiguity("class_weight"))?)
-                }
-            };
-            check_labels(labels, c.dim, ignore)?;
-            let weights = LabelWeights {
-                labels,
-                sample_weight: c.sample_weight,
-                class_weight,
-                ignore,
-            };
+            let weights = self.weights(targets, c.batch, c.dim, c.sample_weight)?;
+            let labels = weights.labels;
             Ok((RowTargets::Labels { labels, ignore }, weights))
         }))
     }

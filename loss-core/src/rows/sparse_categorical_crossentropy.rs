@@ -65,6 +65,17 @@ impl<'w, T: Real> SparseCategoricalCrossentropy<'w, T> {
     }
 }
 
+/// The loss as its softmax cross-entropy rows against labels.
+fn labeled<'w, T: Real>(
+    loss: &SparseCategoricalCrossentropy<'w, T>,
+) -> Labeled<'w, T, SoftmaxCrossEntropy<T>> {
+    let labeled = Labeled::new(loss.ce, loss.ignore_index);
+    match loss.class_weight {
+        Some(cw) => labeled.with_class_weight(cw),
+        None => labeled,
+    }
+}
+
 /// The label loss of its softmax cross-entropy rows ([`Labeled`]).
 fn compute<T: Real>(
     loss: &SparseCategoricalCrossentropy<'_, T>,
@@ -75,11 +86,7 @@ fn compute<T: Real>(
     loss_out: ArrayViewMut1<'_, T>,
     grad_out: Option<ArrayViewMut2<'_, T>>,
 ) -> Result<()> {
-    let labeled = Labeled::new(loss.ce, loss.ignore_index);
-    let labeled = match loss.class_weight {
-        Some(cw) => labeled.with_class_weight(cw),
-        None => labeled,
-    };
+    let labeled = labeled(loss);
     labeled.compute(targets, y_pred, sample_weight, reduction, loss_out, grad_out)
 }
 
@@ -92,11 +99,7 @@ fn compute_in_place<T: Real>(
     reduction: Reduction,
     loss_out: ArrayViewMut1<'_, T>,
 ) -> Result<()> {
-    let labeled = Labeled::new(loss.ce, loss.ignore_index);
-    let labeled = match loss.class_weight {
-        Some(cw) => labeled.with_class_weight(cw),
-        None => labeled,
-    };
+    let labeled = labeled(loss);
     labeled
         .compute_in_place(targets, y, sample_weight, reduction, loss_out)
         .expect("a labelled row loss computes in place")
