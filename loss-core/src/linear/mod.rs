@@ -27,8 +27,10 @@
 
 mod gemm;
 mod row;
+mod shard;
 
 pub use gemm::{Gemm, Mat};
+pub use shard::{combine_stats, VocabShard, SHARD_STATS};
 
 use crate::error::{ensure_arg, ensure_shape, LossError, Result};
 use crate::kernels::logexp::LogExp;
@@ -163,8 +165,34 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         out: LinearOutputs<'_, T>,
         workspace: Option<&mut [T]>,
     ) -> Result<()> {
-        self.check(&x, reduction, &out)?;
-        let need = Self::workspace_len(x.n, x.v)
+        self.check(&x, reduction, Some(&out), x.v)?;
+        let opts = self.row_options();
+        let labels = x.labels;
+        let rows = Self::chunk_rows(x.n, x.v);
+        Self::in_workspace(x.n, x.v, workspace, |ws| {
+            self.run(x, reduction, out, ws, rows, &|i, z, scale, grad| {
+                row(z, labels[i] as usize, opts, scale, grad)
+            })
+        })
+    }
+
+    fn row_options(&self) -> RowOptions<T> {
+        RowOptions {
+            smoothing: self.smoothing,
+            z_loss: self.z_loss,
+        }
+    }
+
+    /// `f` in `workspace` (at least [`Self::workspace_len`]`(n, v)` values, else
+    /// [`LossError::Shape`]) or in as much memory allocated here
+    /// ([`LossError::Allocation`] when that fails).
+    fn in_workspace<R>(
+        n: usize,
+        v: usize,
+        workspace: Option<&mut [T]>,
+        f: impl FnOnce(&mut [T]) -> R,
+    ) -> Result<R> {
+        let need = Self::workspace_len(n, v)
             .ok_or_else(|| LossError::Shape("the workspace size overflows".into()))?;
         match workspace {
             Some(ws) => {
@@ -174,13 +202,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                         ws.len()
                     )
                 })?;
-                self.run(
-                    x,
-                    reduction,
-                    out,
-                    &mut ws[..need],
-                    Self::chunk_rows(x.n, x.v),
-                );
+                Ok(f(&mut ws[..need]))
             }
             None => {
                 let mut ws = Vec::new();
@@ -188,10 +210,9 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                     LossError::Allocation(format!("{need} workspace values for the linear CE"))
                 })?;
                 ws.resize(need, T::zero());
-                self.run(x, reduction, out, &mut ws, Self::chunk_rows(x.n, x.v));
+                Ok(f(&mut ws))
             }
         }
-        Ok(())
     }
 
     /// [`Self::compute`] in chunks of `rows` rows (tests of the accumulation).
@@ -203,17 +224,22 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         out: LinearOutputs<'_, T>,
         rows: usize,
     ) -> Result<()> {
-        self.check(&x, reduction, &out)?;
+        self.check(&x, reduction, Some(&out), x.v)?;
         let mut ws = vec![T::zero(); rows * x.v + rows];
-        self.run(x, reduction, out, &mut ws, rows);
+        let (opts, labels) = (self.row_options(), x.labels);
+        self.run(x, reduction, out, &mut ws, rows, &|i, z, scale, grad| {
+            row(z, labels[i] as usize, opts, scale, grad)
+        });
         Ok(())
     }
 
+    /// The sizes of `x` and `out`, and `x.labels` against `classes` classes.
     fn check(
         &self,
         x: &LinearInputs<'_, T>,
         reduction: Reduction,
-        out: &LinearOutputs<'_, T>,
+        out: Option<&LinearOutputs<'_, T>>,
+        classes: usize,
     ) -> Result<()> {
         let (n, h, v) = (x.n, x.h, x.v);
         ensure_shape(n > 0 && h > 0 && v > 0, || {
@@ -233,14 +259,18 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
             (
                 "grad_hidden",
                 nh,
-                out.grad_hidden.as_deref().map(<[T]>::len),
+                out.and_then(|o| o.grad_hidden.as_deref()).map(<[T]>::len),
             ),
             (
                 "grad_weight",
                 vh,
-                out.grad_weight.as_deref().map(<[T]>::len),
+                out.and_then(|o| o.grad_weight.as_deref()).map(<[T]>::len),
             ),
-            ("grad_bias", v, out.grad_bias.as_deref().map(<[T]>::len)),
+            (
+                "grad_bias",
+                v,
+                out.and_then(|o| o.grad_bias.as_deref()).map(<[T]>::len),
+            ),
         ];
         for (name, want, got) in lens {
             if let Some(got) = got {
@@ -249,17 +279,21 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                 })?;
             }
         }
-        let want = reduction.output_len(n);
-        ensure_shape(out.loss.len() == want, || {
-            format!(
-                "loss_out has {} values, {reduction:?} needs {want}",
-                out.loss.len()
-            )
-        })?;
-        check_labels(x.labels, v, self.ignore_index)
+        if let Some(out) = out {
+            let want = reduction.output_len(n);
+            ensure_shape(out.loss.len() == want, || {
+                format!(
+                    "loss_out has {} values, {reduction:?} needs {want}",
+                    out.loss.len()
+                )
+            })?;
+        }
+        check_labels(x.labels, classes, self.ignore_index)
     }
 
-    /// The checked call in chunks of `rows` rows, in `ws` (`rows × (v + 1)` values).
+    /// The checked call in chunks of `rows` rows, in `ws` (`rows × (v + 1)` values):
+    /// `row_fn(i, z, scale, grad)` gives the loss of sample `i` (not ignored) from
+    /// its logits `z` and, when `grad`, overwrites them with `scale · ∂l/∂z`.
     fn run(
         &self,
         x: LinearInputs<'_, T>,
@@ -267,6 +301,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         out: LinearOutputs<'_, T>,
         ws: &mut [T],
         rows: usize,
+        row_fn: &RowFn<'_, T>,
     ) {
         let LinearInputs {
             hidden,
@@ -291,10 +326,6 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         };
         let want_grad = grad_hidden.is_some() || grad_weight.is_some() || grad_bias.is_some();
         let (z_all, losses_all) = ws.split_at_mut(rows * v);
-        let opts = RowOptions {
-            smoothing: self.smoothing,
-            z_loss: self.z_loss,
-        };
         let work = n.saturating_mul(h).saturating_mul(v);
         let total = threads::run(work, |parallel| {
             let denom = if reduction == Reduction::Mean {
@@ -340,7 +371,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                             zr.fill(T::zero());
                         }
                     } else {
-                        *l = row(zr, labels[i] as usize, opts, scale_of(w), want_grad);
+                        *l = row_fn(i, zr, scale_of(w), want_grad);
                     }
                 };
                 if parallel {
@@ -424,6 +455,10 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         }
     }
 }
+
+/// A sample's loss from its logits, and their scaled gradient in place (see
+/// `LinearCrossEntropy::run`).
+type RowFn<'a, T> = dyn Fn(usize, &mut [T], T, bool) -> T + Sync + 'a;
 
 /// Bias columns per task when the bias gradient is summed on several threads.
 const BIAS_BLOCK: usize = 1024;
@@ -576,6 +611,138 @@ mod tests {
                 close(&gb, &wgb, "grad_bias");
             }
         }
+    }
+
+    /// The vocabulary in 1, 2 and 3 shards: statistics, one combination, finish;
+    /// the shards' gradients assembled equal the definition.
+    #[test]
+    fn vocabulary_shards_match_the_definition() {
+        let (n, h, v) = (6, 4, 7);
+        let hidden: Vec<f64> = (0..n * h)
+            .map(|i| ((i * 29 % 13) as f64) * 0.17 - 1.0)
+            .collect();
+        let weight: Vec<f64> = (0..v * h)
+            .map(|i| ((i * 31 % 11) as f64) * 0.19 - 0.9)
+            .collect();
+        let bias: Vec<f64> = (0..v).map(|j| 0.4 - j as f64 * 0.07).collect();
+        let labels: Vec<i32> = vec![0, 6, -100, 3, 2, 5];
+        let sw: Vec<f64> = (0..n).map(|i| 1.5 - i as f64 * 0.2).collect();
+        for (ls, c, red, with_bias, with_sw) in [
+            (0.0, 0.0, Reduction::Mean, true, false),
+            (0.1, 1e-3, Reduction::Mean, false, true),
+            (0.2, 0.0, Reduction::None, true, true),
+            (0.0, 0.5, Reduction::Sum, true, false),
+        ] {
+            let x = LinearInputs {
+                hidden: &hidden,
+                weight: &weight,
+                bias: with_bias.then_some(&bias[..]),
+                labels: &labels,
+                sample_weight: with_sw.then_some(&sw[..]),
+                n,
+                h,
+                v,
+            };
+            let (wl, wgh, wgw, wgb) = naive(&x, ls, Some(-100), c, red);
+            let loss_fn = LinearCrossEntropy::<f64>::new(ls, Some(-100), c).unwrap();
+            for cuts in [&[0, 7][..], &[0, 3, 7], &[0, 1, 5, 7]] {
+                let shards: Vec<VocabShard> = cuts
+                    .windows(2)
+                    .map(|w| VocabShard::new(w[0], w[1], v).unwrap())
+                    .collect();
+                let part = |s: &VocabShard| LinearInputs {
+                    weight: &weight[s.v0 * h..s.v1 * h],
+                    bias: with_bias.then_some(&bias[s.v0..s.v1]),
+                    v: s.width(),
+                    ..x
+                };
+                let stats: Vec<Vec<f64>> = shards
+                    .iter()
+                    .map(|s| {
+                        let mut st = vec![f64::NAN; n * SHARD_STATS];
+                        loss_fn.shard_stats(part(s), *s, &mut st, None).unwrap();
+                        st
+                    })
+                    .collect();
+                // Combined in both orders: the same bits.
+                let mut all = stats[0].clone();
+                let mut back = stats[stats.len() - 1].clone();
+                for k in 1..stats.len() {
+                    combine_stats(&mut all, &stats[k]).unwrap();
+                    combine_stats(&mut back, &stats[stats.len() - 1 - k]).unwrap();
+                }
+                if stats.len() == 2 {
+                    assert_eq!(all, back);
+                }
+                let mut gh = vec![0.0; n * h];
+                let (mut gw, mut gb) = (vec![f64::NAN; v * h], vec![f64::NAN; v]);
+                for s in &shards {
+                    let mut loss = vec![f64::NAN; red.output_len(n)];
+                    let mut gh_part = vec![f64::NAN; n * h];
+                    loss_fn
+                        .shard_finish(
+                            part(s),
+                            *s,
+                            &all,
+                            red,
+                            LinearOutputs {
+                                loss: &mut loss,
+                                grad_hidden: Some(&mut gh_part),
+                                grad_weight: Some(&mut gw[s.v0 * h..s.v1 * h]),
+                                grad_bias: with_bias.then_some(&mut gb[s.v0..s.v1]),
+                            },
+                            None,
+                        )
+                        .unwrap();
+                    close(&loss, &wl, "loss");
+                    for (g, p) in gh.iter_mut().zip(&gh_part) {
+                        *g += p;
+                    }
+                }
+                close(&gh, &wgh, "grad_hidden");
+                close(&gw, &wgw, "grad_weight");
+                if with_bias {
+                    close(&gb, &wgb, "grad_bias");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_shards_write_nothing() {
+        let l = LinearCrossEntropy::<f64>::new(0.0, None, 0.0).unwrap();
+        let x = LinearInputs {
+            hidden: &[1.0, 2.0],
+            weight: &[1.0, 0.0, 0.0, 1.0],
+            bias: None,
+            labels: &[3],
+            sample_weight: None,
+            n: 1,
+            h: 2,
+            v: 2,
+        };
+        let mut st = [7.0; SHARD_STATS];
+        for (v0, v1, v) in [(2, 2, 4), (3, 2, 4), (2, 5, 4), (1, 4, 4)] {
+            let shard = VocabShard { v0, v1, v };
+            assert!(matches!(
+                l.shard_stats(x, shard, &mut st, None),
+                Err(LossError::Shape(_))
+            ));
+        }
+        // Label 3 of a vocabulary of 4 is valid; of 3 it is out of range.
+        l.shard_stats(x, VocabShard::new(2, 4, 4).unwrap(), &mut st, None)
+            .unwrap();
+        let mut st = [7.0; SHARD_STATS];
+        assert!(matches!(
+            l.shard_stats(x, VocabShard { v0: 1, v1: 3, v: 3 }, &mut st, None),
+            Err(LossError::LabelOutOfRange { .. })
+        ));
+        assert!(l
+            .shard_stats(x, VocabShard::new(2, 4, 4).unwrap(), &mut st[..3], None)
+            .is_err());
+        assert_eq!(st, [7.0; SHARD_STATS]);
+        assert!(combine_stats(&mut [0.0; 4], &[0.0; 8]).is_err());
+        assert!(combine_stats(&mut [0.0; 3], &[0.0; 3]).is_err());
     }
 
     #[test]

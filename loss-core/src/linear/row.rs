@@ -54,7 +54,7 @@ struct Row<'a, T> {
 
 /// `Σ` of 16 lanes in a fixed tree.
 #[inline(always)]
-fn lanes_sum<T: LogExp>(mut acc: [T; LANES]) -> T {
+pub(crate) fn lanes_sum<T: LogExp>(mut acc: [T; LANES]) -> T {
     let mut width = LANES / 2;
     while width > 0 {
         for k in 0..width {
@@ -109,28 +109,52 @@ impl<T: LogExp> Kernel for Row<'_, T> {
             l += o.z_loss * lse * lse;
         }
         if grad {
-            // Each element `scale (p_j - t_j) + zs p_j` with `zs = 2 c lse scale`,
-            // the terms kept apart as torch's autograd keeps them: the label's is
-            // `scale ((1 - ε)(p_y - 1) + ε (p_y - 1/V)) + zs p_y`, where `p_y - 1`
-            // is exact near `p_y = 1` (`(1 + 2 c lse) p_y - 1` would cancel, and
-            // one class with smoothing gives exactly 0).
-            let zs = scale * (one + one) * o.z_loss * lse;
-            let a = (scale + zs) / s;
-            let b = scale * eps / v;
-            let zy = z[label];
-            let mut chunks = z.chunks_exact_mut(LANES);
-            for c in &mut chunks {
-                for x in c.iter_mut() {
-                    *x = a * math::exp(*x - m) - b;
-                }
-            }
-            for x in chunks.into_remainder() {
-                *x = a * math::exp(*x - m) - b;
-            }
-            let py = math::exp(zy - m) / s;
-            z[label] = scale * ((one - eps) * (py - one) + eps * (py - one / v)) + zs * py;
+            write_grad(z, Some(label), m, s, lse, o, scale, v);
         }
         l
+    }
+}
+
+/// Overwrites the logits `z` (a row, or a vocabulary shard of one) with
+/// `scale · ∂l/∂z`, given the whole row's `m = max z`, `s = Σ e^{z_j - m}`,
+/// `lse = m + ln s` and its vocabulary size `v`; `label` is the label's place in
+/// `z`, `None` when it lies outside.
+///
+/// Each element is `scale (p_j - t_j) + zs p_j` with `zs = 2 c lse scale`, the terms
+/// kept apart as torch's autograd keeps them: the label's is
+/// `scale ((1 - ε)(p_y - 1) + ε (p_y - 1/V)) + zs p_y`, where `p_y - 1` is exact
+/// near `p_y = 1` (`(1 + 2 c lse) p_y - 1` would cancel, and one class with
+/// smoothing gives exactly 0).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_grad<T: LogExp>(
+    z: &mut [T],
+    label: Option<usize>,
+    m: T,
+    s: T,
+    lse: T,
+    o: RowOptions<T>,
+    scale: T,
+    v: T,
+) {
+    let one = T::one();
+    let eps = o.smoothing;
+    let zs = scale * (one + one) * o.z_loss * lse;
+    let a = (scale + zs) / s;
+    let b = scale * eps / v;
+    let zy = label.map(|y| z[y]);
+    let mut chunks = z.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        for x in c.iter_mut() {
+            *x = a * math::exp(*x - m) - b;
+        }
+    }
+    for x in chunks.into_remainder() {
+        *x = a * math::exp(*x - m) - b;
+    }
+    if let (Some(y), Some(zy)) = (label, zy) {
+        let py = math::exp(zy - m) / s;
+        z[y] = scale * ((one - eps) * (py - one) + eps * (py - one / v)) + zs * py;
     }
 }
 
