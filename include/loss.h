@@ -60,6 +60,14 @@
 #include <stdint.h>
 
 /**
+ * Values of the statistics per sample that `loss_linear_cross_entropy_shard_stats_*`
+ * writes: `[max, sum of exp(z - max), label's logit, sum of logits]` of the
+ * shard's logits. An MPI program reduces them as one contiguous type of this many
+ * `float`s or `double`s.
+ */
+#define LOSS_LINEAR_SHARD_STATS 4
+
+/**
  * The label value that means "no label is ignored" (`INT32_MIN`).
  */
 #define LOSS_NO_IGNORE INT32_MIN
@@ -2819,6 +2827,230 @@ enum loss_status loss_linear_cross_entropy_with_workspace_f64(const double *hidd
                                                               double *grad_bias,
                                                               void *workspace,
                                                               size_t workspace_bytes);
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 1 of 3: the statistics of
+ * this process's shard of the logits. The process holds rows `[v0, v1)` of the
+ * `[v, h]` `weight` (Megatron-style tensor parallelism of a language model's
+ * head); with the sample's logits `z_j = weight_j · hidden_i + bias_j`,
+ * `j ∈ [v0, v1)`, it writes `LOSS_LINEAR_SHARD_STATS` values per sample to
+ * `stats_out` (`[n, 4]`): `m = max z_j`, `s = Σ exp(z_j - m)`, the label's
+ * logit (0 when the label lies in another shard or is ignored) and `Σ z_j`.
+ *
+ * Then (phase 2) every process combines the statistics of all processes with
+ * `loss_linear_cross_entropy_shard_combine_*` (an `MPI_Allreduce` with a user
+ * operation that calls it, or an all-gather and a loop), and (phase 3) calls
+ * `loss_linear_cross_entropy_shard_finish_*` with the combined statistics. The
+ * results equal `loss_linear_cross_entropy_*` of the whole `weight` to rounding.
+ *
+ * - `hidden`: `[n, h]`, the whole batch (every process holds the same);
+ * - `weight_shard`: `[v1 - v0, h]`, rows `v0 .. v1` of the whole weight;
+ * - `bias_shard`: nullable `[v1 - v0]`;
+ * - `labels`: `[n]`, indices into the whole vocabulary: each in `[0, v)` or
+ *   `options->ignore_index`;
+ * - `workspace`: NULL with `workspace_bytes` 0 (allocated here), or
+ *   `workspace_bytes` bytes, at least
+ *   `loss_linear_cross_entropy_workspace_size(n, h, v1 - v0)`.
+ *
+ * Options read: `ignore_index` (and `label_smoothing` and `z_loss` checked).
+ *
+ * Errors (nothing written): NULL `hidden`, `weight_shard`, `labels` or
+ * `stats_out`, or a NULL `workspace` with `workspace_bytes` > 0
+ * (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero, a size overflowing, not
+ * `v0 < v1 <= v`, or a workspace too small (`LOSS_ERROR_SHAPE`); a bad option or
+ * overlapping buffers (`LOSS_ERROR_INVALID_ARGUMENT`); a bad label
+ * (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory (`LOSS_ERROR_ALLOCATION`).
+ */
+enum loss_status loss_linear_cross_entropy_shard_stats_f32(const float *hidden,
+                                                           const float *weight_shard,
+                                                           const float *bias_shard,
+                                                           const int32_t *labels,
+                                                           size_t n,
+                                                           size_t h,
+                                                           size_t v,
+                                                           size_t v0,
+                                                           size_t v1,
+                                                           const struct loss_options *options,
+                                                           float *stats_out,
+                                                           void *workspace,
+                                                           size_t workspace_bytes);
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 2 of 3: `inout ← stats ⊕
+ * inout` for `n` samples of `LOSS_LINEAR_SHARD_STATS` values (see
+ * `loss_linear_cross_entropy_shard_stats_*`): the maxima, the sums of
+ * exponentials rescaled to the larger maximum and added, the label's logits and
+ * the sums of logits added. The operation is commutative and associative to
+ * rounding (`a ⊕ b` and `b ⊕ a` give the same bits), as `MPI_Op_create` needs:
+ *
+ * ```c
+ * static void combine(void *in, void *inout, int *len, MPI_Datatype *t) {
+ *     loss_linear_cross_entropy_shard_combine_f32(in, inout, (size_t)*len);
+ * }
+ * ```
+ * with an `MPI_Type_contiguous(LOSS_LINEAR_SHARD_STATS, MPI_FLOAT, &t)` type.
+ *
+ * Errors (nothing written): NULL `stats` or `inout` (`LOSS_ERROR_NULL_POINTER`);
+ * `n` zero or overflowing (`LOSS_ERROR_SHAPE`); `stats` and `inout` overlapping
+ * (`LOSS_ERROR_INVALID_ARGUMENT`).
+ */
+enum loss_status loss_linear_cross_entropy_shard_combine_f32(const float *stats,
+                                                             float *inout,
+                                                             size_t n);
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 3 of 3: with `stats` the
+ * statistics of every shard combined (`[n, LOSS_LINEAR_SHARD_STATS]`, see
+ * `loss_linear_cross_entropy_shard_stats_*`), the loss and this shard's
+ * gradients, as `loss_linear_cross_entropy_*` defines them for the whole
+ * vocabulary:
+ *
+ * - `loss_out`: the loss (`n` values for LOSS_REDUCTION_NONE, else 1), the same
+ *   on every process;
+ * - `grad_weight` (`[v1 - v0, h]`) and `grad_bias` (`[v1 - v0]`): nullable, the
+ *   gradient of this shard's rows, complete;
+ * - `grad_hidden` (`[n, h]`): nullable, this shard's term of the gradient; the
+ *   sum over the processes (an `MPI_Allreduce` with `MPI_SUM`) is the gradient.
+ *
+ * Other arguments as `loss_linear_cross_entropy_shard_stats_*` (the same on
+ * both calls), `sample_weight` and `options` as `loss_linear_cross_entropy_*`.
+ * The logits of the shard are computed again (a matrix product each phase).
+ * The loss differs from the one-process call's by a few ulps with label
+ * smoothing (its mean-logit term is `m - Σ z / v` here).
+ *
+ * Errors (nothing written): those of `loss_linear_cross_entropy_shard_stats_*`,
+ * with NULL `stats` or `loss_out` (`LOSS_ERROR_NULL_POINTER`).
+ */
+enum loss_status loss_linear_cross_entropy_shard_finish_f32(const float *hidden,
+                                                            const float *weight_shard,
+                                                            const float *bias_shard,
+                                                            const int32_t *labels,
+                                                            size_t n,
+                                                            size_t h,
+                                                            size_t v,
+                                                            size_t v0,
+                                                            size_t v1,
+                                                            const float *sample_weight,
+                                                            const struct loss_options *options,
+                                                            const float *stats,
+                                                            float *loss_out,
+                                                            float *grad_hidden,
+                                                            float *grad_weight,
+                                                            float *grad_bias,
+                                                            void *workspace,
+                                                            size_t workspace_bytes);
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 1 of 3: the statistics of
+ * this process's shard of the logits. The process holds rows `[v0, v1)` of the
+ * `[v, h]` `weight` (Megatron-style tensor parallelism of a language model's
+ * head); with the sample's logits `z_j = weight_j · hidden_i + bias_j`,
+ * `j ∈ [v0, v1)`, it writes `LOSS_LINEAR_SHARD_STATS` values per sample to
+ * `stats_out` (`[n, 4]`): `m = max z_j`, `s = Σ exp(z_j - m)`, the label's
+ * logit (0 when the label lies in another shard or is ignored) and `Σ z_j`.
+ *
+ * Then (phase 2) every process combines the statistics of all processes with
+ * `loss_linear_cross_entropy_shard_combine_*` (an `MPI_Allreduce` with a user
+ * operation that calls it, or an all-gather and a loop), and (phase 3) calls
+ * `loss_linear_cross_entropy_shard_finish_*` with the combined statistics. The
+ * results equal `loss_linear_cross_entropy_*` of the whole `weight` to rounding.
+ *
+ * - `hidden`: `[n, h]`, the whole batch (every process holds the same);
+ * - `weight_shard`: `[v1 - v0, h]`, rows `v0 .. v1` of the whole weight;
+ * - `bias_shard`: nullable `[v1 - v0]`;
+ * - `labels`: `[n]`, indices into the whole vocabulary: each in `[0, v)` or
+ *   `options->ignore_index`;
+ * - `workspace`: NULL with `workspace_bytes` 0 (allocated here), or
+ *   `workspace_bytes` bytes, at least
+ *   `loss_linear_cross_entropy_workspace_size(n, h, v1 - v0)`.
+ *
+ * Options read: `ignore_index` (and `label_smoothing` and `z_loss` checked).
+ *
+ * Errors (nothing written): NULL `hidden`, `weight_shard`, `labels` or
+ * `stats_out`, or a NULL `workspace` with `workspace_bytes` > 0
+ * (`LOSS_ERROR_NULL_POINTER`); `n`, `h` or `v` zero, a size overflowing, not
+ * `v0 < v1 <= v`, or a workspace too small (`LOSS_ERROR_SHAPE`); a bad option or
+ * overlapping buffers (`LOSS_ERROR_INVALID_ARGUMENT`); a bad label
+ * (`LOSS_ERROR_LABEL_OUT_OF_RANGE`); no memory (`LOSS_ERROR_ALLOCATION`).
+ */
+enum loss_status loss_linear_cross_entropy_shard_stats_f64(const double *hidden,
+                                                           const double *weight_shard,
+                                                           const double *bias_shard,
+                                                           const int32_t *labels,
+                                                           size_t n,
+                                                           size_t h,
+                                                           size_t v,
+                                                           size_t v0,
+                                                           size_t v1,
+                                                           const struct loss_options *options,
+                                                           double *stats_out,
+                                                           void *workspace,
+                                                           size_t workspace_bytes);
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 2 of 3: `inout ← stats ⊕
+ * inout` for `n` samples of `LOSS_LINEAR_SHARD_STATS` values (see
+ * `loss_linear_cross_entropy_shard_stats_*`): the maxima, the sums of
+ * exponentials rescaled to the larger maximum and added, the label's logits and
+ * the sums of logits added. The operation is commutative and associative to
+ * rounding (`a ⊕ b` and `b ⊕ a` give the same bits), as `MPI_Op_create` needs:
+ *
+ * ```c
+ * static void combine(void *in, void *inout, int *len, MPI_Datatype *t) {
+ *     loss_linear_cross_entropy_shard_combine_f32(in, inout, (size_t)*len);
+ * }
+ * ```
+ * with an `MPI_Type_contiguous(LOSS_LINEAR_SHARD_STATS, MPI_FLOAT, &t)` type.
+ *
+ * Errors (nothing written): NULL `stats` or `inout` (`LOSS_ERROR_NULL_POINTER`);
+ * `n` zero or overflowing (`LOSS_ERROR_SHAPE`); `stats` and `inout` overlapping
+ * (`LOSS_ERROR_INVALID_ARGUMENT`).
+ */
+enum loss_status loss_linear_cross_entropy_shard_combine_f64(const double *stats,
+                                                             double *inout,
+                                                             size_t n);
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 3 of 3: with `stats` the
+ * statistics of every shard combined (`[n, LOSS_LINEAR_SHARD_STATS]`, see
+ * `loss_linear_cross_entropy_shard_stats_*`), the loss and this shard's
+ * gradients, as `loss_linear_cross_entropy_*` defines them for the whole
+ * vocabulary:
+ *
+ * - `loss_out`: the loss (`n` values for LOSS_REDUCTION_NONE, else 1), the same
+ *   on every process;
+ * - `grad_weight` (`[v1 - v0, h]`) and `grad_bias` (`[v1 - v0]`): nullable, the
+ *   gradient of this shard's rows, complete;
+ * - `grad_hidden` (`[n, h]`): nullable, this shard's term of the gradient; the
+ *   sum over the processes (an `MPI_Allreduce` with `MPI_SUM`) is the gradient.
+ *
+ * Other arguments as `loss_linear_cross_entropy_shard_stats_*` (the same on
+ * both calls), `sample_weight` and `options` as `loss_linear_cross_entropy_*`.
+ * The logits of the shard are computed again (a matrix product each phase).
+ * The loss differs from the one-process call's by a few ulps with label
+ * smoothing (its mean-logit term is `m - Σ z / v` here).
+ *
+ * Errors (nothing written): those of `loss_linear_cross_entropy_shard_stats_*`,
+ * with NULL `stats` or `loss_out` (`LOSS_ERROR_NULL_POINTER`).
+ */
+enum loss_status loss_linear_cross_entropy_shard_finish_f64(const double *hidden,
+                                                            const double *weight_shard,
+                                                            const double *bias_shard,
+                                                            const int32_t *labels,
+                                                            size_t n,
+                                                            size_t h,
+                                                            size_t v,
+                                                            size_t v0,
+                                                            size_t v1,
+                                                            const double *sample_weight,
+                                                            const struct loss_options *options,
+                                                            const double *stats,
+                                                            double *loss_out,
+                                                            double *grad_hidden,
+                                                            double *grad_weight,
+                                                            double *grad_bias,
+                                                            void *workspace,
+                                                            size_t workspace_bytes);
 
 /**
  * Margin ranking loss (torch `MarginRankingLoss`): for scores `x1[i]`, `x2[i]` and

@@ -2,12 +2,15 @@
 //! `loss_linear_cross_entropy_*` (loss-core's `linear`).
 
 use crate::args::{
-    elements, input, no_overlap, non_null, optional_input, optional_span, output, span,
+    elements, input, no_overlap, non_null, optional_input, optional_output, optional_span, output,
+    span,
 };
 use crate::args::{shape, Workspace};
 use crate::options::{loss_options, read_options};
 use crate::status::{boundary, loss_status};
-use loss_core::linear::{LinearCrossEntropy, LinearInputs, LinearOutputs, LinearReal};
+use loss_core::linear::{
+    LinearCrossEntropy, LinearInputs, LinearOutputs, LinearReal, VocabShard, SHARD_STATS,
+};
 use std::ffi::c_void;
 use std::mem::{align_of, size_of};
 use std::ops::Range;
@@ -23,12 +26,36 @@ fn workspace_bytes(n: usize, v: usize) -> Option<usize> {
         .filter(|&b| b <= isize::MAX as usize)
 }
 
+/// What a linear cross-entropy call computes.
+#[derive(Clone, Copy)]
+pub(crate) enum Phase<T> {
+    /// The loss and gradients over the whole vocabulary.
+    Whole,
+    /// The statistics of the shard's logits into `[n, SHARD_STATS]` values.
+    Stats(VocabShard, *mut T),
+    /// The loss and the shard's gradients from `[n, SHARD_STATS]` combined statistics.
+    Finish(VocabShard, *const T),
+}
+
+impl<T> Phase<T> {
+    /// The rows of `weight` the call reads: `v`, or the shard's width.
+    fn rows(&self, v: usize) -> usize {
+        match self {
+            Phase::Whole => v,
+            Phase::Stats(s, _) | Phase::Finish(s, _) => s.width(),
+        }
+    }
+}
+
 /// The body of every linear cross-entropy function: validate, build slices, compute.
+/// `v` is the whole vocabulary; `weight`, `bias`, `grad_weight` and `grad_bias`
+/// hold the rows `phase` reads. In the statistics phase `sample_weight`,
+/// `loss_out` and the gradients are NULL (not read).
 ///
 /// # Safety
 /// As the exported functions.
 #[allow(clippy::too_many_arguments)]
-unsafe fn linear_call<T: LinearReal>(
+pub(crate) unsafe fn linear_call<T: LinearReal>(
     function: &str,
     hidden: *const T,
     weight: *const T,
@@ -40,33 +67,59 @@ unsafe fn linear_call<T: LinearReal>(
     loss_out: *mut T,
     (grad_hidden, grad_weight, grad_bias): (*mut T, *mut T, *mut T),
     workspace: Workspace,
+    phase: Phase<T>,
 ) -> loss_status {
     boundary(function, T::NAME, || {
         non_null(hidden, "hidden")?;
         non_null(weight, "weight")?;
         non_null(labels, "labels")?;
-        non_null(loss_out, "loss_out")?;
+        match phase {
+            Phase::Whole => non_null(loss_out, "loss_out")?,
+            Phase::Stats(_, p) => non_null(p, "stats_out")?,
+            Phase::Finish(_, p) => {
+                non_null(p, "stats")?;
+                non_null(loss_out, "loss_out")?;
+            }
+        }
         if let Workspace::Caller(p, _) = workspace {
             non_null(p, "workspace")?;
         }
         let nh = elements::<T>(&[("n", n), ("h", h)])?;
-        let vh = elements::<T>(&[("v", v), ("h", h)])?;
+        elements::<T>(&[("v", v), ("h", h)])?;
+        if let Phase::Stats(s, _) | Phase::Finish(s, _) = phase {
+            VocabShard::new(s.v0, s.v1, v)?;
+        }
+        let rows = phase.rows(v);
+        let vh = elements::<T>(&[("rows of weight", rows), ("h", h)])?;
+        let n_stats = elements::<T>(&[("n", n), ("statistics", SHARD_STATS)])?;
         // SAFETY: by the exported function's contract `options` is NULL or points to
         // a readable `loss_options` of `options->struct_size` bytes.
         let opts = unsafe { read_options(options) }?;
         let n_out = opts.reduction.output_len(n);
-        let inputs: [(&str, Range<usize>); 5] = [
+        let stats_in = match phase {
+            Phase::Finish(_, p) => span(p, n_stats),
+            _ => span(hidden, 0),
+        };
+        let inputs: [(&str, Range<usize>); 6] = [
             ("hidden", span(hidden, nh)),
             ("weight", span(weight, vh)),
-            ("bias", optional_span(bias, v)),
+            ("bias", optional_span(bias, rows)),
             ("labels", span(labels, n)),
             ("sample_weight", optional_span(sample_weight, n)),
+            ("stats", stats_in),
         ];
-        let outputs: [(&str, Range<usize>); 4] = [
-            ("loss_out", span(loss_out, n_out)),
+        let outputs: [(&str, Range<usize>); 5] = [
+            ("loss_out", optional_span(loss_out.cast_const(), n_out)),
             ("grad_hidden", optional_span(grad_hidden.cast_const(), nh)),
             ("grad_weight", optional_span(grad_weight.cast_const(), vh)),
-            ("grad_bias", optional_span(grad_bias.cast_const(), v)),
+            ("grad_bias", optional_span(grad_bias.cast_const(), rows)),
+            (
+                "stats_out",
+                match phase {
+                    Phase::Stats(_, p) => span(p.cast_const(), n_stats),
+                    _ => span(hidden, 0),
+                },
+            ),
         ];
         for (k, o) in outputs.iter().enumerate() {
             no_overlap(o.clone(), &inputs)?;
@@ -82,36 +135,37 @@ unsafe fn linear_call<T: LinearReal>(
         // give (the lengths passed here), and the outputs were checked above to
         // overlap no input, each other or the workspace, so the mutable slices alias
         // nothing.
-        let (x, out) = unsafe {
-            (
-                LinearInputs {
-                    hidden: input(hidden, nh, "hidden")?,
-                    weight: input(weight, vh, "weight")?,
-                    bias: optional_input(bias, v, "bias")?,
-                    labels: input(labels, n, "labels")?,
-                    sample_weight: optional_input(sample_weight, n, "sample_weight")?,
-                    n,
-                    h,
-                    v,
-                },
-                LinearOutputs {
-                    loss: output(loss_out, n_out, "loss_out")?,
-                    grad_hidden: crate::args::optional_output(grad_hidden, nh, "grad_hidden")?,
-                    grad_weight: crate::args::optional_output(grad_weight, vh, "grad_weight")?,
-                    grad_bias: crate::args::optional_output(grad_bias, v, "grad_bias")?,
-                },
-            )
+        let x = unsafe {
+            LinearInputs {
+                hidden: input(hidden, nh, "hidden")?,
+                weight: input(weight, vh, "weight")?,
+                bias: optional_input(bias, rows, "bias")?,
+                labels: input(labels, n, "labels")?,
+                sample_weight: optional_input(sample_weight, n, "sample_weight")?,
+                n,
+                h,
+                v: rows,
+            }
+        };
+        // SAFETY: as for `x`.
+        let out = || unsafe {
+            Ok::<_, crate::status::Error>(LinearOutputs {
+                loss: output(loss_out, n_out, "loss_out")?,
+                grad_hidden: optional_output(grad_hidden, nh, "grad_hidden")?,
+                grad_weight: optional_output(grad_weight, vh, "grad_weight")?,
+                grad_bias: optional_output(grad_bias, rows, "grad_bias")?,
+            })
         };
         let loss =
             LinearCrossEntropy::<T>::new(opts.label_smoothing, opts.ignore_index, opts.z_loss)?;
-        match workspace {
-            Workspace::Allocate => loss.compute(x, opts.reduction, out, None)?,
+        let ws = match workspace {
+            Workspace::Allocate => None,
             Workspace::Caller(p, bytes) => {
-                let need = LinearCrossEntropy::<T>::workspace_len(n, v)
+                let need = LinearCrossEntropy::<T>::workspace_len(n, rows)
                     .and_then(|l| l.checked_mul(size_of::<T>()))
                     .ok_or_else(|| shape("the workspace size overflows size_t".into()))?;
                 // SAFETY: `p` is non-NULL (checked above) and, by the contract of the
-                // `_with_workspace` functions, points to `bytes` writable bytes that
+                // functions taking a workspace, points to `bytes` writable bytes that
                 // overlap no other argument (checked above).
                 let ws = unsafe { crate::args::carve::<T>(p, bytes) };
                 if std::mem::size_of_val(ws) < need {
@@ -122,7 +176,20 @@ unsafe fn linear_call<T: LinearReal>(
                         align_of::<T>()
                     )));
                 }
-                loss.compute(x, opts.reduction, out, Some(ws))?
+                Some(ws)
+            }
+        };
+        match phase {
+            Phase::Whole => loss.compute(x, opts.reduction, out()?, ws)?,
+            Phase::Stats(shard, p) => {
+                // SAFETY: as for `x`; `p` is non-NULL and overlaps no other argument.
+                let stats = unsafe { output(p, n_stats, "stats_out") }?;
+                loss.shard_stats(x, shard, stats, ws)?
+            }
+            Phase::Finish(shard, p) => {
+                // SAFETY: as for `x`; `p` is non-NULL.
+                let stats = unsafe { input(p, n_stats, "stats") }?;
+                loss.shard_finish(x, shard, stats, opts.reduction, out()?, ws)?
             }
         }
         Ok(())
@@ -229,7 +296,7 @@ twins! {
             linear_call(
                 "loss_linear_cross_entropy", hidden, weight, bias, labels, (n, h, v),
                 sample_weight, options, loss_out, (grad_hidden, grad_weight, grad_bias),
-                Workspace::Allocate,
+                Workspace::Allocate, Phase::Whole,
             )
         }
     }
@@ -266,7 +333,7 @@ twins! {
                 "loss_linear_cross_entropy_with_workspace", hidden, weight, bias, labels,
                 (n, h, v), sample_weight, options, loss_out,
                 (grad_hidden, grad_weight, grad_bias),
-                Workspace::Caller(workspace, workspace_bytes),
+                Workspace::Caller(workspace, workspace_bytes), Phase::Whole,
             )
         }
     }

@@ -2,7 +2,8 @@
 //! finite differences of its value (f64, every reduction, smoothing, z-loss, ignored
 //! labels, sample weights); the workspace variant gives the same bits; results do not
 //! depend on the thread count; chunked calls (more rows than one chunk holds) equal the
-//! definition computed with the logits built.
+//! definition computed with the logits built; the vocabulary-sharded functions, on
+//! 1 to 4 shards, equal the whole call (f64, 1e-13), and their errors write nothing.
 
 use loss::*;
 
@@ -346,4 +347,226 @@ fn errors_write_nothing() {
         run(&[0, 1, 2], usize::MAX / 2, &o, p.hidden.as_ptr()),
         (loss_status::LOSS_ERROR_SHAPE, true)
     );
+}
+
+/// The vocabulary-sharded functions on `cuts` (shard k is `[cuts[k], cuts[k+1])`):
+/// the loss of each shard (all equal), `grad_hidden` summed over the shards, the
+/// shards' `grad_weight` and `grad_bias` put together. `workspace`: call with a
+/// workspace of the size the query gives instead of allocating.
+fn sharded(
+    p: &Problem<f64>,
+    cuts: &[usize],
+    o: &loss_options,
+    workspace: bool,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (n, h, v) = (p.n, p.h, p.v);
+    let n_out = if o.reduction == loss_reduction::LOSS_REDUCTION_NONE {
+        n
+    } else {
+        1
+    };
+    let mut ws = Vec::<u8>::new();
+    let mut ws_for = |width: usize| -> (*mut std::ffi::c_void, usize) {
+        if !workspace {
+            return (std::ptr::null_mut(), 0);
+        }
+        let mut bytes = 0;
+        // SAFETY: `bytes` is a local usize.
+        let st = unsafe { loss_linear_cross_entropy_workspace_size(n, h, width, &mut bytes) };
+        assert_eq!(st, loss_status::LOSS_OK);
+        ws.resize(bytes, 0);
+        (ws.as_mut_ptr().cast(), bytes)
+    };
+    let stats_len = n * LOSS_LINEAR_SHARD_STATS;
+    let mut combined: Option<Vec<f64>> = None;
+    for w in cuts.windows(2) {
+        let (v0, v1) = (w[0], w[1]);
+        let mut st_out = vec![f64::NAN; stats_len];
+        let (wp, wb) = ws_for(v1 - v0);
+        // SAFETY: rows v0..v1 of weight and bias (v1 <= v); `st_out` holds
+        // n * LOSS_LINEAR_SHARD_STATS values; the workspace `wb` bytes or none.
+        let st = unsafe {
+            loss_linear_cross_entropy_shard_stats_f64(
+                p.hidden.as_ptr(),
+                p.weight[v0 * h..].as_ptr(),
+                p.bias[v0..].as_ptr(),
+                p.labels.as_ptr(),
+                n,
+                h,
+                v,
+                v0,
+                v1,
+                o,
+                st_out.as_mut_ptr(),
+                wp,
+                wb,
+            )
+        };
+        assert_eq!(st, loss_status::LOSS_OK);
+        match combined.as_mut() {
+            None => combined = Some(st_out),
+            Some(c) => {
+                // SAFETY: both hold n * LOSS_LINEAR_SHARD_STATS values.
+                let st = unsafe {
+                    loss_linear_cross_entropy_shard_combine_f64(st_out.as_ptr(), c.as_mut_ptr(), n)
+                };
+                assert_eq!(st, loss_status::LOSS_OK);
+            }
+        }
+    }
+    let combined = combined.unwrap();
+    let mut loss_all: Option<Vec<f64>> = None;
+    let mut gh = vec![0.0; n * h];
+    let (mut gw, mut gb) = (vec![f64::NAN; v * h], vec![f64::NAN; v]);
+    for w in cuts.windows(2) {
+        let (v0, v1) = (w[0], w[1]);
+        let mut loss = vec![f64::NAN; n_out];
+        let mut part = vec![f64::NAN; n * h];
+        let (wp, wb) = ws_for(v1 - v0);
+        // SAFETY: as above; the gradients of rows v0..v1 are rows v0..v1 of gw, gb.
+        let st = unsafe {
+            loss_linear_cross_entropy_shard_finish_f64(
+                p.hidden.as_ptr(),
+                p.weight[v0 * h..].as_ptr(),
+                p.bias[v0..].as_ptr(),
+                p.labels.as_ptr(),
+                n,
+                h,
+                v,
+                v0,
+                v1,
+                p.sw.as_ptr(),
+                o,
+                combined.as_ptr(),
+                loss.as_mut_ptr(),
+                part.as_mut_ptr(),
+                gw[v0 * h..].as_mut_ptr(),
+                gb[v0..].as_mut_ptr(),
+                wp,
+                wb,
+            )
+        };
+        assert_eq!(st, loss_status::LOSS_OK);
+        for (g, x) in gh.iter_mut().zip(&part) {
+            *g += x;
+        }
+        match &loss_all {
+            None => loss_all = Some(loss),
+            Some(l) => assert_eq!(l, &loss, "every shard gives the same loss"),
+        }
+    }
+    (loss_all.unwrap(), gh, gw, gb)
+}
+
+#[test]
+fn vocabulary_shards_equal_the_whole_call() {
+    let mut p = problem(7, 5, 11, 5);
+    p.labels[3] = -100;
+    let mut checked = 0;
+    for reduction in REDUCTIONS {
+        for (ls, z) in [(0.0, 0.0), (0.1, 0.0), (0.0, 0.05), (0.2, 1e-3)] {
+            let mut o = loss_options_default();
+            o.reduction = reduction;
+            o.label_smoothing = ls;
+            o.z_loss = z;
+            o.ignore_index = -100;
+            let (st, wl, wgh, wgw, wgb) = call(loss_linear_cross_entropy_f64, &p, true, true, &o);
+            assert_eq!(st, loss_status::LOSS_OK);
+            for (cuts, workspace) in [
+                (&[0, 11][..], false),
+                (&[0, 1, 11], true),
+                (&[0, 4, 8, 11], false),
+                (&[0, 2, 3, 10, 11], true),
+            ] {
+                let (l, gh, gw, gb) = sharded(&p, cuts, &o, workspace);
+                let what = format!("{reduction:?} ls={ls} z={z} cuts={cuts:?}");
+                for (name, a, b) in [
+                    ("loss", &l, &wl),
+                    ("grad_hidden", &gh, &wgh),
+                    ("grad_weight", &gw, &wgw),
+                    ("grad_bias", &gb, &wgb),
+                ] {
+                    for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                        assert!(
+                            (x - y).abs() <= 1e-13 * (1.0 + y.abs()),
+                            "{what}: {name}[{k}] sharded {x}, whole {y}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 5000, "{checked}");
+}
+
+#[test]
+fn shard_errors_write_nothing() {
+    let p = problem(3, 2, 4, 3);
+    let o = loss_options_default();
+    let sentinel = -7.5;
+    let stats = |v0: usize, v1: usize, labels: &[i32], ws: (*mut std::ffi::c_void, usize)| {
+        let mut out = vec![sentinel; 3 * LOSS_LINEAR_SHARD_STATS];
+        // SAFETY: weight holds 4 rows of 2, so rows v0..v1 <= 4 are in range; the
+        // workspace is NULL or a live buffer of at least the bytes given.
+        let st = unsafe {
+            loss_linear_cross_entropy_shard_stats_f64(
+                p.hidden.as_ptr(),
+                p.weight.as_ptr(),
+                std::ptr::null(),
+                labels.as_ptr(),
+                3,
+                2,
+                4,
+                v0,
+                v1,
+                &o,
+                out.as_mut_ptr(),
+                ws.0,
+                ws.1,
+            )
+        };
+        (st, out.iter().all(|&x| x == sentinel))
+    };
+    let none = (std::ptr::null_mut(), 0);
+    assert_eq!(stats(0, 2, &[0, 1, 3], none), (loss_status::LOSS_OK, false));
+    for (v0, v1) in [(2, 2), (3, 1), (2, 5)] {
+        assert_eq!(
+            stats(v0, v1, &[0, 1, 3], none),
+            (loss_status::LOSS_ERROR_SHAPE, true),
+            "[{v0}, {v1})"
+        );
+    }
+    assert_eq!(
+        stats(0, 2, &[0, 1, 4], none),
+        (loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE, true)
+    );
+    assert_eq!(
+        stats(0, 2, &[0, 1, 3], (std::ptr::null_mut(), 64)),
+        (loss_status::LOSS_ERROR_NULL_POINTER, true)
+    );
+    let mut small = [0u8; 16];
+    assert_eq!(
+        stats(0, 2, &[0, 1, 3], (small.as_mut_ptr().cast(), 16)),
+        (loss_status::LOSS_ERROR_SHAPE, true)
+    );
+    // Combine: NULL, zero, overlapping.
+    let mut a = vec![1.0; 8];
+    let b = [2.0; 8];
+    // SAFETY: `a` and `b` hold 2 samples of LOSS_LINEAR_SHARD_STATS values.
+    unsafe {
+        assert_eq!(
+            loss_linear_cross_entropy_shard_combine_f64(std::ptr::null(), a.as_mut_ptr(), 2),
+            loss_status::LOSS_ERROR_NULL_POINTER
+        );
+        assert_eq!(
+            loss_linear_cross_entropy_shard_combine_f64(b.as_ptr(), a.as_mut_ptr(), 0),
+            loss_status::LOSS_ERROR_SHAPE
+        );
+        assert_eq!(
+            loss_linear_cross_entropy_shard_combine_f64(a.as_ptr().add(4), a.as_mut_ptr(), 2),
+            loss_status::LOSS_ERROR_INVALID_ARGUMENT
+        );
+    }
+    assert_eq!(a, vec![1.0; 8]);
 }

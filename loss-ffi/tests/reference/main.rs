@@ -68,10 +68,20 @@ fn run_case(case: &Value) -> Vec<String> {
         ("linear_cross_entropy", "f32") => Some(linear::run_linear(
             case,
             loss::loss_linear_cross_entropy_f32,
+            linear::ShardFns {
+                stats: loss::loss_linear_cross_entropy_shard_stats_f32,
+                combine: loss::loss_linear_cross_entropy_shard_combine_f32,
+                finish: loss::loss_linear_cross_entropy_shard_finish_f32,
+            },
         )),
         ("linear_cross_entropy", "f64") => Some(linear::run_linear(
             case,
             loss::loss_linear_cross_entropy_f64,
+            linear::ShardFns {
+                stats: loss::loss_linear_cross_entropy_shard_stats_f64,
+                combine: loss::loss_linear_cross_entropy_shard_combine_f64,
+                finish: loss::loss_linear_cross_entropy_shard_finish_f64,
+            },
         )),
         _ => None,
     }
