@@ -72,7 +72,7 @@ fn main() {
 
     // The self-checking examples the tests run, each in its own library so that its
     // main() can be renamed: examples/<name>.c's main becomes loss_<name>_main.
-    // (examples/mpi_data_parallel.c needs mpicc: scripts/mpi-check.sh runs it.)
+    // (examples/mpi_*.c need mpicc: scripts/mpi-check.sh runs them.)
     for name in ["demo", "multitask", "iris_softmax", "ctc_align"] {
         cc::Build::new()
             .include(&include)
