@@ -2829,6 +2829,76 @@ enum loss_status loss_linear_cross_entropy_with_workspace_f64(const double *hidd
                                                               size_t workspace_bytes);
 
 /**
+ * `loss_linear_cross_entropy_f32` in half precision: `hidden`, `weight`, `bias`
+ * and the three gradients hold 16-bit values (`loss_bf16` or `loss_f16`);
+ * `sample_weight` and `loss_out` are `float`. Every product and sum is in
+ * `float`, and each gradient element is rounded once, to nearest even, from its
+ * `float` value (docs/API.md, "loss_bf16 precision"): never a 16-bit accumulator.
+ *
+ * To round `grad_weight` once without a `float` copy of the whole `[v, h]`
+ * gradient, the call runs the vocabulary-sharded algorithm over blocks of
+ * `⌊8 MiB / (4 h)⌋` vocabulary rows: the statistics of every block's logits
+ * (one matrix product), then per block the logits again, their gradient and the
+ * block's `grad_weight` and `grad_bias` rows, complete and rounded;
+ * `grad_hidden` is summed over the blocks in `float` and rounded at the end.
+ * Extra memory (allocated here, freed on return): `hidden` and `grad_hidden` in
+ * `float` (`8 n h` bytes), a block's weight and gradient rows (at most 16 MiB),
+ * a chunk of a block's logits (at most 32 MiB) and `32 n` bytes of statistics.
+ * One matrix product more than the `_f32` call. The results do not depend on
+ * the number of threads; they equal the `_f32` call on the widened inputs but
+ * for the order of the sums over the vocabulary (a few `float` ulps before the
+ * rounding). Options and errors as `loss_linear_cross_entropy_f32`.
+ */
+enum loss_status loss_linear_cross_entropy_bf16(const loss_bf16 *hidden,
+                                                const loss_bf16 *weight,
+                                                const loss_bf16 *bias,
+                                                const int32_t *labels,
+                                                size_t n,
+                                                size_t h,
+                                                size_t v,
+                                                const float *sample_weight,
+                                                const struct loss_options *options,
+                                                float *loss_out,
+                                                loss_bf16 *grad_hidden,
+                                                loss_bf16 *grad_weight,
+                                                loss_bf16 *grad_bias);
+
+/**
+ * `loss_linear_cross_entropy_f32` in half precision: `hidden`, `weight`, `bias`
+ * and the three gradients hold 16-bit values (`loss_bf16` or `loss_f16`);
+ * `sample_weight` and `loss_out` are `float`. Every product and sum is in
+ * `float`, and each gradient element is rounded once, to nearest even, from its
+ * `float` value (docs/API.md, "loss_f16 precision"): never a 16-bit accumulator.
+ *
+ * To round `grad_weight` once without a `float` copy of the whole `[v, h]`
+ * gradient, the call runs the vocabulary-sharded algorithm over blocks of
+ * `⌊8 MiB / (4 h)⌋` vocabulary rows: the statistics of every block's logits
+ * (one matrix product), then per block the logits again, their gradient and the
+ * block's `grad_weight` and `grad_bias` rows, complete and rounded;
+ * `grad_hidden` is summed over the blocks in `float` and rounded at the end.
+ * Extra memory (allocated here, freed on return): `hidden` and `grad_hidden` in
+ * `float` (`8 n h` bytes), a block's weight and gradient rows (at most 16 MiB),
+ * a chunk of a block's logits (at most 32 MiB) and `32 n` bytes of statistics.
+ * One matrix product more than the `_f32` call. The results do not depend on
+ * the number of threads; they equal the `_f32` call on the widened inputs but
+ * for the order of the sums over the vocabulary (a few `float` ulps before the
+ * rounding). Options and errors as `loss_linear_cross_entropy_f32`.
+ */
+enum loss_status loss_linear_cross_entropy_f16(const loss_f16 *hidden,
+                                               const loss_f16 *weight,
+                                               const loss_f16 *bias,
+                                               const int32_t *labels,
+                                               size_t n,
+                                               size_t h,
+                                               size_t v,
+                                               const float *sample_weight,
+                                               const struct loss_options *options,
+                                               float *loss_out,
+                                               loss_f16 *grad_hidden,
+                                               loss_f16 *grad_weight,
+                                               loss_f16 *grad_bias);
+
+/**
  * Vocabulary-parallel linear cross-entropy, phase 1 of 3: the statistics of
  * this process's shard of the logits. The process holds rows `[v0, v1)` of the
  * `[v, h]` `weight` (Megatron-style tensor parallelism of a language model's

@@ -6,11 +6,15 @@ use crate::args::{
     span,
 };
 use crate::args::{shape, Workspace};
+use crate::half::HalfType;
 use crate::options::{loss_options, read_options};
 use crate::status::{boundary, loss_status};
+use loss_core::error::Result as CoreResult;
+use loss_core::half::{Bf16, F16};
 use loss_core::linear::{
     LinearCrossEntropy, LinearInputs, LinearOutputs, LinearReal, VocabShard, SHARD_STATS,
 };
+use loss_core::{LossError, Real, Reduction};
 use std::ffi::c_void;
 use std::mem::{align_of, size_of};
 use std::ops::Range;
@@ -55,21 +59,21 @@ impl<T> Phase<T> {
 /// # Safety
 /// As the exported functions.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn linear_call<T: LinearReal>(
-    function: &str,
-    hidden: *const T,
-    weight: *const T,
-    bias: *const T,
+pub(crate) unsafe fn linear_call<T: LinearReal, D: LinearData<T>>(
+    (function, dtype): (&str, &str),
+    hidden: *const D,
+    weight: *const D,
+    bias: *const D,
     labels: *const i32,
     (n, h, v): (usize, usize, usize),
     sample_weight: *const T,
     options: *const loss_options,
     loss_out: *mut T,
-    (grad_hidden, grad_weight, grad_bias): (*mut T, *mut T, *mut T),
+    (grad_hidden, grad_weight, grad_bias): (*mut D, *mut D, *mut D),
     workspace: Workspace,
     phase: Phase<T>,
 ) -> loss_status {
-    boundary(function, T::NAME, || {
+    boundary(function, dtype, || {
         non_null(hidden, "hidden")?;
         non_null(weight, "weight")?;
         non_null(labels, "labels")?;
@@ -84,13 +88,13 @@ pub(crate) unsafe fn linear_call<T: LinearReal>(
         if let Workspace::Caller(p, _) = workspace {
             non_null(p, "workspace")?;
         }
-        let nh = elements::<T>(&[("n", n), ("h", h)])?;
-        elements::<T>(&[("v", v), ("h", h)])?;
+        let nh = elements::<D>(&[("n", n), ("h", h)])?;
+        elements::<D>(&[("v", v), ("h", h)])?;
         if let Phase::Stats(s, _) | Phase::Finish(s, _) = phase {
             VocabShard::new(s.v0, s.v1, v)?;
         }
         let rows = phase.rows(v);
-        let vh = elements::<T>(&[("rows of weight", rows), ("h", h)])?;
+        let vh = elements::<D>(&[("rows of weight", rows), ("h", h)])?;
         let n_stats = elements::<T>(&[("n", n), ("statistics", SHARD_STATS)])?;
         // SAFETY: by the exported function's contract `options` is NULL or points to
         // a readable `loss_options` of `options->struct_size` bytes.
@@ -98,7 +102,7 @@ pub(crate) unsafe fn linear_call<T: LinearReal>(
         let n_out = opts.reduction.output_len(n);
         let stats_in = match phase {
             Phase::Finish(_, p) => span(p, n_stats),
-            _ => span(hidden, 0),
+            _ => span(labels, 0),
         };
         let inputs: [(&str, Range<usize>); 6] = [
             ("hidden", span(hidden, nh)),
@@ -117,7 +121,7 @@ pub(crate) unsafe fn linear_call<T: LinearReal>(
                 "stats_out",
                 match phase {
                     Phase::Stats(_, p) => span(p.cast_const(), n_stats),
-                    _ => span(hidden, 0),
+                    _ => span(labels, 0),
                 },
             ),
         ];
@@ -180,21 +184,115 @@ pub(crate) unsafe fn linear_call<T: LinearReal>(
             }
         };
         match phase {
-            Phase::Whole => loss.compute(x, opts.reduction, out()?, ws)?,
+            Phase::Whole => D::whole(&loss, x, opts.reduction, out()?, ws)?,
             Phase::Stats(shard, p) => {
                 // SAFETY: as for `x`; `p` is non-NULL and overlaps no other argument.
                 let stats = unsafe { output(p, n_stats, "stats_out") }?;
-                loss.shard_stats(x, shard, stats, ws)?
+                D::stats(&loss, x, shard, stats, ws)?
             }
             Phase::Finish(shard, p) => {
                 // SAFETY: as for `x`; `p` is non-NULL.
                 let stats = unsafe { input(p, n_stats, "stats") }?;
-                loss.shard_finish(x, shard, stats, opts.reduction, out()?, ws)?
+                D::finish(&loss, x, shard, stats, opts.reduction, out()?, ws)?
             }
         }
         Ok(())
     })
 }
+
+/// The data types of the linear cross-entropy with losses and weights in `T`: `T`
+/// itself, and the half types (with `T` = `f32`), which have only the
+/// whole-vocabulary call and no workspace.
+pub(crate) trait LinearData<T: LinearReal>: Copy + 'static {
+    /// The whole-vocabulary call.
+    fn whole(
+        l: &LinearCrossEntropy<T>,
+        x: LinearInputs<'_, Self, T>,
+        r: Reduction,
+        out: LinearOutputs<'_, Self, T>,
+        ws: Option<&mut [T]>,
+    ) -> CoreResult<()>;
+
+    /// The statistics phase of the sharded call.
+    fn stats(
+        _: &LinearCrossEntropy<T>,
+        _: LinearInputs<'_, Self, T>,
+        _: VocabShard,
+        _: &mut [T],
+        _: Option<&mut [T]>,
+    ) -> CoreResult<()> {
+        Err(no_shards())
+    }
+
+    /// The finishing phase of the sharded call.
+    fn finish(
+        _: &LinearCrossEntropy<T>,
+        _: LinearInputs<'_, Self, T>,
+        _: VocabShard,
+        _: &[T],
+        _: Reduction,
+        _: LinearOutputs<'_, Self, T>,
+        _: Option<&mut [T]>,
+    ) -> CoreResult<()> {
+        Err(no_shards())
+    }
+}
+
+fn no_shards() -> LossError {
+    LossError::InvalidArgument("the half types have no vocabulary-sharded call".into())
+}
+
+impl<T: LinearReal> LinearData<T> for T {
+    fn whole(
+        l: &LinearCrossEntropy<T>,
+        x: LinearInputs<'_, T>,
+        r: Reduction,
+        out: LinearOutputs<'_, T>,
+        ws: Option<&mut [T]>,
+    ) -> CoreResult<()> {
+        l.compute(x, r, out, ws)
+    }
+
+    fn stats(
+        l: &LinearCrossEntropy<T>,
+        x: LinearInputs<'_, T>,
+        shard: VocabShard,
+        stats: &mut [T],
+        ws: Option<&mut [T]>,
+    ) -> CoreResult<()> {
+        l.shard_stats(x, shard, stats, ws)
+    }
+
+    fn finish(
+        l: &LinearCrossEntropy<T>,
+        x: LinearInputs<'_, T>,
+        shard: VocabShard,
+        stats: &[T],
+        r: Reduction,
+        out: LinearOutputs<'_, T>,
+        ws: Option<&mut [T]>,
+    ) -> CoreResult<()> {
+        l.shard_finish(x, shard, stats, r, out, ws)
+    }
+}
+
+/// The half types' `LinearData`: the whole call through `compute_half`.
+macro_rules! half_linear_data {
+    ($($h:ty),*) => {$(
+        impl LinearData<f32> for $h {
+            fn whole(
+                l: &LinearCrossEntropy<f32>,
+                x: LinearInputs<'_, $h, f32>,
+                r: Reduction,
+                out: LinearOutputs<'_, $h, f32>,
+                _: Option<&mut [f32]>,
+            ) -> CoreResult<()> {
+                l.compute_half(x, r, out)
+            }
+        }
+    )*};
+}
+half_linear_data!(Bf16, F16);
 
 /// The workspace, in bytes, that `loss_linear_cross_entropy_with_workspace_f32` and
 /// `_f64` need for calls of up to `n` samples and a vocabulary of `v` (any hidden
@@ -294,7 +392,7 @@ twins! {
         // contract of `linear_call`.
         unsafe {
             linear_call(
-                "loss_linear_cross_entropy", hidden, weight, bias, labels, (n, h, v),
+                ("loss_linear_cross_entropy", Float::NAME), hidden, weight, bias, labels, (n, h, v),
                 sample_weight, options, loss_out, (grad_hidden, grad_weight, grad_bias),
                 Workspace::Allocate, Phase::Whole,
             )
@@ -330,10 +428,60 @@ twins! {
         // `workspace_bytes` writable bytes), which is the contract of `linear_call`.
         unsafe {
             linear_call(
-                "loss_linear_cross_entropy_with_workspace", hidden, weight, bias, labels,
+                ("loss_linear_cross_entropy_with_workspace", Float::NAME), hidden, weight,
+                bias, labels,
                 (n, h, v), sample_weight, options, loss_out,
                 (grad_hidden, grad_weight, grad_bias),
                 Workspace::Caller(workspace, workspace_bytes), Phase::Whole,
+            )
+        }
+    }
+}
+
+halves! {
+    /// `loss_linear_cross_entropy_f32` in half precision: `hidden`, `weight`, `bias`
+    /// and the three gradients hold 16-bit values (`loss_bf16` or `loss_f16`);
+    /// `sample_weight` and `loss_out` are `float`. Every product and sum is in
+    /// `float`, and each gradient element is rounded once, to nearest even, from its
+    /// `float` value (docs/API.md, "Half precision"): never a 16-bit accumulator.
+    ///
+    /// To round `grad_weight` once without a `float` copy of the whole `[v, h]`
+    /// gradient, the call runs the vocabulary-sharded algorithm over blocks of
+    /// `⌊8 MiB / (4 h)⌋` vocabulary rows: the statistics of every block's logits
+    /// (one matrix product), then per block the logits again, their gradient and the
+    /// block's `grad_weight` and `grad_bias` rows, complete and rounded;
+    /// `grad_hidden` is summed over the blocks in `float` and rounded at the end.
+    /// Extra memory (allocated here, freed on return): `hidden` and `grad_hidden` in
+    /// `float` (`8 n h` bytes), a block's weight and gradient rows (at most 16 MiB),
+    /// a chunk of a block's logits (at most 32 MiB) and `32 n` bytes of statistics.
+    /// One matrix product more than the `_f32` call. The results do not depend on
+    /// the number of threads; they equal the `_f32` call on the widened inputs but
+    /// for the order of the sums over the vocabulary (a few `float` ulps before the
+    /// rounding). Options and errors as `loss_linear_cross_entropy_f32`.
+    pub unsafe extern "C" fn loss_linear_cross_entropy(
+        hidden: *const Half,
+        weight: *const Half,
+        bias: *const Half,
+        labels: *const i32,
+        n: usize,
+        h: usize,
+        v: usize,
+        sample_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_hidden: *mut Half,
+        grad_weight: *mut Half,
+        grad_bias: *mut Half,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // `loss_linear_cross_entropy_f32` with 16-bit data and gradients), which is
+        // the contract of `linear_call`; the core half type has the layout of `Half`.
+        unsafe {
+            linear_call::<f32, <Half as HalfType>::Core>(
+                ("loss_linear_cross_entropy", <Half as HalfType>::NAME), hidden.cast(),
+                weight.cast(), bias.cast(), labels, (n, h, v), sample_weight, options,
+                loss_out, (grad_hidden.cast(), grad_weight.cast(), grad_bias.cast()),
+                Workspace::Allocate, Phase::Whole,
             )
         }
     }

@@ -7,6 +7,7 @@ use crate::linear::{linear_call, Phase};
 use crate::options::loss_options;
 use crate::status::{boundary, loss_status};
 use loss_core::linear::{combine_stats, LinearReal, VocabShard, SHARD_STATS};
+use loss_core::Real;
 use std::ffi::c_void;
 
 /// Values of the statistics per sample that `loss_linear_cross_entropy_shard_stats_*`
@@ -105,7 +106,7 @@ twins! {
         // `workspace_bytes` writable bytes), which is the contract of `linear_call`.
         unsafe {
             linear_call(
-                "loss_linear_cross_entropy_shard_stats", hidden, weight_shard, bias_shard,
+                ("loss_linear_cross_entropy_shard_stats", Float::NAME), hidden, weight_shard, bias_shard,
                 labels, (n, h, v), std::ptr::null(), options, null, (null, null, null),
                 shard_workspace(workspace, workspace_bytes),
                 Phase::Stats(VocabShard { v0, v1, v }, stats_out),
@@ -185,7 +186,7 @@ twins! {
         // the contract of `linear_call`.
         unsafe {
             linear_call(
-                "loss_linear_cross_entropy_shard_finish", hidden, weight_shard, bias_shard,
+                ("loss_linear_cross_entropy_shard_finish", Float::NAME), hidden, weight_shard, bias_shard,
                 labels, (n, h, v), sample_weight, options, loss_out,
                 (grad_hidden, grad_weight, grad_bias),
                 shard_workspace(workspace, workspace_bytes),

@@ -570,3 +570,158 @@ fn shard_errors_write_nothing() {
     }
     assert_eq!(a, vec![1.0; 8]);
 }
+
+/// `loss_linear_cross_entropy_bf16` / `_f16` with the vocabulary in several blocks
+/// (h = 2^19: blocks of 4 rows, v = 10): the `_f32` call on the widened inputs,
+/// each gradient element rounded once (up to the order of the vocabulary sums, a
+/// few `float` ulps of the largest element); the same bits on 1 and 2 threads; on
+/// errors nothing written.
+fn half_in_blocks<H: Copy + PartialEq + std::fmt::Debug>(
+    f: unsafe extern "C" fn(
+        *const H,
+        *const H,
+        *const H,
+        *const i32,
+        usize,
+        usize,
+        usize,
+        *const f32,
+        *const loss_options,
+        *mut f32,
+        *mut H,
+        *mut H,
+        *mut H,
+    ) -> loss_status,
+    round: extern "C" fn(f32) -> H,
+    widen: extern "C" fn(H) -> f32,
+) {
+    let (n, h, v) = (6, 1 << 19, 10);
+    let p = problem(n, h, v, 9);
+    let half = |x: &[f64], s: f64| x.iter().map(|&a| round((a * s) as f32)).collect::<Vec<H>>();
+    let (hid, wei, bia) = (
+        half(&p.hidden, 1.0),
+        half(&p.weight, 0.01),
+        half(&p.bias, 1.0),
+    );
+    let sw: Vec<f32> = p.sw.iter().map(|&x| x as f32).collect();
+    let mut labels = p.labels.clone();
+    labels[1] = -100;
+    let mut o = loss_options_default();
+    o.ignore_index = -100;
+    o.label_smoothing = 0.1;
+    o.z_loss = 1e-3;
+    let fill = round(-7.0);
+    let run = |labels: &[i32], hidden: *const H| {
+        let mut loss = [-7.0f32];
+        let (mut gh, mut gw, mut gb) = (vec![fill; n * h], vec![fill; v * h], vec![fill; v]);
+        // SAFETY: hidden n*h, weight v*h, bias v, labels and weights n; the outputs
+        // have the same sizes.
+        let st = unsafe {
+            f(
+                hidden,
+                wei.as_ptr(),
+                bia.as_ptr(),
+                labels.as_ptr(),
+                n,
+                h,
+                v,
+                sw.as_ptr(),
+                &o,
+                loss.as_mut_ptr(),
+                gh.as_mut_ptr(),
+                gw.as_mut_ptr(),
+                gb.as_mut_ptr(),
+            )
+        };
+        (st, loss, gh, gw, gb)
+    };
+    let mut first = None;
+    for threads in [1, 2] {
+        loss_set_num_threads(threads);
+        let out = run(&labels, hid.as_ptr());
+        assert_eq!(out.0, loss_status::LOSS_OK);
+        match &first {
+            None => first = Some(out),
+            Some(f) => assert!(f.1 == out.1 && f.2 == out.2 && f.3 == out.3 && f.4 == out.4),
+        }
+    }
+    loss_set_num_threads(0);
+    let (_, loss, gh, gw, gb) = first.unwrap();
+    let wide = |x: &[H]| x.iter().map(|&a| widen(a)).collect::<Vec<f32>>();
+    let q = Problem {
+        n,
+        h,
+        v,
+        hidden: wide(&hid),
+        weight: wide(&wei),
+        bias: wide(&bia),
+        labels: labels.clone(),
+        sw: sw.clone(),
+    };
+    let (st, l32, gh32, gw32, gb32) = call(loss_linear_cross_entropy_f32, &q, true, true, &o);
+    assert_eq!(st, loss_status::LOSS_OK);
+    assert!(
+        (loss[0] - l32[0]).abs() <= 1e-6 * l32[0].abs(),
+        "{loss:?} {l32:?}"
+    );
+    for (name, a, b) in [
+        ("hidden", &gh, &gh32),
+        ("weight", &gw, &gw32),
+        ("bias", &gb, &gb32),
+    ] {
+        let scale = b.iter().fold(0f32, |m, y| m.max(y.abs()));
+        let mut same = 0;
+        for (x, y) in a.iter().zip(b.iter()) {
+            if *x == round(*y) {
+                same += 1;
+            } else {
+                // One rounding step of the half type at |y|: at most 2^-7 |y|, or
+                // the f16 subnormal spacing 2^-24.
+                let step = (y.abs() / 128.0).max(2f32.powi(-24));
+                assert!(
+                    (widen(*x) - y).abs() <= step + 1e-5 * scale,
+                    "grad_{name}: {x:?} vs {y}"
+                );
+            }
+        }
+        assert!(
+            same * 10 >= a.len() * 9,
+            "grad_{name}: {same} of {}",
+            a.len()
+        );
+    }
+    // Errors: nothing written.
+    let mut bad = labels.clone();
+    bad[0] = v as i32;
+    for (labels, hidden, want) in [
+        (
+            &bad,
+            hid.as_ptr(),
+            loss_status::LOSS_ERROR_LABEL_OUT_OF_RANGE,
+        ),
+        (
+            &labels,
+            std::ptr::null(),
+            loss_status::LOSS_ERROR_NULL_POINTER,
+        ),
+    ] {
+        let (st, loss, gh, gw, gb) = run(labels, hidden);
+        assert_eq!(st, want);
+        assert_eq!(loss, [-7.0]);
+        assert!(gh.iter().chain(&gw).chain(&gb).all(|&x| x == fill));
+    }
+}
+
+#[test]
+fn half_twins_in_blocks_match_f32_and_do_not_depend_on_threads() {
+    half_in_blocks(
+        loss_linear_cross_entropy_bf16,
+        loss_f32_to_bf16,
+        loss_bf16_to_f32,
+    );
+    half_in_blocks(
+        loss_linear_cross_entropy_f16,
+        loss_f32_to_f16,
+        loss_f16_to_f32,
+    );
+}

@@ -26,6 +26,7 @@
 //! rows); they depend on the instruction set through the products.
 
 mod gemm;
+mod half;
 mod row;
 mod shard;
 
@@ -58,15 +59,16 @@ pub struct LinearCrossEntropy<T> {
     z_loss: T,
 }
 
-/// The inputs of a call.
+/// The inputs of a call: data of type `D` (`T`, or a half type for
+/// [`LinearCrossEntropy::compute_half`]), sample weights of type `T`.
 #[derive(Clone, Copy, Debug)]
-pub struct LinearInputs<'a, T> {
+pub struct LinearInputs<'a, D, T = D> {
     /// `[n, h]`, row-major.
-    pub hidden: &'a [T],
+    pub hidden: &'a [D],
     /// `[v, h]`, row-major (torch's `nn.Linear.weight`).
-    pub weight: &'a [T],
+    pub weight: &'a [D],
     /// `[v]`, or `None`.
-    pub bias: Option<&'a [T]>,
+    pub bias: Option<&'a [D]>,
     /// `[n]`, each in `[0, v)` or the ignored label.
     pub labels: &'a [i32],
     /// `[n]`, or `None` for ones.
@@ -79,17 +81,17 @@ pub struct LinearInputs<'a, T> {
     pub v: usize,
 }
 
-/// The outputs of a call.
+/// The outputs of a call: the loss in `T`, the gradients in the data type `D`.
 #[derive(Debug)]
-pub struct LinearOutputs<'a, T> {
+pub struct LinearOutputs<'a, D, T = D> {
     /// `n` values for [`Reduction::None`], else 1.
     pub loss: &'a mut [T],
     /// `[n, h]`, or `None`.
-    pub grad_hidden: Option<&'a mut [T]>,
+    pub grad_hidden: Option<&'a mut [D]>,
     /// `[v, h]`, or `None`; written, not accumulated.
-    pub grad_weight: Option<&'a mut [T]>,
+    pub grad_weight: Option<&'a mut [D]>,
     /// `[v]`, or `None`; written, not accumulated.
-    pub grad_bias: Option<&'a mut [T]>,
+    pub grad_bias: Option<&'a mut [D]>,
 }
 
 /// `w_i`: the sample weight, 0 for an ignored label.
@@ -170,9 +172,15 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         let labels = x.labels;
         let rows = Self::chunk_rows(x.n, x.v);
         Self::in_workspace(x.n, x.v, workspace, |ws| {
-            self.run(x, reduction, out, ws, rows, &|i, z, scale, grad| {
-                row(z, labels[i] as usize, opts, scale, grad)
-            })
+            self.run(
+                x,
+                reduction,
+                out,
+                ws,
+                rows,
+                &|i, z, scale, grad| row(z, labels[i] as usize, opts, scale, grad),
+                false,
+            )
         })
     }
 
@@ -227,18 +235,24 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         self.check(&x, reduction, Some(&out), x.v)?;
         let mut ws = vec![T::zero(); rows * x.v + rows];
         let (opts, labels) = (self.row_options(), x.labels);
-        self.run(x, reduction, out, &mut ws, rows, &|i, z, scale, grad| {
-            row(z, labels[i] as usize, opts, scale, grad)
-        });
+        self.run(
+            x,
+            reduction,
+            out,
+            &mut ws,
+            rows,
+            &|i, z, scale, grad| row(z, labels[i] as usize, opts, scale, grad),
+            false,
+        );
         Ok(())
     }
 
     /// The sizes of `x` and `out`, and `x.labels` against `classes` classes.
-    fn check(
+    fn check<D>(
         &self,
-        x: &LinearInputs<'_, T>,
+        x: &LinearInputs<'_, D, T>,
         reduction: Reduction,
-        out: Option<&LinearOutputs<'_, T>>,
+        out: Option<&LinearOutputs<'_, D, T>>,
         classes: usize,
     ) -> Result<()> {
         let (n, h, v) = (x.n, x.h, x.v);
@@ -253,23 +267,23 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         let lens: [(&str, usize, Option<usize>); 8] = [
             ("hidden", nh, Some(x.hidden.len())),
             ("weight", vh, Some(x.weight.len())),
-            ("bias", v, x.bias.map(<[T]>::len)),
+            ("bias", v, x.bias.map(<[D]>::len)),
             ("labels", n, Some(x.labels.len())),
             ("sample_weight", n, x.sample_weight.map(<[T]>::len)),
             (
                 "grad_hidden",
                 nh,
-                out.and_then(|o| o.grad_hidden.as_deref()).map(<[T]>::len),
+                out.and_then(|o| o.grad_hidden.as_deref()).map(<[D]>::len),
             ),
             (
                 "grad_weight",
                 vh,
-                out.and_then(|o| o.grad_weight.as_deref()).map(<[T]>::len),
+                out.and_then(|o| o.grad_weight.as_deref()).map(<[D]>::len),
             ),
             (
                 "grad_bias",
                 v,
-                out.and_then(|o| o.grad_bias.as_deref()).map(<[T]>::len),
+                out.and_then(|o| o.grad_bias.as_deref()).map(<[D]>::len),
             ),
         ];
         for (name, want, got) in lens {
@@ -294,6 +308,8 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
     /// The checked call in chunks of `rows` rows, in `ws` (`rows × (v + 1)` values):
     /// `row_fn(i, z, scale, grad)` gives the loss of sample `i` (not ignored) from
     /// its logits `z` and, when `grad`, overwrites them with `scale · ∂l/∂z`.
+    /// `add_hidden`: `out.grad_hidden` is added to, not written.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         x: LinearInputs<'_, T>,
@@ -302,6 +318,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
         ws: &mut [T],
         rows: usize,
         row_fn: &RowFn<'_, T>,
+        add_hidden: bool,
     ) {
         let LinearInputs {
             hidden,
@@ -407,7 +424,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                         T::one(),
                         zm,
                         wm,
-                        T::zero(),
+                        if add_hidden { T::one() } else { T::zero() },
                         &mut gh[r0 * h..r1 * h],
                     );
                 }

@@ -152,12 +152,36 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
     ) -> Result<()> {
         self.check_shard(&x, shard, stats.len())?;
         self.check(&x, reduction, Some(&out), shard.v)?;
+        let rows = Self::chunk_rows(x.n, x.v);
+        Self::in_workspace(x.n, x.v, workspace, |ws| {
+            self.finish_run(x, shard, stats, reduction, out, ws, rows, false)
+        })
+    }
+
+    /// The checked phase 2 in chunks of `rows` rows, in `ws`; `add_hidden`: add to
+    /// `out.grad_hidden` instead of writing it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn finish_run(
+        &self,
+        x: LinearInputs<'_, T>,
+        shard: VocabShard,
+        stats: &[T],
+        reduction: Reduction,
+        out: LinearOutputs<'_, T>,
+        ws: &mut [T],
+        rows: usize,
+        add_hidden: bool,
+    ) {
         let o = self.row_options();
         let labels = x.labels;
         let vt = T::of_usize(shard.v);
-        let rows = Self::chunk_rows(x.n, x.v);
-        Self::in_workspace(x.n, x.v, workspace, |ws| {
-            self.run(x, reduction, out, ws, rows, &|i, z, scale, grad| {
+        self.run(
+            x,
+            reduction,
+            out,
+            ws,
+            rows,
+            &|i, z, scale, grad| {
                 let st = &stats[i * SHARD_STATS..(i + 1) * SHARD_STATS];
                 dispatch(Finish {
                     z,
@@ -168,8 +192,9 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                     grad,
                     v: vt,
                 })
-            })
-        })
+            },
+            add_hidden,
+        )
     }
 
     fn check_shard(&self, x: &LinearInputs<'_, T>, shard: VocabShard, stats: usize) -> Result<()> {
@@ -193,7 +218,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
     }
 
     /// The checked phase 1 in chunks of `rows` rows, in `ws`.
-    fn stats_run(
+    pub(super) fn stats_run(
         &self,
         x: LinearInputs<'_, T>,
         shard: VocabShard,

@@ -199,7 +199,7 @@ half_more!(
 );
 
 /// A list of the case rounded to the half type (through `f32`, as a caller would).
-fn rounded<H: HalfNum>(v: &Value) -> Vec<H> {
+pub fn rounded<H: HalfNum>(v: &Value) -> Vec<H> {
     floats::<f32>(v).into_iter().map(H::round).collect()
 }
 
@@ -208,16 +208,16 @@ fn hbits<H: HalfNum>(v: &[H]) -> Vec<u32> {
     v.iter().map(|x| x.widen().to_bits()).collect()
 }
 
-fn sentinel<T: Num>(n: usize) -> Vec<T> {
+pub fn sentinel<T: Num>(n: usize) -> Vec<T> {
     vec![T::from_f64(SENTINEL); n]
 }
 
-fn half_sentinel<H: HalfNum>(n: usize) -> Vec<H> {
+pub fn half_sentinel<H: HalfNum>(n: usize) -> Vec<H> {
     vec![H::round(SENTINEL as f32); n]
 }
 
 /// A call's outputs, the loss widened.
-fn outs<T: Num, G>(status: loss_status, loss: Vec<T>, grad: Vec<G>) -> Outs<G> {
+pub fn outs<T: Num, G>(status: loss_status, loss: Vec<T>, grad: Vec<G>) -> Outs<G> {
     Outs {
         status,
         loss: wide(loss),
@@ -226,7 +226,7 @@ fn outs<T: Num, G>(status: loss_status, loss: Vec<T>, grad: Vec<G>) -> Outs<G> {
 }
 
 /// A pointer to `v` when `want`, else NULL.
-fn grad_ptr<G>(v: &mut [G], want: bool) -> *mut G {
+pub fn grad_ptr<G>(v: &mut [G], want: bool) -> *mut G {
     if want {
         v.as_mut_ptr()
     } else {
@@ -235,7 +235,7 @@ fn grad_ptr<G>(v: &mut [G], want: bool) -> *mut G {
 }
 
 /// On an error status the half outputs must still hold the sentinels.
-fn untouched<H: HalfNum>(o: &Outs<H>) -> Vec<String> {
+pub fn untouched<H: HalfNum>(o: &Outs<H>) -> Vec<String> {
     if o.status == loss_status::LOSS_OK {
         return Vec::new();
     }
@@ -848,6 +848,13 @@ pub fn run_case_half_more(case: &Value, f32_rule: &mut usize) -> Option<Vec<Stri
         "clip_by_value" => both_types!(run_clip_by_value_half(case, f32_rule)),
         "clip_by_norm" => both_types!(run_clip_by_norm_half(case, f32_rule)),
         "clip_by_global_norm" => both_types!(run_clip_by_global_norm_half(case, f32_rule)),
+        "linear_cross_entropy" => {
+            let mut bad = super::half_linear::run_linear_half::<loss_bf16>(case, f32_rule);
+            bad.extend(super::half_linear::run_linear_half::<loss_f16>(
+                case, f32_rule,
+            ));
+            bad
+        }
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ mod common;
 mod ctc;
 mod dense;
 mod half;
+mod half_linear;
 mod half_more;
 mod linear;
 mod pairs;
@@ -154,7 +155,7 @@ fn reference_cases_pass_through_the_c_abi() {
 /// The least number of cases of each signature the half runner must find (the public
 /// reference files hold this many now, each case in an `f32` and an `f64` version),
 /// so that no family passes vacuously.
-const HALF_MIN_CASES: [(&str, usize); 10] = [
+const HALF_MIN_CASES: [(&str, usize); 11] = [
     ("dense", 680),
     ("sparse", 106),
     ("ctc", 20),
@@ -165,6 +166,7 @@ const HALF_MIN_CASES: [(&str, usize); 10] = [
     ("clip_by_value", 8),
     ("clip_by_norm", 16),
     ("clip_by_global_norm", 12),
+    ("linear_cross_entropy", 70),
 ];
 
 /// Every case with half twins (dense, label, CTC, sequence, pair losses, clipping)
