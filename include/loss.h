@@ -2951,7 +2951,9 @@ enum loss_status loss_linear_cross_entropy_shard_stats_f32(const float *hidden,
  * `loss_linear_cross_entropy_shard_stats_*`): the maxima, the sums of
  * exponentials rescaled to the larger maximum and added, the label's logits and
  * the sums of logits added. The operation is commutative and associative to
- * rounding (`a ⊕ b` and `b ⊕ a` give the same bits), as `MPI_Op_create` needs:
+ * rounding (`a ⊕ b` and `b ⊕ a` give the same bits; equal maxima, +0 and -0
+ * among them, keep +0 over -0; a NaN maximum on either side gives NaN), as
+ * `MPI_Op_create` needs:
  *
  * ```c
  * static void combine(void *in, void *inout, int *len, MPI_Datatype *t) {
@@ -3063,7 +3065,9 @@ enum loss_status loss_linear_cross_entropy_shard_stats_f64(const double *hidden,
  * `loss_linear_cross_entropy_shard_stats_*`): the maxima, the sums of
  * exponentials rescaled to the larger maximum and added, the label's logits and
  * the sums of logits added. The operation is commutative and associative to
- * rounding (`a ⊕ b` and `b ⊕ a` give the same bits), as `MPI_Op_create` needs:
+ * rounding (`a ⊕ b` and `b ⊕ a` give the same bits; equal maxima, +0 and -0
+ * among them, keep +0 over -0; a NaN maximum on either side gives NaN), as
+ * `MPI_Op_create` needs:
  *
  * ```c
  * static void combine(void *in, void *inout, int *len, MPI_Datatype *t) {

@@ -49,8 +49,9 @@
  * `clip_by_global_norm` and `weighted_sum` of vectors, from the vectors, not from
  * the norm or total). A custom term of a half weighted sum (`loss::term<loss::bf16>`)
  * computes on the widened `float` data, as loss.h's `loss_custom_fn_f32`.
- * `class_weights_to_sample_weights` and `linear_cross_entropy` (and its workspace
- * variant) have no half twins and reject half types (a compile error):
+ * `class_weights_to_sample_weights` and `linear_cross_entropy` (its workspace variant
+ * and its vocabulary-sharded phases too) have no half twins and reject half types (a
+ * compile error):
  *
  *     std::vector<loss::bf16> t(tf.begin(), tf.end()), p(pf.begin(), pf.end());  // rounded
  *     loss::output<loss::bf16> o = loss::huber(t, p, batch);
@@ -820,7 +821,8 @@ LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
  * `T` = `float`, `double`, `loss::bf16` or `loss::f16` (their `_f32`, `_f64`, `_bf16`
  * or `_f16` C function), with `R` = `real_t<T>` for the weights, losses, bounds and
  * norms (`float` for the half types). `linear_cross_entropy` (with its workspace
- * variant) and `class_weights_to_sample_weights` take `float` and `double` only.
+ * variant and its vocabulary-sharded phases `linear_cross_entropy_shard_*`) and
+ * `class_weights_to_sample_weights` take `float` and `double` only.
  */
 
 /**
@@ -1067,6 +1069,73 @@ inline result linear_cross_entropy_workspace_size(std::size_t n, std::size_t h, 
   return detail::from_status(loss_linear_cross_entropy_workspace_size(n, h, v, bytes));
 }
 
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 1 of 3
+ * (`loss_linear_cross_entropy_shard_stats_*`; `float` or `double`): this process holds
+ * rows `[v0, v1)` of the `[v, h]` weight, `weight_shard` `[v1 - v0, h]` and nullable
+ * `bias_shard` `[v1 - v0]`; `hidden` `[n, h]` and `labels` `[n]` (indices into the whole
+ * vocabulary, each in `[0, v)` or `ignore_index`) are the whole batch. Writes
+ * `LOSS_LINEAR_SHARD_STATS` values per sample of the shard's logits to `stats_out`
+ * (`[n, LOSS_LINEAR_SHARD_STATS]`). `workspace`: `nullptr` with 0 bytes (the default:
+ * libloss allocates), or `workspace_bytes` bytes (any alignment), at least
+ * `linear_cross_entropy_workspace_size(n, h, v1 - v0)`. Options read: `ignore_index`
+ * (`label_smoothing` and `z_loss` are checked): give all three phases the same options.
+ * Not `v0 < v1 <= v` is `LOSS_ERROR_SHAPE`.
+ */
+template <class T, detail::if_real<T> = 0>
+result linear_cross_entropy_shard_stats(const T* hidden, const detail::same_t<T>* weight_shard,
+                                        const detail::same_t<T>* bias_shard, const std::int32_t* labels,
+                                        std::size_t n, std::size_t h, std::size_t v, std::size_t v0,
+                                        std::size_t v1, const options& opts, detail::same_t<T>* stats_out,
+                                        void* workspace = nullptr, std::size_t workspace_bytes = 0) {
+  return detail::from_status(
+      detail::pick<T>(loss_linear_cross_entropy_shard_stats_f32, loss_linear_cross_entropy_shard_stats_f64)(
+          hidden, weight_shard, bias_shard, labels, n, h, v, v0, v1, &opts.raw(), stats_out, workspace,
+          workspace_bytes));
+}
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 2 of 3
+ * (`loss_linear_cross_entropy_shard_combine_*`): `inout <- stats (+) inout` for `n`
+ * samples of `LOSS_LINEAR_SHARD_STATS` values (`stats` and `inout` may not overlap).
+ * Combining every process's statistics (in any order: the operation is commutative
+ * and associative to rounding) gives those of whole rows, what phase 3 takes; it is
+ * the operation of an MPI all-reduce (see loss.h).
+ */
+template <class T, detail::if_real<T> = 0>
+result linear_cross_entropy_shard_combine(const T* stats, detail::same_t<T>* inout, std::size_t n) {
+  return detail::from_status(
+      detail::pick<T>(loss_linear_cross_entropy_shard_combine_f32, loss_linear_cross_entropy_shard_combine_f64)(
+          stats, inout, n));
+}
+
+/**
+ * Vocabulary-parallel linear cross-entropy, phase 3 of 3
+ * (`loss_linear_cross_entropy_shard_finish_*`): from `stats`, the statistics of every
+ * shard combined (`[n, LOSS_LINEAR_SHARD_STATS]`), the loss into `loss_out` (`n` values
+ * for `reduction::none`, else 1; the same on every process) and this shard's gradients,
+ * each nullable and written (not accumulated): `grad_weight` `[v1 - v0, h]` and
+ * `grad_bias` `[v1 - v0]` complete for the shard's rows, `grad_hidden` `[n, h]` this
+ * shard's term (the sum over the shards is the gradient). The other arguments as in
+ * `linear_cross_entropy_shard_stats` (the same values), nullable `sample_weight` `[n]`
+ * and the options as in `linear_cross_entropy`. The results equal
+ * `linear_cross_entropy`'s on the whole weight, to rounding.
+ */
+template <class T, detail::if_real<T> = 0>
+result linear_cross_entropy_shard_finish(const T* hidden, const detail::same_t<T>* weight_shard,
+                                         const detail::same_t<T>* bias_shard, const std::int32_t* labels,
+                                         std::size_t n, std::size_t h, std::size_t v, std::size_t v0,
+                                         std::size_t v1, const real_t<T>* sample_weight, const options& opts,
+                                         const detail::same_t<T>* stats, real_t<T>* loss_out,
+                                         detail::same_t<T>* grad_hidden, detail::same_t<T>* grad_weight,
+                                         detail::same_t<T>* grad_bias, void* workspace = nullptr,
+                                         std::size_t workspace_bytes = 0) {
+  return detail::from_status(
+      detail::pick<T>(loss_linear_cross_entropy_shard_finish_f32, loss_linear_cross_entropy_shard_finish_f64)(
+          hidden, weight_shard, bias_shard, labels, n, h, v, v0, v1, sample_weight, &opts.raw(), stats, loss_out,
+          grad_hidden, grad_weight, grad_bias, workspace, workspace_bytes));
+}
+
 /** Per-sample weights from class weights (`loss_class_weights_to_sample_weights_*`). */
 template <class T, detail::if_real<T> = 0>
 result class_weights_to_sample_weights(const std::int32_t* labels, std::size_t batch, const T* class_weight,
@@ -1279,6 +1348,9 @@ LOSS_HPP_THROWING(ctc_workspace_size, output<T>)
 LOSS_HPP_THROWING(linear_cross_entropy, output<T>)
 LOSS_HPP_THROWING(linear_cross_entropy_with_workspace, output<T>)
 LOSS_HPP_THROWING(linear_cross_entropy_workspace_size, output<T>)
+LOSS_HPP_THROWING(linear_cross_entropy_shard_stats, output<T>)
+LOSS_HPP_THROWING(linear_cross_entropy_shard_combine, output<T>)
+LOSS_HPP_THROWING(linear_cross_entropy_shard_finish, output<T>)
 LOSS_HPP_THROWING(class_weights_to_sample_weights, std::vector<T>)
 LOSS_HPP_THROWING(clip_by_value, T)
 LOSS_HPP_THROWING(clip_by_norm, real_t<T>)

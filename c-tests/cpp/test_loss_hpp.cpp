@@ -554,6 +554,39 @@ static_assert(compiles<linear_call, float> && compiles<linear_call, double> &&
                   !compiles<linear_ws_call, loss::f16, float> && !compiles<linear_call, float, double> &&
                   !compiles<linear_ws_call, double, float>,
               "linear_cross_entropy takes float or double, one type throughout");
+// The vocabulary-sharded phases: float or double, one type throughout; the workspace
+// arguments may be left out.
+template <class T, class R = T>
+using shard_stats_call = decltype(loss::linear_cross_entropy_shard_stats(
+    cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), sz(), sz(), loss::options(), ptr<R>()));
+template <class T, class R = T>
+using shard_stats_ws_call = decltype(loss::nothrow::linear_cross_entropy_shard_stats(
+    cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), sz(), sz(), loss::options(), ptr<R>(),
+    ptr<void>(), sz()));
+template <class T, class R = T>
+using shard_combine_call = decltype(loss::linear_cross_entropy_shard_combine(cptr<T>(), ptr<R>(), sz()));
+template <class T, class R = T>
+using shard_finish_call = decltype(loss::linear_cross_entropy_shard_finish(
+    cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), sz(), sz(), cptr<R>(), loss::options(), cptr<T>(),
+    ptr<R>(), ptr<T>(), ptr<T>(), ptr<T>()));
+template <class T, class R = T>
+using shard_finish_ws_call = decltype(loss::nothrow::linear_cross_entropy_shard_finish(
+    cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), sz(), sz(), cptr<R>(), loss::options(), cptr<T>(),
+    ptr<R>(), ptr<T>(), ptr<T>(), ptr<T>(), ptr<void>(), sz()));
+static_assert(compiles<shard_stats_call, float> && compiles<shard_stats_call, double> &&
+                  compiles<shard_stats_ws_call, float> && compiles<shard_combine_call, double> &&
+                  compiles<shard_finish_call, float> && compiles<shard_finish_ws_call, double> &&
+                  !compiles<shard_stats_call, loss::bf16, loss::bf16> &&
+                  !compiles<shard_combine_call, loss::f16, loss::f16> &&
+                  !compiles<shard_finish_call, loss::bf16, float> && !compiles<shard_stats_call, float, double> &&
+                  !compiles<shard_combine_call, double, float> && !compiles<shard_finish_ws_call, float, double>,
+              "the sharded phases take float or double, one type throughout");
+static_assert(std::is_same<shard_stats_call<float>, void>::value &&
+                  std::is_same<shard_combine_call<double>, void>::value &&
+                  std::is_same<shard_finish_call<float>, void>::value &&
+                  std::is_same<shard_stats_ws_call<double>, loss::result>::value &&
+                  std::is_same<shard_finish_ws_call<float>, loss::result>::value,
+              "the throwing sharded phases return void, the nothrow ones a result");
 static_assert(std::is_same<linear_call<float>, void>::value &&
                   std::is_same<linear_nothrow_call<double>, loss::result>::value &&
                   std::is_same<decltype(loss::linear_cross_entropy_workspace_size(sz(), sz(), sz())),
@@ -1147,6 +1180,173 @@ void test_linear() {
         r.message.find("grad_hidden overlaps hidden") != std::string::npos && same(x, hidden) && same(l, l0));
 }
 
+// The vocabulary-sharded linear cross-entropy in type T (float or double): every
+// phase's wrapper (throwing and nothrow, allocating and with a workspace) gives the C
+// function's bits; two shards, combined in either order (the same bits), give the loss
+// and gradients of one `linear_cross_entropy` call to rounding; errors carry the C
+// status and message and write nothing.
+template <class T>
+void test_linear_shard() {
+  context() = std::string("linear_cross_entropy_shard_* ") + type_name<T>();
+  auto c_stats =
+      loss::detail::pick<T>(loss_linear_cross_entropy_shard_stats_f32, loss_linear_cross_entropy_shard_stats_f64);
+  auto c_combine = loss::detail::pick<T>(loss_linear_cross_entropy_shard_combine_f32,
+                                         loss_linear_cross_entropy_shard_combine_f64);
+  auto c_finish = loss::detail::pick<T>(loss_linear_cross_entropy_shard_finish_f32,
+                                        loss_linear_cross_entropy_shard_finish_f64);
+  const std::size_t N = 4, H = 5, V = 7, K = LOSS_LINEAR_SHARD_STATS;
+  // Rows [0, 3) and [3, 7): labels in both shards, one ignored.
+  const std::size_t cuts[3] = {0, 3, V};
+  const std::vector<T> hidden = values<T>(N * H, -1, 1, 71), weight = values<T>(V * H, -1, 1, 72),
+                       bias = values<T>(V, -0.5, 0.5, 73), w = values<T>(N, 0.5, 2, 74);
+  const std::vector<std::int32_t> labels = {6, 0, -100, 2};
+  const double tol = sizeof(T) == 8 ? 1e-12 : 1e-5;
+  auto close = [&](const std::vector<T>& a, const std::vector<T>& b) {
+    bool ok = a.size() == b.size();
+    for (std::size_t i = 0; ok && i < a.size(); ++i)
+      ok = std::fabs(double(a[i]) - double(b[i])) <= tol * (1 + std::fabs(double(b[i])));
+    return ok;
+  };
+  // A piece [from, from + len) of a buffer, to compare with a shard's output.
+  auto piece = [](const std::vector<T>& x, std::size_t from, std::size_t len) {
+    return std::vector<T>(x.begin() + static_cast<std::ptrdiff_t>(from),
+                          x.begin() + static_cast<std::ptrdiff_t>(from + len));
+  };
+
+  for (auto o : {loss::options().ignore_index(-100),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::none).z_loss(1e-2),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::mean).label_smoothing(0.1).z_loss(
+                     1e-4)}) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? N : 1;
+    for (bool with_bias : {false, true}) {
+      // The whole vocabulary in one call.
+      std::vector<T> wl(nl), wgh(N * H), wgw(V * H), wgb(V);
+      loss::linear_cross_entropy(hidden.data(), weight.data(), with_bias ? bias.data() : nullptr, labels.data(),
+                                 N, H, V, w.data(), o, wl.data(), wgh.data(), wgw.data(), wgb.data());
+
+      // Phase 1, shard by shard: shard 0 allocating (throwing form, workspace left
+      // out), shard 1 in a misaligned workspace (nothrow form).
+      std::vector<std::vector<T>> stats(2);
+      for (std::size_t s = 0; s < 2; ++s) {
+        const std::size_t v0 = cuts[s], v1 = cuts[s + 1];
+        const T* ws_rows = weight.data() + v0 * H;
+        const T* bs = with_bias ? bias.data() + v0 : nullptr;
+        std::vector<T> cst(N * K);
+        CHECK(c_stats(hidden.data(), ws_rows, bs, labels.data(), N, H, V, v0, v1, &o.raw(), cst.data(), nullptr,
+                      0) == LOSS_OK);
+        stats[s].assign(N * K, T(sentinel));
+        if (s == 0) {
+          loss::linear_cross_entropy_shard_stats(hidden.data(), ws_rows, bs, labels.data(), N, H, V, v0, v1, o,
+                                                 stats[s].data());
+        } else {
+          const std::size_t bytes = loss::linear_cross_entropy_workspace_size(N, H, v1 - v0);
+          std::vector<unsigned char> ws(bytes + 1);
+          const loss::result r = loss::nothrow::linear_cross_entropy_shard_stats(
+              hidden.data(), ws_rows, bs, labels.data(), N, H, V, v0, v1, o, stats[s].data(), ws.data() + 1, bytes);
+          CHECK(r.ok() && r.message.empty());
+        }
+        CHECK(same(stats[s], cst));
+      }
+
+      // Phase 2: shard 0 into shard 1 and shard 1 into shard 0 give the same bits,
+      // the C function's.
+      std::vector<T> combined = stats[1], swapped = stats[0], c_combined = stats[1];
+      loss::linear_cross_entropy_shard_combine(stats[0].data(), combined.data(), N);
+      CHECK(loss::nothrow::linear_cross_entropy_shard_combine(stats[1].data(), swapped.data(), N).ok());
+      CHECK(c_combine(stats[0].data(), c_combined.data(), N) == LOSS_OK);
+      CHECK(same(combined, c_combined) && same(swapped, combined));
+
+      // Phase 3, shard by shard, as phase 1: each shard's loss is the same, its
+      // grad_weight and grad_bias rows are its own, its grad_hidden terms add up.
+      std::vector<T> l0, gh(N * H, T(0)), gw(V * H, T(sentinel)), gb(V, T(sentinel));
+      for (std::size_t s = 0; s < 2; ++s) {
+        const std::size_t v0 = cuts[s], v1 = cuts[s + 1], width = v1 - v0;
+        const T* ws_rows = weight.data() + v0 * H;
+        const T* bs = with_bias ? bias.data() + v0 : nullptr;
+        std::vector<T> cl(nl), cpart(N * H), cgw(width * H), cgb(width);
+        CHECK(c_finish(hidden.data(), ws_rows, bs, labels.data(), N, H, V, v0, v1, w.data(), &o.raw(),
+                       combined.data(), cl.data(), cpart.data(), cgw.data(), cgb.data(), nullptr, 0) == LOSS_OK);
+        std::vector<T> l(nl, T(sentinel)), part(N * H, T(sentinel));
+        if (s == 0) {
+          loss::linear_cross_entropy_shard_finish(hidden.data(), ws_rows, bs, labels.data(), N, H, V, v0, v1,
+                                                  w.data(), o, combined.data(), l.data(), part.data(),
+                                                  gw.data() + v0 * H, gb.data() + v0);
+        } else {
+          std::size_t bytes = 0;
+          CHECK(loss::nothrow::linear_cross_entropy_workspace_size(N, H, width, &bytes).ok());
+          std::vector<unsigned char> ws(bytes);
+          CHECK(loss::nothrow::linear_cross_entropy_shard_finish(hidden.data(), ws_rows, bs, labels.data(), N, H,
+                                                                 V, v0, v1, w.data(), o, combined.data(),
+                                                                 l.data(), part.data(), gw.data() + v0 * H,
+                                                                 gb.data() + v0, ws.data(), bytes)
+                    .ok());
+        }
+        CHECK(same(l, cl) && same(part, cpart) && same(piece(gw, v0 * H, width * H), cgw) &&
+              same(piece(gb, v0, width), cgb));
+        for (std::size_t i = 0; i < N * H; ++i) gh[i] += part[i];
+        if (s == 0) {
+          l0 = l;
+        } else {
+          CHECK(same(l, l0));
+        }
+      }
+      CHECK(close(l0, wl) && close(gh, wgh) && close(gw, wgw) && close(gb, wgb));
+      if (!close(l0, wl))
+        std::printf("    sharded loss %.17g, whole %.17g\n", double(l0[0]), double(wl[0]));
+    }
+  }
+
+  // Errors: libloss's status and message (named with T's suffix), nothing written.
+  const loss::options o = loss::options().ignore_index(-100);
+  std::vector<T> st(N * K, T(sentinel)), l(1, T(sentinel)), gw(V * H, T(sentinel));
+  const std::vector<T> st0 = st, l_0 = l, gw0 = gw;
+  auto untouched = [&] { return same(st, st0) && same(l, l_0) && same(gw, gw0); };
+  // (1) An empty shard, v0 >= v1: the shape error, thrown or returned.
+  CHECK(c_stats(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, 3, 3, &o.raw(), st.data(), nullptr,
+                0) == LOSS_ERROR_SHAPE);
+  std::string msg = c_message();
+  CHECK(msg.rfind("loss_linear_cross_entropy_shard_stats_" + suffix<T>() + ": ", 0) == 0 &&
+        msg.find("v0 < v1 <= v") != std::string::npos);
+  expect_error(
+      [&] {
+        loss::linear_cross_entropy_shard_stats(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, 3, 3,
+                                               o, st.data());
+      },
+      LOSS_ERROR_SHAPE, msg);
+  loss::result r = loss::nothrow::linear_cross_entropy_shard_stats(hidden.data(), weight.data(), nullptr,
+                                                                   labels.data(), N, H, V, 5, 2, o, st.data());
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.find("[5, 2) of 7") != std::string::npos && untouched());
+  // (2) A shard past the vocabulary (v1 > v), in phase 3.
+  CHECK(c_finish(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, 4, 8, nullptr, &o.raw(),
+                 st0.data(), l.data(), nullptr, gw.data(), nullptr, nullptr, 0) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error(
+      [&] {
+        loss::linear_cross_entropy_shard_finish(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, 4, 8,
+                                                nullptr, o, st0.data(), l.data(), nullptr, gw.data(), nullptr);
+      },
+      LOSS_ERROR_SHAPE, msg);
+  CHECK(untouched());
+  // (3) A label outside [0, v) (-100 is not ignored by default).
+  r = loss::nothrow::linear_cross_entropy_shard_stats(hidden.data(), weight.data(), nullptr, labels.data(), N, H,
+                                                      V, 0, 3, loss::options(), st.data());
+  CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE &&
+        r.message.rfind("loss_linear_cross_entropy_shard_stats_" + suffix<T>() + ": ", 0) == 0 && untouched());
+  // (4) Too small a workspace.
+  std::vector<unsigned char> ws(8);
+  r = loss::nothrow::linear_cross_entropy_shard_stats(hidden.data(), weight.data(), nullptr, labels.data(), N, H,
+                                                      V, 0, 3, o, st.data(), ws.data(), ws.size());
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.find("workspace_bytes is 8") != std::string::npos &&
+        untouched());
+  // (5) Combining: zero samples (thrown), statistics combined into themselves.
+  CHECK(c_combine(st0.data(), st.data(), 0) == LOSS_ERROR_SHAPE);
+  msg = c_message();
+  expect_error([&] { loss::linear_cross_entropy_shard_combine(st0.data(), st.data(), 0); }, LOSS_ERROR_SHAPE, msg);
+  r = loss::nothrow::linear_cross_entropy_shard_combine(st.data(), st.data(), N);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message.find("overlaps") != std::string::npos &&
+        untouched());
+}
+
 template <class T>
 void test_class_weights() {
   context() = std::string("class_weights_to_sample_weights ") + type_name<T>();
@@ -1502,6 +1702,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_ctc<loss::f16>();
   test_linear<float>();
   test_linear<double>();
+  test_linear_shard<float>();
+  test_linear_shard<double>();
   test_class_weights<float>();
   test_class_weights<double>();
   test_clip<float>();

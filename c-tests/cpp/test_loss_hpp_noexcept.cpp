@@ -293,6 +293,41 @@ void test_linear() {
   CHECK(same(l, l0) && same(gw, gw0));
 }
 
+void test_linear_shard() {
+  context() = "noexcept linear_cross_entropy_shard_*";
+  // As above over two shards, rows [0, 1) and [1, 3): each loss is log 3 again.
+  const std::vector<float> hidden = {1, 0, 0.5f, -1}, zero(6, 0.0f);
+  const std::vector<std::int32_t> labels = {0, 2};
+  const loss::options o = loss::options().reduction(loss::reduction::none);
+  const std::size_t K = LOSS_LINEAR_SHARD_STATS, cuts[3] = {0, 1, 3};
+  std::vector<float> s0(2 * K), s1(2 * K);
+  CHECK(loss::nothrow::linear_cross_entropy_shard_stats(hidden.data(), zero.data(), nullptr, labels.data(), 2, 2,
+                                                        3, 0, 1, o, s0.data())
+            .ok());
+  std::size_t bytes = 0;
+  CHECK(loss::nothrow::linear_cross_entropy_workspace_size(2, 2, 2, &bytes).ok());
+  std::vector<unsigned char> ws(bytes);
+  CHECK(loss::nothrow::linear_cross_entropy_shard_stats(hidden.data(), zero.data() + 2, nullptr, labels.data(), 2,
+                                                        2, 3, 1, 3, o, s1.data(), ws.data(), ws.size())
+            .ok());
+  CHECK(loss::nothrow::linear_cross_entropy_shard_combine(s0.data(), s1.data(), 2).ok());
+  for (std::size_t s = 0; s < 2; ++s) {
+    const std::size_t v0 = cuts[s], v1 = cuts[s + 1];
+    std::vector<float> l(2, static_cast<float>(sentinel)), gw((v1 - v0) * 2);
+    CHECK(loss::nothrow::linear_cross_entropy_shard_finish(hidden.data(), zero.data() + v0 * 2, nullptr,
+                                                           labels.data(), 2, 2, 3, v0, v1, nullptr, o, s1.data(),
+                                                           l.data(), nullptr, gw.data(), nullptr)
+              .ok());
+    CHECK(std::fabs(l[0] - std::log(3.0f)) < 1e-6f && std::fabs(l[1] - std::log(3.0f)) < 1e-6f);
+  }
+  // v0 >= v1: the C status and message, nothing written.
+  const std::vector<float> kept = s0;
+  const loss::result r = loss::nothrow::linear_cross_entropy_shard_stats(hidden.data(), zero.data(), nullptr,
+                                                                         labels.data(), 2, 2, 3, 2, 2, o, s0.data());
+  CHECK(r.status == LOSS_ERROR_SHAPE && r.message.rfind("loss_linear_cross_entropy_shard_stats_f32: ", 0) == 0);
+  CHECK(same(s0, kept));
+}
+
 }  // namespace
 
 /// Runs every test; returns the number of failed checks (0 = success).
@@ -304,6 +339,7 @@ extern "C" int loss_cpp_noexcept_test_main(void) {
   test_half_functions();
   test_weighted_sum();
   test_linear();
+  test_linear_shard();
   std::printf("loss.hpp without exceptions: %d checks, %d failed\n", cpptest::checks(), cpptest::failures());
   return cpptest::failures();
 }

@@ -27,6 +27,28 @@
 //!   product (`(h + 2) u Σ_k |w_jk h_ik|` per logit, `u = 2^-24`) carried through the
 //!   row's loss and gradient and the products back, times 16;
 //! - now and then, the same bits on 2 threads as on 1.
+//!
+//! Each input also drives, decoded on its own from its first byte, a case of the
+//! vocabulary-sharded phases `loss_linear_cross_entropy_shard_stats_{f32,f64}`,
+//! `loss_linear_cross_entropy_shard_combine_{f32,f64}` and
+//! `loss_linear_cross_entropy_shard_finish_{f32,f64}` (see [`shard_case`]): the same
+//! sizes, a split of the vocabulary into 1 to 3 shards, every option, nullable
+//! `bias_shard`, `sample_weight` and gradients, and
+//! - one probe call of one phase, with shard bounds that are a shard of the split or
+//!   fuzzed ones (`v0 >= v1`, `v1 > v`, anything), now and then a required pointer
+//!   NULL, a workspace of the reported size, too small, or NULL with bytes, and for
+//!   phase 2 a zero, overflowing or overlapping call: the status the documented order
+//!   gives (NULL pointers, sizes and bounds, options, a workspace too small, labels),
+//!   the common checks (inputs unchanged, nothing written on error, every output
+//!   written on success and nothing past it), and for phase 2 the same bits in
+//!   either order;
+//! - when the inputs are valid, the whole protocol (phase 1 on each shard, phase 2
+//!   over them, phase 3 on each shard, with or without workspaces): every call
+//!   succeeds and passes the common checks, phase 2 gives the same bits in either
+//!   order, every shard the same loss bits; in tame cases every output is finite and
+//!   the loss, `grad_hidden` summed over the shards and the shards' `grad_weight` and
+//!   `grad_bias` put together are within twice the bound of the `_f32` check above
+//!   (for the type's unit roundoff), times 32, of the whole call's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -56,6 +78,9 @@ const CHUNK_BYTES: usize = 32 << 20;
 const U: f64 = 1.0 / (1u64 << 24) as f64;
 
 fuzz_target!(|data: &[u8]| {
+    // The sharded phases decode the input on their own (from its first byte), so that
+    // the inputs of the corpus keep decoding as they did for the calls below.
+    let _ = shard_case(&mut Unstructured::new(data));
     let mut u = Unstructured::new(data);
     let _ = workspace_size(&mut u);
     let _ = case(&mut u);
@@ -94,10 +119,50 @@ type LceWsFn<T> = unsafe extern "C" fn(
     usize,
 ) -> i32;
 
+type StatsFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    *const loss_options,
+    *mut T,
+    *mut c_void,
+    usize,
+) -> i32;
+type CombineFn<T> = unsafe extern "C" fn(*const T, *mut T, usize) -> i32;
+type FinishFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *const T,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut c_void,
+    usize,
+) -> i32;
+
 /// The functions of one type.
 trait Lin: Fl {
     fn lce() -> LceFn<Self>;
     fn lce_ws() -> LceWsFn<Self>;
+    fn shard_stats() -> StatsFn<Self>;
+    fn shard_combine() -> CombineFn<Self>;
+    fn shard_finish() -> FinishFn<Self>;
 }
 
 macro_rules! lin {
@@ -122,6 +187,31 @@ macro_rules! lin {
                     let f: From = loss::[<loss_linear_cross_entropy_with_workspace_ $t>];
                     // SAFETY: same arguments; the return types are both a C int.
                     unsafe { std::mem::transmute::<From, LceWsFn<$t>>(f) }
+                }
+                fn shard_stats() -> StatsFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, *const i32, usize, usize, usize, usize,
+                        usize, *const loss_options, *mut $t, *mut c_void, usize,
+                    ) -> loss::loss_status;
+                    let f: From = loss::[<loss_linear_cross_entropy_shard_stats_ $t>];
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, StatsFn<$t>>(f) }
+                }
+                fn shard_combine() -> CombineFn<$t> {
+                    type From = unsafe extern "C" fn(*const $t, *mut $t, usize) -> loss::loss_status;
+                    let f: From = loss::[<loss_linear_cross_entropy_shard_combine_ $t>];
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, CombineFn<$t>>(f) }
+                }
+                fn shard_finish() -> FinishFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, *const i32, usize, usize, usize, usize,
+                        usize, *const $t, *const loss_options, *const $t, *mut $t, *mut $t,
+                        *mut $t, *mut $t, *mut c_void, usize,
+                    ) -> loss::loss_status;
+                    let f: From = loss::[<loss_linear_cross_entropy_shard_finish_ $t>];
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, FinishFn<$t>>(f) }
                 }
             }
         }
@@ -899,6 +989,921 @@ fn close(
         for j in 0..v {
             let sum: f64 = (0..n).map(|i| g[i * v + j].abs()).sum();
             check("grad_bias", j, a[j], b[j], err + (n as f64 + 1.0) * U * sum);
+        }
+    }
+}
+
+// ------------------------------------------------------------ vocabulary shards
+
+/// A shard case's data, in `float` (widened exactly for `_f64`).
+struct ShardMaster {
+    hidden: Vec<f32>,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    sw: Vec<f32>,
+    /// Statistics for the probes of phases 2 and 3 (anything, not a shard's).
+    stats: Vec<f32>,
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug in failure messages
+struct ShardCase {
+    sizes: Sizes,
+    /// The split of the protocol: shard k is `[cuts[k], cuts[k + 1])`.
+    cuts: Vec<usize>,
+    /// The probe's `(v0, v1)`, valid or not.
+    bounds: (usize, usize),
+    /// The probe's phase: 0 stats, 1 finish, 2 combine.
+    probe: u8,
+    /// The probe's required pointer passed NULL, if any (modulo their number).
+    null: Option<u8>,
+    /// The probe's workspace: 0-2 none, 3-4 the reported size, 5 less than the call's
+    /// values, 6 a few bytes, 7 NULL with bytes.
+    ws_mode: u8,
+    /// The phase 2 probe: 0-4 `n` samples, 5 zero, 6 overflowing, 7 overlapping.
+    combine_mode: u8,
+    /// Fuzzed amounts: bytes less (mode 5), bytes (modes 6, 7), an offset.
+    amounts: (usize, usize, u64),
+    options_null: bool,
+    opts: RawOpts,
+    bias: bool,
+    sw: bool,
+    /// grad_hidden, grad_weight, grad_bias passed.
+    grads: [bool; 3],
+    /// The protocol's workspaces (by shard parity): the reported size, or none.
+    clean_ws: [bool; 2],
+    labels: Vec<i32>,
+    tame: bool,
+}
+
+/// The vocabulary-sharded phases (see the module documentation).
+fn shard_case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+    let tame = u.ratio(2, 3)?;
+    let sizes = sizes(u)?;
+    let fit = sizes.fit();
+    let (n, h, v) = (sizes.dims[0], sizes.dims[1], sizes.dims[2]);
+    // The split: up to 2 cut points (fewer shards when they coincide).
+    let mut cuts = vec![0, v];
+    if fit && v > 1 {
+        for _ in 0..u.int_in_range(0..=2u8)? {
+            cuts.push(u.int_in_range(1..=v - 1)?);
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+    }
+    // The probe's bounds: a shard of the split, or (1 in 4) fuzzed ones. (Faults are
+    // drawn so that an input whose bytes run out makes a valid case.)
+    let bounds = if u.int_in_range(0..=3u8)? == 3 {
+        let w = v.min(usize::MAX - 16);
+        match u.int_in_range(0..=4u8)? {
+            0 => {
+                let x = u.int_in_range(0..=w)?;
+                (x, x)
+            }
+            1 => {
+                let a = u.int_in_range(1..=w.max(1))?;
+                (a, u.int_in_range(0..=a - 1)?)
+            }
+            2 => (u.int_in_range(0..=w)?, w + u.int_in_range(1..=8usize)?),
+            3 => (usize::MAX - 1, usize::MAX),
+            _ => (u.arbitrary()?, u.arbitrary()?),
+        }
+    } else {
+        let k = u.choose_index(cuts.len() - 1)?;
+        (cuts[k], cuts[k + 1])
+    };
+    let probe: u8 = u.int_in_range(0..=2)?;
+    let null = if u.int_in_range(0..=7u8)? == 7 {
+        Some(u.arbitrary::<u8>()?)
+    } else {
+        None
+    };
+    let ws_mode: u8 = u.int_in_range(0..=7)?;
+    let combine_mode: u8 = u.int_in_range(0..=7)?;
+    let options_null = u.int_in_range(0..=7u8)? == 7;
+    let bias = u.arbitrary::<bool>()?;
+    let sw = u.arbitrary::<bool>()?;
+    let grads = [u.ratio(3, 4)?, u.ratio(3, 4)?, u.ratio(3, 4)?];
+    let clean_ws = [u.arbitrary::<bool>()?, u.arbitrary::<bool>()?];
+    let ignore_mode: u8 = u.int_in_range(0..=3)?;
+    let mut vals = Values::new(u, !tame)?;
+    let mut raw = RawOpts::gen(&mut vals, tame);
+    raw.z_loss = z_loss(&mut vals, tame);
+    // Sizes that must be rejected are passed with one-element buffers.
+    let (ln, lnh, lvh, lv) = if fit {
+        (n, n * h, v * h, v)
+    } else {
+        (1, 1, 1, 1)
+    };
+    raw.ignore_index = match ignore_mode {
+        0 | 1 => NO_IGNORE,
+        2 => -100,
+        _ => vals.int(-1, lv.min(1000) as i64) as i32,
+    };
+    let opts = OptsBuf::new(
+        raw,
+        if options_null {
+            Place::Null
+        } else {
+            Place::Valid
+        },
+    );
+    let ignore =
+        (opts.effective().ignore_index != NO_IGNORE).then_some(opts.effective().ignore_index);
+    let m = ShardMaster {
+        hidden: vals.floats(lnh, DATA),
+        weight: vals.floats(lvh, DATA),
+        bias: vals.floats(lv, DATA),
+        sw: vals.floats(ln, WEIGHTS),
+        stats: vals.floats(ln * 4, DATA),
+    };
+    let labels: Vec<i32> = (0..ln).map(|_| vals.label(lv, ignore)).collect();
+    let amounts = (
+        vals.int(1, 64) as usize,
+        vals.int(0, 8) as usize,
+        vals.u64(),
+    );
+    let c = ShardCase {
+        sizes,
+        cuts,
+        bounds,
+        probe,
+        null,
+        ws_mode,
+        combine_mode,
+        amounts,
+        options_null,
+        opts: raw,
+        bias,
+        sw,
+        grads,
+        clean_ws,
+        labels,
+        tame,
+    };
+    loss::loss_set_num_threads(1);
+    shard_probe::<f32>(&m, &c, &opts);
+    shard_probe::<f64>(&m, &c, &opts);
+    let labels_ok = c
+        .labels
+        .iter()
+        .all(|&l| Some(l) == ignore || (l >= 0 && (l as usize) < v));
+    if fit && labels_ok {
+        shard_protocol::<f32>(&m, &c, &opts);
+        shard_protocol::<f64>(&m, &c, &opts);
+    }
+    Ok(())
+}
+
+/// Whether the options are rejected in type `T` (`LOSS_ERROR_INVALID_ARGUMENT`).
+fn options_rejected<T: Lin>(opts: &OptsBuf) -> bool {
+    let o = opts.effective();
+    o.invalid().is_some()
+        || opts.misaligned()
+        || (Z_LOSS_F32_RANGE_CHECKED && T::BYTES == 4 && !(o.z_loss as f32).is_finite())
+}
+
+/// `values` (of the harness's `float` data) as a buffer of `T`.
+fn wide<T: Lin>(values: &[f32]) -> Buf<T> {
+    Buf::new(values.len(), Place::Valid, T::sentinel(), |i| {
+        T::of(values[i] as f64)
+    })
+}
+
+/// Rows `[v0, v1)` of a `[v, h]` (or `[v]`, `h` = 1) array as a buffer of `T`.
+fn rows<T: Lin>(values: &[f32], v0: usize, v1: usize, h: usize) -> Buf<T> {
+    wide(&values[v0 * h..v1 * h])
+}
+
+/// A workspace of the reported size for `n`, `h` and a shard of `width` rows, or
+/// none (a NULL pointer and 0 bytes).
+fn reported_workspace(
+    want: bool,
+    n: usize,
+    h: usize,
+    width: usize,
+) -> (Buf<u8>, *mut c_void, usize) {
+    let mut bytes = 0usize;
+    // SAFETY: writes one usize.
+    let st = unsafe { loss::loss_linear_cross_entropy_workspace_size(n, h, width, &mut bytes) };
+    assert_eq!(
+        st as i32, OK,
+        "loss_linear_cross_entropy_workspace_size({n}, {h}, {width}) fails"
+    );
+    if !want {
+        return (Buf::filled(0, Place::Valid, 0x5c), std::ptr::null_mut(), 0);
+    }
+    let mut ws = Buf::<u8>::filled(bytes, Place::Valid, 0x5c);
+    let p = ws.mut_ptr().cast();
+    (ws, p, bytes)
+}
+
+/// One call of one phase, faulted as the case says; its status and effects.
+fn shard_probe<T: Lin>(m: &ShardMaster, c: &ShardCase, opts: &OptsBuf) {
+    let fit = c.sizes.fit();
+    let (n, h, v) = (c.sizes.dims[0], c.sizes.dims[1], c.sizes.dims[2]);
+    let (v0, v1) = c.bounds;
+    let bounds_ok = fit && v0 < v1 && v1 <= v;
+    let width = if bounds_ok { v1 - v0 } else { 0 };
+    let ln = if fit { n } else { 1 };
+    let hidden = wide::<T>(&m.hidden);
+    let (weight, bias) = if bounds_ok {
+        (
+            rows::<T>(&m.weight, v0, v1, h),
+            rows::<T>(&m.bias, v0, v1, 1),
+        )
+    } else {
+        (wide::<T>(&[0.5]), wide::<T>(&[0.5]))
+    };
+    let sw = wide::<T>(&m.sw);
+    let labels = Buf::of(&c.labels, Place::Valid, -9);
+    let o = opts.effective();
+    let n_out = if fit { o.out_len(n) } else { 1 };
+    let nullable = |on: bool, p: *const T| if on { p } else { std::ptr::null() };
+    let bias_p = nullable(c.bias, bias.ptr());
+    let sw_p = nullable(c.sw, sw.ptr());
+    let inputs_untouched = || {
+        hidden.untouched()
+            && weight.untouched()
+            && bias.untouched()
+            && sw.untouched()
+            && labels.untouched()
+    };
+
+    if c.probe == 2 {
+        shard_combine_probe::<T>(m, c, ln);
+        return;
+    }
+    let finish = c.probe == 1;
+    let null = c.null.map(|k| k % if finish { 5 } else { 4 });
+    let or_null = |k: u8, p: *const T| if null == Some(k) { std::ptr::null() } else { p };
+    let labels_p = if null == Some(2) {
+        std::ptr::null()
+    } else {
+        labels.ptr()
+    };
+    // The workspace.
+    let need = if bounds_ok {
+        chunk_values(n, width, T::BYTES) * T::BYTES as u128
+    } else {
+        0
+    };
+    let (less, few, _) = c.amounts;
+    let (ws_bytes, ws_null) = match c.ws_mode {
+        0..=2 => (None, false),
+        3 | 4 if bounds_ok => {
+            let mut bytes = 0usize;
+            // SAFETY: writes one usize.
+            let st =
+                unsafe { loss::loss_linear_cross_entropy_workspace_size(n, h, width, &mut bytes) };
+            assert_eq!(st as i32, OK, "workspace size; {c:?}");
+            (Some(bytes), false)
+        }
+        3..=5 => (Some((need as usize).saturating_sub(less)), false),
+        6 => (Some(few), false),
+        _ => (Some(8 + few), true),
+    };
+    let mut ws = Buf::<u8>::filled(ws_bytes.unwrap_or(0), Place::Valid, 0x5c);
+    let (wp, wb): (*mut c_void, usize) = match ws_bytes {
+        None => (std::ptr::null_mut(), 0),
+        Some(b) if ws_null => (std::ptr::null_mut(), b),
+        Some(b) => (ws.mut_ptr().cast(), b),
+    };
+    let labels_ok = c.labels.iter().all(|&l| {
+        (o.ignore_index != NO_IGNORE && l == o.ignore_index) || (l >= 0 && (l as usize) < v)
+    });
+    // The documented order.
+    let want = if null.is_some() || ws_null {
+        NULL_POINTER
+    } else if !bounds_ok {
+        SHAPE
+    } else if options_rejected::<T>(opts) {
+        INVALID_ARGUMENT
+    } else if ws_bytes.is_some_and(|b| (b as u128) < need) {
+        SHAPE
+    } else if !labels_ok {
+        LABEL_OUT_OF_RANGE
+    } else {
+        OK
+    };
+
+    let st;
+    let function;
+    if finish {
+        function = format!("loss_linear_cross_entropy_shard_finish_{}", T::NAME);
+        let stats = wide::<T>(&m.stats);
+        let lw = if bounds_ok { width } else { 1 };
+        let mut lo = Buf::<T>::filled(n_out, Place::Valid, T::sentinel());
+        let mut gh = Buf::<T>::filled(hidden.len(), Place::Valid, T::sentinel());
+        let mut gw = Buf::<T>::filled(weight.len(), Place::Valid, T::sentinel());
+        let mut gb = Buf::<T>::filled(lw, Place::Valid, T::sentinel());
+        let nullable_mut = |on: bool, p: *mut T| if on { p } else { std::ptr::null_mut() };
+        let lo_p = if null == Some(4) {
+            std::ptr::null_mut()
+        } else {
+            lo.mut_ptr()
+        };
+        let (gh_p, gw_p, gb_p) = (
+            nullable_mut(c.grads[0], gh.mut_ptr()),
+            nullable_mut(c.grads[1], gw.mut_ptr()),
+            nullable_mut(c.grads[2], gb.mut_ptr()),
+        );
+        // SAFETY: every non-NULL pointer addresses as many elements as the sizes
+        // claim, or the sizes or bounds must be rejected first.
+        st = unsafe {
+            T::shard_finish()(
+                or_null(0, hidden.ptr()),
+                or_null(1, weight.ptr()),
+                bias_p,
+                labels_p,
+                n,
+                h,
+                v,
+                v0,
+                v1,
+                sw_p,
+                opts.ptr(),
+                or_null(3, stats.ptr()),
+                lo_p,
+                gh_p,
+                gw_p,
+                gb_p,
+                wp,
+                wb,
+            )
+        } as i32;
+        check_call(&function, st, want, c);
+        let outs = [
+            Out {
+                buf: &lo,
+                len: n_out,
+                passed: !lo_p.is_null(),
+            },
+            Out {
+                buf: &gh,
+                len: gh.len(),
+                passed: !gh_p.is_null(),
+            },
+            Out {
+                buf: &gw,
+                len: gw.len(),
+                passed: !gw_p.is_null(),
+            },
+            Out {
+                buf: &gb,
+                len: lw,
+                passed: !gb_p.is_null(),
+            },
+        ];
+        check_effects(
+            &function,
+            st,
+            inputs_untouched() && stats.untouched(),
+            &outs,
+            false,
+            c,
+        );
+    } else {
+        function = format!("loss_linear_cross_entropy_shard_stats_{}", T::NAME);
+        let mut out = Buf::<T>::filled(ln * 4, Place::Valid, T::sentinel());
+        let out_p = if null == Some(3) {
+            std::ptr::null_mut()
+        } else {
+            out.mut_ptr()
+        };
+        // SAFETY: as above.
+        st = unsafe {
+            T::shard_stats()(
+                or_null(0, hidden.ptr()),
+                or_null(1, weight.ptr()),
+                bias_p,
+                labels_p,
+                n,
+                h,
+                v,
+                v0,
+                v1,
+                opts.ptr(),
+                out_p,
+                wp,
+                wb,
+            )
+        } as i32;
+        check_call(&function, st, want, c);
+        let outs = [Out {
+            buf: &out,
+            len: ln * 4,
+            passed: !out_p.is_null(),
+        }];
+        check_effects(&function, st, inputs_untouched(), &outs, false, c);
+    }
+    if st == OK && !wp.is_null() {
+        assert!(
+            ws.only_prefix_written(wb),
+            "{function}: wrote past the workspace; {c:?}"
+        );
+    } else {
+        assert!(ws.untouched(), "{function}: workspace written; {c:?}");
+    }
+}
+
+/// The probe of phase 2: `ln` samples of fuzzed statistics into another `ln`, or a
+/// zero, overflowing or overlapping call, or a NULL pointer.
+fn shard_combine_probe<T: Lin>(m: &ShardMaster, c: &ShardCase, ln: usize) {
+    let function = format!("loss_linear_cross_entropy_shard_combine_{}", T::NAME);
+    let len = ln * 4;
+    let (_, _, offset) = c.amounts;
+    // `stats` is the first half of `base`; an overlapping `inout` starts inside it.
+    let base = Buf::<T>::new(2 * len, Place::Valid, T::sentinel(), |i| {
+        T::of(m.stats[i % len] as f64)
+    });
+    let mut inout = Buf::<T>::new(len, Place::Valid, T::sentinel(), |i| {
+        T::of(m.stats[len - 1 - i] as f64)
+    });
+    let null = c.null.map(|k| k % 2);
+    let overlap = c.combine_mode == 7;
+    let count = match c.combine_mode {
+        5 => 0,
+        6 => (isize::MAX as usize) / 16 + 1 + (offset % 1024) as usize,
+        _ => ln,
+    };
+    let stats_p = if null == Some(0) {
+        std::ptr::null()
+    } else {
+        base.ptr()
+    };
+    let inout_p = if null == Some(1) {
+        std::ptr::null_mut()
+    } else if overlap {
+        // SAFETY: within `base` (an offset below `len` of its `2 len` elements).
+        unsafe { base.ptr().add((offset % len as u64) as usize) as *mut T }
+    } else {
+        inout.mut_ptr()
+    };
+    let want = if null.is_some() {
+        NULL_POINTER
+    } else if count != ln {
+        SHAPE
+    } else if overlap {
+        INVALID_ARGUMENT
+    } else {
+        OK
+    };
+    let before = inout.values();
+    // SAFETY: both pointers address `ln · 4` values (`count` is `ln` unless it must be
+    // rejected before anything is read).
+    let st = unsafe { T::shard_combine()(stats_p, inout_p, count) } as i32;
+    check_call(&function, st, want, c);
+    assert!(base.untouched(), "{function}: stats written; {c:?}");
+    if st != OK {
+        assert!(
+            inout.untouched(),
+            "{function}: inout written on error; {c:?}"
+        );
+        return;
+    }
+    assert!(
+        inout.only_prefix_written(len),
+        "{function}: wrote past inout; {c:?}"
+    );
+    // The other order: inout's former values combined into the statistics.
+    let from = Buf::of(&before, Place::Valid, T::sentinel());
+    let mut into = Buf::<T>::new(len, Place::Valid, T::sentinel(), |i| base.get(i));
+    // SAFETY: both address `ln · 4` values.
+    let st = unsafe { T::shard_combine()(from.ptr(), into.mut_ptr(), ln) } as i32;
+    check_call(&function, st, OK, c);
+    let (a, b) = (inout.values(), into.values());
+    assert!(
+        commuted(&a, &b),
+        "{function}: a ⊕ b and b ⊕ a differ: {:?} and {:?}; {c:?}",
+        &a[..a.len().min(8)],
+        &b[..b.len().min(8)]
+    );
+}
+
+/// Whether `a ⊕ b` and `b ⊕ a` (statistics of samples, 4 values each) agree: the
+/// same bits, but for what the operation leaves to its operands' order: the sign of
+/// a zero maximum (`-0 ⊕ +0`), and a NaN maximum, which may come out as the other
+/// operand's maximum with a NaN sum of exponentials (the log-sum-exp `m + ln s` is
+/// NaN either way).
+fn commuted<T: Lin>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len()
+        && a.chunks_exact(4).zip(b.chunks_exact(4)).all(|(x, y)| {
+            let sums = same(x[2], y[2]) && same(x[3], y[3]);
+            let nan = |s: &[T]| s[0].is_nan() || s[1].is_nan();
+            if nan(x) || nan(y) {
+                sums && nan(x) && nan(y)
+            } else {
+                sums && x[0] == y[0] && same(x[1], y[1])
+            }
+        })
+}
+
+/// The whole protocol on the case's split of valid inputs in type `T` (see the
+/// module documentation).
+fn shard_protocol<T: Lin>(m: &ShardMaster, c: &ShardCase, opts: &OptsBuf) {
+    if options_rejected::<T>(opts) {
+        return;
+    }
+    let (n, h, v) = (c.sizes.dims[0], c.sizes.dims[1], c.sizes.dims[2]);
+    let o = opts.effective();
+    let n_out = o.out_len(n);
+    let shards: Vec<(usize, usize)> = c.cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let hidden = wide::<T>(&m.hidden);
+    let sw = wide::<T>(&m.sw);
+    let labels = Buf::of(&c.labels, Place::Valid, -9);
+    let weights: Vec<Buf<T>> = shards
+        .iter()
+        .map(|&(v0, v1)| rows(&m.weight, v0, v1, h))
+        .collect();
+    let biases: Vec<Buf<T>> = shards
+        .iter()
+        .map(|&(v0, v1)| rows(&m.bias, v0, v1, 1))
+        .collect();
+    let bias_p = |s: usize| {
+        if c.bias {
+            biases[s].ptr()
+        } else {
+            std::ptr::null()
+        }
+    };
+    let sw_p = if c.sw { sw.ptr() } else { std::ptr::null() };
+    let inputs_untouched = || {
+        hidden.untouched()
+            && sw.untouched()
+            && labels.untouched()
+            && weights.iter().all(Buf::untouched)
+            && biases.iter().all(Buf::untouched)
+    };
+    let f_stats = format!("loss_linear_cross_entropy_shard_stats_{}", T::NAME);
+    let f_combine = format!("loss_linear_cross_entropy_shard_combine_{}", T::NAME);
+    let f_finish = format!("loss_linear_cross_entropy_shard_finish_{}", T::NAME);
+
+    // Phase 1, shard by shard.
+    let mut stats: Vec<Buf<T>> = Vec::with_capacity(shards.len());
+    for (s, &(v0, v1)) in shards.iter().enumerate() {
+        let (ws, wp, wb) = reported_workspace(c.clean_ws[s % 2], n, h, v1 - v0);
+        let mut out = Buf::<T>::filled(n * 4, Place::Valid, T::sentinel());
+        // SAFETY: every pointer addresses the elements the sizes and bounds give.
+        let st = unsafe {
+            T::shard_stats()(
+                hidden.ptr(),
+                weights[s].ptr(),
+                bias_p(s),
+                labels.ptr(),
+                n,
+                h,
+                v,
+                v0,
+                v1,
+                opts.ptr(),
+                out.mut_ptr(),
+                wp,
+                wb,
+            )
+        } as i32;
+        check_call(&f_stats, st, OK, c);
+        let outs = [Out {
+            buf: &out,
+            len: n * 4,
+            passed: true,
+        }];
+        check_effects(&f_stats, st, inputs_untouched(), &outs, c.tame, c);
+        assert!(
+            ws.only_prefix_written(wb),
+            "{f_stats}: wrote past the workspace; {c:?}"
+        );
+        out.resnap(); // an input of phase 2 from now on
+        stats.push(out);
+    }
+
+    // Phase 2: shard 0 ⊕ shard 1 ⊕ ...; for two shards, the other order too.
+    let mut combined = Buf::of(&stats[0].values(), Place::Valid, T::sentinel());
+    for s in &stats[1..] {
+        // SAFETY: both address n · 4 values.
+        let st = unsafe { T::shard_combine()(s.ptr(), combined.mut_ptr(), n) } as i32;
+        check_call(&f_combine, st, OK, c);
+        assert!(
+            s.untouched() && combined.only_prefix_written(n * 4),
+            "{f_combine}: wrote its input or past inout; {c:?}"
+        );
+    }
+    if stats.len() == 2 {
+        let mut other = Buf::of(&stats[1].values(), Place::Valid, T::sentinel());
+        // SAFETY: both address n · 4 values.
+        let st = unsafe { T::shard_combine()(stats[0].ptr(), other.mut_ptr(), n) } as i32;
+        check_call(&f_combine, st, OK, c);
+        let (a, b) = (combined.values(), other.values());
+        assert!(
+            commuted(&a, &b),
+            "{f_combine}: a ⊕ b and b ⊕ a differ; {c:?}"
+        );
+    }
+    if c.tame {
+        assert!(
+            combined.values().iter().all(|x| x.is_finite()),
+            "{f_combine}: statistics not finite in a tame case; {c:?}"
+        );
+    }
+    combined.resnap();
+
+    // Phase 3, shard by shard: the same loss, the gradients put together.
+    let mut loss: Option<Vec<T>> = None;
+    let mut gh_sum = vec![0.0f64; n * h];
+    let mut gw_all = vec![0.0f64; v * h];
+    let mut gb_all = vec![0.0f64; v];
+    for (s, &(v0, v1)) in shards.iter().enumerate() {
+        let width = v1 - v0;
+        let (ws, wp, wb) = reported_workspace(c.clean_ws[s % 2], n, h, width);
+        let mut lo = Buf::<T>::filled(n_out, Place::Valid, T::sentinel());
+        let mut gh = Buf::<T>::filled(n * h, Place::Valid, T::sentinel());
+        let mut gw = Buf::<T>::filled(width * h, Place::Valid, T::sentinel());
+        let mut gb = Buf::<T>::filled(width, Place::Valid, T::sentinel());
+        let nullable = |on: bool, p: *mut T| if on { p } else { std::ptr::null_mut() };
+        let (gh_p, gw_p, gb_p) = (
+            nullable(c.grads[0], gh.mut_ptr()),
+            nullable(c.grads[1], gw.mut_ptr()),
+            nullable(c.grads[2], gb.mut_ptr()),
+        );
+        // SAFETY: every pointer addresses the elements the sizes and bounds give.
+        let st = unsafe {
+            T::shard_finish()(
+                hidden.ptr(),
+                weights[s].ptr(),
+                bias_p(s),
+                labels.ptr(),
+                n,
+                h,
+                v,
+                v0,
+                v1,
+                sw_p,
+                opts.ptr(),
+                combined.ptr(),
+                lo.mut_ptr(),
+                gh_p,
+                gw_p,
+                gb_p,
+                wp,
+                wb,
+            )
+        } as i32;
+        check_call(&f_finish, st, OK, c);
+        let outs = [
+            Out {
+                buf: &lo,
+                len: n_out,
+                passed: true,
+            },
+            Out {
+                buf: &gh,
+                len: n * h,
+                passed: c.grads[0],
+            },
+            Out {
+                buf: &gw,
+                len: width * h,
+                passed: c.grads[1],
+            },
+            Out {
+                buf: &gb,
+                len: width,
+                passed: c.grads[2],
+            },
+        ];
+        check_effects(
+            &f_finish,
+            st,
+            inputs_untouched() && combined.untouched(),
+            &outs,
+            c.tame,
+            c,
+        );
+        assert!(
+            ws.only_prefix_written(wb),
+            "{f_finish}: wrote past the workspace; {c:?}"
+        );
+        let l = lo.values();
+        match &loss {
+            None => loss = Some(l),
+            Some(first) => assert!(
+                first.iter().zip(&l).all(|(&x, &y)| same(x, y)),
+                "{f_finish}: shard {s} gives another loss than shard 0: {:?} and {:?}; {c:?}",
+                &l[..l.len().min(8)],
+                &first[..first.len().min(8)]
+            ),
+        }
+        let f = |x: T| x.to_f64_lossless();
+        for (g, x) in gh_sum.iter_mut().zip(gh.values()) {
+            *g += f(x);
+        }
+        for (g, x) in gw_all[v0 * h..v1 * h].iter_mut().zip(gw.values()) {
+            *g = f(x);
+        }
+        for (g, x) in gb_all[v0..v1].iter_mut().zip(gb.values()) {
+            *g = f(x);
+        }
+    }
+
+    // The whole vocabulary in one call.
+    let weight = wide::<T>(&m.weight);
+    let bias = wide::<T>(&m.bias);
+    let mut lo = Buf::<T>::filled(n_out, Place::Valid, T::sentinel());
+    let mut gh = Buf::<T>::filled(n * h, Place::Valid, T::sentinel());
+    let mut gw = Buf::<T>::filled(v * h, Place::Valid, T::sentinel());
+    let mut gb = Buf::<T>::filled(v, Place::Valid, T::sentinel());
+    // SAFETY: every pointer addresses the elements the sizes give.
+    let st = unsafe {
+        T::lce()(
+            hidden.ptr(),
+            weight.ptr(),
+            if c.bias { bias.ptr() } else { std::ptr::null() },
+            labels.ptr(),
+            n,
+            h,
+            v,
+            sw_p,
+            opts.ptr(),
+            lo.mut_ptr(),
+            gh.mut_ptr(),
+            gw.mut_ptr(),
+            gb.mut_ptr(),
+        )
+    } as i32;
+    check_call(&format!("loss_linear_cross_entropy_{}", T::NAME), st, OK, c);
+    if !c.tame {
+        return;
+    }
+    let f = |b: &Buf<T>| {
+        b.values()
+            .iter()
+            .map(|x| x.to_f64_lossless())
+            .collect::<Vec<f64>>()
+    };
+    let sharded_loss: Vec<f64> = loss.unwrap().iter().map(|x| x.to_f64_lossless()).collect();
+    let grads = [
+        (c.grads[0], gh_sum, f(&gh)),
+        (c.grads[1], gw_all, f(&gw)),
+        (c.grads[2], gb_all, f(&gb)),
+    ];
+    shard_close::<T>(m, c, &o, (sharded_loss, f(&lo)), grads);
+}
+
+/// The sharded results against the whole call's (both of `T`) in a tame case: within
+/// twice the bound of [`close`] for `T`'s unit roundoff, times 32.
+fn shard_close<T: Lin>(
+    m: &ShardMaster,
+    c: &ShardCase,
+    o: &RawOpts,
+    (l_sh, l_wh): (Vec<f64>, Vec<f64>),
+    grads: [(bool, Vec<f64>, Vec<f64>); 3],
+) {
+    let (n, h, v) = (c.sizes.dims[0], c.sizes.dims[1], c.sizes.dims[2]);
+    let u = if T::BYTES == 4 {
+        1.0 / (1u64 << 24) as f64
+    } else {
+        1.0 / (1u64 << 53) as f64
+    };
+    let shards = (c.cuts.len() - 1) as f64;
+    let f = |x: f32| x as f64;
+    let hid: Vec<f64> = m.hidden.iter().copied().map(f).collect();
+    let wt: Vec<f64> = m.weight.iter().copied().map(f).collect();
+    let bias: Option<Vec<f64>> = c.bias.then(|| m.bias.iter().copied().map(f).collect());
+    let sw: Option<Vec<f64>> = c.sw.then(|| m.sw.iter().copied().map(f).collect());
+    let ignore = (o.ignore_index != NO_IGNORE).then_some(o.ignore_index);
+    let (eps, cz) = (o.label_smoothing, o.z_loss);
+    let vf = v as f64;
+    let w: Vec<f64> = (0..n)
+        .map(|i| {
+            if Some(c.labels[i]) == ignore {
+                0.0
+            } else {
+                sw.as_ref().map_or(1.0, |s| s[i])
+            }
+        })
+        .collect();
+    let total_w: f64 = w.iter().sum();
+    let factor: Vec<f64> = w
+        .iter()
+        .map(|&wi| match o.reduction {
+            2 if total_w == 0.0 => 0.0,
+            2 => wi / total_w,
+            3 => wi / n as f64,
+            _ => wi,
+        })
+        .collect();
+    // Per sample, as in `close`: the loss l_i and its error bound dl_i, the gradient
+    // row g_i and its error bound e_i.
+    let (mut l, mut dl, mut e) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut g = vec![0.0; n * v];
+    for i in 0..n {
+        if factor[i] == 0.0 {
+            continue;
+        }
+        let hi = &hid[i * h..(i + 1) * h];
+        let mut z = vec![0.0; v];
+        let mut s_i: f64 = 0.0;
+        for j in 0..v {
+            let wj = &wt[j * h..(j + 1) * h];
+            let b = bias.as_ref().map_or(0.0, |b| b[j]);
+            z[j] = wj.iter().zip(hi).map(|(a, b)| a * b).sum::<f64>() + b;
+            s_i = s_i.max(wj.iter().zip(hi).map(|(a, b)| (a * b).abs()).sum::<f64>() + b.abs());
+        }
+        let y = c.labels[i] as usize;
+        let mx = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lse = mx + z.iter().map(|x| (x - mx).exp()).sum::<f64>().ln();
+        let mean_z = z.iter().sum::<f64>() / vf;
+        l[i] = (1.0 - eps) * (lse - z[y]) + eps * (lse - mean_z) + cz * lse * lse;
+        let big_l = 2.0 * s_i + vf.ln() + 1.0;
+        let dz = (h as f64 + 2.0) * u * s_i;
+        let vs = vf + 4.0 + shards;
+        dl[i] = 4.0 * dz
+            + 8.0 * u * big_l
+            + 2.0 * vs * u
+            + 2.0 * vs * u * s_i
+            + cz * (2.0 * big_l * (2.0 * dz + 8.0 * u * big_l) + 4.0 * u * big_l * big_l);
+        let fi = factor[i].abs();
+        let gi = fi * (3.0 + 2.0 * cz * big_l);
+        e[i] = fi
+            * ((4.0 * dz + 8.0 * u + 2.0 * vs * u) * (1.0 + 2.0 * cz * big_l)
+                + 2.0 * cz * (2.0 * dz + 8.0 * u * big_l)
+                + 8.0 * u * (3.0 + 2.0 * cz * big_l))
+            + (n as f64 + 2.0) * u * gi;
+        for j in 0..v {
+            let p = (z[j] - lse).exp();
+            let t = if j == y { 1.0 - eps } else { 0.0 } + eps / vf;
+            g[i * v + j] = factor[i] * (p * (1.0 + 2.0 * cz * lse) - t);
+        }
+    }
+    const SAFETY: f64 = 64.0; // twice `close`'s 16, for two computations, twice again
+    const TINY: f64 = 1e-30;
+    let check = |what: &str, k: usize, a: f64, b: f64, tol: f64| {
+        let diff = (a - b).abs();
+        assert!(
+            diff <= SAFETY * tol + TINY,
+            "loss_linear_cross_entropy_shard_finish_{}: {what}[{k}] = {a:e} sharded, {b:e} whole: \
+             differ by {diff:e} > {:e}; {c:?}",
+            T::NAME,
+            SAFETY * tol + TINY
+        );
+    };
+    if o.reduction == 0 {
+        for i in 0..n {
+            let tol = w[i].abs() * dl[i] + 2.0 * u * (w[i] * l[i]).abs();
+            check("loss", i, l_sh[i], l_wh[i], tol);
+        }
+    } else {
+        let tol = (0..n)
+            .map(|i| {
+                factor[i].abs() * dl[i] + (2.0 * n as f64 + 4.0) * u * (factor[i] * l[i]).abs()
+            })
+            .sum::<f64>();
+        check("loss", 0, l_sh[0], l_wh[0], tol);
+    }
+    let [(gh_on, gh_a, gh_b), (gw_on, gw_a, gw_b), (gb_on, gb_a, gb_b)] = grads;
+    if gh_on {
+        for i in 0..n {
+            for k in 0..h {
+                let wmax = (0..v).map(|j| wt[j * h + k].abs()).fold(0.0, f64::max);
+                let sum: f64 = (0..v).map(|j| (g[i * v + j] * wt[j * h + k]).abs()).sum();
+                let tol = wmax * e[i] + (vf + n as f64 + 2.0 + shards) * u * sum;
+                check(
+                    "grad_hidden",
+                    i * h + k,
+                    gh_a[i * h + k],
+                    gh_b[i * h + k],
+                    tol,
+                );
+            }
+        }
+    }
+    if gw_on {
+        for j in 0..v {
+            for k in 0..h {
+                let err: f64 = (0..n).map(|i| e[i] * hid[i * h + k].abs()).sum();
+                let sum: f64 = (0..n).map(|i| (g[i * v + j] * hid[i * h + k]).abs()).sum();
+                let tol = err + (n as f64 + 1.0) * u * sum;
+                check(
+                    "grad_weight",
+                    j * h + k,
+                    gw_a[j * h + k],
+                    gw_b[j * h + k],
+                    tol,
+                );
+            }
+        }
+    }
+    if gb_on {
+        let err: f64 = e.iter().sum();
+        for j in 0..v {
+            let sum: f64 = (0..n).map(|i| g[i * v + j].abs()).sum();
+            check(
+                "grad_bias",
+                j,
+                gb_a[j],
+                gb_b[j],
+                err + (n as f64 + 1.0) * u * sum,
+            );
         }
     }
 }

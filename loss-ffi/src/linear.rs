@@ -51,6 +51,13 @@ impl<T> Phase<T> {
     }
 }
 
+/// A phase with its checked output (and statistics) slices.
+enum Call<'a, D, T> {
+    Whole(LinearOutputs<'a, D, T>),
+    Stats(VocabShard, &'a mut [T]),
+    Finish(VocabShard, &'a [T], LinearOutputs<'a, D, T>),
+}
+
 /// The body of every linear cross-entropy function: validate, build slices, compute.
 /// `v` is the whole vocabulary; `weight`, `bias`, `grad_weight` and `grad_bias`
 /// hold the rows `phase` reads. In the statistics phase `sample_weight`,
@@ -160,6 +167,22 @@ pub(crate) unsafe fn linear_call<T: LinearReal, D: LinearData<T>>(
                 grad_bias: optional_output(grad_bias, rows, "grad_bias")?,
             })
         };
+        // Every slice before the options and the workspace: the order of the checks
+        // (and so the status of a call with several faults) is the contract's.
+        let call = match phase {
+            Phase::Whole => Call::Whole(out()?),
+            Phase::Stats(shard, p) => {
+                // SAFETY: as for `x`; `p` is non-NULL and overlaps no other argument.
+                let stats = unsafe { output(p, n_stats, "stats_out") }?;
+                Call::Stats(shard, stats)
+            }
+            Phase::Finish(shard, p) => Call::Finish(
+                shard,
+                // SAFETY: as for `x`; `p` is non-NULL.
+                unsafe { input(p, n_stats, "stats") }?,
+                out()?,
+            ),
+        };
         let loss =
             LinearCrossEntropy::<T>::new(opts.label_smoothing, opts.ignore_index, opts.z_loss)?;
         let ws = match workspace {
@@ -183,17 +206,11 @@ pub(crate) unsafe fn linear_call<T: LinearReal, D: LinearData<T>>(
                 Some(ws)
             }
         };
-        match phase {
-            Phase::Whole => D::whole(&loss, x, opts.reduction, out()?, ws)?,
-            Phase::Stats(shard, p) => {
-                // SAFETY: as for `x`; `p` is non-NULL and overlaps no other argument.
-                let stats = unsafe { output(p, n_stats, "stats_out") }?;
-                D::stats(&loss, x, shard, stats, ws)?
-            }
-            Phase::Finish(shard, p) => {
-                // SAFETY: as for `x`; `p` is non-NULL.
-                let stats = unsafe { input(p, n_stats, "stats") }?;
-                D::finish(&loss, x, shard, stats, opts.reduction, out()?, ws)?
+        match call {
+            Call::Whole(out) => D::whole(&loss, x, opts.reduction, out, ws)?,
+            Call::Stats(shard, stats) => D::stats(&loss, x, shard, stats, ws)?,
+            Call::Finish(shard, stats, out) => {
+                D::finish(&loss, x, shard, stats, opts.reduction, out, ws)?
             }
         }
         Ok(())

@@ -119,7 +119,9 @@ twins! {
     /// `loss_linear_cross_entropy_shard_stats_*`): the maxima, the sums of
     /// exponentials rescaled to the larger maximum and added, the label's logits and
     /// the sums of logits added. The operation is commutative and associative to
-    /// rounding (`a ⊕ b` and `b ⊕ a` give the same bits), as `MPI_Op_create` needs:
+    /// rounding (`a ⊕ b` and `b ⊕ a` give the same bits; equal maxima, +0 and -0
+    /// among them, keep +0 over -0; a NaN maximum on either side gives NaN), as
+    /// `MPI_Op_create` needs:
     ///
     /// ```c
     /// static void combine(void *in, void *inout, int *len, MPI_Datatype *t) {

@@ -26,8 +26,8 @@ Conventions:
   naming both dtypes. ``sample_weight`` and ``class_weight`` are used as float32. The
   loss, norms and totals are float32, every gradient (and clipped array) of the half
   dtype. :func:`class_weights_to_sample_weights` and :func:`linear_cross_entropy`
-  refuse float16 and bfloat16 arrays with a TypeError (they have no half-precision
-  version).
+  (with its vocabulary-sharded phases ``linear_cross_entropy_shard_*``) refuse float16
+  and bfloat16 arrays with a TypeError (they have no half-precision version).
 - An input that already is a C-contiguous array of the right type (int32 for labels)
   is passed to C as is, without a copy; any other input (a list, another dtype, a
   transposed or sliced view) is first copied into one. Outputs are new arrays, except
@@ -41,7 +41,12 @@ Conventions:
   ``reduction="none"``), ``grad`` the gradient of the loss with respect to
   ``y_pred``, shaped and typed like it, or None with ``grad=False``. The losses of
   several inputs return ``PairsResult(loss, grads)`` and :func:`linear_cross_entropy`
-  ``LinearResult(loss, grads)``: one gradient per input, in a tuple.
+  (and :func:`linear_cross_entropy_shard_finish`) ``LinearResult(loss, grads)``: one
+  gradient per input, in a tuple.
+- The linear cross-entropy with the vocabulary split across processes runs in three
+  phases: :func:`linear_cross_entropy_shard_stats` on each shard,
+  :func:`linear_cross_entropy_shard_combine` over the shards' statistics (an
+  all-reduce), :func:`linear_cross_entropy_shard_finish` on each shard.
 - Errors raise :class:`LossError` (``.status``, ``.message``), as the subclass for
   the status (:class:`ShapeError`, :class:`InvalidArgumentError`, ...).
 
@@ -54,6 +59,7 @@ Conventions:
 from . import _dense
 from ._api import (
     DenseLoss,
+    LINEAR_SHARD_STATS,
     NO_IGNORE,
     LinearResult,
     LossResult,
@@ -75,6 +81,9 @@ from ._api import (
     max_num_threads,
     library_path,
     linear_cross_entropy,
+    linear_cross_entropy_shard_combine,
+    linear_cross_entropy_shard_finish,
+    linear_cross_entropy_shard_stats,
     linear_cross_entropy_workspace_size,
     margin_ranking,
     ntxent,
@@ -108,6 +117,7 @@ __all__ = [
     "InvalidArgumentError",
     "Kind",
     "LabelOutOfRangeError",
+    "LINEAR_SHARD_STATS",
     "LinearResult",
     "LossError",
     "LossResult",
@@ -134,6 +144,9 @@ __all__ = [
     "max_num_threads",
     "library_path",
     "linear_cross_entropy",
+    "linear_cross_entropy_shard_combine",
+    "linear_cross_entropy_shard_finish",
+    "linear_cross_entropy_shard_stats",
     "linear_cross_entropy_workspace_size",
     "margin_ranking",
     "ntxent",

@@ -6,6 +6,7 @@ import ctypes
 import enum
 import functools
 import inspect
+import operator
 from typing import Any, Callable, NamedTuple, Optional, Protocol, Sequence, Union
 
 import numpy as np
@@ -799,7 +800,9 @@ class LinearResult(NamedTuple):
     ``(grad_hidden, grad_weight, grad_bias)``, shaped and typed as ``hidden``, ``weight``
     and ``bias`` (``grad_bias`` is None without a ``bias``), or None with ``grad=False``.
     The gradients are also properties: ``.grad_hidden``, ``.grad_weight``,
-    ``.grad_bias`` (None with ``grad=False``)."""
+    ``.grad_bias`` (None with ``grad=False``). :func:`linear_cross_entropy_shard_finish`
+    returns one too, with the gradients of its shard (``weight_shard``, ``bias_shard``)
+    and its term of ``grad_hidden``."""
 
     loss: Any
     grads: Optional[tuple]
@@ -888,11 +891,211 @@ def linear_cross_entropy(
 def linear_cross_entropy_workspace_size(n: int, h: int, v: int) -> int:
     """``loss_linear_cross_entropy_workspace_size``: the bytes of workspace
     :func:`linear_cross_entropy` needs for up to ``n`` samples, hidden size ``h`` and
-    vocabulary ``v`` (either dtype; it does not depend on ``h``)."""
+    vocabulary ``v`` (either dtype; it does not depend on ``h``). The sharded phases
+    (:func:`linear_cross_entropy_shard_stats`, :func:`linear_cross_entropy_shard_finish`)
+    need it for their shard's ``v1 - v0`` rows."""
     f = _lib.untyped("linear_cross_entropy_workspace_size", [ctypes.c_size_t] * 3 + [ctypes.c_void_p])
     size = ctypes.c_size_t(0)
     _check(f(n, h, v, ctypes.byref(size)))
     return size.value
+
+
+# ------------------------------------------- linear cross-entropy, vocabulary shards
+
+
+#: ``LOSS_LINEAR_SHARD_STATS``: the statistics per sample that
+#: :func:`linear_cross_entropy_shard_stats` gives, ``[max, sum of exp(z - max), label's
+#: logit, sum of logits]`` of the shard's logits ``z``.
+LINEAR_SHARD_STATS = 4
+
+
+def _index(x, fn: str, name: str) -> int:
+    """A vocabulary bound (``v``, ``v0``) as a non-negative Python int."""
+    try:
+        i = operator.index(x)
+    except TypeError:
+        raise TypeError(f"{fn}: {name} must be an integer, got {type(x).__name__}") from None
+    if i < 0:
+        raise _shape_error(fn, f"{name} is {i}: it must be >= 0")
+    return i
+
+
+def _shard_inputs(fn: str, hidden, weight_shard, labels, v, v0, bias_shard):
+    """The inputs every sharded phase takes, checked as :func:`linear_cross_entropy`
+    checks its own: ``(dtype, hidden, weight_shard, labels, bias_shard, n, h, v, v0,
+    v1)``, with ``v1 = v0 + weight_shard.shape[0]``."""
+    h0 = np.asarray(hidden)
+    dt = _real(h0, fn)
+    x, w = _floats(h0, dt, fn), _floats(weight_shard, dt, fn)
+    if x.ndim != 2:
+        raise _shape_error(fn, f"hidden must be [n, h], got shape {x.shape}")
+    n, h = x.shape
+    if w.ndim != 2 or w.shape[1] != h:
+        raise _shape_error(fn, f"weight_shard must be [v1 - v0, h] with h = {h}, got shape {w.shape}")
+    lab = _int32(labels, fn, "labels")
+    if lab.shape != (n,):
+        raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({n},)")
+    v, v0 = _index(v, fn, "v"), _index(v0, fn, "v0")
+    b = _optional(bias_shard, dt, (w.shape[0],), fn, "bias_shard")
+    return dt, x, w, lab, b, n, h, v, v0, v0 + w.shape[0]
+
+
+def _stats(x, dt: np.dtype, n: int, fn: str, name: str) -> np.ndarray:
+    """Statistics ``[n, LINEAR_SHARD_STATS]`` as a C-contiguous array of ``dt``."""
+    a = _floats(x, dt, fn)
+    if a.shape != (n, LINEAR_SHARD_STATS):
+        raise _shape_error(fn, f"{name} has shape {a.shape}, expected ({n}, {LINEAR_SHARD_STATS})")
+    return a
+
+
+def _shard_workspace(workspace, fn: str):
+    """The ``workspace, workspace_bytes`` arguments of a sharded phase: NULL and 0
+    (libloss allocates) for None, else the caller's buffer (:func:`_workspace`)."""
+    if workspace is None:
+        return None, 0
+    ws = _workspace(workspace, fn)
+    return ws.ctypes.data, ws.nbytes
+
+
+def linear_cross_entropy_shard_stats(
+    hidden,
+    weight_shard,
+    labels,
+    v: int,
+    v0: int,
+    *,
+    bias_shard=None,
+    workspace=None,
+    reduction: Optional[ReductionLike] = None,
+    label_smoothing: Optional[float] = None,
+    ignore_index: Optional[int] = None,
+    z_loss: Optional[float] = None,
+    **options,
+) -> np.ndarray:
+    """``loss_linear_cross_entropy_shard_stats_f32/_f64``: phase 1 of 3 of
+    :func:`linear_cross_entropy` with the vocabulary split across processes (the
+    vocabulary-parallel head of Megatron-style tensor parallelism).
+
+    This process holds rows ``[v0, v1)`` of the whole ``[v, h]`` weight:
+    ``weight_shard`` is ``[v1 - v0, h]`` (so ``v1 = v0 + len(weight_shard)``; ``v0 < v1 <=
+    v``, else a :class:`ShapeError` from libloss), ``bias_shard`` None or ``[v1 - v0]``.
+    ``hidden`` (``[n, h]``) and ``labels`` (``[n]``, indices into the whole vocabulary:
+    each in ``[0, v)`` or ``ignore_index``) are the whole batch, the same on every
+    process. Returns the statistics of this shard's logits, a new ``[n,
+    LINEAR_SHARD_STATS]`` array of ``hidden``'s dtype (float32 -> ``_f32``, else
+    ``_f64``; the other float inputs are converted to it).
+
+    Then combine every process's statistics with
+    :func:`linear_cross_entropy_shard_combine` (an all-reduce, or a loop) and call
+    :func:`linear_cross_entropy_shard_finish` with the result. The options are those of
+    :func:`linear_cross_entropy`, as keywords: give every phase the same (this one
+    reads ``ignore_index`` and checks the others). ``workspace``: None (libloss
+    allocates) or a writable C-contiguous byte buffer of at least
+    ``linear_cross_entropy_workspace_size(n, h, v1 - v0)`` bytes. No half-precision
+    version: float16 and bfloat16 arrays are a TypeError."""
+    fn = "libloss.linear_cross_entropy_shard_stats"
+    dt, x, w, lab, b, n, h, v, v0, v1 = _shard_inputs(fn, hidden, weight_shard, labels, v, v0, bias_shard)
+    o = _options(fn, {**_set(dict(options, reduction=reduction, label_smoothing=label_smoothing, z_loss=z_loss)),
+                      "ignore_index": ignore_index})
+    out = np.empty((n, LINEAR_SHARD_STATS), dt)
+    ws, ws_bytes = _shard_workspace(workspace, fn)
+    _check(_lib.fn("linear_cross_entropy_shard_stats", dt.char)(
+        x.ctypes.data, w.ctypes.data, _ptr(b), lab.ctypes.data, n, h, v, v0, v1, ctypes.byref(o), out.ctypes.data,
+        ws, ws_bytes))
+    return out
+
+
+def linear_cross_entropy_shard_combine(stats, inout, *, inplace: bool = False) -> np.ndarray:
+    """``loss_linear_cross_entropy_shard_combine_f32/_f64``: phase 2 of 3 (see
+    :func:`linear_cross_entropy_shard_stats`): ``stats ⊕ inout``, the statistics of two
+    parts of the vocabulary (``[n, LINEAR_SHARD_STATS]`` arrays, each from
+    :func:`linear_cross_entropy_shard_stats` or from this function) combined into
+    those of their union. Combining every process's statistics, in any order, gives
+    those of the whole vocabulary: the operation is commutative (``combine(a, b)`` and
+    ``combine(b, a)`` have the same bits) and associative to rounding.
+
+    Returns a new array, unless ``inplace=True``: then ``inout``, a writable
+    C-contiguous array of ``stats``'s dtype, receives the result and is returned
+    (untouched on error), as an all-reduce's operation does. The dtype is ``stats``'s
+    (float32 -> ``_f32``, else ``_f64``); ``inout`` is converted to it (a TypeError with
+    ``inplace``). ``stats`` and an ``inplace`` ``inout`` may not overlap
+    (:class:`InvalidArgumentError` from libloss)."""
+    fn = "libloss.linear_cross_entropy_shard_combine"
+    s0 = np.asarray(stats)
+    dt = _real(s0, fn)
+    s = _floats(s0, dt, fn)
+    if s.ndim != 2 or s.shape[1] != LINEAR_SHARD_STATS:
+        raise _shape_error(fn, f"stats must be [n, {LINEAR_SHARD_STATS}], got shape {s.shape}")
+    if inplace:
+        if not isinstance(inout, np.ndarray) or inout.dtype != dt:
+            what = f"a {inout.dtype} array" if isinstance(inout, np.ndarray) else f"a {type(inout).__name__}"
+            raise TypeError(f"{fn}: inplace needs inout to be a {dt} numpy array (stats's dtype), got {what}")
+        if not (inout.flags.c_contiguous and inout.flags.writeable):
+            raise TypeError(f"{fn}: inplace needs a writable C-contiguous inout")
+        out = inout
+    else:
+        i0 = np.asarray(inout)
+        _real(i0, fn)
+        out = np.array(i0, dtype=dt, order="C", copy=True)
+    if out.shape != s.shape:
+        raise _shape_error(fn, f"inout has shape {out.shape}, stats {s.shape}")
+    _check(_lib.fn("linear_cross_entropy_shard_combine", dt.char)(s.ctypes.data, out.ctypes.data, s.shape[0]))
+    return out
+
+
+def linear_cross_entropy_shard_finish(
+    hidden,
+    weight_shard,
+    labels,
+    v: int,
+    v0: int,
+    stats,
+    *,
+    bias_shard=None,
+    sample_weight=None,
+    grad: bool = True,
+    workspace=None,
+    reduction: Optional[ReductionLike] = None,
+    label_smoothing: Optional[float] = None,
+    ignore_index: Optional[int] = None,
+    z_loss: Optional[float] = None,
+    **options,
+) -> LinearResult:
+    """``loss_linear_cross_entropy_shard_finish_f32/_f64``: phase 3 of 3 (see
+    :func:`linear_cross_entropy_shard_stats`, whose arguments it takes again, with the
+    same values): from ``stats``, the statistics of every shard combined by
+    :func:`linear_cross_entropy_shard_combine` (``[n, LINEAR_SHARD_STATS]``), the loss
+    and this shard's gradients as :func:`linear_cross_entropy` defines them for the
+    whole vocabulary, in a :class:`LinearResult`:
+
+    - ``loss``: the loss of the whole vocabulary, the same on every process;
+    - ``grad_weight`` (``[v1 - v0, h]``) and ``grad_bias`` (``[v1 - v0]``, None without
+      ``bias_shard``): the gradients of this shard's rows, complete;
+    - ``grad_hidden`` (``[n, h]``): this shard's term of the gradient of ``hidden``;
+      their sum over the shards (an all-reduce) is the gradient.
+
+    ``sample_weight``, ``grad``, ``workspace`` (at least
+    ``linear_cross_entropy_workspace_size(n, h, v1 - v0)`` bytes) and the options as
+    for :func:`linear_cross_entropy`. The results equal :func:`linear_cross_entropy`'s
+    on the whole weight to rounding (the loss with ``label_smoothing`` to a few ulps of
+    the largest logit)."""
+    fn = "libloss.linear_cross_entropy_shard_finish"
+    dt, x, w, lab, b, n, h, v, v0, v1 = _shard_inputs(fn, hidden, weight_shard, labels, v, v0, bias_shard)
+    st = _stats(stats, dt, n, fn, "stats")
+    sw = _optional(sample_weight, dt, (n,), fn, "sample_weight")
+    o = _options(fn, {**_set(dict(options, reduction=reduction, label_smoothing=label_smoothing, z_loss=z_loss)),
+                      "ignore_index": ignore_index})
+    out = np.empty(n if o.reduction == Reduction.NONE else 1, dt)
+    width = w.shape[0]
+    if grad:
+        gs = (np.empty((n, h), dt), np.empty((width, h), dt), None if b is None else np.empty(width, dt))
+    else:
+        gs = (None, None, None)
+    ws, ws_bytes = _shard_workspace(workspace, fn)
+    _check(_lib.fn("linear_cross_entropy_shard_finish", dt.char)(
+        x.ctypes.data, w.ctypes.data, _ptr(b), lab.ctypes.data, n, h, v, v0, v1, _ptr(sw), ctypes.byref(o),
+        st.ctypes.data, out.ctypes.data, *[_ptr(g) for g in gs], ws, ws_bytes))
+    return LinearResult(out if o.reduction == Reduction.NONE else out[0], gs if grad else None)
 
 
 # ----------------------------------------------------------------- weights, clipping

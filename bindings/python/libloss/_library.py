@@ -155,6 +155,14 @@ _TYPED = {
     # grad_hidden, grad_weight, grad_bias (+ workspace, workspace_bytes). No half twins.
     "linear_cross_entropy": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P, _P],
     "linear_cross_entropy_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P, _P, _P, _S],
+    # The vocabulary-sharded phases. stats: hidden, weight_shard, bias_shard, labels, n,
+    # h, v, v0, v1, options, stats_out, workspace, workspace_bytes; combine: stats,
+    # inout, n; finish: hidden, weight_shard, bias_shard, labels, n, h, v, v0, v1,
+    # sample_weight, options, stats, loss_out, grad_hidden, grad_weight, grad_bias,
+    # workspace, workspace_bytes. No half twins.
+    "linear_cross_entropy_shard_stats": [_P, _P, _P, _P, _S, _S, _S, _S, _S, _P, _P, _P, _S],
+    "linear_cross_entropy_shard_combine": [_P, _P, _S],
+    "linear_cross_entropy_shard_finish": [_P, _P, _P, _P, _S, _S, _S, _S, _S, _P, _P, _P, _P, _P, _P, _P, _P, _S],
     "class_weights_to_sample_weights": [_P, _S, _P, _S, _P],
     "clip_by_value": [_P, _S, None, None],
     "clip_by_norm": [_P, _S, None, _P],

@@ -174,3 +174,161 @@ def test_errors_found_in_python():
         libloss.linear_cross_entropy(X.astype(np.float16), W, LABELS)
     with pytest.raises(TypeError, match="float16 are not accepted"):
         libloss.linear_cross_entropy(X, W.astype(np.float16), LABELS)
+
+
+# ------------------------------------------------------------------ vocabulary shards
+
+
+def sharded(cuts, x=X, w=W, labels=LABELS, b=None, sw=None, *, workspace=False, **options):
+    """The three sharded phases over the shards [cuts[k], cuts[k+1]) of w: every shard's
+    result, the combined statistics, and the whole call's loss and gradients put together
+    (grad_hidden summed over the shards, grad_weight and grad_bias concatenated)."""
+    v = w.shape[0]
+    shards = list(zip(cuts[:-1], cuts[1:]))
+
+    def ws(v0, v1):
+        return np.empty(libloss.linear_cross_entropy_workspace_size(x.shape[0], x.shape[1], v1 - v0), np.uint8) \
+            if workspace else None
+
+    stats = [libloss.linear_cross_entropy_shard_stats(x, w[v0:v1], labels, v, v0,
+                                                      bias_shard=None if b is None else b[v0:v1],
+                                                      workspace=ws(v0, v1), **options)
+             for v0, v1 in shards]
+    combined = stats[0]
+    for s in stats[1:]:
+        combined = libloss.linear_cross_entropy_shard_combine(s, combined)
+    results = [libloss.linear_cross_entropy_shard_finish(x, w[v0:v1], labels, v, v0, combined,
+                                                         bias_shard=None if b is None else b[v0:v1],
+                                                         sample_weight=sw, workspace=ws(v0, v1), **options)
+               for v0, v1 in shards]
+    gh = sum(r.grad_hidden for r in results)
+    gw = np.concatenate([r.grad_weight for r in results])
+    gb = None if b is None else np.concatenate([r.grad_bias for r in results])
+    return results, combined, (results[0].loss, gh, gw, gb)
+
+
+@pytest.mark.parametrize("cuts", [[0, 4, V], [0, 1, 6, V], [0, 2, 3, V]])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean", "sum_over_batch_size"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"z_loss": 1e-2},
+                                     {"label_smoothing": 0.1, "z_loss": 1e-4}])
+def test_shards_equal_the_whole_call(cuts, reduction, bias, options):
+    b = B if bias else None
+    whole = libloss.linear_cross_entropy(X, W, LABELS, b, SW, reduction=reduction, ignore_index=-100, **options)
+    results, combined, (loss, gh, gw, gb) = sharded(cuts, b=b, sw=SW, workspace=len(cuts) == 3,
+                                                    reduction=reduction, ignore_index=-100, **options)
+    assert combined.shape == (N, libloss.LINEAR_SHARD_STATS) and combined.dtype == np.float64
+    # Every shard gives the same loss; its gradients have its shapes.
+    for r, (v0, v1) in zip(results, zip(cuts[:-1], cuts[1:])):
+        assert isinstance(r, libloss.LinearResult)
+        assert np.asarray(r.loss).tobytes() == np.asarray(loss).tobytes()
+        assert r.grad_hidden.shape == (N, H) and r.grad_weight.shape == (v1 - v0, H)
+        assert (r.grad_bias is None) == (not bias) and (not bias or r.grad_bias.shape == (v1 - v0,))
+    np.testing.assert_allclose(loss, whole.loss, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gh, whole.grad_hidden, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gw, whole.grad_weight, rtol=1e-12, atol=1e-13)
+    if bias:
+        np.testing.assert_allclose(gb, whole.grad_bias, rtol=1e-12, atol=1e-13)
+    if reduction == "none":
+        assert loss.shape == (N,) and loss[3] == 0
+
+
+def test_shard_statistics_and_combine():
+    # One shard of everything: its statistics are those of the whole rows of logits.
+    z = X @ W.T + B
+    st = libloss.linear_cross_entropy_shard_stats(X, W, LABELS, V, 0, bias_shard=B, ignore_index=-100)
+    m = z.max(axis=1)
+    np.testing.assert_allclose(st[:, 0], m, rtol=1e-13)
+    np.testing.assert_allclose(st[:, 1], np.exp(z - m[:, None]).sum(axis=1), rtol=1e-12)
+    label_logit = np.where(LABELS == -100, 0.0, z[np.arange(N), np.where(LABELS == -100, 0, LABELS)])
+    np.testing.assert_allclose(st[:, 2], label_logit, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(st[:, 3], z.sum(axis=1), rtol=1e-12, atol=1e-13)
+    # Two halves combined: the same statistics, in either order with the same bits.
+    a = libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, bias_shard=B[:4], ignore_index=-100)
+    c = libloss.linear_cross_entropy_shard_stats(X, W[4:], LABELS, V, 4, bias_shard=B[4:], ignore_index=-100)
+    a0, c0 = a.copy(), c.copy()
+    ac, ca = libloss.linear_cross_entropy_shard_combine(a, c), libloss.linear_cross_entropy_shard_combine(c, a)
+    assert ac.tobytes() == ca.tobytes()
+    assert a.tobytes() == a0.tobytes() and c.tobytes() == c0.tobytes()  # a new array by default
+    np.testing.assert_allclose(ac, st, rtol=1e-12, atol=1e-13)
+    # In place: into inout, which is returned.
+    out = libloss.linear_cross_entropy_shard_combine(a, c, inplace=True)
+    assert out is c and c.tobytes() == ac.tobytes() and a.tobytes() == a0.tobytes()
+    # float32: the _f32 functions, and float32 results throughout.
+    x32, w32 = X.astype(np.float32), W.astype(np.float32)
+    s32 = [libloss.linear_cross_entropy_shard_stats(x32, w32[v0:v1], LABELS, V, v0, ignore_index=-100)
+           for v0, v1 in ((0, 5), (5, V))]
+    assert all(s.dtype == np.float32 for s in s32)
+    comb = libloss.linear_cross_entropy_shard_combine(s32[0], s32[1])
+    assert comb.dtype == np.float32
+    r = libloss.linear_cross_entropy_shard_finish(x32, w32[:5], LABELS, V, 0, comb, ignore_index=-100)
+    assert isinstance(r.loss, np.float32) and all(g is None or g.dtype == np.float32 for g in r.grads)
+    whole = libloss.linear_cross_entropy(x32, w32, LABELS, ignore_index=-100)
+    np.testing.assert_allclose(r.loss, whole.loss, rtol=1e-5)
+    np.testing.assert_allclose(r.grad_weight, whole.grad_weight[:5], rtol=1e-4, atol=1e-6)
+    # grad=False: the loss alone, the same bits.
+    r2 = libloss.linear_cross_entropy_shard_finish(x32, w32[:5], LABELS, V, 0, comb, ignore_index=-100, grad=False)
+    assert r2.grads is None and r2.loss.tobytes() == r.loss.tobytes()
+
+
+def test_shard_errors_from_libloss():
+    st = libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, ignore_index=-100)
+    # A shard past the vocabulary (v0 + rows > v), an empty one (v1 = v0).
+    with pytest.raises(libloss.ShapeError,
+                       match="loss_linear_cross_entropy_shard_stats_f64: .*shard \\[6, 10\\) of 9 needs v0 < v1 <= v"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 6, ignore_index=-100)
+    with pytest.raises(libloss.ShapeError, match="loss_linear_cross_entropy_shard_finish_f64: .*\\[2, 2\\) of 9"):
+        libloss.linear_cross_entropy_shard_finish(X, W[:0], LABELS, V, 2, st, ignore_index=-100)
+    # A label outside [0, v) (-100 is not ignored by default), and one beyond v.
+    with pytest.raises(libloss.LabelOutOfRangeError, match="label -100 at index 3"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0)
+    with pytest.raises(libloss.LabelOutOfRangeError):
+        libloss.linear_cross_entropy_shard_finish(X, W[:4], [9, 0, 0, 0, 0, 0], V, 0, st)
+    # Bad options, in either phase.
+    with pytest.raises(libloss.InvalidArgumentError, match="z_loss"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, ignore_index=-100, z_loss=-1.0)
+    with pytest.raises(libloss.InvalidArgumentError, match="label_smoothing"):
+        libloss.linear_cross_entropy_shard_finish(X, W[:4], LABELS, V, 0, st, ignore_index=-100,
+                                                  label_smoothing=2.0)
+    # Too small a workspace.
+    with pytest.raises(libloss.ShapeError, match="workspace_bytes is 8"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, ignore_index=-100,
+                                                 workspace=np.empty(8, np.uint8))
+    # Statistics combined into themselves: libloss's overlap error, nothing written.
+    kept = st.copy()
+    with pytest.raises(libloss.InvalidArgumentError, match="overlaps"):
+        libloss.linear_cross_entropy_shard_combine(st, st, inplace=True)
+    assert st.tobytes() == kept.tobytes()
+
+
+def test_shard_errors_found_in_python():
+    st = libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, ignore_index=-100)
+    fn = "libloss.linear_cross_entropy_shard_stats"
+    with pytest.raises(libloss.ShapeError, match=f"{fn}: hidden must be \\[n, h\\]"):
+        libloss.linear_cross_entropy_shard_stats(X[0], W[:4], [0], V, 0)
+    with pytest.raises(libloss.ShapeError, match="weight_shard must be \\[v1 - v0, h\\] with h = 5"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4, :3], LABELS, V, 0)
+    with pytest.raises(libloss.ShapeError, match="bias_shard has shape \\(9,\\), expected \\(4,\\)"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, bias_shard=B)
+    with pytest.raises(libloss.ShapeError, match="v0 is -1: it must be >= 0"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, -1)
+    with pytest.raises(TypeError, match="v must be an integer"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, 9.0, 0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z_los'"):
+        libloss.linear_cross_entropy_shard_stats(X, W[:4], LABELS, V, 0, z_los=1.0)
+    with pytest.raises(TypeError, match="float16 are not accepted: this function takes float32 .* or float64"):
+        libloss.linear_cross_entropy_shard_stats(X.astype(np.float16), W[:4], LABELS, V, 0)
+    fn = "libloss.linear_cross_entropy_shard_finish"
+    with pytest.raises(libloss.ShapeError, match=f"{fn}: stats has shape \\(5, 4\\), expected \\(6, 4\\)"):
+        libloss.linear_cross_entropy_shard_finish(X, W[:4], LABELS, V, 0, st[:5], ignore_index=-100)
+    with pytest.raises(libloss.ShapeError, match="sample_weight has shape"):
+        libloss.linear_cross_entropy_shard_finish(X, W[:4], LABELS, V, 0, st, sample_weight=SW[:2])
+    fn = "libloss.linear_cross_entropy_shard_combine"
+    with pytest.raises(libloss.ShapeError, match=f"{fn}: stats must be \\[n, 4\\], got shape \\(24,\\)"):
+        libloss.linear_cross_entropy_shard_combine(st.reshape(-1), st)
+    with pytest.raises(libloss.ShapeError, match="inout has shape \\(5, 4\\), stats \\(6, 4\\)"):
+        libloss.linear_cross_entropy_shard_combine(st, st[:5])
+    with pytest.raises(TypeError, match="inplace needs inout to be a float64 numpy array"):
+        libloss.linear_cross_entropy_shard_combine(st, st.astype(np.float32), inplace=True)
+    with pytest.raises(TypeError, match="inplace needs a writable C-contiguous inout"):
+        libloss.linear_cross_entropy_shard_combine(st, np.asfortranarray(st.copy()), inplace=True)

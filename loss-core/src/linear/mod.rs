@@ -725,6 +725,37 @@ mod tests {
         }
     }
 
+    /// `a ⊕ b` and `b ⊕ a` give the same bits, also for maxima +0 and -0, equal
+    /// maxima, and a NaN maximum on either side.
+    #[test]
+    fn combining_commutes_bit_for_bit() {
+        let sets: [[f64; SHARD_STATS]; 6] = [
+            [0.0, 2.0, 1.0, 3.0],
+            [-0.0, 1.5, 0.0, -1.0],
+            [3.0, 1.25, 0.5, 7.0],
+            [-2.0, 4.0, 0.0, -9.0],
+            [f64::NAN, 1.0, 0.0, 0.0],
+            [0.0, 2.0, 0.25, 1.0],
+        ];
+        for a in &sets {
+            for b in &sets {
+                let (mut ab, mut ba) = (*a, *b);
+                combine_stats(&mut ab, b).unwrap();
+                combine_stats(&mut ba, a).unwrap();
+                let bits = |x: [f64; 4]| x.map(f64::to_bits);
+                if a[0].is_nan() || b[0].is_nan() {
+                    assert!(ab[0].is_nan() && ba[0].is_nan() && ab[1].is_nan() && ba[1].is_nan());
+                } else {
+                    assert_eq!(bits(ab), bits(ba), "{a:?} {b:?}");
+                }
+            }
+        }
+        let mut z = [-0.0f64, 1.0, 0.0, 0.0];
+        combine_stats(&mut z, &[0.0, 1.0, 0.0, 0.0]).unwrap();
+        assert_eq!(z[0].to_bits(), 0.0f64.to_bits());
+        assert_eq!(z[1], 2.0);
+    }
+
     #[test]
     fn bad_shards_write_nothing() {
         let l = LinearCrossEntropy::<f64>::new(0.0, None, 0.0).unwrap();

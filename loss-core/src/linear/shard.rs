@@ -93,14 +93,25 @@ pub fn combine_stats<T: LogExp>(into: &mut [T], from: &[T]) -> Result<()> {
         .chunks_exact_mut(SHARD_STATS)
         .zip(from.chunks_exact(SHARD_STATS))
     {
-        // Larger maximum first, so that a ⊕ b and b ⊕ a round alike.
-        let (hi, lo) = if b[0] > a[0] || (b[0] == a[0] && b[1] > a[1]) {
-            ([b[0], b[1]], [a[0], a[1]])
+        // Larger maximum first, so that a ⊕ b and b ⊕ a round alike; equal maxima
+        // (+0 and -0 too) add their sums and keep +0 over -0; a NaN maximum gives
+        // NaN, whichever side it is on.
+        let (m, s) = if a[0].is_nan() || b[0].is_nan() {
+            (T::nan(), T::nan())
+        } else if a[0] == b[0] {
+            let both_negative = a[0].is_sign_negative() && b[0].is_sign_negative();
+            let m = if a[0] == T::zero() && !both_negative {
+                T::zero()
+            } else {
+                a[0]
+            };
+            (m, a[1] + b[1])
         } else {
-            ([a[0], a[1]], [b[0], b[1]])
+            let (hi, lo) = if b[0] > a[0] { (b, &*a) } else { (&*a, b) };
+            (hi[0], hi[1] + lo[1] * math::exp(lo[0] - hi[0]))
         };
-        a[0] = hi[0];
-        a[1] = hi[1] + lo[1] * math::exp(lo[0] - hi[0]);
+        a[0] = m;
+        a[1] = s;
         a[2] += b[2];
         a[3] += b[3];
     }
