@@ -38,20 +38,21 @@
  *
  * Half precision: every function whose C functions have `_bf16` / `_f16` twins in
  * loss.h (the dense-target losses, both label losses, CTC, sequence cross-entropy,
- * the losses of several inputs, clipping and weighted sums: all but
- * `class_weights_to_sample_weights` and `linear_cross_entropy`) also takes `T` =
+ * the losses of several inputs, `linear_cross_entropy`, clipping and weighted sums:
+ * all but `class_weights_to_sample_weights`, `linear_cross_entropy_with_workspace`
+ * and the vocabulary-sharded phases `linear_cross_entropy_shard_*`) also takes `T` =
  * `loss::bf16` or `loss::f16`, 16-bit storage types convertible to `float`. Then the
  * data (`y_true`, `y_pred`, `activations`, `x1`, `x2`, `y`, `anchor`, `positive`,
- * `negative`, `embeddings`, every gradient, the buffers clipped) is of type `T`,
- * while `sample_weight`, `class_weight`, the loss, the clipping bounds and norms and
- * a weighted sum's total are `float`: `loss::real_t<T>` names that type (`T` itself
- * for `float` and `double`). `T` is then deduced from the data (for `clip_by_norm`,
- * `clip_by_global_norm` and `weighted_sum` of vectors, from the vectors, not from
- * the norm or total). A custom term of a half weighted sum (`loss::term<loss::bf16>`)
- * computes on the widened `float` data, as loss.h's `loss_custom_fn_f32`.
- * `class_weights_to_sample_weights` and `linear_cross_entropy` (its workspace variant
- * and its vocabulary-sharded phases too) have no half twins and reject half types (a
- * compile error):
+ * `negative`, `embeddings`, `hidden`, `weight`, `bias`, every gradient, the buffers
+ * clipped) is of type `T`, while `sample_weight`, `class_weight`, the loss, the
+ * clipping bounds and norms and a weighted sum's total are `float`: `loss::real_t<T>`
+ * names that type (`T` itself for `float` and `double`). `T` is then deduced from the
+ * data (for `clip_by_norm`, `clip_by_global_norm` and `weighted_sum` of vectors, from
+ * the vectors, not from the norm or total). A custom term of a half weighted sum
+ * (`loss::term<loss::bf16>`) computes on the widened `float` data, as loss.h's
+ * `loss_custom_fn_f32`. `class_weights_to_sample_weights`,
+ * `linear_cross_entropy_with_workspace` and `linear_cross_entropy_shard_*` have no
+ * half twins and reject half types (a compile error):
  *
  *     std::vector<loss::bf16> t(tf.begin(), tf.end()), p(pf.begin(), pf.end());  // rounded
  *     loss::output<loss::bf16> o = loss::huber(t, p, batch);
@@ -413,8 +414,9 @@ struct identity {
 // literals of another type are accepted where T is deduced from another argument.
 template <class T>
 using same_t = typename identity<T>::type;
-// Enables a template for float and double only (`class_weights_to_sample_weights`,
-// the one function without half twins).
+// Enables a template for float and double only: the functions without half twins
+// (`class_weights_to_sample_weights`, `linear_cross_entropy_with_workspace` and the
+// vocabulary-sharded phases `linear_cross_entropy_shard_*`).
 template <class T>
 using if_real = std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, double>::value, int>;
 // float, double, bf16 or f16: the element types of every other function.
@@ -817,12 +819,13 @@ LOSS_HPP_LABEL_LOSSES(LOSS_HPP_NOTHROW_LABELS)
 #undef LOSS_HPP_NOTHROW_LABELS
 
 /*
- * The losses of several inputs, CTC, sequence cross-entropy and clipping below take
- * `T` = `float`, `double`, `loss::bf16` or `loss::f16` (their `_f32`, `_f64`, `_bf16`
- * or `_f16` C function), with `R` = `real_t<T>` for the weights, losses, bounds and
- * norms (`float` for the half types). `linear_cross_entropy` (with its workspace
- * variant and its vocabulary-sharded phases `linear_cross_entropy_shard_*`) and
- * `class_weights_to_sample_weights` take `float` and `double` only.
+ * The losses of several inputs, CTC, sequence cross-entropy, `linear_cross_entropy`
+ * and clipping below take `T` = `float`, `double`, `loss::bf16` or `loss::f16` (their
+ * `_f32`, `_f64`, `_bf16` or `_f16` C function), with `R` = `real_t<T>` for the
+ * weights, losses, bounds and norms (`float` for the half types).
+ * `linear_cross_entropy_with_workspace`, the vocabulary-sharded phases
+ * `linear_cross_entropy_shard_*` and `class_weights_to_sample_weights` take `float`
+ * and `double` only (loss.h has no half twin of them).
  */
 
 /**
@@ -1023,30 +1026,38 @@ result ctc(output<T>& out, const std::vector<T>& activations, const std::vector<
 
 /**
  * Cross-entropy of a linear layer's output without its logits (the fused LM head,
- * `loss_linear_cross_entropy_*`; `T` is `float` or `double` only, there are no half
- * twins): `hidden` `[n, h]`, `weight` `[v, h]`, nullable `bias` `[v]`, `labels` `[n]`
- * (each in `[0, v)` or `ignore_index`), nullable `sample_weight` `[n]`; `loss_out`
- * holds `n` values for `reduction::none`, else 1; nullable `grad_hidden` `[n, h]`,
- * `grad_weight` `[v, h]` and `grad_bias` `[v]` are written (not accumulated).
- * Options read: `reduction`, `label_smoothing`, `ignore_index`, `z_loss`.
+ * `loss_linear_cross_entropy_*`): `hidden` `[n, h]`, `weight` `[v, h]`, nullable
+ * `bias` `[v]`, `labels` `[n]` (each in `[0, v)` or `ignore_index`), nullable
+ * `sample_weight` `[n]`; `loss_out` holds `n` values for `reduction::none`, else 1;
+ * nullable `grad_hidden` `[n, h]`, `grad_weight` `[v, h]` and `grad_bias` `[v]` are
+ * written (not accumulated). Options read: `reduction`, `label_smoothing`,
+ * `ignore_index`, `z_loss`. `T` = `loss::bf16` or `loss::f16` calls the `_bf16` /
+ * `_f16` twin: `hidden`, `weight`, `bias` and the gradients of type `T`,
+ * `sample_weight` and the loss `float` (`real_t<T>`); every sum is in `float` and each
+ * gradient element rounded once: the `_f32` results on the widened inputs but for the
+ * order of the sums over the vocabulary (loss.h). It has no workspace variant:
+ * `linear_cross_entropy_with_workspace` takes `float` and `double` only.
  */
-template <class T, detail::if_real<T> = 0>
+template <class T, detail::if_element<T> = 0>
 result linear_cross_entropy(const T* hidden, const detail::same_t<T>* weight, const detail::same_t<T>* bias,
                             const std::int32_t* labels, std::size_t n, std::size_t h, std::size_t v,
                             const real_t<T>* sample_weight, const options& opts, real_t<T>* loss_out,
                             detail::same_t<T>* grad_hidden, detail::same_t<T>* grad_weight,
                             detail::same_t<T>* grad_bias) {
-  return detail::from_status(detail::pick<T>(loss_linear_cross_entropy_f32, loss_linear_cross_entropy_f64)(
-      hidden, weight, bias, labels, n, h, v, sample_weight, &opts.raw(), loss_out, grad_hidden, grad_weight,
-      grad_bias));
+  return detail::from_status(detail::pick<T>(loss_linear_cross_entropy_f32, loss_linear_cross_entropy_f64,
+                                             loss_linear_cross_entropy_bf16, loss_linear_cross_entropy_f16)(
+      detail::c_data(hidden), detail::c_data(weight), detail::c_data(bias), labels, n, h, v, sample_weight,
+      &opts.raw(), loss_out, detail::c_data(grad_hidden), detail::c_data(grad_weight),
+      detail::c_data(grad_bias)));
 }
 
 /**
  * Linear cross-entropy in caller-provided memory
- * (`loss_linear_cross_entropy_with_workspace_*`): `workspace` (any alignment) holds
- * `workspace_bytes` bytes, at least `linear_cross_entropy_workspace_size(...)`; libloss
- * then allocates nothing itself (the matrix products still take their packing
- * buffers from the system allocator).
+ * (`loss_linear_cross_entropy_with_workspace_*`; `float` or `double` only, loss.h has
+ * no half twin of it): `workspace` (any alignment) holds `workspace_bytes` bytes, at
+ * least `linear_cross_entropy_workspace_size(...)`; libloss then allocates nothing
+ * itself (the matrix products still take their packing buffers from the system
+ * allocator).
  */
 template <class T, detail::if_real<T> = 0>
 result linear_cross_entropy_with_workspace(const T* hidden, const detail::same_t<T>* weight,

@@ -66,6 +66,12 @@ static bool one_type(half_lce f, uint16_t (*to_half)(float), float (*to_f32)(uin
              "overflows");
   HALF_ERROR(f(hid, wei, bia, labels, N, H, SIZE_MAX / 8 + 1, NULL, &o, l, gh, gw, gb), LOSS_ERROR_SHAPE,
              "overflows");
+  /* n * h and v * h whose float bytes overflow and 16-bit bytes do not: sized as
+   * float, as _f32 and every half twin (found by the linear fuzz target). */
+  HALF_ERROR(f(hid, wei, bia, labels, 1, SIZE_MAX / 8 + 1, 1, NULL, &o, l, gh, gw, gb), LOSS_ERROR_SHAPE,
+             "overflows");
+  HALF_ERROR(f(hid, wei, bia, labels, 1, 1, SIZE_MAX / 8 + 1, NULL, &o, l, gh, gw, gb), LOSS_ERROR_SHAPE,
+             "overflows");
   loss_options bad = o;
   bad.z_loss = -1;
   HALF_ERROR(f(hid, wei, bia, labels, N, H, V, sw, &bad, l, gh, gw, gb), LOSS_ERROR_INVALID_ARGUMENT, "z_loss");

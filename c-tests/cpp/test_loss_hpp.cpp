@@ -533,12 +533,13 @@ static_assert(!compiles<ctc_ptr_call, loss::bf16, loss::bf16> && !compiles<ctc_p
 static_assert(compiles<class_weights_call, float> && compiles<class_weights_call, double> &&
                   !compiles<class_weights_call, loss::bf16> && !compiles<class_weights_call, loss::f16>,
               "class_weights_to_sample_weights rejects the half types");
-// Nor has linear_cross_entropy (nor its workspace variant); one type throughout.
-template <class T, class R = T>
+// linear_cross_entropy takes every element type (half data with float weights and
+// loss); its workspace variant float and double only; one type throughout.
+template <class T, class R = loss::real_t<T>>
 using linear_call = decltype(loss::linear_cross_entropy(cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(),
                                                         sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>(),
                                                         ptr<T>(), ptr<T>()));
-template <class T, class R = T>
+template <class T, class R = loss::real_t<T>>
 using linear_nothrow_call = decltype(loss::nothrow::linear_cross_entropy(
     cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>(),
     ptr<T>(), ptr<T>()));
@@ -546,14 +547,19 @@ template <class T, class R = T>
 using linear_ws_call = decltype(loss::linear_cross_entropy_with_workspace(
     cptr<T>(), cptr<T>(), cptr<T>(), i32p(), sz(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>(),
     ptr<T>(), ptr<T>(), ptr<void>(), sz()));
-static_assert(compiles<linear_call, float> && compiles<linear_call, double> &&
-                  compiles<linear_nothrow_call, float> && compiles<linear_nothrow_call, double> &&
-                  compiles<linear_ws_call, float> && compiles<linear_ws_call, double> &&
-                  !compiles<linear_call, loss::bf16, float> && !compiles<linear_call, loss::f16, float> &&
-                  !compiles<linear_nothrow_call, loss::bf16, float> &&
-                  !compiles<linear_ws_call, loss::f16, float> && !compiles<linear_call, float, double> &&
+static_assert(every_type<linear_call> && every_type<linear_nothrow_call> && compiles<linear_ws_call, float> &&
+                  compiles<linear_ws_call, double>,
+              "linear_cross_entropy takes every element type, its workspace variant float and double");
+static_assert(!compiles<linear_ws_call, loss::bf16, float> && !compiles<linear_ws_call, loss::f16, float> &&
+                  !compiles<linear_ws_call, loss::bf16, loss::bf16> && !compiles<linear_ws_call, loss::f16, loss::f16>,
+              "linear_cross_entropy_with_workspace rejects the half types (no half twin)");
+static_assert(!compiles<linear_call, loss::bf16, loss::bf16> && !compiles<linear_call, loss::f16, double> &&
+                  !compiles<linear_nothrow_call, loss::f16, loss::f16> && !compiles<linear_call, float, double> &&
                   !compiles<linear_ws_call, double, float>,
-              "linear_cross_entropy takes float or double, one type throughout");
+              "half data takes float weights and loss; one type throughout");
+static_assert(std::is_same<linear_call<loss::bf16>, void>::value &&
+                  std::is_same<linear_nothrow_call<loss::f16>, loss::result>::value,
+              "the half forms return as the others");
 // The vocabulary-sharded phases: float or double, one type throughout; the workspace
 // arguments may be left out.
 template <class T, class R = T>
@@ -577,10 +583,13 @@ static_assert(compiles<shard_stats_call, float> && compiles<shard_stats_call, do
                   compiles<shard_stats_ws_call, float> && compiles<shard_combine_call, double> &&
                   compiles<shard_finish_call, float> && compiles<shard_finish_ws_call, double> &&
                   !compiles<shard_stats_call, loss::bf16, loss::bf16> &&
+                  !compiles<shard_stats_call, loss::f16, float> &&
                   !compiles<shard_combine_call, loss::f16, loss::f16> &&
-                  !compiles<shard_finish_call, loss::bf16, float> && !compiles<shard_stats_call, float, double> &&
+                  !compiles<shard_combine_call, loss::bf16, float> &&
+                  !compiles<shard_finish_call, loss::bf16, float> &&
+                  !compiles<shard_finish_ws_call, loss::f16, float> && !compiles<shard_stats_call, float, double> &&
                   !compiles<shard_combine_call, double, float> && !compiles<shard_finish_ws_call, float, double>,
-              "the sharded phases take float or double, one type throughout");
+              "the sharded phases take float or double (no half twins), one type throughout");
 static_assert(std::is_same<shard_stats_call<float>, void>::value &&
                   std::is_same<shard_combine_call<double>, void>::value &&
                   std::is_same<shard_finish_call<float>, void>::value &&
@@ -1180,6 +1189,112 @@ void test_linear() {
         r.message.find("grad_hidden overlaps hidden") != std::string::npos && same(x, hidden) && same(l, l0));
 }
 
+// Linear cross-entropy on half data T (loss::bf16 or loss::f16): the wrapper forwards
+// to the `_bf16` / `_f16` C function (its bits), and that is the `_f32` call on the
+// widened inputs with each gradient element rounded once: bit for bit for the
+// gradients (the vocabulary fits one block of the half call), the loss within a few
+// float ulps (the same bits without label smoothing). Errors carry the C status and
+// message and write nothing.
+template <class T>
+void test_linear_half() {
+  context() = std::string("linear_cross_entropy ") + type_name<T>();
+  auto c = c_twin<T>(loss_linear_cross_entropy_f32, loss_linear_cross_entropy_f64, loss_linear_cross_entropy_bf16,
+                     loss_linear_cross_entropy_f16);
+  const std::size_t N = 4, H = 5, V = 7;
+  auto half = [](const std::vector<float>& x) { return std::vector<T>(x.begin(), x.end()); };
+  auto wide = [](const std::vector<T>& x) { return std::vector<float>(x.begin(), x.end()); };
+  // Every element of `x` rounded to T.
+  auto rounded = [](const std::vector<float>& x) {
+    std::vector<T> r;
+    for (float e : x) r.push_back(T(e));
+    return r;
+  };
+  const std::vector<T> hidden = half(values<float>(N * H, -1, 1, 81)), weight = half(values<float>(V * H, -1, 1, 82)),
+                       bias = half(values<float>(V, -0.5, 0.5, 83));
+  const std::vector<float> hf = wide(hidden), wf = wide(weight), bf = wide(bias), w = values<float>(N, 0.5, 2, 84);
+  const std::vector<std::int32_t> labels = {6, 0, -100, 3};
+
+  for (auto o : {loss::options().ignore_index(-100),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::none).z_loss(1e-2),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::sum).z_loss(1e-4),
+                 loss::options().ignore_index(-100).reduction(loss::reduction::mean).label_smoothing(0.1).z_loss(
+                     1e-4)}) {
+    const std::size_t nl = o.reduction() == loss::reduction::none ? N : 1;
+    for (bool with_bias : {false, true}) {
+      const T* b = with_bias ? bias.data() : nullptr;
+      // The `_f32` call on the widened inputs.
+      std::vector<float> fl(nl), fgh(N * H), fgw(V * H), fgb(V);
+      CHECK(loss_linear_cross_entropy_f32(hf.data(), wf.data(), with_bias ? bf.data() : nullptr, labels.data(), N,
+                                          H, V, w.data(), &o.raw(), fl.data(), fgh.data(), fgw.data(),
+                                          fgb.data()) == LOSS_OK);
+      // The half C function.
+      std::vector<float> cl(nl);
+      std::vector<T> cgh(N * H), cgw(V * H), cgb(V);
+      CHECK(c(hidden.data(), weight.data(), b, labels.data(), N, H, V, w.data(), &o.raw(), cl.data(), cgh.data(),
+              cgw.data(), cgb.data()) == LOSS_OK);
+      CHECK(same(cgh, rounded(fgh)) && same(cgw, rounded(fgw)) && same(cgb, rounded(fgb)));
+      bool close = true;
+      for (std::size_t i = 0; i < nl; ++i) close = close && std::fabs(cl[i] - fl[i]) <= 1e-6f * std::fabs(fl[i]);
+      CHECK(close);
+      if (o.label_smoothing() == 0) CHECK(same(cl, fl));
+      // The throwing wrapper: the C function's bits.
+      std::vector<float> l(nl, float(sentinel));
+      std::vector<T> gh(N * H, T(sentinel)), gw(V * H, T(sentinel)), gb(V, T(sentinel));
+      loss::linear_cross_entropy(hidden.data(), weight.data(), b, labels.data(), N, H, V, w.data(), o, l.data(),
+                                 gh.data(), gw.data(), gb.data());
+      CHECK(same(l, cl) && same(gh, cgh) && same(gw, cgw) && same(gb, cgb));
+      // nothrow; only grad_weight (the others untouched), NULL weights.
+      std::vector<float> cl2(nl);
+      std::vector<T> cgw2(V * H);
+      CHECK(c(hidden.data(), weight.data(), b, labels.data(), N, H, V, nullptr, &o.raw(), cl2.data(), nullptr,
+              cgw2.data(), nullptr) == LOSS_OK);
+      std::fill(l.begin(), l.end(), float(sentinel));
+      std::fill(gh.begin(), gh.end(), T(sentinel));
+      const std::vector<T> gh0 = gh;
+      const loss::result r = loss::nothrow::linear_cross_entropy(hidden.data(), weight.data(), b, labels.data(),
+                                                                 N, H, V, nullptr, o, l.data(), nullptr,
+                                                                 gw.data(), nullptr);
+      CHECK(r.ok() && r.message.empty() && same(l, cl2) && same(gw, cgw2) && same(gh, gh0));
+    }
+  }
+
+  // Errors: libloss's status and message (named with the half suffix), nothing written.
+  std::vector<float> l(N, float(sentinel));
+  std::vector<T> gh(N * H, T(sentinel)), gw(V * H, T(sentinel));
+  const std::vector<float> l0 = l;
+  const std::vector<T> gh0 = gh, gw0 = gw;
+  auto untouched = [&] { return same(l, l0) && same(gh, gh0) && same(gw, gw0); };
+  // (1) A label outside [0, v) (-100 is not ignored by default): the throwing form throws.
+  CHECK(c(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr, nullptr, l.data(), gh.data(),
+          gw.data(), nullptr) == LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  std::string msg = c_message();
+  CHECK(msg.rfind("loss_linear_cross_entropy_" + suffix<T>() + ": ", 0) == 0);
+  expect_error(
+      [&] {
+        loss::linear_cross_entropy(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr,
+                                   loss::options(), l.data(), gh.data(), gw.data(), nullptr);
+      },
+      LOSS_ERROR_LABEL_OUT_OF_RANGE, msg);
+  CHECK(untouched());
+  // (2) A bad z_loss, through the nothrow form.
+  const loss::options bad = loss::options().ignore_index(-100).z_loss(-1);
+  CHECK(c(hidden.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr, &bad.raw(), l.data(),
+          gh.data(), gw.data(), nullptr) == LOSS_ERROR_INVALID_ARGUMENT);
+  msg = c_message();
+  CHECK(msg.find("z_loss") != std::string::npos);
+  const loss::result r = loss::nothrow::linear_cross_entropy(hidden.data(), weight.data(), nullptr,
+                                                             labels.data(), N, H, V, nullptr, bad, l.data(),
+                                                             gh.data(), gw.data(), nullptr);
+  CHECK(r.status == LOSS_ERROR_INVALID_ARGUMENT && r.message == msg && untouched());
+  // (3) A gradient over its input (a copy): the overlap error.
+  std::vector<T> x = hidden;
+  const loss::result ro = loss::nothrow::linear_cross_entropy(
+      x.data(), weight.data(), nullptr, labels.data(), N, H, V, nullptr, loss::options().ignore_index(-100),
+      l.data(), x.data(), nullptr, nullptr);
+  CHECK(ro.status == LOSS_ERROR_INVALID_ARGUMENT &&
+        ro.message.find("grad_hidden overlaps hidden") != std::string::npos && same(x, hidden) && same(l, l0));
+}
+
 // The vocabulary-sharded linear cross-entropy in type T (float or double): every
 // phase's wrapper (throwing and nothrow, allocating and with a workspace) gives the C
 // function's bits; two shards, combined in either order (the same bits), give the loss
@@ -1702,6 +1817,8 @@ extern "C" int loss_cpp_test_main(void) {
   test_ctc<loss::f16>();
   test_linear<float>();
   test_linear<double>();
+  test_linear_half<loss::bf16>();
+  test_linear_half<loss::f16>();
   test_linear_shard<float>();
   test_linear_shard<double>();
   test_class_weights<float>();

@@ -291,6 +291,40 @@ void test_linear() {
                                                              nullptr);
   CHECK(r.status == LOSS_ERROR_LABEL_OUT_OF_RANGE && r.message.rfind("loss_linear_cross_entropy_f32: ", 0) == 0);
   CHECK(same(l, l0) && same(gw, gw0));
+
+  // Half data (bf16, f16): the `_bf16` / `_f16` C function's bits; the loss float.
+  const std::vector<float> wf = values<float>(6, -1, 1, 40);
+  const std::vector<loss::bf16> hb(hidden.begin(), hidden.end()), wb(wf.begin(), wf.end());
+  float cl = 0, hl = sentinel;
+  std::vector<loss::bf16> cgh(4), cgw(6), gh(4), gwb(6);
+  CHECK(loss_linear_cross_entropy_bf16(reinterpret_cast<const loss_bf16*>(hb.data()),
+                                       reinterpret_cast<const loss_bf16*>(wb.data()), nullptr, labels.data(), 2, 2,
+                                       3, nullptr, nullptr, &cl, reinterpret_cast<loss_bf16*>(cgh.data()),
+                                       reinterpret_cast<loss_bf16*>(cgw.data()), nullptr) == LOSS_OK);
+  CHECK(loss::nothrow::linear_cross_entropy(hb.data(), wb.data(), nullptr, labels.data(), 2, 2, 3, nullptr,
+                                            loss::options(), &hl, gh.data(), gwb.data(), nullptr)
+            .ok());
+  CHECK(same_bits(hl, cl) && same(gh, cgh) && same(gwb, cgw));
+  const std::vector<loss::f16> hf(hidden.begin(), hidden.end()), wh(wf.begin(), wf.end());
+  std::vector<float> cl16(2), l16(2, static_cast<float>(sentinel));
+  std::vector<loss::f16> cgb16(3), gb16(3);
+  CHECK(loss_linear_cross_entropy_f16(reinterpret_cast<const loss_f16*>(hf.data()),
+                                      reinterpret_cast<const loss_f16*>(wh.data()), nullptr, labels.data(), 2, 2, 3,
+                                      nullptr, &o.raw(), cl16.data(), nullptr, nullptr,
+                                      reinterpret_cast<loss_f16*>(cgb16.data())) == LOSS_OK);
+  CHECK(loss::nothrow::linear_cross_entropy(hf.data(), wh.data(), nullptr, labels.data(), 2, 2, 3, nullptr, o,
+                                            l16.data(), nullptr, nullptr, gb16.data())
+            .ok());
+  CHECK(same(l16, cl16) && same(gb16, cgb16));
+  // A label out of range: the C status and message, nothing written.
+  const std::vector<loss::f16> gb0 = gb16;
+  const std::vector<float> l160 = l16;
+  const loss::result rh = loss::nothrow::linear_cross_entropy(hf.data(), wh.data(), nullptr, bad.data(), 2, 2, 3,
+                                                              nullptr, o, l16.data(), nullptr, nullptr,
+                                                              gb16.data());
+  CHECK(rh.status == LOSS_ERROR_LABEL_OUT_OF_RANGE &&
+        rh.message.rfind("loss_linear_cross_entropy_f16: ", 0) == 0);
+  CHECK(same(l16, l160) && same(gb16, gb0));
 }
 
 void test_linear_shard() {

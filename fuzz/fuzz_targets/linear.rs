@@ -1,6 +1,7 @@
 //! Fused linear cross-entropy: `loss_linear_cross_entropy_{f32,f64}`,
 //! `loss_linear_cross_entropy_with_workspace_{f32,f64}` and
-//! `loss_linear_cross_entropy_workspace_size`.
+//! `loss_linear_cross_entropy_workspace_size`; the vocabulary-sharded phases; the
+//! half twins `loss_linear_cross_entropy_{bf16,f16}`.
 //!
 //! Each case makes the four calls on the same inputs (`float` values, widened
 //! exactly for `_f64`): small sizes (`n`, `h`, `v` up to 40; now and then up to
@@ -49,12 +50,35 @@
 //!   the loss, `grad_hidden` summed over the shards and the shards' `grad_weight` and
 //!   `grad_bias` put together are within twice the bound of the `_f32` check above
 //!   (for the type's unit roundoff), times 32, of the whole call's.
+//!
+//! And, decoded on its own from its first byte too, a case of the half twins
+//! `loss_linear_cross_entropy_bf16/_f16` (see [`half_case`]; they have no workspace or
+//! sharded variant), differentially against `loss_linear_cross_entropy_f32` called on
+//! the exactly widened inputs (docs/API.md, "Half precision"): the same sizes
+//! (overflowing ones sized as `float`, as every half twin checks them), labels, sample weights,
+//! options and pointer faults (NULL, misaligned, aliased: the same alias in both
+//! calls); data are raw 16-bit patterns now and then in wild cases (NaN, signalling
+//! NaN, ±inf, subnormals), else values of `[-8, 8]` rounded to the half type. Checks:
+//! - the `_f32` call's status is the one the documented order gives (as above), and
+//!   the half call's is the `_f32` call's; the common checks for both (inputs
+//!   unchanged, nothing written on error, every output written on success and nothing
+//!   past it; the half gradients by `loss_fuzz::half::check_half_grad`);
+//! - on success each gradient element is the `_f32` element rounded once by
+//!   `loss_f32_to_bf16` / `loss_f32_to_f16` (same bits, NaN matching NaN): the
+//!   vocabulary always fits one block of the half call here; the loss has the `_f32`
+//!   bits without label smoothing, and is within a rounding bound of it with (see
+//!   [`half_loss`]; non-finite values: NaN-ness compared in tame cases);
+//! - now and then, the same bits on 2 threads as on 1.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use loss::loss_options;
+use loss::{loss_bf16, loss_f16, loss_options};
 use loss_fuzz::buf::{any_overlap, misaligned, overlaps, span};
 use loss_fuzz::gen::{self, SizeKind, Sizes};
+use loss_fuzz::half::{
+    check_conversions, check_half_grad, check_rounded, check_same_f32, fit as fit_dom, half_buf,
+    widened, HalfFmt,
+};
 use loss_fuzz::opts::NO_IGNORE;
 use loss_fuzz::oracle::{INVALID_ARGUMENT, LABEL_OUT_OF_RANGE, NULL_POINTER, OK, SHAPE};
 use loss_fuzz::*;
@@ -78,9 +102,11 @@ const CHUNK_BYTES: usize = 32 << 20;
 const U: f64 = 1.0 / (1u64 << 24) as f64;
 
 fuzz_target!(|data: &[u8]| {
-    // The sharded phases decode the input on their own (from its first byte), so that
-    // the inputs of the corpus keep decoding as they did for the calls below.
+    // The sharded phases and the half twins decode the input on their own (from its
+    // first byte), so that the inputs of the corpus keep decoding as they did for the
+    // calls below.
     let _ = shard_case(&mut Unstructured::new(data));
+    let _ = half_case(&mut Unstructured::new(data));
     let mut u = Unstructured::new(data);
     let _ = workspace_size(&mut u);
     let _ = case(&mut u);
@@ -315,9 +341,9 @@ fn z_loss(v: &mut Values<'_, '_>, tame: bool) -> f64 {
 }
 
 /// Sizes `[n, h, v]`: small, now and then larger, a zero (1 in 32), or a product
-/// `n * h` or `v * h` whose `float` bytes overflow (1 in 32; so do its `double`
-/// bytes).
-fn sizes(u: &mut Unstructured<'_>) -> arbitrary::Result<Sizes> {
+/// `n * h` or `v * h` whose bytes overflow (1 in 32) as elements of `elem_bytes`
+/// bytes (4, `float`, for the `_f32` / `_f64` calls: so do its `double` bytes).
+fn sizes(u: &mut Unstructured<'_>, elem_bytes: usize) -> arbitrary::Result<Sizes> {
     let mode: u8 = u.int_in_range(0..=63)?;
     match mode {
         0..=1 => {
@@ -339,7 +365,7 @@ fn sizes(u: &mut Unstructured<'_>) -> arbitrary::Result<Sizes> {
         2..=3 => {
             // The overflowing pair: (n, h) or (v, h); the third size small, or
             // anything.
-            let pair = gen::overflowing(u, 2, 4)?;
+            let pair = gen::overflowing(u, 2, elem_bytes)?;
             let other: usize = if u.ratio(1, 4)? {
                 u.arbitrary::<usize>()?.max(1)
             } else {
@@ -599,7 +625,7 @@ fn expected<T: Lin>(
 fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let tame = u.ratio(2, 3)?;
     let fault = u.ratio(1, 4)?;
-    let sizes = sizes(u)?;
+    let sizes = sizes(u, 4)?;
     let (n, h, v) = (sizes.dims[0], sizes.dims[1], sizes.dims[2]);
     let places = [
         gen::place(u, fault, false)?, // hidden
@@ -1039,7 +1065,7 @@ struct ShardCase {
 /// The vocabulary-sharded phases (see the module documentation).
 fn shard_case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let tame = u.ratio(2, 3)?;
-    let sizes = sizes(u)?;
+    let sizes = sizes(u, 4)?;
     let fit = sizes.fit();
     let (n, h, v) = (sizes.dims[0], sizes.dims[1], sizes.dims[2]);
     // The split: up to 2 cut points (fewer shards when they coincide).
@@ -1905,5 +1931,513 @@ fn shard_close<T: Lin>(
                 err + (n as f64 + 1.0) * u * sum,
             );
         }
+    }
+}
+
+// ------------------------------------------------------------------ half precision
+
+/// `loss_linear_cross_entropy_bf16/_f16`: 16-bit data and gradients, `float`
+/// sample weights and loss.
+type LceHalfFn<H> = unsafe extern "C" fn(
+    *const H,
+    *const H,
+    *const H,
+    *const i32,
+    usize,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut H,
+    *mut H,
+    *mut H,
+) -> i32;
+
+/// The half types with their linear cross-entropy.
+trait LinHalf: HalfFmt {
+    fn lce_half() -> LceHalfFn<Self>;
+}
+
+macro_rules! lin_half {
+    ($t:ident, $suffix:ident) => {
+        paste::paste! {
+            impl LinHalf for $t {
+                fn lce_half() -> LceHalfFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, *const i32, usize, usize, usize,
+                        *const f32, *const loss_options, *mut f32, *mut $t, *mut $t, *mut $t,
+                    ) -> loss::loss_status;
+                    let f: From = loss::[<loss_linear_cross_entropy_ $suffix>];
+                    // SAFETY: same arguments; the return types are both a C int.
+                    unsafe { std::mem::transmute::<From, LceHalfFn<$t>>(f) }
+                }
+            }
+        }
+    };
+}
+
+lin_half!(loss_bf16, bf16);
+lin_half!(loss_f16, f16);
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug in failure messages
+struct HalfCase {
+    function: String,
+    sizes: Sizes,
+    /// hidden, weight, bias, labels, sample_weight, loss_out, grad_hidden,
+    /// grad_weight, grad_bias, options.
+    places: [Place; 10],
+    /// 1 `grad_hidden = hidden`, 2 `loss_out = labels`, 3 `grad_weight = grad_hidden`,
+    /// 4 `grad_bias = bias`, 5 `loss_out = sample_weight`.
+    alias: u8,
+    opts: RawOpts,
+    labels: Vec<i32>,
+    tame: bool,
+}
+
+/// The half twins, `bf16` or `f16` (see the module documentation).
+fn half_case(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+    if u.arbitrary::<bool>()? {
+        half::<loss_f16>(u)
+    } else {
+        half::<loss_bf16>(u)
+    }
+}
+
+/// The pointers of a half call (data and gradients `H`, weights and loss `float`).
+struct HalfPtrs<H> {
+    hidden: *const H,
+    weight: *const H,
+    bias: *const H,
+    labels: *const i32,
+    sw: *const f32,
+    lo: *mut f32,
+    gh: *mut H,
+    gw: *mut H,
+    gb: *mut H,
+}
+
+/// Puts the case's aliasing fault into the `_f32` call's pointers (the half call gets
+/// the same one).
+fn half_alias<T>(p: &mut Ptrs<T>, alias: u8) {
+    match alias {
+        1 => p.gh = p.hidden as *mut T,
+        2 if !p.labels.is_null() => p.lo = p.labels as *mut T,
+        3 if !p.gh.is_null() => p.gw = p.gh,
+        4 if !p.bias.is_null() => p.gb = p.bias as *mut T,
+        5 if !p.sw.is_null() => p.lo = p.sw as *mut T,
+        _ => {}
+    }
+}
+
+/// The `_f32` call and the half call on the same values (widened exactly for
+/// `_f32`), with the same faults; their statuses, effects and results.
+fn half<H: LinHalf>(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+    check_conversions::<H>();
+    let function = format!("loss_linear_cross_entropy_{}", H::NAME);
+    let single = "loss_linear_cross_entropy_f32";
+    let tame = u.ratio(2, 3)?;
+    let fault = u.ratio(1, 4)?;
+    // Sizes whose `float` bytes overflow are LOSS_ERROR_SHAPE in `_f32` and in the
+    // half twins, which size their 16-bit buffers as `float` too (the corpus input
+    // regression-half-sized-as-16-bit-f16 caught them sizing as 16-bit values).
+    let sizes = sizes(u, 4)?;
+    let (n, h, v) = (sizes.dims[0], sizes.dims[1], sizes.dims[2]);
+    let places = [
+        gen::place(u, fault, false)?, // hidden
+        gen::place(u, fault, false)?, // weight
+        gen::place(u, fault, true)?,  // bias
+        gen::place(u, fault, false)?, // labels
+        gen::place(u, fault, true)?,  // sample_weight
+        gen::place(u, fault, false)?, // loss_out
+        gen::place(u, fault, true)?,  // grad_hidden
+        gen::place(u, fault, true)?,  // grad_weight
+        gen::place(u, fault, true)?,  // grad_bias
+        gen::place(u, fault, true)?,  // options
+    ];
+    let alias: u8 = if fault { u.int_in_range(0..=5)? } else { 0 };
+    let ignore_mode: u8 = u.int_in_range(0..=3)?;
+    let threads2 = u.int_in_range(0..=7u8)? == 7;
+    let mut vals = Values::new(u, !tame)?;
+    let mut raw = RawOpts::gen(&mut vals, tame);
+    raw.z_loss = z_loss(&mut vals, tame);
+    let fit = sizes.fit();
+    let (nh, vh, ln, lv) = if fit {
+        (n * h, v * h, n, v)
+    } else {
+        (1, 1, 1, 1)
+    };
+    raw.ignore_index = match ignore_mode {
+        0 | 1 => NO_IGNORE,
+        2 => -100,
+        _ => vals.int(-1, lv.min(1000) as i64) as i32,
+    };
+    let opts = OptsBuf::new(raw, places[9]);
+    let o = opts.effective();
+    let lens = Lens {
+        nh,
+        vh,
+        n: ln,
+        v: lv,
+        n_out: if fit { o.out_len(n) } else { 1 },
+    };
+    let ignore = (o.ignore_index != NO_IGNORE).then_some(o.ignore_index);
+    // The half inputs (raw 16-bit patterns now and then in wild cases), and the same
+    // values widened (`loss_<type>_to_f32`, checked against the format), placed alike.
+    let data = fit_dom::<H>(DATA);
+    let hidden = half_buf::<H>(&mut vals, nh, places[0], data);
+    let weight = half_buf::<H>(&mut vals, vh, places[1], data);
+    let bias = half_buf::<H>(&mut vals, lv, places[2], data);
+    let sw = Buf::of(&vals.floats::<f32>(ln, WEIGHTS), places[4], f32::sentinel());
+    let label_values: Vec<i32> = (0..ln).map(|_| vals.label(lv, ignore)).collect();
+    let labels = Buf::of(&label_values, places[3], -9);
+    let (hidden_s, weight_s, bias_s) = (
+        widened(&hidden, places[0]),
+        widened(&weight, places[1]),
+        widened(&bias, places[2]),
+    );
+    let gsent = H::of_bits(H::SENTINEL);
+    let mut lo_h = Buf::filled(lens.n_out, places[5], f32::sentinel());
+    let mut gh_h = Buf::filled(nh, places[6], gsent);
+    let mut gw_h = Buf::filled(vh, places[7], gsent);
+    let mut gb_h = Buf::filled(lv, places[8], gsent);
+    let mut lo_s = Buf::filled(lens.n_out, places[5], f32::sentinel());
+    let mut gh_s = Buf::filled(nh, places[6], f32::sentinel());
+    let mut gw_s = Buf::filled(vh, places[7], f32::sentinel());
+    let mut gb_s = Buf::filled(lv, places[8], f32::sentinel());
+    let mut p_s = Ptrs {
+        hidden: hidden_s.ptr(),
+        weight: weight_s.ptr(),
+        bias: bias_s.ptr(),
+        labels: labels.ptr(),
+        sw: sw.ptr(),
+        lo: lo_s.mut_ptr(),
+        gh: gh_s.mut_ptr(),
+        gw: gw_s.mut_ptr(),
+        gb: gb_s.mut_ptr(),
+        wp: std::ptr::null_mut(),
+    };
+    half_alias(&mut p_s, alias);
+    let mut p_h = HalfPtrs {
+        hidden: hidden.ptr(),
+        weight: weight.ptr(),
+        bias: bias.ptr(),
+        labels: labels.ptr(),
+        sw: sw.ptr(),
+        lo: lo_h.mut_ptr(),
+        gh: gh_h.mut_ptr(),
+        gw: gw_h.mut_ptr(),
+        gb: gb_h.mut_ptr(),
+    };
+    // The same fault as the `_f32` call's.
+    match alias {
+        1 => p_h.gh = p_h.hidden as *mut H,
+        2 if !p_h.labels.is_null() => p_h.lo = p_h.labels as *mut f32,
+        3 if !p_h.gh.is_null() => p_h.gw = p_h.gh,
+        4 if !p_h.bias.is_null() => p_h.gb = p_h.bias as *mut H,
+        5 if !p_h.sw.is_null() => p_h.lo = p_h.sw as *mut f32,
+        _ => {}
+    }
+    let case = HalfCase {
+        function: function.clone(),
+        sizes: sizes.clone(),
+        places,
+        alias,
+        opts: o,
+        labels: label_values.clone(),
+        tame,
+    };
+
+    // The `_f32` call: the status the documented order gives (as for `case`).
+    loss::loss_set_num_threads(1);
+    let (want, _) = expected::<f32>(false, &p_s, &sizes, lens, &o, &opts, &label_values, 0);
+    // SAFETY: every non-NULL pointer addresses as many elements as the sizes claim
+    // (or they must be rejected first).
+    let st_s = unsafe { call::<f32>(false, &p_s, &sizes.dims, opts.ptr(), 0) };
+    check_call(single, st_s, want, &case);
+    let passed_f = |b: &Buf<f32>, q: *mut f32| !q.is_null() && q.cast_const() == b.ptr();
+    let passed_h = |b: &Buf<H>, q: *mut H| !q.is_null() && q.cast_const() == b.ptr();
+    let outs_s = [
+        Out {
+            buf: &lo_s,
+            len: lens.n_out,
+            passed: passed_f(&lo_s, p_s.lo),
+        },
+        Out {
+            buf: &gh_s,
+            len: nh,
+            passed: passed_f(&gh_s, p_s.gh),
+        },
+        Out {
+            buf: &gw_s,
+            len: vh,
+            passed: passed_f(&gw_s, p_s.gw),
+        },
+        Out {
+            buf: &gb_s,
+            len: lv,
+            passed: passed_f(&gb_s, p_s.gb),
+        },
+    ];
+    let inputs_s = hidden_s.untouched()
+        && weight_s.untouched()
+        && bias_s.untouched()
+        && sw.untouched()
+        && labels.untouched();
+    check_effects(single, st_s, inputs_s, &outs_s, tame && st_s == OK, &case);
+
+    // The half call: the `_f32` call's status; on error nothing written.
+    let lce = H::lce_half();
+    // SAFETY: as above, with the half buffers.
+    let st_h = unsafe {
+        lce(
+            p_h.hidden,
+            p_h.weight,
+            p_h.bias,
+            p_h.labels,
+            n,
+            h,
+            v,
+            p_h.sw,
+            opts.ptr(),
+            p_h.lo,
+            p_h.gh,
+            p_h.gw,
+            p_h.gb,
+        )
+    };
+    check_call(&function, st_h, st_s, &case);
+    let inputs_h = hidden.untouched()
+        && weight.untouched()
+        && bias.untouched()
+        && sw.untouched()
+        && labels.untouched();
+    let lo_passed = passed_f(&lo_h, p_h.lo);
+    check_effects(
+        &function,
+        st_h,
+        inputs_h,
+        &[Out {
+            buf: &lo_h,
+            len: lens.n_out,
+            passed: lo_passed,
+        }],
+        false,
+        &case,
+    );
+    let grads = [
+        ("grad_hidden", &gh_h, &gh_s, nh, passed_h(&gh_h, p_h.gh)),
+        ("grad_weight", &gw_h, &gw_s, vh, passed_h(&gw_h, p_h.gw)),
+        ("grad_bias", &gb_h, &gb_s, lv, passed_h(&gb_h, p_h.gb)),
+    ];
+    for (_, g, _, len, passed) in grads {
+        check_half_grad(&function, st_h, g, len, passed, &case);
+    }
+    if st_h != OK {
+        return Ok(());
+    }
+
+    // The gradients: the vocabulary fits one block of the half call (`⌊8 MiB / 4h⌋`
+    // rows, at least 32768 here), so each element is the `_f32` one rounded once.
+    debug_assert!(v <= (8 << 20) / (4 * h));
+    for (what, g, gs, _, passed) in grads {
+        if passed {
+            check_rounded::<H>(&function, what, &g.values(), &gs.values(), &case);
+        }
+    }
+    // The loss.
+    half_loss(
+        &function,
+        &lo_h.values(),
+        &lo_s.values(),
+        &HalfInputs {
+            hidden: &hidden_s.values(),
+            weight: &weight_s.values(),
+            bias: (!p_s.bias.is_null()).then(|| bias_s.values()),
+            sw: (!sw.ptr().is_null()).then(|| sw.values()),
+            labels: &label_values,
+            dims: (n, h, v),
+        },
+        &o,
+        &case,
+    );
+
+    if threads2 {
+        // The same call on the pool: bit-identical.
+        loss::loss_set_num_threads(2);
+        let mut lo2 = Buf::filled(lens.n_out, Place::Valid, f32::sentinel());
+        let mut g2 = [
+            Buf::filled(nh, Place::Valid, gsent),
+            Buf::filled(vh, Place::Valid, gsent),
+            Buf::filled(lv, Place::Valid, gsent),
+        ];
+        let on = |k: usize, b: &mut Buf<H>| {
+            if grads[k].4 {
+                b.mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            }
+        };
+        let (g0, g1, g2p) = (on(0, &mut g2[0]), on(1, &mut g2[1]), on(2, &mut g2[2]));
+        // SAFETY: as above, with fresh outputs of the same sizes.
+        let st = unsafe {
+            lce(
+                p_h.hidden,
+                p_h.weight,
+                p_h.bias,
+                p_h.labels,
+                n,
+                h,
+                v,
+                p_h.sw,
+                opts.ptr(),
+                lo2.mut_ptr(),
+                g0,
+                g1,
+                g2p,
+            )
+        };
+        loss::loss_set_num_threads(1);
+        assert_eq!(st, OK, "{function}: fails on 2 threads; {case:?}");
+        let fb = |b: &Buf<f32>| b.values().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let hb = |b: &Buf<H>| b.values().iter().map(|x| x.bits()).collect::<Vec<_>>();
+        assert!(
+            fb(&lo2) == fb(&lo_h) && (0..3).all(|k| !grads[k].4 || hb(&g2[k]) == hb(grads[k].1)),
+            "{function}: differs on 2 threads; {case:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The widened inputs of a successful half call (the `_f32` call's), for the loss's
+/// tolerance.
+struct HalfInputs<'a> {
+    hidden: &'a [f32],
+    weight: &'a [f32],
+    bias: Option<Vec<f32>>,
+    sw: Option<Vec<f32>>,
+    labels: &'a [i32],
+    dims: (usize, usize, usize),
+}
+
+/// The half call's loss `lh` against the `_f32` call's `ls`. Both compute each row's
+/// `m = max z`, `s = Σ e^{z - m}` and the label's logit alike, and reduce the
+/// per-sample losses alike; they differ only in label smoothing's term (the half
+/// call's `m - Σz / v` from the vocabulary statistics, `_f32`'s `Σ (m - z) / v`). So:
+/// - without label smoothing (`ε` 0 as a `float`), the same bits (NaN matching NaN);
+/// - with it, where both are finite, within 16 times the rounding bound below; where
+///   either is not, in tame cases both NaN or neither (else nothing: overflowing
+///   logits may overflow differently in the two sums).
+///
+/// The bound, per sample `i` with factor `f_i` (its effective weight, divided by
+/// `n` or `Σ w` as the reduction says), `Z_i = max_j |z_ij|` and loss `l_i`
+/// (computed in `f64` from the widened inputs): the two smoothing terms are sums of
+/// `v` terms of magnitude at most `2 Z_i`, summed in 16 lanes, so they differ by at
+/// most `ε 8 (v + 16) u Z_i`, and the rest of the loss by a few roundings of `l_i`;
+/// the weighted sum adds at most `(2 n + 8) u Σ |f_i l_i|` of rounding differences.
+/// MEAN with a negative weight (a denominator that may cancel) is not bounded.
+fn half_loss(
+    function: &str,
+    lh: &[f32],
+    ls: &[f32],
+    x: &HalfInputs<'_>,
+    o: &RawOpts,
+    case: &HalfCase,
+) {
+    if o.label_smoothing as f32 == 0.0 {
+        check_same_f32(function, "loss", lh, ls, case);
+        return;
+    }
+    let finite = lh.iter().chain(ls).all(|x| x.is_finite());
+    if !finite {
+        if case.tame {
+            for (i, (a, b)) in lh.iter().zip(ls).enumerate() {
+                assert_eq!(
+                    a.is_nan(),
+                    b.is_nan(),
+                    "{function}: loss {i} is {a:e}, the _f32 twin gives {b:e}; case {case:?}"
+                );
+            }
+        }
+        return;
+    }
+    let (n, h, v) = x.dims;
+    let ignore = (o.ignore_index != NO_IGNORE).then_some(o.ignore_index);
+    let w: Vec<f64> = (0..n)
+        .map(|i| {
+            if Some(x.labels[i]) == ignore {
+                0.0
+            } else {
+                x.sw.as_ref().map_or(1.0, |s| s[i] as f64)
+            }
+        })
+        .collect();
+    if o.reduction == 2 && w.iter().any(|&wi| wi.is_nan() || wi < 0.0) {
+        return;
+    }
+    let total_w: f64 = w.iter().sum();
+    let factor: Vec<f64> = w
+        .iter()
+        .map(|&wi| match o.reduction {
+            2 if total_w == 0.0 => 0.0,
+            2 => wi / total_w,
+            3 => wi / n as f64,
+            _ => wi,
+        })
+        .collect();
+    let (eps, c) = (o.label_smoothing, o.z_loss);
+    let vf = v as f64;
+    // Per sample: the bound on its loss's difference, and |l_i|.
+    let mut per = vec![0.0; n];
+    let mut l = vec![0.0; n];
+    for i in 0..n {
+        if factor[i] == 0.0 {
+            continue;
+        }
+        let hi = &x.hidden[i * h..(i + 1) * h];
+        let z: Vec<f64> = (0..v)
+            .map(|j| {
+                let wj = &x.weight[j * h..(j + 1) * h];
+                let b = x.bias.as_ref().map_or(0.0, |b| b[j] as f64);
+                wj.iter()
+                    .zip(hi)
+                    .map(|(&a, &b)| a as f64 * b as f64)
+                    .sum::<f64>()
+                    + b
+            })
+            .collect();
+        let big_z = z.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let y = x.labels[i] as usize;
+        let mx = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lse = mx + z.iter().map(|x| (x - mx).exp()).sum::<f64>().ln();
+        let mean_z = z.iter().sum::<f64>() / vf;
+        l[i] = ((1.0 - eps) * (lse - z[y]) + eps * (lse - mean_z) + c * lse * lse).abs();
+        per[i] = eps * 8.0 * (vf + 16.0) * U * big_z + 4.0 * U * l[i];
+    }
+    const SAFETY: f64 = 16.0;
+    const TINY: f64 = 1e-30;
+    let check = |i: usize, a: f32, b: f32, tol: f64| {
+        let diff = (a as f64 - b as f64).abs();
+        assert!(
+            !tol.is_finite() || diff <= SAFETY * tol + TINY,
+            "{function}: loss {i} is {a:e}, the _f32 twin gives {b:e}: differ by {diff:e} > {:e}; case {case:?}",
+            SAFETY * tol + TINY
+        );
+    };
+    if o.reduction == 0 {
+        for i in 0..n {
+            check(
+                i,
+                lh[i],
+                ls[i],
+                w[i].abs() * per[i] + 2.0 * U * (w[i] * l[i]).abs(),
+            );
+        }
+    } else {
+        let terms: f64 = (0..n).map(|i| (factor[i] * l[i]).abs()).sum();
+        let tol = (0..n).map(|i| factor[i].abs() * per[i]).sum::<f64>()
+            + (2.0 * n as f64 + 8.0) * U * terms;
+        check(0, lh[0], ls[0], tol);
     }
 }

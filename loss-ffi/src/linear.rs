@@ -95,13 +95,13 @@ pub(crate) unsafe fn linear_call<T: LinearReal, D: LinearData<T>>(
         if let Workspace::Caller(p, _) = workspace {
             non_null(p, "workspace")?;
         }
-        let nh = elements::<D>(&[("n", n), ("h", h)])?;
-        elements::<D>(&[("v", v), ("h", h)])?;
+        let nh = elements::<T>(&[("n", n), ("h", h)])?;
+        elements::<T>(&[("v", v), ("h", h)])?;
         if let Phase::Stats(s, _) | Phase::Finish(s, _) = phase {
             VocabShard::new(s.v0, s.v1, v)?;
         }
         let rows = phase.rows(v);
-        let vh = elements::<D>(&[("rows of weight", rows), ("h", h)])?;
+        let vh = elements::<T>(&[("rows of weight", rows), ("h", h)])?;
         let n_stats = elements::<T>(&[("n", n), ("statistics", SHARD_STATS)])?;
         // SAFETY: by the exported function's contract `options` is NULL or points to
         // a readable `loss_options` of `options->struct_size` bytes.

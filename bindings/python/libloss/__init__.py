@@ -13,21 +13,25 @@ Conventions:
   complex data is a TypeError, never a silent conversion. The other float inputs are
   converted to the chosen type; buffers that must share one type (clipping several
   arrays, weighted-sum terms) and do not are a TypeError.
-- Half precision: every function but :func:`class_weights_to_sample_weights` and
-  :func:`linear_cross_entropy` (the dense and label losses, CTC, sequence
-  cross-entropy, the losses of several inputs, clipping and weighted sums) also takes
+- Half precision: every function but :func:`class_weights_to_sample_weights` and the
+  vocabulary-sharded phases ``linear_cross_entropy_shard_*`` (the dense and label
+  losses, CTC, sequence cross-entropy, the losses of several inputs,
+  :func:`linear_cross_entropy`, clipping and weighted sums) also takes
   float16 data (-> ``loss_*_f16``) and ``ml_dtypes.bfloat16`` data (-> ``loss_*_bf16``;
   ml_dtypes is an optional dependency, ``pip install libloss[bfloat16]``, imported
   only when such an array is seen). A call
   is half precision when one of its data arrays is (a dense loss's ``y_pred`` or
-  ``y_true``, a pair loss's inputs or ``y``, a weighted sum's first ``y_pred``); its data
+  ``y_true``, a pair loss's inputs or ``y``, the linear cross-entropy's ``hidden``,
+  ``weight`` or ``bias``, a weighted sum's first ``y_pred``); its data
   arrays must then all be of that one dtype (``y_true`` and ``y`` may also be integers
   or booleans exactly representable in it: converted), anything else is a TypeError
   naming both dtypes. ``sample_weight`` and ``class_weight`` are used as float32. The
   loss, norms and totals are float32, every gradient (and clipped array) of the half
-  dtype. :func:`class_weights_to_sample_weights` and :func:`linear_cross_entropy`
-  (with its vocabulary-sharded phases ``linear_cross_entropy_shard_*``) refuse float16
-  and bfloat16 arrays with a TypeError (they have no half-precision version).
+  dtype. :func:`class_weights_to_sample_weights` and the sharded phases
+  ``linear_cross_entropy_shard_*`` refuse float16 and bfloat16 arrays with a
+  TypeError (they have no half-precision version), and so does
+  :func:`linear_cross_entropy` given a ``workspace`` with half data (loss.h has no
+  half workspace variant).
 - An input that already is a C-contiguous array of the right type (int32 for labels)
   is passed to C as is, without a copy; any other input (a list, another dtype, a
   transposed or sliced view) is first copied into one. Outputs are new arrays, except

@@ -139,7 +139,8 @@ def _shape_error(fn: str, what: str) -> ShapeError:
 
 
 #: The functions with half-precision twins, by their Python name (``libloss.<name>``):
-#: every function but :func:`class_weights_to_sample_weights`.
+#: every function but :func:`class_weights_to_sample_weights` and the vocabulary-sharded
+#: phases of the linear cross-entropy (``linear_cross_entropy_shard_*``).
 _HALF_FUNCTIONS = frozenset(f"libloss.{name}" for name in HALF_FUNCTIONS)
 
 
@@ -796,9 +797,10 @@ def ctc_workspace_size(time: int, batch: int, alphabet: int, max_label_length: i
 
 class LinearResult(NamedTuple):
     """What :func:`linear_cross_entropy` returns: ``loss`` as in :class:`LossResult` (a
-    scalar of the inputs' dtype, or ``n`` values with ``reduction="none"``); ``grads``:
-    ``(grad_hidden, grad_weight, grad_bias)``, shaped and typed as ``hidden``, ``weight``
-    and ``bias`` (``grad_bias`` is None without a ``bias``), or None with ``grad=False``.
+    scalar of the inputs' dtype, float32 for float16 and bfloat16 inputs, or ``n``
+    values with ``reduction="none"``); ``grads``: ``(grad_hidden, grad_weight,
+    grad_bias)``, shaped and typed as ``hidden``, ``weight`` and ``bias`` (float16 or
+    bfloat16 too; ``grad_bias`` is None without a ``bias``), or None with ``grad=False``.
     The gradients are also properties: ``.grad_hidden``, ``.grad_weight``,
     ``.grad_bias`` (None with ``grad=False``). :func:`linear_cross_entropy_shard_finish`
     returns one too, with the gradients of its shard (``weight_shard``, ``bias_shard``)
@@ -838,7 +840,7 @@ def linear_cross_entropy(
     z_loss: Optional[float] = None,
     **options,
 ) -> LinearResult:
-    """``loss_linear_cross_entropy_f32/_f64``: the cross-entropy of a linear layer's
+    """``loss_linear_cross_entropy_f32/_f64/_f16/_bf16``: the cross-entropy of a linear layer's
     output without building the logits (a language model's head, "fused linear
     cross-entropy"): torch's ``F.cross_entropy(F.linear(hidden, weight, bias), labels,
     ignore_index=, label_smoothing=)`` plus ``z_loss * logsumexp(z)**2`` per sample.
@@ -854,10 +856,24 @@ def linear_cross_entropy(
     :class:`LinearResult`.
 
     ``hidden``'s dtype picks the C function (float32 -> ``_f32``, float64 -> ``_f64``);
-    the other float inputs are converted to it. There is no half-precision version:
-    float16 and bfloat16 arrays are a TypeError."""
+    the other float inputs are converted to it. Half precision: float16 data calls
+    ``_f16``, ``ml_dtypes.bfloat16`` data ``_bf16``. The call is half precision when
+    ``hidden``, ``weight`` or ``bias`` is a half array; all three must then be of that
+    one dtype (anything else is a TypeError naming both dtypes), ``sample_weight`` is
+    used as float32, the loss is float32 and each gradient of the half dtype: the
+    float32 call's gradient on the widened inputs, rounded once. There is no half
+    workspace variant: ``workspace=`` with half data is a TypeError."""
     fn = "libloss.linear_cross_entropy"
-    h0 = np.asarray(hidden)
+    named = [("hidden", np.asarray(hidden)), ("weight", np.asarray(weight))]
+    if bias is not None:
+        named.append(("bias", np.asarray(bias)))
+    # The first half-precision data array picks the half twin.
+    chooser = next(((name, a.dtype) for name, a in named if _half(a.dtype)), None)
+    if chooser:
+        return _linear_half(fn, chooser, named, labels, sample_weight, grad, workspace,
+                            dict(options, reduction=reduction, label_smoothing=label_smoothing, z_loss=z_loss),
+                            ignore_index)
+    h0 = named[0][1]
     dt = _real(h0, fn)
     x, w = _floats(h0, dt, fn), _floats(weight, dt, fn)
     if x.ndim != 2:
@@ -885,6 +901,44 @@ def linear_cross_entropy(
     else:
         ws = _workspace(workspace, fn)
         _check(_lib.fn("linear_cross_entropy_with_workspace", dt.char)(*args, ws.ctypes.data, ws.nbytes))
+    return LinearResult(out if o.reduction == Reduction.NONE else out[0], gs if grad else None)
+
+
+def _linear_half(fn: str, chooser, named, labels, sample_weight, grad: bool, workspace, kw: dict,
+                 ignore_index) -> LinearResult:
+    """:func:`linear_cross_entropy` on half data (``loss_linear_cross_entropy_f16`` /
+    ``_bf16``), the call chosen by ``chooser`` (the name and dtype of the first half
+    array among ``named``: ``hidden``, ``weight`` and, when given, ``bias``)."""
+    dt = chooser[1]
+    kind = _half(dt)
+    if workspace is not None:
+        raise TypeError(
+            f"{fn}: workspace= is not accepted with {dt} data: there is no half-precision "
+            f"loss_linear_cross_entropy_with_workspace (no _{kind} twin); call without a workspace "
+            "(libloss allocates), or in float32 (.astype(np.float32))"
+        )
+    x, w, *rest = [_half_data(a, dt, fn, name, *chooser) for name, a in named]
+    if x.ndim != 2:
+        raise _shape_error(fn, f"hidden must be [n, h], got shape {x.shape}")
+    n, h = x.shape
+    if w.ndim != 2 or w.shape[1] != h:
+        raise _shape_error(fn, f"weight must be [v, h] with h = {h}, got shape {w.shape}")
+    v = w.shape[0]
+    lab = _int32(labels, fn, "labels")
+    if lab.shape != (n,):
+        raise _shape_error(fn, f"labels has shape {lab.shape}, expected ({n},)")
+    b = rest[0] if rest else None
+    if b is not None and b.shape != (v,):
+        raise _shape_error(fn, f"bias has shape {b.shape}, expected ({v},)")
+    sw = _weights32(sample_weight, (n,), fn, "sample_weight")
+    o = _options(fn, {**_set(kw), "ignore_index": ignore_index})
+    out = np.empty(n if o.reduction == Reduction.NONE else 1, np.float32)
+    if grad:
+        gs = (np.empty((n, h), dt), np.empty((v, h), dt), None if b is None else np.empty(v, dt))
+    else:
+        gs = (None, None, None)
+    _check(_lib.fn("linear_cross_entropy", kind)(*_c_args(kind, x, w, b, lab), n, h, v, sw, ctypes.byref(o),
+                                                 out, *_c_args(kind, *gs)))
     return LinearResult(out if o.reduction == Reduction.NONE else out[0], gs if grad else None)
 
 

@@ -152,7 +152,8 @@ _TYPED = {
     "ctc": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P],
     "ctc_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _S],
     # hidden, weight, bias, labels, n, h, v, sample_weight, options, loss_out,
-    # grad_hidden, grad_weight, grad_bias (+ workspace, workspace_bytes). No half twins.
+    # grad_hidden, grad_weight, grad_bias (+ workspace, workspace_bytes). Half twins of
+    # the first only (no half workspace variant).
     "linear_cross_entropy": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P, _P],
     "linear_cross_entropy_with_workspace": [_P, _P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P, _P, _P, _S],
     # The vocabulary-sharded phases. stats: hidden, weight_shard, bias_shard, labels, n,
@@ -176,13 +177,15 @@ _TYPED = {
 HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy")
 
 #: Every typed function with half-precision twins: the half losses, CTC, sequence
-#: cross-entropy, the losses of several inputs, clipping and weighted sums (all but
-#: ``class_weights_to_sample_weights`` and the linear cross-entropy).
+#: cross-entropy, the losses of several inputs, the linear cross-entropy, clipping and
+#: weighted sums (all but ``class_weights_to_sample_weights``, the linear
+#: cross-entropy's workspace variant and its vocabulary-sharded phases).
 HALF_FUNCTIONS = (
     *HALF_LOSSES,
     "ctc",
     "ctc_with_workspace",
     "sequence_crossentropy",
+    "linear_cross_entropy",
     "margin_ranking",
     "cosine_embedding",
     "triplet_margin",
@@ -225,10 +228,10 @@ _I32 = _buffer(np.int32)  # const int32_t*: labels
 _F = ctypes.c_float  # float scalars: clipping bounds and norms
 
 # Argument types of the half twins (the same for _bf16 and _f16): the data buffers
-# (y_true, y_pred, activations, x1, x2, y, the triplet, embeddings, every gradient and
-# the buffers clipped) are loss_bf16/loss_f16 buffers (uint16 views of the half
-# arrays), sample_weight, class_weight, loss_out and the norms float buffers, labels,
-# targets and lengths int32 buffers, options as usual. Arrays of terms or of buffer
+# (y_true, y_pred, activations, x1, x2, y, the triplet, embeddings, hidden, weight,
+# bias, every gradient and the buffers clipped) are loss_bf16/loss_f16 buffers (uint16
+# views of the half arrays), sample_weight, class_weight, loss_out and the norms float
+# buffers, labels, targets and lengths int32 buffers, options as usual. Arrays of terms or of buffer
 # pointers, the CTC workspace and clipping's lengths are addresses.
 _HALF_TYPED = {
     **{name: [_U16, _U16, _S, _S, _F32, _P, _F32, _U16] for name in DENSE_LOSSES},
@@ -237,6 +240,7 @@ _HALF_TYPED = {
     "ctc": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16],
     "ctc_with_workspace": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16, _P, _S],
     "sequence_crossentropy": [_I32, _U16, _I32, _S, _S, _S, _F32, _P, _F32, _U16],
+    "linear_cross_entropy": [_U16, _U16, _U16, _I32, _S, _S, _S, _F32, _P, _F32, _U16, _U16, _U16],
     "margin_ranking": [_U16, _U16, _U16, _S, _F32, _P, _F32, _U16, _U16],
     "cosine_embedding": [_U16, _U16, _U16, _S, _S, _F32, _P, _F32, _U16, _U16],
     "triplet_margin": [_U16, _U16, _U16, _S, _S, _F32, _P, _F32, _U16, _U16, _U16],

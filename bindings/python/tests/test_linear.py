@@ -1,8 +1,13 @@
 """libloss.linear_cross_entropy (the fused linear cross-entropy): values and the three
 gradients against a NumPy computation of the logits, the result object, the
-workspace, and the errors (status, message, found in Python or by libloss)."""
+workspace, and the errors (status, message, found in Python or by libloss); its half
+twins (float16 -> ``_f16``, ``ml_dtypes.bfloat16`` -> ``_bf16``, skipped where ml_dtypes
+is missing) against the float32 call on the widened inputs; and the vocabulary-sharded
+phases."""
 
 from __future__ import annotations
+
+import ctypes
 
 import numpy as np
 import pytest
@@ -169,11 +174,159 @@ def test_errors_found_in_python():
         libloss.linear_cross_entropy(X, W, LABELS.astype(np.float64))
     with pytest.raises(TypeError, match="unexpected keyword argument 'z_los'"):
         libloss.linear_cross_entropy(X, W, LABELS, z_los=1.0)
-    # No half-precision version: float16 (and bfloat16) arrays are refused, not converted.
-    with pytest.raises(TypeError, match="float16 are not accepted: this function takes float32 .* or float64"):
+    # A float16 array makes the call half precision; the other data arrays are then
+    # refused, not converted (see the half-precision tests below).
+    with pytest.raises(TypeError, match="weight is float64 and hidden is float16"):
         libloss.linear_cross_entropy(X.astype(np.float16), W, LABELS)
-    with pytest.raises(TypeError, match="float16 are not accepted"):
+    with pytest.raises(TypeError, match="hidden is float64 and weight is float16"):
         libloss.linear_cross_entropy(X, W.astype(np.float16), LABELS)
+    # float16 weights in a float64 call: refused as for every function with half twins.
+    with pytest.raises(TypeError, match="float16 are not accepted in a float32/float64 call"):
+        libloss.linear_cross_entropy(X, W, LABELS, sample_weight=SW.astype(np.float16), ignore_index=-100)
+
+
+# ------------------------------------------------------------------ half precision
+
+
+@pytest.fixture(params=["f16", "bf16"])
+def half(request) -> np.dtype:
+    """The half dtype under test: float16, or ml_dtypes.bfloat16 (skipped without it)."""
+    if request.param == "f16":
+        return np.dtype(np.float16)
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def suffix(hdt: np.dtype) -> str:
+    return "f16" if hdt == np.float16 else "bf16"
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    return a.view(np.uint16)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean", "sum_over_batch_size"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"z_loss": 1e-2},
+                                     {"label_smoothing": 0.1, "z_loss": 1e-4}])
+def test_half_matches_float32_on_widened_inputs(reduction, bias, options, half):
+    # The data rounded to the half type; the float32 call gets it widened (exactly).
+    x, w, b = X.astype(half), W.astype(half), (B.astype(half) if bias else None)
+    res = libloss.linear_cross_entropy(x, w, LABELS, b, SW, reduction=reduction, ignore_index=-100, **options)
+    ref = libloss.linear_cross_entropy(x.astype(np.float32), w.astype(np.float32), LABELS,
+                                       None if b is None else b.astype(np.float32), SW.astype(np.float32),
+                                       reduction=reduction, ignore_index=-100, **options)
+    # The loss: float32, within a few float32 ulps of the float32 call's (the same
+    # bits without label smoothing: only the smoothing term's sums are ordered otherwise).
+    loss = np.asarray(res.loss)
+    assert loss.dtype == np.float32 and loss.shape == np.asarray(ref.loss).shape
+    if reduction != "none":
+        assert isinstance(res.loss, np.float32)
+    np.testing.assert_allclose(loss, ref.loss, rtol=2e-6, atol=0)
+    if "label_smoothing" not in options:
+        assert loss.tobytes() == np.asarray(ref.loss).tobytes()
+    # The gradients: of the half dtype, the float32 call's rounded once, bit for bit
+    # (the vocabulary fits one block of the half call).
+    assert len(res.grads) == 3 and (res.grad_bias is None) == (not bias)
+    for g, g32, like in zip(res.grads, ref.grads, (x, w, b)):
+        if like is None:
+            assert g is None and g32 is None
+            continue
+        assert g.dtype == half and g.shape == like.shape
+        assert np.array_equal(bits(g), bits(g32.astype(half))), (g, g32)
+    # The ignored sample: loss 0 (none) and a zero gradient row.
+    assert np.all(res.grad_hidden[3].astype(np.float32) == 0)
+    # grad=False: no gradients, the same loss bits.
+    r = libloss.linear_cross_entropy(x, w, LABELS, b, SW, reduction=reduction, ignore_index=-100, grad=False,
+                                     **options)
+    assert r.grads is None and np.asarray(r.loss).tobytes() == loss.tobytes()
+
+
+def test_half_inputs_views_and_weights(half):
+    x, w, b = X.astype(half), W.astype(half), B.astype(half)
+    res = libloss.linear_cross_entropy(x, w, LABELS, b, SW, ignore_index=-100, z_loss=1e-3)
+    # Non-contiguous views and lists of labels are copied; the same bits.
+    xt = np.asfortranarray(x)
+    r = libloss.linear_cross_entropy(xt, w, LABELS.tolist(), b, SW, ignore_index=-100, z_loss=1e-3)
+    assert r.loss.tobytes() == res.loss.tobytes()
+    assert all(np.array_equal(bits(p), bits(q)) for p, q in zip(r.grads, res.grads))
+    # sample_weight of any real dtype is used as float32 (half ones widened exactly).
+    sw = SW.astype(half)
+    a = libloss.linear_cross_entropy(x, w, LABELS, b, sw, ignore_index=-100)
+    c = libloss.linear_cross_entropy(x, w, LABELS, b, sw.astype(np.float32), ignore_index=-100)
+    assert a.loss.tobytes() == c.loss.tobytes()
+    assert all(np.array_equal(bits(p), bits(q)) for p, q in zip(a.grads, c.grads))
+    # Only the bias half makes the call half precision too (and refuses the rest).
+    with pytest.raises(TypeError, match=f"hidden is float32 and bias is {half}"):
+        libloss.linear_cross_entropy(X.astype(np.float32), W.astype(np.float32), LABELS, b)
+
+
+def test_half_refuses_mixed_dtypes_and_a_workspace(half):
+    fn = "libloss.linear_cross_entropy"
+    x, w, b = X.astype(half), W.astype(half), B.astype(half)
+    with pytest.raises(TypeError, match=f"{fn}: weight is float32 and hidden is {half}: a half-precision call"):
+        libloss.linear_cross_entropy(x, W.astype(np.float32), LABELS)
+    with pytest.raises(TypeError, match=f"hidden is float32 and weight is {half}"):
+        libloss.linear_cross_entropy(X.astype(np.float32), w, LABELS)
+    with pytest.raises(TypeError, match=f"bias is float64 and hidden is {half}"):
+        libloss.linear_cross_entropy(x, w, LABELS, B)
+    # No half workspace variant: a clear TypeError, whatever the buffer.
+    size = libloss.linear_cross_entropy_workspace_size(N, H, V)
+    with pytest.raises(TypeError, match=f"{fn}: workspace= is not accepted with {half} data: "
+                                        "there is no half-precision loss_linear_cross_entropy_with_workspace"):
+        libloss.linear_cross_entropy(x, w, LABELS, b, ignore_index=-100, workspace=np.empty(size, np.uint8))
+    # The sharded phases have no half twins.
+    for call in (lambda: libloss.linear_cross_entropy_shard_stats(x, w, LABELS, V, 0, ignore_index=-100),
+                 lambda: libloss.linear_cross_entropy_shard_finish(x, w, LABELS, V, 0,
+                                                                   np.zeros((N, libloss.LINEAR_SHARD_STATS)),
+                                                                   ignore_index=-100)):
+        with pytest.raises(TypeError, match="it has no half-precision version"):
+            call()
+
+
+def test_half_float16_and_bfloat16_do_not_mix():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    with pytest.raises(TypeError, match="weight is bfloat16 and hidden is float16"):
+        libloss.linear_cross_entropy(X.astype(np.float16), W.astype(ml_dtypes.bfloat16), LABELS)
+
+
+def test_half_errors_from_libloss(half):
+    s = suffix(half)
+    x, w = X.astype(half), W.astype(half)
+    # A label outside [0, v) (-100 is not ignored by default): nothing returned.
+    with pytest.raises(libloss.LabelOutOfRangeError) as e:
+        libloss.linear_cross_entropy(x, w, LABELS)
+    assert e.value.status == Status.LABEL_OUT_OF_RANGE
+    assert e.value.message.startswith(f"loss_linear_cross_entropy_{s}: label -100 at index 3")
+    for bad in ({"z_loss": -1.0}, {"z_loss": 1e300}, {"label_smoothing": 1.5}):
+        with pytest.raises(libloss.InvalidArgumentError, match=f"loss_linear_cross_entropy_{s}: .*{next(iter(bad))}"):
+            libloss.linear_cross_entropy(x, w, LABELS, ignore_index=-100, **bad)
+    with pytest.raises(libloss.ShapeError, match=f"loss_linear_cross_entropy_{s}: n is 0"):
+        libloss.linear_cross_entropy(np.zeros((0, H), half), w, np.zeros(0, np.int32))
+    # Shapes found in Python.
+    with pytest.raises(libloss.ShapeError, match="weight must be \\[v, h\\] with h = 5"):
+        libloss.linear_cross_entropy(x, w[:, :4], LABELS)
+    with pytest.raises(libloss.ShapeError, match="bias has shape \\(4,\\), expected \\(9,\\)"):
+        libloss.linear_cross_entropy(x, w, LABELS, B[:4].astype(half))
+    with pytest.raises(libloss.ShapeError, match="sample_weight has shape"):
+        libloss.linear_cross_entropy(x, w, LABELS, sample_weight=SW[:2])
+
+
+def test_half_twin_is_prototyped_with_typed_buffers(half):
+    from libloss._api import _lib
+
+    f = _lib.fn("linear_cross_entropy", suffix(half))
+    x, w = np.zeros((1, 2), half).view(np.uint16), np.zeros((3, 2), half).view(np.uint16)
+    lab, out = np.zeros(1, np.int32), np.zeros(1, np.float32)
+    o = libloss._api._options("test", {})
+    assert f(x, w, None, lab, 1, 2, 3, None, ctypes.byref(o), out, None, None, None) == Status.OK
+    np.testing.assert_allclose(out[0], np.log(3), rtol=1e-6)
+    with pytest.raises(ctypes.ArgumentError):  # float32 data where uint16 storage is expected
+        f(np.zeros((1, 2), np.float32), w, None, lab, 1, 2, 3, None, ctypes.byref(o), out, None, None, None)
+    with pytest.raises(ctypes.ArgumentError):  # a float64 loss buffer where float is expected
+        f(x, w, None, lab, 1, 2, 3, None, ctypes.byref(o), np.zeros(1), None, None, None)
+    with pytest.raises(TypeError, match="loss_linear_cross_entropy_with_workspace has no half-precision"):
+        _lib.fn("linear_cross_entropy_with_workspace", suffix(half))
 
 
 # ------------------------------------------------------------------ vocabulary shards
