@@ -10,7 +10,7 @@
 //! [`Loss`], reduced with sample weights exactly as the built-in losses are (through
 //! [`crate::reduction::reduce`]).
 
-use crate::error::{ensure_shape, non_negative, Result};
+use crate::error::{ensure_shape, non_negative, zeros, Result};
 use crate::loss::{check_common, dense_targets, Loss, Targets};
 use crate::real::Real;
 use crate::reduction::{reduce, Reduction, SampleKernel};
@@ -197,15 +197,6 @@ impl<T: Real> SampleKernel<T> for Precomputed<'_, T> {
         }
         self.per_sample[i]
     }
-}
-
-/// `n` zeros, or [`LossError::Allocation`] when the memory cannot be had.
-fn zeros<T: Real>(n: usize, what: &str) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| LossError::Allocation(format!("{n} values for {what}")))?;
-    v.resize(n, T::zero());
-    Ok(v)
 }
 
 /// One term of a [`weighted_sum`]: a loss with its own inputs, sample weights,

@@ -48,6 +48,15 @@ pub enum LossError {
 /// Shorthand used throughout the crate.
 pub type Result<T> = std::result::Result<T, LossError>;
 
+/// `n` zeros, or [`LossError::Allocation`] when the memory cannot be had.
+pub(crate) fn zeros<T: Real>(n: usize, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| LossError::Allocation(format!("{n} values for {what}")))?;
+    v.resize(n, T::zero());
+    Ok(v)
+}
+
 /// Returns a [`LossError::Shape`] unless `cond` holds.
 pub(crate) fn ensure_shape(cond: bool, msg: impl FnOnce() -> String) -> Result<()> {
     if cond {

@@ -23,22 +23,12 @@
 
 use super::shard::{combine_stats, VocabShard, SHARD_STATS};
 use super::{LinearCrossEntropy, LinearInputs, LinearOutputs};
-use crate::error::{LossError, Result};
+use crate::error::{zeros, LossError, Result};
 use crate::half::{narrow, widen, Half};
 use crate::reduction::Reduction;
 
 /// The most bytes of `f32` weight rows in one block (8 MiB).
 const HALF_BLOCK_BYTES: usize = 8 << 20;
-
-/// `len` zeros, or [`LossError::Allocation`].
-fn zeros(len: usize, what: &str) -> Result<Vec<f32>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| {
-        LossError::Allocation(format!("{len} values of {what} for the half linear CE"))
-    })?;
-    v.resize(len, 0.0);
-    Ok(v)
-}
 
 /// The `f32` inputs of block `s`: its weight (and bias) rows widened into `w_blk`
 /// (`b_blk`), the widened `hidden`.
@@ -96,21 +86,30 @@ impl LinearCrossEntropy<f32> {
         } = out;
         let want_grad = grad_hidden.is_some() || grad_weight.is_some() || grad_bias.is_some();
         // Every buffer first: an allocation failure leaves the outputs untouched.
-        let mut hidden = zeros(n * h, "hidden")?;
-        let mut w_blk = zeros(vb * h, "weight rows")?;
-        let mut b_blk = zeros(if x.bias.is_some() { vb } else { 0 }, "bias")?;
-        let mut stats = zeros(n * SHARD_STATS, "statistics")?;
-        let mut st_blk = zeros(n * SHARD_STATS, "statistics")?;
-        let mut gh = zeros(if grad_hidden.is_some() { n * h } else { 0 }, "grad_hidden")?;
+        let mut hidden = zeros(n * h, "hidden (half linear CE)")?;
+        let mut w_blk = zeros(vb * h, "weight rows (half linear CE)")?;
+        let mut b_blk = zeros(
+            if x.bias.is_some() { vb } else { 0 },
+            "bias (half linear CE)",
+        )?;
+        let mut stats = zeros(n * SHARD_STATS, "statistics (half linear CE)")?;
+        let mut st_blk = zeros(n * SHARD_STATS, "statistics (half linear CE)")?;
+        let mut gh = zeros(
+            if grad_hidden.is_some() { n * h } else { 0 },
+            "grad_hidden (half linear CE)",
+        )?;
         let mut gw = zeros(
             if grad_weight.is_some() { vb * h } else { 0 },
             "grad_weight",
         )?;
-        let mut gb = zeros(if grad_bias.is_some() { vb } else { 0 }, "grad_bias")?;
+        let mut gb = zeros(
+            if grad_bias.is_some() { vb } else { 0 },
+            "grad_bias (half linear CE)",
+        )?;
         let need = Self::workspace_len(n, vb)
             .ok_or_else(|| LossError::Shape("the workspace size overflows".into()))?;
-        let mut ws = zeros(need, "workspace")?;
-        let mut loss = zeros(loss_out.len(), "loss")?;
+        let mut ws = zeros(need, "workspace (half linear CE)")?;
+        let mut loss = zeros(loss_out.len(), "loss (half linear CE)")?;
         let rows = Self::chunk_rows(n, vb);
 
         widen(x.hidden, &mut hidden);

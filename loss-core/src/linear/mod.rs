@@ -33,7 +33,7 @@ mod shard;
 pub use gemm::{Gemm, Mat};
 pub use shard::{combine_stats, VocabShard, SHARD_STATS};
 
-use crate::error::{ensure_arg, ensure_shape, LossError, Result};
+use crate::error::{ensure_arg, ensure_shape, zeros, LossError, Result};
 use crate::kernels::logexp::LogExp;
 use crate::kernels::threads;
 use crate::reduction::{mean_denominator, sample_scale, LeafSum, Reduction, SampleWeights};
@@ -212,14 +212,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                 })?;
                 Ok(f(&mut ws[..need]))
             }
-            None => {
-                let mut ws = Vec::new();
-                ws.try_reserve_exact(need).map_err(|_| {
-                    LossError::Allocation(format!("{need} workspace values for the linear CE"))
-                })?;
-                ws.resize(need, T::zero());
-                Ok(f(&mut ws))
-            }
+            None => Ok(f(&mut zeros(need, "the linear CE workspace")?)),
         }
     }
 

@@ -95,24 +95,32 @@ impl<T: LogExp> Kernel for Row<'_, T> {
             sd[k] += m - x;
         }
         let s = lanes_sum(se);
-        let ln_s = math::ln(s);
-        let one = T::one();
-        let eps = o.smoothing;
-        let nll = (m - z[label]) + ln_s;
-        let mut l = if eps == T::zero() {
-            nll
-        } else {
-            (one - eps) * nll + eps * (lanes_sum(sd) / v + ln_s)
-        };
-        let lse = m + ln_s;
-        if o.z_loss != T::zero() {
-            l += o.z_loss * lse * lse;
-        }
+        let (l, lse) = loss_of(m, z[label], s, lanes_sum(sd) / v, o);
         if grad {
             write_grad(z, Some(label), m, s, lse, o, scale, v);
         }
         l
     }
+}
+
+/// A row's loss and `lse = m + ln s`, from its `m = max z`, the label's logit `zy`,
+/// `s = Σ e^{z_j - m}` and the mean gap `Σ (m - z_j) / V` (read only with
+/// smoothing): `(1 - ε)(m - zy + ln s) + ε (gap + ln s) + c · lse²`.
+#[inline(always)]
+pub(crate) fn loss_of<T: LogExp>(m: T, zy: T, s: T, gap: T, o: RowOptions<T>) -> (T, T) {
+    let ln_s = math::ln(s);
+    let eps = o.smoothing;
+    let nll = (m - zy) + ln_s;
+    let mut l = if eps == T::zero() {
+        nll
+    } else {
+        (T::one() - eps) * nll + eps * (gap + ln_s)
+    };
+    let lse = m + ln_s;
+    if o.z_loss != T::zero() {
+        l += o.z_loss * lse * lse;
+    }
+    (l, lse)
 }
 
 /// Overwrites the logits `z` (a row, or a vocabulary shard of one) with

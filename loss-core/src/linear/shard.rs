@@ -22,7 +22,7 @@
 //! shard's logits (a matrix product each); the combined statistics do not depend on
 //! how the vocabulary is split but for the rounding of the combination.
 
-use super::row::{lanes_sum, write_grad, RowOptions};
+use super::row::{lanes_sum, loss_of, write_grad, RowOptions};
 use super::{gemm_rows, LinearCrossEntropy, LinearInputs, LinearOutputs, LinearReal, Mat};
 use crate::error::{ensure_shape, Result};
 use crate::kernels::lanes::LANES;
@@ -331,21 +331,9 @@ impl<T: LogExp> Kernel for Finish<'_, T> {
     #[inline(always)]
     fn run<S: Simd>(self, _: S) -> T {
         let [m, s, zy, sz] = self.st;
-        let (o, one) = (self.o, T::one());
-        let ln_s = math::ln(s);
-        let nll = (m - zy) + ln_s;
-        let eps = o.smoothing;
-        let mut l = if eps == T::zero() {
-            nll
-        } else {
-            (one - eps) * nll + eps * ((m - sz / self.v) + ln_s)
-        };
-        let lse = m + ln_s;
-        if o.z_loss != T::zero() {
-            l += o.z_loss * lse * lse;
-        }
+        let (l, lse) = loss_of(m, zy, s, m - sz / self.v, self.o);
         if self.grad {
-            write_grad(self.z, self.label, m, s, lse, o, self.scale, self.v);
+            write_grad(self.z, self.label, m, s, lse, self.o, self.scale, self.v);
         }
         l
     }
