@@ -30,7 +30,7 @@ readelf -S -W "$lib/libloss.so.$version" | grep -q '\.gnu_debuglink' || fail "no
 readelf -S -W "$lib/.debug/libloss.so.$version.debug" | grep -q '\.debug_info' || fail "the debug file has no debug info"
 # Size guards against accidental bloat (debug info left in, a dependency pulled in
 # whole). Raised for 0.3's half twins of every function and the linear
-# cross-entropy's GEMM (matrixmultiply's AVX-512/AVX2/SSE kernels): 8.4 MB and 19 MB.
+# cross-entropy's GEMM: 8.4 MB and 19 MB.
 size=$(stat -c %s "$lib/libloss.so.$version")
 [ "$size" -lt 10000000 ] || fail "libloss.so.$version is $size bytes"
 asize=$(stat -c %s "$lib/libloss.a")

@@ -371,7 +371,84 @@ fn digest() -> u64 {
             gh.iter().for_each(|g| d.add(u64::from(g.0)));
         }
     }
+    linear(&mut d);
     d.0
+}
+
+/// The linear cross-entropy (its matrix products and rows), f32 and f64, with a
+/// bias, smoothing, z-loss and an ignored label; sizes with partial tiles.
+fn linear(d: &mut Digest) {
+    let (n, h, v) = (37usize, 29usize, 101usize);
+    let mut s = 11u32;
+    let mut next = || {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (s >> 8) as f64 / (1u64 << 24) as f64 - 0.5
+    };
+    let hidden: Vec<f64> = (0..n * h).map(|_| next() * 4.0).collect();
+    let weight: Vec<f64> = (0..v * h).map(|_| next()).collect();
+    let bias: Vec<f64> = (0..v).map(|_| next()).collect();
+    let labels: Vec<i32> = (0..n)
+        .map(|i| if i == 5 { -100 } else { (i * 37 % v) as i32 })
+        .collect();
+    let mut o = loss_options_default();
+    o.label_smoothing = 0.1;
+    o.z_loss = 1e-3;
+    o.ignore_index = -100;
+    let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let (h32, w32, b32) = (f32s(&hidden), f32s(&weight), f32s(&bias));
+    let (mut l32, mut gh32, mut gw32, mut gb32) = (
+        vec![0f32; 1],
+        vec![0f32; n * h],
+        vec![0f32; v * h],
+        vec![0f32; v],
+    );
+    let (mut l64, mut gh64, mut gw64, mut gb64) = (
+        vec![0f64; 1],
+        vec![0f64; n * h],
+        vec![0f64; v * h],
+        vec![0f64; v],
+    );
+    // SAFETY: every buffer holds the sizes the function reads and writes for [n, h, v].
+    unsafe {
+        let st = loss_linear_cross_entropy_f32(
+            h32.as_ptr(),
+            w32.as_ptr(),
+            b32.as_ptr(),
+            labels.as_ptr(),
+            n,
+            h,
+            v,
+            std::ptr::null(),
+            &o,
+            l32.as_mut_ptr(),
+            gh32.as_mut_ptr(),
+            gw32.as_mut_ptr(),
+            gb32.as_mut_ptr(),
+        );
+        assert_eq!(st, loss_status::LOSS_OK);
+        let st = loss_linear_cross_entropy_f64(
+            hidden.as_ptr(),
+            weight.as_ptr(),
+            bias.as_ptr(),
+            labels.as_ptr(),
+            n,
+            h,
+            v,
+            std::ptr::null(),
+            &o,
+            l64.as_mut_ptr(),
+            gh64.as_mut_ptr(),
+            gw64.as_mut_ptr(),
+            gb64.as_mut_ptr(),
+        );
+        assert_eq!(st, loss_status::LOSS_OK);
+    }
+    for x in [&l32, &gh32, &gw32, &gb32] {
+        d.f32s(x);
+    }
+    for x in [&l64, &gh64, &gw64, &gb64] {
+        d.f64s(x);
+    }
 }
 
 #[test]

@@ -80,6 +80,23 @@ def extra_peak_mib(f, allocated_outputs_bytes: int = 0, before=None) -> float:
     return ((peak - before) * 1024 - allocated_outputs_bytes) / 2**20
 
 
+def numpy_blas_threads():
+    """A setter of the thread count of numpy's bundled OpenBLAS (numpy 2 wheels ship
+    scipy-openblas; its own environment variable is only read at load time), or None
+    when this numpy has no such library."""
+    import glob
+    libs = Path(np.__file__).parent.parent / "numpy.libs"
+    for path in sorted(glob.glob(str(libs / "libscipy_openblas*.so"))):
+        blas = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                     "openblas_set_num_threads"):
+            f = getattr(blas, name, None)
+            if f is not None:
+                f.argtypes = [ctypes.c_int]
+                return f
+    return None
+
+
 def median(v):
     s = sorted(v)
     n = len(s)
@@ -192,10 +209,16 @@ def main(argv=None) -> int:
     }
     print("extra peak MiB: " + ", ".join(f"{k} {m:.0f}" for k, m in mem.items()), flush=True)
 
+    np_threads = numpy_blas_threads()
+    if np_threads is None:
+        print("warning: cannot set numpy's BLAS thread count: its column uses its default",
+              flush=True)
     rows = []
     for th in threads:
         lib.loss_set_num_threads(th)
         torch.set_num_threads(th)
+        if np_threads is not None:
+            np_threads(th)
         for _ in range(args.warmup):
             libloss(), torch_ref(), torch_lce(), matmuls(), np_matmuls()
         t = {k: [] for k in ("libloss", "torch", "torch lce", "matmuls", "numpy matmuls")}

@@ -20,15 +20,16 @@
 //! 3. `∂H_c = Z W`, `∂W (+)= Zᵀ H_c`, `∂b (+)= Σ_rows Z`, in chunk order.
 //!
 //! Extra memory: the chunk (`chunk_rows × v` values) and one value per chunk row, in
-//! a workspace the caller may give; the matrix products' own packing buffers
-//! (`matrixmultiply`'s, a few MiB per thread at work). Results are the same bits for
-//! every thread count (chunks and sums in a fixed order, products split by output
-//! rows); they depend on the instruction set through the products.
+//! a workspace the caller may give; the matrix products' packing buffers ([`gemm`],
+//! about 1.6 MiB per thread at work). Results are the same bits for every thread
+//! count and every instruction set (chunks and sums in a fixed order, each product
+//! element one chain of fused multiply-adds in `k` order).
 
 mod gemm;
 mod half;
 mod row;
 mod shard;
+mod tile;
 
 pub use gemm::{Gemm, Mat};
 pub use shard::{combine_stats, VocabShard, SHARD_STATS};
@@ -358,14 +359,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                 let losses = &mut losses_all[..m];
                 let h_c = Mat::row_major(&hidden[r0 * h..r1 * h], m, h);
                 // 1. Z = H_c Wᵀ + b.
-                gemm_rows(
-                    parallel,
-                    T::one(),
-                    h_c,
-                    Mat::transpose_of(weight, h, v),
-                    T::zero(),
-                    z,
-                );
+                gemm_rows(parallel, h_c, Mat::transpose_of(weight, h, v), false, z);
                 // 2. Losses, and the scaled gradient in place.
                 let one_row = |(k, (zr, l)): (usize, (&mut [T], &mut T))| {
                     let i = r0 + k;
@@ -412,25 +406,11 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                 if let Some(gh) = grad_hidden.as_deref_mut() {
                     let zm = Mat::row_major(z, m, v);
                     let wm = Mat::row_major(weight, v, h);
-                    gemm_rows(
-                        parallel,
-                        T::one(),
-                        zm,
-                        wm,
-                        if add_hidden { T::one() } else { T::zero() },
-                        &mut gh[r0 * h..r1 * h],
-                    );
+                    gemm_rows(parallel, zm, wm, add_hidden, &mut gh[r0 * h..r1 * h]);
                 }
-                let beta = if c == 0 { T::zero() } else { T::one() };
+                let accumulate = c > 0;
                 if let Some(gw) = grad_weight.as_deref_mut() {
-                    gemm_rows(
-                        parallel,
-                        T::one(),
-                        Mat::transpose_of(z, v, m),
-                        h_c,
-                        beta,
-                        gw,
-                    );
+                    gemm_rows(parallel, Mat::transpose_of(z, v, m), h_c, accumulate, gw);
                 }
                 if let Some(gb) = grad_bias.as_deref_mut() {
                     let add_columns = |(b, gb): (usize, &mut [T])| {

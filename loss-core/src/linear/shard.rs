@@ -245,14 +245,7 @@ impl<T: LinearReal> LinearCrossEntropy<T> {
                 let r1 = (r0 + rows).min(n);
                 let z = &mut z_all[..(r1 - r0) * v];
                 let h_c = Mat::row_major(&x.hidden[r0 * h..r1 * h], r1 - r0, h);
-                gemm_rows(
-                    parallel,
-                    T::one(),
-                    h_c,
-                    Mat::transpose_of(x.weight, h, v),
-                    T::zero(),
-                    z,
-                );
+                gemm_rows(parallel, h_c, Mat::transpose_of(x.weight, h, v), false, z);
                 let one_row = |(k, (zr, st)): (usize, (&mut [T], &mut [T]))| {
                     if let Some(b) = x.bias {
                         for (zj, &bj) in zr.iter_mut().zip(b) {
