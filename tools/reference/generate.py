@@ -78,6 +78,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from refcommon import enc, reduce_np, reduce_scale, tolerance  # noqa: E402
 import keras  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,15 +204,6 @@ def finite_difference(make, t, p, i, j, h=1e-6):
     return (total(up) - total(down)) / (2 * h)
 
 
-def enc(x):
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
-
-
 def nan_family():
     cases = []
     for key, (make, options, t_rows, p_rows) in LOSSES.items():
@@ -296,16 +289,6 @@ def expected_nan_pattern(key, where):
     return ["finite", middle, "finite", "finite"]
 
 
-def tolerance(dtype, loss, grad, per_sample):
-    """FORMAT.md's tolerances: rtol by dtype, atol = rtol * magnitude per output (for a
-    reduced loss, the magnitude of the per-sample values it sums)."""
-    rtol = 1e-5 if dtype == "f32" else 1e-10
-    lmag = max(float(np.max(np.abs(per_sample))), 1e-30)
-    gmag = max(float(np.max(np.abs(grad))), 1e-30)
-    out = {"loss": {"rtol": rtol, "atol": rtol * lmag}, "grad": {"rtol": rtol, "atol": rtol * gmag}}
-    return {"rtol": rtol, "atol": max(out["loss"]["atol"], out["grad"]["atol"]), "outputs": out}
-
-
 def keras_dense_case(case_id, function, make, dtype, t, p, w, reduction, options=None):
     """One dense case: Keras' loss (reduction, sample weights) and its gradient. MEAN
     is Keras' "mean_with_sample_weight" (sum w l / sum w), as FORMAT.md says."""
@@ -339,19 +322,6 @@ def keras_dense_case(case_id, function, make, dtype, t, p, w, reduction, options
     if w is not None:
         case["inputs"]["sample_weight"] = [enc(v) for v in np.asarray(w, np.float64)]
     return case, value, grad
-
-
-def reduce_np(per_sample, w, reduction, batch):
-    """numpy float64 reduction of per-sample values (the second source)."""
-    w = np.ones(batch) if w is None else np.asarray(w, np.float64)
-    v = per_sample * w
-    if reduction == "none":
-        return v
-    if reduction == "sum":
-        return np.array([v.sum()])
-    if reduction == "mean":
-        return np.array([v.sum() / w.sum() if w.sum() != 0 else 0.0])
-    return np.array([v.sum() / batch])
 
 
 def dice_numpy(t, p, eps=1e-7):
@@ -413,17 +383,6 @@ def check_dice(case_id, make, dtype, t, p, w, reduction):
     assert np.allclose(value, want, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(want)))), (case_id, value, want)
     assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(1e-30, np.max(np.abs(want_grad)))), case_id
     return case
-
-
-def reduce_scale(w, reduction, batch):
-    """The factor of each sample's gradient under a reduction (numpy, float64)."""
-    scale = np.ones(batch) if w is None else np.asarray(w, np.float64)
-    if reduction == "sum_over_batch_size":
-        return scale / batch
-    if reduction == "mean":
-        ws = scale.sum()
-        return scale / ws if ws != 0 else scale * 0
-    return scale
 
 
 def numpy_fd_grad(per_sample_fn, t, p, h=1e-6):

@@ -28,28 +28,15 @@ Families (each writes one file of tests/reference/):
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "tests" / "reference"
+from refcommon import enc, write_families
+
 IGNORE = -100
-
-
-def enc(x):
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
 
 
 def lce_numpy(hidden, weight, bias, labels, w, reduction, ls, z, ignore):
@@ -276,21 +263,10 @@ FAMILIES = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("families", nargs="+", choices=sorted(FAMILIES))
-    args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
-    for fam in args.families:
-        name, gen = FAMILIES[fam]
-        cases = gen()
-        doc = {
-            "generator": f"tools/reference/torch_losses.py {fam}",
-            "frameworks": {"torch": torch.__version__, "numpy": np.__version__},
-            "cases": cases,
-        }
-        (OUT / name).write_text(json.dumps(doc, separators=(",", ":")) + "\n")
-        print(f"{name}: {len(cases)} cases", file=sys.stderr)
+    write_families("torch_losses.py", __doc__.splitlines()[0], FAMILIES,
+                   lambda: {"torch": torch.__version__, "numpy": np.__version__})
 
 
 if __name__ == "__main__":
