@@ -200,6 +200,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_TVERSKY = 20,
   /**
+   * `loss_soft_margin_*`.
+   */
+  LOSS_KIND_SOFT_MARGIN = 22,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -1546,6 +1550,22 @@ enum loss_status loss_tversky_f32(const float *y_true,
                                   float *grad_out);
 
 /**
+ * Soft margin loss (torch `F.soft_margin_loss`; targets `t` are ±1):
+ * `l_i = mean_j log(1 + exp(-t p))`; gradient `-t σ(-t p) / dim`. torch's `mean`
+ * is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM. Stable for every finite
+ * input (torch's float32 value overflows to `inf`, its gradient to NaN, beyond
+ * `-t p ≈ 88`).
+ */
+enum loss_status loss_soft_margin_f32(const float *y_true,
+                                      const float *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const float *sample_weight,
+                                      const struct loss_options *options,
+                                      float *loss_out,
+                                      float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1839,6 +1859,22 @@ enum loss_status loss_tversky_f64(const double *y_true,
                                   const struct loss_options *options,
                                   double *loss_out,
                                   double *grad_out);
+
+/**
+ * Soft margin loss (torch `F.soft_margin_loss`; targets `t` are ±1):
+ * `l_i = mean_j log(1 + exp(-t p))`; gradient `-t σ(-t p) / dim`. torch's `mean`
+ * is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM. Stable for every finite
+ * input (torch's float32 value overflows to `inf`, its gradient to NaN, beyond
+ * `-t p ≈ 88`).
+ */
+enum loss_status loss_soft_margin_f64(const double *y_true,
+                                      const double *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const double *sample_weight,
+                                      const struct loss_options *options,
+                                      double *loss_out,
+                                      double *grad_out);
 
 /**
  * Mean squared error (Keras `MeanSquaredError`):
@@ -2250,6 +2286,28 @@ enum loss_status loss_tversky_bf16(const loss_bf16 *y_true,
                                    loss_bf16 *grad_out);
 
 /**
+ * Soft margin loss (torch `F.soft_margin_loss`; targets `t` are ±1):
+ * `l_i = mean_j log(1 + exp(-t p))`; gradient `-t σ(-t p) / dim`. torch's `mean`
+ * is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM. Stable for every finite
+ * input (torch's float32 value overflows to `inf`, its gradient to NaN, beyond
+ * `-t p ≈ 88`).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_soft_margin_bf16(const loss_bf16 *y_true,
+                                       const loss_bf16 *y_pred,
+                                       size_t batch,
+                                       size_t dim,
+                                       const float *sample_weight,
+                                       const struct loss_options *options,
+                                       float *loss_out,
+                                       loss_bf16 *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  *
@@ -2657,6 +2715,28 @@ enum loss_status loss_tversky_f16(const loss_f16 *y_true,
                                   const struct loss_options *options,
                                   float *loss_out,
                                   loss_f16 *grad_out);
+
+/**
+ * Soft margin loss (torch `F.soft_margin_loss`; targets `t` are ±1):
+ * `l_i = mean_j log(1 + exp(-t p))`; gradient `-t σ(-t p) / dim`. torch's `mean`
+ * is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM. Stable for every finite
+ * input (torch's float32 value overflows to `inf`, its gradient to NaN, beyond
+ * `-t p ≈ 88`).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_soft_margin_f16(const loss_f16 *y_true,
+                                      const loss_f16 *y_pred,
+                                      size_t batch,
+                                      size_t dim,
+                                      const float *sample_weight,
+                                      const struct loss_options *options,
+                                      float *loss_out,
+                                      loss_f16 *grad_out);
 
 /**
  * Cross-entropy of a linear layer's output, without building the logits (the
@@ -4067,10 +4147,11 @@ const char *loss_last_error_message(void);
   X(contrastive, LOSS_KIND_CONTRASTIVE) \
   X(dice, LOSS_KIND_DICE) \
   X(categorical_focal_crossentropy, LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY) \
-  X(tversky, LOSS_KIND_TVERSKY)
+  X(tversky, LOSS_KIND_TVERSKY) \
+  X(soft_margin, LOSS_KIND_SOFT_MARGIN)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 19
+#define LOSS_DENSE_LOSS_COUNT 20
 
 /**
  * The default options, in the layout of this header: `struct_size =

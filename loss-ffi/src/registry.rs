@@ -431,6 +431,14 @@ dense {
     /// zeros gives loss 1 and gradient 0.
     tversky = 20, "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j", "tversky_alpha, tversky_beta, epsilon", nan = Row, inputs = Unit
         => |o: &Options| loss_core::rows::tversky::Tversky::new(o.tversky_alpha, o.tversky_beta, o.epsilon);
+
+    /// Soft margin loss (torch `F.soft_margin_loss`; targets `t` are ±1):
+    /// `l_i = mean_j log(1 + exp(-t p))`; gradient `-t σ(-t p) / dim`. torch's `mean`
+    /// is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM. Stable for every finite
+    /// input (torch's float32 value overflows to `inf`, its gradient to NaN, beyond
+    /// `-t p ≈ 88`).
+    soft_margin = 22, "mean_j log(1 + e^{-t p}) (torch; t = ±1)", ""
+        => |_: &Options| Ok(loss_core::pointwise::soft_margin::SoftMargin);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
