@@ -204,6 +204,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_SOFT_MARGIN = 22,
   /**
+   * `loss_hinge_embedding_*`.
+   */
+  LOSS_KIND_HINGE_EMBEDDING = 23,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -303,7 +307,7 @@ typedef struct loss_options {
    */
   double delta;
   /**
-   * Contrastive margin, default 1, finite and >= 0.
+   * Contrastive and hinge-embedding margin, default 1, finite and >= 0.
    */
   double margin;
   /**
@@ -1566,6 +1570,23 @@ enum loss_status loss_soft_margin_f32(const float *y_true,
                                       float *grad_out);
 
 /**
+ * Hinge embedding loss (torch `F.hinge_embedding_loss`; `y_pred` holds distances
+ * `x`, targets `t` are ±1): `l_i = mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x)`,
+ * `m = options->margin` (default 1, torch's; finite, `>= 0`); gradient
+ * `(-[t ≠ 1][m - x > 0] + [t ≠ -1]) / dim` (0 from the hinge at `x = m`, as torch). A NaN in
+ * either input gives that element a NaN value and gradient (torch's can be finite
+ * there). torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM.
+ */
+enum loss_status loss_hinge_embedding_f32(const float *y_true,
+                                          const float *y_pred,
+                                          size_t batch,
+                                          size_t dim,
+                                          const float *sample_weight,
+                                          const struct loss_options *options,
+                                          float *loss_out,
+                                          float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1875,6 +1896,23 @@ enum loss_status loss_soft_margin_f64(const double *y_true,
                                       const struct loss_options *options,
                                       double *loss_out,
                                       double *grad_out);
+
+/**
+ * Hinge embedding loss (torch `F.hinge_embedding_loss`; `y_pred` holds distances
+ * `x`, targets `t` are ±1): `l_i = mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x)`,
+ * `m = options->margin` (default 1, torch's; finite, `>= 0`); gradient
+ * `(-[t ≠ 1][m - x > 0] + [t ≠ -1]) / dim` (0 from the hinge at `x = m`, as torch). A NaN in
+ * either input gives that element a NaN value and gradient (torch's can be finite
+ * there). torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM.
+ */
+enum loss_status loss_hinge_embedding_f64(const double *y_true,
+                                          const double *y_pred,
+                                          size_t batch,
+                                          size_t dim,
+                                          const double *sample_weight,
+                                          const struct loss_options *options,
+                                          double *loss_out,
+                                          double *grad_out);
 
 /**
  * Mean squared error (Keras `MeanSquaredError`):
@@ -2308,6 +2346,29 @@ enum loss_status loss_soft_margin_bf16(const loss_bf16 *y_true,
                                        loss_bf16 *grad_out);
 
 /**
+ * Hinge embedding loss (torch `F.hinge_embedding_loss`; `y_pred` holds distances
+ * `x`, targets `t` are ±1): `l_i = mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x)`,
+ * `m = options->margin` (default 1, torch's; finite, `>= 0`); gradient
+ * `(-[t ≠ 1][m - x > 0] + [t ≠ -1]) / dim` (0 from the hinge at `x = m`, as torch). A NaN in
+ * either input gives that element a NaN value and gradient (torch's can be finite
+ * there). torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_hinge_embedding_bf16(const loss_bf16 *y_true,
+                                           const loss_bf16 *y_pred,
+                                           size_t batch,
+                                           size_t dim,
+                                           const float *sample_weight,
+                                           const struct loss_options *options,
+                                           float *loss_out,
+                                           loss_bf16 *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  *
@@ -2737,6 +2798,29 @@ enum loss_status loss_soft_margin_f16(const loss_f16 *y_true,
                                       const struct loss_options *options,
                                       float *loss_out,
                                       loss_f16 *grad_out);
+
+/**
+ * Hinge embedding loss (torch `F.hinge_embedding_loss`; `y_pred` holds distances
+ * `x`, targets `t` are ±1): `l_i = mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x)`,
+ * `m = options->margin` (default 1, torch's; finite, `>= 0`); gradient
+ * `(-[t ≠ 1][m - x > 0] + [t ≠ -1]) / dim` (0 from the hinge at `x = m`, as torch). A NaN in
+ * either input gives that element a NaN value and gradient (torch's can be finite
+ * there). torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_hinge_embedding_f16(const loss_f16 *y_true,
+                                          const loss_f16 *y_pred,
+                                          size_t batch,
+                                          size_t dim,
+                                          const float *sample_weight,
+                                          const struct loss_options *options,
+                                          float *loss_out,
+                                          loss_f16 *grad_out);
 
 /**
  * Cross-entropy of a linear layer's output, without building the logits (the
@@ -4148,10 +4232,11 @@ const char *loss_last_error_message(void);
   X(dice, LOSS_KIND_DICE) \
   X(categorical_focal_crossentropy, LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY) \
   X(tversky, LOSS_KIND_TVERSKY) \
-  X(soft_margin, LOSS_KIND_SOFT_MARGIN)
+  X(soft_margin, LOSS_KIND_SOFT_MARGIN) \
+  X(hinge_embedding, LOSS_KIND_HINGE_EMBEDDING)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 20
+#define LOSS_DENSE_LOSS_COUNT 21
 
 /**
  * The default options, in the layout of this header: `struct_size =

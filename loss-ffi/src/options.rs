@@ -63,7 +63,7 @@ pub struct loss_options {
     pub label_smoothing: f64,
     /// Huber threshold, default 1, finite and > 0.
     pub delta: f64,
-    /// Contrastive margin, default 1, finite and >= 0.
+    /// Contrastive and hinge-embedding margin, default 1, finite and >= 0.
     pub margin: f64,
     /// Clipping epsilon, default 1e-7 (Keras), finite, in [0, 0.5); MAPE needs > 0.
     pub epsilon: f64,

@@ -439,6 +439,15 @@ dense {
     /// `-t p ≈ 88`).
     soft_margin = 22, "mean_j log(1 + e^{-t p}) (torch; t = ±1)", ""
         => |_: &Options| Ok(loss_core::pointwise::soft_margin::SoftMargin);
+
+    /// Hinge embedding loss (torch `F.hinge_embedding_loss`; `y_pred` holds distances
+    /// `x`, targets `t` are ±1): `l_i = mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x)`,
+    /// `m = options->margin` (default 1, torch's; finite, `>= 0`); gradient
+    /// `(-[t ≠ 1][m - x > 0] + [t ≠ -1]) / dim` (0 from the hinge at `x = m`, as torch). A NaN in
+    /// either input gives that element a NaN value and gradient (torch's can be finite
+    /// there). torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM.
+    hinge_embedding = 23, "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)", "margin"
+        => |o: &Options| loss_core::pointwise::hinge_embedding::HingeEmbedding::new(o.margin);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =

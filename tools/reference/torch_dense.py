@@ -138,7 +138,70 @@ def soft_margin_family():
     return cases
 
 
-FAMILIES = {"soft_margin": ("soft_margin.json", soft_margin_family)}
+def hinge_embedding_family():
+    """`F.hinge_embedding_loss(margin=)`: every reduction in f32 and f64, with and
+    without sample weights, margins 1 (torch's default, absent from the options), 0.5
+    and 2; then edge cases: distances exactly at the margin (torch's hinge passes
+    no gradient there), margin 0, one element, zero weights under MEAN, and targets other than
+    ±1 (torch applies both terms)."""
+    rng = np.random.default_rng(19_002)
+
+    def terms_for(m):
+        def terms(t, x):
+            f = np.where(t != 1, np.maximum(m - x, 0.0), 0.0) + np.where(t != -1, x, 0.0)
+            d = np.where(t != 1, -((m - x) > 0).astype(np.float64), 0.0) + np.where(t != -1, 1.0, 0.0)
+            return f, d
+        return terms
+
+    def case(k, dtype, t, x, w, reduction, margin=1.0):
+        nd = NP_DTYPE[dtype]
+        t, x = t.astype(nd), x.astype(nd)
+        w = None if w is None else np.asarray(w, nd)
+        m = float(nd(margin))
+        options = {} if margin == 1.0 else {"margin": m}
+
+        def torch_loss(p, tt, reduction):
+            return F.hinge_embedding_loss(p, tt, margin=m, reduction=reduction)
+
+        return torch_dense_case(f"T-hinge_embedding-{k:03d}-{dtype}-{reduction}", "hinge_embedding",
+                                dtype, t, x, w, reduction, options, torch_loss, terms_for(m))
+
+    cases = []
+    k = 0
+    margins = (1.0, 0.5, 2.0)
+    for dtype in ("f32", "f64"):
+        for reduction in REDUCTIONS:
+            for weighted in (False, True):
+                k += 1
+                b, d = int(rng.integers(2, 17)), int(rng.integers(1, 12))
+                t = sign_targets(rng, (b, d))
+                x = rng.uniform(-0.5, 3.0, (b, d))
+                w = rng.uniform(0.0, 2.0, b) if weighted else None
+                cases.append(case(k, dtype, t, x, w, reduction, margins[k % 3]))
+    for dtype in ("f32", "f64"):
+        k += 1
+        t = sign_targets(rng, (3, 4))
+        x = np.full((3, 4), 1.5)
+        x[0, :2] = 0.25
+        cases.append(case(k, dtype, t, x, None, "none", 1.5))
+        k += 1
+        t = sign_targets(rng, (4, 5))
+        cases.append(case(k, dtype, t, rng.uniform(-1.0, 1.0, (4, 5)), None, "sum", 0.0))
+        k += 1
+        cases.append(case(k, dtype, np.array([[-1.0]]), np.array([[0.25]]), None, "mean"))
+        k += 1
+        t = sign_targets(rng, (4, 3))
+        cases.append(case(k, dtype, t, rng.uniform(0, 2, (4, 3)), np.zeros(4), "mean"))
+        k += 1
+        t = rng.choice([-1.0, 0.0, 0.5, 1.0], (5, 4))
+        cases.append(case(k, dtype, t, rng.uniform(-1, 3, (5, 4)), rng.uniform(0, 2, 5), "sum_over_batch_size"))
+    return cases
+
+
+FAMILIES = {
+    "soft_margin": ("soft_margin.json", soft_margin_family),
+    "hinge_embedding": ("hinge_embedding.json", hinge_embedding_family),
+}
 
 
 def main():

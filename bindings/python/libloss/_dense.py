@@ -25,6 +25,7 @@ dice: DenseLoss = _make_dense("dice", "1 - 2 Σ_j t_j p_j / (Σ_j t_j + Σ_j p_j
 categorical_focal_crossentropy: DenseLoss = _make_dense("categorical_focal_crossentropy", "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim")
 tversky: DenseLoss = _make_dense("tversky", "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j")
 soft_margin: DenseLoss = _make_dense("soft_margin", "mean_j log(1 + e^{-t p}) (torch; t = ±1)")
+hinge_embedding: DenseLoss = _make_dense("hinge_embedding", "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)")
 
 __all__ = [
     "mean_squared_error",
@@ -47,4 +48,5 @@ __all__ = [
     "categorical_focal_crossentropy",
     "tversky",
     "soft_margin",
+    "hinge_embedding",
 ]

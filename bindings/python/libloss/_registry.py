@@ -29,6 +29,7 @@ class Kind(enum.IntEnum):
     CATEGORICAL_FOCAL_CROSSENTROPY = 19
     TVERSKY = 20
     SOFT_MARGIN = 22
+    HINGE_EMBEDDING = 23
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
     CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
@@ -57,4 +58,5 @@ DENSE = (
     ("categorical_focal_crossentropy", Kind.CATEGORICAL_FOCAL_CROSSENTROPY, "-α Σ_j (1 - o_j)^γ t'_j log o_j, o = clip(softmax(x) or p/Σp, ε, 1-ε); t' = t(1-ls) + ls/dim", "alpha, gamma, from_logits, label_smoothing, epsilon"),
     ("tversky", Kind.TVERSKY, "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j", "tversky_alpha, tversky_beta, epsilon"),
     ("soft_margin", Kind.SOFT_MARGIN, "mean_j log(1 + e^{-t p}) (torch; t = ±1)", ""),
+    ("hinge_embedding", Kind.HINGE_EMBEDDING, "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)", "margin"),
 )
