@@ -152,7 +152,7 @@ fn gemm_into<T: Gemm>(
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(a.in_bounds() && b.in_bounds() && b.rows == k && c.len() == m);
     assert!(c.iter().all(|r| r.len() >= n));
-    let isa = if Isa::available().contains(&isa) {
+    let isa = if (isa as u8) <= (Isa::detected() as u8) {
         isa
     } else {
         Isa::detected()
@@ -225,10 +225,6 @@ struct Source<'a, T> {
 /// Steps per block of the transposing pack.
 const PACK_STEPS: usize = 16;
 
-/// Blocks ahead that the transposing pack asks for: it reads `W` runs at once, more
-/// streams than the hardware prefetchers follow.
-const PACK_AHEAD: usize = 4;
-
 /// Packs a `steps × len` block into panels of `width` (`len` rounded up, zeros
 /// beyond): panel `q` holds, step after step, elements `q · width ..` of each step.
 fn pack<T: Copy + Default>(
@@ -277,12 +273,8 @@ fn pack_width<T: Copy + Default, const W: usize>(
             for (b, block) in panel.chunks_mut(PACK_STEPS * W).enumerate() {
                 let p0 = b * PACK_STEPS;
                 let run = block.len() / W;
-                let ahead = PACK_AHEAD * PACK_STEPS;
                 for x in 0..W {
                     let from = s.at + p0 + (x0 + x) * s.xs;
-                    if p0 + ahead < steps {
-                        tile::prefetch(s.src, from + ahead);
-                    }
                     for (d, &v) in block.chunks_exact_mut(W).zip(&s.src[from..from + run]) {
                         d[x] = v;
                     }

@@ -50,7 +50,7 @@ pub fn run<T: TileReal>(
             *p = r.as_mut_ptr();
         }
         // SAFETY: `tile` is the kernel of an instruction set of this CPU (made by
-        // `T::tile` from one of `Isa::available`); the panels hold `kb · MR` and `kb ·
+        // `T::tile` from an instruction set at most the detected one); the panels hold `kb · MR` and `kb ·
         // NR` values (asserted); the `MR` row pointers come from distinct `&mut`
         // slices of at least `NR` values each (asserted), which alias nothing else.
         unsafe { (tile.kernel)(kb, a.as_ptr(), b.as_ptr(), &ptrs, load) };
@@ -63,10 +63,8 @@ pub fn run<T: TileReal>(
         }
     }
     let mut ptrs = [std::ptr::null_mut(); MAX_MR];
-    for (r, (p, e)) in ptrs.iter_mut().zip(edge.chunks_exact_mut(nr)).enumerate() {
-        if r < mr {
-            *p = e.as_mut_ptr();
-        }
+    for (p, e) in ptrs.iter_mut().zip(edge.chunks_exact_mut(nr)).take(mr) {
+        *p = e.as_mut_ptr();
     }
     // SAFETY: as above, with the tile's `MR` rows in `edge` (`MR × NR ≤ MAX_TILE`
     // values, row `r` at `r · NR`), a buffer of this function's own.
@@ -95,7 +93,14 @@ pub trait TileReal: Copy + Default + 'static {
 
 /// The portable kernel: `MR × NR` scalar chains of `mul_add`.
 macro_rules! portable {
-    ($name:ident, $t:ty, $mr:expr, $nr:expr) => {
+    ($name:ident, $tile:ident, $t:ty, $mr:expr, $nr:expr) => {
+        /// The kernel with its tile shape.
+        const $tile: Tile<$t> = Tile {
+            mr: $mr,
+            nr: $nr,
+            kernel: $name as TileFn<$t>,
+        };
+
         /// # Safety
         /// As [`TileFn`] (no instruction-set requirement).
         unsafe fn $name(kc: usize, a: *const $t, b: *const $t, c: &[*mut $t; MAX_MR], load: bool) {
@@ -129,8 +134,8 @@ macro_rules! portable {
     };
 }
 
-portable!(portable_f32, f32, 4, 8);
-portable!(portable_f64, f64, 4, 4);
+portable!(portable_f32, PORTABLE_F32, f32, 4, 8);
+portable!(portable_f64, PORTABLE_F64, f64, 4, 4);
 
 /// An x86 kernel: `MR` rows of `NV` vectors of `W` lanes, with the named intrinsics.
 #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
@@ -287,7 +292,7 @@ mod x86_kernels {
 }
 
 macro_rules! tile_real {
-    ($t:ty, $portable:ident, $nr:expr, $x86:ident) => {
+    ($t:ty, $portable:ident, $x86:ident) => {
         impl TileReal for $t {
             fn tile(isa: Isa) -> Tile<$t> {
                 #[cfg(all(target_arch = "x86_64", not(loss_portable)))]
@@ -295,30 +300,11 @@ macro_rules! tile_real {
                     return x86_kernels::$x86(isa == Isa::Avx512);
                 }
                 let _ = isa;
-                Tile {
-                    mr: 4,
-                    nr: $nr,
-                    kernel: $portable as TileFn<$t>,
-                }
+                $portable
             }
         }
     };
 }
 
-tile_real!(f32, portable_f32, 8, f32_tile);
-tile_real!(f64, portable_f64, 4, f64_tile);
-
-/// Asks the CPU to bring the cache line of `data[i]` into its caches, if `i` is in
-/// bounds: a hint, with no effect on results. Nothing on other architectures.
-#[inline(always)]
-pub fn prefetch<T>(data: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if i < data.len() {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: a prefetch reads nothing architecturally and cannot fault; the
-        // address is inside `data` (checked above), and SSE is in the x86-64 baseline.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(i).cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (data, i);
-}
+tile_real!(f32, PORTABLE_F32, f32_tile);
+tile_real!(f64, PORTABLE_F64, f64_tile);
