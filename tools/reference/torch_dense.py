@@ -27,9 +27,14 @@ TORCH_DTYPE = {"f32": torch.float32, "f64": torch.float64}
 NP_DTYPE = {"f32": np.float32, "f64": np.float64}
 
 
-def torch_dense_case(case_id, function, dtype, t, p, w, reduction, options, elementwise, np_terms):
-    """One dense case. `elementwise(p, t, reduction)` is torch's functional loss;
-    `np_terms(t, p)` gives numpy float64 (values, derivatives) per element."""
+def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwise, np_terms):
+    """Case `k` of `function`: the inputs rounded to `dtype`, then the case.
+    `elementwise(p, t, reduction)` is torch's functional loss; `np_terms(t, p)` gives
+    numpy float64 (values, derivatives) per element."""
+    case_id = f"T-{function}-{k:03d}-{dtype}-{reduction}"
+    nd = NP_DTYPE[dtype]
+    t, p = t.astype(nd), p.astype(nd)
+    w = None if w is None else np.asarray(w, nd)
     td = TORCH_DTYPE[dtype]
     tt = torch.tensor(t, dtype=td)
     pp = torch.tensor(p, dtype=td, requires_grad=True)
@@ -92,6 +97,22 @@ def sign_targets(rng, shape):
     return np.where(rng.random(shape) < 0.5, -1.0, 1.0)
 
 
+def reduction_grid(rng, predictions):
+    """The common cases of a family: f32 and f64, every reduction, without and with
+    sample weights; ±1 targets and `predictions(shape)`. Yields (k, dtype, t, p, w,
+    reduction), k from 1."""
+    k = 0
+    for dtype in ("f32", "f64"):
+        for reduction in REDUCTIONS:
+            for weighted in (False, True):
+                k += 1
+                b, d = int(rng.integers(2, 17)), int(rng.integers(1, 12))
+                t = sign_targets(rng, (b, d))
+                p = predictions((b, d))
+                w = rng.uniform(0.0, 2.0, b) if weighted else None
+                yield k, dtype, t, p, w, reduction
+
+
 def soft_margin_family():
     """`F.soft_margin_loss`: every reduction in f32 and f64, with and without sample
     weights, then edge cases: large margins (|t p| up to 60, where torch's float32
@@ -104,23 +125,10 @@ def soft_margin_family():
         return np.logaddexp(0.0, z), -t / (1.0 + np.exp(-z))
 
     def case(k, dtype, t, p, w, reduction):
-        nd = NP_DTYPE[dtype]
-        t, p = t.astype(nd), p.astype(nd)
-        w = None if w is None else np.asarray(w, nd)
-        return torch_dense_case(f"T-soft_margin-{k:03d}-{dtype}-{reduction}", "soft_margin", dtype,
-                                t, p, w, reduction, {}, F.soft_margin_loss, terms)
+        return torch_dense_case("soft_margin", k, dtype, t, p, w, reduction, {}, F.soft_margin_loss, terms)
 
-    cases = []
-    k = 0
-    for dtype in ("f32", "f64"):
-        for reduction in REDUCTIONS:
-            for weighted in (False, True):
-                k += 1
-                b, d = int(rng.integers(2, 17)), int(rng.integers(1, 12))
-                t = sign_targets(rng, (b, d))
-                p = rng.normal(0.0, 2.0, (b, d))
-                w = rng.uniform(0.0, 2.0, b) if weighted else None
-                cases.append(case(k, dtype, t, p, w, reduction))
+    cases = [case(*c) for c in reduction_grid(rng, lambda shape: rng.normal(0.0, 2.0, shape))]
+    k = len(cases)
     for dtype in ("f32", "f64"):
         k += 1
         b, d = 6, 9
@@ -154,30 +162,19 @@ def hinge_embedding_family():
         return terms
 
     def case(k, dtype, t, x, w, reduction, margin=1.0):
-        nd = NP_DTYPE[dtype]
-        t, x = t.astype(nd), x.astype(nd)
-        w = None if w is None else np.asarray(w, nd)
-        m = float(nd(margin))
+        m = float(NP_DTYPE[dtype](margin))
         options = {} if margin == 1.0 else {"margin": m}
 
         def torch_loss(p, tt, reduction):
             return F.hinge_embedding_loss(p, tt, margin=m, reduction=reduction)
 
-        return torch_dense_case(f"T-hinge_embedding-{k:03d}-{dtype}-{reduction}", "hinge_embedding",
-                                dtype, t, x, w, reduction, options, torch_loss, terms_for(m))
+        return torch_dense_case("hinge_embedding", k, dtype, t, x, w, reduction, options, torch_loss,
+                                terms_for(m))
 
-    cases = []
-    k = 0
     margins = (1.0, 0.5, 2.0)
-    for dtype in ("f32", "f64"):
-        for reduction in REDUCTIONS:
-            for weighted in (False, True):
-                k += 1
-                b, d = int(rng.integers(2, 17)), int(rng.integers(1, 12))
-                t = sign_targets(rng, (b, d))
-                x = rng.uniform(-0.5, 3.0, (b, d))
-                w = rng.uniform(0.0, 2.0, b) if weighted else None
-                cases.append(case(k, dtype, t, x, w, reduction, margins[k % 3]))
+    cases = [case(*c, margins[c[0] % 3])
+             for c in reduction_grid(rng, lambda shape: rng.uniform(-0.5, 3.0, shape))]
+    k = len(cases)
     for dtype in ("f32", "f64"):
         k += 1
         t = sign_targets(rng, (3, 4))
