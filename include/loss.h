@@ -208,6 +208,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_HINGE_EMBEDDING = 23,
   /**
+   * `loss_smooth_l1_*`.
+   */
+  LOSS_KIND_SMOOTH_L1 = 24,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -221,6 +225,10 @@ typedef enum loss_kind {
    * `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
    */
   LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21,
+  /**
+   * `loss_nll_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+   */
+  LOSS_KIND_NLL = 25,
 } loss_kind;
 
 /**
@@ -406,6 +414,16 @@ typedef struct loss_options {
    * sample (PaLM: 1e-4), default 0 (none), finite and >= 0.
    */
   double z_loss;
+  /**
+   * Smooth L1 threshold beta (torch `smooth_l1_loss`), default 1 (torch), finite
+   * and >= 0 (0 is the absolute error).
+   */
+  double beta;
+  /**
+   * Poisson: add Stirling's approximation of `log(t!)` (torch
+   * `PoissonNLLLoss(full=True)`). Default false.
+   */
+  bool full;
 } loss_options;
 
 /**
@@ -1345,6 +1363,9 @@ enum loss_status loss_mean_squared_logarithmic_error_f32(const float *y_true,
  * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
  * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
  * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ * With `options->full` (torch `full=True`), Stirling's approximation of `log(t!)`,
+ * `t log t - t + 0.5 log(2 pi t)`, is added to each element where `t > 1`
+ * (gradient unchanged). torch's `log_input=False` is `epsilon = 1e-8` here.
  */
 enum loss_status loss_poisson_f32(const float *y_true,
                                   const float *y_pred,
@@ -1587,6 +1608,24 @@ enum loss_status loss_hinge_embedding_f32(const float *y_true,
                                           float *grad_out);
 
 /**
+ * Smooth L1 loss (torch `F.smooth_l1_loss`), with `x = p - t` and
+ * `beta = options->beta` (default 1, torch's; finite, `>= 0`):
+ * `l_i = mean_j (0.5 x^2 / beta if |x| < beta else |x| - 0.5 beta)`; gradient
+ * `x / beta / dim` inside, `sign(x) / dim` outside. `beta = 0` is the absolute
+ * error (gradient 0 at `x = 0`, torch's `l1_loss`). Huber's loss divided by
+ * `beta`: its linear part has slope 1. torch's `mean` is SUM_OVER_BATCH_SIZE,
+ * its `sum` is `dim` times SUM.
+ */
+enum loss_status loss_smooth_l1_f32(const float *y_true,
+                                    const float *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const float *sample_weight,
+                                    const struct loss_options *options,
+                                    float *loss_out,
+                                    float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1673,6 +1712,9 @@ enum loss_status loss_mean_squared_logarithmic_error_f64(const double *y_true,
  * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
  * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
  * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ * With `options->full` (torch `full=True`), Stirling's approximation of `log(t!)`,
+ * `t log t - t + 0.5 log(2 pi t)`, is added to each element where `t > 1`
+ * (gradient unchanged). torch's `log_input=False` is `epsilon = 1e-8` here.
  */
 enum loss_status loss_poisson_f64(const double *y_true,
                                   const double *y_pred,
@@ -1915,6 +1957,24 @@ enum loss_status loss_hinge_embedding_f64(const double *y_true,
                                           double *grad_out);
 
 /**
+ * Smooth L1 loss (torch `F.smooth_l1_loss`), with `x = p - t` and
+ * `beta = options->beta` (default 1, torch's; finite, `>= 0`):
+ * `l_i = mean_j (0.5 x^2 / beta if |x| < beta else |x| - 0.5 beta)`; gradient
+ * `x / beta / dim` inside, `sign(x) / dim` outside. `beta = 0` is the absolute
+ * error (gradient 0 at `x = 0`, torch's `l1_loss`). Huber's loss divided by
+ * `beta`: its linear part has slope 1. torch's `mean` is SUM_OVER_BATCH_SIZE,
+ * its `sum` is `dim` times SUM.
+ */
+enum loss_status loss_smooth_l1_f64(const double *y_true,
+                                    const double *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const double *sample_weight,
+                                    const struct loss_options *options,
+                                    double *loss_out,
+                                    double *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  *
@@ -2037,6 +2097,9 @@ enum loss_status loss_mean_squared_logarithmic_error_bf16(const loss_bf16 *y_tru
  * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
  * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
  * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ * With `options->full` (torch `full=True`), Stirling's approximation of `log(t!)`,
+ * `t log t - t + 0.5 log(2 pi t)`, is added to each element where `t > 1`
+ * (gradient unchanged). torch's `log_input=False` is `epsilon = 1e-8` here.
  *
  * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
  * values (`loss_bf16` or `loss_f16`), `sample_weight` and
@@ -2369,6 +2432,30 @@ enum loss_status loss_hinge_embedding_bf16(const loss_bf16 *y_true,
                                            loss_bf16 *grad_out);
 
 /**
+ * Smooth L1 loss (torch `F.smooth_l1_loss`), with `x = p - t` and
+ * `beta = options->beta` (default 1, torch's; finite, `>= 0`):
+ * `l_i = mean_j (0.5 x^2 / beta if |x| < beta else |x| - 0.5 beta)`; gradient
+ * `x / beta / dim` inside, `sign(x) / dim` outside. `beta = 0` is the absolute
+ * error (gradient 0 at `x = 0`, torch's `l1_loss`). Huber's loss divided by
+ * `beta`: its linear part has slope 1. torch's `mean` is SUM_OVER_BATCH_SIZE,
+ * its `sum` is `dim` times SUM.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_smooth_l1_bf16(const loss_bf16 *y_true,
+                                     const loss_bf16 *y_pred,
+                                     size_t batch,
+                                     size_t dim,
+                                     const float *sample_weight,
+                                     const struct loss_options *options,
+                                     float *loss_out,
+                                     loss_bf16 *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  *
@@ -2491,6 +2578,9 @@ enum loss_status loss_mean_squared_logarithmic_error_f16(const loss_f16 *y_true,
  * `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
  * `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
  * is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
+ * With `options->full` (torch `full=True`), Stirling's approximation of `log(t!)`,
+ * `t log t - t + 0.5 log(2 pi t)`, is added to each element where `t > 1`
+ * (gradient unchanged). torch's `log_input=False` is `epsilon = 1e-8` here.
  *
  * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
  * values (`loss_bf16` or `loss_f16`), `sample_weight` and
@@ -2821,6 +2911,30 @@ enum loss_status loss_hinge_embedding_f16(const loss_f16 *y_true,
                                           const struct loss_options *options,
                                           float *loss_out,
                                           loss_f16 *grad_out);
+
+/**
+ * Smooth L1 loss (torch `F.smooth_l1_loss`), with `x = p - t` and
+ * `beta = options->beta` (default 1, torch's; finite, `>= 0`):
+ * `l_i = mean_j (0.5 x^2 / beta if |x| < beta else |x| - 0.5 beta)`; gradient
+ * `x / beta / dim` inside, `sign(x) / dim` outside. `beta = 0` is the absolute
+ * error (gradient 0 at `x = 0`, torch's `l1_loss`). Huber's loss divided by
+ * `beta`: its linear part has slope 1. torch's `mean` is SUM_OVER_BATCH_SIZE,
+ * its `sum` is `dim` times SUM.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_smooth_l1_f16(const loss_f16 *y_true,
+                                    const loss_f16 *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const float *sample_weight,
+                                    const struct loss_options *options,
+                                    float *loss_out,
+                                    loss_f16 *grad_out);
 
 /**
  * Cross-entropy of a linear layer's output, without building the logits (the
@@ -3927,6 +4041,31 @@ enum loss_status loss_categorical_generalized_cross_entropy_f32(const int32_t *l
                                                                 float *grad_out);
 
 /**
+ * Negative log-likelihood (torch `F.nll_loss`) of log-probabilities: with
+ * `k = labels[i]`, `l_i = -y_pred[i * classes + k]` (`y_pred` holds
+ * log-probabilities, e.g. a `log_softmax`; not checked, nothing is
+ * exponentiated); gradient -1 at class k, exactly 0 elsewhere (also where the
+ * row holds NaN or infinities).
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]`; an ignored sample has loss 0, gradient 0
+ * and weight 0; other labels in `[0, classes)`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE. torch's `mean` (with its `weight`) is
+ * LOSS_REDUCTION_MEAN, its `sum` LOSS_REDUCTION_SUM. `grad_out` may be `y_pred`
+ * itself (in place).
+ */
+enum loss_status loss_nll_f32(const int32_t *labels,
+                              const float *y_pred,
+                              size_t batch,
+                              size_t classes,
+                              const float *sample_weight,
+                              const float *class_weight,
+                              const struct loss_options *options,
+                              float *loss_out,
+                              float *grad_out);
+
+/**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
  * torch's `weight` and `ignore_index`).
  *
@@ -3991,6 +4130,31 @@ enum loss_status loss_categorical_generalized_cross_entropy_f64(const int32_t *l
                                                                 double *grad_out);
 
 /**
+ * Negative log-likelihood (torch `F.nll_loss`) of log-probabilities: with
+ * `k = labels[i]`, `l_i = -y_pred[i * classes + k]` (`y_pred` holds
+ * log-probabilities, e.g. a `log_softmax`; not checked, nothing is
+ * exponentiated); gradient -1 at class k, exactly 0 elsewhere (also where the
+ * row holds NaN or infinities).
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]`; an ignored sample has loss 0, gradient 0
+ * and weight 0; other labels in `[0, classes)`, else
+ * LOSS_ERROR_LABEL_OUT_OF_RANGE. torch's `mean` (with its `weight`) is
+ * LOSS_REDUCTION_MEAN, its `sum` LOSS_REDUCTION_SUM. `grad_out` may be `y_pred`
+ * itself (in place).
+ */
+enum loss_status loss_nll_f64(const int32_t *labels,
+                              const double *y_pred,
+                              size_t batch,
+                              size_t classes,
+                              const double *sample_weight,
+                              const double *class_weight,
+                              const struct loss_options *options,
+                              double *loss_out,
+                              double *grad_out);
+
+/**
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
@@ -4022,6 +4186,21 @@ enum loss_status loss_categorical_generalized_cross_entropy_bf16(const int32_t *
                                                                  loss_bf16 *grad_out);
 
 /**
+ * Negative log-likelihood in half precision: as `loss_nll_f32` on 16-bit
+ * `y_pred` and `grad_out`, with `float` weights and `loss_out` (docs/API.md,
+ * "loss_bf16 precision").
+ */
+enum loss_status loss_nll_bf16(const int32_t *labels,
+                               const loss_bf16 *y_pred,
+                               size_t batch,
+                               size_t classes,
+                               const float *sample_weight,
+                               const float *class_weight,
+                               const struct loss_options *options,
+                               float *loss_out,
+                               loss_bf16 *grad_out);
+
+/**
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
@@ -4051,6 +4230,21 @@ enum loss_status loss_categorical_generalized_cross_entropy_f16(const int32_t *l
                                                                 const struct loss_options *options,
                                                                 float *loss_out,
                                                                 loss_f16 *grad_out);
+
+/**
+ * Negative log-likelihood in half precision: as `loss_nll_f32` on 16-bit
+ * `y_pred` and `grad_out`, with `float` weights and `loss_out` (docs/API.md,
+ * "loss_f16 precision").
+ */
+enum loss_status loss_nll_f16(const int32_t *labels,
+                              const loss_f16 *y_pred,
+                              size_t batch,
+                              size_t classes,
+                              const float *sample_weight,
+                              const float *class_weight,
+                              const struct loss_options *options,
+                              float *loss_out,
+                              loss_f16 *grad_out);
 
 /**
  * The weighted sum of half-precision terms: `loss_weighted_sum_f32` on the widened
@@ -4233,10 +4427,11 @@ const char *loss_last_error_message(void);
   X(categorical_focal_crossentropy, LOSS_KIND_CATEGORICAL_FOCAL_CROSSENTROPY) \
   X(tversky, LOSS_KIND_TVERSKY) \
   X(soft_margin, LOSS_KIND_SOFT_MARGIN) \
-  X(hinge_embedding, LOSS_KIND_HINGE_EMBEDDING)
+  X(hinge_embedding, LOSS_KIND_HINGE_EMBEDDING) \
+  X(smooth_l1, LOSS_KIND_SMOOTH_L1)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 21
+#define LOSS_DENSE_LOSS_COUNT 22
 
 /**
  * The default options, in the layout of this header: `struct_size =
@@ -4258,7 +4453,8 @@ static inline loss_options loss_options_default(void) {
   {                                                                                    \
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
-        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0          \
+        0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \
+        1.0, false                                                                     \
   }
 
 #endif  /* LOSS_H */

@@ -302,6 +302,10 @@ class options {
   LOSS_HPP_OPTION(bool, remove_diagonal)
   /** Linear cross-entropy: the z-loss coefficient, finite and >= 0 (default 0: none). */
   LOSS_HPP_OPTION(double, z_loss)
+  /** Smooth L1 threshold beta, finite and >= 0 (default 1). */
+  LOSS_HPP_OPTION(double, beta)
+  /** Poisson: add the Stirling term (torch `full=True`; default false). */
+  LOSS_HPP_OPTION(bool, full)
 #undef LOSS_HPP_OPTION
 
  private:
@@ -795,7 +799,8 @@ LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
     loss_sparse_categorical_crossentropy_f16)                                                                \
   X(categorical_generalized_cross_entropy, loss_categorical_generalized_cross_entropy_f32,                  \
     loss_categorical_generalized_cross_entropy_f64, loss_categorical_generalized_cross_entropy_bf16,        \
-    loss_categorical_generalized_cross_entropy_f16)
+    loss_categorical_generalized_cross_entropy_f16)                                                          \
+  X(nll, loss_nll_f32, loss_nll_f64, loss_nll_bf16, loss_nll_f16)
 
 #define LOSS_HPP_NOTHROW_LABELS(name, f32, f64, bf16, f16)                                                   \
   template <class T, detail::if_element<T> = 0>                                                             \

@@ -156,7 +156,8 @@ pub fn label_index(kind: i32) -> Option<usize> {
 }
 
 /// Where label loss `LABELS[which]` is finite: `y_pred` anywhere in [-B, B] for
-/// sparse cross-entropy (logits, or probabilities it clips); probabilities in
+/// sparse cross-entropy (logits, or probabilities it clips) and nll (nothing is
+/// exponentiated); probabilities in
 /// [1e-3, 1] for generalized cross-entropy (`p^(q-1)` is infinite at 0, `p^q` NaN
 /// below).
 pub fn label_domain(which: usize) -> crate::gen::Dom {

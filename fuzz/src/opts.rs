@@ -49,6 +49,9 @@ pub struct RawOpts {
     pub remove_diagonal: u8,
     // 0.3.0, linear cross-entropy
     pub z_loss: f64,
+    // 0.3.0, smooth L1 and Poisson
+    pub beta: f64,
+    pub full: u8,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -89,6 +92,8 @@ impl Default for RawOpts {
             swap: 0,
             remove_diagonal: 1,
             z_loss: 0.0,
+            beta: 1.0,
+            full: 0,
         }
     }
 }
@@ -159,6 +164,13 @@ impl RawOpts {
         if r & 3 == 0 {
             let f = (r >> 32) as f64 / u32::MAX as f64;
             o.z_loss = [1e-4, 0.0, 1e-2 * f, f][((r >> 2) & 3) as usize];
+        }
+        // `beta` and `full` (appended later in 0.3) likewise, from their own peek.
+        let r = v.peek(3);
+        if r & 3 == 0 {
+            let f = (r >> 32) as f64 / u32::MAX as f64;
+            o.beta = [0.0, 1.0, 0.5 + 2.0 * f, 1e-3 + f][((r >> 2) & 3) as usize];
+            o.full = ((r >> 4) & 1) as u8;
         }
         if tame {
             return o;
@@ -232,6 +244,21 @@ impl RawOpts {
                 _ => f64::from_bits(r.rotate_left(17)),
             };
         }
+        let r = v.peek(4);
+        if r % 6 == 0 {
+            o.beta = match (r >> 8) % 8 {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => -1.0,
+                3 => -0.0,
+                4 => 1e39,
+                5 => 5e-324,
+                _ => f64::from_bits(r.rotate_left(23)),
+            };
+        }
+        if (r >> 16) % 12 == 0 {
+            o.full = (r >> 24) as u8;
+        }
         if v.byte() % 12 == 0 {
             o.reduction = match v.byte() % 4 {
                 0 => -1,
@@ -244,8 +271,8 @@ impl RawOpts {
             o.blank = v.u32() as i32;
         }
         if v.byte() % 16 == 0 {
-            // A zeroed struct, an impossible layout (`n - 8` is the 0.3 struct
-            // before `z_loss` was appended, never released), a newer layout (the
+            // A zeroed struct, an impossible layout (`n - 8` ends inside the
+            // 0.3 struct, a size never released), a newer layout (the
             // store behind the options holds 16 more bytes, garbage: a newer layout
             // with fields this library does not know set), far beyond any layout (rejected before
             // anything past the struct is read), or the 0.2 layout (its 0.3 fields,
@@ -280,6 +307,8 @@ impl RawOpts {
             swap: d.swap,
             remove_diagonal: d.remove_diagonal,
             z_loss: d.z_loss,
+            beta: d.beta,
+            full: d.full,
             ..*self
         }
     }
@@ -311,6 +340,7 @@ impl RawOpts {
             ("gamma", o.gamma, false),
             ("tversky_alpha", o.tversky_alpha, false),
             ("tversky_beta", o.tversky_beta, false),
+            ("beta", o.beta, false),
         ]
         .iter()
         .any(|&(name, v, positive)| uses(name) && (overflows(v) || (positive && vanishes(v))))
@@ -321,7 +351,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 28] = [
+        let checks: [(bool, &str); 30] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -371,6 +401,8 @@ impl RawOpts {
             (b(o.remove_diagonal), "remove_diagonal"),
             (b(o.swap), "swap"),
             (o.z_loss.is_finite() && o.z_loss >= 0.0, "z_loss"),
+            (o.beta.is_finite() && o.beta >= 0.0, "beta"),
+            (b(o.full), "full"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -437,6 +469,8 @@ impl RawOpts {
             .write(self.remove_diagonal);
         addr_of_mut!((*dst).swap).cast::<u8>().write(self.swap);
         addr_of_mut!((*dst).z_loss).write(self.z_loss);
+        addr_of_mut!((*dst).beta).write(self.beta);
+        addr_of_mut!((*dst).full).cast::<u8>().write(self.full);
     }
 }
 

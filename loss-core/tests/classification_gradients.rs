@@ -238,7 +238,7 @@ fn poisson() {
     let t = rng.matrix(5, 6, 0.0, 6.0).mapv(f64::floor);
     let w = rng.vector(5, 0.0, 2.0);
     let rate = rng.matrix(5, 6, 0.1, 4.0);
-    let poisson = Poisson::<f64>::new(1e-7, false).unwrap();
+    let poisson = Poisson::<f64>::new(1e-7, false, false).unwrap();
     check_gradient(
         "poisson",
         &poisson,
@@ -247,7 +247,7 @@ fn poisson() {
         Some(&w),
     );
     let log_rate = rng.matrix(5, 6, -3.0, 2.0);
-    let poisson = Poisson::<f64>::new(1e-7, true).unwrap();
+    let poisson = Poisson::<f64>::new(1e-7, true, false).unwrap();
     check_gradient(
         "poisson log_input",
         &poisson,

@@ -220,14 +220,14 @@ fn other_losses<T: Real>() {
     let (counts, rates) = pairs::<T>(&[0.0, 3.0], &[0.0, 1e-30, 1.0, 1e4]);
     finite(
         "poisson",
-        &Poisson::<T>::new(1e-7, false).unwrap(),
+        &Poisson::<T>::new(1e-7, false, false).unwrap(),
         Targets::Dense(counts.view()),
         &rates,
     );
     let (counts, log_rates) = pairs::<T>(&[0.0, 3.0], &[-1e4, -80.0, 0.0, 80.0]);
     finite(
         "poisson log_input",
-        &Poisson::<T>::new(1e-7, true).unwrap(),
+        &Poisson::<T>::new(1e-7, true, false).unwrap(),
         Targets::Dense(counts.view()),
         &log_rates,
     );

@@ -148,7 +148,7 @@ fn build<'a, T: Real>(
         Id::LogCosh => Box::new(LogCosh),
         Id::Mape => Box::new(MeanAbsolutePercentageError::<T>::new(eps).unwrap()),
         Id::Msle => Box::new(MeanSquaredLogarithmicError::<T>::new(eps).unwrap()),
-        Id::Poisson => Box::new(Poisson::<T>::new(eps, p.log_input).unwrap()),
+        Id::Poisson => Box::new(Poisson::<T>::new(eps, p.log_input, p.from_logits).unwrap()), // `full` from the flag Poisson does not read
         Id::Kl => Box::new(KlDivergence::<T>::new(eps).unwrap()),
         Id::Cosine => Box::new(CosineSimilarity::<T>::new(eps).unwrap()),
         Id::Bce => Box::new(BinaryCrossentropy::<T>::new(logits, ls, eps, p.pos_weight).unwrap()),

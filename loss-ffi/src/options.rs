@@ -116,6 +116,12 @@ pub struct loss_options {
     /// Linear cross-entropy: the z-loss coefficient `c` of `c * logsumexp(z)^2` per
     /// sample (PaLM: 1e-4), default 0 (none), finite and >= 0.
     pub z_loss: f64,
+    /// Smooth L1 threshold beta (torch `smooth_l1_loss`), default 1 (torch), finite
+    /// and >= 0 (0 is the absolute error).
+    pub beta: f64,
+    /// Poisson: add Stirling's approximation of `log(t!)` (torch
+    /// `PoissonNLLLoss(full=True)`). Default false.
+    pub full: bool,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -173,6 +179,8 @@ pub extern "C" fn loss_options_default() -> loss_options {
         swap: false,
         remove_diagonal: true,
         z_loss: 0.0,
+        beta: 1.0,
+        full: false,
     }
 }
 
@@ -295,6 +303,10 @@ pub struct Options {
     pub remove_diagonal: bool,
     /// See [`loss_options::z_loss`].
     pub z_loss: f64,
+    /// See [`loss_options::beta`].
+    pub beta: f64,
+    /// See [`loss_options::full`].
+    pub full: bool,
 }
 
 fn invalid(msg: String) -> Error {
@@ -431,6 +443,8 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             swap: read_bool(addr_of!((*o).swap), "swap")?,
             remove_diagonal: read_bool(addr_of!((*o).remove_diagonal), "remove_diagonal")?,
             z_loss: addr_of!((*o).z_loss).read(),
+            beta: addr_of!((*o).beta).read(),
+            full: read_bool(addr_of!((*o).full), "full")?,
         }
     };
     opts.validate()?;
@@ -480,6 +494,7 @@ impl Options {
             ("tversky_beta", self.tversky_beta),
             ("norm_eps", self.norm_eps),
             ("z_loss", self.z_loss),
+            ("beta", self.beta),
         ] {
             check(v >= 0.0 && v.is_finite(), || {
                 format!("options.{name} is {v}: must be finite and >= 0")
@@ -526,7 +541,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 184]);
+        assert_eq!(LAYOUTS, [88, 200]);
     }
 
     #[test]

@@ -327,8 +327,11 @@ dense {
     /// `eps = options->epsilon`, gradient `(1 - t / (p + eps)) / dim`. With
     /// `options->log_input` (torch `PoissonNLLLoss(log_input=True, full=False)`), `y_pred`
     /// is the log-rate: `l_i = mean_j (exp(p) - t p)`, gradient `(exp(p) - t) / dim`.
-    poisson = 6, "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch)", "epsilon, log_input"
-        => |o: &Options| Poisson::new(o.epsilon, o.log_input);
+    /// With `options->full` (torch `full=True`), Stirling's approximation of `log(t!)`,
+    /// `t log t - t + 0.5 log(2 pi t)`, is added to each element where `t > 1`
+    /// (gradient unchanged). torch's `log_input=False` is `epsilon = 1e-8` here.
+    poisson = 6, "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch); full: + t log t - t + ½ log(2πt) where t > 1", "epsilon, log_input, full"
+        => |o: &Options| Poisson::new(o.epsilon, o.log_input, o.full);
 
     /// Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
     /// `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
@@ -448,6 +451,16 @@ dense {
     /// there). torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` is `dim` times SUM.
     hinge_embedding = 23, "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)", "margin"
         => |o: &Options| loss_core::pointwise::hinge_embedding::HingeEmbedding::new(o.margin);
+
+    /// Smooth L1 loss (torch `F.smooth_l1_loss`), with `x = p - t` and
+    /// `beta = options->beta` (default 1, torch's; finite, `>= 0`):
+    /// `l_i = mean_j (0.5 x^2 / beta if |x| < beta else |x| - 0.5 beta)`; gradient
+    /// `x / beta / dim` inside, `sign(x) / dim` outside. `beta = 0` is the absolute
+    /// error (gradient 0 at `x = 0`, torch's `l1_loss`). Huber's loss divided by
+    /// `beta`: its linear part has slope 1. torch's `mean` is SUM_OVER_BATCH_SIZE,
+    /// its `sum` is `dim` times SUM.
+    smooth_l1 = 24, "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)", "beta"
+        => |o: &Options| loss_core::pointwise::smooth_l1::SmoothL1::new(o.beta);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
@@ -458,5 +471,7 @@ other {
     /// `loss_categorical_generalized_cross_entropy_*`: `labels` as
     /// `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
     categorical_generalized_cross_entropy = 21;
+    /// `loss_nll_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+    nll = 25;
 }
 }

@@ -13,6 +13,7 @@ use crate::options::{loss_options, read_options, Options};
 use crate::registry::loss_kind;
 use crate::status::{boundary, loss_status, Result};
 use loss_core::rows::categorical_generalized_cross_entropy::GeneralizedCrossEntropy;
+use loss_core::rows::nll::Nll;
 use loss_core::rows::{Labeled, SparseCategoricalCrossentropy};
 use loss_core::{Loss, Real, Targets};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -82,6 +83,15 @@ pub static LABELS: &[LabelLoss] = &[
         bf16: loss_categorical_generalized_cross_entropy_bf16,
         f16: loss_categorical_generalized_cross_entropy_f16,
     },
+    LabelLoss {
+        name: "nll",
+        kind: loss_kind::LOSS_KIND_NLL,
+        options: "ignore_index",
+        f32: loss_nll_f32,
+        f64: loss_nll_f64,
+        bf16: loss_nll_bf16,
+        f16: loss_nll_f16,
+    },
 ];
 
 /// Whether `kind` is a label loss.
@@ -93,6 +103,7 @@ pub(crate) fn takes_labels(kind: loss_kind) -> bool {
 pub(crate) enum Built<'a, T: Real> {
     Sparse(SparseCategoricalCrossentropy<'a, T>),
     Generalized(Labeled<'a, T, GeneralizedCrossEntropy<T>>),
+    Nll(Labeled<'a, T, Nll>),
 }
 
 impl<T: Real> Loss<T> for Built<'_, T> {
@@ -122,6 +133,14 @@ impl<T: Real> Loss<T> for Built<'_, T> {
                 loss_out,
                 grad_out,
             ),
+            Built::Nll(l) => l.compute(
+                targets,
+                y_pred,
+                sample_weight,
+                reduction,
+                loss_out,
+                grad_out,
+            ),
         }
     }
 
@@ -138,6 +157,7 @@ impl<T: Real> Loss<T> for Built<'_, T> {
             Built::Generalized(l) => {
                 l.compute_in_place(targets, y, sample_weight, reduction, loss_out)
             }
+            Built::Nll(l) => l.compute_in_place(targets, y, sample_weight, reduction, loss_out),
         }
     }
 }
@@ -166,6 +186,10 @@ pub(crate) fn labels_built_in<'a, T: Real>(
                 let l = Labeled::new(row, o.ignore_index);
                 Built::Generalized(cw.map_or(l, |cw| l.with_class_weight(cw)))
             })
+        }
+        loss_kind::LOSS_KIND_NLL => {
+            let l = Labeled::new(Nll, o.ignore_index);
+            Ok(Built::Nll(cw.map_or(l, |cw| l.with_class_weight(cw))))
         }
         _ => return None,
     };
@@ -356,6 +380,42 @@ twins! {
             )
         }
     }
+    /// Negative log-likelihood (torch `F.nll_loss`) of log-probabilities: with
+    /// `k = labels[i]`, `l_i = -y_pred[i * classes + k]` (`y_pred` holds
+    /// log-probabilities, e.g. a `log_softmax`; not checked, nothing is
+    /// exponentiated); gradient -1 at class k, exactly 0 elsewhere (also where the
+    /// row holds NaN or infinities).
+    ///
+    /// Weights, `options->ignore_index`, the label rule and the outputs are those of
+    /// `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+    /// sample_weight[i] * class_weight[k]`; an ignored sample has loss 0, gradient 0
+    /// and weight 0; other labels in `[0, classes)`, else
+    /// LOSS_ERROR_LABEL_OUT_OF_RANGE. torch's `mean` (with its `weight`) is
+    /// LOSS_REDUCTION_MEAN, its `sum` LOSS_REDUCTION_SUM. `grad_out` may be `y_pred`
+    /// itself (in place).
+    pub unsafe extern "C" fn loss_nll(
+        labels: *const i32,
+        y_pred: *const Float,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const Float,
+        class_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // `loss_sparse_categorical_crossentropy_*`), which is the contract of
+        // `sparse_call`.
+        unsafe {
+            sparse_call(
+                "loss_nll",
+                loss_kind::LOSS_KIND_NLL,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
 
 }
 
@@ -406,6 +466,30 @@ halves! {
             half_label_call(
                 "loss_categorical_generalized_cross_entropy",
                 loss_kind::LOSS_KIND_CATEGORICAL_GENERALIZED_CROSS_ENTROPY,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
+    /// Negative log-likelihood in half precision: as `loss_nll_f32` on 16-bit
+    /// `y_pred` and `grad_out`, with `float` weights and `loss_out` (docs/API.md,
+    /// "Half precision").
+    pub unsafe extern "C" fn loss_nll(
+        labels: *const i32,
+        y_pred: *const Half,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const f32,
+        class_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_sparse_categorical_crossentropy_bf16`'s.
+        unsafe {
+            half_label_call(
+                "loss_nll",
+                loss_kind::LOSS_KIND_NLL,
                 labels, y_pred, batch, classes, sample_weight, class_weight, options,
                 loss_out, grad_out,
             )

@@ -195,9 +195,131 @@ def hinge_embedding_family():
     return cases
 
 
+def smooth_l1_family():
+    """`F.smooth_l1_loss(beta=)`: every reduction in f32 and f64, with and without
+    sample weights, beta 1 (torch's default, absent from the options), 0.5 and 2;
+    then edge cases: differences exactly at +-beta, beta 0 (torch's `l1_loss`, with
+    differences of exactly 0), a tiny beta, large differences, one element, and zero
+    weights under MEAN."""
+    rng = np.random.default_rng(19_003)
+
+    def terms_for(beta):
+        def terms(t, p):
+            x = p - t
+            a = np.abs(x)
+            if beta == 0:
+                return a, np.sign(x)
+            quad = a < beta
+            f = np.where(quad, 0.5 * x * x / beta, a - 0.5 * beta)
+            d = np.where(quad, x / beta, np.sign(x))
+            return f, d
+        return terms
+
+    def case(k, dtype, t, p, w, reduction, beta=1.0):
+        b = float(NP_DTYPE[dtype](beta))
+        options = {} if beta == 1.0 else {"beta": b}
+
+        def torch_loss(pp, tt, reduction):
+            return F.smooth_l1_loss(pp, tt, beta=b, reduction=reduction)
+
+        return torch_dense_case("smooth_l1", k, dtype, t, p, w, reduction, options, torch_loss, terms_for(b))
+
+    betas = (1.0, 0.5, 2.0)
+    cases = []
+    for k, dtype, _, _, w, reduction in reduction_grid(rng, lambda shape: None):
+        b, d = int(rng.integers(2, 17)), int(rng.integers(1, 12))
+        t = rng.normal(0.0, 2.0, (b, d))
+        p = t + rng.normal(0.0, 2.0, (b, d))
+        w = None if w is None else rng.uniform(0.0, 2.0, b)
+        cases.append(case(k, dtype, t, p, w, reduction, betas[k % 3]))
+    k = len(cases)
+    for dtype in ("f32", "f64"):
+        k += 1
+        t = rng.normal(size=(3, 4)).astype(NP_DTYPE[dtype])
+        x = np.array([[0.5, -0.5, 0.25, -0.75], [0.5, 0.0, -0.5, 1.0], [2.0, -2.0, 0.125, 0.0]])
+        cases.append(case(k, dtype, t, t + x, None, "none", 0.5))
+        k += 1
+        t = rng.normal(size=(4, 5)).astype(NP_DTYPE[dtype])
+        x = rng.normal(size=(4, 5))
+        x[0, :2] = 0.0
+        cases.append(case(k, dtype, t, t + x, None, "sum", 0.0))
+        k += 1
+        t = rng.normal(size=(3, 6))
+        cases.append(case(k, dtype, t, t + rng.normal(0, 1e-3, (3, 6)), rng.uniform(0, 2, 3), "none", 1e-3))
+        k += 1
+        t = rng.normal(size=(4, 3))
+        cases.append(case(k, dtype, t, rng.uniform(-1e4, 1e4, (4, 3)), None, "sum_over_batch_size", 1.5))
+        k += 1
+        cases.append(case(k, dtype, np.array([[0.25]]), np.array([[1.0]]), None, "mean"))
+        k += 1
+        t = rng.normal(size=(4, 3))
+        cases.append(case(k, dtype, t, rng.normal(size=(4, 3)), np.zeros(4), "mean"))
+    return cases
+
+
+def poisson_nll_family():
+    """`F.poisson_nll_loss(log_input=, full=, eps=)` (the `poisson` function: torch's
+    `log_input` is the option of that name, its `eps` is `epsilon`, its `full` is
+    `full`): every reduction in f32 and f64, with and without sample weights, the four
+    combinations of `log_input` and `full`; targets are counts 0..20 and some
+    non-integers, with values at and around 1 (where torch masks the Stirling term)."""
+    rng = np.random.default_rng(19_004)
+
+    def terms_for(log_input, full, eps):
+        def terms(t, p):
+            if log_input:
+                f, d = np.exp(p) - t * p, np.exp(p) - t
+            else:
+                f, d = p - t * np.log(p + eps), 1.0 - t / (p + eps)
+            if full:
+                tt = np.where(t > 1, t, 2.0)
+                st = tt * np.log(tt) - tt + 0.5 * np.log(2 * np.pi * tt)
+                f = f + np.where(t > 1, st, 0.0)
+            return f, d
+        return terms
+
+    def targets(shape):
+        t = rng.integers(0, 21, shape).astype(np.float64)
+        special = rng.random(shape)
+        t = np.where(special < 0.15, rng.choice([1.0, 0.5, 1.5, 1.0000001, 2.75]), t)
+        return t
+
+    def case(k, dtype, t, p, w, reduction, log_input, full):
+        eps = 1e-8
+        options = {"log_input": log_input, "epsilon": eps}
+        if full:
+            options["full"] = True
+
+        def torch_loss(pp, tt, reduction):
+            return F.poisson_nll_loss(pp, tt, log_input=log_input, full=full, eps=eps, reduction=reduction)
+
+        return torch_dense_case("poisson", k, dtype, t, p, w, reduction, options, torch_loss,
+                                terms_for(log_input, full, float(NP_DTYPE[dtype](eps))))
+
+    cases = []
+    for k, dtype, _, _, w, reduction in reduction_grid(rng, lambda shape: None):
+        log_input, full = [(True, True), (False, True), (True, False), (False, False)][k % 4]
+        b, d = int(rng.integers(2, 17)), int(rng.integers(1, 12))
+        t = targets((b, d))
+        p = rng.normal(1.0, 1.5, (b, d)) if log_input else rng.uniform(0.05, 20.0, (b, d))
+        w = None if w is None else rng.uniform(0.0, 2.0, b)
+        cases.append(case(k, dtype, t, p, w, reduction, log_input, full))
+    k = len(cases)
+    for dtype in ("f32", "f64"):
+        k += 1
+        t = np.array([[0.0, 1.0, 1.5, 2.0, 100.0, 1e3]])
+        cases.append(case(k, dtype, t, np.array([[0.5, 0.0, 1.0, 0.7, 4.6, 6.0]]), None, "none", True, True))
+        k += 1
+        t = targets((5, 4))
+        cases.append(case(k, dtype, t, rng.uniform(0.0, 10.0, (5, 4)), np.zeros(5), "mean", False, True))
+    return cases
+
+
 FAMILIES = {
     "soft_margin": ("soft_margin.json", soft_margin_family),
     "hinge_embedding": ("hinge_embedding.json", hinge_embedding_family),
+    "smooth_l1": ("smooth_l1.json", smooth_l1_family),
+    "poisson_nll": ("poisson_nll.json", poisson_nll_family),
 }
 
 

@@ -24,6 +24,9 @@ Families (each writes one file of tests/reference/):
   ``F.linear_cross_entropy`` (values) and against a numpy float64 implementation
   (values, and central differences of it for the gradients on small cases). Written
   to tests/reference/linear_cross_entropy.json.
+- ``nll``: ``F.nll_loss(log_probs, labels, weight=, ignore_index=)`` (the ``sparse``
+  signature of the label losses), written to tests/reference/nll.json: see
+  ``nll_family``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from refcommon import enc, write_families
+from refcommon import enc, tolerance, write_families
 
 IGNORE = -100
 
@@ -257,8 +260,144 @@ def linear_ce_family():
     return cases
 
 
+NP = {"f32": np.float32, "f64": np.float64}
+TD = {"f32": torch.float32, "f64": torch.float64}
+
+
+def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
+    """One ``nll`` case: torch's ``F.nll_loss(x, labels, weight=cw,
+    ignore_index=ignore, reduction='none')`` (class weight included, 0 for ignored
+    labels) times the sample weights, reduced in torch in the dtype (MEAN divides by
+    ``sum sw * cw[label]`` over the non-ignored samples, 0 if that is 0, where torch's
+    ``mean`` gives NaN), gradient by autograd; cross-checked against torch's own
+    ``mean``/``sum`` when unweighted and against numpy float64."""
+    nd, td = NP[dtype], TD[dtype]
+    x = np.asarray(x, np.float64).astype(nd)
+    batch, classes = x.shape
+    labels = np.asarray(labels, np.int64)
+    xx = torch.tensor(x, dtype=td, requires_grad=True)
+    lab = torch.tensor(labels)
+    cwt = None if cw is None else torch.tensor(np.asarray(cw, np.float64).astype(nd), dtype=td)
+    swt = torch.ones(batch, dtype=td) if sw is None else torch.tensor(np.asarray(sw, np.float64).astype(nd), dtype=td)
+    ig = IGNORE if ignore is None else ignore
+    per = F.nll_loss(xx, lab, weight=cwt, ignore_index=ig, reduction="none")
+    weighted = per * swt
+    keep = torch.tensor(labels != ig)
+    if reduction == "none":
+        value = weighted
+    elif reduction == "sum":
+        value = weighted.sum()
+    elif reduction == "mean":
+        cwl = torch.ones(batch, dtype=td) if cwt is None else cwt[lab.clamp(0, classes - 1)]
+        denom = (swt * cwl * keep).sum()
+        value = weighted.sum() / denom if float(denom) != 0 else weighted.sum() * 0
+    else:
+        value = weighted.sum() / batch
+    value.sum().backward()
+    grad = xx.grad.numpy().astype(np.float64)
+    value = np.atleast_1d(value.detach().numpy()).astype(np.float64)
+
+    rtol = 1e-5 if dtype == "f32" else 1e-12
+    if sw is None and reduction in ("sum", "mean") and keep.any():
+        own = float(F.nll_loss(xx.detach(), lab, weight=cwt, ignore_index=ig, reduction=reduction))
+        assert abs(own - value[0]) <= rtol * max(abs(own), 1e-30), (case_id, own, value)
+
+    # Second source: numpy float64.
+    x64 = x.astype(np.float64)
+    cw64 = np.ones(classes) if cw is None else np.asarray(cw, np.float64).astype(nd).astype(np.float64)
+    sw64 = np.ones(batch) if sw is None else np.asarray(sw, np.float64).astype(nd).astype(np.float64)
+    keep64 = labels != ig
+    lk = np.where(keep64, labels, 0)
+    per64 = np.where(keep64, -x64[np.arange(batch), lk], 0.0)
+    w64 = np.where(keep64, sw64 * cw64[lk], 0.0)
+    if reduction == "none":
+        want, scale = w64 * per64, w64
+    elif reduction == "sum":
+        want, scale = np.array([(w64 * per64).sum()]), w64
+    elif reduction == "mean":
+        d = w64.sum()
+        want = np.array([(w64 * per64).sum() / d if d != 0 else 0.0])
+        scale = w64 / d if d != 0 else w64 * 0
+    else:
+        want, scale = np.array([(w64 * per64).sum() / batch]), w64 / batch
+    want_grad = np.zeros_like(x64)
+    want_grad[np.arange(batch), lk] = np.where(keep64, -scale, 0.0)
+    finite = np.isfinite(want)
+    assert np.allclose(value[finite], want[finite], rtol=rtol, atol=rtol * max(np.abs(per64[np.isfinite(per64)]).max(initial=0), 1e-30)), (case_id, value, want)
+    assert np.array_equal(np.isfinite(value), finite), case_id
+    assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
+
+    opts = {}
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    if ignore is not None:
+        opts["ignore_index"] = int(ignore)
+    fin = per64[np.isfinite(per64)]
+    per_w = (w64 * per64)[np.isfinite(per64)]
+    mag = np.concatenate([fin, per_w, [0.0]])
+    case = {
+        "id": case_id,
+        "function": "nll",
+        "signature": "sparse",
+        "dtype": dtype,
+        "shape": {"batch": int(batch), "classes": int(classes)},
+        "options": opts,
+        "inputs": {"labels": [int(v) for v in labels],
+                   "y_pred": [enc(v) for v in x64.ravel()]},
+        "expected": {"loss": [enc(v) for v in value], "grad": [enc(v) for v in grad.ravel()]},
+        "tolerance": tolerance(dtype, np.where(np.isfinite(value), value, 0.0), grad, mag),
+    }
+    if cw is not None:
+        case["inputs"]["class_weight"] = [enc(v) for v in cw64]
+    if sw is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in sw64]
+    return case
+
+
+def nll_family():
+    """``F.nll_loss``: log-probabilities from ``log_softmax`` of random logits, f32
+    and f64, every reduction, with and without class weights (torch's ``weight``)
+    and sample weights, with and without ignored labels (-100 and -1); then edge
+    cases: one class, labels at 0 and C - 1, -inf log-probabilities off the label
+    (gradient still exactly 0 there), an infinite loss (-inf at the label), every
+    label ignored under MEAN (0 here, NaN in torch), and zero class weights."""
+    rng = np.random.default_rng(19_005)
+    cases = []
+    k = 0
+    for dtype in ("f32", "f64"):
+        for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+            for variant in range(4):
+                k += 1
+                b, c = int(rng.integers(1, 13)), int(rng.integers(2, 40))
+                logits = torch.tensor(rng.normal(0, 2.5, (b, c)), dtype=torch.float64)
+                x = torch.log_softmax(logits, dim=1).numpy()
+                labels = rng.integers(0, c, b)
+                ignore = None
+                if variant >= 2:
+                    ignore = [-100, -1][variant % 2]
+                    labels[rng.random(b) < 0.3] = ignore
+                cw = rng.uniform(0.2, 2.0, c) if variant in (1, 2) else None
+                sw = rng.uniform(0.0, 2.0, b) if variant in (1, 3) else None
+                cases.append(nll_case(f"T-nll-{k:03d}-{dtype}-{reduction}", dtype, x, labels, cw, sw, reduction, ignore))
+    for dtype in ("f32", "f64"):
+        k += 1
+        cases.append(nll_case(f"E-nll-one-class-{dtype}", dtype, [[0.0], [-0.5]], [0, 0], None, None, "mean"))
+        k += 1
+        x = np.log(np.array([[0.2, 0.3, 0.5], [0.6, 0.4, 0.0], [0.0, 0.25, 0.75]]))
+        cases.append(nll_case(f"E-nll-neg-inf-off-label-{dtype}", dtype, x, [2, 0, 1], [1.0, 2.0, 0.5], None, "sum"))
+        k += 1
+        cases.append(nll_case(f"E-nll-infinite-loss-{dtype}", dtype, x, [2, 2, 0], None, None, "none"))
+        k += 1
+        cases.append(nll_case(f"E-nll-all-ignored-{dtype}", dtype, x[:2], [-100, -100], None, None, "mean", -100))
+        k += 1
+        x = np.log(np.array([[0.2, 0.3, 0.5], [0.6, 0.4, 1e-3], [0.1, 0.25, 0.65]]))
+        cases.append(nll_case(f"E-nll-zero-class-weight-{dtype}", dtype, x, [2, 0, 1], [0.0, 1.5, 0.0], [1.0, 0.5, 2.0], "mean"))
+    return cases
+
+
 FAMILIES = {
     "linear_cross_entropy": ("linear_cross_entropy.json", linear_ce_family),
+    "nll": ("nll.json", nll_family),
 }
 
 

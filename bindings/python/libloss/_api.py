@@ -489,6 +489,30 @@ def categorical_generalized_cross_entropy(
                        grad, {**_set(dict(options, reduction=reduction, q=q)), "ignore_index": ignore_index})
 
 
+def nll(
+    labels,
+    y_pred,
+    *,
+    sample_weight=None,
+    class_weight=None,
+    grad: bool = True,
+    reduction: Optional[ReductionLike] = None,
+    ignore_index: Optional[int] = None,
+    **options,
+) -> LossResult:
+    """``loss_nll_f32/_f64/_f16/_bf16`` (torch ``F.nll_loss``): ``-y_pred[label]`` of
+    log-probabilities.
+
+    ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]``
+    log-probabilities (a ``log_softmax``); ``sample_weight`` ``[batch]`` and
+    ``class_weight`` ``[classes]`` (torch's ``weight``) are optional. Options:
+    ``ignore_index`` (None = no label ignored), ``reduction`` (torch's ``mean`` is
+    ``"mean"``). Returns :class:`LossResult`. Half precision (``_f16``, ``_bf16``) as
+    for :func:`sparse_categorical_crossentropy`."""
+    return _label_loss("nll", labels, y_pred, sample_weight, class_weight, grad,
+                       {**_set(dict(options, reduction=reduction)), "ignore_index": ignore_index})
+
+
 def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bool, kw: dict) -> LossResult:
     """A label loss (the signature of ``loss_sparse_categorical_crossentropy_*``)."""
     fn = f"libloss.{name}"
@@ -1245,7 +1269,7 @@ def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = Fa
 
 
 #: The kinds whose terms take ``labels`` (the label losses).
-_LABEL_KINDS = (Kind.SPARSE_CATEGORICAL_CROSSENTROPY, Kind.CATEGORICAL_GENERALIZED_CROSS_ENTROPY)
+_LABEL_KINDS = (Kind.SPARSE_CATEGORICAL_CROSSENTROPY, Kind.CATEGORICAL_GENERALIZED_CROSS_ENTROPY, Kind.NLL)
 
 
 class Term:

@@ -11,7 +11,7 @@ huber: DenseLoss = _make_dense("huber", "mean_j (½ x² if |x| ≤ δ else δ|x|
 log_cosh: DenseLoss = _make_dense("log_cosh", "mean_j log(cosh(p - t)), stable and accurate near 0")
 mean_absolute_percentage_error: DenseLoss = _make_dense("mean_absolute_percentage_error", "100 mean_j |t - p| / max(|t|, ε)")
 mean_squared_logarithmic_error: DenseLoss = _make_dense("mean_squared_logarithmic_error", "mean_j (log(max(p, ε) + 1) - log(max(t, ε) + 1))²")
-poisson: DenseLoss = _make_dense("poisson", "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch)")
+poisson: DenseLoss = _make_dense("poisson", "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch); full: + t log t - t + ½ log(2πt) where t > 1")
 kl_divergence: DenseLoss = _make_dense("kl_divergence", "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)")
 cosine_similarity: DenseLoss = _make_dense("cosine_similarity", "-Σ_j (a t_j)(b p_j), a = min(1/‖t‖, 1/ε), b = min(1/‖p‖, 1/ε) (a zero row gives 0)")
 binary_crossentropy: DenseLoss = _make_dense("binary_crossentropy", "mean_j: from logits (1-t') softplus(x) + q t' softplus(-x) (no overflow), else -(q t' log p' + (1-t') log(1-p')), p' = clip(p, ε, 1-ε); t' = t(1-ls) + ls/2")
@@ -26,6 +26,7 @@ categorical_focal_crossentropy: DenseLoss = _make_dense("categorical_focal_cross
 tversky: DenseLoss = _make_dense("tversky", "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j")
 soft_margin: DenseLoss = _make_dense("soft_margin", "mean_j log(1 + e^{-t p}) (torch; t = ±1)")
 hinge_embedding: DenseLoss = _make_dense("hinge_embedding", "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)")
+smooth_l1: DenseLoss = _make_dense("smooth_l1", "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)")
 
 __all__ = [
     "mean_squared_error",
@@ -49,4 +50,5 @@ __all__ = [
     "tversky",
     "soft_margin",
     "hinge_embedding",
+    "smooth_l1",
 ]

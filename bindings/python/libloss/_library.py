@@ -94,6 +94,8 @@ class Options(ctypes.Structure):
         ("swap", ctypes.c_bool),
         ("remove_diagonal", ctypes.c_bool),
         ("z_loss", ctypes.c_double),
+        ("beta", ctypes.c_double),
+        ("full", ctypes.c_bool),
     ]
 
 
@@ -143,6 +145,7 @@ _TYPED = {
     **{name: _DENSE for name in DENSE_LOSSES},
     "sparse_categorical_crossentropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "categorical_generalized_cross_entropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
+    "nll": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "margin_ranking": [_P, _P, _P, _S, _P, _P, _P, _P, _P],
     "cosine_embedding": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P],
     "triplet_margin": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P, _P],
@@ -173,8 +176,8 @@ _TYPED = {
 
 
 #: The losses that also have half-precision twins, ``loss_<name>_bf16`` and ``_f16``:
-#: every dense-target loss and the two label losses.
-HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy")
+#: every dense-target loss and the label losses.
+HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll")
 
 #: Every typed function with half-precision twins: the half losses, CTC, sequence
 #: cross-entropy, the losses of several inputs, the linear cross-entropy, clipping and
@@ -237,6 +240,7 @@ _HALF_TYPED = {
     **{name: [_U16, _U16, _S, _S, _F32, _P, _F32, _U16] for name in DENSE_LOSSES},
     "sparse_categorical_crossentropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "categorical_generalized_cross_entropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
+    "nll": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "ctc": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16],
     "ctc_with_workspace": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16, _P, _S],
     "sequence_crossentropy": [_I32, _U16, _I32, _S, _S, _S, _F32, _P, _F32, _U16],

@@ -30,9 +30,11 @@ class Kind(enum.IntEnum):
     TVERSKY = 20
     SOFT_MARGIN = 22
     HINGE_EMBEDDING = 23
+    SMOOTH_L1 = 24
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
     CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
+    NLL = 25
 
 
 #: The dense-target losses, ``(name, kind, formula, options)``, in the registry's
@@ -44,7 +46,7 @@ DENSE = (
     ("log_cosh", Kind.LOG_COSH, "mean_j log(cosh(p - t)), stable and accurate near 0", ""),
     ("mean_absolute_percentage_error", Kind.MEAN_ABSOLUTE_PERCENTAGE_ERROR, "100 mean_j |t - p| / max(|t|, ε)", "epsilon (> 0)"),
     ("mean_squared_logarithmic_error", Kind.MEAN_SQUARED_LOGARITHMIC_ERROR, "mean_j (log(max(p, ε) + 1) - log(max(t, ε) + 1))²", "epsilon"),
-    ("poisson", Kind.POISSON, "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch)", "epsilon, log_input"),
+    ("poisson", Kind.POISSON, "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch); full: + t log t - t + ½ log(2πt) where t > 1", "epsilon, log_input, full"),
     ("kl_divergence", Kind.KL_DIVERGENCE, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)", "epsilon"),
     ("cosine_similarity", Kind.COSINE_SIMILARITY, "-Σ_j (a t_j)(b p_j), a = min(1/‖t‖, 1/ε), b = min(1/‖p‖, 1/ε) (a zero row gives 0)", "epsilon"),
     ("binary_crossentropy", Kind.BINARY_CROSSENTROPY, "mean_j: from logits (1-t') softplus(x) + q t' softplus(-x) (no overflow), else -(q t' log p' + (1-t') log(1-p')), p' = clip(p, ε, 1-ε); t' = t(1-ls) + ls/2", "from_logits, label_smoothing, pos_weight (= q, torch's meaning), epsilon"),
@@ -59,4 +61,5 @@ DENSE = (
     ("tversky", Kind.TVERSKY, "1 - I / (I + α Σ_j t_j(1 - p_j) + β Σ_j (1 - t_j) p_j + ε), I = Σ_j t_j p_j", "tversky_alpha, tversky_beta, epsilon"),
     ("soft_margin", Kind.SOFT_MARGIN, "mean_j log(1 + e^{-t p}) (torch; t = ±1)", ""),
     ("hinge_embedding", Kind.HINGE_EMBEDDING, "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)", "margin"),
+    ("smooth_l1", Kind.SMOOTH_L1, "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)", "beta"),
 )

@@ -75,6 +75,8 @@ def test_default_options_match_the_header():
         "swap": False,
         "remove_diagonal": True,
         "z_loss": 0.0,
+        "beta": 1.0,
+        "full": False,
     }
 
 
@@ -277,6 +279,27 @@ def test_weighted_sum_matches_each_loss():
     total, per_term, grads = libloss.weighted_sum([term])
     g = libloss.categorical_generalized_cross_entropy(labels, probs, class_weight=cw, q=0.3)
     assert per_term[0] == g.loss and total == g.loss and np.array_equal(grads[0], g.grad)
+
+
+def test_nll_is_torch_nll_loss():
+    """``libloss.nll``: -x[label] of log-probabilities; torch's weighted mean is MEAN."""
+    x = np.log(np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.25, 0.25, 0.5]]))
+    labels = [2, 0, -100]
+    cw = np.array([2.0, 1.0, 0.5])
+    r = libloss.nll(labels, x, class_weight=cw, ignore_index=-100, reduction="mean")
+    want = (0.5 * -x[0, 2] + 2.0 * -x[1, 0]) / 2.5
+    assert r.loss == pytest.approx(want, rel=1e-15)
+    g = np.zeros_like(x)
+    g[0, 2], g[1, 0] = -0.5 / 2.5, -2.0 / 2.5
+    assert np.allclose(r.grad, g, rtol=1e-15, atol=0)
+    none = libloss.nll(labels, x.astype(np.float32), class_weight=cw, ignore_index=-100, reduction="none")
+    assert none.loss.dtype == np.float32 and none.loss[2] == 0 and none.loss[1] == np.float32(2.0 * -x[1, 0])
+    # A weighted-sum term of kind NLL is the function.
+    total, per_term, grads = libloss.weighted_sum([libloss.Term("nll", x, labels=labels, class_weight=cw,
+                                                                ignore_index=-100, reduction="mean")])
+    assert total == r.loss and np.array_equal(grads[0], r.grad)
+    expect(libloss.LabelOutOfRangeError, Status.LABEL_OUT_OF_RANGE, lambda: libloss.nll([3, 0, 1], x),
+           "loss_nll_f64: ")
 
 
 def test_weighted_sum_with_a_python_custom_loss():

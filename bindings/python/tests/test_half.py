@@ -40,7 +40,7 @@ import libloss
 from libloss import Status
 from test_reference import REFERENCE, num, options
 
-LABEL_LOSSES = ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy")
+LABEL_LOSSES = ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll")
 DENSE_NAMES = tuple(name for name, *_ in libloss.DENSE)
 RTOL = 1e-5
 
@@ -261,6 +261,9 @@ def test_label_loss_generated(name, reduction, half):
     if name == "sparse_categorical_crossentropy":
         p = rounded(rng.normal(scale=3, size=(BATCH, DIM)), half)
         opts = dict(from_logits=True, label_smoothing=0.05)
+    elif name == "nll":
+        p = rounded(np.log(rng.dirichlet(np.ones(DIM), size=BATCH)), half)
+        opts = {}
     else:
         p = rounded(rng.dirichlet(np.ones(DIM), size=BATCH), half)
         opts = dict(q=0.7)

@@ -93,6 +93,8 @@ pub fn options(case: &Value) -> loss_options {
             "circle_gamma" => o.circle_gamma = num(v),
             "circle_margin" => o.circle_margin = num(v),
             "z_loss" => o.z_loss = num(v),
+            "beta" => o.beta = num(v),
+            "full" => o.full = v.as_bool().unwrap(),
             "remove_diagonal" => o.remove_diagonal = v.as_bool().unwrap(),
             "swap" => o.swap = v.as_bool().unwrap(),
             "ignore_index" => o.ignore_index = v.as_i64().unwrap() as i32,

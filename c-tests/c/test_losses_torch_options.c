@@ -1,0 +1,130 @@
+/* Smooth L1 (loss_smooth_l1_*, options->beta) and Poisson's torch `full` option
+ * (options->full): values by hand at and around the thresholds, and the bad values
+ * of the two option fields, with the outputs left untouched. Their torch cases are in
+ * tests/reference/smooth_l1.json and poisson_nll.json; the error paths every dense
+ * loss shares (NULL, sizes, overlap) run for these too through LOSS_DENSE_LOSSES. */
+#include "ctest.h"
+
+/* x = p - t = {0.25, -0.5, 1, -3}. */
+static const double T[4] = {1.0, 2.0, -1.0, 4.0};
+static const double P[4] = {1.25, 1.5, 0.0, 1.0};
+
+TEST(smooth_l1_by_hand) {
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  o.beta = 0.5;
+  double l[4], g[4];
+  /* One sample per element (dim 1): the values themselves. */
+  CHECK_OK(loss_smooth_l1_f64(T, P, 4, 1, NULL, &o, l, g));
+  /* |x| < 0.5: 0.5 x^2 / 0.5 = x^2, gradient x / 0.5; else |x| - 0.25, sign(x).
+   * x = -0.5 is at the threshold: the linear branch, 0.25 and -1 (both branches
+   * agree there). */
+  CHECK(l[0] == 0.0625 && g[0] == 0.5);
+  CHECK(l[1] == 0.25 && g[1] == -1.0);
+  CHECK(l[2] == 0.75 && g[2] == 1.0);
+  CHECK(l[3] == 2.75 && g[3] == -1.0);
+  /* The default beta is 1 (torch's): 0.5 x^2 inside. */
+  o = loss_options_default();
+  double l1, g1[4];
+  CHECK_OK(loss_smooth_l1_f64(T, P, 1, 4, NULL, &o, &l1, g1));
+  /* mean(0.03125, 0.125, 0.5, 2.5) */
+  CHECK_CLOSE(l1, 3.15625 / 4.0, 1e-15);
+  CHECK(g1[0] == 0.25 / 4.0 && g1[1] == -0.5 / 4.0 && g1[2] == 1.0 / 4.0 && g1[3] == -1.0 / 4.0);
+  /* beta 0: the absolute error, gradient 0 at x = 0. */
+  o.beta = 0.0;
+  o.reduction = LOSS_REDUCTION_NONE;
+  const double t0[3] = {1.0, 2.0, 3.0}, p0[3] = {1.0, 2.5, 1.0};
+  double l0[3], g0[3];
+  CHECK_OK(loss_smooth_l1_f64(t0, p0, 3, 1, NULL, &o, l0, g0));
+  CHECK(l0[0] == 0.0 && g0[0] == 0.0 && l0[1] == 0.5 && g0[1] == 1.0 && l0[2] == 2.0 && g0[2] == -1.0);
+  /* f32 agrees. */
+  float t32[4], p32[4], l32[4], g32[4];
+  for (int i = 0; i < 4; i++) t32[i] = (float)T[i], p32[i] = (float)P[i];
+  o.beta = 0.5;
+  CHECK_OK(loss_smooth_l1_f32(t32, p32, 4, 1, NULL, &o, l32, g32));
+  CHECK(l32[0] == 0.0625f && g32[0] == 0.5f && l32[3] == 2.75f && g32[3] == -1.0f);
+  return true;
+}
+
+TEST(poisson_full_adds_stirling_above_one) {
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  o.log_input = true;
+  const double t[3] = {0.0, 1.0, 5.0}, p[3] = {0.5, -0.25, 1.5};
+  double plain[3], full[3], gp[3], gf[3];
+  CHECK_OK(loss_poisson_f64(t, p, 3, 1, NULL, &o, plain, gp));
+  o.full = true;
+  CHECK_OK(loss_poisson_f64(t, p, 3, 1, NULL, &o, full, gf));
+  /* t <= 1: no term (torch's masked_fill); t = 5: 5 log 5 - 5 + 0.5 log(10 pi). */
+  CHECK(full[0] == plain[0] && full[1] == plain[1]);
+  const double pi = 3.14159265358979323846;
+  CHECK_CLOSE(full[2] - plain[2], 5.0 * log(5.0) - 5.0 + 0.5 * log(10.0 * pi), 1e-14);
+  CHECK(memcmp(gp, gf, sizeof gp) == 0); /* the gradient does not change */
+  /* Rates too (torch's log_input=False is epsilon 1e-8 here). */
+  o.log_input = false;
+  o.epsilon = 1e-8;
+  const double rate[3] = {0.5, 2.0, 4.0};
+  CHECK_OK(loss_poisson_f64(t, rate, 3, 1, NULL, &o, full, gf));
+  o.full = false;
+  CHECK_OK(loss_poisson_f64(t, rate, 3, 1, NULL, &o, plain, gp));
+  CHECK_CLOSE(full[2] - plain[2], 5.0 * log(5.0) - 5.0 + 0.5 * log(10.0 * pi), 1e-14);
+  CHECK(full[0] == plain[0] && full[1] == plain[1] && memcmp(gp, gf, sizeof gp) == 0);
+  return true;
+}
+
+/* `f` (f64) or its f32 twin fails with `want` and a message naming `needle`, and
+ * writes neither output. */
+static bool dense_fails(bool single, loss_status (*f64)(const double *, const double *, size_t,
+                                                        size_t, const double *,
+                                                        const loss_options *, double *, double *),
+                        loss_status (*f32)(const float *, const float *, size_t, size_t,
+                                           const float *, const loss_options *, float *, float *),
+                        const loss_options *o, const char *needle) {
+  double l[4], g[4];
+  float l32[4], g32[4], t32[4] = {0}, p32[4] = {0};
+  ctest_fill_f64(l, 4, -777.0);
+  ctest_fill_f64(g, 4, -777.0);
+  ctest_fill_f32(l32, 4, -777.0f);
+  ctest_fill_f32(g32, 4, -777.0f);
+  loss_status s = single ? f32(t32, p32, 2, 2, NULL, o, l32, g32) : f64(T, P, 2, 2, NULL, o, l, g);
+  const char *m = loss_last_error_message();
+  if (s != LOSS_ERROR_INVALID_ARGUMENT || !ctest_all_f64(l, 4, -777.0) ||
+      !ctest_all_f64(g, 4, -777.0) || !ctest_all_f32(l32, 4, -777.0f) ||
+      !ctest_all_f32(g32, 4, -777.0f) || strstr(m, needle) == NULL) {
+    fprintf(stderr, "  got %s (\"%s\"), want LOSS_ERROR_INVALID_ARGUMENT with \"%s\", "
+            "outputs untouched\n", loss_status_string(s), m, needle);
+    return false;
+  }
+  return true;
+}
+
+TEST(bad_beta_and_full_write_nothing) {
+  loss_options o = loss_options_default();
+  const double bad_beta[4] = {-1.0, -1e-300, NAN, INFINITY};
+  for (int k = 0; k < 4; k++) {
+    o.beta = bad_beta[k];
+    CHECK(dense_fails(false, loss_smooth_l1_f64, loss_smooth_l1_f32, &o, "options.beta"));
+    CHECK(dense_fails(true, loss_smooth_l1_f64, loss_smooth_l1_f32, &o, "options.beta"));
+    /* Checked by every loss, whether it reads beta or not. */
+    CHECK(dense_fails(false, loss_mean_squared_error_f64, loss_mean_squared_error_f32, &o,
+                      "options.beta"));
+  }
+  /* Finite as a double, infinite as a float: an error of the _f32 function only. */
+  o.beta = 1e39;
+  CHECK(dense_fails(true, loss_smooth_l1_f64, loss_smooth_l1_f32, &o, "beta"));
+  double l, g[4];
+  CHECK_OK(loss_smooth_l1_f64(T, P, 2, 2, NULL, &o, &l, g));
+  /* A bool holding neither 0 nor 1 (uninitialised memory). */
+  o = loss_options_default();
+  unsigned char seven = 7;
+  memcpy(&o.full, &seven, 1);
+  CHECK(dense_fails(false, loss_poisson_f64, loss_poisson_f32, &o, "options.full"));
+  CHECK(dense_fails(true, loss_smooth_l1_f64, loss_smooth_l1_f32, &o, "options.full"));
+  return true;
+}
+
+SUITE(losses_torch_options) {
+  RUN(smooth_l1_by_hand);
+  RUN(poisson_full_adds_stirling_above_one);
+  RUN(bad_beta_and_full_write_nothing);
+}
