@@ -212,6 +212,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_SMOOTH_L1 = 24,
   /**
+   * `loss_poly_cross_entropy_*`.
+   */
+  LOSS_KIND_POLY_CROSS_ENTROPY = 26,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -424,6 +428,11 @@ typedef struct loss_options {
    * `PoissonNLLLoss(full=True)`). Default false.
    */
   bool full;
+  /**
+   * Poly-1 cross-entropy's epsilon (optax `poly_loss_cross_entropy`), default 2
+   * (optax), finite.
+   */
+  double poly_epsilon;
 } loss_options;
 
 /**
@@ -1626,6 +1635,24 @@ enum loss_status loss_smooth_l1_f32(const float *y_true,
                                     float *grad_out);
 
 /**
+ * Poly-1 cross-entropy (optax `poly_loss_cross_entropy`, Leng et al. 2022) of
+ * logits `x` against one-hot or soft targets `t`, `p = softmax(x)`,
+ * `eps = options->poly_epsilon` (default 2, optax's; finite):
+ * `l_i = -sum_j t_j log p_j + eps sum_j t_j (1 - p_j)`; gradient
+ * `p_k sum_j t_j - t_k - eps p_k (t_k - sum_j t_j p_j)`. Stable for any finite
+ * logits; `1 - p_j` is `-expm1(log p_j)`, exact where optax's float `1 - p`
+ * cancels. `y_pred` is always logits (`from_logits` is not read).
+ */
+enum loss_status loss_poly_cross_entropy_f32(const float *y_true,
+                                             const float *y_pred,
+                                             size_t batch,
+                                             size_t dim,
+                                             const float *sample_weight,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -1973,6 +2000,24 @@ enum loss_status loss_smooth_l1_f64(const double *y_true,
                                     const struct loss_options *options,
                                     double *loss_out,
                                     double *grad_out);
+
+/**
+ * Poly-1 cross-entropy (optax `poly_loss_cross_entropy`, Leng et al. 2022) of
+ * logits `x` against one-hot or soft targets `t`, `p = softmax(x)`,
+ * `eps = options->poly_epsilon` (default 2, optax's; finite):
+ * `l_i = -sum_j t_j log p_j + eps sum_j t_j (1 - p_j)`; gradient
+ * `p_k sum_j t_j - t_k - eps p_k (t_k - sum_j t_j p_j)`. Stable for any finite
+ * logits; `1 - p_j` is `-expm1(log p_j)`, exact where optax's float `1 - p`
+ * cancels. `y_pred` is always logits (`from_logits` is not read).
+ */
+enum loss_status loss_poly_cross_entropy_f64(const double *y_true,
+                                             const double *y_pred,
+                                             size_t batch,
+                                             size_t dim,
+                                             const double *sample_weight,
+                                             const struct loss_options *options,
+                                             double *loss_out,
+                                             double *grad_out);
 
 /**
  * Mean squared error (Keras `MeanSquaredError`):
@@ -2456,6 +2501,30 @@ enum loss_status loss_smooth_l1_bf16(const loss_bf16 *y_true,
                                      loss_bf16 *grad_out);
 
 /**
+ * Poly-1 cross-entropy (optax `poly_loss_cross_entropy`, Leng et al. 2022) of
+ * logits `x` against one-hot or soft targets `t`, `p = softmax(x)`,
+ * `eps = options->poly_epsilon` (default 2, optax's; finite):
+ * `l_i = -sum_j t_j log p_j + eps sum_j t_j (1 - p_j)`; gradient
+ * `p_k sum_j t_j - t_k - eps p_k (t_k - sum_j t_j p_j)`. Stable for any finite
+ * logits; `1 - p_j` is `-expm1(log p_j)`, exact where optax's float `1 - p`
+ * cancels. `y_pred` is always logits (`from_logits` is not read).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_poly_cross_entropy_bf16(const loss_bf16 *y_true,
+                                              const loss_bf16 *y_pred,
+                                              size_t batch,
+                                              size_t dim,
+                                              const float *sample_weight,
+                                              const struct loss_options *options,
+                                              float *loss_out,
+                                              loss_bf16 *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  *
@@ -2935,6 +3004,30 @@ enum loss_status loss_smooth_l1_f16(const loss_f16 *y_true,
                                     const struct loss_options *options,
                                     float *loss_out,
                                     loss_f16 *grad_out);
+
+/**
+ * Poly-1 cross-entropy (optax `poly_loss_cross_entropy`, Leng et al. 2022) of
+ * logits `x` against one-hot or soft targets `t`, `p = softmax(x)`,
+ * `eps = options->poly_epsilon` (default 2, optax's; finite):
+ * `l_i = -sum_j t_j log p_j + eps sum_j t_j (1 - p_j)`; gradient
+ * `p_k sum_j t_j - t_k - eps p_k (t_k - sum_j t_j p_j)`. Stable for any finite
+ * logits; `1 - p_j` is `-expm1(log p_j)`, exact where optax's float `1 - p`
+ * cancels. `y_pred` is always logits (`from_logits` is not read).
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_poly_cross_entropy_f16(const loss_f16 *y_true,
+                                             const loss_f16 *y_pred,
+                                             size_t batch,
+                                             size_t dim,
+                                             const float *sample_weight,
+                                             const struct loss_options *options,
+                                             float *loss_out,
+                                             loss_f16 *grad_out);
 
 /**
  * Cross-entropy of a linear layer's output, without building the logits (the
@@ -4428,10 +4521,11 @@ const char *loss_last_error_message(void);
   X(tversky, LOSS_KIND_TVERSKY) \
   X(soft_margin, LOSS_KIND_SOFT_MARGIN) \
   X(hinge_embedding, LOSS_KIND_HINGE_EMBEDDING) \
-  X(smooth_l1, LOSS_KIND_SMOOTH_L1)
+  X(smooth_l1, LOSS_KIND_SMOOTH_L1) \
+  X(poly_cross_entropy, LOSS_KIND_POLY_CROSS_ENTROPY)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 22
+#define LOSS_DENSE_LOSS_COUNT 23
 
 /**
  * The default options, in the layout of this header: `struct_size =
@@ -4454,7 +4548,7 @@ static inline loss_options loss_options_default(void) {
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
         0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \
-        1.0, false                                                                     \
+        1.0, false, 2.0                                                                \
   }
 
 #endif  /* LOSS_H */

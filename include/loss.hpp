@@ -306,6 +306,8 @@ class options {
   LOSS_HPP_OPTION(double, beta)
   /** Poisson: add the Stirling term (torch `full=True`; default false). */
   LOSS_HPP_OPTION(bool, full)
+  /** Poly-1 cross-entropy epsilon, finite (default 2, optax's). */
+  LOSS_HPP_OPTION(double, poly_epsilon)
 #undef LOSS_HPP_OPTION
 
  private:

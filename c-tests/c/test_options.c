@@ -12,7 +12,8 @@ static bool same_options(const loss_options *a, const loss_options *b) {
          a->apply_class_balancing == b->apply_class_balancing && a->log_input == b->log_input &&
          a->ignore_index == b->ignore_index && a->blank == b->blank &&
          a->zero_infinity == b->zero_infinity && a->batch_first == b->batch_first &&
-         a->q == b->q && a->z_loss == b->z_loss && a->beta == b->beta && a->full == b->full;
+         a->q == b->q && a->z_loss == b->z_loss && a->beta == b->beta && a->full == b->full &&
+         a->poly_epsilon == b->poly_epsilon;
 }
 
 TEST(defaults_initializer_and_init_agree) {

@@ -52,6 +52,7 @@ pub struct RawOpts {
     // 0.3.0, smooth L1 and Poisson
     pub beta: f64,
     pub full: u8,
+    pub poly_epsilon: f64,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -94,6 +95,7 @@ impl Default for RawOpts {
             z_loss: 0.0,
             beta: 1.0,
             full: 0,
+            poly_epsilon: 2.0,
         }
     }
 }
@@ -171,6 +173,7 @@ impl RawOpts {
             let f = (r >> 32) as f64 / u32::MAX as f64;
             o.beta = [0.0, 1.0, 0.5 + 2.0 * f, 1e-3 + f][((r >> 2) & 3) as usize];
             o.full = ((r >> 4) & 1) as u8;
+            o.poly_epsilon = [2.0, 1.0, -1.0, 8.0 * f - 4.0][((r >> 5) & 3) as usize];
         }
         if tame {
             return o;
@@ -259,6 +262,10 @@ impl RawOpts {
         if (r >> 16) % 12 == 0 {
             o.full = (r >> 24) as u8;
         }
+        if (r >> 32) % 12 == 0 {
+            o.poly_epsilon = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e39, 1e300]
+                [((r >> 40) % 5) as usize];
+        }
         if v.byte() % 12 == 0 {
             o.reduction = match v.byte() % 4 {
                 0 => -1,
@@ -309,6 +316,7 @@ impl RawOpts {
             z_loss: d.z_loss,
             beta: d.beta,
             full: d.full,
+            poly_epsilon: d.poly_epsilon,
             ..*self
         }
     }
@@ -341,6 +349,7 @@ impl RawOpts {
             ("tversky_alpha", o.tversky_alpha, false),
             ("tversky_beta", o.tversky_beta, false),
             ("beta", o.beta, false),
+            ("poly_epsilon", o.poly_epsilon.abs(), false),
         ]
         .iter()
         .any(|&(name, v, positive)| uses(name) && (overflows(v) || (positive && vanishes(v))))
@@ -351,7 +360,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 30] = [
+        let checks: [(bool, &str); 31] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -403,6 +412,7 @@ impl RawOpts {
             (o.z_loss.is_finite() && o.z_loss >= 0.0, "z_loss"),
             (o.beta.is_finite() && o.beta >= 0.0, "beta"),
             (b(o.full), "full"),
+            (o.poly_epsilon.is_finite(), "poly_epsilon"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -471,6 +481,7 @@ impl RawOpts {
         addr_of_mut!((*dst).z_loss).write(self.z_loss);
         addr_of_mut!((*dst).beta).write(self.beta);
         addr_of_mut!((*dst).full).cast::<u8>().write(self.full);
+        addr_of_mut!((*dst).poly_epsilon).write(self.poly_epsilon);
     }
 }
 

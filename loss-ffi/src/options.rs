@@ -122,6 +122,9 @@ pub struct loss_options {
     /// Poisson: add Stirling's approximation of `log(t!)` (torch
     /// `PoissonNLLLoss(full=True)`). Default false.
     pub full: bool,
+    /// Poly-1 cross-entropy's epsilon (optax `poly_loss_cross_entropy`), default 2
+    /// (optax), finite.
+    pub poly_epsilon: f64,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -181,6 +184,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         z_loss: 0.0,
         beta: 1.0,
         full: false,
+        poly_epsilon: 2.0,
     }
 }
 
@@ -307,6 +311,8 @@ pub struct Options {
     pub beta: f64,
     /// See [`loss_options::full`].
     pub full: bool,
+    /// See [`loss_options::poly_epsilon`].
+    pub poly_epsilon: f64,
 }
 
 fn invalid(msg: String) -> Error {
@@ -445,6 +451,7 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             z_loss: addr_of!((*o).z_loss).read(),
             beta: addr_of!((*o).beta).read(),
             full: read_bool(addr_of!((*o).full), "full")?,
+            poly_epsilon: addr_of!((*o).poly_epsilon).read(),
         }
     };
     opts.validate()?;
@@ -520,6 +527,10 @@ impl Options {
         check(cgm.is_finite(), || {
             format!("options.circle_margin is {cgm}: must be finite")
         })?;
+        let pe = self.poly_epsilon;
+        check(pe.is_finite(), || {
+            format!("options.poly_epsilon is {pe}: must be finite")
+        })?;
         let cm = self.cosine_margin;
         check((-1.0..=1.0).contains(&cm), || {
             format!("options.cosine_margin is {cm}: must be in [-1, 1]")
@@ -541,7 +552,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 200]);
+        assert_eq!(LAYOUTS, [88, 208]);
     }
 
     #[test]

@@ -461,6 +461,16 @@ dense {
     /// its `sum` is `dim` times SUM.
     smooth_l1 = 24, "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)", "beta"
         => |o: &Options| loss_core::pointwise::smooth_l1::SmoothL1::new(o.beta);
+
+    /// Poly-1 cross-entropy (optax `poly_loss_cross_entropy`, Leng et al. 2022) of
+    /// logits `x` against one-hot or soft targets `t`, `p = softmax(x)`,
+    /// `eps = options->poly_epsilon` (default 2, optax's; finite):
+    /// `l_i = -sum_j t_j log p_j + eps sum_j t_j (1 - p_j)`; gradient
+    /// `p_k sum_j t_j - t_k - eps p_k (t_k - sum_j t_j p_j)`. Stable for any finite
+    /// logits; `1 - p_j` is `-expm1(log p_j)`, exact where optax's float `1 - p`
+    /// cancels. `y_pred` is always logits (`from_logits` is not read).
+    poly_cross_entropy = 26, "-Σ_j t_j log p_j + ε Σ_j t_j (1 - p_j), p = softmax(x) (optax Poly-1; stable, 1 - p as -expm1(log p))", "poly_epsilon", nan = Row, inputs = Categorical
+        => |o: &Options| loss_core::rows::poly_cross_entropy::PolyCrossEntropy::new(o.poly_epsilon);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =

@@ -58,6 +58,34 @@ def reduce_scale(w, reduction, batch):
     return scale
 
 
+def dense_record(case_id, function, dtype, t, p, w, reduction, options, value, grad, per64):
+    """The JSON record of a dense-signature case (FORMAT.md): inputs `t`, `p`, the
+    optional sample weights `w`, the expected `value` and `grad`, tolerances from the
+    float64 per-sample values `per64`; `options` without the reduction, which is added
+    unless it is the default."""
+    batch, dim = t.shape
+    opts = dict(options or {})
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    per_weighted = per64 if w is None else per64 * np.asarray(w, np.float64)
+    case = {
+        "id": case_id,
+        "function": function,
+        "signature": "dense",
+        "dtype": dtype,
+        "shape": {"batch": int(batch), "dim": int(dim)},
+        "options": opts,
+        "inputs": {"y_true": [enc(v) for v in t.ravel().astype(np.float64)],
+                   "y_pred": [enc(v) for v in p.ravel().astype(np.float64)]},
+        "expected": {"loss": [enc(v) for v in value],
+                     "grad": [enc(v) for v in grad.ravel()]},
+        "tolerance": tolerance(dtype, value, grad, per_weighted),
+    }
+    if w is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in np.asarray(w, np.float64)]
+    return case
+
+
 def write_families(script, description, families, frameworks):
     """The command line of a generator: writes the families named on it, each
     `families[name] = (file name, generator of cases)`, into tests/reference/."""

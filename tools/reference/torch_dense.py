@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from refcommon import enc, reduce_np, reduce_scale, tolerance, write_families
+from refcommon import dense_record, reduce_np, reduce_scale, write_families
 
 REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
 TORCH_DTYPE = {"f32": torch.float32, "f64": torch.float64}
@@ -71,26 +71,7 @@ def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwis
     assert np.allclose(value, want, rtol=rtol, atol=rtol * max(np.abs(per64).max(), 1e-30)), (case_id, value, want)
     assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
 
-    opts = dict(options or {})
-    if reduction != "sum_over_batch_size":
-        opts["reduction"] = reduction
-    per_weighted = per64 if w is None else per64 * np.asarray(w, np.float64)
-    case = {
-        "id": case_id,
-        "function": function,
-        "signature": "dense",
-        "dtype": dtype,
-        "shape": {"batch": int(batch), "dim": int(dim)},
-        "options": opts,
-        "inputs": {"y_true": [enc(v) for v in t.ravel().astype(np.float64)],
-                   "y_pred": [enc(v) for v in p.ravel().astype(np.float64)]},
-        "expected": {"loss": [enc(v) for v in value],
-                     "grad": [enc(v) for v in grad.ravel()]},
-        "tolerance": tolerance(dtype, value, grad, per_weighted),
-    }
-    if w is not None:
-        case["inputs"]["sample_weight"] = [enc(v) for v in np.asarray(w, np.float64)]
-    return case
+    return dense_record(case_id, function, dtype, t, p, w, reduction, options, value, grad, per64)
 
 
 def sign_targets(rng, shape):

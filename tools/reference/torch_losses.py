@@ -27,6 +27,9 @@ Families (each writes one file of tests/reference/):
 - ``nll``: ``F.nll_loss(log_probs, labels, weight=, ignore_index=)`` (the ``sparse``
   signature of the label losses), written to tests/reference/nll.json: see
   ``nll_family``.
+- ``multi_margin``: ``F.multi_margin_loss(x, labels, p=, margin=, weight=)`` (the
+  ``sparse`` signature), written to tests/reference/multi_margin.json: see
+  ``multi_margin_family``.
 """
 
 from __future__ import annotations
@@ -264,13 +267,16 @@ NP = {"f32": np.float32, "f64": np.float64}
 TD = {"f32": torch.float32, "f64": torch.float64}
 
 
-def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
-    """One ``nll`` case: torch's ``F.nll_loss(x, labels, weight=cw,
-    ignore_index=ignore, reduction='none')`` (class weight included, 0 for ignored
-    labels) times the sample weights, reduced in torch in the dtype (MEAN divides by
-    ``sum sw * cw[label]`` over the non-ignored samples, 0 if that is 0, where torch's
-    ``mean`` gives NaN), gradient by autograd; cross-checked against torch's own
-    ``mean``/``sum`` when unweighted and against numpy float64."""
+def label_case(function, case_id, dtype, x, labels, cw, sw, reduction, ignore, per_class_weighted, np_rows,
+               options=None, torch_reductions=(("sum", "sum"), ("mean", "mean"))):
+    """One case of a label loss (the ``sparse`` signature): torch's
+    ``per_class_weighted(x, labels, cw, ignore_index)`` (its ``reduction='none'``:
+    each sample's loss times ``cw[label]``, 0 for ignored labels) times the sample
+    weights, reduced in torch in the dtype (MEAN divides by ``sum sw * cw[label]`` over
+    the non-ignored samples, 0 if that is 0), gradient by autograd. Cross-checked
+    against torch's own reductions where they are ours (``torch_reductions``: pairs of
+    (ours, torch's)) when unweighted, and against numpy float64: ``np_rows(x64, k)``
+    gives each sample's unweighted loss and gradient row for labels ``k``."""
     nd, td = NP[dtype], TD[dtype]
     x = np.asarray(x, np.float64).astype(nd)
     batch, classes = x.shape
@@ -280,7 +286,7 @@ def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
     cwt = None if cw is None else torch.tensor(np.asarray(cw, np.float64).astype(nd), dtype=td)
     swt = torch.ones(batch, dtype=td) if sw is None else torch.tensor(np.asarray(sw, np.float64).astype(nd), dtype=td)
     ig = IGNORE if ignore is None else ignore
-    per = F.nll_loss(xx, lab, weight=cwt, ignore_index=ig, reduction="none")
+    per = per_class_weighted(xx, lab, cwt, ig)
     weighted = per * swt
     keep = torch.tensor(labels != ig)
     if reduction == "none":
@@ -298,8 +304,9 @@ def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
     value = np.atleast_1d(value.detach().numpy()).astype(np.float64)
 
     rtol = 1e-5 if dtype == "f32" else 1e-12
-    if sw is None and reduction in ("sum", "mean") and keep.any():
-        own = float(F.nll_loss(xx.detach(), lab, weight=cwt, ignore_index=ig, reduction=reduction))
+    theirs = dict(torch_reductions).get(reduction)
+    if sw is None and theirs is not None and keep.any():
+        own = float(per_class_weighted(xx.detach(), lab, cwt, ig, theirs))
         assert abs(own - value[0]) <= rtol * max(abs(own), 1e-30), (case_id, own, value)
 
     # Second source: numpy float64.
@@ -308,7 +315,8 @@ def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
     sw64 = np.ones(batch) if sw is None else np.asarray(sw, np.float64).astype(nd).astype(np.float64)
     keep64 = labels != ig
     lk = np.where(keep64, labels, 0)
-    per64 = np.where(keep64, -x64[np.arange(batch), lk], 0.0)
+    rows, grows = np_rows(x64, lk)
+    per64 = np.where(keep64, rows, 0.0)
     w64 = np.where(keep64, sw64 * cw64[lk], 0.0)
     if reduction == "none":
         want, scale = w64 * per64, w64
@@ -320,14 +328,13 @@ def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
         scale = w64 / d if d != 0 else w64 * 0
     else:
         want, scale = np.array([(w64 * per64).sum() / batch]), w64 / batch
-    want_grad = np.zeros_like(x64)
-    want_grad[np.arange(batch), lk] = np.where(keep64, -scale, 0.0)
+    want_grad = np.where(keep64[:, None], grows, 0.0) * scale[:, None]
     finite = np.isfinite(want)
     assert np.allclose(value[finite], want[finite], rtol=rtol, atol=rtol * max(np.abs(per64[np.isfinite(per64)]).max(initial=0), 1e-30)), (case_id, value, want)
     assert np.array_equal(np.isfinite(value), finite), case_id
     assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
 
-    opts = {}
+    opts = dict(options or {})
     if reduction != "sum_over_batch_size":
         opts["reduction"] = reduction
     if ignore is not None:
@@ -337,7 +344,7 @@ def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
     mag = np.concatenate([fin, per_w, [0.0]])
     case = {
         "id": case_id,
-        "function": "nll",
+        "function": function,
         "signature": "sparse",
         "dtype": dtype,
         "shape": {"batch": int(batch), "classes": int(classes)},
@@ -352,6 +359,21 @@ def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
     if sw is not None:
         case["inputs"]["sample_weight"] = [enc(v) for v in sw64]
     return case
+
+
+def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
+    """One ``nll`` case: ``F.nll_loss(x, labels, weight=cw, ignore_index=ignore)``
+    (:func:`label_case`; torch's ``mean`` of all-ignored labels is NaN, ours 0)."""
+    def torch_nll(xx, lab, cwt, ig, reduction="none"):
+        return F.nll_loss(xx, lab, weight=cwt, ignore_index=ig, reduction=reduction)
+
+    def np_rows(x64, k):
+        b = x64.shape[0]
+        g = np.zeros_like(x64)
+        g[np.arange(b), k] = -1.0
+        return -x64[np.arange(b), k], g
+
+    return label_case("nll", case_id, dtype, x, labels, cw, sw, reduction, ignore, torch_nll, np_rows)
 
 
 def nll_family():
@@ -395,9 +417,86 @@ def nll_family():
     return cases
 
 
+def multi_margin_family():
+    """``F.multi_margin_loss(x, labels, p=, margin=, weight=)``: scores from a normal
+    distribution, f32 and f64, every reduction, p 1 and 2, margins 1 (torch's
+    default), 0.5 and 2, with and without class weights (torch's ``weight``) and
+    sample weights, ignored labels (torch has none: their samples are left out of its
+    input); then edge cases: one class (loss 0), scores exactly at the margin (torch
+    passes no gradient at z = 0), large scores, and zero weights under MEAN. torch's
+    ``mean`` divides by the batch: SUM_OVER_BATCH_SIZE."""
+    rng = np.random.default_rng(19_007)
+
+    def case(case_id, dtype, x, labels, cw, sw, reduction, power=1, margin=1.0, ignore=None):
+        m = float(NP[dtype](margin))
+        options = {}
+        if power != 1:
+            options["margin_power"] = power
+        if margin != 1.0:
+            options["margin"] = m
+
+        def torch_mm(xx, lab, cwt, ig, reduction="none"):
+            keep = lab != ig
+            full = torch.zeros(lab.shape[0], dtype=xx.dtype)
+            if not bool(keep.any()):
+                return (full + 0 * xx.sum()) if reduction == "none" else 0 * xx.sum()
+            part = F.multi_margin_loss(xx[keep], lab[keep], p=power, margin=m, weight=cwt,
+                                       reduction=reduction)
+            if reduction != "none":
+                return part
+            return full.masked_scatter(keep, part)
+
+        def np_rows(x64, k):
+            b, c = x64.shape
+            xk = x64[np.arange(b), k][:, None]
+            z = m - xk + x64
+            z[np.arange(b), k] = 0.0
+            pos = z > 0
+            h = np.where(pos, z if power == 1 else z * z, 0.0)
+            dh = np.where(pos, 1.0 if power == 1 else 2 * z, 0.0) / c
+            g = dh.copy()
+            g[np.arange(b), k] = -dh.sum(axis=1)
+            return h.sum(axis=1) / c, g
+
+        return label_case("multi_margin", case_id, dtype, x, labels, cw, sw, reduction, ignore, torch_mm, np_rows,
+                          options, (("sum", "sum"), ("sum_over_batch_size", "mean")))
+
+    cases = []
+    k = 0
+    margins = (1.0, 0.5, 2.0)
+    for dtype in ("f32", "f64"):
+        for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+            for variant in range(4):
+                k += 1
+                b, c = int(rng.integers(1, 13)), int(rng.integers(2, 20))
+                x = rng.normal(0.0, 1.0, (b, c))
+                labels = rng.integers(0, c, b)
+                ignore = None
+                if variant == 3:
+                    ignore = -100
+                    labels[rng.random(b) < 0.3] = ignore
+                cw = rng.uniform(0.2, 2.0, c) if variant in (1, 2) else None
+                sw = rng.uniform(0.0, 2.0, b) if variant in (2, 3) else None
+                cases.append(case(f"T-multi_margin-{k:03d}-{dtype}-{reduction}", dtype, x, labels, cw, sw, reduction,
+                                  1 + k % 2, margins[k % 3], ignore))
+    for dtype in ("f32", "f64"):
+        cases.append(case(f"E-multi_margin-one-class-{dtype}", dtype, [[0.5], [-2.0]], [0, 0], None, None, "sum"))
+        x = np.array([[1.0, 0.0, 0.5, 2.0], [0.25, 1.25, -0.75, 0.25]])
+        cases.append(case(f"E-multi_margin-at-margin-{dtype}", dtype, x, [0, 1], None, None, "none", 1))
+        cases.append(case(f"E-multi_margin-at-margin-p2-{dtype}", dtype, x, [0, 1], [1.0, 2.0, 0.5, 1.0], None,
+                          "none", 2))
+        x = rng.normal(0.0, 100.0, (3, 5))
+        cases.append(case(f"E-multi_margin-large-{dtype}", dtype, x, [4, 0, 2], None, None, "sum_over_batch_size", 2,
+                          1.5))
+        cases.append(case(f"E-multi_margin-zero-weights-{dtype}", dtype, rng.normal(size=(3, 4)), [1, 2, 3], None,
+                          np.zeros(3), "mean"))
+    return cases
+
+
 FAMILIES = {
     "linear_cross_entropy": ("linear_cross_entropy.json", linear_ce_family),
     "nll": ("nll.json", nll_family),
+    "multi_margin": ("multi_margin.json", multi_margin_family),
 }
 
 

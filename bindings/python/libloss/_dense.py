@@ -27,6 +27,7 @@ tversky: DenseLoss = _make_dense("tversky", "1 - I / (I + α Σ_j t_j(1 - p_j) +
 soft_margin: DenseLoss = _make_dense("soft_margin", "mean_j log(1 + e^{-t p}) (torch; t = ±1)")
 hinge_embedding: DenseLoss = _make_dense("hinge_embedding", "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)")
 smooth_l1: DenseLoss = _make_dense("smooth_l1", "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)")
+poly_cross_entropy: DenseLoss = _make_dense("poly_cross_entropy", "-Σ_j t_j log p_j + ε Σ_j t_j (1 - p_j), p = softmax(x) (optax Poly-1; stable, 1 - p as -expm1(log p))")
 
 __all__ = [
     "mean_squared_error",
@@ -51,4 +52,5 @@ __all__ = [
     "soft_margin",
     "hinge_embedding",
     "smooth_l1",
+    "poly_cross_entropy",
 ]

@@ -96,6 +96,7 @@ class Options(ctypes.Structure):
         ("z_loss", ctypes.c_double),
         ("beta", ctypes.c_double),
         ("full", ctypes.c_bool),
+        ("poly_epsilon", ctypes.c_double),
     ]
 
 

@@ -31,6 +31,7 @@ class Kind(enum.IntEnum):
     SOFT_MARGIN = 22
     HINGE_EMBEDDING = 23
     SMOOTH_L1 = 24
+    POLY_CROSS_ENTROPY = 26
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
     CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
@@ -62,4 +63,5 @@ DENSE = (
     ("soft_margin", Kind.SOFT_MARGIN, "mean_j log(1 + e^{-t p}) (torch; t = ±1)", ""),
     ("hinge_embedding", Kind.HINGE_EMBEDDING, "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)", "margin"),
     ("smooth_l1", Kind.SMOOTH_L1, "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)", "beta"),
+    ("poly_cross_entropy", Kind.POLY_CROSS_ENTROPY, "-Σ_j t_j log p_j + ε Σ_j t_j (1 - p_j), p = softmax(x) (optax Poly-1; stable, 1 - p as -expm1(log p))", "poly_epsilon"),
 )

@@ -77,6 +77,7 @@ def test_default_options_match_the_header():
         "z_loss": 0.0,
         "beta": 1.0,
         "full": False,
+        "poly_epsilon": 2.0,
     }
 
 

@@ -95,6 +95,7 @@ pub fn options(case: &Value) -> loss_options {
             "z_loss" => o.z_loss = num(v),
             "beta" => o.beta = num(v),
             "full" => o.full = v.as_bool().unwrap(),
+            "poly_epsilon" => o.poly_epsilon = num(v),
             "remove_diagonal" => o.remove_diagonal = v.as_bool().unwrap(),
             "swap" => o.swap = v.as_bool().unwrap(),
             "ignore_index" => o.ignore_index = v.as_i64().unwrap() as i32,
