@@ -233,6 +233,10 @@ typedef enum loss_kind {
    * `loss_nll_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
    */
   LOSS_KIND_NLL = 25,
+  /**
+   * `loss_multi_margin_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+   */
+  LOSS_KIND_MULTI_MARGIN = 27,
 } loss_kind;
 
 /**
@@ -433,6 +437,11 @@ typedef struct loss_options {
    * (optax), finite.
    */
   double poly_epsilon;
+  /**
+   * Multi-margin loss: the power p of each hinge term (torch `MultiMarginLoss(p)`),
+   * default 1 (torch), 1 or 2.
+   */
+  int32_t margin_power;
 } loss_options;
 
 /**
@@ -4159,6 +4168,31 @@ enum loss_status loss_nll_f32(const int32_t *labels,
                               float *grad_out);
 
 /**
+ * Multi-class margin loss (torch `F.multi_margin_loss`) of scores: with
+ * `k = labels[i]`, `z_j = margin - y_pred[i, k] + y_pred[i, j]`,
+ * `l_i = sum_{j != k} max(z_j, 0)^p / classes`, `margin = options->margin`
+ * (default 1, torch's), `p = options->margin_power` (1 or 2, default 1);
+ * gradient `p z_j^(p-1) / classes` at each `j != k` with `z_j > 0` (none at
+ * `z_j = 0`, as torch) and minus their sum at `k`. A NaN score makes the row's
+ * loss NaN (torch's can stay finite).
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]` (torch's `weight[k]` multiplies the
+ * sample's loss). torch's `mean` divides by the batch: SUM_OVER_BATCH_SIZE (our
+ * MEAN divides by the sum of the weights); its `sum` is SUM.
+ */
+enum loss_status loss_multi_margin_f32(const int32_t *labels,
+                                       const float *y_pred,
+                                       size_t batch,
+                                       size_t classes,
+                                       const float *sample_weight,
+                                       const float *class_weight,
+                                       const struct loss_options *options,
+                                       float *loss_out,
+                                       float *grad_out);
+
+/**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
  * torch's `weight` and `ignore_index`).
  *
@@ -4248,6 +4282,31 @@ enum loss_status loss_nll_f64(const int32_t *labels,
                               double *grad_out);
 
 /**
+ * Multi-class margin loss (torch `F.multi_margin_loss`) of scores: with
+ * `k = labels[i]`, `z_j = margin - y_pred[i, k] + y_pred[i, j]`,
+ * `l_i = sum_{j != k} max(z_j, 0)^p / classes`, `margin = options->margin`
+ * (default 1, torch's), `p = options->margin_power` (1 or 2, default 1);
+ * gradient `p z_j^(p-1) / classes` at each `j != k` with `z_j > 0` (none at
+ * `z_j = 0`, as torch) and minus their sum at `k`. A NaN score makes the row's
+ * loss NaN (torch's can stay finite).
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]` (torch's `weight[k]` multiplies the
+ * sample's loss). torch's `mean` divides by the batch: SUM_OVER_BATCH_SIZE (our
+ * MEAN divides by the sum of the weights); its `sum` is SUM.
+ */
+enum loss_status loss_multi_margin_f64(const int32_t *labels,
+                                       const double *y_pred,
+                                       size_t batch,
+                                       size_t classes,
+                                       const double *sample_weight,
+                                       const double *class_weight,
+                                       const struct loss_options *options,
+                                       double *loss_out,
+                                       double *grad_out);
+
+/**
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
@@ -4294,6 +4353,21 @@ enum loss_status loss_nll_bf16(const int32_t *labels,
                                loss_bf16 *grad_out);
 
 /**
+ * Multi-class margin loss in half precision: as `loss_multi_margin_f32` on
+ * 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
+ * (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_multi_margin_bf16(const int32_t *labels,
+                                        const loss_bf16 *y_pred,
+                                        size_t batch,
+                                        size_t classes,
+                                        const float *sample_weight,
+                                        const float *class_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        loss_bf16 *grad_out);
+
+/**
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
@@ -4338,6 +4412,21 @@ enum loss_status loss_nll_f16(const int32_t *labels,
                               const struct loss_options *options,
                               float *loss_out,
                               loss_f16 *grad_out);
+
+/**
+ * Multi-class margin loss in half precision: as `loss_multi_margin_f32` on
+ * 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
+ * (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_multi_margin_f16(const int32_t *labels,
+                                       const loss_f16 *y_pred,
+                                       size_t batch,
+                                       size_t classes,
+                                       const float *sample_weight,
+                                       const float *class_weight,
+                                       const struct loss_options *options,
+                                       float *loss_out,
+                                       loss_f16 *grad_out);
 
 /**
  * The weighted sum of half-precision terms: `loss_weighted_sum_f32` on the widened
@@ -4548,7 +4637,7 @@ static inline loss_options loss_options_default(void) {
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
         0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \
-        1.0, false, 2.0                                                                \
+        1.0, false, 2.0, 1                                                             \
   }
 
 #endif  /* LOSS_H */

@@ -308,6 +308,8 @@ class options {
   LOSS_HPP_OPTION(bool, full)
   /** Poly-1 cross-entropy epsilon, finite (default 2, optax's). */
   LOSS_HPP_OPTION(double, poly_epsilon)
+  /** Multi-margin loss: power p of each hinge term, 1 or 2 (default 1, torch's). */
+  LOSS_HPP_OPTION(int32_t, margin_power)
 #undef LOSS_HPP_OPTION
 
  private:
@@ -802,7 +804,9 @@ LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
   X(categorical_generalized_cross_entropy, loss_categorical_generalized_cross_entropy_f32,                  \
     loss_categorical_generalized_cross_entropy_f64, loss_categorical_generalized_cross_entropy_bf16,        \
     loss_categorical_generalized_cross_entropy_f16)                                                          \
-  X(nll, loss_nll_f32, loss_nll_f64, loss_nll_bf16, loss_nll_f16)
+  X(nll, loss_nll_f32, loss_nll_f64, loss_nll_bf16, loss_nll_f16)                                          \
+  X(multi_margin, loss_multi_margin_f32, loss_multi_margin_f64, loss_multi_margin_bf16,                     \
+    loss_multi_margin_f16)
 
 #define LOSS_HPP_NOTHROW_LABELS(name, f32, f64, bf16, f16)                                                   \
   template <class T, detail::if_element<T> = 0>                                                             \

@@ -53,6 +53,7 @@ pub struct RawOpts {
     pub beta: f64,
     pub full: u8,
     pub poly_epsilon: f64,
+    pub margin_power: i32,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -96,6 +97,7 @@ impl Default for RawOpts {
             beta: 1.0,
             full: 0,
             poly_epsilon: 2.0,
+            margin_power: 1,
         }
     }
 }
@@ -174,6 +176,7 @@ impl RawOpts {
             o.beta = [0.0, 1.0, 0.5 + 2.0 * f, 1e-3 + f][((r >> 2) & 3) as usize];
             o.full = ((r >> 4) & 1) as u8;
             o.poly_epsilon = [2.0, 1.0, -1.0, 8.0 * f - 4.0][((r >> 5) & 3) as usize];
+            o.margin_power = 1 + ((r >> 7) & 1) as i32;
         }
         if tame {
             return o;
@@ -262,6 +265,9 @@ impl RawOpts {
         if (r >> 16) % 12 == 0 {
             o.full = (r >> 24) as u8;
         }
+        if (r >> 44) % 12 == 0 {
+            o.margin_power = [0, 3, -1, i32::MIN, (r >> 50) as i32][((r >> 48) % 5) as usize];
+        }
         if (r >> 32) % 12 == 0 {
             o.poly_epsilon = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e39, 1e300]
                 [((r >> 40) % 5) as usize];
@@ -317,6 +323,7 @@ impl RawOpts {
             beta: d.beta,
             full: d.full,
             poly_epsilon: d.poly_epsilon,
+            margin_power: d.margin_power,
             ..*self
         }
     }
@@ -360,7 +367,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 31] = [
+        let checks: [(bool, &str); 32] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -413,6 +420,7 @@ impl RawOpts {
             (o.beta.is_finite() && o.beta >= 0.0, "beta"),
             (b(o.full), "full"),
             (o.poly_epsilon.is_finite(), "poly_epsilon"),
+            (o.margin_power == 1 || o.margin_power == 2, "margin_power"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -482,6 +490,7 @@ impl RawOpts {
         addr_of_mut!((*dst).beta).write(self.beta);
         addr_of_mut!((*dst).full).cast::<u8>().write(self.full);
         addr_of_mut!((*dst).poly_epsilon).write(self.poly_epsilon);
+        addr_of_mut!((*dst).margin_power).write(self.margin_power);
     }
 }
 

@@ -125,6 +125,9 @@ pub struct loss_options {
     /// Poly-1 cross-entropy's epsilon (optax `poly_loss_cross_entropy`), default 2
     /// (optax), finite.
     pub poly_epsilon: f64,
+    /// Multi-margin loss: the power p of each hinge term (torch `MultiMarginLoss(p)`),
+    /// default 1 (torch), 1 or 2.
+    pub margin_power: i32,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -185,6 +188,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         beta: 1.0,
         full: false,
         poly_epsilon: 2.0,
+        margin_power: 1,
     }
 }
 
@@ -313,6 +317,8 @@ pub struct Options {
     pub full: bool,
     /// See [`loss_options::poly_epsilon`].
     pub poly_epsilon: f64,
+    /// See [`loss_options::margin_power`].
+    pub margin_power: i32,
 }
 
 fn invalid(msg: String) -> Error {
@@ -452,6 +458,7 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             beta: addr_of!((*o).beta).read(),
             full: read_bool(addr_of!((*o).full), "full")?,
             poly_epsilon: addr_of!((*o).poly_epsilon).read(),
+            margin_power: addr_of!((*o).margin_power).read(),
         }
     };
     opts.validate()?;
@@ -531,6 +538,10 @@ impl Options {
         check(pe.is_finite(), || {
             format!("options.poly_epsilon is {pe}: must be finite")
         })?;
+        let mp = self.margin_power;
+        check(mp == 1 || mp == 2, || {
+            format!("options.margin_power is {mp}: must be 1 or 2")
+        })?;
         let cm = self.cosine_margin;
         check((-1.0..=1.0).contains(&cm), || {
             format!("options.cosine_margin is {cm}: must be in [-1, 1]")
@@ -552,7 +563,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 208]);
+        assert_eq!(LAYOUTS, [88, 216]);
     }
 
     #[test]

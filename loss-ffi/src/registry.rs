@@ -483,5 +483,7 @@ other {
     categorical_generalized_cross_entropy = 21;
     /// `loss_nll_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
     nll = 25;
+    /// `loss_multi_margin_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+    multi_margin = 27;
 }
 }

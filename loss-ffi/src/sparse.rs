@@ -13,6 +13,7 @@ use crate::options::{loss_options, read_options, Options};
 use crate::registry::loss_kind;
 use crate::status::{boundary, loss_status, Result};
 use loss_core::rows::categorical_generalized_cross_entropy::GeneralizedCrossEntropy;
+use loss_core::rows::multi_margin::MultiMargin;
 use loss_core::rows::nll::Nll;
 use loss_core::rows::{Labeled, SparseCategoricalCrossentropy};
 use loss_core::{Loss, Real, Targets};
@@ -92,6 +93,15 @@ pub static LABELS: &[LabelLoss] = &[
         bf16: loss_nll_bf16,
         f16: loss_nll_f16,
     },
+    LabelLoss {
+        name: "multi_margin",
+        kind: loss_kind::LOSS_KIND_MULTI_MARGIN,
+        options: "margin, margin_power, ignore_index",
+        f32: loss_multi_margin_f32,
+        f64: loss_multi_margin_f64,
+        bf16: loss_multi_margin_bf16,
+        f16: loss_multi_margin_f16,
+    },
 ];
 
 /// Whether `kind` is a label loss.
@@ -104,6 +114,7 @@ pub(crate) enum Built<'a, T: Real> {
     Sparse(SparseCategoricalCrossentropy<'a, T>),
     Generalized(Labeled<'a, T, GeneralizedCrossEntropy<T>>),
     Nll(Labeled<'a, T, Nll>),
+    MultiMargin(Labeled<'a, T, MultiMargin<T>>),
 }
 
 impl<T: Real> Loss<T> for Built<'_, T> {
@@ -141,6 +152,14 @@ impl<T: Real> Loss<T> for Built<'_, T> {
                 loss_out,
                 grad_out,
             ),
+            Built::MultiMargin(l) => l.compute(
+                targets,
+                y_pred,
+                sample_weight,
+                reduction,
+                loss_out,
+                grad_out,
+            ),
         }
     }
 
@@ -158,6 +177,9 @@ impl<T: Real> Loss<T> for Built<'_, T> {
                 l.compute_in_place(targets, y, sample_weight, reduction, loss_out)
             }
             Built::Nll(l) => l.compute_in_place(targets, y, sample_weight, reduction, loss_out),
+            Built::MultiMargin(l) => {
+                l.compute_in_place(targets, y, sample_weight, reduction, loss_out)
+            }
         }
     }
 }
@@ -190,6 +212,12 @@ pub(crate) fn labels_built_in<'a, T: Real>(
         loss_kind::LOSS_KIND_NLL => {
             let l = Labeled::new(Nll, o.ignore_index);
             Ok(Built::Nll(cw.map_or(l, |cw| l.with_class_weight(cw))))
+        }
+        loss_kind::LOSS_KIND_MULTI_MARGIN => {
+            MultiMargin::<T>::new(o.margin, o.margin_power).map(|row| {
+                let l = Labeled::new(row, o.ignore_index);
+                Built::MultiMargin(cw.map_or(l, |cw| l.with_class_weight(cw)))
+            })
         }
         _ => return None,
     };
@@ -416,6 +444,42 @@ twins! {
             )
         }
     }
+    /// Multi-class margin loss (torch `F.multi_margin_loss`) of scores: with
+    /// `k = labels[i]`, `z_j = margin - y_pred[i, k] + y_pred[i, j]`,
+    /// `l_i = sum_{j != k} max(z_j, 0)^p / classes`, `margin = options->margin`
+    /// (default 1, torch's), `p = options->margin_power` (1 or 2, default 1);
+    /// gradient `p z_j^(p-1) / classes` at each `j != k` with `z_j > 0` (none at
+    /// `z_j = 0`, as torch) and minus their sum at `k`. A NaN score makes the row's
+    /// loss NaN (torch's can stay finite).
+    ///
+    /// Weights, `options->ignore_index`, the label rule and the outputs are those of
+    /// `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+    /// sample_weight[i] * class_weight[k]` (torch's `weight[k]` multiplies the
+    /// sample's loss). torch's `mean` divides by the batch: SUM_OVER_BATCH_SIZE (our
+    /// MEAN divides by the sum of the weights); its `sum` is SUM.
+    pub unsafe extern "C" fn loss_multi_margin(
+        labels: *const i32,
+        y_pred: *const Float,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const Float,
+        class_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // `loss_sparse_categorical_crossentropy_*`), which is the contract of
+        // `sparse_call`.
+        unsafe {
+            sparse_call(
+                "loss_multi_margin",
+                loss_kind::LOSS_KIND_MULTI_MARGIN,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
 
 }
 
@@ -490,6 +554,30 @@ halves! {
             half_label_call(
                 "loss_nll",
                 loss_kind::LOSS_KIND_NLL,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
+    /// Multi-class margin loss in half precision: as `loss_multi_margin_f32` on
+    /// 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
+    /// (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_multi_margin(
+        labels: *const i32,
+        y_pred: *const Half,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const f32,
+        class_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_sparse_categorical_crossentropy_bf16`'s.
+        unsafe {
+            half_label_call(
+                "loss_multi_margin",
+                loss_kind::LOSS_KIND_MULTI_MARGIN,
                 labels, y_pred, batch, classes, sample_weight, class_weight, options,
                 loss_out, grad_out,
             )

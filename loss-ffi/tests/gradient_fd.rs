@@ -142,6 +142,9 @@ fn every_label_loss_has_the_gradient_of_its_value() {
                 o.reduction = reduction;
                 o.from_logits = logits;
                 o.q = 0.7;
+                // Multi-margin: both powers (its margin 1 keeps every z in (0.24,
+                // 1.76), away from the hinge).
+                o.margin_power = if logits { 2 } else { 1 };
                 let call = |p: &[f64]| {
                     let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
                         BATCH

@@ -27,11 +27,13 @@ TORCH_DTYPE = {"f32": torch.float32, "f64": torch.float64}
 NP_DTYPE = {"f32": np.float32, "f64": np.float64}
 
 
-def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwise, np_terms):
+def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwise, np_terms, row_sum=False,
+                     prefix="T"):
     """Case `k` of `function`: the inputs rounded to `dtype`, then the case.
     `elementwise(p, t, reduction)` is torch's functional loss; `np_terms(t, p)` gives
-    numpy float64 (values, derivatives) per element."""
-    case_id = f"T-{function}-{k:03d}-{dtype}-{reduction}"
+    numpy float64 (values, derivatives) per element. A sample's loss is the mean of
+    its row's elements, or their sum with `row_sum` (KL divergence)."""
+    case_id = f"{prefix}-{function}-{k:03d}-{dtype}-{reduction}"
     nd = NP_DTYPE[dtype]
     t, p = t.astype(nd), p.astype(nd)
     w = None if w is None else np.asarray(w, nd)
@@ -39,7 +41,8 @@ def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwis
     tt = torch.tensor(t, dtype=td)
     pp = torch.tensor(p, dtype=td, requires_grad=True)
     batch, dim = t.shape
-    per = elementwise(pp, tt, reduction="none").mean(dim=1)
+    elements = elementwise(pp, tt, reduction="none")
+    per = elements.sum(dim=1) if row_sum else elements.mean(dim=1)
     wt = None if w is None else torch.tensor(w, dtype=td)
     weighted = per if wt is None else per * wt
     if reduction == "none":
@@ -57,16 +60,19 @@ def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwis
 
     # torch's own reductions agree with ours where they coincide.
     if w is None and reduction in ("sum", "sum_over_batch_size"):
-        own = elementwise(pp.detach(), tt, reduction="mean" if reduction != "sum" else "sum")
-        own = float(own) / (dim if reduction == "sum" else 1)
+        if row_sum:  # torch's `sum` is SUM, its `batchmean` SUM_OVER_BATCH_SIZE
+            own = float(elementwise(pp.detach(), tt, reduction="sum" if reduction == "sum" else "batchmean"))
+        else:  # torch's `mean` is SUM_OVER_BATCH_SIZE, its `sum` dim times SUM
+            own = elementwise(pp.detach(), tt, reduction="mean" if reduction != "sum" else "sum")
+            own = float(own) / (dim if reduction == "sum" else 1)
         rtol = 1e-5 if dtype == "f32" else 1e-12
         assert abs(own - value[0]) <= rtol * max(abs(own), 1e-30), (case_id, own, value)
 
     # Second source: numpy float64.
     f, d = np_terms(t.astype(np.float64), p.astype(np.float64))
-    per64 = f.mean(axis=1)
+    per64 = f.sum(axis=1) if row_sum else f.mean(axis=1)
     want = reduce_np(per64, w, reduction, batch)
-    want_grad = d / dim * reduce_scale(w, reduction, batch)[:, None]
+    want_grad = (d if row_sum else d / dim) * reduce_scale(w, reduction, batch)[:, None]
     rtol = 1e-5 if dtype == "f32" else 1e-12
     assert np.allclose(value, want, rtol=rtol, atol=rtol * max(np.abs(per64).max(), 1e-30)), (case_id, value, want)
     assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
@@ -296,11 +302,81 @@ def poisson_nll_family():
     return cases
 
 
+def kl_div_family():
+    """`F.kl_div(input, target, log_target=)` (the `kl_divergence` function with
+    `log_input`, torch's semantics: `input` log-probabilities, no clipping; summed over
+    the row, so torch's `sum` is SUM and its `batchmean` SUM_OVER_BATCH_SIZE): every
+    reduction in f32 and f64, with and without sample weights, targets as
+    probabilities (some exactly 0: torch's `xlogy` gives 0) and as log-probabilities
+    (`log_target`); then edge cases: one element, a row of zero targets, large
+    negative log-probabilities, unnormalised targets, and zero weights under MEAN."""
+    rng = np.random.default_rng(19_008)
+
+    def terms_for(log_target):
+        def terms(t, x):
+            if log_target:
+                e = np.exp(t)
+                return e * (t - x), -e
+            safe = np.where(t > 0, t, 1.0)
+            return np.where(t > 0, t * np.log(safe), 0.0) - t * x, -t
+        return terms
+
+    def case(k, dtype, t, x, w, reduction, log_target, prefix="T"):
+        options = {"log_input": True}
+        if log_target:
+            options["log_target"] = True
+
+        def torch_kl(pp, tt, reduction):
+            return F.kl_div(pp, tt, reduction=reduction, log_target=log_target)
+
+        return torch_dense_case("kl_divergence", k, dtype, t, x, w, reduction, options, torch_kl,
+                                terms_for(log_target), row_sum=True, prefix=prefix)
+
+    def log_probs(shape):
+        z = rng.normal(0.0, 1.5, shape)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def probs(shape):
+        q = rng.dirichlet(np.ones(shape[1]), shape[0])
+        q[rng.random(shape) < 0.15] = 0.0
+        return q
+
+    cases = []
+    k = 0
+    for dtype in ("f32", "f64"):
+        for reduction in REDUCTIONS:
+            for weighted in (False, True):
+                for log_target in (False, True):
+                    k += 1
+                    b, d = int(rng.integers(1, 13)), int(rng.integers(1, 12))
+                    x = log_probs((b, d))
+                    t = log_probs((b, d)) if log_target else probs((b, d))
+                    w = rng.uniform(0.0, 2.0, b) if weighted else None
+                    cases.append(case(k, dtype, t, x, w, reduction, log_target))
+    for dtype in ("f32", "f64"):
+        k += 1
+        cases.append(case(k, dtype, np.array([[1.0]]), np.array([[-0.25]]), None, "none", False, "E"))
+        k += 1
+        t = probs((3, 4))
+        t[1] = 0.0
+        cases.append(case(k, dtype, t, log_probs((3, 4)), None, "none", False, "E"))
+        k += 1
+        x = log_probs((3, 5)) * 40.0
+        cases.append(case(k, dtype, probs((3, 5)), x, None, "sum", False, "E"))
+        k += 1
+        cases.append(case(k, dtype, rng.uniform(0.0, 3.0, (4, 3)), log_probs((4, 3)), None, "sum_over_batch_size",
+                          False, "E"))
+        k += 1
+        cases.append(case(k, dtype, log_probs((4, 3)), log_probs((4, 3)), np.zeros(4), "mean", True, "E"))
+    return cases
+
+
 FAMILIES = {
     "soft_margin": ("soft_margin.json", soft_margin_family),
     "hinge_embedding": ("hinge_embedding.json", hinge_embedding_family),
     "smooth_l1": ("smooth_l1.json", smooth_l1_family),
     "poisson_nll": ("poisson_nll.json", poisson_nll_family),
+    "kl_div": ("kl_div.json", kl_div_family),
 }
 
 

@@ -513,6 +513,32 @@ def nll(
                        {**_set(dict(options, reduction=reduction)), "ignore_index": ignore_index})
 
 
+def multi_margin(
+    labels,
+    y_pred,
+    *,
+    sample_weight=None,
+    class_weight=None,
+    grad: bool = True,
+    reduction: Optional[ReductionLike] = None,
+    margin: Optional[float] = None,
+    margin_power: Optional[int] = None,
+    ignore_index: Optional[int] = None,
+    **options,
+) -> LossResult:
+    """``loss_multi_margin_f32/_f64/_f16/_bf16`` (torch ``F.multi_margin_loss``):
+    ``sum_{j != label} max(0, margin - y_pred[label] + y_pred[j])^p / classes``.
+
+    ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]`` scores;
+    ``sample_weight`` ``[batch]`` and ``class_weight`` ``[classes]`` (torch's
+    ``weight``) are optional. Options: ``margin`` (default 1), ``margin_power`` (torch's
+    ``p``, 1 or 2, default 1), ``ignore_index``, ``reduction`` (torch's ``mean`` is
+    ``"sum_over_batch_size"``). Returns :class:`LossResult`."""
+    return _label_loss("multi_margin", labels, y_pred, sample_weight, class_weight, grad,
+                       {**_set(dict(options, reduction=reduction, margin=margin, margin_power=margin_power)),
+                        "ignore_index": ignore_index})
+
+
 def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bool, kw: dict) -> LossResult:
     """A label loss (the signature of ``loss_sparse_categorical_crossentropy_*``)."""
     fn = f"libloss.{name}"
@@ -1269,7 +1295,8 @@ def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = Fa
 
 
 #: The kinds whose terms take ``labels`` (the label losses).
-_LABEL_KINDS = (Kind.SPARSE_CATEGORICAL_CROSSENTROPY, Kind.CATEGORICAL_GENERALIZED_CROSS_ENTROPY, Kind.NLL)
+_LABEL_KINDS = (Kind.SPARSE_CATEGORICAL_CROSSENTROPY, Kind.CATEGORICAL_GENERALIZED_CROSS_ENTROPY, Kind.NLL,
+                Kind.MULTI_MARGIN)
 
 
 class Term:

@@ -97,6 +97,7 @@ class Options(ctypes.Structure):
         ("beta", ctypes.c_double),
         ("full", ctypes.c_bool),
         ("poly_epsilon", ctypes.c_double),
+        ("margin_power", ctypes.c_int32),
     ]
 
 
@@ -147,6 +148,7 @@ _TYPED = {
     "sparse_categorical_crossentropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "categorical_generalized_cross_entropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "nll": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
+    "multi_margin": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "margin_ranking": [_P, _P, _P, _S, _P, _P, _P, _P, _P],
     "cosine_embedding": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P],
     "triplet_margin": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P, _P],
@@ -178,7 +180,8 @@ _TYPED = {
 
 #: The losses that also have half-precision twins, ``loss_<name>_bf16`` and ``_f16``:
 #: every dense-target loss and the label losses.
-HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll")
+HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll",
+               "multi_margin")
 
 #: Every typed function with half-precision twins: the half losses, CTC, sequence
 #: cross-entropy, the losses of several inputs, the linear cross-entropy, clipping and
@@ -242,6 +245,7 @@ _HALF_TYPED = {
     "sparse_categorical_crossentropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "categorical_generalized_cross_entropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "nll": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
+    "multi_margin": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "ctc": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16],
     "ctc_with_workspace": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16, _P, _S],
     "sequence_crossentropy": [_I32, _U16, _I32, _S, _S, _S, _F32, _P, _F32, _U16],

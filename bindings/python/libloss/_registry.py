@@ -36,6 +36,7 @@ class Kind(enum.IntEnum):
     CUSTOM = 17
     CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
     NLL = 25
+    MULTI_MARGIN = 27
 
 
 #: The dense-target losses, ``(name, kind, formula, options)``, in the registry's

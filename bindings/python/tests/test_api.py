@@ -78,6 +78,7 @@ def test_default_options_match_the_header():
         "beta": 1.0,
         "full": False,
         "poly_epsilon": 2.0,
+        "margin_power": 1,
     }
 
 

@@ -40,7 +40,7 @@ import libloss
 from libloss import Status
 from test_reference import REFERENCE, num, options
 
-LABEL_LOSSES = ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll")
+LABEL_LOSSES = ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll", "multi_margin")
 DENSE_NAMES = tuple(name for name, *_ in libloss.DENSE)
 RTOL = 1e-5
 
@@ -264,6 +264,9 @@ def test_label_loss_generated(name, reduction, half):
     elif name == "nll":
         p = rounded(np.log(rng.dirichlet(np.ones(DIM), size=BATCH)), half)
         opts = {}
+    elif name == "multi_margin":
+        p = rounded(rng.normal(size=(BATCH, DIM)), half)
+        opts = dict(margin=0.5, margin_power=2)
     else:
         p = rounded(rng.dirichlet(np.ones(DIM), size=BATCH), half)
         opts = dict(q=0.7)

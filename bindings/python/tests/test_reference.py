@@ -72,7 +72,7 @@ def options(case) -> dict:
     """The case's options as keyword arguments (names are the loss_options fields)."""
     out = {}
     for k, v in case["options"].items():
-        exact = k in ("reduction", "ignore_index", "blank") or isinstance(v, bool)
+        exact = k in ("reduction", "ignore_index", "blank", "margin_power") or isinstance(v, bool)
         out[k] = v if exact else num(v)
     return out
 
