@@ -349,6 +349,7 @@ typedef struct loss_options {
   bool apply_class_balancing;
   /**
    * Poisson: `y_pred` is the log-rate (torch), default false (Keras: the rate).
+   * KL divergence: `y_pred` holds log-probabilities (torch's `kl_div`).
    */
   bool log_input;
   /**
@@ -442,6 +443,11 @@ typedef struct loss_options {
    * default 1 (torch), 1 or 2.
    */
   int32_t margin_power;
+  /**
+   * KL divergence with `log_input` (torch's): `y_true` holds log-probabilities
+   * (torch `log_target=True`). Default false.
+   */
+  bool log_target;
 } loss_options;
 
 /**
@@ -1398,6 +1404,12 @@ enum loss_status loss_poisson_f32(const float *y_true,
  * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
  * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
  * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ * With `options->log_input`, torch's `F.kl_div` (also summed over the row:
+ * torch's `batchmean` is SUM_OVER_BATCH_SIZE, its `sum` SUM): `y_pred` holds
+ * log-probabilities `x`, nothing is clipped, `l_i = sum_j (xlogy(t, t) - t x)`
+ * (0 where `t = 0`), gradient `-t`; with `options->log_target` too, `y_true`
+ * holds log-probabilities: `l_i = sum_j exp(t) (t - x)`, gradient `-exp(t)`.
+ * `log_target` without `log_input` is LOSS_ERROR_INVALID_ARGUMENT.
  */
 enum loss_status loss_kl_divergence_f32(const float *y_true,
                                         const float *y_pred,
@@ -1765,6 +1777,12 @@ enum loss_status loss_poisson_f64(const double *y_true,
  * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
  * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
  * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ * With `options->log_input`, torch's `F.kl_div` (also summed over the row:
+ * torch's `batchmean` is SUM_OVER_BATCH_SIZE, its `sum` SUM): `y_pred` holds
+ * log-probabilities `x`, nothing is clipped, `l_i = sum_j (xlogy(t, t) - t x)`
+ * (0 where `t = 0`), gradient `-t`; with `options->log_target` too, `y_true`
+ * holds log-probabilities: `l_i = sum_j exp(t) (t - x)`, gradient `-exp(t)`.
+ * `log_target` without `log_input` is LOSS_ERROR_INVALID_ARGUMENT.
  */
 enum loss_status loss_kl_divergence_f64(const double *y_true,
                                         const double *y_pred,
@@ -2174,6 +2192,12 @@ enum loss_status loss_poisson_bf16(const loss_bf16 *y_true,
  * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
  * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
  * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ * With `options->log_input`, torch's `F.kl_div` (also summed over the row:
+ * torch's `batchmean` is SUM_OVER_BATCH_SIZE, its `sum` SUM): `y_pred` holds
+ * log-probabilities `x`, nothing is clipped, `l_i = sum_j (xlogy(t, t) - t x)`
+ * (0 where `t = 0`), gradient `-t`; with `options->log_target` too, `y_true`
+ * holds log-probabilities: `l_i = sum_j exp(t) (t - x)`, gradient `-exp(t)`.
+ * `log_target` without `log_input` is LOSS_ERROR_INVALID_ARGUMENT.
  *
  * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
  * values (`loss_bf16` or `loss_f16`), `sample_weight` and
@@ -2679,6 +2703,12 @@ enum loss_status loss_poisson_f16(const loss_f16 *y_true,
  * Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
  * `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
  * `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
+ * With `options->log_input`, torch's `F.kl_div` (also summed over the row:
+ * torch's `batchmean` is SUM_OVER_BATCH_SIZE, its `sum` SUM): `y_pred` holds
+ * log-probabilities `x`, nothing is clipped, `l_i = sum_j (xlogy(t, t) - t x)`
+ * (0 where `t = 0`), gradient `-t`; with `options->log_target` too, `y_true`
+ * holds log-probabilities: `l_i = sum_j exp(t) (t - x)`, gradient `-exp(t)`.
+ * `log_target` without `log_input` is LOSS_ERROR_INVALID_ARGUMENT.
  *
  * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
  * values (`loss_bf16` or `loss_f16`), `sample_weight` and
@@ -4637,7 +4667,7 @@ static inline loss_options loss_options_default(void) {
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
         0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \
-        1.0, false, 2.0, 1                                                             \
+        1.0, false, 2.0, 1, false                                                      \
   }
 
 #endif  /* LOSS_H */

@@ -310,6 +310,8 @@ class options {
   LOSS_HPP_OPTION(double, poly_epsilon)
   /** Multi-margin loss: power p of each hinge term, 1 or 2 (default 1, torch's). */
   LOSS_HPP_OPTION(int32_t, margin_power)
+  /** KL divergence with log_input (torch): y_true holds log-probabilities (default false). */
+  LOSS_HPP_OPTION(bool, log_target)
 #undef LOSS_HPP_OPTION
 
  private:

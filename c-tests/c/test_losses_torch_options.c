@@ -1,5 +1,6 @@
-/* Smooth L1 (loss_smooth_l1_*, options->beta) and Poisson's torch `full` option
- * (options->full): values by hand at and around the thresholds, and the bad values
+/* Smooth L1 (loss_smooth_l1_*, options->beta), Poisson's torch `full` option
+ * (options->full) and KL divergence with torch's semantics (options->log_input,
+ * options->log_target): values by hand at and around the thresholds, and the bad values
  * of the two option fields, with the outputs left untouched. Their torch cases are in
  * tests/reference/smooth_l1.json and poisson_nll.json; the error paths every dense
  * loss shares (NULL, sizes, overlap) run for these too through LOSS_DENSE_LOSSES. */
@@ -123,8 +124,45 @@ TEST(bad_beta_and_full_write_nothing) {
   return true;
 }
 
+TEST(kl_divergence_torch_semantics) {
+  /* Log-probability input x, probability target t (one 0: torch's xlogy gives 0),
+   * summed over the row, nothing clipped. */
+  const double t[3] = {0.5, 0.0, 0.5}, x[3] = {-1.0, -2.0, -0.5};
+  loss_options o = loss_options_default();
+  o.log_input = true;
+  o.reduction = LOSS_REDUCTION_SUM;
+  double l, g[3];
+  CHECK_OK(loss_kl_divergence_f64(t, x, 1, 3, NULL, &o, &l, g));
+  CHECK_CLOSE(l, 2.0 * 0.5 * log(0.5) + 0.5 + 0.25, 1e-15);
+  CHECK(g[0] == -0.5 && g[1] == 0.0 && g[2] == -0.5);
+  /* log_target: exp(t) (t - x), gradient -exp(t). */
+  const double lt[3] = {log(0.5), -30.0, log(0.5)};
+  o.log_target = true;
+  CHECK_OK(loss_kl_divergence_f64(lt, x, 1, 3, NULL, &o, &l, g));
+  CHECK_CLOSE(l, 0.5 * (log(0.5) + 1.0) + exp(-30.0) * (-28.0) + 0.5 * (log(0.5) + 0.5), 1e-15);
+  CHECK_CLOSE(g[0], -0.5, 1e-15);
+  CHECK_CLOSE(g[1], -exp(-30.0), 1e-15);
+  /* log_target without log_input is refused, outputs untouched. */
+  o.log_input = false;
+  l = -7.0;
+  ctest_fill_f64(g, 3, -7.0);
+  CHECK_STATUS(loss_kl_divergence_f64(t, x, 1, 3, NULL, &o, &l, g), LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("log_target needs log_input");
+  CHECK(l == -7.0 && ctest_all_f64(g, 3, -7.0));
+  /* ... but only by the loss that reads it. */
+  CHECK_OK(loss_huber_f64(t, x, 1, 3, NULL, &o, &l, g));
+  /* A bool holding neither 0 nor 1, by every loss. */
+  o = loss_options_default();
+  unsigned char two = 2;
+  memcpy(&o.log_target, &two, 1);
+  CHECK(dense_fails(false, loss_kl_divergence_f64, loss_kl_divergence_f32, &o, "options.log_target"));
+  CHECK(dense_fails(true, loss_huber_f64, loss_huber_f32, &o, "options.log_target"));
+  return true;
+}
+
 SUITE(losses_torch_options) {
   RUN(smooth_l1_by_hand);
   RUN(poisson_full_adds_stirling_above_one);
   RUN(bad_beta_and_full_write_nothing);
+  RUN(kl_divergence_torch_semantics);
 }

@@ -10,6 +10,8 @@ use loss::Inputs;
 /// - MSE, MAE, Huber, log-cosh, MAPE, MSLE, KL, cosine, hinges, contrastive: both in
 ///   [-B, B];
 /// - Poisson: `y_pred` in [0, B] (rates; `epsilon >= 1e-7`), or [-60, 60] (log-rates);
+/// - KL divergence with `log_input` (torch's): `y_true` in [0, 1], or [-60, 60] with
+///   `log_target`;
 /// - binary cross-entropy: `y_true` in [0, 1], `y_pred` in [-B, B];
 /// - focal: `y_true` in [0, 1]; logits in [-B, B], or probabilities in [0, 1];
 /// - the others: as the registry's `inputs` says: `Any`, both in [-B, B];
@@ -23,6 +25,10 @@ pub fn dense_domains(which: usize, o: &RawOpts) -> (Dom, Dom) {
     match DENSE[which].name {
         "poisson" if o.log_input == 1 => (ANY, Dom::new(-60.0, 60.0)),
         "poisson" => (ANY, Dom::new(0.0, B)),
+        // torch's kl_div: probability targets (t log t), or log-probability targets
+        // whose exp stays finite.
+        "kl_divergence" if o.log_input == 1 && o.log_target == 1 => (Dom::new(-60.0, 60.0), ANY),
+        "kl_divergence" if o.log_input == 1 => (UNIT, ANY),
         "binary_crossentropy" => (UNIT, ANY),
         "binary_focal_crossentropy" => (UNIT, if logits { ANY } else { UNIT }),
         _ => match DENSE[which].inputs {

@@ -54,6 +54,7 @@ pub struct RawOpts {
     pub full: u8,
     pub poly_epsilon: f64,
     pub margin_power: i32,
+    pub log_target: u8,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -98,6 +99,7 @@ impl Default for RawOpts {
             full: 0,
             poly_epsilon: 2.0,
             margin_power: 1,
+            log_target: 0,
         }
     }
 }
@@ -177,6 +179,7 @@ impl RawOpts {
             o.full = ((r >> 4) & 1) as u8;
             o.poly_epsilon = [2.0, 1.0, -1.0, 8.0 * f - 4.0][((r >> 5) & 3) as usize];
             o.margin_power = 1 + ((r >> 7) & 1) as i32;
+            o.log_target = ((r >> 8) & 1) as u8 & o.log_input;
         }
         if tame {
             return o;
@@ -265,6 +268,9 @@ impl RawOpts {
         if (r >> 16) % 12 == 0 {
             o.full = (r >> 24) as u8;
         }
+        if (r >> 56) % 12 == 0 {
+            o.log_target = (r >> 60) as u8;
+        }
         if (r >> 44) % 12 == 0 {
             o.margin_power = [0, 3, -1, i32::MIN, (r >> 50) as i32][((r >> 48) % 5) as usize];
         }
@@ -324,6 +330,7 @@ impl RawOpts {
             full: d.full,
             poly_epsilon: d.poly_epsilon,
             margin_power: d.margin_power,
+            log_target: d.log_target,
             ..*self
         }
     }
@@ -340,6 +347,9 @@ impl RawOpts {
         let d = &crate::float::DENSE[which];
         if d.name == "mean_absolute_percentage_error" {
             return o.epsilon <= 0.0 || vanishes(o.epsilon);
+        }
+        if d.name == "kl_divergence" && o.log_target == 1 && o.log_input != 1 {
+            return true; // torch's log_target needs its log-probability input
         }
         // The parameters a loss reads (the registry's `options` list) that its `_f32`
         // twin rounds to float: (name, value, must stay > 0).
@@ -367,7 +377,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 32] = [
+        let checks: [(bool, &str); 33] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -421,6 +431,7 @@ impl RawOpts {
             (b(o.full), "full"),
             (o.poly_epsilon.is_finite(), "poly_epsilon"),
             (o.margin_power == 1 || o.margin_power == 2, "margin_power"),
+            (b(o.log_target), "log_target"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -491,6 +502,9 @@ impl RawOpts {
         addr_of_mut!((*dst).full).cast::<u8>().write(self.full);
         addr_of_mut!((*dst).poly_epsilon).write(self.poly_epsilon);
         addr_of_mut!((*dst).margin_power).write(self.margin_power);
+        addr_of_mut!((*dst).log_target)
+            .cast::<u8>()
+            .write(self.log_target);
     }
 }
 

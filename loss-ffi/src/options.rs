@@ -77,6 +77,7 @@ pub struct loss_options {
     /// Focal: weight positives by alpha and negatives by 1 - alpha. Default false.
     pub apply_class_balancing: bool,
     /// Poisson: `y_pred` is the log-rate (torch), default false (Keras: the rate).
+    /// KL divergence: `y_pred` holds log-probabilities (torch's `kl_div`).
     pub log_input: bool,
     /// Sparse and sequence cross-entropy: the label to skip, default `LOSS_NO_IGNORE`.
     pub ignore_index: i32,
@@ -128,6 +129,9 @@ pub struct loss_options {
     /// Multi-margin loss: the power p of each hinge term (torch `MultiMarginLoss(p)`),
     /// default 1 (torch), 1 or 2.
     pub margin_power: i32,
+    /// KL divergence with `log_input` (torch's): `y_true` holds log-probabilities
+    /// (torch `log_target=True`). Default false.
+    pub log_target: bool,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -189,6 +193,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         full: false,
         poly_epsilon: 2.0,
         margin_power: 1,
+        log_target: false,
     }
 }
 
@@ -319,6 +324,8 @@ pub struct Options {
     pub poly_epsilon: f64,
     /// See [`loss_options::margin_power`].
     pub margin_power: i32,
+    /// See [`loss_options::log_target`].
+    pub log_target: bool,
 }
 
 fn invalid(msg: String) -> Error {
@@ -459,6 +466,7 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             full: read_bool(addr_of!((*o).full), "full")?,
             poly_epsilon: addr_of!((*o).poly_epsilon).read(),
             margin_power: addr_of!((*o).margin_power).read(),
+            log_target: read_bool(addr_of!((*o).log_target), "log_target")?,
         }
     };
     opts.validate()?;

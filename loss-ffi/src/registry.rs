@@ -336,8 +336,14 @@ dense {
     /// Kullback-Leibler divergence (Keras `KLDivergence`), summed over the row:
     /// `l_i = sum_j t' log(t' / p')` with `t' = clip(t, eps, 1)`, `p' = clip(p, eps, 1)`,
     /// `eps = options->epsilon`; gradient `-t' / p'`, 0 where `p` was clipped.
-    kl_divergence = 7, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)", "epsilon", nan = ClippedPrediction
-        => |o: &Options| KlDivergence::new(o.epsilon);
+    /// With `options->log_input`, torch's `F.kl_div` (also summed over the row:
+    /// torch's `batchmean` is SUM_OVER_BATCH_SIZE, its `sum` SUM): `y_pred` holds
+    /// log-probabilities `x`, nothing is clipped, `l_i = sum_j (xlogy(t, t) - t x)`
+    /// (0 where `t = 0`), gradient `-t`; with `options->log_target` too, `y_true`
+    /// holds log-probabilities: `l_i = sum_j exp(t) (t - x)`, gradient `-exp(t)`.
+    /// `log_target` without `log_input` is LOSS_ERROR_INVALID_ARGUMENT.
+    kl_divergence = 7, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped); log_input (torch): Σ_j xlogy(t, t) - t x, log_target: Σ_j e^t (t - x)", "epsilon, log_input, log_target", nan = ClippedPrediction
+        => |o: &Options| KlDivergence::from_options(o.epsilon, o.log_input, o.log_target);
 
     /// Cosine similarity (Keras `CosineSimilarity`), in [-1, 1]:
     /// `l_i = -sum_j (a t_j)(b p_j)` with `a = min(1/||t_i||, 1/eps)`,

@@ -96,6 +96,10 @@ fn every_registry_loss_has_the_gradient_of_its_value() {
                     // Smooth L1's threshold below and above the differences (both
                     // branches; no difference within 0.005 of 0.3).
                     o.beta = if weighted { 0.3 } else { 1.0 };
+                    // Poisson's log-rates and torch's KL (log-probability input, and
+                    // log-probability targets too from logits).
+                    o.log_input = weighted;
+                    o.log_target = weighted && logits;
                     let w = weighted.then_some(w.as_slice());
                     let (value, g) = call(d.f64, &t, &p, w, &o);
                     for j in 0..BATCH * DIM {

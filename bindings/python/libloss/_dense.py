@@ -12,7 +12,7 @@ log_cosh: DenseLoss = _make_dense("log_cosh", "mean_j log(cosh(p - t)), stable a
 mean_absolute_percentage_error: DenseLoss = _make_dense("mean_absolute_percentage_error", "100 mean_j |t - p| / max(|t|, ε)")
 mean_squared_logarithmic_error: DenseLoss = _make_dense("mean_squared_logarithmic_error", "mean_j (log(max(p, ε) + 1) - log(max(t, ε) + 1))²")
 poisson: DenseLoss = _make_dense("poisson", "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch); full: + t log t - t + ½ log(2πt) where t > 1")
-kl_divergence: DenseLoss = _make_dense("kl_divergence", "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)")
+kl_divergence: DenseLoss = _make_dense("kl_divergence", "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped); log_input (torch): Σ_j xlogy(t, t) - t x, log_target: Σ_j e^t (t - x)")
 cosine_similarity: DenseLoss = _make_dense("cosine_similarity", "-Σ_j (a t_j)(b p_j), a = min(1/‖t‖, 1/ε), b = min(1/‖p‖, 1/ε) (a zero row gives 0)")
 binary_crossentropy: DenseLoss = _make_dense("binary_crossentropy", "mean_j: from logits (1-t') softplus(x) + q t' softplus(-x) (no overflow), else -(q t' log p' + (1-t') log(1-p')), p' = clip(p, ε, 1-ε); t' = t(1-ls) + ls/2")
 binary_focal_crossentropy: DenseLoss = _make_dense("binary_focal_crossentropy", "mean_j u^γ · BCE, u = t'(1-p) + (1-t')p; × α t' + (1-α)(1-t') with class balancing; stable from logits")

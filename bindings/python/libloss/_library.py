@@ -98,6 +98,7 @@ class Options(ctypes.Structure):
         ("full", ctypes.c_bool),
         ("poly_epsilon", ctypes.c_double),
         ("margin_power", ctypes.c_int32),
+        ("log_target", ctypes.c_bool),
     ]
 
 

@@ -49,7 +49,7 @@ DENSE = (
     ("mean_absolute_percentage_error", Kind.MEAN_ABSOLUTE_PERCENTAGE_ERROR, "100 mean_j |t - p| / max(|t|, ε)", "epsilon (> 0)"),
     ("mean_squared_logarithmic_error", Kind.MEAN_SQUARED_LOGARITHMIC_ERROR, "mean_j (log(max(p, ε) + 1) - log(max(t, ε) + 1))²", "epsilon"),
     ("poisson", Kind.POISSON, "mean_j (p - t log(p + ε)); log_input: mean_j (exp(p) - t p) (torch); full: + t log t - t + ½ log(2πt) where t > 1", "epsilon, log_input, full"),
-    ("kl_divergence", Kind.KL_DIVERGENCE, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped)", "epsilon"),
+    ("kl_divergence", Kind.KL_DIVERGENCE, "Σ_j t' log(t'/p'), t' = clip(t, ε, 1), p' = clip(p, ε, 1) (no gradient where p is clipped); log_input (torch): Σ_j xlogy(t, t) - t x, log_target: Σ_j e^t (t - x)", "epsilon, log_input, log_target"),
     ("cosine_similarity", Kind.COSINE_SIMILARITY, "-Σ_j (a t_j)(b p_j), a = min(1/‖t‖, 1/ε), b = min(1/‖p‖, 1/ε) (a zero row gives 0)", "epsilon"),
     ("binary_crossentropy", Kind.BINARY_CROSSENTROPY, "mean_j: from logits (1-t') softplus(x) + q t' softplus(-x) (no overflow), else -(q t' log p' + (1-t') log(1-p')), p' = clip(p, ε, 1-ε); t' = t(1-ls) + ls/2", "from_logits, label_smoothing, pos_weight (= q, torch's meaning), epsilon"),
     ("binary_focal_crossentropy", Kind.BINARY_FOCAL_CROSSENTROPY, "mean_j u^γ · BCE, u = t'(1-p) + (1-t')p; × α t' + (1-α)(1-t') with class balancing; stable from logits", "gamma, alpha, apply_class_balancing, from_logits, label_smoothing, epsilon"),

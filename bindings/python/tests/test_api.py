@@ -79,6 +79,7 @@ def test_default_options_match_the_header():
         "full": False,
         "poly_epsilon": 2.0,
         "margin_power": 1,
+        "log_target": False,
     }
 
 
