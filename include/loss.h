@@ -448,6 +448,11 @@ typedef struct loss_options {
    * (torch `log_target=True`). Default false.
    */
   bool log_target;
+  /**
+   * CTC: each sample's loss and gradient are divided by its label length (at least
+   * 1), torch's `mean` with SUM_OVER_BATCH_SIZE. Default false.
+   */
+  bool divide_by_target_length;
 } loss_options;
 
 /**
@@ -1079,7 +1084,9 @@ enum loss_status loss_weighted_sum_f64(const struct loss_term_f64 *terms,
  * Options read: `reduction` (every sample has weight 1, so MEAN and
  * SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
  * `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
- * `batch_first`. Samples run in parallel on libloss's threads; the result does
+ * `batch_first`, `divide_by_target_length` (sample `b` then has weight
+ * `1 / max(label_lengths[b], 1)`, in its loss and gradient: torch's `mean` is
+ * SUM_OVER_BATCH_SIZE with it; MEAN divides by the sum of those weights). Samples run in parallel on libloss's threads; the result does
  * not depend on their number. Allocates about
  * `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
  * `loss_ctc_with_workspace_f32` to supply it.
@@ -1166,7 +1173,9 @@ enum loss_status loss_ctc_with_workspace_f32(const float *activations,
  * Options read: `reduction` (every sample has weight 1, so MEAN and
  * SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
  * `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
- * `batch_first`. Samples run in parallel on libloss's threads; the result does
+ * `batch_first`, `divide_by_target_length` (sample `b` then has weight
+ * `1 / max(label_lengths[b], 1)`, in its loss and gradient: torch's `mean` is
+ * SUM_OVER_BATCH_SIZE with it; MEAN divides by the sum of those weights). Samples run in parallel on libloss's threads; the result does
  * not depend on their number. Allocates about
  * `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
  * `loss_ctc_with_workspace_f32` to supply it.
@@ -4667,7 +4676,7 @@ static inline loss_options loss_options_default(void) {
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
         0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \
-        1.0, false, 2.0, 1, false                                                      \
+        1.0, false, 2.0, 1, false, false                                               \
   }
 
 #endif  /* LOSS_H */

@@ -312,6 +312,8 @@ class options {
   LOSS_HPP_OPTION(int32_t, margin_power)
   /** KL divergence with log_input (torch): y_true holds log-probabilities (default false). */
   LOSS_HPP_OPTION(bool, log_target)
+  /** CTC: divide each sample by its label length (torch's mean with SUM_OVER_BATCH_SIZE). */
+  LOSS_HPP_OPTION(bool, divide_by_target_length)
 #undef LOSS_HPP_OPTION
 
  private:

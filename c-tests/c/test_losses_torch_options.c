@@ -1,6 +1,6 @@
 /* Smooth L1 (loss_smooth_l1_*, options->beta), Poisson's torch `full` option
- * (options->full) and KL divergence with torch's semantics (options->log_input,
- * options->log_target): values by hand at and around the thresholds, and the bad values
+ * (options->full), KL divergence with torch's semantics (options->log_input,
+ * options->log_target) and CTC's torch `mean` (options->divide_by_target_length): values by hand at and around the thresholds, and the bad values
  * of the two option fields, with the outputs left untouched. Their torch cases are in
  * tests/reference/smooth_l1.json and poisson_nll.json; the error paths every dense
  * loss shares (NULL, sizes, overlap) run for these too through LOSS_DENSE_LOSSES. */
@@ -160,9 +160,48 @@ TEST(kl_divergence_torch_semantics) {
   return true;
 }
 
+TEST(ctc_divide_by_target_length) {
+  /* Time-major logits [4, 2, 3]; sample 0 has labels {1, 2}, sample 1 none (its
+   * length counts as 1, as torch's clamp). */
+  double x[24];
+  for (int i = 0; i < 24; i++) x[i] = sin(0.7 * i);
+  const int32_t labels[2] = {1, 2}, label_lengths[2] = {2, 0}, input_lengths[2] = {4, 3};
+  loss_options o = loss_options_default();
+  o.from_logits = true;
+  o.reduction = LOSS_REDUCTION_NONE;
+  double plain[2], gp[24], div[2], gd[24];
+  CHECK_OK(loss_ctc_f64(x, labels, label_lengths, input_lengths, 4, 2, 3, &o, plain, gp));
+  o.divide_by_target_length = true;
+  CHECK_OK(loss_ctc_f64(x, labels, label_lengths, input_lengths, 4, 2, 3, &o, div, gd));
+  CHECK_CLOSE(div[0], plain[0] / 2.0, 1e-15);
+  CHECK(div[1] == plain[1]);
+  for (int t = 0; t < 4; t++)
+    for (int a = 0; a < 3; a++) {
+      CHECK_CLOSE(gd[(t * 2 + 0) * 3 + a], gp[(t * 2 + 0) * 3 + a] / 2.0, 1e-15);
+      CHECK(gd[(t * 2 + 1) * 3 + a] == gp[(t * 2 + 1) * 3 + a]);
+    }
+  /* torch's mean: SUM_OVER_BATCH_SIZE of the divided losses. */
+  double m;
+  o.reduction = LOSS_REDUCTION_SUM_OVER_BATCH_SIZE;
+  CHECK_OK(loss_ctc_f64(x, labels, label_lengths, input_lengths, 4, 2, 3, &o, &m, NULL));
+  CHECK_CLOSE(m, (plain[0] / 2.0 + plain[1]) / 2.0, 1e-15);
+  /* A bool holding neither 0 nor 1: refused by every function, outputs untouched. */
+  unsigned char three = 3;
+  memcpy(&o.divide_by_target_length, &three, 1);
+  m = -7.0;
+  ctest_fill_f64(gd, 24, -7.0);
+  CHECK_STATUS(loss_ctc_f64(x, labels, label_lengths, input_lengths, 4, 2, 3, &o, &m, gd),
+               LOSS_ERROR_INVALID_ARGUMENT);
+  CHECK_MESSAGE_HAS("options.divide_by_target_length");
+  CHECK(m == -7.0 && ctest_all_f64(gd, 24, -7.0));
+  CHECK(dense_fails(false, loss_huber_f64, loss_huber_f32, &o, "options.divide_by_target_length"));
+  return true;
+}
+
 SUITE(losses_torch_options) {
   RUN(smooth_l1_by_hand);
   RUN(poisson_full_adds_stirling_above_one);
   RUN(bad_beta_and_full_write_nothing);
   RUN(kl_divergence_torch_semantics);
+  RUN(ctc_divide_by_target_length);
 }

@@ -55,6 +55,7 @@ pub struct RawOpts {
     pub poly_epsilon: f64,
     pub margin_power: i32,
     pub log_target: u8,
+    pub divide_by_target_length: u8,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -100,6 +101,7 @@ impl Default for RawOpts {
             poly_epsilon: 2.0,
             margin_power: 1,
             log_target: 0,
+            divide_by_target_length: 0,
         }
     }
 }
@@ -180,6 +182,7 @@ impl RawOpts {
             o.poly_epsilon = [2.0, 1.0, -1.0, 8.0 * f - 4.0][((r >> 5) & 3) as usize];
             o.margin_power = 1 + ((r >> 7) & 1) as i32;
             o.log_target = ((r >> 8) & 1) as u8 & o.log_input;
+            o.divide_by_target_length = ((r >> 9) & 1) as u8;
         }
         if tame {
             return o;
@@ -271,6 +274,9 @@ impl RawOpts {
         if (r >> 56) % 12 == 0 {
             o.log_target = (r >> 60) as u8;
         }
+        if (r >> 20) % 12 == 0 {
+            o.divide_by_target_length = (r >> 28) as u8;
+        }
         if (r >> 44) % 12 == 0 {
             o.margin_power = [0, 3, -1, i32::MIN, (r >> 50) as i32][((r >> 48) % 5) as usize];
         }
@@ -331,6 +337,7 @@ impl RawOpts {
             poly_epsilon: d.poly_epsilon,
             margin_power: d.margin_power,
             log_target: d.log_target,
+            divide_by_target_length: d.divide_by_target_length,
             ..*self
         }
     }
@@ -377,7 +384,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 33] = [
+        let checks: [(bool, &str); 34] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -432,6 +439,7 @@ impl RawOpts {
             (o.poly_epsilon.is_finite(), "poly_epsilon"),
             (o.margin_power == 1 || o.margin_power == 2, "margin_power"),
             (b(o.log_target), "log_target"),
+            (b(o.divide_by_target_length), "divide_by_target_length"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -505,6 +513,9 @@ impl RawOpts {
         addr_of_mut!((*dst).log_target)
             .cast::<u8>()
             .write(self.log_target);
+        addr_of_mut!((*dst).divide_by_target_length)
+            .cast::<u8>()
+            .write(self.divide_by_target_length);
     }
 }
 

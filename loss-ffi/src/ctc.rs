@@ -152,7 +152,8 @@ unsafe fn ctc_call<T: LogExp, E: Copy>(
                 .permuted_axes(order)
         });
         let labels = CtcLabels::new(labels, label_lengths, input_lengths);
-        let ctc = Ctc::new(opts.blank as usize, opts.from_logits, opts.zero_infinity);
+        let ctc = Ctc::new(opts.blank as usize, opts.from_logits, opts.zero_infinity)
+            .divide_by_target_length(opts.divide_by_target_length);
         let loss_out = ArrayViewMut1::from(loss_out);
         let run = |workspace| Run {
             ctc,
@@ -259,7 +260,9 @@ twins! {
     /// Options read: `reduction` (every sample has weight 1, so MEAN and
     /// SUM_OVER_BATCH_SIZE both give `sum_b l_b / batch`; NONE gives `l_b` in
     /// `loss_out[b]`), `from_logits`, `blank` (in `[0, alphabet)`), `zero_infinity`,
-    /// `batch_first`. Samples run in parallel on libloss's threads; the result does
+    /// `batch_first`, `divide_by_target_length` (sample `b` then has weight
+    /// `1 / max(label_lengths[b], 1)`, in its loss and gradient: torch's `mean` is
+    /// SUM_OVER_BATCH_SIZE with it; MEAN divides by the sum of those weights). Samples run in parallel on libloss's threads; the result does
     /// not depend on their number. Allocates about
     /// `batch * time * (2 * max_b label_lengths[b] + 7)` values of workspace; see
     /// `loss_ctc_with_workspace_f32` to supply it.

@@ -132,6 +132,9 @@ pub struct loss_options {
     /// KL divergence with `log_input` (torch's): `y_true` holds log-probabilities
     /// (torch `log_target=True`). Default false.
     pub log_target: bool,
+    /// CTC: each sample's loss and gradient are divided by its label length (at least
+    /// 1), torch's `mean` with SUM_OVER_BATCH_SIZE. Default false.
+    pub divide_by_target_length: bool,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -194,6 +197,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         poly_epsilon: 2.0,
         margin_power: 1,
         log_target: false,
+        divide_by_target_length: false,
     }
 }
 
@@ -326,6 +330,8 @@ pub struct Options {
     pub margin_power: i32,
     /// See [`loss_options::log_target`].
     pub log_target: bool,
+    /// See [`loss_options::divide_by_target_length`].
+    pub divide_by_target_length: bool,
 }
 
 fn invalid(msg: String) -> Error {
@@ -467,6 +473,10 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
             poly_epsilon: addr_of!((*o).poly_epsilon).read(),
             margin_power: addr_of!((*o).margin_power).read(),
             log_target: read_bool(addr_of!((*o).log_target), "log_target")?,
+            divide_by_target_length: read_bool(
+                addr_of!((*o).divide_by_target_length),
+                "divide_by_target_length",
+            )?,
         }
     };
     opts.validate()?;

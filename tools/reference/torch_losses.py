@@ -30,6 +30,9 @@ Families (each writes one file of tests/reference/):
 - ``multi_margin``: ``F.multi_margin_loss(x, labels, p=, margin=, weight=)`` (the
   ``sparse`` signature), written to tests/reference/multi_margin.json: see
   ``multi_margin_family``.
+- ``ctc_by_length``: ``F.ctc_loss`` with torch's ``mean`` (the ``ctc`` signature,
+  option ``divide_by_target_length``), written to tests/reference/ctc_by_length.json:
+  see ``ctc_by_length_family``.
 """
 
 from __future__ import annotations
@@ -493,10 +496,103 @@ def multi_margin_family():
     return cases
 
 
+def ctc_by_length_family():
+    """``F.ctc_loss`` with torch's default ``mean`` (each sample's loss divided by its
+    target length, at least 1, then averaged over the batch): the ``ctc`` function
+    with ``divide_by_target_length``, where torch's ``mean`` is SUM_OVER_BATCH_SIZE.
+    Logits ``[time, batch, alphabet]`` (``from_logits``; torch gets their
+    ``log_softmax``, so its gradient through it is the logits' gradient), f32 and f64,
+    every reduction (NONE: each sample's divided loss; SUM; MEAN: divided by the sum
+    of ``1 / length``), blank 0 or not, an empty target (length clamped to 1), and
+    infeasible samples with and without ``zero_infinity``. Values reduced in torch
+    from its ``none``; SUM_OVER_BATCH_SIZE cross-checked against torch's own
+    ``mean``."""
+    rng = np.random.default_rng(19_009)
+    cases = []
+    k = 0
+
+    def case(dtype, time, lengths, inputs, alphabet, reduction, blank=0, zero_inf=False, tag="T"):
+        nonlocal k
+        k += 1
+        nd, td = NP[dtype], TD[dtype]
+        batch = len(lengths)
+        z = rng.normal(0.0, 1.5, (time, batch, alphabet)).astype(nd)
+        symbols = [a for a in range(alphabet) if a != blank]
+        labels = [int(rng.choice(symbols)) for _ in range(sum(lengths))]
+        zz = torch.tensor(z, dtype=td, requires_grad=True)
+        lp = torch.log_softmax(zz, dim=2)
+        tl = torch.tensor(lengths, dtype=torch.long)
+        il = torch.tensor(inputs, dtype=torch.long)
+        tg = torch.tensor(labels, dtype=torch.long)
+        per = F.ctc_loss(lp, tg, il, tl, blank=blank, reduction="none", zero_infinity=zero_inf)
+        divided = per / tl.clamp(min=1).to(td)
+        if reduction == "none":
+            value = divided
+        elif reduction == "sum":
+            value = divided.sum()
+        elif reduction == "mean":
+            value = divided.sum() / (1.0 / tl.clamp(min=1).to(td)).sum()
+        else:
+            value = divided.sum() / batch
+            own = float(F.ctc_loss(lp.detach(), tg, il, tl, blank=blank, reduction="mean", zero_infinity=zero_inf))
+            rtol = 1e-5 if dtype == "f32" else 1e-12
+            assert abs(own - float(value.detach())) <= rtol * max(abs(own), 1e-30) or own == float(value.detach()), own
+        value.sum().backward()
+        grad = zz.grad.numpy().astype(np.float64)
+        value = np.atleast_1d(value.detach().numpy()).astype(np.float64)
+        options = {"from_logits": True, "divide_by_target_length": True}
+        if reduction != "sum_over_batch_size":
+            options["reduction"] = reduction
+        if blank != 0:
+            options["blank"] = blank
+        if zero_inf:
+            options["zero_infinity"] = True
+        rtol = 1e-4 if dtype == "f32" else 1e-10
+        fin = value[np.isfinite(value)]
+        lmag = max(float(np.abs(np.concatenate([fin, per.detach().numpy()[np.isfinite(per.detach().numpy())]
+                                                .astype(np.float64), [0.0]])).max()), 1e-30)
+        gmag = max(float(np.abs(grad).max()), 1e-30)
+        outs = {"loss": {"rtol": rtol, "atol": rtol * lmag}, "grad": {"rtol": rtol, "atol": rtol * gmag}}
+        return {
+            "id": f"{tag}-ctc_by_length-{k:03d}-{dtype}-{reduction}",
+            "function": "ctc",
+            "signature": "ctc",
+            "dtype": dtype,
+            "shape": {"time": int(time), "batch": int(batch), "alphabet": int(alphabet)},
+            "options": options,
+            "inputs": {"activations": [enc(v) for v in z.astype(np.float64).ravel()],
+                       "labels": labels, "label_lengths": [int(v) for v in lengths],
+                       "input_lengths": [int(v) for v in inputs]},
+            "expected": {"loss": [enc(v) for v in value], "grad": [enc(v) for v in grad.ravel()]},
+            "tolerance": {"rtol": rtol, "atol": max(outs["loss"]["atol"], outs["grad"]["atol"]), "outputs": outs},
+        }
+
+    for dtype in ("f32", "f64"):
+        for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+            for variant in range(2):
+                batch = int(rng.integers(1, 6))
+                time = int(rng.integers(8, 30))
+                alphabet = int(rng.integers(3, 12))
+                lengths = [int(rng.integers(1, max(2, time // 3))) for _ in range(batch)]
+                inputs = [int(rng.integers(2 * n + 1, time + 1)) for n in lengths]
+                blank = 0 if variant == 0 else alphabet - 1
+                cases.append(case(dtype, time, lengths, inputs, alphabet, reduction, blank))
+    for dtype in ("f32", "f64"):
+        # An empty target (divided by 1) beside others.
+        cases.append(case(dtype, 12, [0, 3, 5], [12, 10, 12], 6, "none", tag="E"))
+        cases.append(case(dtype, 12, [0, 3, 5], [12, 10, 12], 6, "sum_over_batch_size", tag="E"))
+        # An infeasible sample (5 labels in 3 frames) with zero_infinity: loss 0. (Without
+        # it torch's loss is +inf, as ours, but its gradient NaN where ours is 0.)
+        cases.append(case(dtype, 10, [5, 2], [3, 10], 5, "none", zero_inf=True, tag="E"))
+        cases.append(case(dtype, 10, [5, 2], [3, 10], 5, "sum_over_batch_size", zero_inf=True, tag="E"))
+    return cases
+
+
 FAMILIES = {
     "linear_cross_entropy": ("linear_cross_entropy.json", linear_ce_family),
     "nll": ("nll.json", nll_family),
     "multi_margin": ("multi_margin.json", multi_margin_family),
+    "ctc_by_length": ("ctc_by_length.json", ctc_by_length_family),
 }
 
 

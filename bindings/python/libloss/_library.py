@@ -99,6 +99,7 @@ class Options(ctypes.Structure):
         ("poly_epsilon", ctypes.c_double),
         ("margin_power", ctypes.c_int32),
         ("log_target", ctypes.c_bool),
+        ("divide_by_target_length", ctypes.c_bool),
     ]
 
 

@@ -80,6 +80,7 @@ def test_default_options_match_the_header():
         "poly_epsilon": 2.0,
         "margin_power": 1,
         "log_target": False,
+        "divide_by_target_length": False,
     }
 
 

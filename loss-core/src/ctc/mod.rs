@@ -18,7 +18,8 @@
 //! labels, each needing a blank between them), or when every alignment has
 //! probability 0: its loss is `+inf` (0 with `zero_infinity`) and its gradient 0.
 //! Every sample has weight 1 in the reductions, so MEAN and SUM_OVER_BATCH_SIZE both
-//! divide the sum by the batch size.
+//! divide the sum by the batch size; with [`Ctc::divide_by_target_length`] sample `b`
+//! has weight `1 / max(L_b, 1)` instead (torch's `mean` is then SUM_OVER_BATCH_SIZE).
 //!
 //! The recursions run in log space ([`lattice`]) with a vectorised log-add-exp
 //! ([`crate::kernels::logexp`]), each sample compiled for the CPU's best vector unit
@@ -56,8 +57,9 @@ use crate::half::parts::with_scratch;
 use crate::half::Half;
 use crate::kernels::logexp::LogExp;
 use crate::loss::loss_out_slice;
-use crate::reduction::{reduce_into, Reduction, Unweighted};
+use crate::reduction::{reduce_into, Reduction, SampleWeights};
 use crate::LossError;
+use crate::Real;
 use ndarray::{ArrayView1, ArrayView3, ArrayViewMut1, ArrayViewMut3};
 use sample::{CtcKernel, HalfCtcKernel};
 use slots::Slots;
@@ -72,6 +74,27 @@ pub struct Ctc {
     pub from_logits: bool,
     /// Infeasible samples give loss 0 instead of `+inf` (their gradient is 0 either way).
     pub zero_infinity: bool,
+    /// Each sample's loss and gradient are divided by its label length (at least 1),
+    /// as torch's `mean` does before averaging over the batch.
+    pub divide_by_target_length: bool,
+}
+
+/// The per-sample weights of a call: 1, or `1 / max(label_lengths[b], 1)`.
+struct LengthWeights<'a> {
+    lengths: Option<&'a [i32]>,
+}
+
+impl<T: Real> SampleWeights<T> for LengthWeights<'_> {
+    #[inline]
+    fn weight(&self, i: usize) -> T {
+        match self.lengths {
+            None => T::one(),
+            Some(l) => T::one() / T::of(f64::from(l[i].max(1))),
+        }
+    }
+    fn all_ones(&self) -> bool {
+        self.lengths.is_none()
+    }
 }
 
 /// The integer inputs of a CTC call.
@@ -113,6 +136,8 @@ struct Call<'a, T, E = T> {
     loss_out: &'a mut [T],
     grad_out: Option<ArrayViewMut3<'a, E>>,
     per_sample: usize,
+    /// [`Ctc::divide_by_target_length`].
+    by_length: bool,
 }
 
 fn contiguous<'a>(v: &ArrayView1<'a, i32>, name: &str) -> Result<&'a [i32]> {
@@ -127,6 +152,17 @@ impl Ctc {
             blank,
             from_logits,
             zero_infinity,
+            divide_by_target_length: false,
+        }
+    }
+
+    /// The same loss with each sample's loss and gradient divided by its label length
+    /// (at least 1) when `on`: torch's `CTCLoss(reduction="mean")` is then
+    /// [`Reduction::SumOverBatchSize`].
+    pub fn divide_by_target_length(self, on: bool) -> Self {
+        Ctc {
+            divide_by_target_length: on,
+            ..self
         }
     }
 
@@ -244,13 +280,16 @@ impl Ctc {
         with_scratch::<f32, _>(staging, |_| Ok(()))?;
         in_workspace(need, workspace, |w| {
             let slots = Slots::new(call.grad_out, w, call.per_sample, call.kernel.label_lengths);
+            let weights = LengthWeights {
+                lengths: call.by_length.then_some(call.kernel.label_lengths),
+            };
             let kernel = HalfCtcKernel {
                 batch: call.kernel,
                 failed: Mutex::new(None),
             };
             reduce_into(
                 &kernel,
-                &Unweighted,
+                &weights,
                 call.batch,
                 call.reduction,
                 call.loss_out,
@@ -330,6 +369,7 @@ impl Ctc {
             loss_out,
             grad_out,
             per_sample,
+            by_length: self.divide_by_target_length,
         })
     }
 }
@@ -364,6 +404,9 @@ fn in_workspace<T: LogExp>(
 
 /// Runs a checked call with `workspace` (exactly `per_sample × batch` values).
 fn run<T: LogExp>(call: Call<'_, T>, workspace: &mut [T]) {
+    let weights = LengthWeights {
+        lengths: call.by_length.then_some(call.kernel.label_lengths),
+    };
     let slots = Slots::new(
         call.grad_out,
         workspace,
@@ -372,7 +415,7 @@ fn run<T: LogExp>(call: Call<'_, T>, workspace: &mut [T]) {
     );
     reduce_into(
         &call.kernel,
-        &Unweighted,
+        &weights,
         call.batch,
         call.reduction,
         call.loss_out,
