@@ -291,10 +291,28 @@ fn pack_width<T: Copy + Default, const W: usize>(
 }
 
 /// Rows or columns per block when a product is split over threads: whole
-/// multiples of 64 (of the micro-kernels' tiles), at least 64.
-fn block_len(len: usize, threads: usize) -> usize {
-    len.div_ceil(threads.max(1)).next_multiple_of(64).max(64)
+/// multiples of `unit`, at least `unit`.
+///
+/// A block must start where the single-threaded product starts a block of its own,
+/// so that every element sits at the same place in the same tile whatever the
+/// split: rows in multiples of [`MC`] (the row blocks of [`gemm_with`], themselves
+/// whole tiles), columns in multiples of 64 (whole tiles of every width). The
+/// arithmetic of an element does not depend on its place in a tile, but the sign
+/// of a NaN it produces can: the compiler picks each fused multiply-add's operand
+/// order per register, and x86 returns the first NaN operand (found by the `linear`
+/// fuzz target: `grad_weight`'s NaNs changed sign between 1 and 2 threads when row
+/// blocks of 64 cut the 12-row tiles elsewhere).
+fn block_len(len: usize, threads: usize, unit: usize) -> usize {
+    len.div_ceil(threads.max(1))
+        .next_multiple_of(unit)
+        .max(unit)
 }
+
+/// The block unit of rows split over threads.
+const ROW_UNIT: usize = MC;
+
+/// The block unit of columns split over threads.
+const COL_UNIT: usize = 64;
 
 /// [`Gemm::gemm`] split over the current thread pool when `parallel` (inside
 /// [`crate::kernels::threads::run`]): by blocks of rows of `c` when it has more rows
@@ -315,19 +333,19 @@ pub(crate) fn gemm_rows<T: Gemm>(
     } else {
         1
     };
-    if threads <= 1 || m.max(n) <= 64 || n == 0 {
+    if threads <= 1 || m.max(n) <= COL_UNIT || n == 0 {
         T::gemm(a, b, accumulate, c);
         return;
     }
     let isa = Isa::detected();
     if m >= n {
-        let rows = block_len(m, threads);
+        let rows = block_len(m, threads, ROW_UNIT);
         c.par_chunks_mut(rows * n).enumerate().for_each(|(i, cb)| {
             gemm_with(isa, a.row_block(i * rows, cb.len() / n), b, accumulate, cb);
         });
         return;
     }
-    let cols = block_len(n, threads);
+    let cols = block_len(n, threads, COL_UNIT);
     let mut parts: Vec<Vec<&mut [T]>> = (0..n.div_ceil(cols))
         .map(|_| Vec::with_capacity(m))
         .collect();
@@ -491,7 +509,7 @@ mod tests {
         }
         // Blocks of rows, as gemm_rows cuts them for several threads.
         let mut blocks = vec![f64::NAN; m * n];
-        let rows = block_len(m, 2);
+        let rows = block_len(m, 2, ROW_UNIT);
         for (i, cb) in blocks.chunks_mut(rows * n).enumerate() {
             let a_block = Mat::row_major(&a, m, k).row_block(i * rows, cb.len() / n);
             f64::gemm(a_block, Mat::transpose_of(&b, k, n), false, cb);
