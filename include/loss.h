@@ -453,6 +453,11 @@ typedef struct loss_options {
    * 1), torch's `mean` with SUM_OVER_BATCH_SIZE. Default false.
    */
   bool divide_by_target_length;
+  /**
+   * Gaussian NLL: variances below it are clamped to it (torch
+   * `gaussian_nll_loss(eps)`), default 1e-6 (torch), finite and >= 0.
+   */
+  double var_eps;
 } loss_options;
 
 /**
@@ -3078,6 +3083,110 @@ enum loss_status loss_poly_cross_entropy_f16(const loss_f16 *y_true,
                                              loss_f16 *grad_out);
 
 /**
+ * Gaussian negative log-likelihood (torch `GaussianNLLLoss`): for predicted means
+ * `input`, `target` and predicted variances `var`, with
+ * `v = max(var, options->var_eps)` (default 1e-6, torch's `eps`; finite, >= 0),
+ * each element `f = 0.5 (log v + (input - target)^2 / v)`, plus `0.5 log(2 pi)`
+ * with `options->full`; a sample's loss is the mean of its row's `f`
+ * (SUM_OVER_BATCH_SIZE is torch's `mean`; torch's `sum` is `dim` times SUM).
+ * Gradients `(input - target) / v` and `0.5 (1 / v - (input - target)^2 / v^2)`;
+ * as torch, the clamp is not differentiated (a variance below `var_eps` gets the
+ * gradient at `var_eps`); a per-sample variance gets the sum over its row.
+ *
+ * - `input`, `target`: `[batch, dim]`; `var`: `[batch, var_dim]`, `var_dim` equal
+ *   to `dim` (one variance per element) or 1 (one per sample, torch's `var` of
+ *   shape `[batch]` or `[batch, 1]`), else LOSS_ERROR_SHAPE; a negative variance is
+ *   LOSS_ERROR_INVALID_ARGUMENT (torch raises); NaN propagates;
+ * - `sample_weight`: nullable `[batch]` (torch has none; MEAN is then torch's mean);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_input`: nullable `[batch, dim]`; `grad_var`: nullable `[batch, var_dim]`:
+ *   the gradients of the reduced value (torch's target gradient is not computed).
+ */
+enum loss_status loss_gaussian_nll_f32(const float *input,
+                                       const float *target,
+                                       const float *var,
+                                       size_t batch,
+                                       size_t dim,
+                                       size_t var_dim,
+                                       const float *sample_weight,
+                                       const struct loss_options *options,
+                                       float *loss_out,
+                                       float *grad_input,
+                                       float *grad_var);
+
+/**
+ * Gaussian negative log-likelihood (torch `GaussianNLLLoss`): for predicted means
+ * `input`, `target` and predicted variances `var`, with
+ * `v = max(var, options->var_eps)` (default 1e-6, torch's `eps`; finite, >= 0),
+ * each element `f = 0.5 (log v + (input - target)^2 / v)`, plus `0.5 log(2 pi)`
+ * with `options->full`; a sample's loss is the mean of its row's `f`
+ * (SUM_OVER_BATCH_SIZE is torch's `mean`; torch's `sum` is `dim` times SUM).
+ * Gradients `(input - target) / v` and `0.5 (1 / v - (input - target)^2 / v^2)`;
+ * as torch, the clamp is not differentiated (a variance below `var_eps` gets the
+ * gradient at `var_eps`); a per-sample variance gets the sum over its row.
+ *
+ * - `input`, `target`: `[batch, dim]`; `var`: `[batch, var_dim]`, `var_dim` equal
+ *   to `dim` (one variance per element) or 1 (one per sample, torch's `var` of
+ *   shape `[batch]` or `[batch, 1]`), else LOSS_ERROR_SHAPE; a negative variance is
+ *   LOSS_ERROR_INVALID_ARGUMENT (torch raises); NaN propagates;
+ * - `sample_weight`: nullable `[batch]` (torch has none; MEAN is then torch's mean);
+ * - `loss_out`: `batch` values for LOSS_REDUCTION_NONE, else 1;
+ * - `grad_input`: nullable `[batch, dim]`; `grad_var`: nullable `[batch, var_dim]`:
+ *   the gradients of the reduced value (torch's target gradient is not computed).
+ */
+enum loss_status loss_gaussian_nll_f64(const double *input,
+                                       const double *target,
+                                       const double *var,
+                                       size_t batch,
+                                       size_t dim,
+                                       size_t var_dim,
+                                       const double *sample_weight,
+                                       const struct loss_options *options,
+                                       double *loss_out,
+                                       double *grad_input,
+                                       double *grad_var);
+
+/**
+ * `loss_gaussian_nll_f32` in half precision: `input`, `target`, `var` and the
+ * gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+ * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
+ * (staged in a pooled `float` buffer of at most `3 * batch * dim + 2 * batch *
+ * var_dim` values), each gradient element rounded once to nearest even
+ * (docs/API.md, "loss_bf16 precision").
+ */
+enum loss_status loss_gaussian_nll_bf16(const loss_bf16 *input,
+                                        const loss_bf16 *target,
+                                        const loss_bf16 *var,
+                                        size_t batch,
+                                        size_t dim,
+                                        size_t var_dim,
+                                        const float *sample_weight,
+                                        const struct loss_options *options,
+                                        float *loss_out,
+                                        loss_bf16 *grad_input,
+                                        loss_bf16 *grad_var);
+
+/**
+ * `loss_gaussian_nll_f32` in half precision: `input`, `target`, `var` and the
+ * gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
+ * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
+ * (staged in a pooled `float` buffer of at most `3 * batch * dim + 2 * batch *
+ * var_dim` values), each gradient element rounded once to nearest even
+ * (docs/API.md, "loss_f16 precision").
+ */
+enum loss_status loss_gaussian_nll_f16(const loss_f16 *input,
+                                       const loss_f16 *target,
+                                       const loss_f16 *var,
+                                       size_t batch,
+                                       size_t dim,
+                                       size_t var_dim,
+                                       const float *sample_weight,
+                                       const struct loss_options *options,
+                                       float *loss_out,
+                                       loss_f16 *grad_input,
+                                       loss_f16 *grad_var);
+
+/**
  * Cross-entropy of a linear layer's output, without building the logits (the
  * "fused linear cross-entropy" of a language model's head): exactly torch's
  * `F.cross_entropy(F.linear(hidden, weight, bias), labels, ignore_index=,
@@ -4676,7 +4785,7 @@ static inline loss_options loss_options_default(void) {
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \
         0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \
-        1.0, false, 2.0, 1, false, false                                               \
+        1.0, false, 2.0, 1, false, false, 1e-6                                         \
   }
 
 #endif  /* LOSS_H */

@@ -314,6 +314,7 @@ class options {
   LOSS_HPP_OPTION(bool, log_target)
   /** CTC: divide each sample by its label length (torch's mean with SUM_OVER_BATCH_SIZE). */
   LOSS_HPP_OPTION(bool, divide_by_target_length)
+  LOSS_HPP_OPTION(double, var_eps)
 #undef LOSS_HPP_OPTION
 
  private:
@@ -890,6 +891,23 @@ result triplet_margin(const T* anchor, const detail::same_t<T>* positive, const 
 }
 
 /**
+ * Gaussian negative log-likelihood (`loss_gaussian_nll_*`): `input`, `target`
+ * `[batch, dim]`, `var` `[batch, var_dim]` (`var_dim` = `dim` or 1), nullable
+ * `sample_weight` `[batch]`; nullable `grad_input` `[batch, dim]` and `grad_var`
+ * `[batch, var_dim]`.
+ */
+template <class T, detail::if_element<T> = 0>
+result gaussian_nll(const T* input, const detail::same_t<T>* target, const detail::same_t<T>* var,
+                    std::size_t batch, std::size_t dim, std::size_t var_dim, const real_t<T>* sample_weight,
+                    const options& opts, real_t<T>* loss_out, detail::same_t<T>* grad_input,
+                    detail::same_t<T>* grad_var) {
+  return detail::from_status(detail::pick<T>(loss_gaussian_nll_f32, loss_gaussian_nll_f64,
+                                             loss_gaussian_nll_bf16, loss_gaussian_nll_f16)(
+      detail::c_data(input), detail::c_data(target), detail::c_data(var), batch, dim, var_dim, sample_weight,
+      &opts.raw(), loss_out, detail::c_data(grad_input), detail::c_data(grad_var)));
+}
+
+/**
  * NT-Xent (`loss_ntxent_*`): `embeddings` `[batch, dim]`, `labels` `[batch]` (same
  * label = positive pair), nullable `sample_weight` `[batch]` and `grad_out`
  * `[batch, dim]`.
@@ -1365,6 +1383,7 @@ LOSS_HPP_LABEL_LOSSES(LOSS_HPP_THROWING_LABELS)
 LOSS_HPP_THROWING(margin_ranking, output<T>)
 LOSS_HPP_THROWING(cosine_embedding, output<T>)
 LOSS_HPP_THROWING(triplet_margin, output<T>)
+LOSS_HPP_THROWING(gaussian_nll, output<T>)
 LOSS_HPP_THROWING(ntxent, output<T>)
 LOSS_HPP_THROWING(circle, output<T>)
 LOSS_HPP_THROWING(sequence_crossentropy, output<T>)

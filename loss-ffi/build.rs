@@ -407,7 +407,7 @@ static inline loss_options loss_options_default(void) {
     sizeof(loss_options), LOSS_REDUCTION_SUM_OVER_BATCH_SIZE, false, 0.0, 1.0, 1.0,    \\
         1e-7, 1.0, 2.0, 0.25, false, false, LOSS_NO_IGNORE, 0, false, false,           \\
         0.5, 0.5, 0.5, 2.0, 1e-6, 0.0, 0.0, 0.07, 80.0, 0.4, false, true, 0.0,         \\
-        1.0, false, 2.0, 1, false, false                                               \\
+        1.0, false, 2.0, 1, false, false, 1e-6                                         \\
   }
 
 ";

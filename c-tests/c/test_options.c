@@ -15,7 +15,7 @@ static bool same_options(const loss_options *a, const loss_options *b) {
          a->q == b->q && a->z_loss == b->z_loss && a->beta == b->beta && a->full == b->full &&
          a->poly_epsilon == b->poly_epsilon && a->margin_power == b->margin_power &&
          a->log_target == b->log_target &&
-         a->divide_by_target_length == b->divide_by_target_length;
+         a->divide_by_target_length == b->divide_by_target_length && a->var_eps == b->var_eps;
 }
 
 TEST(defaults_initializer_and_init_agree) {

@@ -452,6 +452,10 @@ using triplet_margin_call =
     decltype(loss::triplet_margin(cptr<T>(), cptr<T>(), cptr<T>(), sz(), sz(), cptr<R>(), loss::options(),
                                   ptr<R>(), ptr<T>(), ptr<T>(), ptr<T>()));
 template <class T, class R = loss::real_t<T>>
+using gaussian_nll_call =
+    decltype(loss::gaussian_nll(cptr<T>(), cptr<T>(), cptr<T>(), sz(), sz(), sz(), cptr<R>(), loss::options(),
+                                ptr<R>(), ptr<T>(), ptr<T>()));
+template <class T, class R = loss::real_t<T>>
 using ntxent_call =
     decltype(loss::ntxent(cptr<T>(), i32p(), sz(), sz(), cptr<R>(), loss::options(), ptr<R>(), ptr<T>()));
 template <class T, class R = loss::real_t<T>>
@@ -496,7 +500,8 @@ constexpr bool every_type = compiles<Op, float> && compiles<Op, double> && compi
 static_assert(every_type<ctc_ptr_call> && every_type<ctc_vec_call> && every_type<ctc_ws_call> &&
                   every_type<sequence_ptr_call> && every_type<sequence_vec_call> &&
                   every_type<margin_ranking_call> && every_type<cosine_embedding_call> &&
-                  every_type<triplet_margin_call> && every_type<ntxent_call> && every_type<circle_call> &&
+                  every_type<triplet_margin_call> && every_type<gaussian_nll_call> && every_type<ntxent_call> &&
+                  every_type<circle_call> &&
                   every_type<clip_value_call> && every_type<clip_value_ptr_call> && every_type<clip_norm_call> &&
                   every_type<clip_norm_ptr_call> && every_type<clip_global_call> &&
                   every_type<clip_global_vec_call> && every_type<clip_global_list_call> &&
@@ -523,6 +528,7 @@ static_assert(!compiles<ctc_ptr_call, loss::bf16, loss::bf16> && !compiles<ctc_p
                   !compiles<margin_ranking_call, loss::f16, loss::f16> &&
                   !compiles<cosine_embedding_call, loss::bf16, double> &&
                   !compiles<triplet_margin_call, loss::f16, loss::bf16> &&
+                  !compiles<gaussian_nll_call, loss::bf16, double> &&
                   !compiles<ntxent_call, loss::bf16, loss::bf16> && !compiles<circle_call, loss::f16, double> &&
                   !compiles<clip_norm_ptr_call, loss::bf16, loss::bf16> &&
                   !compiles<clip_global_call, loss::f16, loss::f16> &&
@@ -752,6 +758,24 @@ void test_pairs() {
                                           nullptr); },
                LOSS_ERROR_INVALID_ARGUMENT, "loss_margin_ranking_" + suffix<T>() + ": ", true);
   CHECK(same(l, l0) && same(g1, g10) && same(x1, a));
+
+  // Gaussian NLL: per-sample variances (var_dim 1), the C function's bits.
+  const std::vector<T> var = values<T>(B, 0.5, 2, 17);
+  auto gn = c_twin<T>(loss_gaussian_nll_f32, loss_gaussian_nll_f64, loss_gaussian_nll_bf16,
+                      loss_gaussian_nll_f16);
+  std::vector<T> cv(B), gv(B, T(sentinel));
+  CHECK(gn(a.data(), p.data(), var.data(), B, D, 1, w.data(), &o.raw(), cl.data(), c1.data(), cv.data()) ==
+        LOSS_OK);
+  loss::gaussian_nll(a.data(), p.data(), var.data(), B, D, 1, w.data(), o, l.data(), g1.data(), gv.data());
+  CHECK(same(l, cl) && same(g1, c1) && same(gv, cv));
+  // A negative variance: libloss's status and message, outputs untouched.
+  const std::vector<W> l1 = l;
+  const std::vector<T> g11 = g1, gv1 = gv;
+  const std::vector<T> bad_var = {T(1), T(-1), T(1)};
+  expect_error([&] { loss::gaussian_nll(a.data(), p.data(), bad_var.data(), B, D, 1, nullptr, o, l.data(),
+                                        g1.data(), gv.data()); },
+               LOSS_ERROR_INVALID_ARGUMENT, "loss_gaussian_nll_" + suffix<T>() + ": ", true);
+  CHECK(same(l, l1) && same(g1, g11) && same(gv, gv1));
 }
 
 template <class T>

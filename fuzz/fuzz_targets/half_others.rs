@@ -1,11 +1,12 @@
 //! The half-precision twins outside the `half` target: CTC
 //! (`loss_ctc_bf16/_f16`, `loss_ctc_with_workspace_bf16/_f16`), sequence
 //! cross-entropy, the pair losses (margin ranking, cosine embedding, triplet margin,
-//! NT-Xent, Circle) and clipping (by value, by norm, by global norm), each
-//! differentially against its `_f32` twin called on the exactly widened inputs
-//! (docs/API.md, "Half precision"): the same labels, lengths, weights, options,
-//! bounds, sizes and pointer faults (NULL, misaligned, aliased, a workspace of the
-//! reported size, a little less or far too small).
+//! NT-Xent, Circle, Gaussian NLL: its variances, negative now and then, and its
+//! `var_dim` of `dim`, 1 or neither) and clipping (by value, by norm, by global
+//! norm), each differentially against its `_f32` twin called on the exactly widened
+//! inputs (docs/API.md, "Half precision"): the same labels, lengths, weights,
+//! variances, options, bounds, sizes and pointer faults (NULL, misaligned, aliased, a
+//! workspace of the reported size, a little less or far too small).
 //!
 //! Data are raw 16-bit patterns now and then (NaN, signalling NaN, ±inf, subnormals,
 //! -0, arbitrary bits), else values rounded to the half type. Checks, besides those of
@@ -649,12 +650,13 @@ fn sequence<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<
 
 // ------------------------------------------------------------------- pair losses
 
-const PAIRS: [&str; 5] = [
+const PAIRS: [&str; 6] = [
     "margin_ranking",
     "cosine_embedding",
     "triplet_margin",
     "ntxent",
     "circle",
+    "gaussian_nll",
 ];
 
 #[derive(Debug)]
@@ -664,6 +666,7 @@ struct PairsCase {
     sizes: gen::Sizes,
     places: [Place; 9],
     alias: u8,
+    var_dim: usize,
     opts: RawOpts,
     tame: bool,
 }
@@ -674,8 +677,11 @@ struct PairArgs<T> {
     xs: [*const T; 3],
     y: *const T,
     labels: *const i32,
+    /// Gaussian NLL's variances.
+    var: *const T,
     batch: usize,
     dim: usize,
+    var_dim: usize,
     sample_weight: *const f32,
     options: *const loss_options,
 }
@@ -694,7 +700,11 @@ impl<T: Others> PairArgs<T> {
                 1 => T::cosine()(xs[0], xs[1], self.y, b, d, sw, o, lo, g[0], g[1]),
                 2 => T::triplet()(xs[0], xs[1], xs[2], b, d, sw, o, lo, g[0], g[1], g[2]),
                 3 => T::ntxent()(xs[0], self.labels, b, d, sw, o, lo, g[0]),
-                _ => T::circle()(self.labels, xs[0], b, d, sw, o, lo, g[0]),
+                4 => T::circle()(self.labels, xs[0], b, d, sw, o, lo, g[0]),
+                _ => {
+                    let (v, vd) = (self.var, self.var_dim);
+                    T::gaussian()(xs[0], xs[1], v, b, d, vd, sw, o, lo, g[0], g[1])
+                }
             }
         }
     }
@@ -705,9 +715,12 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
     let which = u.choose_index(PAIRS.len())?;
     let function = format!("loss_{}_{}", PAIRS[which], H::NAME);
     let single = format!("loss_{}_f32", PAIRS[which]);
-    let k = [2, 2, 3, 1, 1][which];
-    let labelled = which >= 3;
+    let k = [2, 2, 3, 1, 1, 2][which];
+    let labelled = which == 3 || which == 4;
     let has_y = which < 2;
+    // Gaussian NLL: input, target and `var` (`[batch, var_dim]`); gradients of input
+    // (`[batch, dim]`) and of `var` (`[batch, var_dim]`).
+    let gaussian = which == 5;
     let tame = u.ratio(2, 3)?;
     let fault = u.ratio(1, 4)?;
     let sizes = if which == 0 {
@@ -722,18 +735,41 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
     let (batch, dim) = (sizes.dims[0], sizes.dims[1]);
     let mut places = [Place::Valid; 9];
     for (j, p) in places.iter_mut().enumerate() {
-        // 0..3 inputs, 3 y or labels, 4 sample_weight, 5 loss_out, 6..9 gradients
+        // 0..3 inputs (Gaussian NLL: input, target, var), 3 y or labels,
+        // 4 sample_weight, 5 loss_out, 6..9 gradients
         let nullable = j == 4 || j >= 6;
         *p = gen::place(u, fault, nullable)?;
     }
     let alias: u8 = if fault { u.int_in_range(0..=3)? } else { 0 };
+    // Also: Gaussian NLL's variances keep their sign (negative ones now and then).
     let bad_y = !tame && u.ratio(1, 4)?;
     let mut v = Values::new(u, !tame)?;
     let raw = RawOpts::gen(&mut v, tame);
     let opts = OptsBuf::new(raw, places[8]);
     let o = opts.effective();
+    // Gaussian NLL's `var_dim`: `dim` or 1, now and then neither (LOSS_ERROR_SHAPE).
+    let var_dim = if !gaussian {
+        0
+    } else {
+        match v.byte() % 32 {
+            0 => 0,
+            1 => dim.wrapping_add(1),
+            2 => usize::MAX,
+            b if b & 1 == 0 => dim,
+            _ => 1,
+        }
+    };
 
     let n = sizes.product();
+    // The values of `var` (and of its gradient).
+    let nv = if !gaussian {
+        0
+    } else if sizes.fit() && (var_dim == dim || var_dim == 1) {
+        batch * var_dim
+    } else {
+        1
+    };
+    let glen = |j: usize| if gaussian && j == 1 { nv } else { n };
     let rows = if sizes.fit() { batch } else { 1 };
     let n_out = if sizes.fit() { o.out_len(batch) } else { 1 };
     let d = fit::<H>(ANY);
@@ -780,14 +816,31 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
     );
     let y_s = widened(&y_h, y_h.place());
     let sw = Buf::new(rows, places[4], f32::sentinel(), |_| v.float(WEIGHTS));
+    // Variances in [0, B] (cut to `H`), raw patterns in wild cases with the sign bit
+    // cleared (NaN, +inf, subnormals, 0), kept now and then with `bad_y` (negative:
+    // LOSS_ERROR_INVALID_ARGUMENT; -0 and -NaN accepted).
+    let var_h = Buf::new(
+        nv,
+        if gaussian { places[2] } else { Place::Null },
+        H::of_bits(H::SENTINEL),
+        |_| {
+            let b = loss_fuzz::half::half_bits::<H>(&mut v, fit::<H>(Dom::new(0.0, gen::B)));
+            H::of_bits(if bad_y && v.byte() % 4 == 0 {
+                b
+            } else {
+                b & 0x7fff
+            })
+        },
+    );
+    let var_s = widened(&var_h, var_h.place());
     let mut loss_h = Buf::filled(n_out, places[5], f32::sentinel());
     let mut loss_s = Buf::filled(n_out, places[5], f32::sentinel());
     let place_g = |j: usize| if j < k { places[6 + j] } else { Place::Null };
     let mut grads_h: Vec<Buf<H>> = (0..3)
-        .map(|j| Buf::filled(n, place_g(j), H::of_bits(H::SENTINEL)))
+        .map(|j| Buf::filled(glen(j), place_g(j), H::of_bits(H::SENTINEL)))
         .collect();
     let mut grads_s: Vec<Buf<f32>> = (0..3)
-        .map(|j| Buf::filled(n, place_g(j), f32::sentinel()))
+        .map(|j| Buf::filled(glen(j), place_g(j), f32::sentinel()))
         .collect();
     let (lo_h, lo_s) = (loss_h.mut_ptr(), loss_s.mut_ptr());
     let mut gp_h: [*mut H; 3] = std::array::from_fn(|j| grads_h[j].mut_ptr());
@@ -805,6 +858,10 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
             gp_h[1] = y_h.ptr() as *mut H;
             gp_s[1] = y_s.ptr() as *mut f32;
         }
+        3 if gaussian => {
+            gp_h[1] = var_h.ptr() as *mut H;
+            gp_s[1] = var_s.ptr() as *mut f32;
+        }
         _ => {}
     }
     let args_h = PairArgs {
@@ -812,8 +869,10 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
         xs: std::array::from_fn(|j| xs_h[j].ptr()),
         y: y_h.ptr(),
         labels: labels.ptr(),
+        var: var_h.ptr(),
         batch,
         dim,
+        var_dim,
         sample_weight: sw.ptr(),
         options: opts.ptr(),
     };
@@ -822,8 +881,10 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
         xs: std::array::from_fn(|j| xs_s[j].ptr()),
         y: y_s.ptr(),
         labels: labels.ptr(),
+        var: var_s.ptr(),
         batch,
         dim,
+        var_dim,
         sample_weight: sw.ptr(),
         options: opts.ptr(),
     };
@@ -832,6 +893,7 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
         sizes: sizes.clone(),
         places,
         alias,
+        var_dim,
         opts: o,
         tame,
     };
@@ -844,12 +906,15 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
     check_single(&single, st_s, &case);
     let mut outs = vec![out(&loss_s, n_out, lo_s)];
     for j in 0..k {
-        outs.push(out(&grads_s[j], n, gp_s[j]));
+        outs.push(out(&grads_s[j], glen(j), gp_s[j]));
     }
     check_effects(
         &single,
         st_s,
-        xs_s.iter().all(|x| x.untouched()) && y_s.untouched() && others_untouched(),
+        xs_s.iter().all(|x| x.untouched())
+            && y_s.untouched()
+            && var_s.untouched()
+            && others_untouched(),
         &outs,
         false,
         &case,
@@ -860,14 +925,17 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
     check_effects(
         &function,
         st_h,
-        xs_h.iter().all(|x| x.untouched()) && y_h.untouched() && others_untouched(),
+        xs_h.iter().all(|x| x.untouched())
+            && y_h.untouched()
+            && var_h.untouched()
+            && others_untouched(),
         &[out(&loss_h, n_out, lo_h)],
         false,
         &case,
     );
     let grad_passed: Vec<bool> = (0..3).map(|j| passed(&grads_h[j], gp_h[j])).collect();
     for j in 0..3 {
-        check_half_grad(&function, st_h, &grads_h[j], n, grad_passed[j], &case);
+        check_half_grad(&function, st_h, &grads_h[j], glen(j), grad_passed[j], &case);
     }
     if st_h != OK {
         return Ok(());
@@ -888,7 +956,7 @@ fn pairs<H: HalfFmt + Others>(u: &mut Unstructured<'_>) -> arbitrary::Result<()>
         loss::loss_set_num_threads(2);
         let mut lo2 = Buf::filled(n_out, Place::Valid, f32::sentinel());
         let mut g2: Vec<Buf<H>> = (0..3)
-            .map(|_| Buf::filled(n, Place::Valid, H::of_bits(H::SENTINEL)))
+            .map(|j| Buf::filled(glen(j), Place::Valid, H::of_bits(H::SENTINEL)))
             .collect();
         let gp2: [*mut H; 3] = std::array::from_fn(|j| {
             if grad_passed[j] {

@@ -219,6 +219,22 @@ pub type TripletFn<T> = unsafe extern "C" fn(
     *mut T,
 ) -> i32;
 
+/// `loss_gaussian_nll_*`: `(input, target, var, batch, dim, var_dim, sample_weight,
+/// options, loss_out, grad_input, grad_var)`.
+pub type GaussianFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    usize,
+    usize,
+    *const T,
+    *const loss_options,
+    *mut T,
+    *mut T,
+    *mut T,
+) -> i32;
+
 /// `loss_ntxent_*`.
 pub type NtXentFn<T> = unsafe extern "C" fn(
     *const T,
@@ -255,6 +271,8 @@ pub trait Api: Fl {
     fn cosine() -> CosineFn<Self>;
     /// `loss_triplet_margin_*`.
     fn triplet() -> TripletFn<Self>;
+    /// `loss_gaussian_nll_*`.
+    fn gaussian() -> GaussianFn<Self>;
     /// The function of dense loss `DENSE[which]`.
     fn dense(which: usize) -> DenseFn<Self>;
     /// The function of label loss `LABELS[which]` (the signature of
@@ -325,6 +343,13 @@ macro_rules! api {
                         *mut $t, *mut $t, *mut $t, *mut $t,
                     ) -> loss_status;
                     raw!(loss::[<loss_triplet_margin_ $t>], From, TripletFn<$t>)
+                }
+                fn gaussian() -> GaussianFn<$t> {
+                    type From = unsafe extern "C" fn(
+                        *const $t, *const $t, *const $t, usize, usize, usize, *const $t,
+                        *const loss_options, *mut $t, *mut $t, *mut $t,
+                    ) -> loss_status;
+                    raw!(loss::[<loss_gaussian_nll_ $t>], From, GaussianFn<$t>)
                 }
                 fn dense(which: usize) -> DenseFn<$t> {
                     type From = unsafe extern "C" fn(

@@ -542,6 +542,21 @@ pub type TripletXFn<T> = unsafe extern "C" fn(
     *mut T,
     *mut T,
 ) -> i32;
+/// `loss_gaussian_nll_<T>`: `(input, target, var, batch, dim, var_dim,
+/// sample_weight, options, loss_out, grad_input, grad_var)`.
+pub type GaussianXFn<T> = unsafe extern "C" fn(
+    *const T,
+    *const T,
+    *const T,
+    usize,
+    usize,
+    usize,
+    *const f32,
+    *const loss_options,
+    *mut f32,
+    *mut T,
+    *mut T,
+) -> i32;
 /// `loss_ntxent_<T>`: `(embeddings, labels, batch, dim, sample_weight, options,
 /// loss_out, grad_out)`.
 pub type NtXentXFn<T> = unsafe extern "C" fn(
@@ -591,6 +606,8 @@ pub trait Others: Copy + 'static {
     fn cosine() -> CosineXFn<Self>;
     /// `loss_triplet_margin_<T>`.
     fn triplet() -> TripletXFn<Self>;
+    /// `loss_gaussian_nll_<T>`.
+    fn gaussian() -> GaussianXFn<Self>;
     /// `loss_ntxent_<T>`.
     fn ntxent() -> NtXentXFn<Self>;
     /// `loss_circle_<T>`.
@@ -646,6 +663,11 @@ macro_rules! others {
                     as_int!(loss::[<loss_triplet_margin_ $suffix>], TripletXFn<$t>, (
                         *const $t, *const $t, *const $t, usize, usize, *const f32,
                         *const loss_options, *mut f32, *mut $t, *mut $t, *mut $t))
+                }
+                fn gaussian() -> GaussianXFn<$t> {
+                    as_int!(loss::[<loss_gaussian_nll_ $suffix>], GaussianXFn<$t>, (
+                        *const $t, *const $t, *const $t, usize, usize, usize, *const f32,
+                        *const loss_options, *mut f32, *mut $t, *mut $t))
                 }
                 fn ntxent() -> NtXentXFn<$t> {
                     as_int!(loss::[<loss_ntxent_ $suffix>], NtXentXFn<$t>, (

@@ -56,6 +56,7 @@ pub struct RawOpts {
     pub margin_power: i32,
     pub log_target: u8,
     pub divide_by_target_length: u8,
+    pub var_eps: f64,
 }
 
 /// The size of the 0.2 layout (the first 0.3 field's offset): a caller built against
@@ -102,6 +103,7 @@ impl Default for RawOpts {
             margin_power: 1,
             log_target: 0,
             divide_by_target_length: 0,
+            var_eps: 1e-6,
         }
     }
 }
@@ -183,6 +185,12 @@ impl RawOpts {
             o.margin_power = 1 + ((r >> 7) & 1) as i32;
             o.log_target = ((r >> 8) & 1) as u8 & o.log_input;
             o.divide_by_target_length = ((r >> 9) & 1) as u8;
+        }
+        // `var_eps` (appended later in 0.3), from its own peek.
+        let r = v.peek(5);
+        if r & 3 == 0 {
+            let f = (r >> 32) as f64 / u32::MAX as f64;
+            o.var_eps = [1e-6, 0.0, 1e-3 * f, f][((r >> 2) & 3) as usize];
         }
         if tame {
             return o;
@@ -284,6 +292,11 @@ impl RawOpts {
             o.poly_epsilon = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e39, 1e300]
                 [((r >> 40) % 5) as usize];
         }
+        let r = v.peek(6);
+        if r % 12 == 0 {
+            o.var_eps =
+                [f64::NAN, f64::INFINITY, -1e-6, f64::NEG_INFINITY][((r >> 8) % 4) as usize];
+        }
         if v.byte() % 12 == 0 {
             o.reduction = match v.byte() % 4 {
                 0 => -1,
@@ -338,6 +351,7 @@ impl RawOpts {
             margin_power: d.margin_power,
             log_target: d.log_target,
             divide_by_target_length: d.divide_by_target_length,
+            var_eps: d.var_eps,
             ..*self
         }
     }
@@ -384,7 +398,7 @@ impl RawOpts {
     pub fn invalid(&self) -> Option<&'static str> {
         let b = |x: u8| x <= 1;
         let o = &self.effective();
-        let checks: [(bool, &str); 34] = [
+        let checks: [(bool, &str); 35] = [
             (
                 o.struct_size == std::mem::size_of::<loss_options>() || o.struct_size == LAYOUT_0_2,
                 "struct_size",
@@ -440,6 +454,7 @@ impl RawOpts {
             (o.margin_power == 1 || o.margin_power == 2, "margin_power"),
             (b(o.log_target), "log_target"),
             (b(o.divide_by_target_length), "divide_by_target_length"),
+            (o.var_eps.is_finite() && o.var_eps >= 0.0, "var_eps"),
         ];
         checks.iter().find(|c| !c.0).map(|c| c.1)
     }
@@ -516,6 +531,7 @@ impl RawOpts {
         addr_of_mut!((*dst).divide_by_target_length)
             .cast::<u8>()
             .write(self.divide_by_target_length);
+        addr_of_mut!((*dst).var_eps).write(self.var_eps);
     }
 }
 

@@ -135,6 +135,9 @@ pub struct loss_options {
     /// CTC: each sample's loss and gradient are divided by its label length (at least
     /// 1), torch's `mean` with SUM_OVER_BATCH_SIZE. Default false.
     pub divide_by_target_length: bool,
+    /// Gaussian NLL: variances below it are clamped to it (torch
+    /// `gaussian_nll_loss(eps)`), default 1e-6 (torch), finite and >= 0.
+    pub var_eps: f64,
 }
 
 /// The sizes of every released layout of `loss_options`, oldest first: 0.2.0 is the
@@ -198,6 +201,7 @@ pub extern "C" fn loss_options_default() -> loss_options {
         margin_power: 1,
         log_target: false,
         divide_by_target_length: false,
+        var_eps: 1e-6,
     }
 }
 
@@ -332,6 +336,8 @@ pub struct Options {
     pub log_target: bool,
     /// See [`loss_options::divide_by_target_length`].
     pub divide_by_target_length: bool,
+    /// See [`loss_options::var_eps`].
+    pub var_eps: f64,
 }
 
 fn invalid(msg: String) -> Error {
@@ -477,6 +483,7 @@ pub unsafe fn read_options(options: *const loss_options) -> Result<Options> {
                 addr_of!((*o).divide_by_target_length),
                 "divide_by_target_length",
             )?,
+            var_eps: addr_of!((*o).var_eps).read(),
         }
     };
     opts.validate()?;
@@ -556,6 +563,10 @@ impl Options {
         check(pe.is_finite(), || {
             format!("options.poly_epsilon is {pe}: must be finite")
         })?;
+        let ve = self.var_eps;
+        check(ve >= 0.0 && ve.is_finite(), || {
+            format!("options.var_eps is {ve}: must be finite and >= 0")
+        })?;
         let mp = self.margin_power;
         check(mp == 1 || mp == 2, || {
             format!("options.margin_power is {mp}: must be 1 or 2")
@@ -581,7 +592,7 @@ mod tests {
         assert_eq!(offset_of!(loss_options, q), LAYOUT_0_2);
         assert!(LAYOUTS.windows(2).all(|w| w[0] < w[1]));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(LAYOUTS, [88, 216]);
+        assert_eq!(LAYOUTS, [88, 224]);
     }
 
     #[test]

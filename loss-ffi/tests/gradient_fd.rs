@@ -424,3 +424,75 @@ fn circle_has_the_gradient_of_its_value() {
     }
     assert_eq!(checked, 12 * B * D);
 }
+
+#[test]
+fn gaussian_nll_has_the_gradients_of_its_value() {
+    // Variances above var_eps (the clamp is not differentiated, as torch's), one per
+    // element and one per sample, full both ways, weights, every reduction.
+    const D: usize = 4;
+    let x: Vec<f64> = (0..BATCH * D)
+        .map(|i| ((i * 37 + 5) % 29) as f64 / 7.0 - 2.0)
+        .collect();
+    let t: Vec<f64> = (0..BATCH * D)
+        .map(|i| ((i * 13 + 3) % 17) as f64 / 5.0 - 1.5)
+        .collect();
+    let w = [0.5, 2.0, 1.25];
+    let mut checked = 0;
+    for reduction in REDUCTIONS {
+        let n_out = if reduction == loss_reduction::LOSS_REDUCTION_NONE {
+            BATCH
+        } else {
+            1
+        };
+        for (var_dim, full) in [(D, false), (1, true), (D, true), (1, false)] {
+            let v: Vec<f64> = (0..BATCH * var_dim)
+                .map(|i| 0.2 + ((i * 7 + 1) % 11) as f64 / 4.0)
+                .collect();
+            let mut o = loss_options_default();
+            o.reduction = reduction;
+            o.full = full;
+            // The reduced loss (the sum for NONE) and the gradients of input and var.
+            let total = |x: &[f64], v: &[f64]| -> (f64, Vec<f64>, Vec<f64>) {
+                let mut out = vec![0.0; n_out];
+                let (mut gx, mut gv) = (vec![0.0; BATCH * D], vec![0.0; BATCH * var_dim]);
+                // SAFETY: x, t, gx hold BATCH * D values, v and gv BATCH * var_dim, w
+                // BATCH, out n_out.
+                let st = unsafe {
+                    loss_gaussian_nll_f64(
+                        x.as_ptr(),
+                        t.as_ptr(),
+                        v.as_ptr(),
+                        BATCH,
+                        D,
+                        var_dim,
+                        w.as_ptr(),
+                        &o,
+                        out.as_mut_ptr(),
+                        gx.as_mut_ptr(),
+                        gv.as_mut_ptr(),
+                    )
+                };
+                assert_eq!(st, loss_status::LOSS_OK);
+                (out.iter().sum(), gx, gv)
+            };
+            let what = format!("gaussian_nll {reduction:?} var_dim {var_dim} full {full}");
+            checked += check_elements(
+                &x,
+                |x| {
+                    let r = total(x, &v);
+                    (r.0, r.1)
+                },
+                &what,
+            );
+            checked += check_elements(
+                &v,
+                |v| {
+                    let r = total(&x, v);
+                    (r.0, r.2)
+                },
+                &what,
+            );
+        }
+    }
+    assert_eq!(checked, 4 * (4 * BATCH * D + 2 * BATCH * (D + 1)));
+}

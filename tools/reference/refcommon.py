@@ -58,6 +58,24 @@ def reduce_scale(w, reduction, batch):
     return scale
 
 
+def reduce_torch(per, wt, reduction, batch):
+    """FORMAT.md's reduction of per-sample torch values `per` with the optional
+    sample-weight tensor `wt`, in torch (so that autograd sees it): NONE the weighted
+    values, SUM their sum, MEAN divided by the summed weights (0 when they sum to 0),
+    SUM_OVER_BATCH_SIZE divided by `batch`."""
+    import torch
+
+    weighted = per if wt is None else per * wt
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        ws = torch.ones(batch, dtype=per.dtype).sum() if wt is None else wt.sum()
+        return weighted.sum() / ws if float(ws) != 0 else weighted.sum() * 0
+    return weighted.sum() / batch
+
+
 def dense_record(case_id, function, dtype, t, p, w, reduction, options, value, grad, per64):
     """The JSON record of a dense-signature case (FORMAT.md): inputs `t`, `p`, the
     optional sample weights `w`, the expected `value` and `grad`, tolerances from the

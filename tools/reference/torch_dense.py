@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from refcommon import dense_record, reduce_np, reduce_scale, write_families
+from refcommon import dense_record, reduce_np, reduce_scale, reduce_torch, write_families
 
 REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
 TORCH_DTYPE = {"f32": torch.float32, "f64": torch.float64}
@@ -44,16 +44,7 @@ def torch_dense_case(function, k, dtype, t, p, w, reduction, options, elementwis
     elements = elementwise(pp, tt, reduction="none")
     per = elements.sum(dim=1) if row_sum else elements.mean(dim=1)
     wt = None if w is None else torch.tensor(w, dtype=td)
-    weighted = per if wt is None else per * wt
-    if reduction == "none":
-        value = weighted
-    elif reduction == "sum":
-        value = weighted.sum()
-    elif reduction == "mean":
-        ws = torch.ones(batch, dtype=td).sum() if wt is None else wt.sum()
-        value = weighted.sum() / ws if float(ws) != 0 else weighted.sum() * 0
-    else:
-        value = weighted.sum() / batch
+    value = reduce_torch(per, wt, reduction, batch)
     value.sum().backward()
     grad = pp.grad.numpy().astype(np.float64)
     value = np.atleast_1d(value.detach().numpy()).astype(np.float64)

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from refcommon import enc, tolerance, write_families
+from refcommon import enc, reduce_np, reduce_scale, reduce_torch, tolerance, write_families
 
 IGNORE = -100
 
@@ -587,12 +587,133 @@ def ctc_by_length_family():
         cases.append(case(dtype, 10, [5, 2], [3, 10], 5, "sum_over_batch_size", zero_inf=True, tag="E"))
     return cases
 
+def gaussian_nll_family():
+    """``F.gaussian_nll_loss(input, target, var, full=, eps=)`` (the ``gaussian_nll``
+    signature: gradients for ``input`` and ``var``): f32 and f64, every reduction,
+    without and with sample weights, one variance per element (``var_dim = dim``) or
+    per sample (torch's ``var`` of shape ``[batch]``, ``var_dim = 1``), ``full`` and
+    ``eps`` both ways; then edge cases: variances below ``eps`` (torch clamps a copy
+    under ``no_grad``: the gradient is the formula's at ``eps``), exact zeros, one
+    element, zero weights under MEAN, large residuals. A sample's loss is the mean of
+    its row's elements; torch's ``mean`` is SUM_OVER_BATCH_SIZE (cross-checked), its
+    ``sum`` ``dim`` times SUM (cross-checked). Second source: numpy float64."""
+    rng = np.random.default_rng(19_010)
+    cases = []
+    k = 0
+
+    def case(dtype, x, t, v, w, reduction, full=False, eps=1e-6, tag="T"):
+        nonlocal k
+        k += 1
+        nd, td = NP[dtype], TD[dtype]
+        x, t, v = x.astype(nd), t.astype(nd), v.astype(nd)
+        batch, dim = x.shape
+        var_dim = 1 if v.ndim == 1 else dim
+        xx = torch.tensor(x, dtype=td, requires_grad=True)
+        tt = torch.tensor(t, dtype=td)
+        vv = torch.tensor(v, dtype=td, requires_grad=True)
+        elements = F.gaussian_nll_loss(xx, tt, vv, full=full, eps=eps, reduction="none")
+        assert tuple(elements.shape) == (batch, dim), elements.shape
+        per = elements.mean(dim=1)
+        wt = None if w is None else torch.tensor(np.asarray(w, nd), dtype=td)
+        value = reduce_torch(per, wt, reduction, batch)
+        value.sum().backward()
+        gx = xx.grad.numpy().astype(np.float64)
+        gv = vv.grad.numpy().astype(np.float64)
+        value = np.atleast_1d(value.detach().numpy()).astype(np.float64)
+        rtol = 1e-5 if dtype == "f32" else 1e-12
+        if w is None and reduction in ("sum", "sum_over_batch_size"):
+            own = float(F.gaussian_nll_loss(xx.detach(), tt, vv.detach(), full=full, eps=eps,
+                                            reduction="mean" if reduction != "sum" else "sum"))
+            own /= dim if reduction == "sum" else 1
+            assert abs(own - value[0]) <= rtol * max(abs(own), 1e-30), (k, own, value)
+        # Second source: numpy float64 on the same (rounded) inputs.
+        x64, t64, v64 = (a.astype(np.float64) for a in (x, t, v))
+        vb = np.broadcast_to(v64[:, None] if v.ndim == 1 else v64, (batch, dim))
+        e64 = float(nd(eps))
+        vc = np.maximum(vb, e64)
+        d = x64 - t64
+        f = 0.5 * (np.log(vc) + d * d / vc) + (0.5 * np.log(2 * np.pi) if full else 0.0)
+        per64 = f.mean(axis=1)
+        want = reduce_np(per64, w, reduction, batch)
+        sc = reduce_scale(w, reduction, batch)[:, None] / dim
+        want_gx = d / vc * sc
+        dv = 0.5 * (1.0 / vc - d * d / (vc * vc)) * sc
+        want_gv = dv.sum(axis=1) if v.ndim == 1 else dv
+        scale = max(float(np.abs(per64).max()), 1e-30)
+        assert np.allclose(value, want, rtol=rtol, atol=rtol * scale), (k, value, want)
+        for got, exp in ((gx, want_gx), (gv, want_gv)):
+            m = max(float(np.abs(exp).max()), 1e-30)
+            assert np.allclose(got, exp, rtol=rtol, atol=rtol * m), (k, got, exp)
+        options = {}
+        if reduction != "sum_over_batch_size":
+            options["reduction"] = reduction
+        if full:
+            options["full"] = True
+        if eps != 1e-6:
+            options["var_eps"] = float(eps)
+        trtol = 1e-5 if dtype == "f32" else 1e-10
+        lmag = max(float(np.abs(per64 * (1 if w is None else np.asarray(w, np.float64))).max()), 1e-30)
+        outs = {"loss": {"rtol": trtol, "atol": trtol * lmag},
+                "grad_input": {"rtol": trtol, "atol": trtol * max(float(np.abs(want_gx).max()), 1e-30)},
+                "grad_var": {"rtol": trtol, "atol": trtol * max(float(np.abs(want_gv).max()), 1e-30)}}
+        rec = {
+            "id": f"{tag}-gaussian_nll-{k:03d}-{dtype}-{reduction}",
+            "function": "gaussian_nll",
+            "signature": "gaussian_nll",
+            "dtype": dtype,
+            "shape": {"batch": int(batch), "dim": int(dim), "var_dim": int(var_dim)},
+            "options": options,
+            "inputs": {"input": [enc(a) for a in x64.ravel()], "target": [enc(a) for a in t64.ravel()],
+                       "var": [enc(a) for a in v64.ravel()]},
+            "expected": {"loss": [enc(a) for a in value], "grad_input": [enc(a) for a in gx.ravel()],
+                         "grad_var": [enc(a) for a in gv.ravel()]},
+            "tolerance": {"rtol": trtol, "atol": max(o["atol"] for o in outs.values()), "outputs": outs},
+        }
+        if w is not None:
+            rec["inputs"]["sample_weight"] = [enc(a) for a in np.asarray(w, nd).astype(np.float64)]
+        return rec
+
+    for dtype in ("f32", "f64"):
+        for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+            for variant in range(3):
+                b, d = int(rng.integers(2, 9)), int(rng.integers(1, 10))
+                x = rng.normal(0.0, 2.0, (b, d))
+                t = rng.normal(0.0, 2.0, (b, d))
+                shared = variant == 1
+                v = rng.uniform(0.05, 4.0, b if shared else (b, d))
+                w = rng.uniform(0.0, 2.0, b) if variant == 2 else None
+                full = variant == 2
+                eps = 1e-6 if variant != 1 else 1e-3
+                cases.append(case(dtype, x, t, v, w, reduction, full, eps))
+    for dtype in ("f32", "f64"):
+        # Variances below eps and exact zeros: the clamp, and its undifferentiated gradient.
+        x = rng.normal(size=(3, 4))
+        t = rng.normal(size=(3, 4))
+        v = rng.uniform(0.1, 2.0, (3, 4))
+        v[0, 0], v[1, 2], v[2, 3] = 0.0, 1e-9, 0.01
+        cases.append(case(dtype, x, t, v, None, "none", tag="E"))
+        cases.append(case(dtype, x, t, v, None, "sum", eps=0.05, tag="E"))
+        # Per-sample variances with one below eps.
+        cases.append(case(dtype, x, t, np.array([0.0, 0.5, 3.0]), None, "sum_over_batch_size", tag="E"))
+        # One element.
+        cases.append(case(dtype, np.array([[0.75]]), np.array([[-1.25]]), np.array([0.3]), None, "mean",
+                          full=True, tag="E"))
+        # Zero weights under MEAN.
+        cases.append(case(dtype, x, t, v, np.zeros(3), "mean", tag="E"))
+        # Large residuals and tiny, huge variances.
+        x = rng.normal(0.0, 100.0, (4, 5))
+        t = rng.normal(0.0, 1.0, (4, 5))
+        v = np.exp(rng.uniform(-12.0, 12.0, (4, 5)))
+        cases.append(case(dtype, x, t, v, rng.uniform(0, 2, 4), "sum", full=True, tag="E"))
+    return cases
+
 
 FAMILIES = {
     "linear_cross_entropy": ("linear_cross_entropy.json", linear_ce_family),
     "nll": ("nll.json", nll_family),
     "multi_margin": ("multi_margin.json", multi_margin_family),
     "ctc_by_length": ("ctc_by_length.json", ctc_by_length_family),
+    "gaussian_nll": ("gaussian_nll.json", gaussian_nll_family),
 }
 
 

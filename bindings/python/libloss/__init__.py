@@ -98,6 +98,7 @@ from ._api import (
     sparse_categorical_crossentropy,
     status_string,
     triplet_margin,
+    gaussian_nll,
     version,
     weighted_sum,
 )
@@ -163,6 +164,7 @@ __all__ = [
     "sparse_categorical_crossentropy",
     "status_string",
     "triplet_margin",
+    "gaussian_nll",
     "version",
     "weighted_sum",
     *_dense.__all__,

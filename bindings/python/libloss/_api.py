@@ -573,7 +573,7 @@ def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bo
 
 class PairsResult(NamedTuple):
     """What a loss of several inputs returns (:func:`margin_ranking`,
-    :func:`cosine_embedding`, :func:`triplet_margin`): ``loss`` as in
+    :func:`cosine_embedding`, :func:`triplet_margin`, :func:`gaussian_nll`): ``loss`` as in
     :class:`LossResult` (float32 for half-precision inputs); ``grads``: one gradient per
     input, in the order of the arguments, each shaped and typed as its input, or None
     with ``grad=False``.
@@ -622,6 +622,48 @@ def triplet_margin(anchor, positive, negative, *, sample_weight=None, grad: bool
                   None, sample_weight, grad,
                   _set(dict(options, reduction=reduction, margin=margin, norm_degree=norm_degree,
                             norm_eps=norm_eps, swap=swap)))
+
+
+def gaussian_nll(input, target, var, *, sample_weight=None, grad: bool = True,
+                 reduction: Optional[ReductionLike] = None, full: Optional[bool] = None,
+                 var_eps: Optional[float] = None, **options) -> PairsResult:
+    """``loss_gaussian_nll_f32/_f64/_f16/_bf16`` (torch ``GaussianNLLLoss``):
+    ``0.5 (log v + (input - target)^2 / v)`` per element with ``v = max(var, var_eps)``
+    (default 1e-6), plus ``0.5 log(2 pi)`` with ``full``; a sample's loss is the mean
+    of its row (``reduction="sum_over_batch_size"`` is torch's ``mean``). ``input``,
+    ``target`` ``[batch, dim]``; ``var`` of the same shape, or ``[batch]`` /
+    ``[batch, 1]`` (one variance per sample). Returns :class:`PairsResult` with the
+    gradients of ``input`` and ``var`` (``var``'s shape). float16 /
+    ``ml_dtypes.bfloat16`` data call the half twin."""
+    fn = "libloss.gaussian_nll"
+    named = [("input", np.asarray(input)), ("target", np.asarray(target)), ("var", np.asarray(var))]
+    chooser = next(((n, a.dtype) for n, a in named if _half(a.dtype)), None)
+    kind = chooser and _half(chooser[1])
+    if chooser:
+        dt = chooser[1]
+        x, t, v = (_half_data(a, dt, fn, n, *chooser) for n, a in named)
+    else:
+        dt = _real(named[0][1], fn)
+        x, t, v = (_floats(a, dt, fn) for _, a in named)
+    if x.ndim != 2:
+        raise _shape_error(fn, f"input must be [batch, dim], got shape {x.shape}")
+    if t.shape != x.shape:
+        raise _shape_error(fn, f"target has shape {t.shape}, input {x.shape}")
+    batch, dim = x.shape
+    if v.shape == x.shape:
+        var_dim = dim
+    elif v.shape in ((batch,), (batch, 1)):
+        var_dim = 1
+    else:
+        raise _shape_error(fn, f"var has shape {v.shape}: expected {x.shape}, ({batch},) or ({batch}, 1)")
+    w = _weights(kind, sample_weight, dt, (batch,), fn, "sample_weight")
+    o = _options(fn, _set(dict(options, reduction=reduction, full=full, var_eps=var_eps)))
+    out = np.empty(batch if o.reduction == Reduction.NONE else 1, np.float32 if kind else dt)
+    gx, gv = (np.empty(x.shape, dt), np.empty(v.shape, dt)) if grad else (None, None)
+    _check(_lib.fn("gaussian_nll", kind or dt.char)(*_c_args(kind, x, t, v), batch, dim, var_dim,
+                                                    *_c_args(kind, w), ctypes.byref(o),
+                                                    *_c_args(kind, out, gx, gv)))
+    return PairsResult(out if o.reduction == Reduction.NONE else out[0], (gx, gv) if grad else None)
 
 
 def ntxent(embeddings, labels, *, sample_weight=None, grad: bool = True, reduction: Optional[ReductionLike] = None,

@@ -100,6 +100,7 @@ class Options(ctypes.Structure):
         ("margin_power", ctypes.c_int32),
         ("log_target", ctypes.c_bool),
         ("divide_by_target_length", ctypes.c_bool),
+        ("var_eps", ctypes.c_double),
     ]
 
 
@@ -154,6 +155,7 @@ _TYPED = {
     "margin_ranking": [_P, _P, _P, _S, _P, _P, _P, _P, _P],
     "cosine_embedding": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P],
     "triplet_margin": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P, _P],
+    "gaussian_nll": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P, _P],
     "ntxent": [_P, _P, _S, _S, _P, _P, _P, _P],
     "circle": [_P, _P, _S, _S, _P, _P, _P, _P],
     "sequence_crossentropy": [_P, _P, _P, _S, _S, _S, _P, _P, _P, _P],
@@ -198,6 +200,7 @@ HALF_FUNCTIONS = (
     "margin_ranking",
     "cosine_embedding",
     "triplet_margin",
+    "gaussian_nll",
     "ntxent",
     "circle",
     "clip_by_value",
@@ -255,6 +258,7 @@ _HALF_TYPED = {
     "margin_ranking": [_U16, _U16, _U16, _S, _F32, _P, _F32, _U16, _U16],
     "cosine_embedding": [_U16, _U16, _U16, _S, _S, _F32, _P, _F32, _U16, _U16],
     "triplet_margin": [_U16, _U16, _U16, _S, _S, _F32, _P, _F32, _U16, _U16, _U16],
+    "gaussian_nll": [_U16, _U16, _U16, _S, _S, _S, _F32, _P, _F32, _U16, _U16],
     "ntxent": [_U16, _I32, _S, _S, _F32, _P, _F32, _U16],
     "circle": [_I32, _U16, _S, _S, _F32, _P, _F32, _U16],
     "clip_by_value": [_U16, _S, _F, _F],

@@ -81,6 +81,7 @@ def test_default_options_match_the_header():
         "margin_power": 1,
         "log_target": False,
         "divide_by_target_length": False,
+        "var_eps": 1e-6,
     }
 
 

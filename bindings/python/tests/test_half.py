@@ -635,6 +635,12 @@ def test_pair_losses_in_half_precision(reduction, half):
         "triplet_margin p=1": lambda dt, g: libloss.triplet_margin(
             cv.get(dt, np.asarray)(x1), cv.get(dt, np.asarray)(x2), cv.get(dt, np.asarray)(x3), grad=g,
             reduction=reduction, norm_degree=1),
+        "gaussian_nll": lambda dt, g: libloss.gaussian_nll(
+            cv.get(dt, np.asarray)(x1), cv.get(dt, np.asarray)(x2), cv.get(dt, np.asarray)(np.abs(x3)),
+            sample_weight=w, grad=g, reduction=reduction, full=True),
+        "gaussian_nll var [batch]": lambda dt, g: libloss.gaussian_nll(
+            cv.get(dt, np.asarray)(x1), cv.get(dt, np.asarray)(x2), cv.get(dt, np.asarray)(np.abs(x3[:, 0])),
+            grad=g, reduction=reduction, var_eps=0.01),
     }
     for name, call in calls.items():
         bad = compare_exact(call, half, reduction == "none")

@@ -149,6 +149,24 @@ def run(case) -> list[str]:
         if fn(*xs, *extra, sample_weight=w, grad=False, **opts).grads is not None:
             bad.append("grad=False returned gradients")
         return bad
+    if sig == "gaussian_nll":
+        b, d, vd = shape["batch"], shape["dim"], shape["var_dim"]
+        x = floats(case, inputs["input"]).reshape(b, d)
+        t = floats(case, inputs["target"]).reshape(b, d)
+        v = floats(case, inputs["var"])
+        v = v.reshape(b, d) if vd == d and d != 1 else v  # [batch] for one variance per sample
+        w = opt_floats("sample_weight")
+        res = libloss.gaussian_nll(x, t, v, sample_weight=w, **opts)
+        bad = compare(case, "loss", res.loss, case["expected"]["loss"])
+        for n, g in zip(["grad_input", "grad_var"], res.grads):
+            bad += compare(case, n, g, case["expected"][n])
+            if g.dtype != dtype:
+                bad.append(f"{n} dtype {g.dtype}, expected {dtype}")
+        if res.grads[1].shape != v.shape:
+            bad.append(f"grad_var shape {res.grads[1].shape}, var {v.shape}")
+        if libloss.gaussian_nll(x, t, v, sample_weight=w, grad=False, **opts).grads is not None:
+            bad.append("grad=False returned gradients")
+        return bad
     if sig == "sequence":
         b, t, v = shape["batch"], shape["time"], shape["vocab"]
         targets = np.array(inputs["targets"], dtype=np.int32).reshape(b, t)

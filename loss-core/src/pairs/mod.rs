@@ -1,6 +1,7 @@
 //! Losses of several inputs, each with its own gradient: the margin ranking loss
 //! (`x1`, `x2`, `y`), the cosine embedding loss (`x1`, `x2` `[batch, dim]`, `y`) and
-//! the triplet margin loss (anchor, positive, negative `[batch, dim]`), and NT-Xent
+//! the triplet margin loss (anchor, positive, negative `[batch, dim]`), the Gaussian
+//! negative log-likelihood (input and variance), and NT-Xent
 //! and Circle (losses over the pairs of a batch's embeddings). A sample's
 //! gradients are rows of `N` separate buffers, which [`Parts`] cuts along the samples
 //! so that threads write disjoint memory; weights and reductions are those of every
@@ -11,6 +12,7 @@ include!(concat!(env!("OUT_DIR"), "/pairs_modules.rs"));
 
 pub use circle::Circle;
 pub use cosine_embedding::CosineEmbedding;
+pub use gaussian_nll::GaussianNll;
 pub use margin_ranking::MarginRanking;
 pub use ntxent::NtXent;
 pub use triplet_margin::TripletMargin;
@@ -24,19 +26,24 @@ use crate::reduction::{reduce_into, Reduction, SampleKernel, SampleOutputs};
 /// for an input whose gradient was not asked for.
 pub type Rows<'a, T, const N: usize> = [Option<&'a mut [T]>; N];
 
-/// The gradients of a contiguous range of samples: `N` optional `[samples, dim]`
+/// The gradients of a contiguous range of samples: `N` optional `[samples, dims[k]]`
 /// buffers.
 pub struct Parts<'a, T, const N: usize> {
     grads: Rows<'a, T, N>,
-    dim: usize,
+    dims: [usize; N],
     current: Rows<'a, T, N>,
 }
 
 impl<'a, T, const N: usize> Parts<'a, T, N> {
     fn new(grads: Rows<'a, T, N>, dim: usize) -> Self {
+        Self::with_dims(grads, [dim; N])
+    }
+
+    /// Buffer `k` holds `dims[k]` values per sample.
+    pub(crate) fn with_dims(grads: Rows<'a, T, N>, dims: [usize; N]) -> Self {
         Parts {
             grads,
-            dim,
+            dims,
             current: std::array::from_fn(|_| None),
         }
     }
@@ -44,17 +51,19 @@ impl<'a, T, const N: usize> Parts<'a, T, N> {
 
 impl<T: Send, const N: usize> SplitOut for Parts<'_, T, N> {
     fn split_at(self, items: usize) -> (Self, Self) {
-        let at = items * self.dim;
         let mut left: Rows<'_, T, N> = std::array::from_fn(|_| None);
         let mut right: Rows<'_, T, N> = std::array::from_fn(|_| None);
         for (k, g) in self.grads.into_iter().enumerate() {
             if let Some(g) = g {
-                let (a, b) = g.split_at_mut(at);
+                let (a, b) = g.split_at_mut(items * self.dims[k]);
                 left[k] = Some(a);
                 right[k] = Some(b);
             }
         }
-        (Parts::new(left, self.dim), Parts::new(right, self.dim))
+        (
+            Parts::with_dims(left, self.dims),
+            Parts::with_dims(right, self.dims),
+        )
     }
 }
 
@@ -63,8 +72,12 @@ impl<'a, T: Send, const N: usize> SampleOutputs<Rows<'a, T, N>> for Parts<'a, T,
         if self.grads.iter().all(Option::is_none) {
             return None;
         }
-        let dim = self.dim;
-        for (g, c) in self.grads.iter_mut().zip(self.current.iter_mut()) {
+        for ((g, c), &dim) in self
+            .grads
+            .iter_mut()
+            .zip(self.current.iter_mut())
+            .zip(&self.dims)
+        {
             *c = g.take().map(|rest| {
                 let (row, rest) = rest.split_at_mut(dim);
                 *g = Some(rest);

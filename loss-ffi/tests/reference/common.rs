@@ -99,6 +99,7 @@ pub fn options(case: &Value) -> loss_options {
             "margin_power" => o.margin_power = v.as_i64().unwrap() as i32,
             "log_target" => o.log_target = v.as_bool().unwrap(),
             "divide_by_target_length" => o.divide_by_target_length = v.as_bool().unwrap(),
+            "var_eps" => o.var_eps = v.as_f64().unwrap(),
             "remove_diagonal" => o.remove_diagonal = v.as_bool().unwrap(),
             "swap" => o.swap = v.as_bool().unwrap(),
             "ignore_index" => o.ignore_index = v.as_i64().unwrap() as i32,

@@ -283,7 +283,7 @@ fn check<H: HalfNum>(
 }
 
 /// [`check`] of the three calls with a gradient and again without one.
-fn with_and_without_grad<H: HalfNum>(
+pub fn with_and_without_grad<H: HalfNum>(
     mut half: impl FnMut(bool) -> Outs<H>,
     f32c: impl Fn(bool) -> Outs<f32>,
     f64c: impl Fn(bool) -> Outs<f64>,
@@ -841,6 +841,13 @@ pub fn run_case_half_more(case: &Value, f32_rule: &mut usize) -> Option<Vec<Stri
         "pairs" => {
             let mut bad = run_pairs_half::<loss_bf16>(case, f32_rule)?;
             bad.extend(run_pairs_half::<loss_f16>(case, f32_rule)?);
+            bad
+        }
+        "gaussian_nll" => {
+            let mut bad = super::half_gaussian::run_gaussian_half::<loss_bf16>(case, f32_rule);
+            bad.extend(super::half_gaussian::run_gaussian_half::<loss_f16>(
+                case, f32_rule,
+            ));
             bad
         }
         "ntxent" => both_types!(run_embeddings_half(case, false, f32_rule)),

@@ -7,7 +7,9 @@ mod clip;
 mod common;
 mod ctc;
 mod dense;
+mod gaussian;
 mod half;
+mod half_gaussian;
 mod half_linear;
 mod half_more;
 mod linear;
@@ -32,6 +34,8 @@ fn run_case(case: &Value) -> Vec<String> {
         ("circle", "f64") => Some(pairs::run_circle(case, loss::loss_circle_f64)),
         ("ntxent", "f32") => Some(pairs::run_ntxent(case, loss::loss_ntxent_f32)),
         ("ntxent", "f64") => Some(pairs::run_ntxent(case, loss::loss_ntxent_f64)),
+        ("gaussian_nll", "f32") => Some(gaussian::run_gaussian(case, loss::loss_gaussian_nll_f32)),
+        ("gaussian_nll", "f64") => Some(gaussian::run_gaussian(case, loss::loss_gaussian_nll_f64)),
         ("pairs", "f32") => pairs::run_pairs::<f32>(case),
         ("pairs", "f64") => pairs::run_pairs::<f64>(case),
         ("sequence", "f32") => Some(sequence::run_sequence(
@@ -155,12 +159,13 @@ fn reference_cases_pass_through_the_c_abi() {
 /// The least number of cases of each signature the half runner must find (the public
 /// reference files hold this many now, each case in an `f32` and an `f64` version),
 /// so that no family passes vacuously.
-const HALF_MIN_CASES: [(&str, usize); 11] = [
+const HALF_MIN_CASES: [(&str, usize); 12] = [
     ("dense", 680),
     ("sparse", 106),
     ("ctc", 20),
     ("sequence", 40),
     ("pairs", 150),
+    ("gaussian_nll", 36),
     ("ntxent", 30),
     ("circle", 66),
     ("clip_by_value", 8),
