@@ -216,6 +216,10 @@ typedef enum loss_kind {
    */
   LOSS_KIND_POLY_CROSS_ENTROPY = 26,
   /**
+   * `loss_sparsemax_*`.
+   */
+  LOSS_KIND_SPARSEMAX = 28,
+  /**
    * `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =
    * `dim`) and the nullable `class_weight` (`[dim]`) instead of `y_true`.
    */
@@ -1688,6 +1692,24 @@ enum loss_status loss_poly_cross_entropy_f32(const float *y_true,
                                              float *grad_out);
 
 /**
+ * Binary sparsemax loss (optax `sparsemax_loss`; `y_true` holds 0/1 labels, any
+ * non-zero value counting as 1, `y_pred` logits `x`): with `z = -x` where the
+ * label is non-zero and `z = x` where it is 0, `l_i = mean_j sparse_plus(z)`,
+ * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
+ * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
+ * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
+ * their mean is SUM_OVER_BATCH_SIZE.
+ */
+enum loss_status loss_sparsemax_f32(const float *y_true,
+                                    const float *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const float *sample_weight,
+                                    const struct loss_options *options,
+                                    float *loss_out,
+                                    float *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  */
@@ -2059,6 +2081,24 @@ enum loss_status loss_poly_cross_entropy_f64(const double *y_true,
                                              const struct loss_options *options,
                                              double *loss_out,
                                              double *grad_out);
+
+/**
+ * Binary sparsemax loss (optax `sparsemax_loss`; `y_true` holds 0/1 labels, any
+ * non-zero value counting as 1, `y_pred` logits `x`): with `z = -x` where the
+ * label is non-zero and `z = x` where it is 0, `l_i = mean_j sparse_plus(z)`,
+ * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
+ * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
+ * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
+ * their mean is SUM_OVER_BATCH_SIZE.
+ */
+enum loss_status loss_sparsemax_f64(const double *y_true,
+                                    const double *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const double *sample_weight,
+                                    const struct loss_options *options,
+                                    double *loss_out,
+                                    double *grad_out);
 
 /**
  * Mean squared error (Keras `MeanSquaredError`):
@@ -2572,6 +2612,30 @@ enum loss_status loss_poly_cross_entropy_bf16(const loss_bf16 *y_true,
                                               loss_bf16 *grad_out);
 
 /**
+ * Binary sparsemax loss (optax `sparsemax_loss`; `y_true` holds 0/1 labels, any
+ * non-zero value counting as 1, `y_pred` logits `x`): with `z = -x` where the
+ * label is non-zero and `z = x` where it is 0, `l_i = mean_j sparse_plus(z)`,
+ * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
+ * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
+ * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
+ * their mean is SUM_OVER_BATCH_SIZE.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_sparsemax_bf16(const loss_bf16 *y_true,
+                                     const loss_bf16 *y_pred,
+                                     size_t batch,
+                                     size_t dim,
+                                     const float *sample_weight,
+                                     const struct loss_options *options,
+                                     float *loss_out,
+                                     loss_bf16 *grad_out);
+
+/**
  * Mean squared error (Keras `MeanSquaredError`):
  * `l_i = mean_j (t_ij - p_ij)^2`; gradient `2 (p - t) / dim` per element.
  *
@@ -3081,6 +3145,30 @@ enum loss_status loss_poly_cross_entropy_f16(const loss_f16 *y_true,
                                              const struct loss_options *options,
                                              float *loss_out,
                                              loss_f16 *grad_out);
+
+/**
+ * Binary sparsemax loss (optax `sparsemax_loss`; `y_true` holds 0/1 labels, any
+ * non-zero value counting as 1, `y_pred` logits `x`): with `z = -x` where the
+ * label is non-zero and `z = x` where it is 0, `l_i = mean_j sparse_plus(z)`,
+ * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
+ * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
+ * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
+ * their mean is SUM_OVER_BATCH_SIZE.
+ *
+ * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
+ * values (`loss_bf16` or `loss_f16`), `sample_weight` and
+ * `loss_out` are `float`; computed in `float` and each gradient
+ * element rounded once to nearest even (docs/API.md, "Half
+ * precision").
+ */
+enum loss_status loss_sparsemax_f16(const loss_f16 *y_true,
+                                    const loss_f16 *y_pred,
+                                    size_t batch,
+                                    size_t dim,
+                                    const float *sample_weight,
+                                    const struct loss_options *options,
+                                    float *loss_out,
+                                    loss_f16 *grad_out);
 
 /**
  * Gaussian negative log-likelihood (torch `GaussianNLLLoss`): for predicted means
@@ -4759,10 +4847,11 @@ const char *loss_last_error_message(void);
   X(soft_margin, LOSS_KIND_SOFT_MARGIN) \
   X(hinge_embedding, LOSS_KIND_HINGE_EMBEDDING) \
   X(smooth_l1, LOSS_KIND_SMOOTH_L1) \
-  X(poly_cross_entropy, LOSS_KIND_POLY_CROSS_ENTROPY)
+  X(poly_cross_entropy, LOSS_KIND_POLY_CROSS_ENTROPY) \
+  X(sparsemax, LOSS_KIND_SPARSEMAX)
 
 /** The number of dense-target losses. */
-#define LOSS_DENSE_LOSS_COUNT 23
+#define LOSS_DENSE_LOSS_COUNT 24
 
 /**
  * The default options, in the layout of this header: `struct_size =

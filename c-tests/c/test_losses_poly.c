@@ -1,4 +1,7 @@
-/* Poly-1 cross-entropy (loss_poly_cross_entropy_*, optax poly_loss_cross_entropy,
+/* The binary sparsemax loss (loss_sparsemax_*, optax sparsemax_loss) by hand at its
+ * branch points; its optax cases are in tests/reference/sparsemax.json.
+ *
+ * Poly-1 cross-entropy (loss_poly_cross_entropy_*, optax poly_loss_cross_entropy,
  * options->poly_epsilon): values by hand, a confident row whose small loss keeps its
  * digits, NaN rows, and the bad values of the option with the outputs untouched. Its
  * optax cases are in tests/reference/poly_cross_entropy.json; the error paths every
@@ -81,7 +84,36 @@ TEST(poly_bad_epsilon_writes_nothing) {
   return true;
 }
 
+TEST(sparsemax_by_hand) {
+  /* Label 0: z = x; label 1: z = -x. sparse_plus(z) = 0 (z <= -1), (z+1)^2/4 inside,
+   * z (z >= 1); derivative clip((z+1)/2, 0, 1), times -1 for label 1. */
+  const double t[8] = {0, 0, 0, 0, 1, 1, 1, 2.5};
+  const double x[8] = {-1, 1, 0, 3, -1, 1, 0.5, -3};
+  const double want_l[8] = {0, 1, 0.25, 3, 1, 0, 0.0625, 3};
+  const double want_g[8] = {0, 1, 0.5, 1, -1, 0, -0.25, -1};
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  double l[8], g[8];
+  CHECK_OK(loss_sparsemax_f64(t, x, 8, 1, NULL, &o, l, g));
+  for (int i = 0; i < 8; i++) {
+    CHECK(l[i] == want_l[i]);
+    CHECK(g[i] == want_g[i]);
+  }
+  /* A row's loss is its mean; the loss is 0 exactly when sparse_sigmoid(x) is the label. */
+  double lr, gr[8];
+  o.reduction = LOSS_REDUCTION_SUM;
+  CHECK_OK(loss_sparsemax_f64(t, x, 1, 8, NULL, &o, &lr, gr));
+  CHECK_CLOSE(lr, (0 + 1 + 0.25 + 3 + 1 + 0 + 0.0625 + 3) / 8.0, 1e-15);
+  CHECK(gr[2] == 0.5 / 8);
+  /* NaN logit: NaN loss and gradient. */
+  const double tn[1] = {1}, xn[1] = {NAN};
+  CHECK_OK(loss_sparsemax_f64(tn, xn, 1, 1, NULL, &o, &lr, gr));
+  CHECK(isnan(lr) && isnan(gr[0]));
+  return true;
+}
+
 SUITE(losses_poly) {
+  RUN(sparsemax_by_hand);
   RUN(poly_by_hand);
   RUN(poly_confident_row_keeps_its_digits);
   RUN(poly_nan_row);

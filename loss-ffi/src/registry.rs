@@ -477,6 +477,16 @@ dense {
     /// cancels. `y_pred` is always logits (`from_logits` is not read).
     poly_cross_entropy = 26, "-Σ_j t_j log p_j + ε Σ_j t_j (1 - p_j), p = softmax(x) (optax Poly-1; stable, 1 - p as -expm1(log p))", "poly_epsilon", nan = Row, inputs = Categorical
         => |o: &Options| loss_core::rows::poly_cross_entropy::PolyCrossEntropy::new(o.poly_epsilon);
+
+    /// Binary sparsemax loss (optax `sparsemax_loss`; `y_true` holds 0/1 labels, any
+    /// non-zero value counting as 1, `y_pred` logits `x`): with `z = -x` where the
+    /// label is non-zero and `z = x` where it is 0, `l_i = mean_j sparse_plus(z)`,
+    /// `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
+    /// gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
+    /// `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
+    /// their mean is SUM_OVER_BATCH_SIZE.
+    sparsemax = 28, "mean_j sparse_plus(z), z = -x where t ≠ 0 else x; sparse_plus(z) = 0, (z+1)²/4, z for z ≤ -1, |z| < 1, z ≥ 1 (optax binary sparsemax)", ""
+        => |_: &Options| Ok(loss_core::pointwise::sparsemax::Sparsemax);
 }
 other {
     /// `loss_sparse_categorical_crossentropy_*`: takes `labels` (`[batch]`, classes =

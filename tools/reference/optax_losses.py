@@ -4,7 +4,7 @@ tests/reference/FORMAT.md. Run by hand, never in CI, in a venv with the pinned j
 and optax (tools/reference/requirements.txt):
 
     .venv-bench/bin/pip install optax==0.2.8 jax==0.10.2 jaxlib==0.10.2
-    .venv-bench/bin/python tools/reference/optax_losses.py poly_cross_entropy
+    .venv-bench/bin/python tools/reference/optax_losses.py poly_cross_entropy sparsemax
 
 Each case: optax computes the per-sample losses in the case's dtype (jax with x64
 for f64), the reduction with sample weights is done in jax as FORMAT.md defines it
@@ -127,8 +127,64 @@ def poly_cross_entropy_family():
     return cases
 
 
+def sparsemax_np(t, x):
+    """The binary sparsemax loss in numpy float64: per-sample mean of sparse_plus(z),
+    z = -x where t != 0 else x, and its gradient with respect to x."""
+    s = np.where(t != 0, -1.0, 1.0)
+    z = s * x
+    f = np.where(z <= -1.0, 0.0, np.where(z >= 1.0, z, (z + 1.0) ** 2 / 4.0))
+    d = np.clip((z + 1.0) / 2.0, 0.0, 1.0) * s
+    dim = x.shape[1]
+    return f.mean(axis=1), d / dim
+
+
+def sparsemax_family():
+    """`optax.losses.sparsemax_loss(logits, labels)` (the binary form, elementwise;
+    a sample's loss is its row's mean): every reduction in f32 and f64, with and
+    without sample weights, logits spread over all three branches; then edge cases:
+    logits exactly at the branch points -1, 1 and 0 for both labels, large logits,
+    one element, non-integer labels (optax's `where` takes any non-zero as 1) and
+    zero weights under MEAN."""
+    rng = np.random.default_rng(19_011)
+    cases = []
+    k = 0
+
+    def case(dtype, t, x, w, reduction, tag="T"):
+        nonlocal k
+        k += 1
+
+        def per(xx, tt):
+            return jnp.mean(optax.losses.sparsemax_loss(xx, tt), axis=1)
+
+        return jax_dense_case("sparsemax", f"{tag}-sparsemax-{k:03d}-{dtype}-{reduction}", dtype, t, x, w,
+                              reduction, {}, per, sparsemax_np)
+
+    for dtype in ("f32", "f64"):
+        for reduction in REDUCTIONS:
+            for variant in range(3):
+                b, c = int(rng.integers(1, 11)), int(rng.integers(1, 20))
+                x = rng.normal(0.0, 1.5, (b, c))
+                t = (rng.random((b, c)) < 0.5).astype(np.float64)
+                w = rng.uniform(0.0, 2.0, b) if variant == 2 else None
+                cases.append(case(dtype, t, x, w, reduction))
+    for dtype in ("f32", "f64"):
+        x = np.array([[-1.0, 1.0, 0.0, -1.0, 1.0, 0.0]])
+        t = np.array([[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]])
+        cases.append(case(dtype, np.vstack([t, 1 - t]), np.vstack([x, x]), None, "none", tag="E"))
+        x = rng.normal(0.0, 1.0, (3, 4)) * 1e4
+        cases.append(case(dtype, (rng.random((3, 4)) < 0.5).astype(np.float64), x, None, "sum", tag="E"))
+        cases.append(case(dtype, [[1.0]], [[0.25]], None, "mean", tag="E"))
+        t = rng.choice([0.0, 0.5, 2.0, -1.0], (4, 5))
+        cases.append(case(dtype, t, rng.normal(0.0, 1.0, (4, 5)), rng.uniform(0, 2, 4), "sum_over_batch_size",
+                          tag="E"))
+        cases.append(case(dtype, (rng.random((3, 4)) < 0.5).astype(np.float64), rng.normal(size=(3, 4)),
+                          np.zeros(3), "mean", tag="E"))
+    return cases
+
+
 FAMILIES = {
     "poly_cross_entropy": ("poly_cross_entropy.json", poly_cross_entropy_family),
+    "sparsemax": ("sparsemax.json", sparsemax_family),
 }
 
 

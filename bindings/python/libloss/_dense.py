@@ -28,6 +28,7 @@ soft_margin: DenseLoss = _make_dense("soft_margin", "mean_j log(1 + e^{-t p}) (t
 hinge_embedding: DenseLoss = _make_dense("hinge_embedding", "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)")
 smooth_l1: DenseLoss = _make_dense("smooth_l1", "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)")
 poly_cross_entropy: DenseLoss = _make_dense("poly_cross_entropy", "-Σ_j t_j log p_j + ε Σ_j t_j (1 - p_j), p = softmax(x) (optax Poly-1; stable, 1 - p as -expm1(log p))")
+sparsemax: DenseLoss = _make_dense("sparsemax", "mean_j sparse_plus(z), z = -x where t ≠ 0 else x; sparse_plus(z) = 0, (z+1)²/4, z for z ≤ -1, |z| < 1, z ≥ 1 (optax binary sparsemax)")
 
 __all__ = [
     "mean_squared_error",
@@ -53,4 +54,5 @@ __all__ = [
     "hinge_embedding",
     "smooth_l1",
     "poly_cross_entropy",
+    "sparsemax",
 ]

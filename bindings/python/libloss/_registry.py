@@ -32,6 +32,7 @@ class Kind(enum.IntEnum):
     HINGE_EMBEDDING = 23
     SMOOTH_L1 = 24
     POLY_CROSS_ENTROPY = 26
+    SPARSEMAX = 28
     SPARSE_CATEGORICAL_CROSSENTROPY = 16
     CUSTOM = 17
     CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
@@ -65,4 +66,5 @@ DENSE = (
     ("hinge_embedding", Kind.HINGE_EMBEDDING, "mean_j ([t ≠ 1] max(m - x, 0) + [t ≠ -1] x) (torch; t = ±1)", "margin"),
     ("smooth_l1", Kind.SMOOTH_L1, "mean_j (½ x²/β if |x| < β else |x| - ½ β), x = p - t (torch; β = 0: |x|)", "beta"),
     ("poly_cross_entropy", Kind.POLY_CROSS_ENTROPY, "-Σ_j t_j log p_j + ε Σ_j t_j (1 - p_j), p = softmax(x) (optax Poly-1; stable, 1 - p as -expm1(log p))", "poly_epsilon"),
+    ("sparsemax", Kind.SPARSEMAX, "mean_j sparse_plus(z), z = -x where t ≠ 0 else x; sparse_plus(z) = 0, (z+1)²/4, z for z ≤ -1, |z| < 1, z ≥ 1 (optax binary sparsemax)", ""),
 )
