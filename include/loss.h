@@ -1698,7 +1698,7 @@ enum loss_status loss_poly_cross_entropy_f32(const float *y_true,
  * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
  * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
  * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
- * their mean is SUM_OVER_BATCH_SIZE.
+ * their mean is SUM_OVER_BATCH_SIZE. A NaN label gives NaN (optax takes it as 1).
  */
 enum loss_status loss_sparsemax_f32(const float *y_true,
                                     const float *y_pred,
@@ -2089,7 +2089,7 @@ enum loss_status loss_poly_cross_entropy_f64(const double *y_true,
  * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
  * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
  * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
- * their mean is SUM_OVER_BATCH_SIZE.
+ * their mean is SUM_OVER_BATCH_SIZE. A NaN label gives NaN (optax takes it as 1).
  */
 enum loss_status loss_sparsemax_f64(const double *y_true,
                                     const double *y_pred,
@@ -2618,7 +2618,7 @@ enum loss_status loss_poly_cross_entropy_bf16(const loss_bf16 *y_true,
  * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
  * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
  * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
- * their mean is SUM_OVER_BATCH_SIZE.
+ * their mean is SUM_OVER_BATCH_SIZE. A NaN label gives NaN (optax takes it as 1).
  *
  * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
  * values (`loss_bf16` or `loss_f16`), `sample_weight` and
@@ -3153,7 +3153,7 @@ enum loss_status loss_poly_cross_entropy_f16(const loss_f16 *y_true,
  * `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
  * gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
  * `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
- * their mean is SUM_OVER_BATCH_SIZE.
+ * their mean is SUM_OVER_BATCH_SIZE. A NaN label gives NaN (optax takes it as 1).
  *
  * Half precision: `y_true`, `y_pred` and `grad_out` hold 16-bit
  * values (`loss_bf16` or `loss_f16`), `sample_weight` and

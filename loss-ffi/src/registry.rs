@@ -484,7 +484,7 @@ dense {
     /// `sparse_plus(z)` = 0 for `z <= -1`, `(z + 1)^2 / 4` inside, `z` for `z >= 1`;
     /// gradient `±clip((z + 1) / 2, 0, 1) / dim`. Zero exactly when
     /// `sparse_sigmoid(x)` equals the label. optax returns the elementwise values:
-    /// their mean is SUM_OVER_BATCH_SIZE.
+    /// their mean is SUM_OVER_BATCH_SIZE. A NaN label gives NaN (optax takes it as 1).
     sparsemax = 28, "mean_j sparse_plus(z), z = -x where t ≠ 0 else x; sparse_plus(z) = 0, (z+1)²/4, z for z ≤ -1, |z| < 1, z ≥ 1 (optax binary sparsemax)", ""
         => |_: &Options| Ok(loss_core::pointwise::sparsemax::Sparsemax);
 }

@@ -16,8 +16,9 @@ use crate::real::Real;
 ///
 /// per sample the mean over the row (optax returns the elementwise values; its mean
 /// over everything is SUM_OVER_BATCH_SIZE of these). The loss is 0 exactly when
-/// `sparse_sigmoid(x)` equals the 0/1 label. A NaN logit gives NaN; a NaN label
-/// counts as non-zero, as in `jnp.where`.
+/// `sparse_sigmoid(x)` equals the 0/1 label. A NaN logit or label gives that element
+/// a NaN value and gradient (libloss's NaN rule; optax's `where` would take a NaN
+/// label as 1).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sparsemax;
 
@@ -40,13 +41,18 @@ fn sparse_plus<T: Real>(z: T) -> (T, T) {
 impl<T: Real> Pointwise<T> for Sparsemax {
     #[inline(always)]
     fn value(&self, t: T, p: T) -> T {
+        if t.is_nan() {
+            return t;
+        }
         let z = if t != T::zero() { -p } else { p };
         sparse_plus(z).0
     }
 
     #[inline(always)]
     fn value_and_derivative(&self, t: T, p: T) -> (T, T) {
-        if t != T::zero() {
+        if t.is_nan() {
+            (t, t)
+        } else if t != T::zero() {
             let (f, s) = sparse_plus(-p);
             (f, -s)
         } else {
