@@ -1243,7 +1243,7 @@ enum loss_status loss_ctc_with_workspace_f64(const double *activations,
  * alphabet` values, plus `time * alphabet` for the gradient, per thread at
  * work; allocated on first use and reused), computed by the `_f32` kernel, and
  * the gradient rounded once to nearest even: the `_f32` results on the widened
- * activations (docs/API.md, "loss_bf16 precision"). Errors as the `_f32` function.
+ * activations (docs/API.md, "Half precision"). Errors as the `_f32` function.
  */
 enum loss_status loss_ctc_bf16(const loss_bf16 *activations,
                                const int32_t *labels,
@@ -1284,7 +1284,7 @@ enum loss_status loss_ctc_with_workspace_bf16(const loss_bf16 *activations,
  * alphabet` values, plus `time * alphabet` for the gradient, per thread at
  * work; allocated on first use and reused), computed by the `_f32` kernel, and
  * the gradient rounded once to nearest even: the `_f32` results on the widened
- * activations (docs/API.md, "loss_f16 precision"). Errors as the `_f32` function.
+ * activations (docs/API.md, "Half precision"). Errors as the `_f32` function.
  */
 enum loss_status loss_ctc_f16(const loss_f16 *activations,
                               const int32_t *labels,
@@ -3240,7 +3240,7 @@ enum loss_status loss_gaussian_nll_f64(const double *input,
  * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
  * (staged in a pooled `float` buffer of at most `3 * batch * dim + 2 * batch *
  * var_dim` values), each gradient element rounded once to nearest even
- * (docs/API.md, "loss_bf16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_gaussian_nll_bf16(const loss_bf16 *input,
                                         const loss_bf16 *target,
@@ -3260,7 +3260,7 @@ enum loss_status loss_gaussian_nll_bf16(const loss_bf16 *input,
  * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
  * (staged in a pooled `float` buffer of at most `3 * batch * dim + 2 * batch *
  * var_dim` values), each gradient element rounded once to nearest even
- * (docs/API.md, "loss_f16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_gaussian_nll_f16(const loss_f16 *input,
                                        const loss_f16 *target,
@@ -3449,7 +3449,7 @@ enum loss_status loss_linear_cross_entropy_with_workspace_f64(const double *hidd
  * and the three gradients hold 16-bit values (`loss_bf16` or `loss_f16`);
  * `sample_weight` and `loss_out` are `float`. Every product and sum is in
  * `float`, and each gradient element is rounded once, to nearest even, from its
- * `float` value (docs/API.md, "loss_bf16 precision"): never a 16-bit accumulator.
+ * `float` value (docs/API.md, "Half precision"): never a 16-bit accumulator.
  *
  * To round `grad_weight` once without a `float` copy of the whole `[v, h]`
  * gradient, the call runs the vocabulary-sharded algorithm over blocks of
@@ -3484,7 +3484,7 @@ enum loss_status loss_linear_cross_entropy_bf16(const loss_bf16 *hidden,
  * and the three gradients hold 16-bit values (`loss_bf16` or `loss_f16`);
  * `sample_weight` and `loss_out` are `float`. Every product and sum is in
  * `float`, and each gradient element is rounded once, to nearest even, from its
- * `float` value (docs/API.md, "loss_f16 precision"): never a 16-bit accumulator.
+ * `float` value (docs/API.md, "Half precision"): never a 16-bit accumulator.
  *
  * To round `grad_weight` once without a `float` copy of the whole `[v, h]`
  * gradient, the call runs the vocabulary-sharded algorithm over blocks of
@@ -4005,7 +4005,7 @@ enum loss_status loss_circle_f64(const int32_t *labels,
  * gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
  * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
  * (staged in a pooled `float` buffer of `5 * batch` values), each gradient
- * element rounded once to nearest even (docs/API.md, "loss_bf16 precision").
+ * element rounded once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_margin_ranking_bf16(const loss_bf16 *x1,
                                           const loss_bf16 *x2,
@@ -4022,7 +4022,7 @@ enum loss_status loss_margin_ranking_bf16(const loss_bf16 *x1,
  * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
  * Computed by the `_f32` function on the widened inputs (staged in a pooled
  * `float` buffer of `4 * batch * dim + batch` values), each gradient element
- * rounded once to nearest even (docs/API.md, "loss_bf16 precision").
+ * rounded once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_cosine_embedding_bf16(const loss_bf16 *x1,
                                             const loss_bf16 *x2,
@@ -4040,7 +4040,7 @@ enum loss_status loss_cosine_embedding_bf16(const loss_bf16 *x1,
  * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
  * Computed by the `_f32` function on the widened inputs (staged in a pooled
  * `float` buffer of `6 * batch * dim` values), each gradient element rounded
- * once to nearest even (docs/API.md, "loss_bf16 precision").
+ * once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_triplet_margin_bf16(const loss_bf16 *anchor,
                                           const loss_bf16 *positive,
@@ -4059,7 +4059,7 @@ enum loss_status loss_triplet_margin_bf16(const loss_bf16 *anchor,
  * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
  * function on the widened embeddings (staged in a pooled `float` buffer of
  * `2 * batch * dim` values), each gradient element rounded once to nearest even
- * (docs/API.md, "loss_bf16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_ntxent_bf16(const loss_bf16 *embeddings,
                                   const int32_t *labels,
@@ -4075,7 +4075,7 @@ enum loss_status loss_ntxent_bf16(const loss_bf16 *embeddings,
  * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
  * function on the widened embeddings (staged in a pooled `float` buffer of
  * `2 * batch * dim` values), each gradient element rounded once to nearest even
- * (docs/API.md, "loss_bf16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_circle_bf16(const int32_t *labels,
                                   const loss_bf16 *embeddings,
@@ -4091,7 +4091,7 @@ enum loss_status loss_circle_bf16(const int32_t *labels,
  * gradients hold 16-bit values (`loss_bf16` or `loss_f16`); `sample_weight` and
  * `loss_out` are `float`. Computed by the `_f32` function on the widened inputs
  * (staged in a pooled `float` buffer of `5 * batch` values), each gradient
- * element rounded once to nearest even (docs/API.md, "loss_f16 precision").
+ * element rounded once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_margin_ranking_f16(const loss_f16 *x1,
                                          const loss_f16 *x2,
@@ -4108,7 +4108,7 @@ enum loss_status loss_margin_ranking_f16(const loss_f16 *x1,
  * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
  * Computed by the `_f32` function on the widened inputs (staged in a pooled
  * `float` buffer of `4 * batch * dim + batch` values), each gradient element
- * rounded once to nearest even (docs/API.md, "loss_f16 precision").
+ * rounded once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_cosine_embedding_f16(const loss_f16 *x1,
                                            const loss_f16 *x2,
@@ -4126,7 +4126,7 @@ enum loss_status loss_cosine_embedding_f16(const loss_f16 *x1,
  * gradients hold 16-bit values; `sample_weight` and `loss_out` are `float`.
  * Computed by the `_f32` function on the widened inputs (staged in a pooled
  * `float` buffer of `6 * batch * dim` values), each gradient element rounded
- * once to nearest even (docs/API.md, "loss_f16 precision").
+ * once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_triplet_margin_f16(const loss_f16 *anchor,
                                          const loss_f16 *positive,
@@ -4145,7 +4145,7 @@ enum loss_status loss_triplet_margin_f16(const loss_f16 *anchor,
  * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
  * function on the widened embeddings (staged in a pooled `float` buffer of
  * `2 * batch * dim` values), each gradient element rounded once to nearest even
- * (docs/API.md, "loss_f16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_ntxent_f16(const loss_f16 *embeddings,
                                  const int32_t *labels,
@@ -4161,7 +4161,7 @@ enum loss_status loss_ntxent_f16(const loss_f16 *embeddings,
  * values; `sample_weight` and `loss_out` are `float`. Computed by the `_f32`
  * function on the widened embeddings (staged in a pooled `float` buffer of
  * `2 * batch * dim` values), each gradient element rounded once to nearest even
- * (docs/API.md, "loss_f16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_circle_f16(const int32_t *labels,
                                  const loss_f16 *embeddings,
@@ -4282,7 +4282,7 @@ enum loss_status loss_sequence_crossentropy_f64(const int32_t *targets,
  * `loss_out` are `float`. Each token's row is widened into a pooled `float`
  * buffer (`2 * vocab` values per thread at work, allocated once and reused),
  * computed by the `_f32` kernel, and its gradient rounded once to nearest even:
- * the `_f32` results on the widened inputs (docs/API.md, "loss_bf16 precision").
+ * the `_f32` results on the widened inputs (docs/API.md, "Half precision").
  */
 enum loss_status loss_sequence_crossentropy_bf16(const int32_t *targets,
                                                  const loss_bf16 *y_pred,
@@ -4301,7 +4301,7 @@ enum loss_status loss_sequence_crossentropy_bf16(const int32_t *targets,
  * `loss_out` are `float`. Each token's row is widened into a pooled `float`
  * buffer (`2 * vocab` values per thread at work, allocated once and reused),
  * computed by the `_f32` kernel, and its gradient rounded once to nearest even:
- * the `_f32` results on the widened inputs (docs/API.md, "loss_f16 precision").
+ * the `_f32` results on the widened inputs (docs/API.md, "Half precision").
  */
 enum loss_status loss_sequence_crossentropy_f16(const int32_t *targets,
                                                 const loss_f16 *y_pred,
@@ -4546,7 +4546,7 @@ enum loss_status loss_multi_margin_f64(const int32_t *labels,
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
- * gradient element rounded once to nearest even (docs/API.md, "loss_bf16 precision").
+ * gradient element rounded once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_sparse_categorical_crossentropy_bf16(const int32_t *labels,
                                                            const loss_bf16 *y_pred,
@@ -4561,7 +4561,7 @@ enum loss_status loss_sparse_categorical_crossentropy_bf16(const int32_t *labels
 /**
  * Categorical generalized cross-entropy in half precision: as
  * `loss_categorical_generalized_cross_entropy_f32` on 16-bit `y_pred` and
- * `grad_out`, with `float` weights and `loss_out` (docs/API.md, "loss_bf16 precision").
+ * `grad_out`, with `float` weights and `loss_out` (docs/API.md, "Half precision").
  */
 enum loss_status loss_categorical_generalized_cross_entropy_bf16(const int32_t *labels,
                                                                  const loss_bf16 *y_pred,
@@ -4576,7 +4576,7 @@ enum loss_status loss_categorical_generalized_cross_entropy_bf16(const int32_t *
 /**
  * Negative log-likelihood in half precision: as `loss_nll_f32` on 16-bit
  * `y_pred` and `grad_out`, with `float` weights and `loss_out` (docs/API.md,
- * "loss_bf16 precision").
+ * "Half precision").
  */
 enum loss_status loss_nll_bf16(const int32_t *labels,
                                const loss_bf16 *y_pred,
@@ -4591,7 +4591,7 @@ enum loss_status loss_nll_bf16(const int32_t *labels,
 /**
  * Multi-class margin loss in half precision: as `loss_multi_margin_f32` on
  * 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
- * (docs/API.md, "loss_bf16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_multi_margin_bf16(const int32_t *labels,
                                         const loss_bf16 *y_pred,
@@ -4607,7 +4607,7 @@ enum loss_status loss_multi_margin_bf16(const int32_t *labels,
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
- * gradient element rounded once to nearest even (docs/API.md, "loss_f16 precision").
+ * gradient element rounded once to nearest even (docs/API.md, "Half precision").
  */
 enum loss_status loss_sparse_categorical_crossentropy_f16(const int32_t *labels,
                                                           const loss_f16 *y_pred,
@@ -4622,7 +4622,7 @@ enum loss_status loss_sparse_categorical_crossentropy_f16(const int32_t *labels,
 /**
  * Categorical generalized cross-entropy in half precision: as
  * `loss_categorical_generalized_cross_entropy_f32` on 16-bit `y_pred` and
- * `grad_out`, with `float` weights and `loss_out` (docs/API.md, "loss_f16 precision").
+ * `grad_out`, with `float` weights and `loss_out` (docs/API.md, "Half precision").
  */
 enum loss_status loss_categorical_generalized_cross_entropy_f16(const int32_t *labels,
                                                                 const loss_f16 *y_pred,
@@ -4637,7 +4637,7 @@ enum loss_status loss_categorical_generalized_cross_entropy_f16(const int32_t *l
 /**
  * Negative log-likelihood in half precision: as `loss_nll_f32` on 16-bit
  * `y_pred` and `grad_out`, with `float` weights and `loss_out` (docs/API.md,
- * "loss_f16 precision").
+ * "Half precision").
  */
 enum loss_status loss_nll_f16(const int32_t *labels,
                               const loss_f16 *y_pred,
@@ -4652,7 +4652,7 @@ enum loss_status loss_nll_f16(const int32_t *labels,
 /**
  * Multi-class margin loss in half precision: as `loss_multi_margin_f32` on
  * 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
- * (docs/API.md, "loss_f16 precision").
+ * (docs/API.md, "Half precision").
  */
 enum loss_status loss_multi_margin_f16(const int32_t *labels,
                                        const loss_f16 *y_pred,

@@ -497,8 +497,20 @@ fn replace_ident(text: &str, ident_name: &str, ty: &str) -> String {
 }
 
 /// `halves!` items with `Half = loss_<ty>`, each `fn loss_x(` renamed `loss_x_<ty>`.
+/// Doc comments are kept as written (their "Half precision" names a section).
 fn expand_halves(body: &str, ty: &str) -> String {
-    rename_functions(&replace_ident(body, "Half", &format!("loss_{ty}")), ty)
+    let half = format!("loss_{ty}");
+    let code: String = body
+        .split_inclusive('\n')
+        .map(|line| {
+            if line.trim_start().starts_with("///") {
+                line.to_string()
+            } else {
+                replace_ident(line, "Half", &half)
+            }
+        })
+        .collect();
+    rename_functions(&code, ty)
 }
 
 /// `twins!` items with `Float = ty`, each `fn loss_x(` renamed `loss_x_<ty>`.
