@@ -241,6 +241,10 @@ typedef enum loss_kind {
    * `loss_multi_margin_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
    */
   LOSS_KIND_MULTI_MARGIN = 27,
+  /**
+   * `loss_multiclass_sparsemax_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+   */
+  LOSS_KIND_MULTICLASS_SPARSEMAX = 29,
 } loss_kind;
 
 /**
@@ -4429,6 +4433,30 @@ enum loss_status loss_multi_margin_f32(const int32_t *labels,
                                        float *grad_out);
 
 /**
+ * Multiclass sparsemax loss (optax `multiclass_sparsemax_loss`; Martins &
+ * Astudillo 2016) of scores: with `k = labels[i]` and `p = sparsemax(y_pred[i])`,
+ * the projection of the row onto the probability simplex (`p_j = max(z_j - tau,
+ * 0)`, summing to 1), `l_i = sum_{j: p_j > 0} p_j (z_j - z_k) + (1 - sum_j p_j^2)
+ * / 2`; gradient `p - e_k`. 0 exactly when the label's score leads every other by
+ * at least 1; `p` is sparse (the classes below `tau` get exactly 0). A row holding
+ * a NaN or an infinity gives NaN (its loss and whole gradient row).
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]`. optax returns the per-sample values: their
+ * mean is SUM_OVER_BATCH_SIZE. `grad_out` may be `y_pred` itself (in place).
+ */
+enum loss_status loss_multiclass_sparsemax_f32(const int32_t *labels,
+                                               const float *y_pred,
+                                               size_t batch,
+                                               size_t classes,
+                                               const float *sample_weight,
+                                               const float *class_weight,
+                                               const struct loss_options *options,
+                                               float *loss_out,
+                                               float *grad_out);
+
+/**
  * Sparse categorical cross-entropy (Keras `SparseCategoricalCrossentropy`, with
  * torch's `weight` and `ignore_index`).
  *
@@ -4543,6 +4571,30 @@ enum loss_status loss_multi_margin_f64(const int32_t *labels,
                                        double *grad_out);
 
 /**
+ * Multiclass sparsemax loss (optax `multiclass_sparsemax_loss`; Martins &
+ * Astudillo 2016) of scores: with `k = labels[i]` and `p = sparsemax(y_pred[i])`,
+ * the projection of the row onto the probability simplex (`p_j = max(z_j - tau,
+ * 0)`, summing to 1), `l_i = sum_{j: p_j > 0} p_j (z_j - z_k) + (1 - sum_j p_j^2)
+ * / 2`; gradient `p - e_k`. 0 exactly when the label's score leads every other by
+ * at least 1; `p` is sparse (the classes below `tau` get exactly 0). A row holding
+ * a NaN or an infinity gives NaN (its loss and whole gradient row).
+ *
+ * Weights, `options->ignore_index`, the label rule and the outputs are those of
+ * `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+ * sample_weight[i] * class_weight[k]`. optax returns the per-sample values: their
+ * mean is SUM_OVER_BATCH_SIZE. `grad_out` may be `y_pred` itself (in place).
+ */
+enum loss_status loss_multiclass_sparsemax_f64(const int32_t *labels,
+                                               const double *y_pred,
+                                               size_t batch,
+                                               size_t classes,
+                                               const double *sample_weight,
+                                               const double *class_weight,
+                                               const struct loss_options *options,
+                                               double *loss_out,
+                                               double *grad_out);
+
+/**
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
@@ -4604,6 +4656,21 @@ enum loss_status loss_multi_margin_bf16(const int32_t *labels,
                                         loss_bf16 *grad_out);
 
 /**
+ * Multiclass sparsemax loss in half precision: as `loss_multiclass_sparsemax_f32`
+ * on 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
+ * (docs/API.md, "Half precision").
+ */
+enum loss_status loss_multiclass_sparsemax_bf16(const int32_t *labels,
+                                                const loss_bf16 *y_pred,
+                                                size_t batch,
+                                                size_t classes,
+                                                const float *sample_weight,
+                                                const float *class_weight,
+                                                const struct loss_options *options,
+                                                float *loss_out,
+                                                loss_bf16 *grad_out);
+
+/**
  * Sparse categorical cross-entropy in half precision: `loss_sparse_categorical_crossentropy_f32`
  * on 16-bit `y_pred` and `grad_out` (`loss_bf16` or `loss_f16`), with `float`
  * `sample_weight`, `class_weight` and `loss_out`; computed in `float`, each
@@ -4663,6 +4730,21 @@ enum loss_status loss_multi_margin_f16(const int32_t *labels,
                                        const struct loss_options *options,
                                        float *loss_out,
                                        loss_f16 *grad_out);
+
+/**
+ * Multiclass sparsemax loss in half precision: as `loss_multiclass_sparsemax_f32`
+ * on 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
+ * (docs/API.md, "Half precision").
+ */
+enum loss_status loss_multiclass_sparsemax_f16(const int32_t *labels,
+                                               const loss_f16 *y_pred,
+                                               size_t batch,
+                                               size_t classes,
+                                               const float *sample_weight,
+                                               const float *class_weight,
+                                               const struct loss_options *options,
+                                               float *loss_out,
+                                               loss_f16 *grad_out);
 
 /**
  * The weighted sum of half-precision terms: `loss_weighted_sum_f32` on the widened

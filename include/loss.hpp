@@ -811,7 +811,9 @@ LOSS_DENSE_LOSSES(LOSS_HPP_NOTHROW_DENSE)
     loss_categorical_generalized_cross_entropy_f16)                                                          \
   X(nll, loss_nll_f32, loss_nll_f64, loss_nll_bf16, loss_nll_f16)                                          \
   X(multi_margin, loss_multi_margin_f32, loss_multi_margin_f64, loss_multi_margin_bf16,                     \
-    loss_multi_margin_f16)
+    loss_multi_margin_f16)                                                                                  \
+  X(multiclass_sparsemax, loss_multiclass_sparsemax_f32, loss_multiclass_sparsemax_f64,                      \
+    loss_multiclass_sparsemax_bf16, loss_multiclass_sparsemax_f16)
 
 #define LOSS_HPP_NOTHROW_LABELS(name, f32, f64, bf16, f16)                                                   \
   template <class T, detail::if_element<T> = 0>                                                             \

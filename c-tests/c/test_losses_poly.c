@@ -1,5 +1,6 @@
 /* The binary sparsemax loss (loss_sparsemax_*, optax sparsemax_loss) by hand at its
- * branch points; its optax cases are in tests/reference/sparsemax.json.
+ * branch points, and the multiclass one (loss_multiclass_sparsemax_*) by hand; their
+ * optax cases are in tests/reference/sparsemax.json and multiclass_sparsemax.json.
  *
  * Poly-1 cross-entropy (loss_poly_cross_entropy_*, optax poly_loss_cross_entropy,
  * options->poly_epsilon): values by hand, a confident row whose small loss keeps its
@@ -112,7 +113,40 @@ TEST(sparsemax_by_hand) {
   return true;
 }
 
+TEST(multiclass_sparsemax_by_hand) {
+  /* [0.5, 0.2, -1] projects to p = [0.65, 0.35, 0]; against label 1:
+   * l = 0.65 (0.5 - 0.2) + (1 - 0.65^2 - 0.35^2) / 2 = 0.195 + 0.2275 = 0.4225,
+   * gradient p - e_1 = [0.65, -0.65, 0]. A label leading by >= 1: loss 0, gradient 0. */
+  const int32_t labels[3] = {1, 0, -100};
+  const double z[9] = {0.5, 0.2, -1, 2.5, 1.5, -3, NAN, 0, 0};
+  loss_options o = loss_options_default();
+  o.reduction = LOSS_REDUCTION_NONE;
+  o.ignore_index = -100;
+  double l[3], g[9];
+  CHECK_OK(loss_multiclass_sparsemax_f64(labels, z, 3, 3, NULL, NULL, &o, l, g));
+  CHECK_CLOSE(l[0], 0.4225, 1e-15);
+  CHECK_CLOSE(g[0], 0.65, 1e-15);
+  CHECK_CLOSE(g[1], -0.65, 1e-15);
+  CHECK(g[2] == 0);
+  CHECK(l[1] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 0);
+  /* The ignored row (which holds a NaN) is 0 with gradient 0. */
+  CHECK(l[2] == 0 && g[6] == 0 && g[7] == 0 && g[8] == 0);
+  /* Not ignored, the NaN row is NaN throughout. */
+  o.ignore_index = LOSS_NO_IGNORE;
+  const int32_t lab2[1] = {1};
+  CHECK_OK(loss_multiclass_sparsemax_f64(lab2, z + 6, 1, 3, NULL, NULL, &o, l, g));
+  CHECK(isnan(l[0]) && isnan(g[0]) && isnan(g[1]) && isnan(g[2]));
+  /* A label out of range writes nothing. */
+  const int32_t bad[1] = {3};
+  l[0] = -7;
+  CHECK_STATUS(loss_multiclass_sparsemax_f64(bad, z, 1, 3, NULL, NULL, &o, l, g),
+               LOSS_ERROR_LABEL_OUT_OF_RANGE);
+  CHECK(l[0] == -7);
+  return true;
+}
+
 SUITE(losses_poly) {
+  RUN(multiclass_sparsemax_by_hand);
   RUN(sparsemax_by_hand);
   RUN(poly_by_hand);
   RUN(poly_confident_row_keeps_its_digits);

@@ -1,12 +1,12 @@
 //! Every label loss (`loss::LABELS`: sparse categorical cross-entropy, generalized
-//! cross-entropy, negative log-likelihood, multi-class margin) × f32/f64: `loss_<name>_*(labels, y_pred, batch, classes,
+//! cross-entropy, negative log-likelihood, multi-class margin, multiclass sparsemax) × f32/f64: `loss_<name>_*(labels, y_pred, batch, classes,
 //! sample_weight, class_weight, options, loss_out, grad_out)`, with labels in and out
 //! of range and `ignore_index`.
 //!
 //! Finite domain (tame cases): `label_domain` (sparse cross-entropy: logits or
 //! probabilities in [-B, B], probabilities clipped to [eps, 1 - eps] with eps >=
 //! 1e-7; generalized cross-entropy: probabilities in [1e-3, 1]; nll: any log-probabilities
-//! in [-B, B]; multi-margin: any scores in [-B, B]), sample and class
+//! in [-B, B]; multi-margin and multiclass sparsemax: any scores in [-B, B]), sample and class
 //! weights in [0, 1e3].
 //!
 //! `grad_out == y_pred` is accepted (`loss_fuzz::in_place`): the result is then

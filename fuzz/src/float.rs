@@ -163,7 +163,9 @@ pub fn label_index(kind: i32) -> Option<usize> {
 pub fn label_domain(which: usize) -> crate::gen::Dom {
     match LABELS[which].name {
         "categorical_generalized_cross_entropy" => crate::gen::Dom::new(1e-3, 1.0),
-        "sparse_categorical_crossentropy" | "nll" | "multi_margin" => crate::gen::ANY,
+        "sparse_categorical_crossentropy" | "nll" | "multi_margin" | "multiclass_sparsemax" => {
+            crate::gen::ANY
+        }
         _ => crate::gen::ANY,
     }
 }

@@ -501,5 +501,7 @@ other {
     nll = 25;
     /// `loss_multi_margin_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
     multi_margin = 27;
+    /// `loss_multiclass_sparsemax_*`: `labels` as `LOSS_KIND_SPARSE_CATEGORICAL_CROSSENTROPY`.
+    multiclass_sparsemax = 29;
 }
 }

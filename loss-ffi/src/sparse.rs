@@ -14,6 +14,7 @@ use crate::registry::loss_kind;
 use crate::status::{boundary, loss_status, Result};
 use loss_core::rows::categorical_generalized_cross_entropy::GeneralizedCrossEntropy;
 use loss_core::rows::multi_margin::MultiMargin;
+use loss_core::rows::multiclass_sparsemax::MulticlassSparsemax;
 use loss_core::rows::nll::Nll;
 use loss_core::rows::{Labeled, SparseCategoricalCrossentropy};
 use loss_core::{Loss, Real, Targets};
@@ -102,6 +103,15 @@ pub static LABELS: &[LabelLoss] = &[
         bf16: loss_multi_margin_bf16,
         f16: loss_multi_margin_f16,
     },
+    LabelLoss {
+        name: "multiclass_sparsemax",
+        kind: loss_kind::LOSS_KIND_MULTICLASS_SPARSEMAX,
+        options: "ignore_index",
+        f32: loss_multiclass_sparsemax_f32,
+        f64: loss_multiclass_sparsemax_f64,
+        bf16: loss_multiclass_sparsemax_bf16,
+        f16: loss_multiclass_sparsemax_f16,
+    },
 ];
 
 /// Whether `kind` is a label loss.
@@ -115,6 +125,7 @@ pub(crate) enum Built<'a, T: Real> {
     Generalized(Labeled<'a, T, GeneralizedCrossEntropy<T>>),
     Nll(Labeled<'a, T, Nll>),
     MultiMargin(Labeled<'a, T, MultiMargin<T>>),
+    Sparsemax(Labeled<'a, T, MulticlassSparsemax>),
 }
 
 impl<T: Real> Loss<T> for Built<'_, T> {
@@ -160,6 +171,14 @@ impl<T: Real> Loss<T> for Built<'_, T> {
                 loss_out,
                 grad_out,
             ),
+            Built::Sparsemax(l) => l.compute(
+                targets,
+                y_pred,
+                sample_weight,
+                reduction,
+                loss_out,
+                grad_out,
+            ),
         }
     }
 
@@ -178,6 +197,9 @@ impl<T: Real> Loss<T> for Built<'_, T> {
             }
             Built::Nll(l) => l.compute_in_place(targets, y, sample_weight, reduction, loss_out),
             Built::MultiMargin(l) => {
+                l.compute_in_place(targets, y, sample_weight, reduction, loss_out)
+            }
+            Built::Sparsemax(l) => {
                 l.compute_in_place(targets, y, sample_weight, reduction, loss_out)
             }
         }
@@ -218,6 +240,10 @@ pub(crate) fn labels_built_in<'a, T: Real>(
                 let l = Labeled::new(row, o.ignore_index);
                 Built::MultiMargin(cw.map_or(l, |cw| l.with_class_weight(cw)))
             })
+        }
+        loss_kind::LOSS_KIND_MULTICLASS_SPARSEMAX => {
+            let l = Labeled::new(MulticlassSparsemax, o.ignore_index);
+            Ok(Built::Sparsemax(cw.map_or(l, |cw| l.with_class_weight(cw))))
         }
         _ => return None,
     };
@@ -480,6 +506,41 @@ twins! {
             )
         }
     }
+    /// Multiclass sparsemax loss (optax `multiclass_sparsemax_loss`; Martins &
+    /// Astudillo 2016) of scores: with `k = labels[i]` and `p = sparsemax(y_pred[i])`,
+    /// the projection of the row onto the probability simplex (`p_j = max(z_j - tau,
+    /// 0)`, summing to 1), `l_i = sum_{j: p_j > 0} p_j (z_j - z_k) + (1 - sum_j p_j^2)
+    /// / 2`; gradient `p - e_k`. 0 exactly when the label's score leads every other by
+    /// at least 1; `p` is sparse (the classes below `tau` get exactly 0). A row holding
+    /// a NaN or an infinity gives NaN (its loss and whole gradient row).
+    ///
+    /// Weights, `options->ignore_index`, the label rule and the outputs are those of
+    /// `loss_sparse_categorical_crossentropy_*` (same signature): `w_i =
+    /// sample_weight[i] * class_weight[k]`. optax returns the per-sample values: their
+    /// mean is SUM_OVER_BATCH_SIZE. `grad_out` may be `y_pred` itself (in place).
+    pub unsafe extern "C" fn loss_multiclass_sparsemax(
+        labels: *const i32,
+        y_pred: *const Float,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const Float,
+        class_weight: *const Float,
+        options: *const loss_options,
+        loss_out: *mut Float,
+        grad_out: *mut Float,
+    ) -> loss_status {
+        // SAFETY: the caller upholds this function's `# Safety` contract (that of
+        // `loss_sparse_categorical_crossentropy_*`), which is the contract of
+        // `sparse_call`.
+        unsafe {
+            sparse_call(
+                "loss_multiclass_sparsemax",
+                loss_kind::LOSS_KIND_MULTICLASS_SPARSEMAX,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
 
 }
 
@@ -578,6 +639,30 @@ halves! {
             half_label_call(
                 "loss_multi_margin",
                 loss_kind::LOSS_KIND_MULTI_MARGIN,
+                labels, y_pred, batch, classes, sample_weight, class_weight, options,
+                loss_out, grad_out,
+            )
+        }
+    }
+    /// Multiclass sparsemax loss in half precision: as `loss_multiclass_sparsemax_f32`
+    /// on 16-bit `y_pred` and `grad_out`, with `float` weights and `loss_out`
+    /// (docs/API.md, "Half precision").
+    pub unsafe extern "C" fn loss_multiclass_sparsemax(
+        labels: *const i32,
+        y_pred: *const Half,
+        batch: usize,
+        classes: usize,
+        sample_weight: *const f32,
+        class_weight: *const f32,
+        options: *const loss_options,
+        loss_out: *mut f32,
+        grad_out: *mut Half,
+    ) -> loss_status {
+        // SAFETY: as `loss_sparse_categorical_crossentropy_bf16`'s.
+        unsafe {
+            half_label_call(
+                "loss_multiclass_sparsemax",
+                loss_kind::LOSS_KIND_MULTICLASS_SPARSEMAX,
                 labels, y_pred, batch, classes, sample_weight, class_weight, options,
                 loss_out, grad_out,
             )

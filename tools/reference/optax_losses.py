@@ -15,16 +15,24 @@ formula.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import jax
 
-jax.config.update("jax_enable_x64", True)
+# float64 needs x64; OPTAX_REFERENCE_X64=0 leaves it off, for the families whose f32
+# cases optax only computes in float32 without it (multiclass_sparsemax).
+X64 = os.environ.get("OPTAX_REFERENCE_X64", "1") != "0"
+jax.config.update("jax_enable_x64", X64)
 jax.config.update("jax_platforms", "cpu")
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
-from refcommon import dense_record, reduce_np, reduce_scale, write_families  # noqa: E402
+from refcommon import dense_record, enc, reduce_np, reduce_scale, tolerance, write_families  # noqa: E402
 
 REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
 NP_DTYPE = {"f32": np.float32, "f64": np.float64}
@@ -182,9 +190,175 @@ def sparsemax_family():
     return cases
 
 
+IGNORE = -(2 ** 31)  # LOSS_NO_IGNORE
+
+
+def jax_label_case(function, case_id, dtype, x, labels, cw, sw, reduction, ignore, per_sample, np_rows,
+                   grad_rows=None):
+    """A label-loss case (the ``sparse`` signature): ``per_sample(x, labels)`` (jax,
+    optax's per-sample values) times ``cw[label]`` (0 for ignored labels) and the
+    sample weights, reduced in jax as FORMAT.md defines it (MEAN divides by
+    ``sum sw * cw[label]`` over the non-ignored samples, 0 if that is 0), gradient by
+    ``jax.grad`` (or, where given, ``grad_rows(x, k)``: the per-sample gradient rows
+    from the framework, scaled by the reduction's factors); cross-checked against
+    ``np_rows(x64, k)`` (numpy float64 per-sample values and gradient rows)."""
+    nd = NP_DTYPE[dtype]
+    x = np.asarray(x, np.float64).astype(nd)
+    batch, classes = x.shape
+    labels = np.asarray(labels, np.int64)
+    ig = IGNORE if ignore is None else ignore
+    keep = labels != ig
+    lk = np.where(keep, labels, 0)
+    cw_ = np.ones(classes, nd) if cw is None else np.asarray(cw, np.float64).astype(nd)
+    sw_ = np.ones(batch, nd) if sw is None else np.asarray(sw, np.float64).astype(nd)
+    w = np.where(keep, sw_ * cw_[lk], nd(0)).astype(nd)
+
+    def reduced(xx):
+        per = jnp.where(jnp.asarray(keep), per_sample(xx, jnp.asarray(lk)), 0)
+        weighted = per * jnp.asarray(w)
+        if reduction == "none":
+            return weighted
+        if reduction == "sum":
+            return jnp.sum(weighted)
+        if reduction == "mean":
+            d = jnp.sum(jnp.asarray(w))
+            return jnp.where(d != 0, jnp.sum(weighted) / jnp.where(d != 0, d, 1), 0 * jnp.sum(weighted))
+        return jnp.sum(weighted) / nd(batch)
+
+    xx = jnp.asarray(x)
+    value = np.atleast_1d(np.asarray(reduced(xx))).astype(np.float64)
+    assert np.asarray(reduced(xx)).dtype == nd, case_id
+    rows, grows = np_rows(x.astype(np.float64), lk)
+    per64 = np.where(keep, rows, 0.0)
+    w64 = w.astype(np.float64)
+    want = reduce_np(per64, w64, reduction, batch)
+    scale = reduce_scale(w64, reduction, batch)
+    if grad_rows is None:
+        grad = np.asarray(jax.grad(lambda v: jnp.sum(reduced(v)))(xx)).astype(np.float64)
+    else:
+        g = np.asarray(grad_rows(xx, jnp.asarray(lk))).astype(np.float64)
+        assert g.dtype == np.float64 and np.asarray(grad_rows(xx, jnp.asarray(lk))).dtype == nd, case_id
+        grad = np.where(keep[:, None], g, 0.0) * scale[:, None]
+    want_grad = np.where(keep[:, None], grows, 0.0) * scale[:, None]
+    rtol = 1e-5 if dtype == "f32" else 1e-12
+    assert np.allclose(value, want, rtol=rtol, atol=rtol * max(np.abs(per64).max(), 1e-30)), (case_id, value, want)
+    assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
+
+    opts = {}
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    if ignore is not None:
+        opts["ignore_index"] = int(ignore)
+    case = {
+        "id": case_id,
+        "function": function,
+        "signature": "sparse",
+        "dtype": dtype,
+        "shape": {"batch": int(batch), "classes": int(classes)},
+        "options": opts,
+        "inputs": {"labels": [int(v) for v in labels],
+                   "y_pred": [enc(v) for v in x.astype(np.float64).ravel()]},
+        "expected": {"loss": [enc(v) for v in value], "grad": [enc(v) for v in grad.ravel()]},
+        "tolerance": tolerance(dtype, value, grad, np.concatenate([per64, w64 * per64, [0.0]])),
+    }
+    if cw is not None:
+        case["inputs"]["class_weight"] = [enc(v) for v in cw_.astype(np.float64)]
+    if sw is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in sw_.astype(np.float64)]
+    return case
+
+
+def sparsemax_rows_np(x, k):
+    """Multiclass sparsemax in numpy float64 by the sort-based projection (Martins &
+    Astudillo 2016, Alg. 1): per-row loss and gradient p - e_k."""
+    b, c = x.shape
+    zs = -np.sort(-x, axis=1)
+    cs = np.cumsum(zs, axis=1)
+    r = np.arange(1, c + 1)
+    support = 1 + r * zs > cs
+    kz = support.sum(axis=1)
+    tau = (cs[np.arange(b), kz - 1] - 1.0) / kz
+    p = np.maximum(x - tau[:, None], 0.0)
+    zk = x[np.arange(b), k]
+    loss = (p * (x - zk[:, None])).sum(axis=1) + 0.5 * (1.0 - (p * p).sum(axis=1))
+    g = p.copy()
+    g[np.arange(b), k] -= 1.0
+    return loss, g
+
+
+def multiclass_sparsemax_cases(dtype):
+    """The ``multiclass_sparsemax`` cases of one dtype (see
+    :func:`multiclass_sparsemax_family`), numbered from 1 (f32) or 31 (f64)."""
+    rng = np.random.default_rng(19_012 if dtype == "f32" else 19_013)
+    cases = []
+    k = 0 if dtype == "f32" else 30
+
+    def case(x, labels, cw, sw, reduction, ignore=None, tag="T"):
+        nonlocal k
+        k += 1
+
+        def per(xx, lab):
+            return optax.losses.multiclass_sparsemax_loss(xx, lab)
+
+        def rows(xx, lab):
+            p = jax.vmap(optax.projections.projection_simplex)(xx)
+            return p - jax.nn.one_hot(lab, xx.shape[1], dtype=xx.dtype)
+
+        return jax_label_case("multiclass_sparsemax", f"{tag}-multiclass_sparsemax-{k:03d}-{dtype}-{reduction}",
+                              dtype, x, labels, cw, sw, reduction, ignore, per, sparsemax_rows_np,
+                              rows if dtype == "f64" else None)
+
+    for reduction in REDUCTIONS:
+        for variant in range(3):
+            b, c = int(rng.integers(1, 11)), int(rng.integers(2, 25))
+            x = rng.normal(0.0, 1.0 + variant, (b, c))
+            labels = rng.integers(0, c, b)
+            cw = rng.uniform(0.5, 2.0, c) if variant >= 1 else None
+            sw = rng.uniform(0.0, 2.0, b) if variant == 2 else None
+            ignore = None
+            if variant == 1 and b > 1:
+                labels[0] = -100
+                ignore = -100
+            cases.append(case(x, labels, cw, sw, reduction, ignore))
+    x = np.array([[3.0, 1.0, 0.5], [0.3, 0.3, 0.3], [1.0, 1.0, -2.0], [0.5, 0.2, -1.0]])
+    cases.append(case(x, [0, 1, 0, 1], None, None, "none", tag="E"))
+    cases.append(case([[0.7], [-2.0]], [0, 0], None, None, "sum", tag="E"))
+    x = rng.normal(0.0, 1.0, (4, 6)) * 1e4 + 1e3
+    cases.append(case(x, rng.integers(0, 6, 4), None, None, "sum", tag="E"))
+    x = rng.normal(0.0, 0.3, (5, 8))
+    cases.append(case(x, rng.integers(0, 8, 5), None, np.zeros(5), "mean", tag="E"))
+    return cases
+
+
+def multiclass_sparsemax_family():
+    """`optax.losses.multiclass_sparsemax_loss(scores, labels)`: every reduction in f32
+    and f64, with and without sample and class weights, an ignored label; then edge
+    cases: a label winning by more than 1 (loss 0, gradient 0), ties, uniform scores,
+    one class, large scores (1e4 apart and shifted by 1e3), and zero weights under
+    MEAN. optax has no weights or ignored labels: they are applied in jax as for
+    every label loss.
+
+    With ``jax_enable_x64`` optax's simplex projection computes float32 scores in
+    float64 and its custom JVP returns a float32 tangent for a float64 primal, so
+    ``jax.grad`` fails. Hence: the f32 cases come from a second process without x64
+    (values in float32, ``jax.grad`` gradients); the f64 cases' gradient rows are the
+    loss's closed form ``p - e_k`` (its gradient as a Fenchel-Young loss) with ``p``
+    from ``optax.projections.projection_simplex`` in float64, scaled by the reduction
+    in numpy float64. Both are cross-checked against numpy's sort-based projection."""
+    if X64:
+        env = dict(os.environ, OPTAX_REFERENCE_X64="0")
+        code = "import json, optax_losses; print(json.dumps(optax_losses.multiclass_sparsemax_cases('f32')))"
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.abspath(__file__)))
+        f32 = json.loads(out.stdout)
+        return f32 + multiclass_sparsemax_cases("f64")
+    return multiclass_sparsemax_cases("f32")
+
+
 FAMILIES = {
     "poly_cross_entropy": ("poly_cross_entropy.json", poly_cross_entropy_family),
     "sparsemax": ("sparsemax.json", sparsemax_family),
+    "multiclass_sparsemax": ("multiclass_sparsemax.json", multiclass_sparsemax_family),
 }
 
 

@@ -539,6 +539,30 @@ def multi_margin(
                         "ignore_index": ignore_index})
 
 
+def multiclass_sparsemax(
+    labels,
+    y_pred,
+    *,
+    sample_weight=None,
+    class_weight=None,
+    grad: bool = True,
+    reduction: Optional[ReductionLike] = None,
+    ignore_index: Optional[int] = None,
+    **options,
+) -> LossResult:
+    """``loss_multiclass_sparsemax_f32/_f64/_f16/_bf16`` (optax
+    ``multiclass_sparsemax_loss``): with ``p = sparsemax(y_pred[i])``,
+    ``sum_{p_j > 0} p_j (y_pred[i, j] - y_pred[i, label]) + (1 - |p|^2) / 2``; gradient
+    ``p - onehot(label)``.
+
+    ``labels`` is ``[batch]`` integers, ``y_pred`` ``[batch, classes]`` scores;
+    ``sample_weight`` ``[batch]`` and ``class_weight`` ``[classes]`` are optional.
+    Options: ``ignore_index``, ``reduction`` (optax's mean over samples is
+    ``"sum_over_batch_size"``). Returns :class:`LossResult`."""
+    return _label_loss("multiclass_sparsemax", labels, y_pred, sample_weight, class_weight, grad,
+                       {**_set(dict(options, reduction=reduction)), "ignore_index": ignore_index})
+
+
 def _label_loss(name: str, labels, y_pred, sample_weight, class_weight, grad: bool, kw: dict) -> LossResult:
     """A label loss (the signature of ``loss_sparse_categorical_crossentropy_*``)."""
     fn = f"libloss.{name}"
@@ -1338,7 +1362,7 @@ def clip_by_global_norm(grads: Sequence, clip_norm: float, *, inplace: bool = Fa
 
 #: The kinds whose terms take ``labels`` (the label losses).
 _LABEL_KINDS = (Kind.SPARSE_CATEGORICAL_CROSSENTROPY, Kind.CATEGORICAL_GENERALIZED_CROSS_ENTROPY, Kind.NLL,
-                Kind.MULTI_MARGIN)
+                Kind.MULTI_MARGIN, Kind.MULTICLASS_SPARSEMAX)
 
 
 class Term:

@@ -152,6 +152,7 @@ _TYPED = {
     "categorical_generalized_cross_entropy": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "nll": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "multi_margin": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
+    "multiclass_sparsemax": [_P, _P, _S, _S, _P, _P, _P, _P, _P],
     "margin_ranking": [_P, _P, _P, _S, _P, _P, _P, _P, _P],
     "cosine_embedding": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P],
     "triplet_margin": [_P, _P, _P, _S, _S, _P, _P, _P, _P, _P, _P],
@@ -185,7 +186,7 @@ _TYPED = {
 #: The losses that also have half-precision twins, ``loss_<name>_bf16`` and ``_f16``:
 #: every dense-target loss and the label losses.
 HALF_LOSSES = (*DENSE_LOSSES, "sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll",
-               "multi_margin")
+               "multi_margin", "multiclass_sparsemax")
 
 #: Every typed function with half-precision twins: the half losses, CTC, sequence
 #: cross-entropy, the losses of several inputs, the linear cross-entropy, clipping and
@@ -251,6 +252,7 @@ _HALF_TYPED = {
     "categorical_generalized_cross_entropy": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "nll": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "multi_margin": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
+    "multiclass_sparsemax": [_I32, _U16, _S, _S, _F32, _F32, _P, _F32, _U16],
     "ctc": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16],
     "ctc_with_workspace": [_U16, _I32, _I32, _I32, _S, _S, _S, _P, _F32, _U16, _P, _S],
     "sequence_crossentropy": [_I32, _U16, _I32, _S, _S, _S, _F32, _P, _F32, _U16],

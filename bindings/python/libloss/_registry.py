@@ -38,6 +38,7 @@ class Kind(enum.IntEnum):
     CATEGORICAL_GENERALIZED_CROSS_ENTROPY = 21
     NLL = 25
     MULTI_MARGIN = 27
+    MULTICLASS_SPARSEMAX = 29
 
 
 #: The dense-target losses, ``(name, kind, formula, options)``, in the registry's

@@ -40,7 +40,8 @@ import libloss
 from libloss import Status
 from test_reference import REFERENCE, num, options
 
-LABEL_LOSSES = ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll", "multi_margin")
+LABEL_LOSSES = ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy", "nll", "multi_margin",
+                "multiclass_sparsemax")
 DENSE_NAMES = tuple(name for name, *_ in libloss.DENSE)
 RTOL = 1e-5
 
@@ -267,6 +268,9 @@ def test_label_loss_generated(name, reduction, half):
     elif name == "multi_margin":
         p = rounded(rng.normal(size=(BATCH, DIM)), half)
         opts = dict(margin=0.5, margin_power=2)
+    elif name == "multiclass_sparsemax":
+        p = rounded(rng.normal(size=(BATCH, DIM)), half)
+        opts = {}
     else:
         p = rounded(rng.dirichlet(np.ones(DIM), size=BATCH), half)
         opts = dict(q=0.7)
