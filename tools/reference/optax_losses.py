@@ -32,7 +32,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
-from refcommon import dense_record, enc, reduce_np, reduce_scale, tolerance, write_families  # noqa: E402
+from refcommon import dense_record, label_record, reduce_np, reduce_scale, write_families  # noqa: E402
 
 REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
 NP_DTYPE = {"f32": np.float32, "f64": np.float64}
@@ -244,28 +244,9 @@ def jax_label_case(function, case_id, dtype, x, labels, cw, sw, reduction, ignor
     assert np.allclose(value, want, rtol=rtol, atol=rtol * max(np.abs(per64).max(), 1e-30)), (case_id, value, want)
     assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
 
-    opts = {}
-    if reduction != "sum_over_batch_size":
-        opts["reduction"] = reduction
-    if ignore is not None:
-        opts["ignore_index"] = int(ignore)
-    case = {
-        "id": case_id,
-        "function": function,
-        "signature": "sparse",
-        "dtype": dtype,
-        "shape": {"batch": int(batch), "classes": int(classes)},
-        "options": opts,
-        "inputs": {"labels": [int(v) for v in labels],
-                   "y_pred": [enc(v) for v in x.astype(np.float64).ravel()]},
-        "expected": {"loss": [enc(v) for v in value], "grad": [enc(v) for v in grad.ravel()]},
-        "tolerance": tolerance(dtype, value, grad, np.concatenate([per64, w64 * per64, [0.0]])),
-    }
-    if cw is not None:
-        case["inputs"]["class_weight"] = [enc(v) for v in cw_.astype(np.float64)]
-    if sw is not None:
-        case["inputs"]["sample_weight"] = [enc(v) for v in sw_.astype(np.float64)]
-    return case
+    return label_record(case_id, function, dtype, labels, x.astype(np.float64), value, grad, per64, w64,
+                        None if cw is None else cw_.astype(np.float64), None if sw is None else sw_.astype(np.float64),
+                        reduction, ignore)
 
 
 def sparsemax_rows_np(x, k):

@@ -76,6 +76,41 @@ def reduce_torch(per, wt, reduction, batch):
     return weighted.sum() / batch
 
 
+def label_record(case_id, function, dtype, labels, x64, value, grad, per64, w64, cw64, sw64, reduction, ignore,
+                 options=None):
+    """The JSON record of a label-loss case (the ``sparse`` signature): integer
+    ``labels``, scores ``x64`` (float64 copies of the case's inputs), the expected
+    ``value`` and ``grad``; tolerances from the finite float64 per-sample values
+    ``per64`` and their weighted ``w64 * per64``; the optional class and sample weights
+    ``cw64``, ``sw64`` (None when absent); ``options`` without the reduction and
+    ``ignore_index``, which are added unless default."""
+    opts = dict(options or {})
+    if reduction != "sum_over_batch_size":
+        opts["reduction"] = reduction
+    if ignore is not None:
+        opts["ignore_index"] = int(ignore)
+    finite = np.isfinite(per64)
+    mag = np.concatenate([per64[finite], (w64 * per64)[finite], [0.0]])
+    batch, classes = x64.shape
+    case = {
+        "id": case_id,
+        "function": function,
+        "signature": "sparse",
+        "dtype": dtype,
+        "shape": {"batch": int(batch), "classes": int(classes)},
+        "options": opts,
+        "inputs": {"labels": [int(v) for v in labels],
+                   "y_pred": [enc(v) for v in x64.ravel()]},
+        "expected": {"loss": [enc(v) for v in value], "grad": [enc(v) for v in grad.ravel()]},
+        "tolerance": tolerance(dtype, np.where(np.isfinite(value), value, 0.0), grad, mag),
+    }
+    if cw64 is not None:
+        case["inputs"]["class_weight"] = [enc(v) for v in cw64]
+    if sw64 is not None:
+        case["inputs"]["sample_weight"] = [enc(v) for v in sw64]
+    return case
+
+
 def dense_record(case_id, function, dtype, t, p, w, reduction, options, value, grad, per64):
     """The JSON record of a dense-signature case (FORMAT.md): inputs `t`, `p`, the
     optional sample weights `w`, the expected `value` and `grad`, tolerances from the

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from refcommon import enc, reduce_np, reduce_scale, reduce_torch, tolerance, write_families
+from refcommon import enc, label_record, reduce_np, reduce_scale, reduce_torch, write_families
 
 IGNORE = -100
 
@@ -337,31 +337,8 @@ def label_case(function, case_id, dtype, x, labels, cw, sw, reduction, ignore, p
     assert np.array_equal(np.isfinite(value), finite), case_id
     assert np.allclose(grad, want_grad, rtol=rtol, atol=rtol * max(np.abs(want_grad).max(), 1e-30)), case_id
 
-    opts = dict(options or {})
-    if reduction != "sum_over_batch_size":
-        opts["reduction"] = reduction
-    if ignore is not None:
-        opts["ignore_index"] = int(ignore)
-    fin = per64[np.isfinite(per64)]
-    per_w = (w64 * per64)[np.isfinite(per64)]
-    mag = np.concatenate([fin, per_w, [0.0]])
-    case = {
-        "id": case_id,
-        "function": function,
-        "signature": "sparse",
-        "dtype": dtype,
-        "shape": {"batch": int(batch), "classes": int(classes)},
-        "options": opts,
-        "inputs": {"labels": [int(v) for v in labels],
-                   "y_pred": [enc(v) for v in x64.ravel()]},
-        "expected": {"loss": [enc(v) for v in value], "grad": [enc(v) for v in grad.ravel()]},
-        "tolerance": tolerance(dtype, np.where(np.isfinite(value), value, 0.0), grad, mag),
-    }
-    if cw is not None:
-        case["inputs"]["class_weight"] = [enc(v) for v in cw64]
-    if sw is not None:
-        case["inputs"]["sample_weight"] = [enc(v) for v in sw64]
-    return case
+    return label_record(case_id, function, dtype, labels, x64, value, grad, per64, w64,
+                        None if cw is None else cw64, None if sw is None else sw64, reduction, ignore, options)
 
 
 def nll_case(case_id, dtype, x, labels, cw, sw, reduction, ignore=None):
