@@ -30,11 +30,12 @@ readelf -S -W "$lib/libloss.so.$version" | grep -q '\.gnu_debuglink' || fail "no
 readelf -S -W "$lib/.debug/libloss.so.$version.debug" | grep -q '\.debug_info' || fail "the debug file has no debug info"
 # Size guards against accidental bloat (debug info left in, a dependency pulled in
 # whole). Raised for 0.3's half twins of every function and the linear
-# cross-entropy's GEMM: 8.4 MB and 19 MB.
+# cross-entropy's GEMM (8.4 MB and 19 MB), and again for issue 19's losses, each in
+# four types and every instruction set (10.4 MB and about 24 MB on 2026-12-08).
 size=$(stat -c %s "$lib/libloss.so.$version")
-[ "$size" -lt 10000000 ] || fail "libloss.so.$version is $size bytes"
+[ "$size" -lt 12000000 ] || fail "libloss.so.$version is $size bytes"
 asize=$(stat -c %s "$lib/libloss.a")
-[ "$asize" -lt 24000000 ] || fail "libloss.a is $asize bytes"
+[ "$asize" -lt 30000000 ] || fail "libloss.a is $asize bytes"
 echo "  libloss.so.$version ($size bytes, SONAME $soname), libloss.so.$major, libloss.so, libloss.a ($(stat -c %s "$lib/libloss.a") bytes), no debug info"
 
 echo "== pkg-config consumers, built and run as the README says"
